@@ -1,0 +1,1 @@
+"""Plain helpers shared by every domain: calendar months and rounding. No Dagster here."""

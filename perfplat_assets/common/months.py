@@ -1,0 +1,95 @@
+"""Calendar months as OPG reports them: Europe/London local time, half-open windows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+FIRST_MONTH = date(2021, 3, 1)
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    """A calendar month, identified by its first day."""
+
+    first_day: date
+
+    def __post_init__(self) -> None:
+        if self.first_day.day != 1:
+            raise ValueError(f"a month starts on day 1, not {self.first_day.isoformat()}")
+
+    @classmethod
+    def of(cls, year: int, month: int) -> Month:
+        return cls(date(year, month, 1))
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        """Accept a partition key (`2025-05-01`) or a month (`2025-05`)."""
+        text = text.strip()
+        try:
+            if len(text) == 7:
+                return cls(date.fromisoformat(text + "-01"))
+            return cls(date.fromisoformat(text))
+        except ValueError as error:
+            raise ValueError(f"{text!r} is not a month: expected YYYY-MM or YYYY-MM-01") from error
+
+    @classmethod
+    def containing(cls, moment: datetime) -> Month:
+        local = moment.astimezone(LONDON) if moment.tzinfo else moment
+        return cls(date(local.year, local.month, 1))
+
+    @property
+    def key(self) -> str:
+        """The partition key, `YYYY-MM-01`."""
+        return self.first_day.isoformat()
+
+    @property
+    def label(self) -> str:
+        """`YYYY-MM`, as people and the figures file write it."""
+        return self.first_day.strftime("%Y-%m")
+
+    def next(self) -> Month:
+        year, month = self.first_day.year, self.first_day.month
+        return Month.of(year + month // 12, month % 12 + 1)
+
+    def previous(self) -> Month:
+        year, month = self.first_day.year, self.first_day.month
+        return Month.of(year - 1, 12) if month == 1 else Month.of(year, month - 1)
+
+    @property
+    def last_day(self) -> date:
+        return date.fromordinal(self.next().first_day.toordinal() - 1)
+
+    @property
+    def start(self) -> datetime:
+        """Midnight on the first day, London time, as an aware UTC datetime."""
+        return datetime.combine(self.first_day, datetime.min.time(), LONDON).astimezone(UTC)
+
+    @property
+    def end(self) -> datetime:
+        """Exclusive end: the start of the next month."""
+        return self.next().start
+
+    @property
+    def published_timestamp(self) -> str:
+        """OPG's `_timestamp`: always midnight `+00:00` on the first, whatever the clocks say."""
+        return f"{self.key}T00:00:00+00:00"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def months_between(first: Month, last: Month) -> list[Month]:
+    """Every month from `first` to `last`, both included."""
+    months, month = [], first
+    while month <= last:
+        months.append(month)
+        month = month.next()
+    return months
+
+
+def last_closed_month(now: datetime | None = None) -> Month:
+    """The month that most recently ended in London."""
+    return Month.containing(now or datetime.now(UTC)).previous()

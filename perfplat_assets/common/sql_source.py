@@ -1,0 +1,45 @@
+"""A source database reached through SQLAlchemy, falling back to an embedded SQLite sample when unset."""
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import ClassVar
+
+from dagster import ConfigurableResource
+from pydantic import Field
+from sqlalchemy import Connection, Engine
+
+from perfplat_assets.common.database import connect, engine_for, redacted
+from perfplat_assets.common.months import Month
+
+
+class SqlSource(ConfigurableResource):
+    url: str | None = Field(default=None, description="SQLAlchemy URL; unset: the embedded sample.")
+    data_dir: str = Field(default=".perfplat", description="Home of the embedded sample's SQLite files.")
+
+    setting: ClassVar[str]
+
+    def _embedded(self, months: Sequence[Month]) -> Engine:
+        raise NotImplementedError
+
+    @property
+    def embedded(self) -> bool:
+        return not self.url
+
+    def _engine(self, months: Sequence[Month]) -> Engine:
+        return self._embedded(months) if self.embedded else engine_for(self.url or "", self.setting)
+
+    @contextmanager
+    def connection(self, months: Sequence[Month]) -> Iterator[Connection]:
+        """A read-only use of the source for `months` (the embedded sample is seeded for them first)."""
+        engine = self._engine(months)
+        try:
+            with connect(engine, self.setting) as connection:
+                yield connection
+        finally:
+            engine.dispose()
+
+    def describe(self) -> str:
+        """For metadata and logs: where the figures came from, without credentials."""
+        if self.embedded:
+            return f"embedded sample in {self.data_dir} ({self.setting} unset)"
+        return redacted(self.url or "")

@@ -1,0 +1,101 @@
+"""The GA4 Data API, through Google's official client; the embedded emulator when no property is set."""
+
+import ipaddress
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+from dagster import ConfigurableResource
+from google.analytics.data_v1beta import BetaAnalyticsDataClient
+from pydantic import Field
+
+from perfplat_assets.common.months import Month
+from perfplat_assets.completion_rate.ga4_report import CompletionReport, fetch_completion_report, retry_policy
+
+EMBEDDED_PROPERTY_ID = "0"
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+def _bypass_proxy(host: str) -> None:
+    """A proxy in the environment would otherwise intercept calls to the loopback emulator."""
+    for name in ("NO_PROXY", "no_proxy"):
+        present = [h for h in os.environ.get(name, "").split(",") if h]
+        if host not in present:
+            os.environ[name] = ",".join([*present, host])
+
+
+class GoogleAnalytics(ConfigurableResource):
+    """The service's GA4 property; credentials the standard Google way (GOOGLE_APPLICATION_CREDENTIALS)."""
+
+    property_id: str | None = Field(default=None, description="Numeric GA4 property id; unset: the emulator.")
+    api_endpoint: str | None = Field(
+        default=None, description="Endpoint override; a plain-http loopback address is an emulator."
+    )
+    page_size: int = Field(default=100_000, description="Rows per runReport page (GA4 maximum 250,000).")
+    retry_initial_delay: float = Field(default=1.0, description="Seconds before the first retry.")
+    retry_deadline: float = Field(default=300.0, description="Seconds before retrying gives up.")
+    request_timeout: float = Field(default=120.0, description="Seconds per request.")
+
+    @property
+    def embedded(self) -> bool:
+        return not self.property_id and not self.api_endpoint
+
+    def describe(self) -> str:
+        if self.embedded:
+            return "embedded GA4 emulator (PERFPLAT_GA4_PROPERTY_ID unset)"
+        return f"GA4 property {self.property_id} at {self.api_endpoint or 'analyticsdata.googleapis.com'}"
+
+    @contextmanager
+    def _client(self) -> Iterator[tuple[BetaAnalyticsDataClient, str]]:
+        if self.embedded:
+            from perfplat_assets.embedded.ga4_emulator import GA4Emulator
+
+            with GA4Emulator() as emulator:
+                _bypass_proxy("127.0.0.1")
+                yield self._anonymous_client(emulator.endpoint), EMBEDDED_PROPERTY_ID
+            return
+        if not self.property_id:
+            raise ValueError(
+                "PERFPLAT_GA4_API_ENDPOINT is set but PERFPLAT_GA4_PROPERTY_ID is not: set the numeric GA4 "
+                "property id too (or unset both to use the embedded emulator)."
+            )
+        if self.api_endpoint and self.api_endpoint.startswith("http://"):
+            host = urlsplit(self.api_endpoint).hostname
+            if not _is_loopback(host):
+                raise ValueError(
+                    f"PERFPLAT_GA4_API_ENDPOINT {self.api_endpoint} is plain http on a non-loopback host; "
+                    "only a local emulator may be reached without TLS."
+                )
+            _bypass_proxy(host or "127.0.0.1")
+            yield self._anonymous_client(self.api_endpoint), self.property_id
+            return
+        options = {"api_endpoint": self.api_endpoint} if self.api_endpoint else None
+        yield BetaAnalyticsDataClient(client_options=options), self.property_id
+
+    @staticmethod
+    def _anonymous_client(endpoint: str) -> BetaAnalyticsDataClient:
+        from google.auth.credentials import AnonymousCredentials
+
+        return BetaAnalyticsDataClient(
+            credentials=AnonymousCredentials(), transport="rest", client_options={"api_endpoint": endpoint}
+        )
+
+    def completion_report(self, months: list[Month]) -> CompletionReport:
+        with self._client() as (client, property_id):
+            return fetch_completion_report(
+                client,
+                property_id,
+                months,
+                page_size=self.page_size,
+                retry=retry_policy(self.retry_initial_delay, self.retry_deadline),
+                timeout=self.request_timeout,
+            )

@@ -1,0 +1,65 @@
+"""Every setting perfplat reads, in one place: the README's configuration table mirrors this module.
+
+Values that may hold secrets are passed as `EnvVar`s, so Dagster reads them at run time and never shows or
+stores them; a variable that is unset selects the embedded default for its source.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from dagster import EnvVar
+
+from perfplat_assets.completion_rate.resources import GoogleAnalytics
+from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFiguresFile
+from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
+from perfplat_assets.metrics_store.resources import MetricsStore
+from perfplat_assets.publication.resources import PublicationDirectory
+from perfplat_assets.user_satisfaction.resources import MakeAnLpaDatabase, SatisfactionMethods
+from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE
+
+DEFAULT_DATA_DIR = ".perfplat"
+
+
+def _set(name: str) -> bool:
+    return bool(os.environ.get(name, "").strip())
+
+
+def _env(name: str, default: Any = None) -> Any:
+    """The variable as an `EnvVar` when set (read at run time, never displayed), else the default."""
+    return EnvVar(name) if _set(name) else default
+
+
+def data_dir() -> str:
+    return str(Path(os.environ.get("PERFPLAT_DATA_DIR") or DEFAULT_DATA_DIR).resolve())
+
+
+def build_resources() -> dict[str, Any]:
+    home = data_dir()
+    metrics_store = MetricsStore(url=_env("PERFPLAT_METRICS_DB_URL"), data_dir=home)
+    return {
+        "make_an_lpa_db": MakeAnLpaDatabase(url=_env("PERFPLAT_LPA_DB_URL"), data_dir=home),
+        "satisfaction_methods": SatisfactionMethods(
+            schedule=_env("PERFPLAT_SATISFACTION_METHODS", DEFAULT_METHOD_SCHEDULE)
+        ),
+        "sirius_db": SiriusDatabase(
+            url=_env("PERFPLAT_SIRIUS_DB_URL"),
+            data_dir=home,
+            cases_table=_env("PERFPLAT_SIRIUS_CASES_TABLE", "cases"),
+            case_type_column=_env("PERFPLAT_SIRIUS_CASE_TYPE_COLUMN", "case_type"),
+            receipt_date_column=_env("PERFPLAT_SIRIUS_RECEIPT_DATE_COLUMN", "receipt_date"),
+            online_id_column=_env("PERFPLAT_SIRIUS_ONLINE_ID_COLUMN", "online_lpa_id"),
+            lpa_case_type=_env("PERFPLAT_SIRIUS_LPA_CASE_TYPE", "LPA"),
+        ),
+        "takeup_figures_file": TakeUpFiguresFile(path=_env("PERFPLAT_TAKEUP_FIGURES_FILE")),
+        "google_analytics": GoogleAnalytics(
+            property_id=_env("PERFPLAT_GA4_PROPERTY_ID"), api_endpoint=_env("PERFPLAT_GA4_API_ENDPOINT")
+        ),
+        "metrics_store": metrics_store,
+        "metrics_store_io_manager": MetricsStoreIOManager(store=metrics_store),
+        "publication_directory": PublicationDirectory(
+            path=_env("PERFPLAT_PUBLISH_DIR", str(Path(home) / "publish"))
+        ),
+    }

@@ -1,0 +1,31 @@
+import pandas as pd
+from dagster import AssetExecutionContext, asset
+
+from perfplat_assets.common.metadata import frame_metadata
+from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFiguresFile
+from perfplat_assets.digital_take_up.take_up import digital_take_up as take_up_figures
+from perfplat_assets.partitions import monthly_partitions, partition_months
+
+
+@asset(
+    partitions_def=monthly_partitions,
+    group_name="make_an_lpa",
+    io_manager_key="metrics_store_io_manager",
+    kinds={"sql"},
+)
+def digital_take_up(
+    context: AssetExecutionContext, sirius_db: SiriusDatabase, takeup_figures_file: TakeUpFiguresFile
+) -> pd.DataFrame:
+    """Applications made with Make an LPA as a share of all LPA applications Sirius received.
+
+    The figures arrive by hand today and are revised for up to three months, so the product team's figures
+    file, when configured, takes precedence over Sirius.
+    """
+    months = partition_months(context)
+    if takeup_figures_file.path:
+        source, description, figures = "figures-file", takeup_figures_file.path, takeup_figures_file.figures()
+    else:
+        source, description, figures = "sirius", sirius_db.describe(), sirius_db.applications(months)
+    frame = pd.DataFrame([take_up_figures(month, figures.get(month), source).as_row() for month in months])
+    context.add_output_metadata({**frame_metadata(frame), "source": description})
+    return frame

@@ -1,0 +1,49 @@
+"""Where take-up figures come from: Sirius, or the product team's figures file when one is named."""
+
+from collections.abc import Sequence
+
+from dagster import ConfigurableResource
+from pydantic import Field
+from sqlalchemy import Engine
+
+from perfplat_assets.common.months import Month
+from perfplat_assets.common.sql_source import SqlSource
+from perfplat_assets.digital_take_up.sirius import SiriusContract, read_applications
+from perfplat_assets.digital_take_up.take_up import TakeUpFigures, read_figures_file
+from perfplat_assets.embedded import seed
+
+
+class SiriusDatabase(SqlSource):
+    """OPG's case-management system, through SQLAlchemy; its schema is private, so names are configurable."""
+
+    setting = "PERFPLAT_SIRIUS_DB_URL"
+    cases_table: str = Field(default="cases")
+    case_type_column: str = Field(default="case_type")
+    receipt_date_column: str = Field(default="receipt_date")
+    online_id_column: str = Field(default="online_lpa_id")
+    lpa_case_type: str = Field(default="LPA")
+
+    def _embedded(self, months: Sequence[Month]) -> Engine:
+        return seed.sirius_database(self.data_dir, months)
+
+    def contract(self) -> SiriusContract:
+        return SiriusContract(
+            self.cases_table,
+            self.case_type_column,
+            self.receipt_date_column,
+            self.online_id_column,
+            self.lpa_case_type,
+        )
+
+    def applications(self, months: Sequence[Month]) -> dict[Month, TakeUpFigures]:
+        with self.connection(months) as connection:
+            return read_applications(connection, self.contract(), months)
+
+
+class TakeUpFiguresFile(ConfigurableResource):
+    """The product team's CSV of figures: `month,digital_applications,total_applications,note`."""
+
+    path: str | None = Field(default=None, description="Unset: take-up comes from Sirius.")
+
+    def figures(self) -> dict[Month, TakeUpFigures]:
+        return read_figures_file(self.path or "")

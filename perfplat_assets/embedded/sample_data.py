@@ -1,0 +1,165 @@
+"""Deterministic synthetic data for one month of Make an LPA, shaped like the real thing.
+
+Every generator is seeded by the month alone, so a month's sample is the same on every machine and every
+run, and months can be generated independently (the embedded databases are seeded lazily, month by month).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+from perfplat_assets.common.months import LONDON, Month
+
+RATINGS = (
+    "very-satisfied",
+    "satisfied",
+    "neither-satisfied-or-dissatisfied",
+    "dissatisfied",
+    "very-dissatisfied",
+)
+# Ratings the real table has been seen to hold besides the five: legacy values and empty submissions.
+STRAY_RATINGS = ("good", "", None)
+
+START_PAGES = ("/user/dashboard/create", "/lpa/type")
+
+
+def _rng(kind: str, month: Month) -> random.Random:
+    return random.Random(f"perfplat-sample/{kind}/{month.key}")
+
+
+def _months_since_launch(month: Month) -> int:
+    return (month.first_day.year - 2021) * 12 + month.first_day.month - 3
+
+
+def _moment_in(month: Month, rng: random.Random) -> datetime:
+    """A uniformly random instant of the month, London time (aware)."""
+    span = (month.end - month.start).total_seconds()
+    return (month.start + timedelta(seconds=rng.uniform(0, span))).astimezone(LONDON)
+
+
+@dataclass(frozen=True)
+class SampleFeedback:
+    received: datetime
+    rating: str | None
+    details: str
+    email: str
+    phone: str
+
+    def message(self) -> dict[str, object]:
+        """The jsonb `message` as the service stores it, personal data included."""
+        message: dict[str, object] = {
+            "details": self.details,
+            "email": self.email,
+            "phone": self.phone,
+            "agent": "Mozilla/5.0 (sample)",
+            "fromPage": "/lpa/1234567/checkout",
+        }
+        if self.rating is not None:
+            message["rating"] = self.rating
+        return message
+
+
+def sample_feedback(month: Month) -> Iterator[SampleFeedback]:
+    """A few thousand responses, their mix drifting a little from month to month."""
+    rng = _rng("feedback", month)
+    age = _months_since_launch(month)
+    responses = int(2600 + 900 * math.sin(age / 5) + rng.randint(0, 1200))
+    weights = [
+        52 + 6 * math.sin(age / 7) + rng.uniform(-3, 3),
+        27 + rng.uniform(-3, 3),
+        8 + rng.uniform(-2, 2),
+        5 + rng.uniform(-1.5, 1.5),
+        6 + rng.uniform(-2, 2),
+    ]
+    for number in range(responses):
+        stray = rng.random() < 0.004
+        rating = rng.choice(STRAY_RATINGS) if stray else rng.choices(RATINGS, weights)[0]
+        yield SampleFeedback(
+            received=_moment_in(month, rng),
+            rating=rating,
+            details=f"sample free text {month.label}-{number}: my attorney's name is Jane Example",
+            email=f"sample.user.{month.label}.{number}@example.invalid",
+            phone=f"07700 9{number % 100000:05d}",
+        )
+
+
+@dataclass(frozen=True)
+class SampleCase:
+    case_type: str
+    receipt_date: date
+    online_lpa_id: str | None
+
+
+def sample_cases(month: Month) -> Iterator[SampleCase]:
+    """Sirius receipts: mostly LPAs, a share of them made with Make an LPA, the share moving monthly."""
+    rng = _rng("sirius", month)
+    age = _months_since_launch(month)
+    lpas = 4200 + rng.randint(-600, 600)
+    take_up = min(0.9, 0.36 + 0.004 * age + 0.03 * math.sin(age / 3) + rng.uniform(-0.02, 0.02))
+    days = (month.last_day - month.first_day).days + 1
+    for _ in range(lpas):
+        received = month.first_day + timedelta(days=rng.randrange(days))
+        online = f"A{rng.randrange(10**10):010d}" if rng.random() < take_up else None
+        yield SampleCase("LPA", received, online)
+    for _ in range(rng.randint(150, 300)):
+        received = month.first_day + timedelta(days=rng.randrange(days))
+        yield SampleCase(rng.choice(("EPA", "DEPUTYSHIP")), received, None)
+
+
+@dataclass(frozen=True)
+class SampleSession:
+    """One GA4 session: when it started (London time) and the pages it viewed."""
+
+    session_id: str
+    started_at: datetime
+    page_paths: tuple[str, ...]
+    lpa_id: int | None
+
+    @property
+    def started_lpa(self) -> bool:
+        return any(_is_start_page(path) for path in self.page_paths)
+
+    @property
+    def created_lpa(self) -> bool:
+        return any(path.endswith("/applicant") for path in self.page_paths)
+
+
+def _is_start_page(path: str) -> bool:
+    return path == "/lpa/type" or path.startswith("/user/dashboard/create")
+
+
+@lru_cache(maxsize=128)
+def sample_sessions(month: Month) -> tuple[SampleSession, ...]:
+    """Sessions on the service: most browse, about half start an LPA, most of those get it created.
+
+    A few returning users reach the applicant page of an LPA started in an earlier session, which is why
+    the GA4 ratio can run high.
+    """
+    rng = _rng("ga4", month)
+    age = _months_since_launch(month)
+    sessions = 3000 + 40 * (age % 12) + rng.randint(0, 900)
+    completion = 0.62 + 0.08 * math.sin(age / 4) + rng.uniform(-0.03, 0.03)
+    result = []
+    for number in range(sessions):
+        started_at = _moment_in(month, rng)
+        lpa_id = rng.randrange(10**6, 10**8)
+        paths: list[str] = ["/home", "/login", "/user/dashboard"]
+        roll = rng.random()
+        if roll < 0.5:
+            start = rng.choice(START_PAGES)
+            if start == "/user/dashboard/create" and rng.random() < 0.3:
+                start = f"/user/dashboard/create/{rng.randrange(10**6, 10**8)}"
+            paths += [start, f"/lpa/{lpa_id}/donor"]
+            if rng.random() < completion:
+                paths += [f"/lpa/{lpa_id}/when-lpa-starts", f"/lpa/{lpa_id}/applicant"]
+        elif roll < 0.53:
+            paths += [f"/lpa/{lpa_id}/applicant", f"/lpa/{lpa_id}/correspondent"]
+        else:
+            lpa_id = None
+        result.append(SampleSession(f"{month.label}-{number:06d}", started_at, tuple(paths), lpa_id))
+    return tuple(result)

@@ -1,0 +1,126 @@
+"""SQLite stand-ins for the Make an LPA database and Sirius, seeded lazily, one month at a time.
+
+A month is seeded the first time something asks for it, so the files never need rebuilding as months
+close. Concurrent runs are safe: claiming a month and seeding it happen in one write transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, timedelta
+from pathlib import Path
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+)
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from perfplat_assets.common.database import engine_for
+from perfplat_assets.common.months import Month
+from perfplat_assets.embedded.sample_data import sample_cases, sample_feedback, sample_sessions
+
+LPA_DATABASE_FILE = "make-an-lpa.sqlite"
+SIRIUS_DATABASE_FILE = "sirius.sqlite"
+
+_lpa = MetaData()
+feedback = Table(
+    "feedback",
+    _lpa,
+    Column("id", Integer, primary_key=True),
+    Column("received", DateTime(timezone=True), nullable=False, index=True),
+    # SQLite has no jsonb: the service's JSON document is stored as text, as SQLAlchemy's JSON type does.
+    Column("message", Text, nullable=False),
+)
+applications = Table(
+    "applications",
+    _lpa,
+    Column("id", Integer, primary_key=True),
+    Column("startedAt", DateTime(timezone=True), index=True),
+    Column("createdAt", DateTime(timezone=True), index=True),
+    Column("completedAt", DateTime(timezone=True)),
+)
+_lpa_seeded = Table("sample_months", _lpa, Column("month", String, primary_key=True))
+
+_sirius = MetaData()
+cases = Table(
+    "cases",
+    _sirius,
+    Column("id", Integer, primary_key=True),
+    Column("case_type", String, nullable=False),
+    Column("receipt_date", Date, nullable=False, index=True),
+    Column("online_lpa_id", String),
+)
+_sirius_seeded = Table("sample_months", _sirius, Column("month", String, primary_key=True))
+
+
+def _utc(moment):  # SQLite keeps no offset: the sample stores UTC, as the queries compare in UTC.
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _seed_feedback(connection: Connection, month: Month) -> None:
+    rows = [
+        {"received": _utc(item.received), "message": json.dumps(item.message())}
+        for item in sample_feedback(month)
+    ]
+    connection.execute(insert(feedback), rows)
+    created = []
+    for session in sample_sessions(month):
+        if session.started_lpa:
+            started = session.started_at
+            made = session.created_lpa
+            created.append(
+                {
+                    "startedAt": _utc(started),
+                    "createdAt": _utc(started + timedelta(minutes=14)) if made else None,
+                    "completedAt": None,
+                }
+            )
+    if created:
+        connection.execute(insert(applications), created)
+
+
+def _seed_cases(connection: Connection, month: Month) -> None:
+    rows = [
+        {"case_type": case.case_type, "receipt_date": case.receipt_date, "online_lpa_id": case.online_lpa_id}
+        for case in sample_cases(month)
+    ]
+    connection.execute(insert(cases), rows)
+
+
+def _ensure(
+    path: Path,
+    metadata: MetaData,
+    seeded: Table,
+    seed_month: Callable[[Connection, Month], None],
+    months: Iterable[Month],
+) -> Engine:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = engine_for(f"sqlite:///{path}", str(path))
+    metadata.create_all(engine)
+    with engine.begin() as connection:
+        for month in sorted(set(months)):
+            claim = sqlite_insert(seeded).values(month=month.key).on_conflict_do_nothing()
+            if connection.execute(claim).rowcount:
+                seed_month(connection, month)
+    return engine
+
+
+def lpa_database(data_dir: str | Path, months: Sequence[Month]) -> Engine:
+    """The sample Make an LPA database, holding at least `months`."""
+    return _ensure(Path(data_dir) / LPA_DATABASE_FILE, _lpa, _lpa_seeded, _seed_feedback, months)
+
+
+def sirius_database(data_dir: str | Path, months: Sequence[Month]) -> Engine:
+    """The sample Sirius database, holding at least `months`."""
+    return _ensure(Path(data_dir) / SIRIUS_DATABASE_FILE, _sirius, _sirius_seeded, _seed_cases, months)

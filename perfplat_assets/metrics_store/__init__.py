@@ -1,0 +1,1 @@
+"""perfplat's own history: every month's results in SQL, kept after the sources have forgotten them."""

@@ -1,0 +1,92 @@
+"""The metrics store: SQLite under PERFPLAT_DATA_DIR by default, Postgres in production."""
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from dagster import ConfigurableResource
+from pydantic import Field, PrivateAttr
+from sqlalchemy import Boolean, Connection, Engine, Float, Integer, Table, delete, insert, select, text
+
+from perfplat_assets.common.database import connect, engine_for, redacted
+from perfplat_assets.metrics_store.tables import metadata
+
+SETTING = "PERFPLAT_METRICS_DB_URL"
+_DTYPES = {Integer: "Int64", Float: "Float64", Boolean: "boolean"}
+
+
+def frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of plain Python values, missing values as None, ready for SQL or a dataclass."""
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return [
+        {key: value.item() if hasattr(value, "item") else value for key, value in row.items()} for row in rows
+    ]
+
+
+def _frame(table: Table, rows: Sequence[Any]) -> pd.DataFrame:
+    frame = pd.DataFrame([dict(row._mapping) for row in rows], columns=list(table.columns.keys()))
+    for column in table.columns:
+        dtype = next((d for kind, d in _DTYPES.items() if isinstance(column.type, kind)), None)
+        if dtype:
+            frame[column.name] = frame[column.name].astype(dtype)
+    return frame
+
+
+class MetricsStore(ConfigurableResource):
+    """Where every month's results are kept. Writing a month replaces it, in one transaction."""
+
+    url: str | None = Field(default=None, description="SQLAlchemy URL; unset: SQLite in data_dir.")
+    data_dir: str = Field(default=".perfplat", description="Home of the embedded default's files.")
+
+    _engine: Engine | None = PrivateAttr(default=None)
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            url = self.url or f"sqlite:///{Path(self.data_dir).resolve() / 'metrics.sqlite'}"
+            if not self.url:
+                Path(self.data_dir).mkdir(parents=True, exist_ok=True)
+            engine = engine_for(url, SETTING)
+            with connect(engine, SETTING, transaction=True) as connection:
+                metadata.create_all(connection)
+            self._engine = engine
+        return self._engine
+
+    def describe(self) -> str:
+        return redacted(self.engine().url)
+
+    @contextmanager
+    def transaction(self, *, exclusive: Table | None = None) -> Iterator[Connection]:
+        """A transaction; with `exclusive`, concurrent writers of that table wait their turn."""
+        with connect(self.engine(), SETTING, transaction=True) as connection:
+            if exclusive is not None and connection.dialect.name == "postgresql":
+                connection.execute(text(f'LOCK TABLE "{exclusive.name}" IN SHARE ROW EXCLUSIVE MODE'))
+            yield connection
+
+    def replace_months(
+        self, connection: Connection, table: Table, months: Sequence[str], rows: Sequence[dict[str, Any]]
+    ) -> None:
+        """Delete-then-insert: the months' previous rows go, the new ones arrive, atomically."""
+        stray = {row["month"] for row in rows} - set(months)
+        if stray:
+            raise ValueError(f"rows for {sorted(stray)} cannot be written in a run for {list(months)}")
+        connection.execute(delete(table).where(table.c.month.in_(months)))
+        if rows:
+            connection.execute(insert(table), list(rows))
+
+    def write_months(self, table: Table, months: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+        with self.transaction() as connection:
+            self.replace_months(connection, table, months, rows)
+
+    def read(
+        self, table: Table, months: Sequence[str] | None = None, connection: Connection | None = None
+    ) -> pd.DataFrame:
+        """The rows of `months` (all months when None), ordered by the primary key."""
+        query = select(table).order_by(*table.primary_key.columns)
+        if months is not None:
+            query = query.where(table.c.month.in_(months))
+        if connection is not None:
+            return _frame(table, connection.execute(query).all())
+        with connect(self.engine(), SETTING) as own:
+            return _frame(table, own.execute(query).all())

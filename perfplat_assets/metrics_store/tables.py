@@ -1,0 +1,76 @@
+"""The metrics store's schema: one table per asset, one row per month (or per month and dataType).
+
+`month` holds the partition key (`YYYY-MM-01`). These tables are perfplat's long-term record: the service
+deletes feedback after two years, so the aggregates here are the only history.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+
+def _month() -> Column:
+    return Column("month", String(10), primary_key=True)
+
+
+user_satisfaction = Table(
+    "user_satisfaction",
+    metadata,
+    _month(),
+    Column("very_satisfied", Integer, nullable=False),
+    Column("satisfied", Integer, nullable=False),
+    Column("neither", Integer, nullable=False),
+    Column("dissatisfied", Integer, nullable=False),
+    Column("very_dissatisfied", Integer, nullable=False),
+    Column("unknown_ratings", Integer, nullable=False),
+    Column("total_responses", Integer, nullable=False),
+    Column("satisfaction_percent", Integer),
+    Column("method", String(40), nullable=False),
+    Column("not_available_reason", Text),
+)
+
+digital_take_up = Table(
+    "digital_take_up",
+    metadata,
+    _month(),
+    Column("digital_applications", Integer),
+    Column("total_applications", Integer),
+    Column("take_up_percent", Float),
+    Column("source", String(40), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("not_available_reason", Text),
+)
+
+completion_rate = Table(
+    "completion_rate",
+    metadata,
+    _month(),
+    Column("sessions_started", Integer, nullable=False),
+    Column("sessions_completed", Integer, nullable=False),
+    Column("completion_rate_percent", Float),
+    Column("subject_to_thresholding", Boolean, nullable=False),
+    Column("sampled", Boolean, nullable=False),
+    Column("data_loss_from_other_row", Boolean, nullable=False),
+    Column("not_available_reason", Text),
+)
+
+performance_dataset = Table(
+    "performance_dataset",
+    metadata,
+    _month(),
+    Column("data_type", String(60), primary_key=True),
+    Column("count", Float, nullable=False),
+)
+
+published_records = Table(
+    "published_records",
+    metadata,
+    _month(),
+    Column("data_type", String(60), primary_key=True),
+    Column("count", Float, nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+)
+
+TABLES = {table.name: table for table in metadata.sorted_tables}

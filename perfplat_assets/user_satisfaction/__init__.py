@@ -1,0 +1,1 @@
+"""User satisfaction: the feedback form's ratings, counted per month in the Make an LPA database."""

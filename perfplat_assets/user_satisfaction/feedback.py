@@ -1,0 +1,52 @@
+"""The one query perfplat runs on the feedback table: ratings counted per month, in SQL.
+
+Only the rating and the received timestamp are ever touched: `message` also holds free text, email and
+phone, which must never reach Python.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import JSON, Column, Connection, DateTime, Integer, MetaData, Select, Table, func, select
+from sqlalchemy.dialects.postgresql import JSONB
+
+from perfplat_assets.common.months import Month
+from perfplat_assets.common.sql import contiguous, month_bucket, window
+from perfplat_assets.user_satisfaction.scoring import RatingCounts
+
+
+def feedback_table(metadata: MetaData | None = None, name: str = "feedback") -> Table:
+    """The service's table: `id`, `received timestamptz` (indexed), `message jsonb`."""
+    return Table(
+        name,
+        metadata or MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("received", DateTime(timezone=True), nullable=False, index=True),
+        Column("message", JSON().with_variant(JSONB(), "postgresql"), nullable=False),
+    )
+
+
+def rating_counts_query(table: Table, months: Sequence[Month]) -> Select:
+    months = contiguous(months)
+    received = table.c.received
+    bucket = month_bucket(received, months).label("month")
+    rating = table.c.message["rating"].as_string().label("rating")
+    return (
+        select(bucket, rating, func.count().label("responses"))
+        .where(window(received, months))
+        .group_by(bucket, rating)
+    )
+
+
+def read_rating_counts(
+    connection: Connection, months: Sequence[Month], table_name: str = "feedback"
+) -> dict[Month, RatingCounts]:
+    """Counts for every month asked for; a month with no feedback gets all zeros."""
+    by_month: dict[str, dict[str | None, int]] = defaultdict(dict)
+    for month_key, rating, responses in connection.execute(
+        rating_counts_query(feedback_table(name=table_name), months)
+    ):
+        by_month[month_key][rating] = by_month[month_key].get(rating, 0) + responses
+    return {month: RatingCounts.from_form_values(by_month.get(month.key, {})) for month in months}

@@ -8,8 +8,12 @@ from urllib.parse import urlsplit
 
 from dagster import ConfigurableResource
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
+from google.api_core.exceptions import RetryError
+from google.auth.exceptions import DefaultCredentialsError
 from pydantic import Field
+from requests.exceptions import ConnectionError as RequestsConnectionError
 
+from perfplat_assets.common.database import SourceUnavailable
 from perfplat_assets.common.months import Month
 from perfplat_assets.completion_rate.ga4_report import CompletionReport, fetch_completion_report, retry_policy
 
@@ -90,12 +94,24 @@ class GoogleAnalytics(ConfigurableResource):
         )
 
     def completion_report(self, months: list[Month]) -> CompletionReport:
-        with self._client() as (client, property_id):
-            return fetch_completion_report(
-                client,
-                property_id,
-                months,
-                page_size=self.page_size,
-                retry=retry_policy(self.retry_initial_delay, self.retry_deadline),
-                timeout=self.request_timeout,
-            )
+        try:
+            with self._client() as (client, property_id):
+                return fetch_completion_report(
+                    client,
+                    property_id,
+                    months,
+                    page_size=self.page_size,
+                    retry=retry_policy(self.retry_initial_delay, self.retry_deadline),
+                    timeout=self.request_timeout,
+                )
+        except DefaultCredentialsError:
+            raise SourceUnavailable(
+                f"No Google credentials for {self.describe()}: set GOOGLE_APPLICATION_CREDENTIALS to a "
+                "service account key file with read access to the property (or unset "
+                "PERFPLAT_GA4_PROPERTY_ID to use the embedded emulator)."
+            ) from None
+        except (RequestsConnectionError, RetryError) as error:
+            raise SourceUnavailable(
+                f"Cannot reach {self.describe()}: {type(error).__name__}. Check "
+                "PERFPLAT_GA4_API_ENDPOINT and the network; the month can be re-run once GA4 answers."
+            ) from error

@@ -1,0 +1,47 @@
+# perfplat: `make demo` to see it work, `make test` to run the tests. Needs Python 3.11+ and make.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DATA_DIR ?= $(CURDIR)/.perfplat
+# The make targets keep Dagster's instance local, apart from the production dagster.yaml at the top.
+export DAGSTER_HOME := $(DATA_DIR)/dagster_home
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install demo test dev lint format validate clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "perfplat needs Python 3.11 or newer: set PYTHON=python3.11 (or newer)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(DAGSTER_HOME)/dagster.yaml:
+	@mkdir -p $(DAGSTER_HOME)
+	@printf 'telemetry:\n  enabled: false\n' > $@
+
+demo: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/perfplat-demo
+
+test: install
+	$(BIN)/python -m pytest
+
+dev: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+validate: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster definitions validate -w workspace.yaml
+
+clean:
+	rm -rf $(DATA_DIR) .pytest_cache .ruff_cache

@@ -1,0 +1,75 @@
+"""Shared fixtures: a real PostgreSQL database per test, and the embedded default in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
+
+POSTGRES_URL_VARIABLE = "PERFPLAT_TEST_POSTGRES_URL"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+HOW_TO_GET_POSTGRES = (
+    "PostgreSQL is not reachable at {url}: {error}. The Postgres tests need a server on 127.0.0.1:5432 "
+    "that lets the user create databases. On Debian: `apt-get install postgresql` and "
+    "`pg_ctlcluster --skip-systemctl-redirect 15 main start`; or set "
+    f"{POSTGRES_URL_VARIABLE} to another server's URL."
+)
+
+
+def unavailable(message: str) -> None:
+    """Skip loudly on a developer's machine; fail under CI, where a missing server is a broken build."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{message} (CI is set, so this fails instead of skipping)", pytrace=False)
+    pytest.skip(f"SKIPPED LOUDLY: {message}")
+
+
+@pytest.fixture(autouse=True)
+def _loopback_without_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy in the environment must not intercept calls to servers on loopback."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> URL:
+    url = make_url(os.environ.get(POSTGRES_URL_VARIABLE, DEFAULT_POSTGRES_URL))
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+    except OperationalError as error:
+        unavailable(HOW_TO_GET_POSTGRES.format(url=url.render_as_string(), error=str(error.orig).strip()))
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: URL) -> Iterator[str]:
+    """A database of its own for the test, created on the real server and dropped afterwards."""
+    name = f"perfplat_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield postgres_server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def perfplat_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The embedded default in a fresh folder: every PERFPLAT_ variable cleared, the data dir set."""
+    for name in list(os.environ):
+        if name.startswith("PERFPLAT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PERFPLAT_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"

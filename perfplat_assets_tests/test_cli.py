@@ -1,0 +1,79 @@
+"""The code location as Dagster's own CLI sees it, the way an engineer runs it."""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from perfplat_assets_tests.sources import create_postgres_feedback
+
+DAGSTER = str(Path(sys.executable).parent / "dagster")
+ROOT = Path(__file__).resolve().parents[1]
+# OPG's published counts for May 2025, and the published percentage (weighted 84.25).
+MAY_2025 = {"very-satisfied": 8081, "satisfied": 4087, "neither-satisfied-or-dissatisfied": 1046,
+            "dissatisfied": 282, "very-dissatisfied": 439}  # fmt: skip
+PERSONAL_MARK = "perfplat-personal-marker"
+
+
+def _dagster(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [DAGSTER, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def _environment(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PERFPLAT_")}
+    home = tmp_path / "dagster_home"
+    home.mkdir(exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    env.update(DAGSTER_HOME=str(home), PERFPLAT_DATA_DIR=str(tmp_path / "data"), **extra)
+    return env
+
+
+def test_definitions_validate(tmp_path):
+    result = _dagster("definitions", "validate", "-w", "workspace.yaml", env=_environment(tmp_path), cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "Validation successful for code location perfplat" in result.stdout + result.stderr
+
+
+def test_materialize_a_month_from_a_postgres_feedback_table(tmp_path, postgres_url):
+    start = datetime(2025, 4, 30, 23, 0, tzinfo=UTC)  # midnight BST on 1 May
+    rows, number = [], 0
+    for rating, count in MAY_2025.items():
+        for _ in range(count):
+            number += 1
+            rows.append({
+                "received": start + timedelta(seconds=number * 150),
+                "message": {"rating": rating, "details": f"{PERSONAL_MARK} {number}",
+                            "email": f"{PERSONAL_MARK}{number}@example.invalid", "phone": "07700 900123"},
+            })  # fmt: skip
+    # A response in the last minute of April (BST) belongs to April, not May.
+    rows.append({"received": start - timedelta(minutes=1), "message": {"rating": "very-dissatisfied"}})
+    create_postgres_feedback(postgres_url, rows)
+
+    publish = tmp_path / "publish"
+    env = _environment(tmp_path, PERFPLAT_LPA_DB_URL=postgres_url, PERFPLAT_PUBLISH_DIR=str(publish))
+    args = [
+        "asset",
+        "materialize",
+        "-m",
+        "perfplat_assets.definitions",
+        "--select",
+        "*",
+        "--partition",
+        "2025-05-01",
+    ]
+    result = _dagster(*args, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    published = json.loads(
+        (publish / "make_a_lasting_power_of_attorney_25_05.json").read_text(encoding="utf-8")
+    )
+    counts = {r["dataType"]: r["count"] for r in published}
+    assert counts["user-satisfaction-percent"] == 84
+    ratings = ("very-satisfied", "satisfied", "neither", "dissatisfied", "very-dissatisfied")
+    assert [counts[k] for k in ratings] == [8081, 4087, 1046, 282, 439]
+    assert PERSONAL_MARK not in result.stdout + result.stderr
+    assert not any(PERSONAL_MARK in p.read_text(encoding="utf-8") for p in publish.iterdir())

@@ -1,0 +1,132 @@
+"""The completion rate through the real GA4 client, over HTTP, against the emulator."""
+
+from datetime import datetime
+
+import pytest
+
+from perfplat_assets.common.database import SourceUnavailable
+from perfplat_assets.common.months import LONDON, Month, months_between
+from perfplat_assets.completion_rate.rate import ReportFlags, SessionCounts, completion_rate
+from perfplat_assets.completion_rate.resources import GoogleAnalytics
+from perfplat_assets.embedded.ga4_emulator import GA4Emulator
+from perfplat_assets.embedded.sample_data import SampleSession
+
+
+def _session(number: int, when: datetime, *paths: str) -> SampleSession:
+    return SampleSession(f"s{number}", when, ("/home", *paths), None)
+
+
+JUNE, JULY = datetime(2025, 6, 10, 12, tzinfo=LONDON), datetime(2025, 7, 10, 12, tzinfo=LONDON)
+SESSIONS = [
+    # June: 4 sessions on a start page, 3 of them reach the applicant page; 1 more browses.
+    _session(1, JUNE, "/user/dashboard/create", "/lpa/1234/donor", "/lpa/1234/applicant"),
+    _session(2, JUNE, "/user/dashboard/create/55", "/lpa/55/applicant"),
+    _session(3, JUNE, "/lpa/type", "/lpa/type", "/lpa/77/applicant"),
+    _session(4, JUNE, "/lpa/type"),
+    _session(5, JUNE, "/user/dashboard", "/lpa/type/extra", "/lpa/x/applicant"),  # neither counts
+    # July: 2 start, 1 of those completes; 1 returning user completes without starting.
+    _session(6, JULY, "/lpa/type", "/lpa/9/applicant"),
+    _session(7, JULY, "/user/dashboard/create"),
+    _session(8, JULY, "/lpa/10/applicant"),
+]
+
+
+def _sessions_for(month: Month) -> list[SampleSession]:
+    return [s for s in SESSIONS if Month.containing(s.started_at) == month]
+
+
+@pytest.fixture
+def emulator():
+    with GA4Emulator(_sessions_for) as running:
+        yield running
+
+
+def _ga4(emulator: GA4Emulator, **options) -> GoogleAnalytics:
+    return GoogleAnalytics(
+        property_id="123456", api_endpoint=emulator.endpoint, retry_initial_delay=0.01, **options
+    )
+
+
+MONTHS = months_between(Month.parse("2025-06"), Month.parse("2025-07"))
+
+
+def test_sessions_per_month_in_one_request(emulator):
+    report = _ga4(emulator).completion_report(MONTHS)
+    assert report.sessions == {MONTHS[0]: SessionCounts(4, 3), MONTHS[1]: SessionCounts(2, 2)}
+    assert report.requests == emulator.requests_served == 1
+    sent = emulator.requests[0]
+    assert sent.property == "properties/123456"
+    assert [d.name for d in sent.dimensions] == ["yearMonth"]
+    assert (sent.date_ranges[0].start_date, sent.date_ranges[0].end_date) == ("2025-06-01", "2025-07-31")
+    assert report.flags.exact
+
+
+def test_rate_can_exceed_a_hundred_when_users_return():
+    # Returning users reach the applicant page in sessions that did not start an LPA.
+    result = completion_rate(MONTHS[1], SessionCounts(started=2, completed=3), ReportFlags())
+    assert result.completion_rate_percent == 150.0
+
+
+def test_rate_has_one_decimal_rounded_half_up():
+    result = completion_rate(MONTHS[0], SessionCounts(started=8, completed=5), ReportFlags())
+    assert result.completion_rate_percent == 62.5
+    result = completion_rate(MONTHS[0], SessionCounts(started=3, completed=2), ReportFlags())
+    assert result.completion_rate_percent == 66.7
+
+
+def test_no_sessions_started_is_not_available():
+    result = completion_rate(MONTHS[0], SessionCounts(), ReportFlags())
+    assert result.completion_rate_percent is None
+    assert "no sessions on a start page" in (result.not_available_reason or "")
+
+
+def test_quota_error_is_retried(emulator):
+    emulator.fail_next(429)
+    emulator.fail_next(503)
+    report = _ga4(emulator).completion_report(MONTHS)
+    assert report.sessions[MONTHS[0]] == SessionCounts(4, 3)
+    assert emulator.requests_served == 3
+
+
+def test_a_response_over_several_pages(emulator):
+    report = _ga4(emulator, page_size=1).completion_report(MONTHS)
+    assert report.sessions == {MONTHS[0]: SessionCounts(4, 3), MONTHS[1]: SessionCounts(2, 2)}
+    # Four rows (two months, two comparisons), one per page.
+    assert report.requests == 4
+    assert [r.offset for r in emulator.requests] == [0, 1, 2, 3]
+
+
+def test_inexact_responses_are_flagged(emulator):
+    emulator.subject_to_thresholding = True
+    emulator.sampled = True
+    report = _ga4(emulator).completion_report(MONTHS)
+    assert report.flags == ReportFlags(
+        subject_to_thresholding=True, sampled=True, data_loss_from_other_row=False
+    )
+
+
+def test_plain_http_is_refused_beyond_loopback():
+    ga4 = GoogleAnalytics(property_id="1", api_endpoint="http://analytics.example.org")
+    with pytest.raises(ValueError, match="only a local emulator"):
+        ga4.completion_report(MONTHS)
+
+
+def test_an_endpoint_without_a_property_says_so(emulator):
+    with pytest.raises(ValueError, match="PERFPLAT_GA4_PROPERTY_ID is not"):
+        GoogleAnalytics(api_endpoint=emulator.endpoint).completion_report(MONTHS)
+
+
+def test_an_unreachable_endpoint_is_a_clear_error(emulator):
+    endpoint = emulator.endpoint
+    emulator.stop()
+    ga4 = GoogleAnalytics(
+        property_id="1", api_endpoint=endpoint, retry_deadline=0.5, retry_initial_delay=0.01
+    )
+    with pytest.raises(SourceUnavailable, match=f"Cannot reach GA4 property 1 at {endpoint}"):
+        ga4.completion_report(MONTHS)
+
+
+def test_the_embedded_default_serves_the_sample(monkeypatch):
+    report = GoogleAnalytics().completion_report([Month.parse("2025-05")])
+    counts = report.sessions[Month.parse("2025-05")]
+    assert counts.started > 1000 and 0 < counts.completed < counts.started

@@ -1,0 +1,156 @@
+"""One month end to end on the embedded default: all five assets, on a real Dagster instance."""
+
+import csv
+import json
+from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance, materialize, serialize_value
+
+from perfplat_assets.common.months import Month
+from perfplat_assets.configuration import build_resources
+from perfplat_assets.definitions import assets
+from perfplat_assets.embedded.sample_data import sample_cases, sample_feedback, sample_sessions
+
+MAY_2025 = Month.parse("2025-05")
+RATINGS = ("very-satisfied", "satisfied", "neither", "dissatisfied", "very-dissatisfied")
+RECORD_KEYS = ["_timestamp", "service", "channel", "count", "dataType", "period"]
+
+
+def _half_up(numerator: int, denominator: int, places: str) -> Decimal:
+    return (Decimal(100 * numerator) / Decimal(denominator)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def _expected_by_hand(month: Month) -> dict[str, int | float]:
+    """What an analyst would get counting the sample sources directly, without perfplat's code path."""
+    ratings = Counter(item.rating for item in sample_feedback(month))
+    vs, s = ratings["very-satisfied"], ratings["satisfied"]
+    n, d, vd = (
+        ratings["neither-satisfied-or-dissatisfied"],
+        ratings["dissatisfied"],
+        ratings["very-dissatisfied"],
+    )
+    total = vs + s + n + d + vd
+    weighted = Decimal(100 * vs + 75 * s + 50 * n + 25 * d) / Decimal(total)
+    lpas = [case for case in sample_cases(month) if case.case_type == "LPA"]
+    digital = sum(1 for case in lpas if case.online_lpa_id)
+    sessions = sample_sessions(month)
+    started = sum(
+        1
+        for x in sessions
+        if any(p in ("/lpa/type",) or p.startswith("/user/dashboard/create") for p in x.page_paths)
+    )
+    completed = sum(1 for x in sessions if any(p.endswith("/applicant") for p in x.page_paths))
+    return {
+        "user-satisfaction-percent": int(weighted.quantize(Decimal(1), rounding=ROUND_HALF_UP)),
+        "very-satisfied": vs,
+        "satisfied": s,
+        "neither": n,
+        "dissatisfied": d,
+        "very-dissatisfied": vd,
+        "digital-take-up": float(_half_up(digital, len(lpas), "0.1")),
+        "completion-rate": float(_half_up(completed, started, "0.1")),
+    }
+
+
+def _run(month: Month, instance: DagsterInstance):
+    result = materialize(assets, partition_key=month.key, resources=build_resources(), instance=instance)
+    assert result.success
+    return result
+
+
+def _published(directory: Path, name: str) -> list[dict]:
+    return json.loads((directory / name).read_text(encoding="utf-8"))
+
+
+def test_one_month_end_to_end(perfplat_env: Path):
+    instance = DagsterInstance.ephemeral()
+    _run(MAY_2025, instance)
+    publish = perfplat_env / "publish"
+
+    records = _published(publish, "make_a_lasting_power_of_attorney_25_05.json")
+    expected = _expected_by_hand(MAY_2025)
+    assert {r["dataType"]: r["count"] for r in records} == expected
+    for item in records:
+        assert list(item) == RECORD_KEYS
+        assert item["_timestamp"] == "2025-05-01T00:00:00+00:00"
+        assert (item["service"], item["channel"], item["period"]) == ("make-a-lpa", "digital", "month")
+        assert isinstance(item["count"], int | float) and not isinstance(item["count"], bool)
+    whole = {r["dataType"]: r["count"] for r in records if isinstance(r["count"], int)}
+    assert set(whole) == {"user-satisfaction-percent", *RATINGS}
+    assert records == sorted(records, key=lambda r: (r["_timestamp"], r["dataType"]))
+
+    assert _published(publish, "data.json") == records
+    raw = (publish / "data.csv").read_bytes()
+    assert raw.count(b"\r\n") == 2 and raw.decode("utf-8")
+    rows = list(csv.reader(raw.decode("utf-8").splitlines()))
+    assert rows[0] == ["month", "user-satisfaction-percent", "very-satisfied", "satisfied", "neither",
+                       "dissatisfied", "very-dissatisfied", "digital-take-up", "completion-rate"]  # fmt: skip
+    assert rows[1][0] == "2025-05"
+    assert dict(zip(rows[0][1:], map(float, rows[1][1:]), strict=True)) == expected
+
+
+def test_republishing_replaces_rather_than_duplicates(perfplat_env: Path):
+    instance = DagsterInstance.ephemeral()
+    june = Month.parse("2025-06")
+    _run(MAY_2025, instance)
+    _run(june, instance)
+    _run(MAY_2025, instance)
+    publish = perfplat_env / "publish"
+    everything = _published(publish, "data.json")
+    keys = [(r["_timestamp"], r["dataType"]) for r in everything]
+    assert len(keys) == len(set(keys)) == 16
+    assert {r["_timestamp"][:7] for r in everything} == {"2025-05", "2025-06"}
+    assert everything == sorted(everything, key=lambda r: (r["_timestamp"], r["dataType"]))
+    assert len(_published(publish, "make_a_lasting_power_of_attorney_25_06.json")) == 8
+    assert len((publish / "data.csv").read_text(encoding="utf-8").splitlines()) == 3
+    assert not list(publish.glob(".*.tmp")), "no temporary file is left behind"
+
+
+def test_a_measure_without_data_is_left_out_not_zero(perfplat_env: Path, monkeypatch: pytest.MonkeyPatch):
+    figures = perfplat_env.parent / "take-up.csv"
+    figures.write_text(
+        "month,digital_applications,total_applications,note\n2025-04,10,20,\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("PERFPLAT_TAKEUP_FIGURES_FILE", str(figures))
+    instance = DagsterInstance.ephemeral()
+    result = _run(MAY_2025, instance)
+
+    records = _published(perfplat_env / "publish", "make_a_lasting_power_of_attorney_25_05.json")
+    assert "digital-take-up" not in {r["dataType"] for r in records}
+    assert len(records) == 7
+    metadata = result.asset_materializations_for_node("performance_dataset")[0].metadata
+    assert "figures-file has no figures for 2025-05" in metadata["left out 2025-05 digital-take-up"].value
+    csv_row = (perfplat_env / "publish" / "data.csv").read_text(encoding="utf-8").splitlines()[1].split(",")
+    assert csv_row[7] == ""  # digital-take-up: empty, not 0
+
+
+def test_figures_file_takes_precedence_over_sirius(perfplat_env: Path, monkeypatch: pytest.MonkeyPatch):
+    figures = perfplat_env.parent / "take-up.csv"
+    figures.write_text(
+        "month,digital_applications,total_applications,note\n2025-05,20616,49812,\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("PERFPLAT_TAKEUP_FIGURES_FILE", str(figures))
+    _run(MAY_2025, DagsterInstance.ephemeral())
+    records = _published(perfplat_env / "publish", "make_a_lasting_power_of_attorney_25_05.json")
+    assert {r["dataType"]: r["count"] for r in records}["digital-take-up"] == 41.4
+
+
+def test_no_personal_data_in_outputs_store_or_event_log(perfplat_env: Path):
+    instance = DagsterInstance.ephemeral()
+    run = _run(MAY_2025, instance)
+    feedback = list(sample_feedback(MAY_2025))
+    secrets = {feedback[0].details, feedback[0].email, feedback[0].phone, "Jane Example", "@example.invalid"}
+
+    published = "".join(p.read_text(encoding="utf-8") for p in (perfplat_env / "publish").iterdir())
+    store = (perfplat_env / "metrics.sqlite").read_bytes().decode("utf-8", errors="replace")
+    events = "".join(
+        serialize_value(r.event_log_entry) for r in instance.get_records_for_run(run.run_id).records
+    )
+    assert events and store and published
+    for secret in secrets:
+        assert secret not in published
+        assert secret not in store
+        assert secret not in events

@@ -1,0 +1,102 @@
+"""The feedback query on real Postgres (jsonb) and on SQLite (JSON as text)."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, insert
+from sqlalchemy.dialects import postgresql
+
+from perfplat_assets.common.months import Month, months_between
+from perfplat_assets.user_satisfaction.feedback import feedback_table, rating_counts_query, read_rating_counts
+from perfplat_assets.user_satisfaction.resources import MakeAnLpaDatabase
+from perfplat_assets.user_satisfaction.scoring import RatingCounts
+from perfplat_assets_tests.sources import create_postgres_feedback
+
+PERSONAL = {"details": "I am Ada Lovelace-Perfplat", "email": "ada@example.invalid", "phone": "07700 900461"}
+
+
+def _feedback(received: datetime, rating: str | None) -> dict:
+    message = dict(PERSONAL)
+    if rating is not None:
+        message["rating"] = rating
+    return {"received": received, "message": message}
+
+
+ROWS = [
+    # June 2025: three ratings and one legacy value.
+    _feedback(datetime(2025, 6, 1, 9, 0, tzinfo=UTC), "very-satisfied"),
+    _feedback(datetime(2025, 6, 15, 9, 0, tzinfo=UTC), "satisfied"),
+    _feedback(datetime(2025, 6, 30, 22, 59, tzinfo=UTC), "dissatisfied"),  # 23:59 BST, still June
+    _feedback(datetime(2025, 6, 20, 9, 0, tzinfo=UTC), "good"),
+    # July 2025: the first row is 00:30 BST on 1 July, though 30 June in UTC.
+    _feedback(datetime(2025, 6, 30, 23, 30, tzinfo=UTC), "very-satisfied"),
+    _feedback(datetime(2025, 7, 10, 12, 0, tzinfo=UTC), "neither-satisfied-or-dissatisfied"),
+    _feedback(datetime(2025, 7, 11, 12, 0, tzinfo=UTC), "very-dissatisfied"),
+    _feedback(datetime(2025, 7, 12, 12, 0, tzinfo=UTC), None),
+    # August 2025: 23:30 UTC on 31 July is 00:30 BST on 1 August.
+    _feedback(datetime(2025, 7, 31, 23, 30, tzinfo=UTC), "satisfied"),
+    # May 2025 and October 2025 lie outside the months asked for.
+    _feedback(datetime(2025, 5, 31, 22, 30, tzinfo=UTC), "very-satisfied"),
+    _feedback(datetime(2025, 10, 1, 0, 0, tzinfo=UTC), "very-satisfied"),
+]
+
+EXPECTED = {
+    "2025-06": RatingCounts(very_satisfied=1, satisfied=1, dissatisfied=1, unknown=1),
+    "2025-07": RatingCounts(very_satisfied=1, neither=1, very_dissatisfied=1, unknown=1),
+    "2025-08": RatingCounts(satisfied=1),
+    "2025-09": RatingCounts(),  # no feedback at all
+}
+
+
+def _create_sqlite(path) -> str:
+    url = f"sqlite:///{path}"
+    table = feedback_table()
+    engine = create_engine(url)
+    table.metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(insert(table), ROWS)
+    engine.dispose()
+    return url
+
+
+def _create_postgres(url: str) -> str:
+    create_postgres_feedback(url, ROWS)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def feedback_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return _create_sqlite(tmp_path / "lpa.sqlite")
+    return _create_postgres(request.getfixturevalue("postgres_url"))
+
+
+def test_counts_per_rating_per_london_month(feedback_url):
+    database = MakeAnLpaDatabase(url=feedback_url)
+    months = months_between(Month.parse("2025-06"), Month.parse("2025-09"))
+    counts = database.rating_counts(months)
+    assert {month.label: value for month, value in counts.items()} == EXPECTED
+
+
+def test_a_single_month_is_its_own_window(feedback_url):
+    database = MakeAnLpaDatabase(url=feedback_url)
+    july = Month.parse("2025-07")
+    assert database.rating_counts([july]) == {july: EXPECTED["2025-07"]}
+
+
+def test_the_query_touches_only_the_rating_and_the_timestamp():
+    query = rating_counts_query(feedback_table(), [Month.parse("2025-07")])
+    assert [column.name for column in query.selected_columns] == ["month", "rating", "responses"]
+    sql = str(query.compile(dialect=postgresql.dialect()))
+    assert "->>" in sql and "GROUP BY" in sql
+    for field in ("details", "email", "phone", "agent", "fromPage"):
+        assert field not in sql
+
+
+def test_gaps_in_months_are_refused(tmp_path):
+    url = _create_sqlite(tmp_path / "lpa.sqlite")
+    with (
+        pytest.raises(ValueError, match="contiguous"),
+        MakeAnLpaDatabase(url=url).connection([]) as connection,
+    ):
+        read_rating_counts(connection, [Month.parse("2025-06"), Month.parse("2025-08")])

@@ -14,10 +14,12 @@ from dagster import EnvVar
 
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
 from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFiguresFile
+from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.resources import PublicationDirectory
-from perfplat_assets.user_satisfaction.resources import MakeAnLpaDatabase, SatisfactionMethods
+from perfplat_assets.quality.resources import QualityThresholds
+from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
 from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE
 
 DEFAULT_DATA_DIR = ".perfplat"
@@ -56,6 +58,11 @@ def build_resources() -> dict[str, Any]:
         "takeup_figures_file": TakeUpFiguresFile(path=_env("PERFPLAT_TAKEUP_FIGURES_FILE")),
         "google_analytics": GoogleAnalytics(
             property_id=_env("PERFPLAT_GA4_PROPERTY_ID"), api_endpoint=_env("PERFPLAT_GA4_API_ENDPOINT")
+        ),
+        "quality_thresholds": QualityThresholds(
+            completion_rate_max_gap_points=_env("PERFPLAT_CHECK_COMPLETION_RATE_MAX_GAP", 10.0),
+            unknown_ratings_max_percent=_env("PERFPLAT_CHECK_UNKNOWN_RATINGS_MAX_PERCENT", 2.0),
+            minimum_responses=_env("PERFPLAT_CHECK_MINIMUM_RESPONSES", 100),
         ),
         "metrics_store": metrics_store,
         "metrics_store_io_manager": MetricsStoreIOManager(store=metrics_store),

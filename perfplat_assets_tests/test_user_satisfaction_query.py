@@ -7,8 +7,13 @@ from sqlalchemy import create_engine, insert
 from sqlalchemy.dialects import postgresql
 
 from perfplat_assets.common.months import Month, months_between
-from perfplat_assets.user_satisfaction.feedback import feedback_table, rating_counts_query, read_rating_counts
-from perfplat_assets.user_satisfaction.resources import MakeAnLpaDatabase
+from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
+from perfplat_assets.user_satisfaction.feedback import (
+    feedback_table,
+    rated_responses_query,
+    rating_counts_query,
+    read_rating_counts,
+)
 from perfplat_assets.user_satisfaction.scoring import RatingCounts
 from perfplat_assets_tests.sources import create_postgres_feedback
 
@@ -41,10 +46,10 @@ ROWS = [
 ]
 
 EXPECTED = {
-    "2025-06": RatingCounts(very_satisfied=1, satisfied=1, dissatisfied=1, unknown=1),
-    "2025-07": RatingCounts(very_satisfied=1, neither=1, very_dissatisfied=1, unknown=1),
-    "2025-08": RatingCounts(satisfied=1),
-    "2025-09": RatingCounts(),  # no feedback at all
+    "2025-06": RatingCounts(very_satisfied=1, satisfied=1, dissatisfied=1, unknown=1, rated_responses=3),
+    "2025-07": RatingCounts(very_satisfied=1, neither=1, very_dissatisfied=1, unknown=1, rated_responses=3),
+    "2025-08": RatingCounts(satisfied=1, rated_responses=1),
+    "2025-09": RatingCounts(rated_responses=0),  # no feedback at all
 }
 
 
@@ -84,9 +89,16 @@ def test_a_single_month_is_its_own_window(feedback_url):
     assert database.rating_counts([july]) == {july: EXPECTED["2025-07"]}
 
 
-def test_the_query_touches_only_the_rating_and_the_timestamp():
-    query = rating_counts_query(feedback_table(), [Month.parse("2025-07")])
-    assert [column.name for column in query.selected_columns] == ["month", "rating", "responses"]
+@pytest.mark.parametrize(
+    ("build", "columns"),
+    [
+        (rating_counts_query, ["month", "rating", "responses"]),
+        (rated_responses_query, ["month", "responses"]),
+    ],
+)
+def test_the_queries_touch_only_the_rating_and_the_timestamp(build, columns):
+    query = build(feedback_table(), [Month.parse("2025-07")])
+    assert [column.name for column in query.selected_columns] == columns
     sql = str(query.compile(dialect=postgresql.dialect()))
     assert "->>" in sql and "GROUP BY" in sql
     for field in ("details", "email", "phone", "agent", "fromPage"):

@@ -1,10 +1,33 @@
+from collections.abc import Iterator
+
 import pandas as pd
-from dagster import AssetExecutionContext, asset
+from dagster import AssetCheckResult, AssetExecutionContext, Output, asset
 
 from perfplat_assets.common.metadata import frame_metadata
 from perfplat_assets.completion_rate.rate import completion_rate as completion_figures
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
+from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.partitions import monthly_partitions, partition_months
+from perfplat_assets.quality import rules
+from perfplat_assets.quality.checks import Check, check_results, check_specs
+from perfplat_assets.quality.resources import QualityThresholds
+
+CHECKS = (
+    Check(
+        "completion_rate_within_range",
+        "The rate is within 0..100: a rate over 100 is a definition problem, not a figure.",
+        blocking=True,
+    ),
+    Check(
+        "completion_rate_available",
+        "Some sessions reached a start page; otherwise the measure is left out of the publication.",
+    ),
+    Check("ga4_response_exact", "GA4 did not threshold, sample or fold rows into '(other)'."),
+    Check(
+        "completion_rate_agrees_with_applications",
+        "GA4's rate is close to the Make an LPA database's ratio of LPAs created to LPAs started.",
+    ),
+)
 
 
 @asset(
@@ -12,18 +35,40 @@ from perfplat_assets.partitions import monthly_partitions, partition_months
     group_name="make_an_lpa",
     io_manager_key="metrics_store_io_manager",
     kinds={"googleanalytics"},
+    check_specs=check_specs("completion_rate", CHECKS),
 )
-def completion_rate(context: AssetExecutionContext, google_analytics: GoogleAnalytics) -> pd.DataFrame:
+def completion_rate(
+    context: AssetExecutionContext,
+    google_analytics: GoogleAnalytics,
+    make_an_lpa_db: MakeAnLpaDatabase,
+    quality_thresholds: QualityThresholds,
+) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
     """Sessions that reached the "who is applying" page per 100 sessions that reached a start page.
 
     One GA4 request covers every month of the run, to spare the property's daily token quota.
     """
     months = partition_months(context)
     report = google_analytics.completion_report(months)
-    frame = pd.DataFrame(
-        [completion_figures(month, report.sessions[month], report.flags).as_row() for month in months]
+    rows = [completion_figures(month, report.sessions[month], report.flags).as_row() for month in months]
+    frame = pd.DataFrame(rows)
+    yield Output(
+        frame,
+        metadata={
+            **frame_metadata(frame),
+            "source": google_analytics.describe(),
+            "ga4_requests": report.requests,
+        },
     )
-    context.add_output_metadata(
-        {**frame_metadata(frame), "source": google_analytics.describe(), "ga4_requests": report.requests}
+    counts = make_an_lpa_db.application_counts(months)
+    applications = None if counts is None else {m.key: (c.started, c.created) for m, c in counts.items()}
+    yield from check_results(
+        CHECKS,
+        {
+            "completion_rate_within_range": rules.completion_rate_within_range(rows),
+            "completion_rate_available": rules.completion_rate_available(rows),
+            "ga4_response_exact": rules.ga4_response_exact(rows),
+            "completion_rate_agrees_with_applications": rules.completion_rate_agrees_with_applications(
+                rows, applications, quality_thresholds.completion_rate_max_gap_points
+            ),
+        },
     )
-    return frame

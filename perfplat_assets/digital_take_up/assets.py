@@ -1,10 +1,22 @@
+from collections.abc import Iterator
+
 import pandas as pd
-from dagster import AssetExecutionContext, asset
+from dagster import AssetCheckResult, AssetExecutionContext, Output, asset
 
 from perfplat_assets.common.metadata import frame_metadata
 from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFiguresFile
 from perfplat_assets.digital_take_up.take_up import digital_take_up as take_up_figures
 from perfplat_assets.partitions import monthly_partitions, partition_months
+from perfplat_assets.quality import rules
+from perfplat_assets.quality.checks import Check, check_results, check_specs
+
+CHECKS = (
+    Check(
+        "digital_within_total",
+        "Digital applications never exceed all applications; the take-up is within 0..100.",
+        blocking=True,
+    ),
+)
 
 
 @asset(
@@ -12,10 +24,11 @@ from perfplat_assets.partitions import monthly_partitions, partition_months
     group_name="make_an_lpa",
     io_manager_key="metrics_store_io_manager",
     kinds={"sql"},
+    check_specs=check_specs("digital_take_up", CHECKS),
 )
 def digital_take_up(
     context: AssetExecutionContext, sirius_db: SiriusDatabase, takeup_figures_file: TakeUpFiguresFile
-) -> pd.DataFrame:
+) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
     """Applications made with Make an LPA as a share of all LPA applications Sirius received.
 
     The figures arrive by hand today and are revised for up to three months, so the product team's figures
@@ -26,6 +39,7 @@ def digital_take_up(
         source, description, figures = "figures-file", takeup_figures_file.path, takeup_figures_file.figures()
     else:
         source, description, figures = "sirius", sirius_db.describe(), sirius_db.applications(months)
-    frame = pd.DataFrame([take_up_figures(month, figures.get(month), source).as_row() for month in months])
-    context.add_output_metadata({**frame_metadata(frame), "source": description})
-    return frame
+    rows = [take_up_figures(month, figures.get(month), source).as_row() for month in months]
+    frame = pd.DataFrame(rows)
+    yield Output(frame, metadata={**frame_metadata(frame), "source": description})
+    yield from check_results(CHECKS, {"digital_within_total": rules.digital_within_total(rows)})

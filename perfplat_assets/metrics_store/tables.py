@@ -73,4 +73,18 @@ published_records = Table(
     Column("published_at", DateTime(timezone=True), nullable=False),
 )
 
+
+# Append-only: every change to a value already published, and the run that made it.
+revisions = Table(
+    "revisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("month", String(10), nullable=False, index=True),
+    Column("data_type", String(60), nullable=False),
+    Column("previous_count", Float),
+    Column("new_count", Float),
+    Column("revised_at", DateTime(timezone=True), nullable=False),
+    Column("run_id", String(64), nullable=False),
+)
+
 TABLES = {table.name: table for table in metadata.sorted_tables}

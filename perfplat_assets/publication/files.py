@@ -7,7 +7,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from perfplat_assets.common.months import Month
@@ -44,15 +44,22 @@ def records_csv(records: Sequence[Record]) -> str:
     return buffer.getvalue()
 
 
-def write_publication(directory: Path, months: Sequence[Month], all_records: Sequence[Record]) -> list[Path]:
-    """Each month's file, then `data.json` and `data.csv` rebuilt from every published month."""
-    written = []
-    for month in months:
-        path = directory / month_file_name(month)
-        own = [r for r in all_records if r["_timestamp"] == month.published_timestamp]
-        write_atomically(path, records_json(own))
-        written.append(path)
-    for name, content in (("data.json", records_json(all_records)), ("data.csv", records_csv(all_records))):
+def write_publication(
+    directory: Path, months: Sequence[Month], all_records: Sequence[Record], extra: Mapping[str, str]
+) -> list[Path]:
+    """Each month's file, then `data.json` and `data.csv` rebuilt from every published month, then `extra`
+    (name to content: the notes and the revisions)."""
+    files = {
+        **{
+            month_file_name(month): records_json(
+                [r for r in all_records if r["_timestamp"] == month.published_timestamp]
+            )
+            for month in months
+        },
+        "data.json": records_json(all_records),
+        "data.csv": records_csv(all_records),
+        **extra,
+    }
+    for name, content in files.items():
         write_atomically(directory / name, content)
-        written.append(directory / name)
-    return written
+    return [directory / name for name in files]

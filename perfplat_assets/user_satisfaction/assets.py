@@ -1,10 +1,26 @@
+from collections.abc import Iterator
+
 import pandas as pd
-from dagster import AssetExecutionContext, asset
+from dagster import AssetCheckResult, AssetExecutionContext, Output, asset
 
 from perfplat_assets.common.metadata import frame_metadata
+from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.partitions import monthly_partitions, partition_months
-from perfplat_assets.user_satisfaction.resources import MakeAnLpaDatabase, SatisfactionMethods
+from perfplat_assets.quality import rules
+from perfplat_assets.quality.checks import Check, check_results, check_specs
+from perfplat_assets.quality.resources import QualityThresholds
+from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
 from perfplat_assets.user_satisfaction.scoring import satisfaction_figures
+
+CHECKS = (
+    Check(
+        "rating_counts_add_up",
+        "The five rating counts add up to the database's own count of rated responses.",
+        blocking=True,
+    ),
+    Check("unknown_ratings_within_share", "Few responses carry a rating that is none of the five."),
+    Check("enough_responses", "Enough rated responses for the percentage to be a statistic."),
+)
 
 
 @asset(
@@ -12,12 +28,14 @@ from perfplat_assets.user_satisfaction.scoring import satisfaction_figures
     group_name="make_an_lpa",
     io_manager_key="metrics_store_io_manager",
     kinds={"sql"},
+    check_specs=check_specs("user_satisfaction", CHECKS),
 )
 def user_satisfaction(
     context: AssetExecutionContext,
     make_an_lpa_db: MakeAnLpaDatabase,
     satisfaction_methods: SatisfactionMethods,
-) -> pd.DataFrame:
+    quality_thresholds: QualityThresholds,
+) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
     """Feedback ratings per month, counted inside the database so no free text, email or phone is read.
 
     The percentage follows the method OPG published with in that month (weighted GDS score to March 2026,
@@ -26,6 +44,16 @@ def user_satisfaction(
     months = partition_months(context)
     schedule = satisfaction_methods.parsed()
     counts = make_an_lpa_db.rating_counts(months)
-    frame = pd.DataFrame([satisfaction_figures(month, counts[month], schedule).as_row() for month in months])
-    context.add_output_metadata({**frame_metadata(frame), "source": make_an_lpa_db.describe()})
-    return frame
+    rows = [satisfaction_figures(month, counts[month], schedule).as_row() for month in months]
+    frame = pd.DataFrame(rows)
+    yield Output(frame, metadata={**frame_metadata(frame), "source": make_an_lpa_db.describe()})
+    yield from check_results(
+        CHECKS,
+        {
+            "rating_counts_add_up": rules.rating_counts_add_up(rows),
+            "unknown_ratings_within_share": rules.unknown_ratings_within_share(
+                rows, quality_thresholds.unknown_ratings_max_percent
+            ),
+            "enough_responses": rules.enough_responses(rows, quality_thresholds.minimum_responses),
+        },
+    )

@@ -28,7 +28,11 @@ PUBLISHED_RATING_NAMES = {
 
 @dataclass(frozen=True)
 class RatingCounts:
-    """Responses per rating; `unknown` holds any rating that is none of the five, or none at all."""
+    """Responses per rating; `unknown` holds any rating that is none of the five, or none at all.
+
+    `rated_responses` is the database's own count of responses with one of the five ratings, taken
+    separately so that the counts can be reconciled against it.
+    """
 
     very_satisfied: int = 0
     satisfied: int = 0
@@ -36,16 +40,19 @@ class RatingCounts:
     dissatisfied: int = 0
     very_dissatisfied: int = 0
     unknown: int = 0
+    rated_responses: int | None = None
 
     @classmethod
-    def from_form_values(cls, counts: Mapping[str | None, int]) -> RatingCounts:
+    def from_form_values(
+        cls, counts: Mapping[str | None, int], rated_responses: int | None = None
+    ) -> RatingCounts:
         known = {
             PUBLISHED_RATING_NAMES[value].replace("-", "_"): count
             for value, count in counts.items()
             if value in PUBLISHED_RATING_NAMES
         }
         unknown = sum(count for value, count in counts.items() if value not in PUBLISHED_RATING_NAMES)
-        return cls(**known, unknown=unknown)
+        return cls(**known, unknown=unknown, rated_responses=rated_responses)
 
     @property
     def total(self) -> int:
@@ -56,7 +63,11 @@ class RatingCounts:
 
     def published(self) -> dict[str, int]:
         """Counts under their published dataType names."""
-        return {f.name.replace("_", "-"): getattr(self, f.name) for f in fields(self) if f.name != "unknown"}
+        return {
+            f.name.replace("_", "-"): getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("unknown", "rated_responses")
+        }
 
 
 def weighted_gds_score(counts: RatingCounts) -> Fraction:
@@ -133,7 +144,9 @@ class SatisfactionResult:
             "month": self.month.key,
             **{name.replace("-", "_"): count for name, count in self.counts.published().items()},
             "unknown_ratings": self.counts.unknown,
-            "total_responses": self.counts.total,
+            "total_responses": (
+                self.counts.total if self.counts.rated_responses is None else self.counts.rated_responses
+            ),
             "satisfaction_percent": self.satisfaction_percent,
             "method": self.method,
             "not_available_reason": self.not_available_reason,

@@ -1,0 +1,58 @@
+"""The notes published beside the data: how each figure is made, so a reader sees methods change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from perfplat_assets.common.months import Month
+
+METHOD_DESCRIPTIONS = {
+    "weighted-gds": "weighted GDS score: (0 x very dissatisfied + 25 x dissatisfied + 50 x neither "
+    "+ 75 x satisfied + 100 x very satisfied) / responses",
+    "top-two-box": "top-two-box share: 100 x (satisfied + very satisfied) / responses",
+}
+
+
+def method_periods(methods: Mapping[Month, str]) -> list[tuple[Month, Month, str]]:
+    """Runs of consecutive published months that used the same satisfaction method."""
+    periods: list[tuple[Month, Month, str]] = []
+    for month in sorted(methods):
+        method = methods[month]
+        if periods and periods[-1][2] == method and periods[-1][1].next() == month:
+            periods[-1] = (periods[-1][0], month, method)
+        else:
+            periods.append((month, month, method))
+    return periods
+
+
+def notes_markdown(methods: Mapping[Month, str]) -> str:
+    lines = [
+        "# Make an LPA: monthly service performance data",
+        "",
+        "Published by the Office of the Public Guardian. One record per month and dataType in `data.json`;",
+        "one row per month in `data.csv`. A measure without data for a month is left out, never shown as 0.",
+        "",
+        "## User satisfaction (`user-satisfaction-percent`)",
+        "",
+        "From the feedback form at the end of a session, rounded to a whole number. The method changed:",
+        "",
+    ]
+    for first, last, method in method_periods(methods):
+        span = str(first) if first == last else f"{first} to {last}"
+        lines.append(f"- {span}: {METHOD_DESCRIPTIONS.get(method, method)}")
+    lines += [
+        "",
+        "## Completion rate (`completion-rate`)",
+        "",
+        "Sessions that reached the 'who is applying' page (the LPA is created) per 100 sessions that reached",
+        "a page starting a new LPA, from Google Analytics 4, one decimal place. GA4 counts sessions, not",
+        "journeys, so users who return to finish an LPA can push the ratio up; a month over 100 is withheld.",
+        "",
+        "## Digital take-up (`digital-take-up`)",
+        "",
+        "LPA applications made from a form produced by Make an LPA, as a percentage of all LPA applications",
+        "received in the month, from OPG's case-management system, one decimal place. Figures are often",
+        "revised one to three months later; every change to a published value is listed in `revisions.csv`.",
+        "",
+    ]
+    return "\n".join(lines)

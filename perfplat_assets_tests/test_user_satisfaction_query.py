@@ -3,7 +3,6 @@
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine, insert
 from sqlalchemy.dialects import postgresql
 
 from perfplat_assets.common.months import Month, months_between
@@ -15,7 +14,7 @@ from perfplat_assets.user_satisfaction.feedback import (
     read_rating_counts,
 )
 from perfplat_assets.user_satisfaction.scoring import RatingCounts
-from perfplat_assets_tests.sources import create_postgres_feedback
+from perfplat_assets_tests.sources import create_postgres_feedback, create_sqlite_feedback
 
 PERSONAL = {"details": "I am Ada Lovelace-Perfplat", "email": "ada@example.invalid", "phone": "07700 900461"}
 
@@ -53,17 +52,6 @@ EXPECTED = {
 }
 
 
-def _create_sqlite(path) -> str:
-    url = f"sqlite:///{path}"
-    table = feedback_table()
-    engine = create_engine(url)
-    table.metadata.create_all(engine)
-    with engine.begin() as connection:
-        connection.execute(insert(table), ROWS)
-    engine.dispose()
-    return url
-
-
 def _create_postgres(url: str) -> str:
     create_postgres_feedback(url, ROWS)
     return url
@@ -72,7 +60,7 @@ def _create_postgres(url: str) -> str:
 @pytest.fixture(params=["sqlite", "postgres"])
 def feedback_url(request, tmp_path) -> str:
     if request.param == "sqlite":
-        return _create_sqlite(tmp_path / "lpa.sqlite")
+        return create_sqlite_feedback(tmp_path / "lpa.sqlite", ROWS)
     return _create_postgres(request.getfixturevalue("postgres_url"))
 
 
@@ -106,7 +94,7 @@ def test_the_queries_touch_only_the_rating_and_the_timestamp(build, columns):
 
 
 def test_gaps_in_months_are_refused(tmp_path):
-    url = _create_sqlite(tmp_path / "lpa.sqlite")
+    url = create_sqlite_feedback(tmp_path / "lpa.sqlite", ROWS)
     with (
         pytest.raises(ValueError, match="contiguous"),
         MakeAnLpaDatabase(url=url).connection([]) as connection,

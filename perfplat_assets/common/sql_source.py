@@ -30,11 +30,17 @@ class SqlSource(ConfigurableResource):
 
     @contextmanager
     def connection(self, months: Sequence[Month]) -> Iterator[Connection]:
-        """A read-only use of the source for `months` (the embedded sample is seeded for them first)."""
+        """A read-only transaction on the source for `months` (the embedded sample is seeded first).
+
+        On Postgres it is REPEATABLE READ, so the queries of one run see one snapshot and reconcile.
+        """
         engine = self._engine(months)
         try:
             with connect(engine, self.setting) as connection:
-                yield connection
+                if connection.dialect.name == "postgresql":
+                    connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+                with connection.begin():
+                    yield connection
         finally:
             engine.dispose()
 

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.publication.records import count_value
@@ -42,6 +42,11 @@ def find_revisions(
     return revisions
 
 
+def _utc(moment: datetime) -> datetime:
+    """SQLite keeps no offset: the store writes UTC, so a naive time read back is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def revisions_csv(rows: Sequence[Mapping[str, object]]) -> str:
     """Every revision so far, oldest first; empty cells where a value was absent."""
     buffer = io.StringIO()
@@ -56,7 +61,7 @@ def revisions_csv(rows: Sequence[Mapping[str, object]]) -> str:
                 Month.parse(str(row["month"])).label,
                 data_type,
                 *("" if v is None else count_value(data_type, float(v)) for v in values),
-                revised_at.isoformat() if isinstance(revised_at, datetime) else revised_at,
+                _utc(revised_at).isoformat() if isinstance(revised_at, datetime) else revised_at,
                 row["run_id"],
             ]
         )

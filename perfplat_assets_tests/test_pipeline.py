@@ -3,6 +3,7 @@
 import csv
 import json
 from collections import Counter
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
 from perfplat_assets.embedded.sample_data import sample_cases, sample_feedback, sample_sessions
+from perfplat_assets.metrics_store.tables import TABLES
+from perfplat_assets_tests.sources import create_postgres_feedback, feedback
 
 MAY_2025 = Month.parse("2025-05")
 RATINGS = ("very-satisfied", "satisfied", "neither", "dissatisfied", "very-dissatisfied")
@@ -138,19 +141,29 @@ def test_figures_file_takes_precedence_over_sirius(perfplat_env: Path, monkeypat
     assert {r["dataType"]: r["count"] for r in records}["digital-take-up"] == 41.4
 
 
-def test_no_personal_data_in_outputs_store_or_event_log(perfplat_env: Path):
+def test_no_personal_data_in_outputs_store_or_event_log(perfplat_env: Path, postgres_url, monkeypatch):
+    markers = {"details": "PERFPLAT-DETAILS-7f3a", "email": "perfplat.marker.7f3a@example.invalid",
+               "phone": "07700 900 7f3a"}  # fmt: skip
+    rows = [
+        feedback(MAY_2025.start + timedelta(minutes=i), rating, **{k: f"{v} {i}" for k, v in markers.items()})
+        for i, rating in enumerate(["very-satisfied", "satisfied", "dissatisfied", "bogus", None] * 30)
+    ]
+    create_postgres_feedback(postgres_url, rows)
+    monkeypatch.setenv("PERFPLAT_LPA_DB_URL", postgres_url)
     instance = DagsterInstance.ephemeral()
     run = _run(MAY_2025, instance)
-    feedback = list(sample_feedback(MAY_2025))
-    secrets = {feedback[0].details, feedback[0].email, feedback[0].phone, "Jane Example", "@example.invalid"}
+    assert {r["dataType"]: r["count"] for r in _published(perfplat_env / "publish", "data.json")}[
+        "satisfied"
+    ] == 30
 
     published = "".join(p.read_text(encoding="utf-8") for p in (perfplat_env / "publish").iterdir())
-    store = (perfplat_env / "metrics.sqlite").read_bytes().decode("utf-8", errors="replace")
+    store = build_resources()["metrics_store"]
+    stored = "".join(store.read(table).to_csv() for table in TABLES.values())
     events = "".join(
         serialize_value(r.event_log_entry) for r in instance.get_records_for_run(run.run_id).records
     )
-    assert events and store and published
-    for secret in secrets:
-        assert secret not in published
-        assert secret not in store
-        assert secret not in events
+    assert "very-satisfied" in published and "2025-05-01" in stored and "STEP_SUCCESS" in events
+    for marker in markers.values():
+        assert marker not in published
+        assert marker not in stored
+        assert marker not in events

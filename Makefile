@@ -7,7 +7,7 @@ DATA_DIR ?= $(CURDIR)/.perfplat
 export DAGSTER_HOME := $(DATA_DIR)/dagster_home
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo test dev lint format validate clean
+.PHONY: install demo test dev localstack lint format validate clean
 
 install: $(INSTALLED)
 
@@ -30,7 +30,10 @@ test: install
 	$(BIN)/python -m pytest
 
 dev: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/perfplat-localstack --with-dagster
+
+localstack: install
+	$(BIN)/perfplat-localstack
 
 lint: install
 	$(BIN)/ruff check .

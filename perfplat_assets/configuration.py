@@ -19,6 +19,7 @@ from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.resources import PublicationDirectory
 from perfplat_assets.quality.resources import QualityThresholds
+from perfplat_assets.queue.resources import SqsQueue
 from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
 from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE
 
@@ -36,6 +37,14 @@ def _env(name: str, default: Any = None) -> Any:
 
 def data_dir() -> str:
     return str(Path(os.environ.get("PERFPLAT_DATA_DIR") or DEFAULT_DATA_DIR).resolve())
+
+
+def queue_configured() -> bool:
+    return _set("PERFPLAT_SQS_QUEUE_URL") or _set("PERFPLAT_SQS_QUEUE_NAME")
+
+
+def queue_sensor_interval() -> int:
+    return int(os.environ.get("PERFPLAT_SQS_SENSOR_INTERVAL_SECONDS") or 30)
 
 
 def build_resources() -> dict[str, Any]:
@@ -63,6 +72,13 @@ def build_resources() -> dict[str, Any]:
             completion_rate_max_gap_points=_env("PERFPLAT_CHECK_COMPLETION_RATE_MAX_GAP", 10.0),
             unknown_ratings_max_percent=_env("PERFPLAT_CHECK_UNKNOWN_RATINGS_MAX_PERCENT", 2.0),
             minimum_responses=_env("PERFPLAT_CHECK_MINIMUM_RESPONSES", 100),
+        ),
+        "sqs_queue": SqsQueue(
+            queue_url=_env("PERFPLAT_SQS_QUEUE_URL"),
+            queue_name=_env("PERFPLAT_SQS_QUEUE_NAME"),
+            dead_letter_queue_url=_env("PERFPLAT_SQS_DLQ_URL"),
+            region_name=_env("AWS_REGION"),
+            endpoint_url=_env("AWS_ENDPOINT_URL_SQS"),
         ),
         "metrics_store": metrics_store,
         "metrics_store_io_manager": MetricsStoreIOManager(store=metrics_store),

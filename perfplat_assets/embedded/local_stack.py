@@ -1,0 +1,133 @@
+"""The local stack: a Docker-free AWS endpoint (moto's server) with perfplat's queues, optionally with
+`dagster dev` wired to it. `make localstack` runs the endpoint alone; `make dev` runs both.
+
+Ctrl-C stops everything it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+QUEUE_NAME = "perfplat-queue.fifo"
+DEAD_LETTER_QUEUE_NAME = "perfplat-queue-dlq.fifo"
+REGION = "eu-west-1"
+MAX_RECEIVES = 5  # after this many receives without a delete, SQS itself dead-letters a message
+
+
+def start_endpoint(host: str, port: int) -> Any:
+    """moto's server on a thread of this process; `.stop()` ends it."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not a line per request
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()
+    return server
+
+
+def create_queues(endpoint: str) -> tuple[str, str]:
+    """The queue as the original component's local stack made it, plus its dead-letter queue."""
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    fifo = {"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+    dlq_url = sqs.create_queue(QueueName=DEAD_LETTER_QUEUE_NAME, Attributes=fifo)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)})
+    queue_url = sqs.create_queue(
+        QueueName=QUEUE_NAME, Attributes={**fifo, "VisibilityTimeout": "90", "RedrivePolicy": redrive}
+    )["QueueUrl"]
+    return queue_url, dlq_url
+
+
+def stack_environment(endpoint: str, queue_url: str, dlq_url: str) -> dict[str, str]:
+    """What the code location and queuecli need to use the local stack."""
+    return {
+        "AWS_ENDPOINT_URL_SQS": endpoint,
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+        "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+        "PERFPLAT_SQS_QUEUE_URL": queue_url,
+        "PERFPLAT_SQS_DLQ_URL": dlq_url,
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+
+
+def _stop(process: subprocess.Popen[bytes], grace_seconds: float = 60.0) -> None:
+    """SIGINT to the whole process group (dagster dev and its children), then SIGKILL after a deadline."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGINT)
+    deadline = time.monotonic() + grace_seconds
+    while process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=4566, help="AWS endpoint port (default 4566)")
+    parser.add_argument(
+        "--with-dagster", action="store_true", help="also run `dagster dev` wired to the stack"
+    )
+    parser.add_argument("--dagster-port", type=int, default=3000, help="Dagster UI port (default 3000)")
+    options = parser.parse_args(argv)
+
+    server = start_endpoint(options.host, options.port)
+    endpoint = f"http://{options.host}:{options.port}"
+    queue_url, dlq_url = create_queues(endpoint)
+    environment = stack_environment(endpoint, queue_url, dlq_url)
+    print(f"local AWS endpoint on {endpoint}: {QUEUE_NAME} and {DEAD_LETTER_QUEUE_NAME} ready", flush=True)
+    print("environment for the code location and queuecli:", flush=True)
+    for name, value in environment.items():
+        print(f"  export {name}={value}", flush=True)
+
+    dagster: subprocess.Popen[bytes] | None = None
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        if options.with_dagster:
+            workspace = Path.cwd() / "workspace.yaml"
+            dagster_cli = str(Path(sys.executable).parent / "dagster")
+            command = [dagster_cli, "dev", "-w", str(workspace), "-p", str(options.dagster_port)]
+            dagster = subprocess.Popen(command, env={**os.environ, **environment}, start_new_session=True)
+            print(f"dagster dev on http://127.0.0.1:{options.dagster_port} (pid {dagster.pid})", flush=True)
+        print("Ctrl-C stops everything.", flush=True)
+        while not stopping and (dagster is None or dagster.poll() is None):
+            time.sleep(0.5)
+    finally:
+        if dagster is not None:
+            _stop(dagster)
+        server.stop()
+        print("local stack stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

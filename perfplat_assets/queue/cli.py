@@ -1,0 +1,146 @@
+"""`queuecli <queue> {list|check|send} [--payload JSON]`: the original component's queue tool, kept as it was.
+
+With no endpoint configured it talks to the local stack (`make localstack` / `make dev`) on
+http://localhost:4566, region eu-west-1; `--endpoint-url` or `AWS_ENDPOINT_URL_SQS` point it elsewhere.
+Credentials come from the standard AWS chain, with dummy ones for an endpoint on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+from perfplat_assets.common.months import last_closed_month
+from perfplat_assets.queue.messages import InvalidMessage, parse_message
+
+LOCAL_ENDPOINT = "http://localhost:4566"
+LOCAL_REGION = "eu-west-1"
+MESSAGE_GROUP_ID = "perfplat"
+PIPELINE_ASSETS = (
+    "user_satisfaction",
+    "digital_take_up",
+    "completion_rate",
+    "performance_dataset",
+    "data_gov_uk_publication",
+)
+
+
+class CliError(Exception):
+    """Printed as it is, with a non-zero exit."""
+
+
+def _client(endpoint_url: str | None) -> tuple[Any, str]:
+    endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_SQS") or os.environ.get("AWS_ENDPOINT_URL")
+    options: dict[str, Any] = {
+        "region_name": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or LOCAL_REGION,
+        "config": Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 2}),
+    }
+    endpoint = endpoint or LOCAL_ENDPOINT
+    if _is_local(endpoint) and not os.environ.get("AWS_ACCESS_KEY_ID"):  # a local stack takes any credentials
+        options |= {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+    return boto3.client("sqs", endpoint_url=endpoint, **options), endpoint
+
+
+def _is_local(endpoint: str) -> bool:
+    host = urlsplit(endpoint).hostname or ""
+    return host == "localhost" or host.startswith("127.") or host == "::1"
+
+
+def _queue_url(client: Any, name: str, endpoint: str) -> str:
+    try:
+        return client.get_queue_url(QueueName=name)["QueueUrl"]
+    except ClientError as error:
+        if "NonExistentQueue" in str(error) or "QueueDoesNotExist" in str(error):
+            raise CliError(
+                f"queue {name} does not exist at {endpoint}; `queuecli {name} list` shows the queues there"
+            ) from None
+        raise
+
+
+def default_payload() -> dict[str, int]:
+    """The month that just closed: the current month is never published, so asking for it is refused."""
+    month = last_closed_month()
+    return {"year": month.first_day.year, "month": month.first_day.month}
+
+
+def command_list(client: Any, queue: str, endpoint: str) -> None:
+    urls = client.list_queues().get("QueueUrls", [])
+    print(f"{len(urls)} queue(s) at {endpoint}")
+    for url in urls:
+        print(f"  {url.rsplit('/', 1)[-1]}\t{url}")
+
+
+def command_check(client: Any, queue: str, endpoint: str) -> None:
+    url = _queue_url(client, queue, endpoint)
+    attributes = client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    print(f"queue {queue} exists at {url}")
+    print(f"  visible messages:   {attributes.get('ApproximateNumberOfMessages', '?')}")
+    print(f"  in-flight messages: {attributes.get('ApproximateNumberOfMessagesNotVisible', '?')}")
+    fifo, visibility = attributes.get("FifoQueue", "false"), attributes.get("VisibilityTimeout")
+    print(f"  FIFO: {fifo}, visibility timeout: {visibility}s")
+
+
+def command_send(client: Any, queue: str, endpoint: str, payload: str | None) -> None:
+    body = payload if payload is not None else json.dumps(default_payload())
+    try:
+        request = parse_message(body, asset_names=PIPELINE_ASSETS, last_closed=last_closed_month())
+    except InvalidMessage as reason:
+        raise CliError(f"payload refused, nothing sent: {reason}") from None
+    url = _queue_url(client, queue, endpoint)
+    params: dict[str, Any] = {"QueueUrl": url, "MessageBody": body}
+    if url.endswith(".fifo"):
+        params["MessageGroupId"] = MESSAGE_GROUP_ID
+        attributes = client.get_queue_attributes(QueueUrl=url, AttributeNames=["ContentBasedDeduplication"])
+        if attributes["Attributes"].get("ContentBasedDeduplication") != "true":
+            params["MessageDeduplicationId"] = hashlib.sha256(body.encode()).hexdigest()
+    response = client.send_message(**params)
+    print(f"sent {body} for {request.month} to {queue}: MessageId {response['MessageId']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="queuecli", description="Look at perfplat's queue and send it months."
+    )
+    parser.add_argument("queue", help="queue name, e.g. perfplat-queue.fifo")
+    parser.add_argument("command", choices=("list", "check", "send"))
+    parser.add_argument(
+        "--payload", help='JSON body, e.g. \'{"year": 2024, "month": 1}\' (default: last month)'
+    )
+    parser.add_argument(
+        "--endpoint-url", help=f"SQS endpoint (default: AWS_ENDPOINT_URL_SQS, else {LOCAL_ENDPOINT})"
+    )
+    options = parser.parse_args(argv)
+    client, endpoint = _client(options.endpoint_url)
+    try:
+        if options.command == "list":
+            command_list(client, options.queue, endpoint)
+        elif options.command == "check":
+            command_check(client, options.queue, endpoint)
+        else:
+            command_send(client, options.queue, endpoint, options.payload)
+    except CliError as error:
+        print(f"queuecli: {error}", file=sys.stderr)
+        return 1
+    except EndpointConnectionError:
+        print(
+            f"queuecli: cannot reach SQS at {endpoint}; is the local stack running (make localstack)?",
+            file=sys.stderr,
+        )
+        return 2
+    except (BotoCoreError, ClientError) as error:
+        print(f"queuecli: SQS at {endpoint} refused: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

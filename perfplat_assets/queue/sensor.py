@@ -1,0 +1,200 @@
+"""The sensor that turns queue messages into runs, without losing, repeating or jamming any of them.
+
+- A valid message becomes a run request for its month, tagged with its MessageId; messages for the same
+  month and assets in one tick share one run.
+- It is deleted only on a later tick, once a run carrying its MessageId exists in the instance; a message
+  seen again (redelivered after its visibility timeout, or after a preview tick that launched nothing) is
+  looked up the same way and never starts a second run.
+- An invalid message is logged with the reason and moved to the dead-letter queue (or deleted when there is
+  none), so it can never block its FIFO message group.
+"""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from dagster import (
+    AssetKey,
+    AssetsDefinition,
+    AssetSelection,
+    DagsterInstance,
+    DefaultSensorStatus,
+    RunRequest,
+    RunsFilter,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    sensor,
+)
+
+from perfplat_assets.common.months import last_closed_month
+from perfplat_assets.queue.messages import InvalidMessage, MonthRequest, parse_message
+from perfplat_assets.queue.resources import SqsQueue
+
+SENSOR_NAME = "sqs_month_requests"
+MESSAGE_TAG_PREFIX = "perfplat/sqs-message-"
+# A pending acknowledgement older than this is dropped: by then the message has become visible again and
+# will be handled (and acknowledged) as a redelivery.
+PENDING_LIFETIME = timedelta(minutes=15)
+
+
+def message_tag(message_id: str) -> str:
+    return f"{MESSAGE_TAG_PREFIX}{message_id}"
+
+
+def run_exists_for(instance: DagsterInstance, message_id: str) -> bool:
+    return bool(instance.get_run_records(RunsFilter(tags={message_tag(message_id): "received"}), limit=1))
+
+
+def _run_key(request: MonthRequest, message_ids: Sequence[str]) -> str:
+    selection = ",".join(request.assets) if request.assets else "*"
+    digest = hashlib.sha256(selection.encode()).hexdigest()[:8]
+    return f"sqs:{request.month.key}:{digest}:{'+'.join(message_ids)}"
+
+
+class _Tick:
+    """One evaluation: the queue client, the instance and the acknowledgements still owed."""
+
+    def __init__(self, context: SensorEvaluationContext, queue: SqsQueue, asset_names: Sequence[str]):
+        self.context, self.queue, self.asset_names = context, queue, asset_names
+        self.client = queue.client()
+        self.pending: dict[str, dict[str, str]] = json.loads(context.cursor) if context.cursor else {}
+        self.now = datetime.now(UTC)
+        self.url = ""
+
+    def delete(self, receipt_handle: str) -> None:
+        self.client.delete_message(QueueUrl=self.url, ReceiptHandle=receipt_handle)
+
+    def acknowledge_pending(self) -> int:
+        acknowledged = 0
+        for message_id, entry in list(self.pending.items()):
+            if run_exists_for(self.context.instance, message_id):
+                try:
+                    self.delete(entry["receipt"])
+                    acknowledged += 1
+                except ClientError as error:  # the receipt expired: the redelivery will be acknowledged
+                    self.context.log.info(f"message {message_id}: receipt no longer valid ({error})")
+                del self.pending[message_id]
+            elif self.now - datetime.fromisoformat(entry["since"]) > PENDING_LIFETIME:
+                del self.pending[message_id]
+        return acknowledged
+
+    def receive(self) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        for _ in range(self.queue.max_receives_per_tick):
+            batch = self.client.receive_message(
+                QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=0, AttributeNames=["All"]
+            ).get("Messages", [])
+            if not batch:
+                break
+            messages += batch
+        return messages
+
+    def dead_letter(self, message: dict[str, Any], reason: str) -> None:
+        message_id = message["MessageId"]
+        target = self.queue.dead_letter_queue_url
+        if target:
+            params: dict[str, Any] = {
+                "QueueUrl": target,
+                "MessageBody": message["Body"] or "(empty)",
+                "MessageAttributes": {
+                    "perfplat-error": {"DataType": "String", "StringValue": reason[:1000]},
+                    "source-message-id": {"DataType": "String", "StringValue": message_id},
+                },
+            }
+            if target.endswith(".fifo"):
+                params |= {"MessageGroupId": "perfplat", "MessageDeduplicationId": message_id}
+            self.client.send_message(**params)
+        self.delete(message["ReceiptHandle"])
+        where = "moved to the dead-letter queue" if target else "deleted (no PERFPLAT_SQS_DLQ_URL)"
+        self.context.log.warning(f"invalid message {message_id}: {reason}; {where}")
+
+    def evaluate(self) -> SensorResult:
+        self.url = self.queue.resolve_url(self.client)
+        acknowledged = self.acknowledge_pending()
+        groups: dict[MonthRequest, list[dict[str, Any]]] = {}
+        invalid = redelivered = 0
+        last_closed = last_closed_month()
+        for message in self.receive():
+            message_id = message["MessageId"]
+            if run_exists_for(self.context.instance, message_id):
+                self.delete(message["ReceiptHandle"])
+                redelivered += 1
+                self.context.log.info(
+                    f"message {message_id} was seen before and its run exists: acknowledged"
+                )
+                continue
+            try:
+                request = parse_message(
+                    message["Body"], asset_names=self.asset_names, last_closed=last_closed
+                )
+            except InvalidMessage as reason:
+                self.dead_letter(message, str(reason))
+                invalid += 1
+                continue
+            groups.setdefault(request, []).append(message)
+
+        run_requests = []
+        for request, members in groups.items():
+            message_ids = sorted(m["MessageId"] for m in members)
+            run_requests.append(
+                RunRequest(
+                    run_key=_run_key(request, message_ids),
+                    partition_key=request.month.key,
+                    asset_selection=None if request.assets is None else [AssetKey(a) for a in request.assets],
+                    tags={message_tag(i): "received" for i in message_ids},
+                )
+            )
+            for member in members:
+                self.pending[member["MessageId"]] = {
+                    "receipt": member["ReceiptHandle"],
+                    "since": self.now.isoformat(),
+                }
+        summary = (
+            f"{len(run_requests)} run(s) requested, {acknowledged} message(s) acknowledged, "
+            f"{redelivered} redelivered, {invalid} invalid"
+        )
+        return SensorResult(
+            run_requests=run_requests,
+            cursor=json.dumps(self.pending, sort_keys=True),
+            skip_reason=None if run_requests else SkipReason(summary),
+        )
+
+
+def build_queue_sensor(
+    assets: Sequence[AssetsDefinition], *, running: bool, interval_seconds: int
+) -> SensorDefinition:
+    """The sensor for these assets; RUNNING by default when a queue is configured."""
+    asset_names = [a.key.to_user_string() for a in assets]
+
+    @sensor(
+        name=SENSOR_NAME,
+        asset_selection=AssetSelection.assets(*assets),
+        minimum_interval_seconds=interval_seconds,
+        default_status=DefaultSensorStatus.RUNNING if running else DefaultSensorStatus.STOPPED,
+        description="Materialises the month named by each message on the SQS FIFO queue.",
+    )
+    def sqs_month_requests(
+        context: SensorEvaluationContext, sqs_queue: SqsQueue
+    ) -> SensorResult | SkipReason:
+        if not sqs_queue.configured:
+            return SkipReason(
+                "No queue is configured: set PERFPLAT_SQS_QUEUE_URL or PERFPLAT_SQS_QUEUE_NAME."
+            )
+        tick = _Tick(context, sqs_queue, asset_names)
+        try:
+            return tick.evaluate()
+        except (BotoCoreError, ClientError) as error:
+            return SensorResult(
+                skip_reason=SkipReason(
+                    f"Cannot reach {sqs_queue.describe(tick.client)}: {error}. Nothing was deleted; "
+                    "the messages stay on the queue for the next tick."
+                ),
+                cursor=json.dumps(tick.pending, sort_keys=True),
+            )
+
+    return sqs_month_requests

@@ -35,7 +35,7 @@ def start_endpoint(host: str, port: int) -> Any:
     return server
 
 
-def create_queues(endpoint: str) -> tuple[str, str]:
+def create_queues(endpoint: str, visibility_timeout: int = 90) -> tuple[str, str]:
     """The queue as the original component's local stack made it, plus its dead-letter queue."""
     sqs = boto3.client(
         "sqs",
@@ -51,7 +51,8 @@ def create_queues(endpoint: str) -> tuple[str, str]:
     ]
     redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)})
     queue_url = sqs.create_queue(
-        QueueName=QUEUE_NAME, Attributes={**fifo, "VisibilityTimeout": "90", "RedrivePolicy": redrive}
+        QueueName=QUEUE_NAME,
+        Attributes={**fifo, "VisibilityTimeout": str(visibility_timeout), "RedrivePolicy": redrive},
     )["QueueUrl"]
     return queue_url, dlq_url
 

@@ -1,0 +1,299 @@
+"""The queue sensor and queuecli against moto's server over HTTP on loopback, on a real Dagster instance."""
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+import requests
+from dagster import AssetKey, DagsterInstance, Definitions, SensorResult, SkipReason, build_sensor_context
+
+from perfplat_assets.common.months import Month, last_closed_month
+from perfplat_assets.configuration import build_resources
+from perfplat_assets.definitions import assets
+from perfplat_assets.embedded.local_stack import (
+    DEAD_LETTER_QUEUE_NAME,
+    QUEUE_NAME,
+    create_queues,
+    start_endpoint,
+)
+from perfplat_assets.queue import cli
+from perfplat_assets.queue.resources import SqsQueue
+from perfplat_assets.queue.sensor import build_queue_sensor
+
+REGION = "eu-west-1"
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    server = start_endpoint("127.0.0.1", 0)
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def sqs(endpoint, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()  # every test on empty queues
+    return boto3.client("sqs", endpoint_url=endpoint, region_name=REGION)
+
+
+@pytest.fixture
+def queues(endpoint, sqs) -> tuple[str, str]:
+    return create_queues(endpoint)
+
+
+class Pipeline:
+    """The sensor, its queue resource and a real instance; runs are launched as the daemon would."""
+
+    def __init__(self, endpoint: str, queue_url: str, dlq_url: str | None):
+        self.instance = DagsterInstance.ephemeral()
+        self.queue = SqsQueue(
+            queue_url=queue_url,
+            dead_letter_queue_url=dlq_url,
+            endpoint_url=endpoint,
+            region_name=REGION,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+        self.sensor = build_queue_sensor(assets, running=True, interval_seconds=30)
+        self.job = Definitions(
+            assets=assets, resources=build_resources()
+        ).resolve_implicit_global_asset_job_def()
+        self.cursor: str | None = None
+
+    def tick(self, *, keep_cursor: bool = True) -> SensorResult:
+        context = build_sensor_context(
+            instance=self.instance, cursor=self.cursor, resources={"sqs_queue": self.queue}
+        )
+        result = self.sensor(context)
+        assert isinstance(result, SensorResult)
+        if keep_cursor:
+            self.cursor = result.cursor
+        return result
+
+    def launch(self, result: SensorResult) -> None:
+        for request in result.run_requests or []:
+            outcome = self.job.execute_in_process(
+                instance=self.instance,
+                partition_key=request.partition_key,
+                asset_selection=request.asset_selection,
+                tags=request.tags,
+            )
+            assert outcome.success
+
+
+def _send(sqs, url: str, body: str) -> str:
+    return sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId="perfplat")["MessageId"]
+
+
+def _counts(sqs, url: str) -> tuple[int, int]:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]), int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+def test_a_message_becomes_a_run_and_is_deleted_once_the_run_exists(perfplat_env, endpoint, sqs, queues):
+    queue_url, dlq_url = queues
+    pipeline = Pipeline(endpoint, queue_url, dlq_url)
+    message_id = _send(sqs, queue_url, '{"year": 2024, "month": 1}')
+
+    first = pipeline.tick()
+    [request] = first.run_requests
+    assert request.partition_key == "2024-01-01"
+    assert message_id in request.run_key
+    assert request.asset_selection is None  # the whole pipeline
+    assert _counts(sqs, queue_url) == (0, 1), "in flight, not deleted, until its run exists"
+
+    second = pipeline.tick()  # the run was never launched: nothing is acknowledged
+    assert not second.run_requests and _counts(sqs, queue_url) == (0, 1)
+
+    pipeline.launch(first)
+    third = pipeline.tick()
+    assert not third.run_requests
+    assert "1 message(s) acknowledged" in third.skip_reason.skip_message
+    assert _counts(sqs, queue_url) == (0, 0)
+    assert (perfplat_env / "publish" / "make_a_lasting_power_of_attorney_24_01.json").exists()
+
+
+def test_messages_for_the_same_month_in_one_tick_make_one_run(perfplat_env, endpoint, sqs, queues):
+    queue_url, dlq_url = queues
+    pipeline = Pipeline(endpoint, queue_url, dlq_url)
+    ids = [
+        _send(sqs, queue_url, body) for body in ('{"year": 2024, "month": 2}', '{"month": 2, "year": 2024}')
+    ]
+    other = _send(sqs, queue_url, '{"year": 2024, "month": 3}')
+    result = pipeline.tick()
+    by_partition = {r.partition_key: r for r in result.run_requests}
+    assert sorted(by_partition) == ["2024-02-01", "2024-03-01"]
+    assert all(i in by_partition["2024-02-01"].run_key for i in ids)
+    assert other in by_partition["2024-03-01"].run_key and ids[0] not in by_partition["2024-03-01"].run_key
+
+
+def test_an_assets_subset_selects_exactly_those_assets(perfplat_env, endpoint, sqs, queues):
+    queue_url, dlq_url = queues
+    pipeline = Pipeline(endpoint, queue_url, dlq_url)
+    _send(sqs, queue_url, '{"year": 2024, "month": 1, "assets": ["digital_take_up", "performance_dataset"]}')
+    [request] = pipeline.tick().run_requests
+    assert set(request.asset_selection) == {AssetKey("digital_take_up"), AssetKey("performance_dataset")}
+
+
+def _open_month() -> dict[str, int]:
+    now = datetime.now(UTC)
+    return {"year": now.year, "month": now.month}
+
+
+INVALID = {
+    "not JSON": ("next month please", "not JSON"),
+    "not an object": ("[2024, 1]", "not a JSON object"),
+    "missing month": ('{"year": 2024}', "missing 'month'"),
+    "month as text": ('{"year": 2024, "month": "1"}', "'month' must be a whole number"),
+    "month out of range": ('{"year": 2024, "month": 13}', "month must be 1 to 12"),
+    "not closed": (json.dumps(_open_month()), "has not closed yet"),
+    "before the first partition": ('{"year": 2020, "month": 1}', "before 2021-03"),
+    "unknown asset": ('{"year": 2024, "month": 1, "assets": ["uptime"]}', "unknown assets ['uptime']"),
+}
+
+
+@pytest.mark.parametrize("kind", INVALID)
+def test_an_invalid_message_goes_to_the_dead_letter_queue_and_never_fails_the_tick(
+    perfplat_env, endpoint, sqs, queues, kind
+):
+    queue_url, dlq_url = queues
+    body, reason = INVALID[kind]
+    pipeline = Pipeline(endpoint, queue_url, dlq_url)
+    message_id = _send(sqs, queue_url, body)
+    result = pipeline.tick()
+    assert not result.run_requests
+    assert "1 invalid" in result.skip_reason.skip_message
+    assert _counts(sqs, queue_url) == (0, 0)
+    [dead] = sqs.receive_message(QueueUrl=dlq_url, MessageAttributeNames=["All"])["Messages"]
+    assert dead["Body"] == body
+    assert reason in dead["MessageAttributes"]["perfplat-error"]["StringValue"]
+    assert dead["MessageAttributes"]["source-message-id"]["StringValue"] == message_id
+
+
+def test_without_a_dead_letter_queue_an_invalid_message_is_deleted(perfplat_env, endpoint, sqs, queues):
+    queue_url, _ = queues
+    _send(sqs, queue_url, "garbage")
+    result = Pipeline(endpoint, queue_url, None).tick()
+    assert "1 invalid" in result.skip_reason.skip_message
+    assert _counts(sqs, queue_url) == (0, 0)
+
+
+def _wait_until_visible(sqs, url: str, deadline_seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + deadline_seconds
+    while _counts(sqs, url)[0] == 0:
+        assert time.monotonic() < deadline, "the message never became visible again"
+        time.sleep(0.1)
+
+
+def test_a_redelivered_message_starts_no_second_run(perfplat_env, endpoint, sqs):
+    queue_url, dlq_url = create_queues(endpoint, visibility_timeout=1)
+    pipeline = Pipeline(endpoint, queue_url, dlq_url)
+    _send(sqs, queue_url, '{"year": 2024, "month": 1}')
+    first = pipeline.tick(keep_cursor=False)  # the acknowledgement it owes is lost with the cursor
+    pipeline.launch(first)
+    _wait_until_visible(sqs, queue_url)  # redelivered after its visibility timeout
+    again = pipeline.tick()
+    assert not again.run_requests
+    assert "1 redelivered" in again.skip_reason.skip_message
+    assert _counts(sqs, queue_url) == (0, 0)
+    assert len(pipeline.instance.get_run_records()) == 1
+
+
+def test_a_preview_loses_nothing(perfplat_env, endpoint, sqs):
+    queue_url, dlq_url = create_queues(endpoint, visibility_timeout=1)
+    pipeline = Pipeline(endpoint, queue_url, dlq_url)
+    _send(sqs, queue_url, '{"year": 2024, "month": 1}')
+    preview = pipeline.tick(keep_cursor=False)  # a preview: evaluated, nothing launched, cursor dropped
+    assert len(preview.run_requests) == 1
+    _wait_until_visible(sqs, queue_url)
+    real = pipeline.tick()
+    assert [r.partition_key for r in real.run_requests] == ["2024-01-01"]
+
+
+def test_an_unreachable_queue_skips_naming_the_endpoint(perfplat_env):
+    dead = "http://127.0.0.1:9"
+    pipeline = Pipeline(dead, f"{dead}/123456789012/{QUEUE_NAME}", None)
+    result = pipeline.tick()
+    assert not result.run_requests
+    assert f"Cannot reach queue {dead}/123456789012/{QUEUE_NAME} at {dead}" in result.skip_reason.skip_message
+    assert "Nothing was deleted" in result.skip_reason.skip_message
+
+
+def test_without_a_queue_the_sensor_is_stopped_and_skips(perfplat_env):
+    sensor = build_queue_sensor(assets, running=False, interval_seconds=30)
+    assert sensor.default_status.value == "STOPPED"
+    result = sensor(
+        build_sensor_context(instance=DagsterInstance.ephemeral(), resources={"sqs_queue": SqsQueue()})
+    )
+    assert isinstance(result, SkipReason) and "PERFPLAT_SQS_QUEUE_URL" in result.skip_message
+
+
+# queuecli
+
+
+def test_queuecli_list_and_check(endpoint, sqs, queues, capsys):
+    assert cli.main([QUEUE_NAME, "list", "--endpoint-url", endpoint]) == 0
+    out = capsys.readouterr().out
+    assert QUEUE_NAME in out and DEAD_LETTER_QUEUE_NAME in out
+    _send(sqs, queues[0], '{"year": 2024, "month": 5}')
+    assert cli.main([QUEUE_NAME, "check", "--endpoint-url", endpoint]) == 0
+    out = capsys.readouterr().out
+    assert f"queue {QUEUE_NAME} exists" in out and "visible messages:   1" in out and "FIFO: true" in out
+
+
+def _received(sqs, url: str) -> dict:
+    [message] = sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
+    return message
+
+
+def test_queuecli_send_custom_payload(endpoint, sqs, queues, capsys):
+    assert (
+        cli.main([QUEUE_NAME, "send", "--payload", '{"month": 1, "year": 2024}', "--endpoint-url", endpoint])
+        == 0
+    )
+    assert "MessageId" in capsys.readouterr().out
+    message = _received(sqs, queues[0])
+    assert json.loads(message["Body"]) == {"month": 1, "year": 2024}
+    assert message["Attributes"]["MessageGroupId"] == "perfplat"
+
+
+def test_queuecli_send_default_payload_is_the_month_that_just_closed(endpoint, sqs, queues, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", endpoint)
+    assert cli.main([QUEUE_NAME, "send"]) == 0
+    month = last_closed_month()
+    assert json.loads(_received(sqs, queues[0])["Body"]) == {
+        "year": month.first_day.year,
+        "month": month.first_day.month,
+    }
+    assert Month.of(month.first_day.year, month.first_day.month) == month
+
+
+@pytest.mark.parametrize("payload", ['{"year": 2024}', "{not json", '{"year": 2024, "month": 0}'])
+def test_queuecli_refuses_an_invalid_payload_before_sending(endpoint, sqs, queues, capsys, payload):
+    assert cli.main([QUEUE_NAME, "send", "--payload", payload, "--endpoint-url", endpoint]) == 1
+    assert "payload refused, nothing sent" in capsys.readouterr().err
+    assert _counts(sqs, queues[0]) == (0, 0)
+
+
+def test_queuecli_says_when_the_queue_is_missing(endpoint, sqs, capsys):
+    assert cli.main(["absent.fifo", "check", "--endpoint-url", endpoint]) == 1
+    assert "queue absent.fifo does not exist at" in capsys.readouterr().err
+
+
+def test_queuecli_says_when_nothing_answers(capsys):
+    assert cli.main([QUEUE_NAME, "list", "--endpoint-url", "http://127.0.0.1:9"]) == 2
+    assert "cannot reach SQS at http://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_queuecli_knows_the_pipelines_assets():
+    assert set(cli.PIPELINE_ASSETS) == {a.key.to_user_string() for a in assets}

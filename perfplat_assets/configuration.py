@@ -12,6 +12,7 @@ from typing import Any
 
 from dagster import EnvVar
 
+from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
 from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFiguresFile
 from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
@@ -22,8 +23,6 @@ from perfplat_assets.quality.resources import QualityThresholds
 from perfplat_assets.queue.resources import SqsQueue
 from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
 from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE
-
-DEFAULT_DATA_DIR = ".perfplat"
 
 
 def _set(name: str) -> bool:

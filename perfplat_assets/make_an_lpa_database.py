@@ -8,7 +8,6 @@ from sqlalchemy import Engine, inspect
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.sql_source import SqlSource
 from perfplat_assets.completion_rate.applications import ApplicationCounts, read_application_counts
-from perfplat_assets.embedded import seed
 from perfplat_assets.user_satisfaction.feedback import read_rating_counts
 from perfplat_assets.user_satisfaction.scoring import RatingCounts
 
@@ -21,7 +20,9 @@ class MakeAnLpaDatabase(SqlSource):
     applications_table: str = Field(default="applications", description="Name of the applications table.")
 
     def _embedded(self, months: Sequence[Month]) -> Engine:
-        return seed.lpa_database(self.data_dir, months)
+        from perfplat_assets.embedded.seed import lpa_database  # the sample only, and only when asked for
+
+        return lpa_database(self.data_dir, months)
 
     def rating_counts(self, months: Sequence[Month]) -> dict[Month, RatingCounts]:
         with self.connection(months) as connection:

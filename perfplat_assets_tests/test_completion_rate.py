@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from perfplat_assets.common.database import SourceUnavailable
+from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import LONDON, Month, months_between
 from perfplat_assets.completion_rate.rate import ReportFlags, SessionCounts, completion_rate
 from perfplat_assets.completion_rate.resources import GoogleAnalytics

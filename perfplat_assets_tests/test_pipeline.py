@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 from dagster import DagsterInstance, materialize, serialize_value
+from sqlalchemy import create_engine, text
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
 from perfplat_assets.embedded.sample_data import sample_cases, sample_feedback, sample_sessions
 from perfplat_assets.metrics_store.tables import TABLES
-from perfplat_assets_tests.sources import create_postgres_feedback, feedback
+from perfplat_assets_tests.sources import create_postgres_feedback, create_sqlite_feedback, feedback
 
 MAY_2025 = Month.parse("2025-05")
 RATINGS = ("very-satisfied", "satisfied", "neither", "dissatisfied", "very-dissatisfied")
@@ -167,3 +168,24 @@ def test_no_personal_data_in_outputs_store_or_event_log(perfplat_env: Path, post
         assert marker not in published
         assert marker not in stored
         assert marker not in events
+
+
+def test_a_month_the_source_has_forgotten_keeps_its_history(perfplat_env: Path, monkeypatch, tmp_path):
+    """The service deletes feedback after two years: re-running such a month must not erase its figures."""
+    rows = [feedback(MAY_2025.start + timedelta(minutes=i), "satisfied") for i in range(150)]
+    url = create_sqlite_feedback(tmp_path / "lpa.sqlite", rows)
+    monkeypatch.setenv("PERFPLAT_LPA_DB_URL", url)
+    _run(MAY_2025, DagsterInstance.ephemeral())
+    before = _published(perfplat_env / "publish", "make_a_lasting_power_of_attorney_25_05.json")
+    assert {r["dataType"]: r["count"] for r in before}["satisfied"] == 150
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM feedback"))
+    engine.dispose()
+    again = _run(MAY_2025, DagsterInstance.ephemeral())
+
+    metadata = again.asset_materializations_for_node("user_satisfaction")[0].metadata
+    assert metadata["kept_stored_figures_for"].value == "2025-05"
+    assert _published(perfplat_env / "publish", "make_a_lasting_power_of_attorney_25_05.json") == before
+    assert not (perfplat_env / "publish" / "revisions.csv").read_text(encoding="utf-8").splitlines()[1:]

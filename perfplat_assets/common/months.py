@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -93,3 +95,14 @@ def months_between(first: Month, last: Month) -> list[Month]:
 def last_closed_month(now: datetime | None = None) -> Month:
     """The month that most recently ended in London."""
     return Month.containing(now or datetime.now(UTC)).previous()
+
+
+def contiguous(months: Sequence[Month]) -> list[Month]:
+    """The months sorted, refusing gaps: a query covers one half-open window."""
+    ordered = sorted(set(months))
+    if not ordered:
+        raise ValueError("no months to query")
+    for earlier, later in pairwise(ordered):
+        if earlier.next() != later:
+            raise ValueError(f"months must be contiguous; {earlier} is followed by {later}")
+    return ordered

@@ -4,23 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, literal
 
 from perfplat_assets.common.months import Month
-
-
-def contiguous(months: Sequence[Month]) -> list[Month]:
-    """The months sorted, refusing gaps: a query covers one half-open window."""
-    ordered = sorted(set(months))
-    if not ordered:
-        raise ValueError("no months to query")
-    for earlier, later in pairwise(ordered):
-        if earlier.next() != later:
-            raise ValueError(f"months must be contiguous; {earlier} is followed by {later}")
-    return ordered
 
 
 def month_bucket(

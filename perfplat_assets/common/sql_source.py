@@ -7,14 +7,18 @@ from typing import ClassVar
 from dagster import ConfigurableResource
 from pydantic import Field
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
-from perfplat_assets.common.database import connect, engine_for, redacted
+from perfplat_assets.common.database import connect, engine_for, first_line, redacted
+from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
+
+DEFAULT_DATA_DIR = ".perfplat"
 
 
 class SqlSource(ConfigurableResource):
     url: str | None = Field(default=None, description="SQLAlchemy URL; unset: the embedded sample.")
-    data_dir: str = Field(default=".perfplat", description="Home of the embedded sample's SQLite files.")
+    data_dir: str = Field(default=DEFAULT_DATA_DIR, description="Home of the embedded sample's SQLite files.")
 
     setting: ClassVar[str]
 
@@ -33,6 +37,7 @@ class SqlSource(ConfigurableResource):
         """A read-only transaction on the source for `months` (the embedded sample is seeded first).
 
         On Postgres it is REPEATABLE READ, so the queries of one run see one snapshot and reconcile.
+        A query the database refuses (a missing table or column) is reported with the setting to check.
         """
         engine = self._engine(months)
         try:
@@ -41,6 +46,12 @@ class SqlSource(ConfigurableResource):
                     connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
                 with connection.begin():
                     yield connection
+        except DBAPIError as error:
+            raise SourceUnavailable(
+                f"The database in {self.setting} ({self.describe()}) refused perfplat's query: "
+                f"{first_line(error)}. Check that {self.setting} names the right database and that its "
+                "tables and columns are as configured."
+            ) from None
         finally:
             engine.dispose()
 
@@ -48,4 +59,4 @@ class SqlSource(ConfigurableResource):
         """For metadata and logs: where the figures came from, without credentials."""
         if self.embedded:
             return f"embedded sample in {self.data_dir} ({self.setting} unset)"
-        return redacted(self.url or "")
+        return redacted(self.url or "", self.setting)

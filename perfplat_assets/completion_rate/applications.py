@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Column, Connection, DateTime, Integer, MetaData, Table, func, select
 
-from perfplat_assets.common.months import Month
-from perfplat_assets.common.sql import contiguous, month_bucket, window
+from perfplat_assets.common.months import Month, contiguous
+from perfplat_assets.common.sql import month_bucket, window
 
 
 @dataclass(frozen=True)

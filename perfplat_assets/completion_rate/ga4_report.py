@@ -23,8 +23,7 @@ from google.analytics.data_v1beta.types import (
 from google.api_core import exceptions as google_exceptions
 from google.api_core.retry import Retry, if_exception_type
 
-from perfplat_assets.common.months import Month
-from perfplat_assets.common.sql import contiguous
+from perfplat_assets.common.months import Month, contiguous
 from perfplat_assets.completion_rate.rate import ReportFlags, SessionCounts
 
 # GA4 FULL_REGEXP filters match the whole page path (RE2 syntax).

@@ -8,12 +8,12 @@ from urllib.parse import urlsplit
 
 from dagster import ConfigurableResource
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
-from google.api_core.exceptions import RetryError
+from google.api_core.exceptions import ResourceExhausted, RetryError, TooManyRequests
 from google.auth.exceptions import DefaultCredentialsError
 from pydantic import Field
 from requests.exceptions import ConnectionError as RequestsConnectionError
 
-from perfplat_assets.common.database import SourceUnavailable
+from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
 from perfplat_assets.completion_rate.ga4_report import CompletionReport, fetch_completion_report, retry_policy
 
@@ -104,14 +104,26 @@ class GoogleAnalytics(ConfigurableResource):
                     retry=retry_policy(self.retry_initial_delay, self.retry_deadline),
                     timeout=self.request_timeout,
                 )
-        except DefaultCredentialsError:
+        except DefaultCredentialsError as error:
             raise SourceUnavailable(
-                f"No Google credentials for {self.describe()}: set GOOGLE_APPLICATION_CREDENTIALS to a "
-                "service account key file with read access to the property (or unset "
-                "PERFPLAT_GA4_PROPERTY_ID to use the embedded emulator)."
+                f"No usable Google credentials for {self.describe()} ({error}): set "
+                "GOOGLE_APPLICATION_CREDENTIALS to a service account key file with read access to the "
+                "property (or unset PERFPLAT_GA4_PROPERTY_ID to use the embedded emulator)."
             ) from None
-        except (RequestsConnectionError, RetryError) as error:
+        except RetryError as error:
+            cause = error.cause
+            quota = isinstance(cause, ResourceExhausted | TooManyRequests)
             raise SourceUnavailable(
-                f"Cannot reach {self.describe()}: {type(error).__name__}. Check "
-                "PERFPLAT_GA4_API_ENDPOINT and the network; the month can be re-run once GA4 answers."
+                f"{self.describe()} kept failing for {self.retry_deadline:.0f}s: {cause}. "
+                + (
+                    "The property's quota is used up (GA4 allows 40,000 tokens an hour, 200,000 a day); "
+                    "re-run the month later."
+                    if quota
+                    else "Check PERFPLAT_GA4_API_ENDPOINT and the network; re-run the month once GA4 answers."
+                )
+            ) from error
+        except RequestsConnectionError as error:
+            raise SourceUnavailable(
+                f"Cannot reach {self.describe()}: {type(error).__name__}. Check PERFPLAT_GA4_API_ENDPOINT "
+                "and the network; the month can be re-run once GA4 answers."
             ) from error

@@ -10,7 +10,6 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.common.sql_source import SqlSource
 from perfplat_assets.digital_take_up.sirius import SiriusContract, read_applications
 from perfplat_assets.digital_take_up.take_up import TakeUpFigures, read_figures_file
-from perfplat_assets.embedded import seed
 
 
 class SiriusDatabase(SqlSource):
@@ -24,7 +23,9 @@ class SiriusDatabase(SqlSource):
     lpa_case_type: str = Field(default="LPA")
 
     def _embedded(self, months: Sequence[Month]) -> Engine:
-        return seed.sirius_database(self.data_dir, months)
+        from perfplat_assets.embedded.seed import sirius_database  # the sample only, and only when asked for
+
+        return sirius_database(self.data_dir, months)
 
     def contract(self) -> SiriusContract:
         return SiriusContract(

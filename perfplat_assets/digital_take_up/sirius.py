@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Column, Connection, Date, MetaData, Select, String, Table, func, literal, select
 
-from perfplat_assets.common.months import Month
-from perfplat_assets.common.sql import contiguous, month_bucket, window
+from perfplat_assets.common.months import Month, contiguous
+from perfplat_assets.common.sql import month_bucket, window
 from perfplat_assets.digital_take_up.take_up import TakeUpFigures
 
 

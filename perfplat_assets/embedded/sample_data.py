@@ -14,14 +14,9 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from perfplat_assets.common.months import LONDON, Month
+from perfplat_assets.user_satisfaction.scoring import FORM_RATINGS
 
-RATINGS = (
-    "very-satisfied",
-    "satisfied",
-    "neither-satisfied-or-dissatisfied",
-    "dissatisfied",
-    "very-dissatisfied",
-)
+RATINGS = FORM_RATINGS
 # Ratings the real table has been seen to hold besides the five: legacy values and empty submissions.
 STRAY_RATINGS = ("good", "", None)
 

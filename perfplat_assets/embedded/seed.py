@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import (
@@ -64,7 +64,8 @@ cases = Table(
 _sirius_seeded = Table("sample_months", _sirius, Column("month", String, primary_key=True))
 
 
-def _utc(moment):  # SQLite keeps no offset: the sample stores UTC, as the queries compare in UTC.
+def _utc(moment: datetime) -> datetime:
+    """SQLite keeps no offset: the sample stores UTC, as the queries compare in UTC."""
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 

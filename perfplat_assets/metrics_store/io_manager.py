@@ -2,12 +2,13 @@
 
 import pandas as pd
 from dagster import ConfigurableIOManager, InputContext, OutputContext, ResourceDependency
+from sqlalchemy import Table
 
 from perfplat_assets.metrics_store.resources import MetricsStore, frame_rows
 from perfplat_assets.metrics_store.tables import TABLES
 
 
-def _table_for(asset_name: str):
+def _table_for(asset_name: str) -> Table:
     try:
         return TABLES[asset_name]
     except KeyError:
@@ -23,8 +24,19 @@ class MetricsStoreIOManager(ConfigurableIOManager):
         table = _table_for(context.asset_key.path[-1])
         months = list(context.asset_partition_keys)
         rows = frame_rows(obj)
-        self.store.write_months(table, months, rows)
-        context.add_output_metadata({"metrics_store_table": table.name, "metrics_store_rows": len(rows)})
+        kept = self.store.write_months(table, months, rows)
+        for month in kept:
+            context.log.warning(
+                f"{table.name} {month[:7]}: the source has no data for the month any more; "
+                "the figures already stored are kept, not replaced with nothing"
+            )
+        context.add_output_metadata(
+            {
+                "metrics_store_table": table.name,
+                "metrics_store_rows": len(rows) - len(kept),
+                **({"kept_stored_figures_for": ", ".join(m[:7] for m in kept)} if kept else {}),
+            }
+        )
 
     def load_input(self, context: InputContext) -> pd.DataFrame:
         table = _table_for(context.asset_key.path[-1])

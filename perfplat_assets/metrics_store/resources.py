@@ -11,6 +11,7 @@ from pydantic import Field, PrivateAttr
 from sqlalchemy import Boolean, Connection, Engine, Float, Integer, Table, delete, insert, select, text
 
 from perfplat_assets.common.database import connect, engine_for, redacted
+from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
 from perfplat_assets.metrics_store.tables import metadata
 
 SETTING = "PERFPLAT_METRICS_DB_URL"
@@ -38,7 +39,7 @@ class MetricsStore(ConfigurableResource):
     """Where every month's results are kept. Writing a month replaces it, in one transaction."""
 
     url: str | None = Field(default=None, description="SQLAlchemy URL; unset: SQLite in data_dir.")
-    data_dir: str = Field(default=".perfplat", description="Home of the embedded default's files.")
+    data_dir: str = Field(default=DEFAULT_DATA_DIR, description="Home of the embedded default's files.")
 
     _engine: Engine | None = PrivateAttr(default=None)
 
@@ -47,7 +48,7 @@ class MetricsStore(ConfigurableResource):
             url = self.url or f"sqlite:///{Path(self.data_dir).resolve() / 'metrics.sqlite'}"
             if not self.url:
                 Path(self.data_dir).mkdir(parents=True, exist_ok=True)
-            engine = engine_for(url, SETTING)
+            engine = engine_for(url, SETTING, write_lock_on_begin=True)
             with connect(engine, SETTING, transaction=True) as connection:
                 metadata.create_all(connection)
             self._engine = engine
@@ -75,9 +76,27 @@ class MetricsStore(ConfigurableResource):
         if rows:
             connection.execute(insert(table), list(rows))
 
-    def write_months(self, table: Table, months: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
-        with self.transaction() as connection:
-            self.replace_months(connection, table, months, rows)
+    def write_months(self, table: Table, months: Sequence[str], rows: Sequence[dict[str, Any]]) -> list[str]:
+        """Replace the months' rows, except where the source now has nothing for a month whose figures are
+        stored: those are kept, and returned. The service deletes feedback after two years; this store is
+        the history, and a re-run or a backfill must not erase it."""
+        with self.transaction(exclusive=table) as connection:
+            kept: list[str] = []
+            if "not_available_reason" in table.c:
+                stored = select(table.c.month).where(
+                    table.c.month.in_(months), table.c.not_available_reason.is_(None)
+                )
+                available = set(connection.execute(stored).scalars())
+                kept = sorted(
+                    r["month"] for r in rows if r.get("not_available_reason") and r["month"] in available
+                )
+            self.replace_months(
+                connection,
+                table,
+                [m for m in months if m not in kept],
+                [r for r in rows if r["month"] not in kept],
+            )
+            return kept
 
     def read(
         self, table: Table, months: Sequence[str] | None = None, connection: Connection | None = None

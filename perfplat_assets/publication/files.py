@@ -14,20 +14,27 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.publication.records import Record, month_file_name, sort_records, wide_table
 
 
-def write_atomically(path: Path, content: str) -> None:
-    """Write beside the target, flush to disk, then rename over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def write_files_atomically(directory: Path, files: Mapping[str, str]) -> list[Path]:
+    """Every file is written and flushed beside its target first; only then are they renamed into place,
+    one quick rename each, so a failure while writing leaves every published file as it was and no reader
+    ever sees half a file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[str, Path]] = []
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        for name, content in files.items():
+            handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+            staged.append((temporary, directory / name))
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+                file.write(content)
+                file.flush()
+                os.fsync(file.fileno())
+            os.chmod(temporary, 0o644)
+        for temporary, target in staged:
+            os.replace(temporary, target)
+    finally:
+        for temporary, _ in staged:
+            Path(temporary).unlink(missing_ok=True)
+    return [target for _, target in staged]
 
 
 def records_json(records: Sequence[Record]) -> str:
@@ -60,6 +67,4 @@ def write_publication(
         "data.csv": records_csv(all_records),
         **extra,
     }
-    for name, content in files.items():
-        write_atomically(directory / name, content)
-    return [directory / name for name in files]
+    return write_files_atomically(directory, files)

@@ -6,9 +6,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from perfplat_assets.common.months import Month
+from perfplat_assets.user_satisfaction.scoring import PUBLISHED_RATING_NAMES
 
 SERVICE, CHANNEL, PERIOD = "make-a-lpa", "digital", "month"
-RATING_DATA_TYPES = ("very-satisfied", "satisfied", "neither", "dissatisfied", "very-dissatisfied")
+RATING_DATA_TYPES = tuple(PUBLISHED_RATING_NAMES.values())
 # Column order of data.csv: how people read the series.
 DATA_TYPES = ("user-satisfaction-percent", *RATING_DATA_TYPES, "digital-take-up", "completion-rate")
 # Counts and the satisfaction percentage are whole numbers; the two rates carry one decimal.

@@ -5,10 +5,12 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
+
 
 class PublicationDirectory(ConfigurableResource):
     path: str = Field(
-        default=".perfplat/publish", description="Directory the published files are written to."
+        default=f"{DEFAULT_DATA_DIR}/publish", description="Directory the published files are written to."
     )
 
     def directory(self) -> Path:

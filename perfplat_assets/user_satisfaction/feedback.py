@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from sqlalchemy import JSON, Column, Connection, DateTime, Integer, MetaData, Select, Table, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 
-from perfplat_assets.common.months import Month
-from perfplat_assets.common.sql import contiguous, month_bucket, window
+from perfplat_assets.common.months import Month, contiguous
+from perfplat_assets.common.sql import month_bucket, window
 from perfplat_assets.user_satisfaction.scoring import FORM_RATINGS, RatingCounts
 
 

@@ -7,7 +7,7 @@ DATA_DIR ?= $(CURDIR)/.perfplat
 export DAGSTER_HOME := $(DATA_DIR)/dagster_home
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo test dev localstack lint format validate clean
+.PHONY: install demo test dev localstack materialize lint format validate clean
 
 install: $(INSTALLED)
 
@@ -42,6 +42,11 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# One month on whatever the environment configures, e.g. make materialize PARTITION=2025-05-01
+materialize: install $(DAGSTER_HOME)/dagster.yaml
+	@test -n "$(PARTITION)" || { echo "usage: make materialize PARTITION=YYYY-MM-01"; exit 2; }
+	$(BIN)/dagster asset materialize -m perfplat_assets.definitions --select '*' --partition $(PARTITION)
 
 validate: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster definitions validate -w workspace.yaml

@@ -29,6 +29,13 @@ def unavailable(message: str) -> None:
     pytest.skip(f"SKIPPED LOUDLY: {message}")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`-m postgres` selects (and `-m "not postgres"` leaves out) every test that uses the real server."""
+    for item in items:
+        if "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture(autouse=True)
 def _loopback_without_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     """A proxy in the environment must not intercept calls to servers on loopback."""

@@ -65,7 +65,9 @@ def test_materialize_a_month_from_a_postgres_feedback_table(tmp_path, postgres_u
         "--partition",
         "2025-05-01",
     ]
-    result = _dagster(*args, env=env, cwd=tmp_path)
+    result = _dagster(
+        *args, env=env, cwd=ROOT
+    )  # where an engineer runs it, beside the production dagster.yaml
     assert result.returncode == 0, result.stderr[-3000:]
 
     published = json.loads(

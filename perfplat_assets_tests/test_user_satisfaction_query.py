@@ -57,7 +57,7 @@ def _create_postgres(url: str) -> str:
     return url
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def feedback_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return create_sqlite_feedback(tmp_path / "lpa.sqlite", ROWS)

@@ -7,6 +7,7 @@ Ctrl-C stops everything it started.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -71,17 +72,28 @@ def stack_environment(endpoint: str, queue_url: str, dlq_url: str) -> dict[str, 
     }
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def _stop(process: subprocess.Popen[bytes], grace_seconds: float = 60.0) -> None:
-    """SIGINT to the whole process group (dagster dev and its children), then SIGKILL after a deadline."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGINT)
+    """SIGINT to the whole process group (dagster dev, its webserver, daemon and code server), then
+    SIGKILL to whatever is left after a deadline; returns once none of them is running."""
+    if _group_alive(process.pid):
+        os.killpg(process.pid, signal.SIGINT)
     deadline = time.monotonic() + grace_seconds
-    while process.poll() is None and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        process.poll()  # reap dagster dev itself, so that the group can empty
+        if not _group_alive(process.pid):
+            return
         time.sleep(0.2)
-    if process.poll() is None:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    process.wait()
 
 
 def main(argv: list[str] | None = None) -> int:

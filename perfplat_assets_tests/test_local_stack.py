@@ -1,0 +1,141 @@
+"""End to end, as the original's README told people to test it: the local stack and the processes `make
+dev` runs (a Dagster webserver and daemon), `queuecli ... send`, then the month's run and its file."""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster._core.instance.ref import InstanceRef
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _poll(what: str, condition, deadline_seconds: float, log: Path):
+    deadline = time.monotonic() + deadline_seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.5)
+    pytest.fail(f"timed out waiting for {what}; the stack said:\n{log.read_text()[-4000:]}")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).ok
+    except requests.RequestException:
+        return False
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_queuecli_send_materialises_the_month_through_make_dev(tmp_path):
+    aws_port, ui_port = _free_port(), _free_port()
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PERFPLAT_", "AWS_"))}
+    env |= {
+        "DAGSTER_HOME": str(home),
+        "PERFPLAT_DATA_DIR": str(tmp_path / "data"),
+        "PERFPLAT_SQS_SENSOR_INTERVAL_SECONDS": "2",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    log = tmp_path / "stack.log"
+    with log.open("wb") as output:
+        stack = subprocess.Popen(
+            [
+                BIN / "perfplat-localstack",
+                "--with-dagster",
+                "--port",
+                str(aws_port),
+                "--dagster-port",
+                str(ui_port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    dagster_pid = None
+    try:
+        dagster_pid = int(
+            _poll("dagster dev", lambda: re.findall(r"\(pid (\d+)\)", log.read_text()), 60, log)[0]
+        )
+        _poll("the webserver", lambda: _answers(f"http://127.0.0.1:{ui_port}/server_info"), 120, log)
+
+        endpoint = f"http://127.0.0.1:{aws_port}"
+        sent = subprocess.run(
+            [
+                BIN / "queuecli",
+                "perfplat-queue.fifo",
+                "send",
+                "--payload",
+                '{"month": 1, "year": 2024}',
+                "--endpoint-url",
+                endpoint,
+            ],
+            env={k: v for k, v in env.items() if not k.startswith("DAGSTER")},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert sent.returncode == 0, sent.stderr
+
+        instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+
+        def succeeded() -> bool:
+            runs = instance.get_run_records(RunsFilter(tags={"dagster/partition": "2024-01-01"}))
+            failed = [r for r in runs if r.dagster_run.status == DagsterRunStatus.FAILURE]
+            assert not failed, f"the run failed:\n{log.read_text()[-4000:]}"
+            return any(r.dagster_run.status == DagsterRunStatus.SUCCESS for r in runs)
+
+        _poll("a successful run for 2024-01-01", succeeded, 240, log)
+        published = tmp_path / "data" / "publish" / "make_a_lasting_power_of_attorney_24_01.json"
+        assert {r["_timestamp"] for r in json.loads(published.read_text(encoding="utf-8"))} == {
+            "2024-01-01T00:00:00+00:00"
+        }
+
+        def acknowledged() -> bool:
+            checked = subprocess.run(
+                [BIN / "queuecli", "perfplat-queue.fifo", "check", "--endpoint-url", endpoint],
+                capture_output=True, text=True, timeout=60, check=False,
+            )  # fmt: skip
+            return "visible messages:   0" in checked.stdout and "in-flight messages: 0" in checked.stdout
+
+        _poll("the message to be acknowledged", acknowledged, 120, log)
+    finally:
+        os.killpg(stack.pid, signal.SIGINT)  # Ctrl-C, as a person stops `make dev`
+        try:
+            stack.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(stack.pid, signal.SIGKILL)
+            if dagster_pid:
+                os.killpg(dagster_pid, signal.SIGKILL)
+            pytest.fail(f"the stack did not stop on Ctrl-C:\n{log.read_text()[-4000:]}")
+    assert "local stack stopped" in log.read_text()
+    assert dagster_pid and not _group_alive(dagster_pid), "dagster dev's processes outlived the stack"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from dagster import EnvVar
+from dagster_aws.s3 import S3Resource
 
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
@@ -18,7 +19,12 @@ from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFigu
 from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.publication.resources import PublicationDirectory
+from perfplat_assets.publication.resources import (
+    CkanCatalogue,
+    DataGovUkPublisher,
+    PublicationDirectory,
+    S3Publication,
+)
 from perfplat_assets.quality.resources import QualityThresholds
 from perfplat_assets.queue.resources import SqsQueue
 from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
@@ -81,7 +87,19 @@ def build_resources() -> dict[str, Any]:
         ),
         "metrics_store": metrics_store,
         "metrics_store_io_manager": MetricsStoreIOManager(store=metrics_store),
-        "publication_directory": PublicationDirectory(
-            path=_env("PERFPLAT_PUBLISH_DIR", str(Path(home) / "publish"))
+        "publisher": DataGovUkPublisher(
+            directory=PublicationDirectory(path=_env("PERFPLAT_PUBLISH_DIR", str(Path(home) / "publish"))),
+            s3=S3Publication(
+                s3=S3Resource(region_name=_env("AWS_REGION"), endpoint_url=_env("AWS_ENDPOINT_URL_S3")),
+                bucket=_env("PERFPLAT_S3_BUCKET"),
+                prefix=_env("PERFPLAT_S3_PREFIX", ""),
+            ),
+            ckan=CkanCatalogue(
+                url=_env("PERFPLAT_CKAN_URL"),
+                api_token=_env("PERFPLAT_CKAN_API_TOKEN"),
+                dataset=_env("PERFPLAT_CKAN_DATASET", CkanCatalogue.model_fields["dataset"].default),
+            ),
+            public_base_url=_env("PERFPLAT_PUBLIC_BASE_URL"),
+            dry_run=os.environ.get("PERFPLAT_DRY_RUN", "").strip().lower() in ("1", "true", "yes"),
         ),
     }

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         if not result.success:
             print(f"the run for {month} failed; see the Dagster log above", file=sys.stderr)
             return 1
-    store, publish_dir = resources["metrics_store"], resources["publication_directory"].directory()
+    store, publish_dir = resources["metrics_store"], resources["publisher"].directory.directory()
     frame = store.read(published_records, [month.key for month in months])
     table = frame.pivot(index="month", columns="data_type", values="count").reindex(columns=list(DATA_TYPES))
     table.index = [Month.parse(key).label for key in table.index]

@@ -58,12 +58,22 @@ class MetricsStore(ConfigurableResource):
         return redacted(self.engine().url)
 
     @contextmanager
-    def transaction(self, *, exclusive: Table | None = None) -> Iterator[Connection]:
-        """A transaction; with `exclusive`, concurrent writers of that table wait their turn."""
-        with connect(self.engine(), SETTING, transaction=True) as connection:
-            if exclusive is not None and connection.dialect.name == "postgresql":
-                connection.execute(text(f'LOCK TABLE "{exclusive.name}" IN SHARE ROW EXCLUSIVE MODE'))
-            yield connection
+    def transaction(self, *, exclusive: Table | None = None, commit: bool = True) -> Iterator[Connection]:
+        """A transaction; with `exclusive`, concurrent writers of that table wait their turn. With
+        `commit=False` everything done in it is rolled back at the end (a dry run)."""
+        with connect(self.engine(), SETTING) as connection:
+            transaction = connection.begin()
+            try:
+                if exclusive is not None and connection.dialect.name == "postgresql":
+                    connection.execute(text(f'LOCK TABLE "{exclusive.name}" IN SHARE ROW EXCLUSIVE MODE'))
+                yield connection
+            except BaseException:
+                transaction.rollback()
+                raise
+            if commit:
+                transaction.commit()
+            else:
+                transaction.rollback()
 
     def replace_months(
         self, connection: Connection, table: Table, months: Sequence[str], rows: Sequence[dict[str, Any]]

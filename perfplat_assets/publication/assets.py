@@ -6,23 +6,24 @@ import pandas as pd
 from dagster import (
     AssetCheckResult,
     AssetExecutionContext,
+    Config,
     Failure,
     MaterializeResult,
     MetadataValue,
     Output,
     asset,
 )
+from pydantic import Field
 from sqlalchemy import Connection, insert
 
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.metrics_store.resources import MetricsStore, frame_rows
 from perfplat_assets.metrics_store.tables import published_records, revisions, user_satisfaction
 from perfplat_assets.partitions import monthly_partitions, partition_months
-from perfplat_assets.publication.files import write_publication
-from perfplat_assets.publication.notes import notes_markdown
+from perfplat_assets.publication.files import publication_files
 from perfplat_assets.publication.records import month_file_name, month_measures, record
-from perfplat_assets.publication.resources import PublicationDirectory
-from perfplat_assets.publication.revisions import Revision, find_revisions, revisions_csv
+from perfplat_assets.publication.resources import Change, DataGovUkPublisher, PublicationFailed
+from perfplat_assets.publication.revisions import Revision, find_revisions
 from perfplat_assets.quality import rules
 from perfplat_assets.quality.checks import Check, check_results, check_specs
 
@@ -90,18 +91,35 @@ def _revision_table(found: list[Revision]) -> MetadataValue:
     return MetadataValue.md("\n".join(lines))
 
 
-@asset(partitions_def=monthly_partitions, group_name=GROUP, kinds={"json", "csv"})
+def _plan_table(changes: list[Change]) -> MetadataValue:
+    lines = ["| target | file or resource | would |", "| --- | --- | --- |"]
+    lines += [f"| {c.target} | {c.name} | {c.action} |" for c in changes]
+    return MetadataValue.md("\n".join(lines))
+
+
+class PublicationConfig(Config):
+    dry_run: bool = Field(default=False, description="Report what would change and write nothing.")
+
+
+@asset(partitions_def=monthly_partitions, group_name=GROUP, kinds={"json", "csv", "s3"})
 def data_gov_uk_publication(
     context: AssetExecutionContext,
+    config: PublicationConfig,
     performance_dataset: pd.DataFrame,
     metrics_store: MetricsStore,
-    publication_directory: PublicationDirectory,
+    publisher: DataGovUkPublisher,
 ) -> MaterializeResult:
-    """The month's file for OPG's monthly automation, and `data.json`/`data.csv` rebuilt from every month
-    published so far, so re-publishing a month replaces its records rather than adding to them. A changed
-    value is a revision: recorded with the run that made it, and listed in `revisions.csv`."""
+    """The month's file for OPG's monthly automation and the cumulative `data.json`, `data.csv` (with its
+    CSVW metadata), `revisions.csv` and `notes.md`, rebuilt from every month published so far, so
+    re-publishing a month replaces its records. A changed value is a revision, recorded with its run.
+
+    Order: everything is built and validated; then S3 is written, then the local directory, and the store
+    commits; CKAN is updated last. A failure before CKAN leaves every target and the store as they were; a
+    CKAN failure fails the run, and re-running the month completes the publication without duplicates.
+    """
     months = partition_months(context)
     keys = [m.key for m in months]
+    dry_run = config.dry_run or publisher.dry_run
     now = datetime.now(UTC)
     rows = [{**row, "published_at": now} for row in frame_rows(performance_dataset)]
     empty = [month for month in months if not any(row["month"] == month.key for row in rows)]
@@ -110,10 +128,14 @@ def data_gov_uk_publication(
             f"Nothing to publish for {', '.join(map(str, empty))}: every measure is missing "
             "(see performance_dataset's metadata for why). Any earlier publication of the month is kept."
         )
-    directory = publication_directory.directory()
-    # One transaction, serialised against other publishers: the month's rows are replaced and the files are
-    # rebuilt from what the store then holds; a failure writing files rolls the store back.
-    with metrics_store.transaction(exclusive=published_records) as connection:
+    csv_url = publisher.hosted_csv_url()
+    if publisher.ckan.enabled and not csv_url:
+        raise Failure(
+            "PERFPLAT_CKAN_URL is set but data.csv has no public URL to register: set "
+            "PERFPLAT_PUBLIC_BASE_URL (where the files are served) or PERFPLAT_S3_BUCKET. Nothing was published."
+        )
+    # One transaction, serialised against other publishers; a dry run rolls it back.
+    with metrics_store.transaction(exclusive=published_records, commit=not dry_run) as connection:
         previous = _values(connection, metrics_store, keys)
         current = {(r["month"], r["data_type"]): r["count"] for r in rows}
         found = find_revisions(previous, current, keys)
@@ -123,26 +145,57 @@ def data_gov_uk_publication(
                 [{**vars(r), "revised_at": now, "run_id": context.run.run_id} for r in found],
             )
         metrics_store.replace_months(connection, published_records, keys, rows)
-        everything = metrics_store.read(published_records, connection=connection)
-        records = [
-            record(Month.parse(r["month"]), r["data_type"], r["count"]) for r in frame_rows(everything)
-        ]
-        published_months = sorted(set(everything["month"]))
+        everything = frame_rows(metrics_store.read(published_records, connection=connection))
+        records = [record(Month.parse(r["month"]), r["data_type"], r["count"]) for r in everything]
+        published_months = sorted({r["month"] for r in everything})
         methods = metrics_store.read(user_satisfaction, published_months, connection=connection)
-        notes = notes_markdown({Month.parse(r["month"]): r["method"] for r in frame_rows(methods)})
-        history = frame_rows(metrics_store.read(revisions, connection=connection))
-        written = write_publication(
-            directory, months, records, {"revisions.csv": revisions_csv(history), "notes.md": notes}
+        files = publication_files(
+            months,
+            records,
+            frame_rows(metrics_store.read(revisions, connection=connection)),
+            {Month.parse(r["month"]): r["method"] for r in frame_rows(methods)},
         )
-    return MaterializeResult(
-        metadata={
-            "directory": MetadataValue.path(str(directory)),
+        problems = rules.records_in_published_format(records, last_closed_month())
+        if problems:
+            raise Failure(
+                "The publication would not be in OPG's format, so nothing was published: "
+                + " | ".join(p.message for p in problems[:10])
+            )
+        datafile_date = max(published_months)
+        metadata: dict[str, Any] = {
+            "targets": ", ".join(publisher.targets()),
             "month_files": ", ".join(month_file_name(month) for month in months),
             "records_this_run": len(rows),
             "records_published_in_all": len(records),
             "months_published_in_all": len(published_months),
             "revisions_this_run": len(found),
             **({"revisions": _revision_table(found)} if found else {}),
-            "files": MetadataValue.md("\n".join(f"- `{path.name}`" for path in written)),
         }
-    )
+        if dry_run:
+            plan = publisher.directory.plan(files)
+            if publisher.s3.enabled:
+                plan += publisher.s3.plan(files)
+            if publisher.ckan.enabled:
+                plan.append(publisher.ckan.plan(csv_url or "", datafile_date))
+            context.log.info(f"dry run: {len(plan)} planned changes, nothing written")
+            return MaterializeResult(metadata={"dry_run": True, "plan": _plan_table(plan), **metadata})
+        try:
+            if publisher.s3.enabled:
+                publisher.s3.publish(files)
+            publisher.directory.publish(files)
+        except PublicationFailed as error:
+            raise Failure(
+                f"{error}. Nothing was registered on CKAN; re-run the month to publish it."
+            ) from None
+    metadata["directory"] = MetadataValue.path(str(publisher.directory.directory()))
+    if publisher.ckan.enabled:
+        try:
+            change = publisher.ckan.register(csv_url or "", datafile_date)
+        except PublicationFailed as error:
+            written = ", ".join(t for t in publisher.targets() if t != "ckan")
+            raise Failure(
+                f"The files are published ({written}) but updating CKAN failed: {error}. "
+                "Re-run the month to complete the publication; nothing will be duplicated."
+            ) from None
+        metadata |= {"ckan_resource": f"{change.action}d {change.name}", "ckan_csv_url": csv_url or ""}
+    return MaterializeResult(metadata=metadata)

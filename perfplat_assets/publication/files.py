@@ -1,43 +1,35 @@
-"""Writing the publication directory: atomically, so no reader ever sees half a file."""
+"""The publication's files and their content, built from every published month. Pure: no I/O."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from perfplat_assets.common.months import Month
+from perfplat_assets.publication.csvw import csv_metadata
+from perfplat_assets.publication.notes import notes_markdown
 from perfplat_assets.publication.records import Record, month_file_name, sort_records, wide_table
+from perfplat_assets.publication.revisions import revisions_csv
+
+CUMULATIVE_CSV = "data.csv"
+CONTENT_TYPES = {
+    ".json": "application/json",
+    ".csv": "text/csv; charset=utf-8",
+    ".md": "text/markdown; charset=utf-8",
+}
+CSVW_CONTENT_TYPE = "application/csvm+json"
 
 
-def write_files_atomically(directory: Path, files: Mapping[str, str]) -> list[Path]:
-    """Every file is written and flushed beside its target first; only then are they renamed into place,
-    one quick rename each, so a failure while writing leaves every published file as it was and no reader
-    ever sees half a file."""
-    directory.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[str, Path]] = []
-    try:
-        for name, content in files.items():
-            handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-            staged.append((temporary, directory / name))
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-                file.write(content)
-                file.flush()
-                os.fsync(file.fileno())
-            os.chmod(temporary, 0o644)
-        for temporary, target in staged:
-            os.replace(temporary, target)
-    finally:
-        for temporary, _ in staged:
-            Path(temporary).unlink(missing_ok=True)
-    return [target for _, target in staged]
+def content_type(name: str) -> str:
+    if name.endswith("-metadata.json"):
+        return CSVW_CONTENT_TYPE
+    return next(kind for suffix, kind in CONTENT_TYPES.items() if name.endswith(suffix))
 
 
 def records_json(records: Sequence[Record]) -> str:
+    """A JSON array in the published order: what OPG's automation merges with `jq -s flatten`."""
     return json.dumps(sort_records(records), indent=2, ensure_ascii=False) + "\n"
 
 
@@ -51,12 +43,14 @@ def records_csv(records: Sequence[Record]) -> str:
     return buffer.getvalue()
 
 
-def write_publication(
-    directory: Path, months: Sequence[Month], all_records: Sequence[Record], extra: Mapping[str, str]
-) -> list[Path]:
-    """Each month's file, then `data.json` and `data.csv` rebuilt from every published month, then `extra`
-    (name to content: the notes and the revisions)."""
-    files = {
+def publication_files(
+    months: Sequence[Month],
+    all_records: Sequence[Record],
+    revision_history: Sequence[Mapping[str, object]],
+    methods: Mapping[Month, str],
+) -> dict[str, str]:
+    """Name to content: the run's month files, then everything rebuilt from every published month."""
+    return {
         **{
             month_file_name(month): records_json(
                 [r for r in all_records if r["_timestamp"] == month.published_timestamp]
@@ -64,7 +58,8 @@ def write_publication(
             for month in months
         },
         "data.json": records_json(all_records),
-        "data.csv": records_csv(all_records),
-        **extra,
+        CUMULATIVE_CSV: records_csv(all_records),
+        f"{CUMULATIVE_CSV}-metadata.json": csv_metadata(methods, CUMULATIVE_CSV),
+        "revisions.csv": revisions_csv(revision_history),
+        "notes.md": notes_markdown(methods),
     }
-    return write_files_atomically(directory, files)

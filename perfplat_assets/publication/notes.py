@@ -13,6 +13,18 @@ METHOD_DESCRIPTIONS = {
 }
 
 
+COMPLETION_RATE_NOTE = (
+    "Sessions that reached the 'who is applying' page (the LPA is created) per 100 sessions that reached a "
+    "page starting a new LPA, from Google Analytics 4, one decimal place. GA4 counts sessions, not journeys, "
+    "so users who return to finish an LPA can push the ratio up; a month over 100 is withheld"
+)
+DIGITAL_TAKE_UP_NOTE = (
+    "LPA applications made from a form produced by Make an LPA, as a percentage of all LPA applications "
+    "received in the month, from OPG's case-management system, one decimal place. Often revised one to three "
+    "months later"
+)
+
+
 def method_periods(methods: Mapping[Month, str]) -> list[tuple[Month, Month, str]]:
     """Runs of consecutive published months that used the same satisfaction method."""
     periods: list[tuple[Month, Month, str]] = []
@@ -44,15 +56,11 @@ def notes_markdown(methods: Mapping[Month, str]) -> str:
         "",
         "## Completion rate (`completion-rate`)",
         "",
-        "Sessions that reached the 'who is applying' page (the LPA is created) per 100 sessions that reached",
-        "a page starting a new LPA, from Google Analytics 4, one decimal place. GA4 counts sessions, not",
-        "journeys, so users who return to finish an LPA can push the ratio up; a month over 100 is withheld.",
+        COMPLETION_RATE_NOTE + ".",
         "",
         "## Digital take-up (`digital-take-up`)",
         "",
-        "LPA applications made from a form produced by Make an LPA, as a percentage of all LPA applications",
-        "received in the month, from OPG's case-management system, one decimal place. Figures are often",
-        "revised one to three months later; every change to a published value is listed in `revisions.csv`.",
+        DIGITAL_TAKE_UP_NOTE + "; every change to a published value is listed in `revisions.csv`.",
         "",
     ]
     return "\n".join(lines)

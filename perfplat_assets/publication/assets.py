@@ -132,7 +132,8 @@ def data_gov_uk_publication(
     if publisher.ckan.enabled and not csv_url:
         raise Failure(
             "PERFPLAT_CKAN_URL is set but data.csv has no public URL to register: set "
-            "PERFPLAT_PUBLIC_BASE_URL (where the files are served) or PERFPLAT_S3_BUCKET. Nothing was published."
+            "PERFPLAT_PUBLIC_BASE_URL (where the files are served) or PERFPLAT_S3_BUCKET. Nothing was "
+            "published."
         )
     # One transaction, serialised against other publishers; a dry run rolls it back.
     with metrics_store.transaction(exclusive=published_records, commit=not dry_run) as connection:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
@@ -41,6 +42,27 @@ def _loopback_without_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     """A proxy in the environment must not intercept calls to servers on loopback."""
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+
+@pytest.fixture(scope="session")
+def _moto_server() -> Iterator[str]:
+    from perfplat_assets.embedded.local_stack import start_endpoint
+
+    server = start_endpoint("127.0.0.1", 0)
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws_endpoint(_moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """moto's server on loopback, emptied for the test, with dummy credentials in the environment."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    requests.post(f"{_moto_server}/moto-api/reset", timeout=10).raise_for_status()
+    return _moto_server
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,10 @@
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import boto3
 import pytest
-import requests
 from dagster import AssetKey, DagsterInstance, Definitions, SensorResult, SkipReason, build_sensor_context
 
 from perfplat_assets.common.months import Month, last_closed_month
@@ -17,7 +15,6 @@ from perfplat_assets.embedded.local_stack import (
     DEAD_LETTER_QUEUE_NAME,
     QUEUE_NAME,
     create_queues,
-    start_endpoint,
 )
 from perfplat_assets.queue import cli
 from perfplat_assets.queue.resources import SqsQueue
@@ -26,19 +23,13 @@ from perfplat_assets.queue.sensor import build_queue_sensor
 REGION = "eu-west-1"
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    server = start_endpoint("127.0.0.1", 0)
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+@pytest.fixture
+def endpoint(aws_endpoint: str) -> str:
+    return aws_endpoint
 
 
 @pytest.fixture
-def sqs(endpoint, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()  # every test on empty queues
+def sqs(endpoint):
     return boto3.client("sqs", endpoint_url=endpoint, region_name=REGION)
 
 
@@ -297,3 +288,30 @@ def test_queuecli_says_when_nothing_answers(capsys):
 
 def test_queuecli_knows_the_pipelines_assets():
     assert set(cli.PIPELINE_ASSETS) == {a.key.to_user_string() for a in assets}
+
+
+def test_a_dry_run_message_publishes_nothing(perfplat_env, endpoint, sqs, queues):
+    queue_url, dlq_url = queues
+    pipeline = Pipeline(endpoint, queue_url, dlq_url)
+    _send(sqs, queue_url, '{"year": 2024, "month": 1, "dry_run": true}')
+    first = pipeline.tick()
+    [request] = first.run_requests
+    assert request.run_config == {"ops": {"data_gov_uk_publication": {"config": {"dry_run": True}}}}
+    outcome = pipeline.job.execute_in_process(
+        instance=pipeline.instance,
+        partition_key=request.partition_key,
+        tags=request.tags,
+        run_config=request.run_config,
+    )
+    assert outcome.success
+    metadata = outcome.asset_materializations_for_node("data_gov_uk_publication")[0].metadata
+    assert metadata["dry_run"].value is True
+    assert "| directory | make_a_lasting_power_of_attorney_24_01.json | create |" in metadata["plan"].value
+    assert not (perfplat_env / "publish").exists()
+    assert "1 message(s) acknowledged" in pipeline.tick().skip_reason.skip_message
+
+
+def test_dry_run_must_be_a_boolean(perfplat_env, endpoint, sqs, queues):
+    queue_url, dlq_url = queues
+    _send(sqs, queue_url, '{"year": 2024, "month": 1, "dry_run": "yes"}')
+    assert "1 invalid" in Pipeline(endpoint, queue_url, dlq_url).tick().skip_reason.skip_message

@@ -18,12 +18,7 @@ class InvalidMessage(ValueError):
 class MonthRequest:
     month: Month
     assets: tuple[str, ...] | None = None  # None: every asset of the pipeline
-
-    def payload(self) -> dict[str, object]:
-        body: dict[str, object] = {"year": self.month.first_day.year, "month": self.month.first_day.month}
-        if self.assets is not None:
-            body["assets"] = list(self.assets)
-        return body
+    dry_run: bool = False  # publish nothing; report what publishing would change
 
 
 def _integer(body: dict[str, object], field: str) -> int:
@@ -59,17 +54,20 @@ def parse_message(text: str, *, asset_names: Collection[str], last_closed: Month
         raise InvalidMessage(
             f"{month} has not closed yet; the newest month that can be asked for is {last_closed}"
         )
-    unknown_fields = sorted(set(body) - {"year", "month", "assets"})
+    unknown_fields = sorted(set(body) - {"year", "month", "assets", "dry_run"})
     if unknown_fields:
         raise InvalidMessage(
-            f"unknown fields {unknown_fields}; a message has year, month and optionally assets"
+            f"unknown fields {unknown_fields}; a message has year, month and optionally assets and dry_run"
         )
+    dry_run = body.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise InvalidMessage(f"'dry_run' must be true or false, not {dry_run!r}")
     assets = body.get("assets")
     if assets is None:
-        return MonthRequest(month)
+        return MonthRequest(month, None, dry_run)
     if not isinstance(assets, list) or not assets or not all(isinstance(a, str) for a in assets):
         raise InvalidMessage(f"'assets' must be a non-empty list of asset names, not {assets!r}")
     unknown = sorted(set(assets) - set(asset_names))
     if unknown:
         raise InvalidMessage(f"unknown assets {unknown}; the pipeline's assets are {sorted(asset_names)}")
-    return MonthRequest(month, tuple(sorted(set(assets))))
+    return MonthRequest(month, tuple(sorted(set(assets))), dry_run)

@@ -50,8 +50,19 @@ def run_exists_for(instance: DagsterInstance, message_id: str) -> bool:
     return bool(instance.get_run_records(RunsFilter(tags={message_tag(message_id): "received"}), limit=1))
 
 
+PUBLICATION_ASSET = "data_gov_uk_publication"
+
+
+def _run_config(request: MonthRequest) -> dict[str, Any]:
+    if request.dry_run and (request.assets is None or PUBLICATION_ASSET in request.assets):
+        return {"ops": {PUBLICATION_ASSET: {"config": {"dry_run": True}}}}
+    return {}
+
+
 def _run_key(request: MonthRequest, message_ids: Sequence[str]) -> str:
-    selection = ",".join(request.assets) if request.assets else "*"
+    selection = (",".join(request.assets) if request.assets else "*") + (
+        ":dry-run" if request.dry_run else ""
+    )
     digest = hashlib.sha256(selection.encode()).hexdigest()[:8]
     return f"sqs:{request.month.key}:{digest}:{'+'.join(message_ids)}"
 
@@ -146,7 +157,9 @@ class _Tick:
                     run_key=_run_key(request, message_ids),
                     partition_key=request.month.key,
                     asset_selection=None if request.assets is None else [AssetKey(a) for a in request.assets],
-                    tags={message_tag(i): "received" for i in message_ids},
+                    run_config=_run_config(request),
+                    tags={message_tag(i): "received" for i in message_ids}
+                    | ({"perfplat/dry_run": "true"} if request.dry_run else {}),
                 )
             )
             for member in members:

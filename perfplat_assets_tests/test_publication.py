@@ -1,0 +1,154 @@
+"""Publication to the local directory and to S3 (moto's server over HTTP on loopback), the CSVW metadata,
+the automation's `jq -s flatten` merge, and the dry run."""
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+
+import boto3
+import pytest
+from dagster import DagsterInstance, materialize
+
+from perfplat_assets.common.months import Month
+from perfplat_assets.configuration import build_resources
+from perfplat_assets.definitions import assets
+from perfplat_assets.metrics_store.tables import published_records
+from perfplat_assets.quality.rules import record_problems
+
+BUCKET, PREFIX = "opg-performance-data", "make-an-lpa/"
+MAY, JUNE = Month.parse("2025-05"), Month.parse("2025-06")
+MAY_FILE = "make_a_lasting_power_of_attorney_25_05.json"
+FILES = {
+    MAY_FILE: "application/json",
+    "data.json": "application/json",
+    "data.csv": "text/csv; charset=utf-8",
+    "data.csv-metadata.json": "application/csvm+json",
+    "revisions.csv": "text/csv; charset=utf-8",
+    "notes.md": "text/markdown; charset=utf-8",
+}
+
+
+def _materialize(month: Month, **run_config):
+    return materialize(
+        assets,
+        partition_key=month.key,
+        resources=build_resources(),
+        instance=DagsterInstance.ephemeral(),
+        run_config=run_config or None,
+        raise_on_error=False,
+    )
+
+
+@pytest.fixture
+def s3(perfplat_env, aws_endpoint, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", aws_endpoint)
+    monkeypatch.setenv("PERFPLAT_S3_BUCKET", BUCKET)
+    monkeypatch.setenv("PERFPLAT_S3_PREFIX", PREFIX)
+    client = boto3.client("s3", endpoint_url=aws_endpoint, region_name="eu-west-1")
+    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    return client
+
+
+def _objects(client) -> dict[str, dict]:
+    listed = client.list_objects_v2(Bucket=BUCKET).get("Contents", [])
+    return {item["Key"]: client.get_object(Bucket=BUCKET, Key=item["Key"]) for item in listed}
+
+
+def test_s3_gets_every_file_with_its_content_type(s3, perfplat_env):
+    assert _materialize(MAY).success
+    objects = _objects(s3)
+    assert set(objects) == {PREFIX + name for name in FILES}
+    local = perfplat_env / "publish"
+    for name, kind in FILES.items():
+        stored = objects[PREFIX + name]
+        assert stored["ContentType"] == kind, name
+        assert stored["Body"].read() == (local / name).read_bytes(), name
+    month = json.loads((local / MAY_FILE).read_text(encoding="utf-8"))
+    assert len(month) == 8 and all(not record_problems(r, MAY) for r in month)
+
+
+def test_republishing_a_month_replaces_its_objects(s3, perfplat_env):
+    assert _materialize(MAY).success
+    assert _materialize(JUNE).success
+    assert _materialize(MAY).success
+    objects = _objects(s3)
+    assert PREFIX + "make_a_lasting_power_of_attorney_25_06.json" in objects
+    everything = json.loads(objects[PREFIX + "data.json"]["Body"].read())
+    keys = [(r["_timestamp"], r["dataType"]) for r in everything]
+    assert len(keys) == len(set(keys)) == 16
+
+
+def test_an_s3_failure_publishes_nothing_anywhere(s3, perfplat_env, monkeypatch):
+    monkeypatch.setenv("PERFPLAT_S3_BUCKET", "no-such-bucket")
+    result = _materialize(MAY)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = str(failure.step_failure_data.user_failure_data.description)
+    assert (
+        "S3 bucket no-such-bucket: writing make-an-lpa/make_a_lasting_power_of_attorney_25_05.json failed"
+        in message
+    )
+    assert "Nothing was registered on CKAN" in message
+    assert not (perfplat_env / "publish").exists()
+    assert build_resources()["metrics_store"].read(published_records).empty
+    assert not _objects(s3)
+
+
+def test_a_dry_run_reports_the_plan_and_writes_nothing(s3, perfplat_env):
+    result = _materialize(MAY, ops={"data_gov_uk_publication": {"config": {"dry_run": True}}})
+    assert result.success
+    metadata = result.asset_materializations_for_node("data_gov_uk_publication")[0].metadata
+    plan = metadata["plan"].value
+    assert f"| s3 | {PREFIX}{MAY_FILE} | create |" in plan and f"| directory | {MAY_FILE} | create |" in plan
+    assert not _objects(s3)
+    assert not (perfplat_env / "publish").exists()
+    assert build_resources()["metrics_store"].read(published_records).empty
+
+    assert _materialize(MAY).success  # published for real; a second dry run has nothing to change
+    again = _materialize(MAY, ops={"data_gov_uk_publication": {"config": {"dry_run": True}}})
+    plan = again.asset_materializations_for_node("data_gov_uk_publication")[0].metadata["plan"].value
+    assert f"| s3 | {PREFIX}data.json | unchanged |" in plan and "| create |" not in plan
+
+
+def test_csvw_metadata_describes_the_csv(perfplat_env):
+    for month in ("2026-03", "2026-04"):
+        assert _materialize(Month.parse(month)).success
+    publish = perfplat_env / "publish"
+    metadata = json.loads((publish / "data.csv-metadata.json").read_text(encoding="utf-8"))
+    header = next(csv.reader((publish / "data.csv").read_text(encoding="utf-8").splitlines()))
+    columns = metadata["tableSchema"]["columns"]
+    assert [c["titles"] for c in columns] == header
+    assert metadata["url"] == "data.csv"
+    assert metadata["@context"] == "http://www.w3.org/ns/csvw"
+    assert "open-government-licence" in metadata["dc:license"]["@id"]
+    assert metadata["dc:publisher"]["schema:name"] == "Office of the Public Guardian"
+    by_title = {c["titles"]: c for c in columns}
+    satisfaction = by_title["user-satisfaction-percent"]["dc:description"]
+    assert "2026-03: weighted GDS score" in satisfaction and "2026-04: top-two-box share" in satisfaction
+    assert "counts sessions, not journeys" in by_title["completion-rate"]["dc:description"]
+    assert by_title["digital-take-up"]["datatype"] == "decimal"
+    assert by_title["very-satisfied"]["datatype"] == "nonNegativeInteger"
+
+
+@pytest.mark.skipif(
+    shutil.which("jq") is None and os.environ.get("CI") != "true", reason="SKIPPED LOUDLY: jq"
+)
+def test_the_month_file_merges_with_data_json_as_the_automation_does(perfplat_env, tmp_path):
+    """OPG's automation runs `jq -s flatten public.json new-month.json`: no duplicate may result."""
+    assert _materialize(MAY).success
+    existing = tmp_path / "existing.json"
+    shutil.copy(perfplat_env / "publish" / "data.json", existing)  # the public file holds May
+    assert _materialize(JUNE).success
+    month_file = perfplat_env / "publish" / "make_a_lasting_power_of_attorney_25_06.json"
+    merged = subprocess.run(
+        ["jq", "-s", "flatten", str(existing), str(month_file)], capture_output=True, text=True, check=True
+    )
+    records = json.loads(merged.stdout)
+    keys = [(r["_timestamp"], r["dataType"]) for r in records]
+    assert len(keys) == len(set(keys)) == 16
+    assert all(not record_problems(r, JUNE) for r in records)
+    assert sorted(records, key=lambda r: (r["_timestamp"], r["dataType"])) == json.loads(
+        (perfplat_env / "publish" / "data.json").read_text(encoding="utf-8")
+    )

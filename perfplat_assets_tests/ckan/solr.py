@@ -24,7 +24,7 @@ import json
 import re
 import threading
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,7 +37,9 @@ Params = dict[str, list[str]]
 # CKAN compares the name attribute (`ckan-X.Y`) with the schema versions it supports.
 SCHEMA_XML = '<?xml version="1.0" encoding="UTF-8" ?>\n<schema name="ckan-2.11" version="1.6"></schema>\n'
 # Stored JSON blobs and keys: a bare word should not match every dataset through them.
-NOT_TEXT_SEARCHED = frozenset({"data_dict", "validated_data_dict", "index_id", "site_id", "permission_labels"})
+NOT_TEXT_SEARCHED = frozenset(
+    {"data_dict", "validated_data_dict", "index_id", "site_id", "permission_labels"}
+)
 ROUTE = re.compile(r"^/solr/(?P<core>[^/]+)/(?P<handler>.+?)/?$")
 
 
@@ -163,7 +165,7 @@ def range_term(field_name: str | None, text: str) -> Predicate:
     match = re.fullmatch(r"([\[{])\s*(\S+)\s+TO\s+(\S+)\s*([\]}])", text)
     if field_name is None or match is None:
         raise QuerySyntaxError(f"unsupported range {text!r}")
-    low_inclusive, low, high, high_inclusive = match.group(1) == "[", match[2], match[3], match.group(4) == "]"
+    low_inclusive, low, high, high_inclusive = match[1] == "[", match[2], match[3], match[4] == "]"
     low_open, high_open = low == "*", high == "*" or high.startswith("NOW")
 
     def within(value: Any) -> bool:
@@ -292,14 +294,14 @@ class Core:
 
     def delete_id(self, key: str) -> None:
         self.documents.pop(key, None)
-        for other in [other for other, document in self.documents.items() if document.get("id") == key]:
-            del self.documents[other]
 
     def select(self, params: Params) -> dict[str, Any]:
         predicates = [parse_query(first(params, "q", "*:*") or "*:*")]
         predicates += [parse_query(fq) for fq in params.get("fq", []) if fq.strip()]
         found = [doc for doc in self.documents.values() if all(match(doc) for match in predicates)]
-        for clause in reversed([part.split() for part in first(params, "sort", "").split(",") if part.strip()]):
+        for clause in reversed(
+            [part.split() for part in first(params, "sort", "").split(",") if part.strip()]
+        ):
             if clause[0] != "score":
                 descending = len(clause) > 1 and clause[1].lower() == "desc"
                 found.sort(key=sort_key(clause[0]), reverse=descending)
@@ -333,7 +335,9 @@ class Core:
             for document in found:
                 for value in values_of(document, name):
                     counts[as_text(value)] = counts.get(as_text(value), 0) + 1
-            ranked = sorted((item for item in counts.items() if item[1] >= minimum), key=lambda i: (-i[1], i[0]))
+            ranked = sorted(
+                (item for item in counts.items() if item[1] >= minimum), key=lambda i: (-i[1], i[0])
+            )
             fields[name] = [part for item in ranked[: limit if limit >= 0 else None] for part in item]
         return {"facet_queries": {}, "facet_fields": fields, "facet_ranges": {}, "facet_intervals": {}}
 
@@ -345,7 +349,7 @@ class SolrStandIn:
     core: str = "ckan"
     host: str = "127.0.0.1"
     cores: dict[str, Core] = field(default_factory=dict)
-    requests: list[str] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -384,8 +388,10 @@ class SolrStandIn:
 
     # -- request handling, called from the server's threads --
 
-    def handle(self, method: str, path: str, params: Params, body: bytes, content_type: str) -> tuple[int, str]:
-        self.requests.append(f"{method} {path}")
+    def handle(
+        self, method: str, path: str, params: Params, body: bytes, content_type: str
+    ) -> tuple[int, str]:
+        self.seen.append(f"{method} {path}")
         route = ROUTE.match(path)
         if route is None:
             return error(HTTPStatus.NOT_FOUND, f"no handler for {path}")
@@ -432,7 +438,7 @@ class SolrStandIn:
                 self.wfile.write(payload)
 
             def log_message(self, format: str, *args: Any) -> None:
-                """Requests are kept in stand_in.requests instead of written to stderr."""
+                """Requests are kept in stand_in.seen instead of written to stderr."""
 
         return Handler
 
@@ -442,7 +448,10 @@ def ok(body: dict[str, Any]) -> tuple[int, str]:
 
 
 def error(status: HTTPStatus, message: str) -> tuple[int, str]:
-    body = {"responseHeader": {"status": int(status), "QTime": 0}, "error": {"msg": message, "code": int(status)}}
+    body = {
+        "responseHeader": {"status": int(status), "QTime": 0},
+        "error": {"msg": message, "code": int(status)},
+    }
     return status, json.dumps(body)
 
 
@@ -502,8 +511,3 @@ def xml_document(element: ElementTree.Element) -> Document:
         else:
             document[name] = value
     return document
-
-
-def iter_requests(stand_in: SolrStandIn) -> Iterator[str]:
-    """The requests seen so far, oldest first: for a failing test's message."""
-    yield from list(stand_in.requests)

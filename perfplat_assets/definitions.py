@@ -7,12 +7,14 @@ from perfplat_assets.configuration import build_resources, queue_configured, que
 from perfplat_assets.digital_take_up.assets import digital_take_up
 from perfplat_assets.publication.assets import data_gov_uk_publication, performance_dataset
 from perfplat_assets.queue.sensor import build_queue_sensor
+from perfplat_assets.schedules.definitions import build_schedules
 from perfplat_assets.user_satisfaction.assets import user_satisfaction
 
 assets = [user_satisfaction, digital_take_up, completion_rate, performance_dataset, data_gov_uk_publication]
 
 defs = Definitions(
     assets=assets,
+    schedules=build_schedules(assets),
     sensors=[
         build_queue_sensor(assets, running=queue_configured(), interval_seconds=queue_sensor_interval())
     ],

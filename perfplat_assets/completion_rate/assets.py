@@ -12,6 +12,10 @@ from perfplat_assets.quality import rules
 from perfplat_assets.quality.checks import Check, check_results, check_specs
 from perfplat_assets.quality.resources import QualityThresholds
 
+# Runs that call GA4 carry this tag; dagster.yaml limits how many run at once, within the property's
+# quota of 10 concurrent requests.
+GA4_RUN_TAG = "perfplat/ga4"
+
 CHECKS = (
     Check(
         "completion_rate_within_range",

@@ -32,6 +32,7 @@ from dagster import (
 )
 
 from perfplat_assets.common.months import last_closed_month
+from perfplat_assets.completion_rate.assets import GA4_RUN_TAG
 from perfplat_assets.queue.messages import InvalidMessage, MonthRequest, parse_message
 from perfplat_assets.queue.resources import SqsQueue
 
@@ -159,7 +160,12 @@ class _Tick:
                     asset_selection=None if request.assets is None else [AssetKey(a) for a in request.assets],
                     run_config=_run_config(request),
                     tags={message_tag(i): "received" for i in message_ids}
-                    | ({"perfplat/dry_run": "true"} if request.dry_run else {}),
+                    | ({"perfplat/dry_run": "true"} if request.dry_run else {})
+                    | (
+                        {GA4_RUN_TAG: "true"}
+                        if request.assets is None or "completion_rate" in request.assets
+                        else {}
+                    ),
                 )
             )
             for member in members:

@@ -1,0 +1,79 @@
+"""The `monthly` and `revisions` schedules, both on the 4th of the month, London time.
+
+By the 4th GA4's figures for the closed month have settled. OPG's take-up figures are revised for up to three
+months, so later the same morning the three months before are collected again through the same assets: a
+changed value is recorded as a revision and republished.
+"""
+
+from collections.abc import Sequence
+
+from dagster import (
+    AssetKey,
+    AssetsDefinition,
+    AssetSelection,
+    DefaultScheduleStatus,
+    RunRequest,
+    ScheduleDefinition,
+    ScheduleEvaluationContext,
+    define_asset_job,
+    schedule,
+)
+
+from perfplat_assets.common.months import Month
+from perfplat_assets.completion_rate.assets import GA4_RUN_TAG
+from perfplat_assets.partitions import monthly_partitions
+
+REVISED_ASSETS = ("digital_take_up", "performance_dataset", "data_gov_uk_publication")
+REVISED_MONTHS = 3
+
+
+def closed_month_at(context: ScheduleEvaluationContext) -> Month:
+    return Month.containing(context.scheduled_execution_time).previous()
+
+
+def build_schedules(assets: Sequence[AssetsDefinition]) -> list[ScheduleDefinition]:
+    everything = define_asset_job(
+        "monthly_figures",
+        selection=AssetSelection.assets(*assets),
+        partitions_def=monthly_partitions,
+        tags={GA4_RUN_TAG: "true"},
+        description="Every measure of a month, combined, checked and published.",
+    )
+    take_up = define_asset_job(
+        "take_up_revisions",
+        selection=AssetSelection.assets(*(AssetKey(name) for name in REVISED_ASSETS)),
+        partitions_def=monthly_partitions,
+        description="Digital take-up and what is built from it, re-collected for months already published.",
+    )
+
+    @schedule(
+        name="monthly",
+        job=everything,
+        cron_schedule="0 6 4 * *",
+        execution_timezone="Europe/London",
+        default_status=DefaultScheduleStatus.RUNNING,
+    )
+    def monthly(context: ScheduleEvaluationContext) -> RunRequest:
+        """The month that just closed."""
+        month = closed_month_at(context)
+        return RunRequest(run_key=f"monthly:{month.key}", partition_key=month.key)
+
+    @schedule(
+        name="revisions",
+        job=take_up,
+        cron_schedule="0 9 4 * *",
+        execution_timezone="Europe/London",
+        default_status=DefaultScheduleStatus.RUNNING,
+    )
+    def revisions(context: ScheduleEvaluationContext) -> list[RunRequest]:
+        """Take-up for the three months before the month that just closed."""
+        closed = closed_month_at(context)
+        month, requests = closed, []
+        for _ in range(REVISED_MONTHS):
+            month = month.previous()
+            # A month is revised on three successive ticks: the key names the tick as well as the month.
+            key = f"revisions:{closed.key}:{month.key}"
+            requests.insert(0, RunRequest(run_key=key, partition_key=month.key))
+        return requests
+
+    return [monthly, revisions]

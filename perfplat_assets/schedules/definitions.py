@@ -21,7 +21,6 @@ from dagster import (
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.completion_rate.assets import GA4_RUN_TAG
-from perfplat_assets.partitions import monthly_partitions
 
 REVISED_ASSETS = ("digital_take_up", "performance_dataset", "data_gov_uk_publication")
 REVISED_MONTHS = 3
@@ -35,14 +34,12 @@ def build_schedules(assets: Sequence[AssetsDefinition]) -> list[ScheduleDefiniti
     everything = define_asset_job(
         "monthly_figures",
         selection=AssetSelection.assets(*assets),
-        partitions_def=monthly_partitions,
         tags={GA4_RUN_TAG: "true"},
         description="Every measure of a month, combined, checked and published.",
     )
     take_up = define_asset_job(
         "take_up_revisions",
         selection=AssetSelection.assets(*(AssetKey(name) for name in REVISED_ASSETS)),
-        partitions_def=monthly_partitions,
         description="Digital take-up and what is built from it, re-collected for months already published.",
     )
 

@@ -39,6 +39,7 @@ from perfplat_assets_tests.ckan.location import (
 )
 
 NO_APT_VARIABLE = "PERFPLAT_CKAN_NO_APT"
+PIP_HINT = " (pip needs PyPI; its messages above say what went wrong)"
 PIP_QUIET = ["--quiet", "--disable-pip-version-check", "--no-input", "--progress-bar", "off"]
 # What CKAN needs at import time that a half-built venv may lack: checked before trusting the marker.
 IMPORT_CHECK = "import ckan, psycopg2, magic, sqlalchemy; assert ckan.__version__ == {version!r}"
@@ -52,13 +53,13 @@ def say(message: str) -> None:
     print(f"[ckan-install] {message}", flush=True)
 
 
-def run(command: Sequence[str | Path], what: str, env: dict[str, str] | None = None) -> None:
+def run(command: Sequence[str | Path], what: str, env: dict[str, str] | None = None, hint: str = "") -> None:
     """Run a step with its output shown, turning a failure into an InstallError that names the step."""
     say(f"{what}: {' '.join(str(part) for part in command)}")
     try:
         subprocess.run([str(part) for part in command], check=True, env=env)
     except (OSError, subprocess.CalledProcessError) as error:
-        raise InstallError(f"{what} failed: {error}") from error
+        raise InstallError(f"{what} failed: {error}{hint}") from error
 
 
 def expected_marker() -> dict[str, str]:
@@ -155,6 +156,7 @@ def download_sdist(python: Path, into: Path) -> Path:
             f"ckan=={CKAN_VERSION}",
         ],
         "download the CKAN sdist",
+        hint=PIP_HINT,
     )
     found = sorted(into.glob(f"ckan-{CKAN_VERSION}.tar.gz"))
     if not found:
@@ -199,6 +201,7 @@ def install(venv: Path, force: bool) -> None:
         run(
             [python, "-m", "pip", "install", *PIP_QUIET, "--requirement", requirements],
             "install CKAN's pinned requirements",
+            hint=PIP_HINT,
         )
         # The constraints keep ckan's own (loose) dependencies on the pins just installed.
         constraints = Path(scratch) / "constraints.txt"
@@ -206,6 +209,7 @@ def install(venv: Path, force: bool) -> None:
         run(
             [python, "-m", "pip", "install", *PIP_QUIET, "--constraint", constraints, sdist],
             "install CKAN itself",
+            hint=PIP_HINT,
         )
         digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
     if not imports_cleanly(venv, quiet=False):

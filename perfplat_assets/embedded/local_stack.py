@@ -104,7 +104,14 @@ def main(argv: list[str] | None = None) -> int:
         "--with-dagster", action="store_true", help="also run `dagster dev` wired to the stack"
     )
     parser.add_argument("--dagster-port", type=int, default=3000, help="Dagster UI port (default 3000)")
+    parser.add_argument(
+        "--create-queues-at", metavar="URL", help="only create the queues at this running endpoint, then exit"
+    )
     options = parser.parse_args(argv)
+    if options.create_queues_at:  # docker-compose: the endpoint runs in its own container
+        queue_url, dlq_url = create_queues(options.create_queues_at)
+        print(f"created {queue_url} and {dlq_url}", flush=True)
+        return 0
 
     server = start_endpoint(options.host, options.port)
     endpoint = f"http://{options.host}:{options.port}"

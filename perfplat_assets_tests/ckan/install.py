@@ -190,7 +190,8 @@ def install(venv: Path, force: bool) -> None:
     if already_installed(venv):
         say(f"CKAN {CKAN_VERSION} is already installed in {venv}: nothing to do")
         return
-    say(f"installing CKAN {CKAN_VERSION} into {venv} with {sys.executable} (Python {sys.version.split()[0]})")
+    base = getattr(sys, "_base_executable", sys.executable)
+    say(f"installing CKAN {CKAN_VERSION} into {venv} with {base} (Python {sys.version.split()[0]})")
     marker(venv).unlink(missing_ok=True)
     ensure_system_packages()
     python = create_venv(venv)

@@ -1,0 +1,296 @@
+"""The production deployment: the project's dagster.yaml on real Postgres, the real daemon and webserver from
+workspace.yaml, the schedules, and what can be checked of the image and docker-compose without Docker."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from dagster import DagsterInstance, DagsterRunStatus, Definitions, build_schedule_context
+from dagster._config import validate_config
+from dagster._core.instance.ref import InstanceRef
+from dagster_aws.ecs import EcsRunLauncher
+from dagster_aws.s3.compute_log_manager import S3ComputeLogManager
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from perfplat_assets.common.months import LONDON
+from perfplat_assets.configuration import build_resources
+from perfplat_assets.definitions import assets, defs
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _poll(what: str, condition, deadline_seconds: float, logs: list[Path] = ()):
+    deadline = time.monotonic() + deadline_seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.5)
+    told = "\n".join(f"--- {log.name}\n{log.read_text()[-3000:]}" for log in logs if log.exists())
+    pytest.fail(f"timed out waiting for {what}\n{told}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture
+def production_home(tmp_path, postgres_url, perfplat_env, monkeypatch) -> Path:
+    """A DAGSTER_HOME with the project's own dagster.yaml, DAGSTER_PG_* naming a fresh database."""
+    url = make_url(postgres_url)
+    monkeypatch.setenv("DAGSTER_PG_HOST", url.host or "127.0.0.1")
+    monkeypatch.setenv("DAGSTER_PG_PORT", str(url.port or 5432))
+    monkeypatch.setenv("DAGSTER_PG_USER", url.username or "postgres")
+    monkeypatch.setenv("DAGSTER_PG_PASSWORD", url.password or "")
+    monkeypatch.setenv("DAGSTER_PG_DB", url.database or "")
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return home
+
+
+def test_the_project_instance_stores_runs_in_postgres(production_home, postgres_url):
+    instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(production_home)))
+    config = instance.run_coordinator.get_run_queue_config()
+    assert config.max_concurrent_runs == 4
+    assert [(limit["key"], limit["value"], limit["limit"]) for limit in config.tag_concurrency_limits] == [
+        ("perfplat/ga4", "true", 3)
+    ]
+    assert instance.run_monitoring_enabled
+
+    job = Definitions(assets=assets, resources=build_resources()).resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(instance=instance, partition_key="2025-05-01")
+    assert result.success
+    engine = create_engine(postgres_url)
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT status FROM runs WHERE run_id = :id"), {"id": result.run_id})
+        assert stored.scalar() == "SUCCESS"
+        events = connection.execute(
+            text("SELECT count(*) FROM event_logs WHERE run_id = :id"), {"id": result.run_id}
+        ).scalar()
+        assert events > 20
+    engine.dispose()
+    instance.dispose()
+
+
+def test_daemon_and_webserver_run_a_queued_month(production_home, tmp_path):
+    port = _free_port()
+    logs = [tmp_path / "webserver.log", tmp_path / "daemon.log"]
+    common = {"cwd": ROOT, "start_new_session": True, "stderr": subprocess.STDOUT}
+    with logs[0].open("wb") as out_web, logs[1].open("wb") as out_daemon:
+        webserver = subprocess.Popen(
+            [BIN / "dagster-webserver", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+            stdout=out_web,
+            **common,
+        )
+        daemon = subprocess.Popen(
+            [BIN / "dagster-daemon", "run", "-w", "workspace.yaml"], stdout=out_daemon, **common
+        )
+    graphql = f"http://127.0.0.1:{port}/graphql"
+    try:
+
+        def query(document: str, variables: dict | None = None) -> dict:
+            reply = requests.post(graphql, json={"query": document, "variables": variables or {}}, timeout=30)
+            reply.raise_for_status()
+            return reply.json()["data"]
+
+        def serving() -> bool:
+            try:
+                return bool(query("{ assetNodes { assetKey { path } } }")["assetNodes"])
+            except (requests.RequestException, KeyError, TypeError):
+                return False
+
+        _poll("the webserver to serve the code location", serving, 120, logs)
+        names = {
+            node["assetKey"]["path"][-1]
+            for node in query("{ assetNodes { assetKey { path } } }")["assetNodes"]
+        }
+        assert names == {"user_satisfaction", "digital_take_up", "completion_rate", "performance_dataset",
+                         "data_gov_uk_publication"}  # fmt: skip
+
+        launched = query(
+            """mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
+                 __typename ... on LaunchRunSuccess { run { runId status } }
+                 ... on PythonError { message } ... on InvalidSubsetError { message } } }""",
+            {
+                "params": {
+                    "selector": {
+                        "repositoryLocationName": "perfplat",
+                        "repositoryName": "__repository__",
+                        "jobName": "monthly_figures",
+                    },
+                    "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "2025-05-01"}]},
+                }
+            },
+        )["launchRun"]
+        assert launched["__typename"] == "LaunchRunSuccess", launched
+        run_id = launched["run"]["runId"]
+        assert launched["run"]["status"] == "QUEUED"  # through the queued run coordinator
+
+        instance = DagsterInstance.get()
+
+        def finished() -> bool:
+            status = instance.get_run_by_id(run_id).status
+            return status in (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
+
+        _poll("the queued run to finish", finished, 240, logs)
+        run = instance.get_run_by_id(run_id)
+        assert run.status == DagsterRunStatus.SUCCESS
+        assert run.tags["perfplat/ga4"] == "true"
+        assert (
+            Path(os.environ["PERFPLAT_DATA_DIR"]) / "publish" / "make_a_lasting_power_of_attorney_25_05.json"
+        ).exists()
+        instance.dispose()
+    finally:
+        _stop(daemon)
+        _stop(webserver)
+
+
+def _evaluate(name: str, when: datetime) -> list:
+    repository = defs.get_repository_def()
+    context = build_schedule_context(scheduled_execution_time=when, repository_def=repository)
+    return repository.get_schedule_def(name).evaluate_tick(context).run_requests
+
+
+def test_the_monthly_schedule_targets_the_month_that_just_closed():
+    schedule = defs.get_repository_def().get_schedule_def("monthly")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 4 * *", "Europe/London")
+    assert schedule.default_status.value == "RUNNING"
+    [request] = _evaluate("monthly", datetime(2026, 5, 4, 6, 0, tzinfo=LONDON))
+    assert request.partition_key == "2026-04-01"
+    [january] = _evaluate("monthly", datetime(2026, 1, 4, 6, 0, tzinfo=LONDON))
+    assert january.partition_key == "2025-12-01"
+
+
+def test_the_revisions_schedule_recollects_take_up_for_the_three_months_before():
+    schedule = defs.get_repository_def().get_schedule_def("revisions")
+    assert schedule.cron_schedule.endswith(" 4 * *") and schedule.execution_timezone == "Europe/London"
+    assert schedule.default_status.value == "RUNNING"
+    requests_may = _evaluate("revisions", datetime(2026, 5, 4, 9, 0, tzinfo=LONDON))
+    assert [r.partition_key for r in requests_may] == ["2026-01-01", "2026-02-01", "2026-03-01"]
+    job = defs.get_repository_def().get_job(schedule.job_name)
+    assert {key.to_user_string() for key in job.asset_layer.executable_asset_keys} == {
+        "digital_take_up", "performance_dataset", "data_gov_uk_publication"
+    }  # fmt: skip
+    requests_june = _evaluate("revisions", datetime(2026, 6, 4, 9, 0, tzinfo=LONDON))
+    assert [r.partition_key for r in requests_june] == ["2026-02-01", "2026-03-01", "2026-04-01"]
+    # The same month revised on a later tick is a new run, not a duplicate run key.
+    assert not {r.run_key for r in requests_may} & {r.run_key for r in requests_june}
+
+
+# The image, without Docker
+
+
+def _dockerfile_command() -> list[str]:
+    line = next(line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD "))
+    return json.loads(line[len("CMD ") :])
+
+
+@pytest.fixture(scope="module")
+def image_venv(tmp_path_factory) -> Path:
+    """A fresh virtual environment built as the Dockerfile builds the image: the wheel, with constraints."""
+    root = tmp_path_factory.mktemp("image")
+    wheels, venv = root / "wheels", root / "venv"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", wheels, ROOT],
+        check=True,
+    )
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    wheel = next(wheels.glob("perfplat-*.whl"))
+    subprocess.run(
+        [venv / "bin" / "pip", "install", "--quiet", "--constraint", ROOT / "constraints.txt", wheel],
+        check=True,
+    )
+    return venv
+
+
+def test_the_image_command_serves_the_code_location(image_venv, tmp_path):
+    command = _dockerfile_command()
+    assert command[:3] == ["dagster", "code-server", "start"]
+    port = _free_port()
+    command[command.index("-p") + 1] = str(port)
+    command[command.index("-h") + 1] = "127.0.0.1"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PERFPLAT_", "DAGSTER_"))}
+    env |= {"PERFPLAT_DATA_DIR": str(tmp_path / "data"), "DAGSTER_HOME": str(tmp_path)}
+    log = tmp_path / "code-server.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [image_venv / "bin" / command[0], *command[1:]],
+            cwd=tmp_path,  # not the checkout: the installed package must be enough
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+
+        def healthy() -> bool:
+            check = subprocess.run(
+                [image_venv / "bin" / "dagster", "api", "grpc-health-check", "-p", str(port)],
+                capture_output=True, env=env, timeout=60, check=False,
+            )  # fmt: skip
+            return check.returncode == 0
+
+        _poll("the code server's gRPC health check", healthy, 120, [log])
+    finally:
+        _stop(server)
+
+
+def test_docker_compose_parses_and_every_command_exists(image_venv):
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"postgres", "aws", "code", "webserver", "daemon"} <= set(services)
+    ours = {name: s for name, s in services.items() if s.get("image") == "perfplat:latest"}
+    assert set(ours) >= {"code", "webserver", "daemon", "queues"}
+    for name, service in ours.items():
+        command = service.get("command") or _dockerfile_command()
+        assert (image_venv / "bin" / command[0]).exists(), f"{name}: {command[0]} is not in the image"
+        assert service["environment"]["DAGSTER_PG_HOST"] == "postgres"
+    assert services["code"]["command"] == _dockerfile_command()
+    workspace = yaml.safe_load((ROOT / "deploy" / "compose" / "workspace.yaml").read_text())
+    [location] = workspace["load_from"]
+    assert location["grpc_server"] == {"host": "code", "port": 4000, "location_name": "perfplat"}
+    for name in ("webserver", "daemon"):
+        assert "/opt/dagster/compose/workspace.yaml" in services[name]["command"]
+
+
+def test_workspace_uses_one_location_name():
+    workspace = yaml.safe_load((ROOT / "workspace.yaml").read_text())
+    [location] = workspace["load_from"]
+    assert location["python_module"]["location_name"] == "perfplat"
+    assert location["python_module"]["module_name"] == "perfplat_assets.definitions"
+
+
+def test_the_ecs_instance_configuration_is_valid():
+    config = yaml.safe_load((ROOT / "deploy" / "ecs" / "dagster.yaml").read_text())
+    assert config["run_launcher"]["class"] == "EcsRunLauncher"
+    assert validate_config(EcsRunLauncher.config_type(), config["run_launcher"]["config"]).success
+    assert validate_config(S3ComputeLogManager.config_type(), config["compute_logs"]["config"]).success
+    production = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    assert config["storage"] == production["storage"]
+    assert config["run_coordinator"] == production["run_coordinator"]

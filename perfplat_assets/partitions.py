@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import AssetExecutionContext, MonthlyPartitionsDefinition
+from dagster import AssetExecutionContext, BackfillPolicy, MonthlyPartitionsDefinition
 
 from perfplat_assets.common.months import FIRST_MONTH, Month
 
@@ -10,6 +10,10 @@ from perfplat_assets.common.months import FIRST_MONTH, Month
 monthly_partitions = MonthlyPartitionsDefinition(
     start_date=FIRST_MONTH.isoformat(), timezone="Europe/London", end_offset=0
 )
+
+
+# A backfill of any number of months is one run, each source asked once for the whole range.
+single_run = BackfillPolicy.single_run()
 
 
 def partition_months(context: AssetExecutionContext) -> list[Month]:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, insert
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.metrics_store.resources import MetricsStore, frame_rows
 from perfplat_assets.metrics_store.tables import published_records, revisions, user_satisfaction
-from perfplat_assets.partitions import monthly_partitions, partition_months
+from perfplat_assets.partitions import monthly_partitions, partition_months, single_run
 from perfplat_assets.publication.files import publication_files
 from perfplat_assets.publication.records import month_file_name, month_measures, record
 from perfplat_assets.publication.resources import Change, DataGovUkPublisher, PublicationFailed
@@ -44,6 +44,7 @@ def _by_month(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
 
 @asset(
     partitions_def=monthly_partitions,
+    backfill_policy=single_run,
     group_name=GROUP,
     io_manager_key="metrics_store_io_manager",
     kinds={"sql"},
@@ -101,7 +102,12 @@ class PublicationConfig(Config):
     dry_run: bool = Field(default=False, description="Report what would change and write nothing.")
 
 
-@asset(partitions_def=monthly_partitions, group_name=GROUP, kinds={"json", "csv", "s3"})
+@asset(
+    partitions_def=monthly_partitions,
+    backfill_policy=single_run,
+    group_name=GROUP,
+    kinds={"json", "csv", "s3"},
+)
 def data_gov_uk_publication(
     context: AssetExecutionContext,
     config: PublicationConfig,

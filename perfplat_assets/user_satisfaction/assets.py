@@ -5,7 +5,7 @@ from dagster import AssetCheckResult, AssetExecutionContext, Output, asset
 
 from perfplat_assets.common.metadata import frame_metadata
 from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
-from perfplat_assets.partitions import monthly_partitions, partition_months
+from perfplat_assets.partitions import monthly_partitions, partition_months, single_run
 from perfplat_assets.quality import rules
 from perfplat_assets.quality.checks import Check, check_results, check_specs
 from perfplat_assets.quality.resources import QualityThresholds
@@ -25,6 +25,7 @@ CHECKS = (
 
 @asset(
     partitions_def=monthly_partitions,
+    backfill_policy=single_run,
     group_name="make_an_lpa",
     io_manager_key="metrics_store_io_manager",
     kinds={"sql"},

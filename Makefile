@@ -27,6 +27,7 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/perfplat-demo
 
 test: install
+	-$(BIN)/python -m perfplat_assets_tests.ckan.install  # CKAN for its tests; they skip loudly without it
 	$(BIN)/python -m pytest
 
 dev: install $(DAGSTER_HOME)/dagster.yaml

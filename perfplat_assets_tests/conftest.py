@@ -6,12 +6,15 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
+
+from perfplat_assets_tests.ckan.fixture import ckan_server, ckan_site  # noqa: F401  (a real CKAN)
 
 POSTGRES_URL_VARIABLE = "PERFPLAT_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -63,6 +66,22 @@ def aws_endpoint(_moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     requests.post(f"{_moto_server}/moto-api/reset", timeout=10).raise_for_status()
     return _moto_server
+
+
+BUCKET, PREFIX = "opg-performance-data", "make-an-lpa/"
+
+
+@pytest.fixture
+def s3_bucket(perfplat_env: Path, aws_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """S3 publication on: a bucket on moto's server, with perfplat's variables naming it."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", aws_endpoint)
+    monkeypatch.setenv("PERFPLAT_S3_BUCKET", BUCKET)
+    monkeypatch.setenv("PERFPLAT_S3_PREFIX", PREFIX)
+    client = boto3.client("s3", endpoint_url=aws_endpoint, region_name="eu-west-1")
+    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    return client
 
 
 @pytest.fixture(scope="session")

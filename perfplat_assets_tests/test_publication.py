@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 
-import boto3
 import pytest
 from dagster import DagsterInstance, materialize
 
@@ -16,8 +15,8 @@ from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
 from perfplat_assets.metrics_store.tables import published_records
 from perfplat_assets.quality.rules import record_problems
+from perfplat_assets_tests.conftest import BUCKET, PREFIX
 
-BUCKET, PREFIX = "opg-performance-data", "make-an-lpa/"
 MAY, JUNE = Month.parse("2025-05"), Month.parse("2025-06")
 MAY_FILE = "make_a_lasting_power_of_attorney_25_05.json"
 FILES = {
@@ -42,13 +41,8 @@ def _materialize(month: Month, **run_config):
 
 
 @pytest.fixture
-def s3(perfplat_env, aws_endpoint, monkeypatch):
-    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", aws_endpoint)
-    monkeypatch.setenv("PERFPLAT_S3_BUCKET", BUCKET)
-    monkeypatch.setenv("PERFPLAT_S3_PREFIX", PREFIX)
-    client = boto3.client("s3", endpoint_url=aws_endpoint, region_name="eu-west-1")
-    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    return client
+def s3(s3_bucket):
+    return s3_bucket
 
 
 def _objects(client) -> dict[str, dict]:

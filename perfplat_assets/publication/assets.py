@@ -178,6 +178,11 @@ def data_gov_uk_publication(
             "revisions_this_run": len(found),
             **({"revisions": _revision_table(found)} if found else {}),
         }
+        try:
+            if publisher.ckan.enabled:
+                publisher.ckan.check_access()
+        except PublicationFailed as error:
+            raise Failure(f"{error}. Nothing was published.") from None
         if dry_run:
             plan = publisher.directory.plan(files)
             if publisher.s3.enabled:

@@ -180,6 +180,17 @@ class CkanCatalogue(ConfigurableResource):
             "datafile-date": datafile_date,
         }
 
+    def check_access(self) -> None:
+        """Before anything is written: the dataset exists and the token may update it. (CKAN treats an
+        unknown token as anonymous, so a read alone would not tell.)"""
+        dataset = self._call("package_show", id=self.dataset)
+        allowed = self._call("organization_list_for_user", permission="update_dataset")
+        if dataset.get("owner_org") not in {organization["id"] for organization in allowed}:
+            raise PublicationFailed(
+                f"CKAN on {self.url}: the API token may not update dataset {self.dataset}; check "
+                "PERFPLAT_CKAN_API_TOKEN (an unknown token counts as anonymous) and the token's organisation"
+            )
+
     def _existing(self) -> dict[str, Any] | None:
         dataset = self._call("package_show", id=self.dataset)
         ours = [r for r in dataset.get("resources", []) if r.get("name") == self.resource_name]

@@ -1,0 +1,181 @@
+"""Publishing to data.gov.uk's software: a real CKAN 2.11 on loopback, with S3 on moto's server."""
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from dagster import DagsterInstance, materialize
+
+from perfplat_assets.common.months import Month
+from perfplat_assets.configuration import build_resources
+from perfplat_assets.definitions import assets
+from perfplat_assets_tests.ckan.fixture import CkanSite, ckan_action
+from perfplat_assets_tests.conftest import BUCKET, PREFIX
+
+MAY, JUNE = Month.parse("2025-05"), Month.parse("2025-06")
+RESOURCE_NAME = "Make an LPA monthly service performance (CSV)"
+
+
+def _materialize(month: Month, dry_run: bool = False):
+    config = {"ops": {"data_gov_uk_publication": {"config": {"dry_run": True}}}} if dry_run else None
+    return materialize(
+        assets,
+        partition_key=month.key,
+        resources=build_resources(),
+        instance=DagsterInstance.ephemeral(),
+        run_config=config,
+        raise_on_error=False,
+    )
+
+
+def _failure(result) -> str:
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    return str(failure.step_failure_data.user_failure_data.description)
+
+
+def _resources(site: CkanSite) -> list[dict]:
+    return ckan_action(site, "package_show", {"id": site.dataset})["resources"]
+
+
+@pytest.fixture
+def ckan(ckan_site: CkanSite, s3_bucket, monkeypatch) -> CkanSite:
+    monkeypatch.setenv("PERFPLAT_CKAN_URL", ckan_site.url)
+    monkeypatch.setenv("PERFPLAT_CKAN_API_TOKEN", ckan_site.api_token)
+    monkeypatch.setenv("PERFPLAT_CKAN_DATASET", ckan_site.dataset)
+    return ckan_site
+
+
+def _objects(s3) -> list[str]:
+    return [item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+
+
+def test_first_publication_creates_the_resource_then_later_ones_patch_it(ckan, s3_bucket, aws_endpoint):
+    assert _materialize(MAY).success
+    [resource] = _resources(ckan)
+    assert resource["name"] == RESOURCE_NAME
+    assert resource["url"] == f"{aws_endpoint}/{BUCKET}/{PREFIX}data.csv"
+    assert resource["format"] == "CSV"
+    assert resource["resource-type"] == "data-link"
+    assert resource["datafile-date"] == "2025-05-01"
+    # The URL it registers serves the published CSV.
+    body = s3_bucket.get_object(Bucket=BUCKET, Key=f"{PREFIX}data.csv")["Body"].read().decode()
+    assert body.startswith("month,user-satisfaction-percent")
+
+    assert _materialize(JUNE).success
+    [patched] = _resources(ckan)
+    assert patched["id"] == resource["id"]
+    assert patched["datafile-date"] == "2025-06-01"
+
+    assert _materialize(MAY).success  # re-publishing an earlier month: the newest month stays the date
+    [again] = _resources(ckan)
+    assert again["id"] == resource["id"] and again["datafile-date"] == "2025-06-01"
+
+
+def test_a_wrong_token_fails_clearly_and_changes_nothing(ckan, s3_bucket, perfplat_env, monkeypatch):
+    monkeypatch.setenv("PERFPLAT_CKAN_API_TOKEN", "not-the-token-" + ckan.api_token[-6:])
+    result = _materialize(MAY)
+    assert not result.success
+    message = _failure(result)
+    assert f"the API token may not update dataset {ckan.dataset}" in message
+    assert "Nothing was published" in message
+    assert ckan.api_token not in message and "not-the-token" not in message
+    assert not _resources(ckan)
+    assert not _objects(s3_bucket)
+    assert not (perfplat_env / "publish").exists()
+
+
+def test_an_s3_failure_leaves_ckan_untouched(ckan, s3_bucket, monkeypatch):
+    monkeypatch.setenv("PERFPLAT_S3_BUCKET", "no-such-bucket")
+    result = _materialize(MAY)
+    assert not result.success
+    assert "S3 bucket no-such-bucket" in _failure(result)
+    assert not _resources(ckan)
+
+
+def test_a_dry_run_changes_nothing_anywhere(ckan, s3_bucket, perfplat_env):
+    result = _materialize(MAY, dry_run=True)
+    assert result.success
+    plan = result.asset_materializations_for_node("data_gov_uk_publication")[0].metadata["plan"].value
+    assert f"| ckan | {RESOURCE_NAME} | create |" in plan
+    assert f"| s3 | {PREFIX}data.csv | create |" in plan
+    assert not _resources(ckan)
+    assert not _objects(s3_bucket)
+    assert not (perfplat_env / "publish").exists()
+
+
+class _FlakyCkan:
+    """A loopback hop in front of the real CKAN that fails `resource_create` once, as a network might."""
+
+    def __init__(self, upstream: str):
+        self.upstream, self.failures_left = upstream, 1
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def _forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path.endswith("/resource_create") and outer.failures_left:
+                    outer.failures_left -= 1
+                    self.send_response(503)
+                    self.end_headers()
+                    self.wfile.write(b'{"success": false, "error": {"message": "Service Unavailable"}}')
+                    return
+                headers = {
+                    k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")
+                }
+                reply = requests.request(
+                    self.command, outer.upstream + self.path, data=body, headers=headers, timeout=60
+                )
+                self.send_response(reply.status_code)
+                self.send_header("Content-Type", reply.headers.get("Content-Type", "application/json"))
+                self.end_headers()
+                self.wfile.write(reply.content)
+
+            do_GET = do_POST = _forward
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "_FlakyCkan":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def flaky_ckan(ckan: CkanSite, monkeypatch) -> Iterator[_FlakyCkan]:
+    with _FlakyCkan(ckan.url) as hop:
+        monkeypatch.setenv("PERFPLAT_CKAN_URL", hop.url)
+        yield hop
+
+
+def test_a_ckan_failure_after_the_files_is_completed_by_a_rerun(ckan, flaky_ckan, s3_bucket, perfplat_env):
+    first = _materialize(MAY)
+    assert not first.success
+    message = _failure(first)
+    assert "The files are published (directory, s3) but updating CKAN failed" in message
+    assert "resource_create" in message and "Re-run the month" in message
+    assert f"{PREFIX}data.csv" in _objects(s3_bucket)
+    assert not _resources(ckan)
+
+    second = _materialize(MAY)
+    assert second.success
+    assert len(_resources(ckan)) == 1
+    records = json.loads((perfplat_env / "publish" / "data.json").read_text(encoding="utf-8"))
+    keys = [(r["_timestamp"], r["dataType"]) for r in records]
+    assert len(keys) == len(set(keys)) == 8
+    assert (
+        second.asset_materializations_for_node("data_gov_uk_publication")[0]
+        .metadata["revisions_this_run"]
+        .value
+        == 0
+    )

@@ -351,3 +351,37 @@ def test_published_figures_match_opg_for_every_month_may_2025_to_june_2026(
         path = perfplat_env / "publish" / f"make_a_lasting_power_of_attorney_{label[2:4]}_{label[5:]}.json"
         figures = {r["dataType"]: r["count"] for r in json.loads(path.read_text(encoding="utf-8"))}
         assert figures["user-satisfaction-percent"] == counts[5], label
+
+
+def _materialize_range(first: str, last: str) -> ExecuteInProcessResult:
+    return materialize(
+        assets,
+        tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
+        resources=build_resources(),
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+def test_in_a_range_a_blocked_month_is_withheld_and_the_others_published(perfplat_env, monkeypatch):
+    figures = perfplat_env.parent / "take-up.csv"
+    figures.write_text(
+        "month,digital_applications,total_applications,note\n"
+        "2025-04,40,100,\n2025-05,120,100,typo\n2025-06,45,100,\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PERFPLAT_TAKEUP_FIGURES_FILE", str(figures))
+    result = _materialize_range("2025-04-01", "2025-06-01")
+    assert not result.success
+    [run_steps] = [{e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}]
+    assert {"user_satisfaction", "digital_take_up", "completion_rate", "performance_dataset"} <= run_steps
+    message = _failure_message(result)
+    assert "Published 2025-04, 2025-06; withheld 2025-05: digital_within_total failed for 2025-05" in message
+    publish = perfplat_env / "publish"
+    assert (publish / "make_a_lasting_power_of_attorney_25_04.json").exists()
+    assert (publish / "make_a_lasting_power_of_attorney_25_06.json").exists()
+    assert not (publish / MAY_FILE).exists()
+    months = {r["_timestamp"][:7] for r in json.loads((publish / "data.json").read_text(encoding="utf-8"))}
+    assert months == {"2025-04", "2025-06"}
+    check = _check(result, "digital_take_up", "digital_within_total")
+    assert not check.passed and check.metadata["months"].value == "2025-05"

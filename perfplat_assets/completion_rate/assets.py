@@ -3,13 +3,12 @@ from collections.abc import Iterator
 import pandas as pd
 from dagster import AssetCheckResult, AssetExecutionContext, Output, asset
 
-from perfplat_assets.common.metadata import frame_metadata
 from perfplat_assets.completion_rate.rate import completion_rate as completion_figures
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
 from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.partitions import monthly_partitions, partition_months, single_run
 from perfplat_assets.quality import rules
-from perfplat_assets.quality.checks import Check, check_results, check_specs
+from perfplat_assets.quality.checks import Check, check_specs, evaluate, output_with_checks
 from perfplat_assets.quality.resources import QualityThresholds
 
 # Runs that call GA4 carry this tag; dagster.yaml limits how many run at once, within the property's
@@ -20,7 +19,7 @@ CHECKS = (
     Check(
         "completion_rate_within_range",
         "The rate is within 0..100: a rate over 100 is a definition problem, not a figure.",
-        blocking=True,
+        blocks_publication=True,
     ),
     Check(
         "completion_rate_available",
@@ -55,18 +54,9 @@ def completion_rate(
     months = partition_months(context)
     report = google_analytics.completion_report(months)
     rows = [completion_figures(month, report.sessions[month], report.flags).as_row() for month in months]
-    frame = pd.DataFrame(rows)
-    yield Output(
-        frame,
-        metadata={
-            **frame_metadata(frame),
-            "source": google_analytics.describe(),
-            "ga4_requests": report.requests,
-        },
-    )
     counts = make_an_lpa_db.application_counts(months)
     applications = None if counts is None else {m.key: (c.started, c.created) for m, c in counts.items()}
-    yield from check_results(
+    evaluation = evaluate(
         CHECKS,
         {
             "completion_rate_within_range": rules.completion_rate_within_range(rows),
@@ -77,3 +67,5 @@ def completion_rate(
             ),
         },
     )
+    metadata = {"source": google_analytics.describe(), "ga4_requests": report.requests}
+    yield from output_with_checks(context, rows, evaluation, metadata)

@@ -3,18 +3,17 @@ from collections.abc import Iterator
 import pandas as pd
 from dagster import AssetCheckResult, AssetExecutionContext, Output, asset
 
-from perfplat_assets.common.metadata import frame_metadata
 from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFiguresFile
 from perfplat_assets.digital_take_up.take_up import digital_take_up as take_up_figures
 from perfplat_assets.partitions import monthly_partitions, partition_months, single_run
 from perfplat_assets.quality import rules
-from perfplat_assets.quality.checks import Check, check_results, check_specs
+from perfplat_assets.quality.checks import Check, check_specs, evaluate, output_with_checks
 
 CHECKS = (
     Check(
         "digital_within_total",
         "Digital applications never exceed all applications; the take-up is within 0..100.",
-        blocking=True,
+        blocks_publication=True,
     ),
 )
 
@@ -41,6 +40,5 @@ def digital_take_up(
     else:
         source, description, figures = "sirius", sirius_db.describe(), sirius_db.applications(months)
     rows = [take_up_figures(month, figures.get(month), source).as_row() for month in months]
-    frame = pd.DataFrame(rows)
-    yield Output(frame, metadata={**frame_metadata(frame), "source": description})
-    yield from check_results(CHECKS, {"digital_within_total": rules.digital_within_total(rows)})
+    evaluation = evaluate(CHECKS, {"digital_within_total": rules.digital_within_total(rows)})
+    yield from output_with_checks(context, rows, evaluation, {"source": description})

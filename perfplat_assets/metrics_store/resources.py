@@ -8,7 +8,19 @@ from typing import Any
 import pandas as pd
 from dagster import ConfigurableResource
 from pydantic import Field, PrivateAttr
-from sqlalchemy import Boolean, Connection, Engine, Float, Integer, Table, delete, insert, select, text
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Engine,
+    Float,
+    Integer,
+    Table,
+    delete,
+    insert,
+    inspect,
+    select,
+    text,
+)
 
 from perfplat_assets.common.database import connect, engine_for, redacted
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
@@ -35,6 +47,17 @@ def _frame(table: Table, rows: Sequence[Any]) -> pd.DataFrame:
     return frame
 
 
+def _add_missing_columns(connection: Connection) -> None:
+    """A store made by an earlier perfplat gains the (nullable) columns added since; nothing is dropped."""
+    inspector = inspect(connection)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+
+
 class MetricsStore(ConfigurableResource):
     """Where every month's results are kept. Writing a month replaces it, in one transaction."""
 
@@ -51,6 +74,7 @@ class MetricsStore(ConfigurableResource):
             engine = engine_for(url, SETTING, write_lock_on_begin=True)
             with connect(engine, SETTING, transaction=True) as connection:
                 metadata.create_all(connection)
+                _add_missing_columns(connection)
             self._engine = engine
         return self._engine
 

@@ -29,6 +29,7 @@ user_satisfaction = Table(
     Column("satisfaction_percent", Integer),
     Column("method", String(40), nullable=False),
     Column("not_available_reason", Text),
+    Column("blocked_by", Text),  # why a check withholds the month from publication
 )
 
 digital_take_up = Table(
@@ -41,6 +42,7 @@ digital_take_up = Table(
     Column("source", String(40), nullable=False),
     Column("note", Text, nullable=False),
     Column("not_available_reason", Text),
+    Column("blocked_by", Text),  # why a check withholds the month from publication
 )
 
 completion_rate = Table(
@@ -54,6 +56,7 @@ completion_rate = Table(
     Column("sampled", Boolean, nullable=False),
     Column("data_loss_from_other_row", Boolean, nullable=False),
     Column("not_available_reason", Text),
+    Column("blocked_by", Text),  # why a check withholds the month from publication
 )
 
 performance_dataset = Table(
@@ -62,6 +65,7 @@ performance_dataset = Table(
     _month(),
     Column("data_type", String(60), primary_key=True),
     Column("count", Float, nullable=False),
+    Column("blocked_by", Text),
 )
 
 published_records = Table(

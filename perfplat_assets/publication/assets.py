@@ -18,22 +18,23 @@ from sqlalchemy import Connection, insert
 
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.metrics_store.resources import MetricsStore, frame_rows
-from perfplat_assets.metrics_store.tables import published_records, revisions, user_satisfaction
+from perfplat_assets.metrics_store.tables import TABLES, published_records, revisions, user_satisfaction
 from perfplat_assets.partitions import monthly_partitions, partition_months, single_run
 from perfplat_assets.publication.files import publication_files
 from perfplat_assets.publication.records import month_file_name, month_measures, record
 from perfplat_assets.publication.resources import Change, DataGovUkPublisher, PublicationFailed
 from perfplat_assets.publication.revisions import Revision, find_revisions
 from perfplat_assets.quality import rules
-from perfplat_assets.quality.checks import Check, check_results, check_specs
+from perfplat_assets.quality.checks import Check, check_specs, evaluate, output_with_checks
 
 GROUP = "make_an_lpa"
+MEASURES = ("user_satisfaction", "digital_take_up", "completion_rate")
 CHECKS = (
     Check(
         "records_in_published_format",
         "Every record is exactly in OPG's published format, (_timestamp, dataType) is unique, and every "
         "month has closed.",
-        blocking=True,
+        blocks_publication=True,
     ),
 )
 
@@ -56,27 +57,51 @@ def performance_dataset(
     digital_take_up: pd.DataFrame,
     completion_rate: pd.DataFrame,
 ) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
-    """The month's values by published dataType. A measure without data is left out, never sent as 0."""
-    satisfaction, take_up, completion = map(_by_month, (user_satisfaction, digital_take_up, completion_rate))
-    rows, left_out = [], {}
+    """The month's values by published dataType. A measure without data is left out, never sent as 0; a
+    month a check has blocked upstream gets no records at all."""
+    measures = [_by_month(frame) for frame in (user_satisfaction, digital_take_up, completion_rate)]
+    rows, notes = [], {}
     for month in partition_months(context):
-        values, missing = month_measures(
-            satisfaction.get(month.key), take_up.get(month.key), completion.get(month.key)
-        )
-        rows += [
-            {"month": month.key, "data_type": data_type, "count": value}
-            for data_type, value in values.items()
-        ]
-        left_out.update({f"left out {month} {measure}": reason for measure, reason in missing.items()})
-    for entry, reason in left_out.items():
+        upstream = [by_month.get(month.key) for by_month in measures]
+        blocked = [row["blocked_by"] for row in upstream if row and row.get("blocked_by")]
+        if blocked:
+            notes[f"withheld {month}"] = "; ".join(blocked)
+            continue
+        values, missing = month_measures(*upstream)
+        rows += [{"month": month.key, "data_type": t, "count": value} for t, value in values.items()]
+        notes.update({f"left out {month} {measure}": reason for measure, reason in missing.items()})
+    for entry, reason in notes.items():
         context.log.warning(f"{entry}: {reason}")
     records = [record(Month.parse(r["month"]), r["data_type"], r["count"]) for r in rows]
-    frame = pd.DataFrame(rows, columns=["month", "data_type", "count"])
-    yield Output(frame, metadata={"records": len(rows), **left_out})
-    yield from check_results(
+    evaluation = evaluate(
         CHECKS,
         {"records_in_published_format": rules.records_in_published_format(records, last_closed_month())},
     )
+    yield from output_with_checks(context, rows, evaluation, {"records": len(rows), **notes})
+
+
+def withheld_months(months: list[Month], dataset: pd.DataFrame, store: MetricsStore) -> dict[str, str]:
+    """Months of the run that may not be published, and why: a blocking check failed for the month (here
+    or upstream), or it has no figures at all."""
+    rows = frame_rows(dataset)
+    withheld = {}
+    upstream = {name: _by_month(store.read(TABLES[name], [m.key for m in months])) for name in MEASURES}
+    for month in months:
+        own = [r for r in rows if r["month"] == month.key]
+        reasons = [r["blocked_by"] for r in own[:1] if r.get("blocked_by")]
+        reasons += [
+            upstream[name][month.key]["blocked_by"]
+            for name in MEASURES
+            if month.key in upstream[name] and upstream[name][month.key].get("blocked_by")
+        ]
+        if reasons:
+            withheld[month.key] = "; ".join(dict.fromkeys(reasons))
+        elif not own:
+            withheld[month.key] = (
+                f"nothing to publish for {month}: every measure is missing "
+                "(see performance_dataset's metadata)"
+            )
+    return withheld
 
 
 def _values(
@@ -122,18 +147,42 @@ def data_gov_uk_publication(
     Order: everything is built and validated; then S3 is written, then the local directory, and the store
     commits; CKAN is updated last. A failure before CKAN leaves every target and the store as they were; a
     CKAN failure fails the run, and re-running the month completes the publication without duplicates.
+    Months a check blocked are withheld (their earlier publication, if any, stays); the others are
+    published, then the run fails naming what was withheld and why.
     """
     months = partition_months(context)
-    keys = [m.key for m in months]
     dry_run = config.dry_run or publisher.dry_run
-    now = datetime.now(UTC)
-    rows = [{**row, "published_at": now} for row in frame_rows(performance_dataset)]
-    empty = [month for month in months if not any(row["month"] == month.key for row in rows)]
-    if empty:
+    withheld = withheld_months(months, performance_dataset, metrics_store)
+    publishable = [month for month in months if month.key not in withheld]
+    metadata: dict[str, Any] = {f"withheld {key[:7]}": reason for key, reason in withheld.items()}
+    if publishable:
+        metadata |= _publish(context, publishable, performance_dataset, metrics_store, publisher, dry_run)
+    if withheld and not dry_run:
+        published = ", ".join(str(m) for m in publishable) or "nothing"
         raise Failure(
-            f"Nothing to publish for {', '.join(map(str, empty))}: every measure is missing "
-            "(see performance_dataset's metadata for why). Any earlier publication of the month is kept."
+            f"Published {published}; withheld "
+            + " | ".join(f"{key[:7]}: {reason}" for key, reason in withheld.items())
+            + ". A withheld month keeps any earlier publication; fix the source and re-run it.",
+            metadata=metadata,
         )
+    return MaterializeResult(metadata=metadata)
+
+
+def _publish(
+    context: AssetExecutionContext,
+    months: list[Month],
+    performance_dataset: pd.DataFrame,
+    metrics_store: MetricsStore,
+    publisher: DataGovUkPublisher,
+    dry_run: bool,
+) -> dict[str, Any]:
+    keys = [m.key for m in months]
+    now = datetime.now(UTC)
+    rows = [
+        {"month": r["month"], "data_type": r["data_type"], "count": r["count"], "published_at": now}
+        for r in frame_rows(performance_dataset)
+        if r["month"] in keys
+    ]
     csv_url = publisher.hosted_csv_url()
     if publisher.ckan.enabled and not csv_url:
         raise Failure(
@@ -168,6 +217,11 @@ def data_gov_uk_publication(
                 "The publication would not be in OPG's format, so nothing was published: "
                 + " | ".join(p.message for p in problems[:10])
             )
+        try:
+            if publisher.ckan.enabled:
+                publisher.ckan.check_access()
+        except PublicationFailed as error:
+            raise Failure(f"{error}. Nothing was published.") from None
         datafile_date = max(published_months)
         metadata: dict[str, Any] = {
             "targets": ", ".join(publisher.targets()),
@@ -178,11 +232,6 @@ def data_gov_uk_publication(
             "revisions_this_run": len(found),
             **({"revisions": _revision_table(found)} if found else {}),
         }
-        try:
-            if publisher.ckan.enabled:
-                publisher.ckan.check_access()
-        except PublicationFailed as error:
-            raise Failure(f"{error}. Nothing was published.") from None
         if dry_run:
             plan = publisher.directory.plan(files)
             if publisher.s3.enabled:
@@ -190,7 +239,7 @@ def data_gov_uk_publication(
             if publisher.ckan.enabled:
                 plan.append(publisher.ckan.plan(csv_url or "", datafile_date))
             context.log.info(f"dry run: {len(plan)} planned changes, nothing written")
-            return MaterializeResult(metadata={"dry_run": True, "plan": _plan_table(plan), **metadata})
+            return {"dry_run": True, "plan": _plan_table(plan), **metadata}
         try:
             if publisher.s3.enabled:
                 publisher.s3.publish(files)
@@ -210,4 +259,4 @@ def data_gov_uk_publication(
                 "Re-run the month to complete the publication; nothing will be duplicated."
             ) from None
         metadata |= {"ckan_resource": f"{change.action}d {change.name}", "ckan_csv_url": csv_url or ""}
-    return MaterializeResult(metadata=metadata)
+    return metadata

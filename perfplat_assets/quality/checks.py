@@ -1,14 +1,28 @@
 """Quality rules as Dagster asset checks, evaluated with every materialisation and shown in the UI.
 
-A failed blocking check fails the step after its results are recorded, so nothing downstream (and so no
-publication) runs for the month, and the run's error names the check, the month and the values.
+A check that blocks publication fails with ERROR severity and marks the months it failed for: their rows are
+stored with the reason in `blocked_by`, and the publication withholds exactly those months, then fails the
+run naming the check, the month and the values. Months of the same run that passed are published: one bad
+month in a backfill of two years does not hold back the other twenty-three. (Dagster's own `blocking` flag
+would stop every month of the step, so it is not used.)
 """
 
+from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, Failure, MetadataValue
+import pandas as pd
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    MetadataValue,
+    Output,
+)
 
+from perfplat_assets.common.metadata import frame_metadata
 from perfplat_assets.quality.rules import Finding
 
 
@@ -16,12 +30,19 @@ from perfplat_assets.quality.rules import Finding
 class Check:
     name: str
     description: str
-    blocking: bool = False
+    blocks_publication: bool = False
 
 
 def check_specs(asset: str, checks: Sequence[Check]) -> list[AssetCheckSpec]:
     return [
-        AssetCheckSpec(c.name, asset=asset, description=c.description, blocking=c.blocking) for c in checks
+        AssetCheckSpec(
+            check.name,
+            asset=asset,
+            description=("Blocks publication of the month. " if check.blocks_publication else "Warning. ")
+            + check.description,
+            metadata={"blocks_publication": check.blocks_publication},
+        )
+        for check in checks
     ]
 
 
@@ -35,25 +56,46 @@ def _metadata(findings: Sequence[Finding]) -> dict[str, object]:
     }
 
 
-def check_results(
-    checks: Sequence[Check], findings: Mapping[str, Sequence[Finding]]
-) -> Iterator[AssetCheckResult]:
-    """One result per check; then, if a blocking check failed, a `Failure` saying which, when and why."""
-    blocked: list[str] = []
+@dataclass(frozen=True)
+class Evaluation:
+    results: list[AssetCheckResult]
+    blocked: dict[str, list[str]]  # month (YYYY-MM) to why it may not be published
+
+    def blocked_by(self, month_key: str) -> str | None:
+        return "; ".join(self.blocked.get(month_key[:7], [])) or None
+
+
+def evaluate(checks: Sequence[Check], findings: Mapping[str, Sequence[Finding]]) -> Evaluation:
+    """One result per check, and the months that checks blocking publication failed for."""
+    results, blocked = [], defaultdict(list)
     for check in checks:
         found = findings[check.name]
-        yield AssetCheckResult(
-            check_name=check.name,
-            passed=not found,
-            severity=AssetCheckSeverity.ERROR if check.blocking else AssetCheckSeverity.WARN,
-            description="; ".join(f.message for f in found) or None,
-            metadata=_metadata(found),
+        results.append(
+            AssetCheckResult(
+                check_name=check.name,
+                passed=not found,
+                severity=AssetCheckSeverity.ERROR if check.blocks_publication else AssetCheckSeverity.WARN,
+                description="; ".join(f.message for f in found) or None,
+                metadata=_metadata(found),
+            )
         )
-        if found and check.blocking:
-            blocked += [f"{check.name} failed for {f.month}: {f.message}" for f in found]
-    if blocked:
-        raise Failure(
-            description="Blocking quality check failed, so the month is not published. "
-            + " | ".join(blocked),
-            metadata={"failed_checks": MetadataValue.md("\n".join(f"- {line}" for line in blocked))},
-        )
+        if check.blocks_publication:
+            for finding in found:
+                blocked[finding.month].append(f"{check.name} failed for {finding.month}: {finding.message}")
+    return Evaluation(results, dict(blocked))
+
+
+def output_with_checks(
+    context: AssetExecutionContext,
+    rows: Sequence[dict[str, Any]],
+    evaluation: Evaluation,
+    metadata: Mapping[str, Any],
+) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
+    """The asset's monthly rows, each marked with what blocks its publication, then the check results."""
+    marked = [{**row, "blocked_by": evaluation.blocked_by(row["month"])} for row in rows]
+    for row in marked:
+        if row["blocked_by"]:
+            context.log.error(f"{row['month'][:7]} will not be published: {row['blocked_by']}")
+    frame = pd.DataFrame(marked)
+    yield Output(frame, metadata={**frame_metadata(frame), **metadata})
+    yield from evaluation.results

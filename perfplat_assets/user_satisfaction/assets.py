@@ -3,11 +3,10 @@ from collections.abc import Iterator
 import pandas as pd
 from dagster import AssetCheckResult, AssetExecutionContext, Output, asset
 
-from perfplat_assets.common.metadata import frame_metadata
 from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.partitions import monthly_partitions, partition_months, single_run
 from perfplat_assets.quality import rules
-from perfplat_assets.quality.checks import Check, check_results, check_specs
+from perfplat_assets.quality.checks import Check, check_specs, evaluate, output_with_checks
 from perfplat_assets.quality.resources import QualityThresholds
 from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
 from perfplat_assets.user_satisfaction.scoring import satisfaction_figures
@@ -16,7 +15,7 @@ CHECKS = (
     Check(
         "rating_counts_add_up",
         "The five rating counts add up to the database's own count of rated responses.",
-        blocking=True,
+        blocks_publication=True,
     ),
     Check("unknown_ratings_within_share", "Few responses carry a rating that is none of the five."),
     Check("enough_responses", "Enough rated responses for the percentage to be a statistic."),
@@ -46,9 +45,7 @@ def user_satisfaction(
     schedule = satisfaction_methods.parsed()
     counts = make_an_lpa_db.rating_counts(months)
     rows = [satisfaction_figures(month, counts[month], schedule).as_row() for month in months]
-    frame = pd.DataFrame(rows)
-    yield Output(frame, metadata={**frame_metadata(frame), "source": make_an_lpa_db.describe()})
-    yield from check_results(
+    evaluation = evaluate(
         CHECKS,
         {
             "rating_counts_add_up": rules.rating_counts_add_up(rows),
@@ -58,3 +55,4 @@ def user_satisfaction(
             "enough_responses": rules.enough_responses(rows, quality_thresholds.minimum_responses),
         },
     )
+    yield from output_with_checks(context, rows, evaluation, {"source": make_an_lpa_db.describe()})

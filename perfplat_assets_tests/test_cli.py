@@ -7,6 +7,10 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from dagster import DagsterInstance
+from dagster._core.instance.ref import InstanceRef
+
+from perfplat_assets.embedded.ga4_emulator import GA4Emulator
 from perfplat_assets_tests.sources import create_postgres_feedback
 
 DAGSTER = str(Path(sys.executable).parent / "dagster")
@@ -79,3 +83,26 @@ def test_materialize_a_month_from_a_postgres_feedback_table(tmp_path, postgres_u
     assert [counts[k] for k in ratings] == [8081, 4087, 1046, 282, 439]
     assert PERSONAL_MARK not in result.stdout + result.stderr
     assert not any(PERSONAL_MARK in p.read_text(encoding="utf-8") for p in publish.iterdir())
+
+
+def test_a_range_of_months_is_one_run_and_one_ga4_request(tmp_path):
+    with GA4Emulator() as emulator:
+        env = _environment(
+            tmp_path,
+            PERFPLAT_GA4_API_ENDPOINT=emulator.endpoint,
+            PERFPLAT_GA4_PROPERTY_ID="0",
+            NO_PROXY="127.0.0.1",
+        )
+        args = ["asset", "materialize", "-m", "perfplat_assets.definitions", "--select", "*"]
+        result = _dagster(*args, "--partition-range", "2024-01-01...2025-12-01", env=env, cwd=ROOT)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert emulator.requests_served == 1
+    publish = tmp_path / "data" / "publish"
+    assert len(list(publish.glob("make_a_lasting_power_of_attorney_*.json"))) == 24
+    records = json.loads((publish / "data.json").read_text(encoding="utf-8"))
+    assert len({r["_timestamp"] for r in records}) == 24
+    instance = DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"]))
+    [run] = instance.get_runs()
+    assert run.tags["dagster/asset_partition_range_start"] == "2024-01-01"
+    assert run.tags["dagster/asset_partition_range_end"] == "2025-12-01"
+    instance.dispose()

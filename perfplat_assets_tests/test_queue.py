@@ -9,7 +9,7 @@ import pytest
 from dagster import AssetKey, DagsterInstance, Definitions, SensorResult, SkipReason, build_sensor_context
 
 from perfplat_assets.common.months import Month, last_closed_month
-from perfplat_assets.configuration import build_resources
+from perfplat_assets.configuration import build_resources, queue_configured, queue_sensor_interval
 from perfplat_assets.definitions import assets
 from perfplat_assets.embedded.local_stack import (
     DEAD_LETTER_QUEUE_NAME,
@@ -218,6 +218,13 @@ def test_an_unreachable_queue_skips_naming_the_endpoint(perfplat_env):
     assert not result.run_requests
     assert f"Cannot reach queue {dead}/123456789012/{QUEUE_NAME} at {dead}" in result.skip_reason.skip_message
     assert "Nothing was deleted" in result.skip_reason.skip_message
+
+
+def test_with_a_queue_configured_the_sensor_runs_by_default(perfplat_env, monkeypatch):
+    monkeypatch.setenv("PERFPLAT_SQS_QUEUE_URL", "http://127.0.0.1:4566/123456789012/perfplat-queue.fifo")
+    sensor = build_queue_sensor(assets, running=queue_configured(), interval_seconds=queue_sensor_interval())
+    assert sensor.default_status.value == "RUNNING"
+    assert sensor.minimum_interval_seconds == 30
 
 
 def test_without_a_queue_the_sensor_is_stopped_and_skips(perfplat_env):

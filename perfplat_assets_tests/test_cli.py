@@ -106,3 +106,19 @@ def test_a_range_of_months_is_one_run_and_one_ga4_request(tmp_path):
     assert run.tags["dagster/asset_partition_range_start"] == "2024-01-01"
     assert run.tags["dagster/asset_partition_range_end"] == "2025-12-01"
     instance.dispose()
+
+
+def test_the_demo_prints_the_months_it_published(tmp_path):
+    env = _environment(tmp_path)
+    demo = subprocess.run(
+        [str(Path(sys.executable).parent / "perfplat-demo"), "--months", "2"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert demo.returncode == 0, demo.stderr[-3000:]
+    rows = [line for line in demo.stdout.splitlines() if line.startswith("| 20")]
+    assert len(rows) == 2
+    published = tmp_path / "data" / "publish"
+    assert f"published files: {published}" in demo.stdout
+    for row in rows:
+        month = row.split("|")[1].strip()
+        assert (published / f"make_a_lasting_power_of_attorney_{month[2:4]}_{month[5:7]}.json").exists()

@@ -16,6 +16,16 @@ monthly_partitions = MonthlyPartitionsDefinition(
 single_run = BackfillPolicy.single_run()
 
 
+# What every perfplat asset shares: the months, the range policy, the group. Measures stored in the
+# metrics store add `io_manager_key=METRICS_STORE`.
+MONTHLY_ASSET = {
+    "partitions_def": monthly_partitions,
+    "backfill_policy": single_run,
+    "group_name": "make_an_lpa",
+}
+METRICS_STORE = "metrics_store_io_manager"
+
+
 def partition_months(context: AssetExecutionContext) -> list[Month]:
     """The months this run materialises: one, or a range in a single-run backfill."""
     return [Month.parse(key) for key in context.partition_keys]

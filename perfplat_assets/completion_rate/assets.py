@@ -6,7 +6,7 @@ from dagster import AssetCheckResult, AssetExecutionContext, Output, asset
 from perfplat_assets.completion_rate.rate import completion_rate as completion_figures
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
 from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
-from perfplat_assets.partitions import monthly_partitions, partition_months, single_run
+from perfplat_assets.partitions import METRICS_STORE, MONTHLY_ASSET, partition_months
 from perfplat_assets.quality import rules
 from perfplat_assets.quality.checks import Check, check_specs, evaluate, output_with_checks
 from perfplat_assets.quality.resources import QualityThresholds
@@ -34,10 +34,8 @@ CHECKS = (
 
 
 @asset(
-    partitions_def=monthly_partitions,
-    backfill_policy=single_run,
-    group_name="make_an_lpa",
-    io_manager_key="metrics_store_io_manager",
+    **MONTHLY_ASSET,
+    io_manager_key=METRICS_STORE,
     kinds={"googleanalytics"},
     check_specs=check_specs("completion_rate", CHECKS),
 )

@@ -5,7 +5,7 @@ from dagster import AssetCheckResult, AssetExecutionContext, Output, asset
 
 from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFiguresFile
 from perfplat_assets.digital_take_up.take_up import digital_take_up as take_up_figures
-from perfplat_assets.partitions import monthly_partitions, partition_months, single_run
+from perfplat_assets.partitions import METRICS_STORE, MONTHLY_ASSET, partition_months
 from perfplat_assets.quality import rules
 from perfplat_assets.quality.checks import Check, check_specs, evaluate, output_with_checks
 
@@ -19,10 +19,8 @@ CHECKS = (
 
 
 @asset(
-    partitions_def=monthly_partitions,
-    backfill_policy=single_run,
-    group_name="make_an_lpa",
-    io_manager_key="metrics_store_io_manager",
+    **MONTHLY_ASSET,
+    io_manager_key=METRICS_STORE,
     kinds={"sql"},
     check_specs=check_specs("digital_take_up", CHECKS),
 )

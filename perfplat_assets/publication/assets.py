@@ -19,7 +19,7 @@ from sqlalchemy import Connection, insert
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.metrics_store.resources import MetricsStore, frame_rows
 from perfplat_assets.metrics_store.tables import TABLES, published_records, revisions, user_satisfaction
-from perfplat_assets.partitions import monthly_partitions, partition_months, single_run
+from perfplat_assets.partitions import METRICS_STORE, MONTHLY_ASSET, partition_months
 from perfplat_assets.publication.files import publication_files
 from perfplat_assets.publication.records import month_file_name, month_measures, record
 from perfplat_assets.publication.resources import Change, DataGovUkPublisher, PublicationFailed
@@ -27,7 +27,6 @@ from perfplat_assets.publication.revisions import Revision, find_revisions
 from perfplat_assets.quality import rules
 from perfplat_assets.quality.checks import Check, check_specs, evaluate, output_with_checks
 
-GROUP = "make_an_lpa"
 MEASURES = ("user_satisfaction", "digital_take_up", "completion_rate")
 CHECKS = (
     Check(
@@ -44,10 +43,8 @@ def _by_month(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
 
 
 @asset(
-    partitions_def=monthly_partitions,
-    backfill_policy=single_run,
-    group_name=GROUP,
-    io_manager_key="metrics_store_io_manager",
+    **MONTHLY_ASSET,
+    io_manager_key=METRICS_STORE,
     kinds={"sql"},
     check_specs=check_specs("performance_dataset", CHECKS),
 )
@@ -128,9 +125,7 @@ class PublicationConfig(Config):
 
 
 @asset(
-    partitions_def=monthly_partitions,
-    backfill_policy=single_run,
-    group_name=GROUP,
+    **MONTHLY_ASSET,
     kinds={"json", "csv", "s3"},
 )
 def data_gov_uk_publication(

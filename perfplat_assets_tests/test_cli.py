@@ -16,8 +16,13 @@ from perfplat_assets_tests.sources import create_postgres_feedback
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 ROOT = Path(__file__).resolve().parents[1]
 # OPG's published counts for May 2025, and the published percentage (weighted 84.25).
-MAY_2025 = {"very-satisfied": 8081, "satisfied": 4087, "neither-satisfied-or-dissatisfied": 1046,
-            "dissatisfied": 282, "very-dissatisfied": 439}  # fmt: skip
+MAY_2025 = {
+    "very-satisfied": 8081,
+    "satisfied": 4087,
+    "neither-satisfied-or-dissatisfied": 1046,
+    "dissatisfied": 282,
+    "very-dissatisfied": 439,
+}
 PERSONAL_MARK = "perfplat-personal-marker"
 
 
@@ -48,11 +53,17 @@ def test_materialize_a_month_from_a_postgres_feedback_table(tmp_path, postgres_u
     for rating, count in MAY_2025.items():
         for _ in range(count):
             number += 1
-            rows.append({
-                "received": start + timedelta(seconds=number * 150),
-                "message": {"rating": rating, "details": f"{PERSONAL_MARK} {number}",
-                            "email": f"{PERSONAL_MARK}{number}@example.invalid", "phone": "07700 900123"},
-            })  # fmt: skip
+            rows.append(
+                {
+                    "received": start + timedelta(seconds=number * 150),
+                    "message": {
+                        "rating": rating,
+                        "details": f"{PERSONAL_MARK} {number}",
+                        "email": f"{PERSONAL_MARK}{number}@example.invalid",
+                        "phone": "07700 900123",
+                    },
+                }
+            )
     # A response in the last minute of April (BST) belongs to April, not May.
     rows.append({"received": start - timedelta(minutes=1), "message": {"rating": "very-dissatisfied"}})
     create_postgres_feedback(postgres_url, rows)
@@ -112,8 +123,13 @@ def test_the_demo_prints_the_months_it_published(tmp_path):
     env = _environment(tmp_path)
     demo = subprocess.run(
         [str(Path(sys.executable).parent / "perfplat-demo"), "--months", "2"],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert demo.returncode == 0, demo.stderr[-3000:]
     rows = [line for line in demo.stdout.splitlines() if line.startswith("| 20")]
     assert len(rows) == 2

@@ -130,8 +130,13 @@ def test_daemon_and_webserver_run_a_queued_month(production_home, tmp_path):
             node["assetKey"]["path"][-1]
             for node in query("{ assetNodes { assetKey { path } } }")["assetNodes"]
         }
-        assert names == {"user_satisfaction", "digital_take_up", "completion_rate", "performance_dataset",
-                         "data_gov_uk_publication"}  # fmt: skip
+        assert names == {
+            "user_satisfaction",
+            "digital_take_up",
+            "completion_rate",
+            "performance_dataset",
+            "data_gov_uk_publication",
+        }
 
         launched = query(
             """mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
@@ -195,8 +200,10 @@ def test_the_revisions_schedule_recollects_take_up_for_the_three_months_before()
     assert [r.partition_key for r in requests_may] == ["2026-01-01", "2026-02-01", "2026-03-01"]
     job = defs.get_repository_def().get_job(schedule.job_name)
     assert {key.to_user_string() for key in job.asset_layer.executable_asset_keys} == {
-        "digital_take_up", "performance_dataset", "data_gov_uk_publication"
-    }  # fmt: skip
+        "digital_take_up",
+        "performance_dataset",
+        "data_gov_uk_publication",
+    }
     requests_june = _evaluate("revisions", datetime(2026, 6, 4, 9, 0, tzinfo=LONDON))
     assert [r.partition_key for r in requests_june] == ["2026-02-01", "2026-03-01", "2026-04-01"]
     # The same month revised on a later tick is a new run, not a duplicate run key.
@@ -252,8 +259,11 @@ def test_the_image_command_serves_the_code_location(image_venv, tmp_path):
         def healthy() -> bool:
             check = subprocess.run(
                 [image_venv / "bin" / "dagster", "api", "grpc-health-check", "-p", str(port)],
-                capture_output=True, env=env, timeout=60, check=False,
-            )  # fmt: skip
+                capture_output=True,
+                env=env,
+                timeout=60,
+                check=False,
+            )
             return check.returncode == 0
 
         _poll("the code server's gRPC health check", healthy, 120, [log])

@@ -123,8 +123,11 @@ def test_queuecli_send_materialises_the_month_through_make_dev(tmp_path):
         def acknowledged() -> bool:
             checked = subprocess.run(
                 [BIN / "queuecli", "perfplat-queue.fifo", "check", "--endpoint-url", endpoint],
-                capture_output=True, text=True, timeout=60, check=False,
-            )  # fmt: skip
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
             return "visible messages:   0" in checked.stdout and "in-flight messages: 0" in checked.stdout
 
         _poll("the message to be acknowledged", acknowledged, 120, log)

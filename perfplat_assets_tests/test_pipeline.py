@@ -90,8 +90,17 @@ def test_one_month_end_to_end(perfplat_env: Path):
     raw = (publish / "data.csv").read_bytes()
     assert raw.count(b"\r\n") == 2 and raw.decode("utf-8")
     rows = list(csv.reader(raw.decode("utf-8").splitlines()))
-    assert rows[0] == ["month", "user-satisfaction-percent", "very-satisfied", "satisfied", "neither",
-                       "dissatisfied", "very-dissatisfied", "digital-take-up", "completion-rate"]  # fmt: skip
+    assert rows[0] == [
+        "month",
+        "user-satisfaction-percent",
+        "very-satisfied",
+        "satisfied",
+        "neither",
+        "dissatisfied",
+        "very-dissatisfied",
+        "digital-take-up",
+        "completion-rate",
+    ]
     assert rows[1][0] == "2025-05"
     assert dict(zip(rows[0][1:], map(float, rows[1][1:]), strict=True)) == expected
 
@@ -143,8 +152,11 @@ def test_figures_file_takes_precedence_over_sirius(perfplat_env: Path, monkeypat
 
 
 def test_no_personal_data_in_outputs_store_or_event_log(perfplat_env: Path, postgres_url, monkeypatch):
-    markers = {"details": "PERFPLAT-DETAILS-7f3a", "email": "perfplat.marker.7f3a@example.invalid",
-               "phone": "07700 900 7f3a"}  # fmt: skip
+    markers = {
+        "details": "PERFPLAT-DETAILS-7f3a",
+        "email": "perfplat.marker.7f3a@example.invalid",
+        "phone": "07700 900 7f3a",
+    }
     rows = [
         feedback(MAY_2025.start + timedelta(minutes=i), rating, **{k: f"{v} {i}" for k, v in markers.items()})
         for i, rating in enumerate(["very-satisfied", "satisfied", "dissatisfied", "bogus", None] * 30)

@@ -320,8 +320,12 @@ def test_notes_show_the_change_of_satisfaction_method(perfplat_env):
     assert "- 2026-04 to 2026-05: top-two-box share" in notes
     store = build_resources()["metrics_store"]
     methods = dict(store.read(user_satisfaction_table)[["month", "method"]].itertuples(index=False))
-    assert methods == {"2026-02-01": "weighted-gds", "2026-03-01": "weighted-gds",
-                       "2026-04-01": "top-two-box", "2026-05-01": "top-two-box"}  # fmt: skip
+    assert methods == {
+        "2026-02-01": "weighted-gds",
+        "2026-03-01": "weighted-gds",
+        "2026-04-01": "top-two-box",
+        "2026-05-01": "top-two-box",
+    }
 
 
 def test_published_figures_match_opg_for_every_month_may_2025_to_june_2026(

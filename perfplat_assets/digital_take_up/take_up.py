@@ -41,9 +41,14 @@ def digital_take_up(month: Month, figures: TakeUpFigures | None, source: str) ->
         return TakeUpResult(month, None, None, None, source, "", f"{source} has no figures for {month}")
     if figures.total_applications == 0:
         return TakeUpResult(
-            month, figures.digital_applications, 0, None, source, figures.note,
+            month,
+            figures.digital_applications,
+            0,
+            None,
+            source,
+            figures.note,
             f"{source} recorded no LPA applications in {month}",
-        )  # fmt: skip
+        )
     percent = float(percentage(figures.digital_applications, figures.total_applications, 1))
     return TakeUpResult(
         month, figures.digital_applications, figures.total_applications, percent, source, figures.note, None

@@ -76,12 +76,13 @@ def production_home(tmp_path, postgres_url, perfplat_env, monkeypatch) -> Path:
 
 def test_the_project_instance_stores_runs_in_postgres(production_home, postgres_url):
     instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(production_home)))
-    config = instance.run_coordinator.get_run_queue_config()
+    config = instance.get_concurrency_config().run_queue_config
     assert config.max_concurrent_runs == 4
     assert [(limit["key"], limit["value"], limit["limit"]) for limit in config.tag_concurrency_limits] == [
         ("perfplat/ga4", "true", 3)
     ]
     assert instance.run_monitoring_enabled
+    assert instance.get_concurrency_config().pool_config.default_pool_limit == 3
 
     job = Definitions(assets=assets, resources=build_resources()).resolve_implicit_global_asset_job_def()
     result = job.execute_in_process(instance=instance, partition_key="2025-05-01")
@@ -304,3 +305,4 @@ def test_the_ecs_instance_configuration_is_valid():
     production = yaml.safe_load((ROOT / "dagster.yaml").read_text())
     assert config["storage"] == production["storage"]
     assert config["run_coordinator"] == production["run_coordinator"]
+    assert config["concurrency"] == production["concurrency"]

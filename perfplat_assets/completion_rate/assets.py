@@ -37,6 +37,7 @@ CHECKS = (
     **MONTHLY_ASSET,
     io_manager_key=METRICS_STORE,
     kinds={"googleanalytics"},
+    pool="ga4",
     check_specs=check_specs("completion_rate", CHECKS),
 )
 def completion_rate(

@@ -3,17 +3,12 @@ workspace.yaml, the schedules, and what can be checked of the image and docker-c
 
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-import requests
 import yaml
 from dagster import DagsterInstance, DagsterRunStatus, Definitions, build_schedule_context
 from dagster._config import validate_config
@@ -21,57 +16,11 @@ from dagster._core.instance.ref import InstanceRef
 from dagster_aws.ecs import EcsRunLauncher
 from dagster_aws.s3.compute_log_manager import S3ComputeLogManager
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from perfplat_assets.common.months import LONDON
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets, defs
-
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _poll(what: str, condition, deadline_seconds: float, logs: list[Path] = ()):
-    deadline = time.monotonic() + deadline_seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    told = "\n".join(f"--- {log.name}\n{log.read_text()[-3000:]}" for log in logs if log.exists())
-    pytest.fail(f"timed out waiting for {what}\n{told}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-@pytest.fixture
-def production_home(tmp_path, postgres_url, perfplat_env, monkeypatch) -> Path:
-    """A DAGSTER_HOME with the project's own dagster.yaml, DAGSTER_PG_* naming a fresh database."""
-    url = make_url(postgres_url)
-    monkeypatch.setenv("DAGSTER_PG_HOST", url.host or "127.0.0.1")
-    monkeypatch.setenv("DAGSTER_PG_PORT", str(url.port or 5432))
-    monkeypatch.setenv("DAGSTER_PG_USER", url.username or "postgres")
-    monkeypatch.setenv("DAGSTER_PG_PASSWORD", url.password or "")
-    monkeypatch.setenv("DAGSTER_PG_DB", url.database or "")
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    return home
+from perfplat_assets_tests.services import ROOT, dagster_services, free_port, poll, stop_group
 
 
 def test_the_project_instance_stores_runs_in_postgres(production_home, postgres_url):
@@ -100,46 +49,16 @@ def test_the_project_instance_stores_runs_in_postgres(production_home, postgres_
 
 
 def test_daemon_and_webserver_run_a_queued_month(production_home, tmp_path):
-    port = _free_port()
-    logs = [tmp_path / "webserver.log", tmp_path / "daemon.log"]
-    common = {"cwd": ROOT, "start_new_session": True, "stderr": subprocess.STDOUT}
-    with logs[0].open("wb") as out_web, logs[1].open("wb") as out_daemon:
-        webserver = subprocess.Popen(
-            [BIN / "dagster-webserver", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-            stdout=out_web,
-            **common,
-        )
-        daemon = subprocess.Popen(
-            [BIN / "dagster-daemon", "run", "-w", "workspace.yaml"], stdout=out_daemon, **common
-        )
-    graphql = f"http://127.0.0.1:{port}/graphql"
-    try:
-
-        def query(document: str, variables: dict | None = None) -> dict:
-            reply = requests.post(graphql, json={"query": document, "variables": variables or {}}, timeout=30)
-            reply.raise_for_status()
-            return reply.json()["data"]
-
-        def serving() -> bool:
-            try:
-                return bool(query("{ assetNodes { assetKey { path } } }")["assetNodes"])
-            except (requests.RequestException, KeyError, TypeError):
-                return False
-
-        _poll("the webserver to serve the code location", serving, 120, logs)
-        names = {
-            node["assetKey"]["path"][-1]
-            for node in query("{ assetNodes { assetKey { path } } }")["assetNodes"]
-        }
-        assert names == {
+    with dagster_services(tmp_path, ready_seconds=120) as services:
+        nodes = services.graphql("{ assetNodes { assetKey { path } } }")["assetNodes"]
+        assert {node["assetKey"]["path"][-1] for node in nodes} == {
             "user_satisfaction",
             "digital_take_up",
             "completion_rate",
             "performance_dataset",
             "data_gov_uk_publication",
         }
-
-        launched = query(
+        launched = services.graphql(
             """mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
                  __typename ... on LaunchRunSuccess { run { runId status } }
                  ... on PythonError { message } ... on InvalidSubsetError { message } } }""",
@@ -159,22 +78,14 @@ def test_daemon_and_webserver_run_a_queued_month(production_home, tmp_path):
         assert launched["run"]["status"] == "QUEUED"  # through the queued run coordinator
 
         instance = DagsterInstance.get()
-
-        def finished() -> bool:
-            status = instance.get_run_by_id(run_id).status
-            return status in (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
-
-        _poll("the queued run to finish", finished, 240, logs)
+        done = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+        services.poll("the queued run to finish", lambda: instance.get_run_by_id(run_id).status in done, 240)
         run = instance.get_run_by_id(run_id)
         assert run.status == DagsterRunStatus.SUCCESS
         assert run.tags["perfplat/ga4"] == "true"
-        assert (
-            Path(os.environ["PERFPLAT_DATA_DIR"]) / "publish" / "make_a_lasting_power_of_attorney_25_05.json"
-        ).exists()
+        publish = Path(os.environ["PERFPLAT_DATA_DIR"]) / "publish"
+        assert (publish / "make_a_lasting_power_of_attorney_25_05.json").exists()
         instance.dispose()
-    finally:
-        _stop(daemon)
-        _stop(webserver)
 
 
 def _evaluate(name: str, when: datetime) -> list:
@@ -240,7 +151,7 @@ def image_venv(tmp_path_factory) -> Path:
 def test_the_image_command_serves_the_code_location(image_venv, tmp_path):
     command = _dockerfile_command()
     assert command[:3] == ["dagster", "code-server", "start"]
-    port = _free_port()
+    port = free_port()
     command[command.index("-p") + 1] = str(port)
     command[command.index("-h") + 1] = "127.0.0.1"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PERFPLAT_", "DAGSTER_"))}
@@ -267,9 +178,9 @@ def test_the_image_command_serves_the_code_location(image_venv, tmp_path):
             )
             return check.returncode == 0
 
-        _poll("the code server's gRPC health check", healthy, 120, [log])
+        poll("the code server's gRPC health check", healthy, 120, [log], [server])
     finally:
-        _stop(server)
+        stop_group(server)
 
 
 def test_docker_compose_parses_and_every_command_exists(image_venv):

@@ -5,54 +5,17 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
-import requests
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster._core.instance.ref import InstanceRef
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _poll(what: str, condition, deadline_seconds: float, log: Path):
-    deadline = time.monotonic() + deadline_seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    pytest.fail(f"timed out waiting for {what}; the stack said:\n{log.read_text()[-4000:]}")
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).ok
-    except requests.RequestException:
-        return False
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+from perfplat_assets_tests.services import BIN, ROOT, answers, free_port, group_alive, poll
 
 
 def test_queuecli_send_materialises_the_month_through_make_dev(tmp_path):
-    aws_port, ui_port = _free_port(), _free_port()
+    aws_port, ui_port = free_port(), free_port()
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
@@ -83,9 +46,9 @@ def test_queuecli_send_materialises_the_month_through_make_dev(tmp_path):
     dagster_pid = None
     try:
         dagster_pid = int(
-            _poll("dagster dev", lambda: re.findall(r"\(pid (\d+)\)", log.read_text()), 60, log)[0]
+            poll("dagster dev", lambda: re.findall(r"\(pid (\d+)\)", log.read_text()), 60, [log])[0]
         )
-        _poll("the webserver", lambda: _answers(f"http://127.0.0.1:{ui_port}/server_info"), 120, log)
+        poll("the webserver", lambda: answers(f"http://127.0.0.1:{ui_port}/server_info"), 120, [log])
 
         endpoint = f"http://127.0.0.1:{aws_port}"
         sent = subprocess.run(
@@ -114,7 +77,7 @@ def test_queuecli_send_materialises_the_month_through_make_dev(tmp_path):
             assert not failed, f"the run failed:\n{log.read_text()[-4000:]}"
             return any(r.dagster_run.status == DagsterRunStatus.SUCCESS for r in runs)
 
-        _poll("a successful run for 2024-01-01", succeeded, 240, log)
+        poll("a successful run for 2024-01-01", succeeded, 240, [log])
         published = tmp_path / "data" / "publish" / "make_a_lasting_power_of_attorney_24_01.json"
         assert {r["_timestamp"] for r in json.loads(published.read_text(encoding="utf-8"))} == {
             "2024-01-01T00:00:00+00:00"
@@ -130,7 +93,7 @@ def test_queuecli_send_materialises_the_month_through_make_dev(tmp_path):
             )
             return "visible messages:   0" in checked.stdout and "in-flight messages: 0" in checked.stdout
 
-        _poll("the message to be acknowledged", acknowledged, 120, log)
+        poll("the message to be acknowledged", acknowledged, 120, [log])
     finally:
         os.killpg(stack.pid, signal.SIGINT)  # Ctrl-C, as a person stops `make dev`
         try:
@@ -141,4 +104,4 @@ def test_queuecli_send_materialises_the_month_through_make_dev(tmp_path):
                 os.killpg(dagster_pid, signal.SIGKILL)
             pytest.fail(f"the stack did not stop on Ctrl-C:\n{log.read_text()[-4000:]}")
     assert "local stack stopped" in log.read_text()
-    assert dagster_pid and not _group_alive(dagster_pid), "dagster dev's processes outlived the stack"
+    assert dagster_pid and not group_alive(dagster_pid), "dagster dev's processes outlived the stack"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,29 +17,31 @@ from typing import TYPE_CHECKING
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster._core.execution.backfill import BulkActionStatus
-from sqlalchemy.engine import make_url
 
-from perfplat_assets_tests.browser import (
-    ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    ROOT,
-    DagsterServices,
-    dagster_services,
-    require_chromium,
-)
+from perfplat_assets_tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium
+from perfplat_assets_tests.services import DagsterServices, dagster_services
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-ASSETS = ("user_satisfaction", "digital_take_up", "completion_rate", "performance_dataset",
-          "data_gov_uk_publication")  # fmt: skip
+ASSETS = (
+    "user_satisfaction",
+    "digital_take_up",
+    "completion_rate",
+    "performance_dataset",
+    "data_gov_uk_publication",
+)
 MONTHS = ("2025-01-01", "2025-02-01", "2025-03-01")
 RANGE = f"[{MONTHS[0]}...{MONTHS[-1]}]"  # the syntax of the UI's partition inputs
 UI_SECONDS = 60  # per UI expectation: the graph and partition statuses load from Postgres
 BACKFILL_SECONDS = 420  # the backfill daemon's iteration, the run's launch and three months of every asset
-FINISHED = {BulkActionStatus.COMPLETED_SUCCESS, BulkActionStatus.COMPLETED, BulkActionStatus.COMPLETED_FAILED,
-            BulkActionStatus.FAILED, BulkActionStatus.CANCELED}  # fmt: skip
+FINISHED = {
+    BulkActionStatus.COMPLETED_SUCCESS,
+    BulkActionStatus.COMPLETED,
+    BulkActionStatus.COMPLETED_FAILED,
+    BulkActionStatus.FAILED,
+    BulkActionStatus.CANCELED,
+}
 
 
 @pytest.fixture
@@ -58,20 +59,8 @@ def chromium() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def services(
-    tmp_path: Path, postgres_url: str, perfplat_env: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[DagsterServices]:
+def services(tmp_path: Path, production_home: Path) -> Iterator[DagsterServices]:
     """Webserver and daemon on a fresh DAGSTER_HOME with the project's dagster.yaml and a fresh database."""
-    url = make_url(postgres_url)
-    monkeypatch.setenv("DAGSTER_PG_HOST", url.host or "127.0.0.1")
-    monkeypatch.setenv("DAGSTER_PG_PORT", str(url.port or 5432))
-    monkeypatch.setenv("DAGSTER_PG_USER", url.username or "postgres")
-    monkeypatch.setenv("DAGSTER_PG_PASSWORD", url.password or "")
-    monkeypatch.setenv("DAGSTER_PG_DB", url.database or "")
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
     with dagster_services(tmp_path) as running:
         yield running
 
@@ -192,8 +181,9 @@ def _assert_published(publish: Path) -> None:
         assert {record["_timestamp"] for record in records} == {f"{month}T00:00:00+00:00"}, name
 
 
-def test_a_three_month_backfill_launched_from_the_ui(chromium: Browser, services: DagsterServices,
-                                                      perfplat_env: Path) -> None:  # fmt: skip
+def test_a_three_month_backfill_launched_from_the_ui(
+    chromium: Browser, services: DagsterServices, perfplat_env: Path
+) -> None:
     for stale in ("ui-asset-graph.png", "ui-backfill-complete.png", "ui-failure.png"):
         (ARTIFACTS / stale).unlink(missing_ok=True)  # only this run's pictures in the artifacts
     page = chromium.new_page(viewport={"width": 1600, "height": 1000})

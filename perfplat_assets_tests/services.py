@@ -1,0 +1,132 @@
+"""Processes for end-to-end tests: free ports, polling with a deadline, process groups, and the real
+Dagster webserver and daemon started from workspace.yaml."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+T = TypeVar("T")
+
+
+def poll(
+    what: str,
+    condition: Callable[[], T],
+    deadline_seconds: float,
+    logs: Sequence[Path] = (),
+    processes: Sequence[subprocess.Popen] = (),
+) -> T:
+    """Wait for a condition with a deadline, failing early (with the logs) if a process it needs has died."""
+    deadline = time.monotonic() + deadline_seconds
+    while time.monotonic() < deadline:
+        dead = [p.args[0] for p in processes if p.poll() is not None]
+        if dead:
+            pytest.fail(f"{dead} exited while waiting for {what}\n{log_tails(logs)}")
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.5)
+    pytest.fail(f"timed out after {deadline_seconds:.0f} s waiting for {what}\n{log_tails(logs)}")
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the whole group (a webserver's code server too), then SIGKILL after a deadline."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def log_tails(logs: list[Path]) -> str:
+    """The end of each service log, for a failure message that says why."""
+    return "\n".join(
+        f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}" for log in logs if log.exists()
+    )
+
+
+def answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).ok
+    except requests.RequestException:
+        return False
+
+
+class DagsterServices:
+    """The webserver and the daemon from workspace.yaml, each in its own process group."""
+
+    def __init__(self, port: int, logs: list[Path], processes: list[subprocess.Popen]) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.logs = logs
+        self.processes = processes
+
+    def graphql(self, document: str, variables: dict | None = None) -> dict:
+        reply = requests.post(
+            f"{self.url}/graphql", json={"query": document, "variables": variables or {}}, timeout=30
+        )
+        reply.raise_for_status()
+        return reply.json()["data"]
+
+    def poll(self, what: str, condition: Callable[[], T], deadline_seconds: float) -> T:
+        return poll(what, condition, deadline_seconds, self.logs, self.processes)
+
+    def serving(self) -> bool:
+        try:
+            return bool(self.graphql("{ assetNodes { assetKey { path } } }")["assetNodes"])
+        except (requests.RequestException, KeyError, TypeError, ValueError):
+            return False
+
+
+@contextmanager
+def dagster_services(logs_dir: Path, ready_seconds: float = 180) -> Iterator[DagsterServices]:
+    """Start `dagster-webserver` and `dagster-daemon run` from the checkout with the current environment
+    (DAGSTER_HOME, DAGSTER_PG_*, PERFPLAT_*), wait until the code location is served, stop both after."""
+    port = free_port()
+    logs = [logs_dir / "webserver.log", logs_dir / "daemon.log"]
+    commands = [
+        [str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+    ]
+    with ExitStack() as stack:
+        processes = []
+        for command, log in zip(commands, logs, strict=True):
+            with log.open("wb") as output:
+                process = subprocess.Popen(
+                    command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+                )
+            stack.callback(stop_group, process)
+            processes.append(process)
+        services = DagsterServices(port, logs, processes)
+        services.poll("the webserver to serve the code location", services.serving, ready_seconds)
+        yield services

@@ -40,6 +40,18 @@ def _env(name: str, default: Any = None) -> Any:
     return EnvVar(name) if _set(name) else default
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
+def sample_sources() -> list[str]:
+    """The source settings left unset, whose figures therefore come from the embedded sample."""
+    unset = [name for name in ("PERFPLAT_LPA_DB_URL", "PERFPLAT_GA4_PROPERTY_ID") if not _set(name)]
+    if not _set("PERFPLAT_SIRIUS_DB_URL") and not _set("PERFPLAT_TAKEUP_FIGURES_FILE"):
+        unset.append("PERFPLAT_SIRIUS_DB_URL")
+    return unset
+
+
 def data_dir() -> str:
     return str(Path(os.environ.get("PERFPLAT_DATA_DIR") or DEFAULT_DATA_DIR).resolve())
 
@@ -100,6 +112,8 @@ def build_resources() -> dict[str, Any]:
                 dataset=_env("PERFPLAT_CKAN_DATASET", CkanCatalogue.model_fields["dataset"].default),
             ),
             public_base_url=_env("PERFPLAT_PUBLIC_BASE_URL"),
-            dry_run=os.environ.get("PERFPLAT_DRY_RUN", "").strip().lower() in ("1", "true", "yes"),
+            sample_sources=sample_sources(),
+            allow_sample_data=_flag("PERFPLAT_ALLOW_SAMPLE_DATA"),
+            dry_run=_flag("PERFPLAT_DRY_RUN"),
         ),
     }

@@ -80,6 +80,7 @@ def s3_bucket(perfplat_env: Path, aws_endpoint: str, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", aws_endpoint)
     monkeypatch.setenv("PERFPLAT_S3_BUCKET", BUCKET)
     monkeypatch.setenv("PERFPLAT_S3_PREFIX", PREFIX)
+    monkeypatch.setenv("PERFPLAT_ALLOW_SAMPLE_DATA", "true")  # the embedded sources feed these tests
     client = boto3.client("s3", endpoint_url=aws_endpoint, region_name="eu-west-1")
     client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     return client

@@ -80,11 +80,8 @@ def test_an_s3_failure_publishes_nothing_anywhere(s3, perfplat_env, monkeypatch)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     message = str(failure.step_failure_data.user_failure_data.description)
-    assert (
-        "S3 bucket no-such-bucket: writing make-an-lpa/make_a_lasting_power_of_attorney_25_05.json failed"
-        in message
-    )
-    assert "Nothing was registered on CKAN" in message
+    assert "S3 bucket no-such-bucket: reading make-an-lpa/data.json failed" in message
+    assert "Nothing was published" in message
     assert not (perfplat_env / "publish").exists()
     assert build_resources()["metrics_store"].read(published_records).empty
     assert not _objects(s3)
@@ -146,3 +143,40 @@ def test_the_month_file_merges_with_data_json_as_the_automation_does(perfplat_en
     assert sorted(records, key=lambda r: (r["_timestamp"], r["dataType"])) == json.loads(
         (perfplat_env / "publish" / "data.json").read_text(encoding="utf-8")
     )
+
+
+def test_sample_figures_never_reach_s3_by_a_missing_setting(s3, perfplat_env, monkeypatch):
+    monkeypatch.delenv("PERFPLAT_ALLOW_SAMPLE_DATA")
+    result = _materialize(MAY)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = str(failure.step_failure_data.user_failure_data.description)
+    assert "PERFPLAT_LPA_DB_URL and PERFPLAT_GA4_PROPERTY_ID and PERFPLAT_SIRIUS_DB_URL unset" in message
+    assert "Nothing was published" in message
+    assert not _objects(s3) and not (perfplat_env / "publish").exists()
+
+
+def test_a_failure_midway_through_s3_puts_back_what_was_there(s3, perfplat_env, monkeypatch):
+    assert _materialize(MAY).success
+    before = {key: obj["Body"].read() for key, obj in _objects(s3).items()}
+    # The local directory cannot be written: S3 was written first, so it must be put back.
+    (perfplat_env / "publish" / "data.csv").unlink()
+    (perfplat_env / "publish" / "data.csv").mkdir()
+    result = _materialize(JUNE)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "publication directory" in str(failure.step_failure_data.user_failure_data.description)
+    after = {key: obj["Body"].read() for key, obj in _objects(s3).items()}
+    assert after == before, "S3 holds exactly the May publication again, and no June file"
+
+
+def test_an_empty_metrics_store_cannot_erase_published_months(s3, perfplat_env, monkeypatch, tmp_path):
+    assert _materialize(MAY).success
+    monkeypatch.setenv("PERFPLAT_METRICS_DB_URL", f"sqlite:///{tmp_path / 'another-store.sqlite'}")
+    result = _materialize(JUNE)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = str(failure.step_failure_data.user_failure_data.description)
+    assert "holds 2025-05, which the metrics store does not" in message
+    published = json.loads(s3.get_object(Bucket=BUCKET, Key=PREFIX + "data.json")["Body"].read())
+    assert {r["_timestamp"][:7] for r in published} == {"2025-05"}

@@ -1,3 +1,4 @@
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -213,6 +214,8 @@ def _publish(
                 + " | ".join(p.message for p in problems[:10])
             )
         try:
+            publisher.refuse_sample_figures()
+            _refuse_to_drop_published_months(publisher, published_months)
             if publisher.ckan.enabled:
                 publisher.ckan.check_access()
         except PublicationFailed as error:
@@ -235,23 +238,42 @@ def _publish(
                 plan.append(publisher.ckan.plan(csv_url or "", datafile_date))
             context.log.info(f"dry run: {len(plan)} planned changes, nothing written")
             return {"dry_run": True, "plan": _plan_table(plan), **metadata}
+        undo_s3 = publisher.s3.publish(files) if publisher.s3.enabled else None
         try:
-            if publisher.s3.enabled:
-                publisher.s3.publish(files)
             publisher.directory.publish(files)
         except PublicationFailed as error:
-            raise Failure(
-                f"{error}. Nothing was registered on CKAN; re-run the month to publish it."
-            ) from None
-    metadata["directory"] = MetadataValue.path(str(publisher.directory.directory()))
-    if publisher.ckan.enabled:
-        try:
-            change = publisher.ckan.register(csv_url or "", datafile_date)
-        except PublicationFailed as error:
-            written = ", ".join(t for t in publisher.targets() if t != "ckan")
-            raise Failure(
-                f"The files are published ({written}) but updating CKAN failed: {error}. "
-                "Re-run the month to complete the publication; nothing will be duplicated."
-            ) from None
-        metadata |= {"ckan_resource": f"{change.action}d {change.name}", "ckan_csv_url": csv_url or ""}
+            if undo_s3:
+                undo_s3()  # S3 goes back to what it was: nothing is half-published
+            raise Failure(f"{error}. Nothing was published; re-run the month once it is fixed.") from None
+        metadata["directory"] = MetadataValue.path(str(publisher.directory.directory()))
+        if publisher.ckan.enabled:  # still holding the lock: two first publications make one resource
+            try:
+                change = publisher.ckan.register(csv_url or "", datafile_date)
+            except PublicationFailed as error:
+                written = ", ".join(t for t in publisher.targets() if t != "ckan")
+                raise Failure(
+                    f"The files are published ({written}) but updating CKAN failed: {error}. "
+                    "Re-run the month to complete the publication; nothing will be duplicated."
+                ) from None
+            metadata |= {"ckan_resource": f"{change.action}d {change.name}", "ckan_csv_url": csv_url or ""}
     return metadata
+
+
+def _refuse_to_drop_published_months(publisher: DataGovUkPublisher, published_months: list[str]) -> None:
+    """The cumulative files are rebuilt from the metrics store; an empty or different store must not
+    silently remove months that are already public."""
+    keeping = {key[:7] for key in published_months}
+    targets = [("directory", publisher.directory)] + ([("s3", publisher.s3)] if publisher.s3.enabled else [])
+    for name, target in targets:
+        existing = target.read("data.json")
+        try:
+            months = {item["_timestamp"][:7] for item in json.loads(existing)} if existing else set()
+        except (ValueError, TypeError, KeyError):
+            continue  # not a data.json perfplat can read: replacing it loses nothing of ours
+        dropped = sorted(months - keeping)
+        if dropped:
+            raise PublicationFailed(
+                f"data.json in the {name} target holds {', '.join(dropped)}, which the metrics store does "
+                "not: publishing would remove them. Point PERFPLAT_METRICS_DB_URL at the store that "
+                "published them"
+            )

@@ -49,17 +49,18 @@ def publication_files(
     revision_history: Sequence[Mapping[str, object]],
     methods: Mapping[Month, str],
 ) -> dict[str, str]:
-    """Name to content: the run's month files, then everything rebuilt from every published month."""
+    """Name to content, in the order to write them: everything rebuilt from every published month first,
+    the run's month files last, so OPG's automation never finds a month file before the rest is there."""
     return {
+        "data.json": records_json(all_records),
+        CUMULATIVE_CSV: records_csv(all_records),
+        f"{CUMULATIVE_CSV}-metadata.json": csv_metadata(methods, CUMULATIVE_CSV),
+        "revisions.csv": revisions_csv(revision_history),
+        "notes.md": notes_markdown(methods),
         **{
             month_file_name(month): records_json(
                 [r for r in all_records if r["_timestamp"] == month.published_timestamp]
             )
             for month in months
         },
-        "data.json": records_json(all_records),
-        CUMULATIVE_CSV: records_csv(all_records),
-        f"{CUMULATIVE_CSV}-metadata.json": csv_metadata(methods, CUMULATIVE_CSV),
-        "revisions.csv": revisions_csv(revision_history),
-        "notes.md": notes_markdown(methods),
     }

@@ -1,9 +1,10 @@
 """Where a publication goes: the local directory (always), an S3 bucket and data.gov.uk's CKAN (when
 configured). Each target can say what a publication would change, for a dry run, before doing it."""
 
+import contextlib
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,17 +49,24 @@ class PublicationDirectory(ConfigurableResource):
     def directory(self) -> Path:
         return Path(self.path).resolve()
 
+    def read(self, name: str) -> str | None:
+        path = self.directory() / name
+        return path.read_text(encoding="utf-8") if path.exists() else None
+
     def plan(self, files: Mapping[str, str]) -> list[Change]:
-        changes = []
-        for name, content in files.items():
-            path = self.directory() / name
-            existing = path.read_text(encoding="utf-8") if path.exists() else None
-            changes.append(Change("directory", name, _action(existing, content)))
-        return changes
+        return [
+            Change("directory", name, _action(self.read(name), content)) for name, content in files.items()
+        ]
 
     def publish(self, files: Mapping[str, str]) -> None:
         """Every file is written and flushed beside its target first; only then are they renamed into
         place, one quick rename each, so a failure while writing leaves every published file as it was."""
+        try:
+            self._write(files)
+        except OSError as error:
+            raise PublicationFailed(f"publication directory {self.directory()}: {error}") from None
+
+    def _write(self, files: Mapping[str, str]) -> None:
         directory = self.directory()
         directory.mkdir(parents=True, exist_ok=True)
         staged: list[tuple[str, Path]] = []
@@ -102,34 +110,54 @@ class S3Publication(ConfigurableResource):
     def _fail(self, doing: str, error: Exception) -> PublicationFailed:
         return PublicationFailed(f"S3 bucket {self.bucket}: {doing} failed: {error}")
 
-    def plan(self, files: Mapping[str, str]) -> list[Change]:
-        client = self.s3.get_client()
-        changes = []
-        for name, content in files.items():
-            try:
-                existing = client.get_object(Bucket=self.bucket, Key=self.key(name))["Body"].read()
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
-                    raise self._fail(f"reading {self.key(name)}", error) from None
-                existing = None
-            except BotoCoreError as error:
-                raise self._fail(f"reading {self.key(name)}", error) from None
-            changes.append(Change("s3", self.key(name), _action(existing, content)))
-        return changes
+    def read(self, name: str) -> str | None:
+        try:
+            body = self.s3.get_client().get_object(Bucket=self.bucket, Key=self.key(name))["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise self._fail(f"reading {self.key(name)}", error) from None
+        except BotoCoreError as error:
+            raise self._fail(f"reading {self.key(name)}", error) from None
+        return body.decode("utf-8")
 
-    def publish(self, files: Mapping[str, str]) -> None:
-        """One PUT per object: S3 replaces an object whole, so no reader sees a partial one."""
+    def plan(self, files: Mapping[str, str]) -> list[Change]:
+        return [
+            Change("s3", self.key(name), _action(self.read(name), content)) for name, content in files.items()
+        ]
+
+    def _put(self, client: Any, name: str, content: str) -> None:
+        client.put_object(
+            Bucket=self.bucket,
+            Key=self.key(name),
+            Body=content.encode("utf-8"),
+            ContentType=content_type(name),
+        )
+
+    def publish(self, files: Mapping[str, str]) -> Callable[[], None]:
+        """One PUT per object (S3 replaces an object whole, so no reader sees a partial one), in the order
+        given. Returns an undo that puts back what was there before, for when a later step fails; if a
+        PUT fails, what was already written is put back before the error is raised."""
         client = self.s3.get_client()
+        before = {name: self.read(name) for name in files}
+        written: list[str] = []
+
+        def undo() -> None:
+            for name in reversed(written):
+                with contextlib.suppress(BotoCoreError, ClientError):
+                    if before[name] is None:
+                        client.delete_object(Bucket=self.bucket, Key=self.key(name))
+                    else:
+                        self._put(client, name, before[name] or "")
+
         for name, content in files.items():
             try:
-                client.put_object(
-                    Bucket=self.bucket,
-                    Key=self.key(name),
-                    Body=content.encode("utf-8"),
-                    ContentType=content_type(name),
-                )
+                self._put(client, name, content)
             except (BotoCoreError, ClientError) as error:
+                undo()
                 raise self._fail(f"writing {self.key(name)}", error) from None
+            written.append(name)
+        return undo
 
 
 class CkanCatalogue(ConfigurableResource):
@@ -231,6 +259,23 @@ class DataGovUkPublisher(ConfigurableResource):
         default=None, description="Public URL of the published files (PERFPLAT_PUBLIC_BASE_URL), for CKAN."
     )
     dry_run: bool = Field(default=False, description="Report what would change and write nothing.")
+    sample_sources: list[str] = Field(
+        default_factory=list, description="Settings left unset, so that their source is the embedded sample."
+    )
+    allow_sample_data: bool = Field(
+        default=False,
+        description="Let sample figures reach S3 or CKAN (PERFPLAT_ALLOW_SAMPLE_DATA), for demos.",
+    )
+
+    def refuse_sample_figures(self) -> None:
+        """Synthetic figures must never reach the public by a missing secret."""
+        public = [t for t in self.targets() if t != "directory"]
+        if public and self.sample_sources and not self.allow_sample_data:
+            raise PublicationFailed(
+                f"{' and '.join(self.sample_sources)} unset, so those figures come from the embedded "
+                f"sample, and {', '.join(public)} publication is on: set them (or "
+                "PERFPLAT_ALLOW_SAMPLE_DATA=true for a demonstration)"
+            )
 
     def hosted_csv_url(self) -> str | None:
         if self.public_base_url:

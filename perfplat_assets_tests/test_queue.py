@@ -217,7 +217,7 @@ def test_an_unreachable_queue_skips_naming_the_endpoint(perfplat_env):
     result = pipeline.tick()
     assert not result.run_requests
     assert f"Cannot reach queue {dead}/123456789012/{QUEUE_NAME} at {dead}" in result.skip_reason.skip_message
-    assert "Nothing was deleted" in result.skip_reason.skip_message
+    assert "No message without a run was deleted" in result.skip_reason.skip_message
 
 
 def test_with_a_queue_configured_the_sensor_runs_by_default(perfplat_env, monkeypatch):
@@ -322,3 +322,13 @@ def test_dry_run_must_be_a_boolean(perfplat_env, endpoint, sqs, queues):
     queue_url, dlq_url = queues
     _send(sqs, queue_url, '{"year": 2024, "month": 1, "dry_run": "yes"}')
     assert "1 invalid" in Pipeline(endpoint, queue_url, dlq_url).tick().skip_reason.skip_message
+
+
+def test_a_broken_dead_letter_queue_does_not_jam_the_queue(perfplat_env, endpoint, sqs, queues):
+    queue_url, _ = queues
+    _send(sqs, queue_url, "garbage")
+    _send(sqs, queue_url, '{"year": 2024, "month": 1}')
+    missing_dlq = queue_url.replace("perfplat-queue.fifo", "no-such-dlq.fifo")
+    result = Pipeline(endpoint, queue_url, missing_dlq).tick()
+    assert [r.partition_key for r in result.run_requests] == ["2024-01-01"]
+    assert _counts(sqs, queue_url) == (0, 1), "the invalid message is gone; the valid one awaits its run"

@@ -23,7 +23,10 @@ import boto3
 QUEUE_NAME = "perfplat-queue.fifo"
 DEAD_LETTER_QUEUE_NAME = "perfplat-queue-dlq.fifo"
 REGION = "eu-west-1"
-MAX_RECEIVES = 5  # after this many receives without a delete, SQS itself dead-letters a message
+# After this many receives without a delete, SQS itself dead-letters a message: the last guard against a
+# message that can never be handled jamming its FIFO group, well above the few receives a valid message
+# sees (a tick, a preview, a redelivery).
+MAX_RECEIVES = 20
 
 
 def start_endpoint(host: str, port: int) -> Any:

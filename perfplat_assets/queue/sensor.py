@@ -120,9 +120,16 @@ class _Tick:
             }
             if target.endswith(".fifo"):
                 params |= {"MessageGroupId": "perfplat", "MessageDeduplicationId": message_id}
-            self.client.send_message(**params)
+            try:
+                self.client.send_message(**params)
+                where = "moved to the dead-letter queue"
+            except (BotoCoreError, ClientError) as error:
+                # A broken dead-letter queue must not jam the FIFO group: the message is logged whole
+                # instead, then deleted.
+                where = f"NOT dead-lettered ({error}); its body was {message['Body'][:2000]!r}; deleted"
+        else:
+            where = "deleted (no PERFPLAT_SQS_DLQ_URL)"
         self.delete(message["ReceiptHandle"])
-        where = "moved to the dead-letter queue" if target else "deleted (no PERFPLAT_SQS_DLQ_URL)"
         self.context.log.warning(f"invalid message {message_id}: {reason}; {where}")
 
     def evaluate(self) -> SensorResult:
@@ -210,8 +217,8 @@ def build_queue_sensor(
         except (BotoCoreError, ClientError) as error:
             return SensorResult(
                 skip_reason=SkipReason(
-                    f"Cannot reach {sqs_queue.describe(tick.client)}: {error}. Nothing was deleted; "
-                    "the messages stay on the queue for the next tick."
+                    f"Cannot reach {sqs_queue.describe(tick.client)}: {error}. No message without a run was "
+                    "deleted; they stay on the queue for the next tick."
                 ),
                 cursor=json.dumps(tick.pending, sort_keys=True),
             )

@@ -98,7 +98,7 @@ def test_an_s3_failure_leaves_ckan_untouched(ckan, s3_bucket, monkeypatch):
 def test_a_dry_run_changes_nothing_anywhere(ckan, s3_bucket, perfplat_env):
     result = _materialize(MAY, dry_run=True)
     assert result.success
-    plan = result.asset_materializations_for_node("data_gov_uk_publication")[0].metadata["plan"].value
+    plan = result.asset_observations_for_node("data_gov_uk_publication")[0].metadata["plan"].value
     assert f"| ckan | {RESOURCE_NAME} | create |" in plan
     assert f"| s3 | {PREFIX}data.csv | create |" in plan
     assert not _resources(ckan)

@@ -389,3 +389,20 @@ def test_in_a_range_a_blocked_month_is_withheld_and_the_others_published(perfpla
     assert months == {"2025-04", "2025-06"}
     check = _check(result, "digital_take_up", "digital_within_total")
     assert not check.passed and check.metadata["months"].value == "2025-05"
+    recorded = [
+        e.event_specific_data.materialization.partition
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION" and e.step_key == "data_gov_uk_publication"
+    ]
+    assert sorted(recorded) == ["2025-04-01", "2025-06-01"]
+
+
+def test_a_run_without_the_publication_fails_at_the_blocking_check(perfplat_env, monkeypatch):
+    figures = perfplat_env.parent / "take-up.csv"
+    figures.write_text("month,digital_applications,total_applications,note\n2025-05,120,100,typo\n")
+    monkeypatch.setenv("PERFPLAT_TAKEUP_FIGURES_FILE", str(figures))
+    result = _materialize(selection=["digital_take_up"])
+    assert not result.success
+    message = _failure_message(result)
+    assert "this run does not publish, so it fails here" in message
+    assert "digital_within_total failed for 2025-05" in message

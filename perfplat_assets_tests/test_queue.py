@@ -311,7 +311,8 @@ def test_a_dry_run_message_publishes_nothing(perfplat_env, endpoint, sqs, queues
         run_config=request.run_config,
     )
     assert outcome.success
-    metadata = outcome.asset_materializations_for_node("data_gov_uk_publication")[0].metadata
+    assert not outcome.asset_materializations_for_node("data_gov_uk_publication")
+    metadata = outcome.asset_observations_for_node("data_gov_uk_publication")[0].metadata
     assert metadata["dry_run"].value is True
     assert "| directory | make_a_lasting_power_of_attorney_24_01.json | create |" in metadata["plan"].value
     assert not (perfplat_env / "publish").exists()

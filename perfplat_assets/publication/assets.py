@@ -7,6 +7,8 @@ import pandas as pd
 from dagster import (
     AssetCheckResult,
     AssetExecutionContext,
+    AssetMaterialization,
+    AssetObservation,
     Config,
     Failure,
     MaterializeResult,
@@ -128,6 +130,7 @@ class PublicationConfig(Config):
 @asset(
     **MONTHLY_ASSET,
     kinds={"json", "csv", "s3"},
+    output_required=False,  # a dry run publishes nothing, so it materialises nothing
 )
 def data_gov_uk_publication(
     context: AssetExecutionContext,
@@ -135,7 +138,7 @@ def data_gov_uk_publication(
     performance_dataset: pd.DataFrame,
     metrics_store: MetricsStore,
     publisher: DataGovUkPublisher,
-) -> MaterializeResult:
+) -> Iterator[MaterializeResult | AssetMaterialization | AssetObservation]:
     """The month's file for OPG's monthly automation and the cumulative `data.json`, `data.csv` (with its
     CSVW metadata), `revisions.csv` and `notes.md`, rebuilt from every month published so far, so
     re-publishing a month replaces its records. A changed value is a revision, recorded with its run.
@@ -144,7 +147,8 @@ def data_gov_uk_publication(
     commits; CKAN is updated last. A failure before CKAN leaves every target and the store as they were; a
     CKAN failure fails the run, and re-running the month completes the publication without duplicates.
     Months a check blocked are withheld (their earlier publication, if any, stays); the others are
-    published, then the run fails naming what was withheld and why.
+    published and recorded as materialised, then the run fails naming what was withheld and why. A dry run
+    is recorded as an observation of each month, with its plan, and materialises nothing.
     """
     months = partition_months(context)
     dry_run = config.dry_run or publisher.dry_run
@@ -153,7 +157,13 @@ def data_gov_uk_publication(
     metadata: dict[str, Any] = {f"withheld {key[:7]}": reason for key, reason in withheld.items()}
     if publishable:
         metadata |= _publish(context, publishable, performance_dataset, metrics_store, publisher, dry_run)
-    if withheld and not dry_run:
+    if dry_run:
+        for month in months:
+            yield AssetObservation(context.asset_key, partition=month.key, metadata=metadata)
+        return
+    if withheld:
+        for month in publishable:  # what did go out is on record, though the run fails
+            yield AssetMaterialization(context.asset_key, partition=month.key, metadata=metadata)
         published = ", ".join(str(m) for m in publishable) or "nothing"
         raise Failure(
             f"Published {published}; withheld "
@@ -161,7 +171,7 @@ def data_gov_uk_publication(
             + ". A withheld month keeps any earlier publication; fix the source and re-run it.",
             metadata=metadata,
         )
-    return MaterializeResult(metadata=metadata)
+    yield MaterializeResult(metadata=metadata)
 
 
 def _publish(

@@ -2,9 +2,10 @@
 
 A check that blocks publication fails with ERROR severity and marks the months it failed for: their rows are
 stored with the reason in `blocked_by`, and the publication withholds exactly those months, then fails the
-run naming the check, the month and the values. Months of the same run that passed are published: one bad
-month in a backfill of two years does not hold back the other twenty-three. (Dagster's own `blocking` flag
-would stop every month of the step, so it is not used.)
+run naming the check, the month and the values (a run without the publication fails at the check's own
+asset). Months of the same run that passed are published: one bad month in a backfill of two years does not
+hold back the other twenty-three. (Dagster's own `blocking` flag would stop every month of the step, so it
+is not used.)
 """
 
 from collections import defaultdict
@@ -18,12 +19,16 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
+    AssetKey,
+    Failure,
     MetadataValue,
     Output,
 )
 
 from perfplat_assets.common.metadata import frame_metadata
 from perfplat_assets.quality.rules import Finding
+
+PUBLICATION = AssetKey("data_gov_uk_publication")
 
 
 @dataclass(frozen=True)
@@ -99,3 +104,9 @@ def output_with_checks(
     frame = pd.DataFrame(marked)
     yield Output(frame, metadata={**frame_metadata(frame), **metadata})
     yield from evaluation.results
+    if evaluation.blocked and PUBLICATION not in context.job_def.asset_layer.selected_asset_keys:
+        # No publication step in this run to withhold the month and say why: fail here instead.
+        raise Failure(
+            "A check blocking publication failed; this run does not publish, so it fails here: "
+            + " | ".join(reason for reasons in evaluation.blocked.values() for reason in reasons)
+        )

@@ -228,7 +228,7 @@ def test_with_a_queue_configured_the_sensor_runs_by_default(perfplat_env, monkey
 
 
 def test_without_a_queue_the_sensor_is_stopped_and_skips(perfplat_env):
-    sensor = build_queue_sensor(assets, running=False, interval_seconds=30)
+    sensor = build_queue_sensor(assets, running=queue_configured(), interval_seconds=queue_sensor_interval())
     assert sensor.default_status.value == "STOPPED"
     result = sensor(
         build_sensor_context(instance=DagsterInstance.ephemeral(), resources={"sqs_queue": SqsQueue()})

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Column, Connection, DateTime, Integer, MetaData, Table, func, select
 
 from perfplat_assets.common.months import Month, contiguous
+from perfplat_assets.common.rounding import percentage
 from perfplat_assets.common.sql import month_bucket, window
 
 
@@ -18,6 +19,21 @@ from perfplat_assets.common.sql import month_bucket, window
 class ApplicationCounts:
     started: int = 0
     created: int = 0
+
+    def as_row(self) -> dict[str, int | float | None]:
+        """The database's own completion figure, stored beside GA4's: LPAs created per 100 started."""
+        rate = float(percentage(self.created, self.started, 1)) if self.started else None
+        return {
+            "database_lpas_started": self.started,
+            "database_lpas_created": self.created,
+            "database_completion_rate_percent": rate,
+        }
+
+
+# When the database has no applications table to compare with.
+NO_DATABASE_FIGURE: dict[str, int | float | None] = dict.fromkeys(
+    ("database_lpas_started", "database_lpas_created", "database_completion_rate_percent")
+)
 
 
 def applications_table(name: str = "applications") -> Table:

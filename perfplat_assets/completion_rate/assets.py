@@ -3,6 +3,7 @@ from collections.abc import Iterator
 import pandas as pd
 from dagster import AssetCheckResult, AssetExecutionContext, Output, asset
 
+from perfplat_assets.completion_rate.applications import NO_DATABASE_FIGURE
 from perfplat_assets.completion_rate.rate import completion_rate as completion_figures
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
 from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
@@ -52,9 +53,12 @@ def completion_rate(
     """
     months = partition_months(context)
     report = google_analytics.completion_report(months)
-    rows = [completion_figures(month, report.sessions[month], report.flags).as_row() for month in months]
     counts = make_an_lpa_db.application_counts(months)
-    applications = None if counts is None else {m.key: (c.started, c.created) for m, c in counts.items()}
+    rows = [
+        completion_figures(month, report.sessions[month], report.flags).as_row()
+        | (NO_DATABASE_FIGURE if counts is None else counts[month].as_row())
+        for month in months
+    ]
     evaluation = evaluate(
         CHECKS,
         {
@@ -62,7 +66,7 @@ def completion_rate(
             "completion_rate_available": rules.completion_rate_available(rows),
             "ga4_response_exact": rules.ga4_response_exact(rows),
             "completion_rate_agrees_with_applications": rules.completion_rate_agrees_with_applications(
-                rows, applications, quality_thresholds.completion_rate_max_gap_points
+                rows, quality_thresholds.completion_rate_max_gap_points
             ),
         },
     )

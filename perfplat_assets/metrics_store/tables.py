@@ -55,6 +55,10 @@ completion_rate = Table(
     Column("subject_to_thresholding", Boolean, nullable=False),
     Column("sampled", Boolean, nullable=False),
     Column("data_loss_from_other_row", Boolean, nullable=False),
+    # The Make an LPA database's own figure for the month, for the cross-check (NULL: no applications table).
+    Column("database_lpas_started", Integer),
+    Column("database_lpas_created", Integer),
+    Column("database_completion_rate_percent", Float),
     Column("not_available_reason", Text),
     Column("blocked_by", Text),  # why a check withholds the month from publication
 )

@@ -75,32 +75,31 @@ def ga4_response_exact(rows: Iterable[Row]) -> list[Finding]:
             findings.append(
                 Finding(
                     _month(r),
-                    f"GA4's figures for {_month(r)} are not exact: {', '.join(raised)}",
+                    f"GA4 flagged its response for this run's months ({_month(r)} among them) as not "
+                    f"exact: {', '.join(raised)}",
                     {flag: bool(r[flag]) for flag in GA4_FLAGS},
                 )
             )
     return findings
 
 
-def completion_rate_agrees_with_applications(
-    rows: Iterable[Row], applications: Mapping[str, tuple[int, int]] | None, max_gap_points: float
-) -> list[Finding]:
-    """`applications` maps a month key to (started, created) LPAs in the Make an LPA database; None when
-    the database has no applications table to compare with."""
+def completion_rate_agrees_with_applications(rows: Iterable[Row], max_gap_points: float) -> list[Finding]:
+    """GA4's rate against the Make an LPA database's LPAs created per 100 started, stored beside it."""
     findings = []
-    if applications is None:
-        return [
-            Finding(_month(r), f"completion rate {_month(r)} cannot be cross-checked: no applications table")
-            for r in rows
-        ]
     for r in rows:
-        started, created = applications.get(r["month"], (0, 0))
-        rate = r["completion_rate_percent"]
-        if rate is None or started == 0:
+        rate, database_rate = r["completion_rate_percent"], r["database_completion_rate_percent"]
+        if r["database_lpas_started"] is None:
+            findings.append(
+                Finding(
+                    _month(r), f"completion rate {_month(r)} cannot be cross-checked: no applications table"
+                )
+            )
             continue
-        database_rate = round(100 * created / started, 1)
+        if rate is None or database_rate is None:
+            continue
         gap = round(abs(rate - database_rate), 1)
         if gap > max_gap_points:
+            started, created = r["database_lpas_started"], r["database_lpas_created"]
             findings.append(
                 Finding(
                     _month(r),

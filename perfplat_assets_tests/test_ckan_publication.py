@@ -14,6 +14,7 @@ from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
 from perfplat_assets_tests.ckan.fixture import CkanSite, ckan_action
 from perfplat_assets_tests.conftest import BUCKET, PREFIX
+from perfplat_assets_tests.run_results import failure_message
 
 MAY, JUNE = Month.parse("2025-05"), Month.parse("2025-06")
 RESOURCE_NAME = "Make an LPA monthly service performance (CSV)"
@@ -29,11 +30,6 @@ def _materialize(month: Month, dry_run: bool = False):
         run_config=config,
         raise_on_error=False,
     )
-
-
-def _failure(result) -> str:
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    return str(failure.step_failure_data.user_failure_data.description)
 
 
 def _resources(site: CkanSite) -> list[dict]:
@@ -78,7 +74,7 @@ def test_a_wrong_token_fails_clearly_and_changes_nothing(ckan, s3_bucket, perfpl
     monkeypatch.setenv("PERFPLAT_CKAN_API_TOKEN", "not-the-token-" + ckan.api_token[-6:])
     result = _materialize(MAY)
     assert not result.success
-    message = _failure(result)
+    message = failure_message(result)
     assert f"the API token may not update dataset {ckan.dataset}" in message
     assert "Nothing was published" in message
     assert ckan.api_token not in message and "not-the-token" not in message
@@ -91,7 +87,7 @@ def test_an_s3_failure_leaves_ckan_untouched(ckan, s3_bucket, monkeypatch):
     monkeypatch.setenv("PERFPLAT_S3_BUCKET", "no-such-bucket")
     result = _materialize(MAY)
     assert not result.success
-    assert "S3 bucket no-such-bucket" in _failure(result)
+    assert "S3 bucket no-such-bucket" in failure_message(result)
     assert not _resources(ckan)
 
 
@@ -161,7 +157,7 @@ def flaky_ckan(ckan: CkanSite, monkeypatch) -> Iterator[_FlakyCkan]:
 def test_a_ckan_failure_after_the_files_is_completed_by_a_rerun(ckan, flaky_ckan, s3_bucket, perfplat_env):
     first = _materialize(MAY)
     assert not first.success
-    message = _failure(first)
+    message = failure_message(first)
     assert "The files are published (directory, s3) but updating CKAN failed" in message
     assert "resource_create" in message and "Re-run the month" in message
     assert f"{PREFIX}data.csv" in _objects(s3_bucket)

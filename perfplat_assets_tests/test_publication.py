@@ -16,6 +16,7 @@ from perfplat_assets.definitions import assets
 from perfplat_assets.metrics_store.tables import published_records
 from perfplat_assets.quality.rules import record_problems
 from perfplat_assets_tests.conftest import BUCKET, PREFIX
+from perfplat_assets_tests.run_results import failure_message
 
 MAY, JUNE = Month.parse("2025-05"), Month.parse("2025-06")
 MAY_FILE = "make_a_lasting_power_of_attorney_25_05.json"
@@ -78,8 +79,7 @@ def test_an_s3_failure_publishes_nothing_anywhere(s3, perfplat_env, monkeypatch)
     monkeypatch.setenv("PERFPLAT_S3_BUCKET", "no-such-bucket")
     result = _materialize(MAY)
     assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    message = str(failure.step_failure_data.user_failure_data.description)
+    message = failure_message(result)
     assert "S3 bucket no-such-bucket: reading make-an-lpa/data.json failed" in message
     assert "Nothing was published" in message
     assert not (perfplat_env / "publish").exists()
@@ -152,8 +152,7 @@ def test_sample_figures_never_reach_s3_by_a_missing_setting(s3, perfplat_env, mo
     monkeypatch.delenv("PERFPLAT_ALLOW_SAMPLE_DATA")
     result = _materialize(MAY)
     assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    message = str(failure.step_failure_data.user_failure_data.description)
+    message = failure_message(result)
     assert "PERFPLAT_LPA_DB_URL and PERFPLAT_GA4_PROPERTY_ID and PERFPLAT_SIRIUS_DB_URL unset" in message
     assert "Nothing was published" in message
     assert not _objects(s3) and not (perfplat_env / "publish").exists()
@@ -167,8 +166,7 @@ def test_a_failure_midway_through_s3_puts_back_what_was_there(s3, perfplat_env, 
     (perfplat_env / "publish" / "data.csv").mkdir()
     result = _materialize(JUNE)
     assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert "publication directory" in str(failure.step_failure_data.user_failure_data.description)
+    assert "publication directory" in failure_message(result)
     after = {key: obj["Body"].read() for key, obj in _objects(s3).items()}
     assert after == before, "S3 holds exactly the May publication again, and no June file"
 
@@ -178,8 +176,7 @@ def test_an_empty_metrics_store_cannot_erase_published_months(s3, perfplat_env, 
     monkeypatch.setenv("PERFPLAT_METRICS_DB_URL", f"sqlite:///{tmp_path / 'another-store.sqlite'}")
     result = _materialize(JUNE)
     assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    message = str(failure.step_failure_data.user_failure_data.description)
+    message = failure_message(result)
     assert "holds 2025-05, which the metrics store does not" in message
     published = json.loads(s3.get_object(Bucket=BUCKET, Key=PREFIX + "data.json")["Body"].read())
     assert {r["_timestamp"][:7] for r in published} == {"2025-05"}

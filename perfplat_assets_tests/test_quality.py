@@ -20,6 +20,7 @@ from perfplat_assets.embedded.sample_data import SampleSession, sample_sessions
 from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.metrics_store.tables import user_satisfaction as user_satisfaction_table
 from perfplat_assets.user_satisfaction.scoring import RatingCounts
+from perfplat_assets_tests.run_results import failure_message
 from perfplat_assets_tests.sources import create_sirius, create_sqlite_feedback, feedback
 
 MAY = Month.parse("2025-05")
@@ -49,14 +50,6 @@ def _check(result: ExecuteInProcessResult, asset: str, name: str):
     ]
     assert len(evaluations) == 1, f"{asset}.{name} evaluated {len(evaluations)} times"
     return evaluations[0]
-
-
-def _failure_message(result: ExecuteInProcessResult) -> str:
-    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert failures, "the run should have failed"
-    return " ".join(
-        f.step_failure_data.error.message + str(f.step_failure_data.user_failure_data) for f in failures
-    )
 
 
 def _published(data_dir: Path) -> dict[str, float] | None:
@@ -116,7 +109,7 @@ def test_a_rate_over_100_blocks_publication(perfplat_env, ga4):
     assert check.metadata["values"].value == {
         "2025-05": {"completion_rate_percent": 110.0, "sessions_started": 100, "sessions_completed": 110}
     }
-    message = _failure_message(result)
+    message = failure_message(result)
     assert "completion_rate_within_range failed for 2025-05" in message and "110.0%" in message
     assert _published(perfplat_env) is None
 
@@ -229,7 +222,7 @@ def test_counts_that_do_not_add_up_block_publication(perfplat_env):
     assert not result.success
     check = _check(result, "user_satisfaction", "rating_counts_add_up")
     assert not check.passed and check.severity.value == "ERROR"
-    message = _failure_message(result)
+    message = failure_message(result)
     assert (
         "rating_counts_add_up failed for 2025-05" in message and "add up to 15" in message and "16" in message
     )
@@ -247,7 +240,7 @@ def test_more_digital_than_all_applications_blocks_publication(perfplat_env, mon
     assert not result.success
     check = _check(result, "digital_take_up", "digital_within_total")
     assert not check.passed and check.severity.value == "ERROR"
-    message = _failure_message(result)
+    message = failure_message(result)
     assert "digital_within_total failed for 2025-05" in message
     assert "more digital applications (120) than applications in all (100)" in message
     assert _published(perfplat_env) is None
@@ -270,7 +263,7 @@ def test_a_record_out_of_format_blocks_publication(perfplat_env):
     assert not result.success
     check = _check(result, "performance_dataset", "records_in_published_format")
     assert not check.passed and check.severity.value == "ERROR"
-    assert "record 'neither' of 2025-05: count -3 is negative" in _failure_message(result)
+    assert "record 'neither' of 2025-05: count -3 is negative" in failure_message(result)
     assert _published(perfplat_env) is None
 
 
@@ -385,7 +378,7 @@ def test_in_a_range_a_blocked_month_is_withheld_and_the_others_published(perfpla
     assert not result.success
     [run_steps] = [{e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}]
     assert {"user_satisfaction", "digital_take_up", "completion_rate", "performance_dataset"} <= run_steps
-    message = _failure_message(result)
+    message = failure_message(result)
     assert "Published 2025-04, 2025-06; withheld 2025-05: digital_within_total failed for 2025-05" in message
     publish = perfplat_env / "publish"
     assert (publish / "make_a_lasting_power_of_attorney_25_04.json").exists()
@@ -409,6 +402,6 @@ def test_a_run_without_the_publication_fails_at_the_blocking_check(perfplat_env,
     monkeypatch.setenv("PERFPLAT_TAKEUP_FIGURES_FILE", str(figures))
     result = _materialize(selection=["digital_take_up"])
     assert not result.success
-    message = _failure_message(result)
+    message = failure_message(result)
     assert "this run does not publish, so it fails here" in message
     assert "digital_within_total failed for 2025-05" in message

@@ -1,7 +1,6 @@
 """The queue sensor and queuecli against moto's server over HTTP on loopback, on a real Dagster instance."""
 
 import json
-import time
 from datetime import UTC, datetime
 
 import boto3
@@ -19,6 +18,7 @@ from perfplat_assets.embedded.local_stack import (
 from perfplat_assets.queue import cli
 from perfplat_assets.queue.resources import SqsQueue
 from perfplat_assets.queue.sensor import build_queue_sensor
+from perfplat_assets_tests.services import poll
 
 REGION = "eu-west-1"
 
@@ -180,10 +180,7 @@ def test_without_a_dead_letter_queue_an_invalid_message_is_deleted(perfplat_env,
 
 
 def _wait_until_visible(sqs, url: str, deadline_seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + deadline_seconds
-    while _counts(sqs, url)[0] == 0:
-        assert time.monotonic() < deadline, "the message never became visible again"
-        time.sleep(0.1)
+    poll("the message to become visible again", lambda: _counts(sqs, url)[0] > 0, deadline_seconds)
 
 
 def test_a_redelivered_message_starts_no_second_run(perfplat_env, endpoint, sqs):

@@ -40,6 +40,18 @@ def _env(name: str, default: Any = None) -> Any:
     return EnvVar(name) if _set(name) else default
 
 
+def _number(name: str, default: float, kind: type[int] | type[float]) -> Any:
+    """A plain (non-secret) number, read now so that a typo is reported when the code location loads."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return kind(text)
+    except ValueError:
+        expected = "a whole number" if kind is int else "a number"
+        raise ValueError(f"{name} must be {expected}, not {text!r}") from None
+
+
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
 
@@ -61,7 +73,7 @@ def queue_configured() -> bool:
 
 
 def queue_sensor_interval() -> int:
-    return int(os.environ.get("PERFPLAT_SQS_SENSOR_INTERVAL_SECONDS") or 30)
+    return _number("PERFPLAT_SQS_SENSOR_INTERVAL_SECONDS", 30, int)
 
 
 def build_resources() -> dict[str, Any]:
@@ -86,9 +98,9 @@ def build_resources() -> dict[str, Any]:
             property_id=_env("PERFPLAT_GA4_PROPERTY_ID"), api_endpoint=_env("PERFPLAT_GA4_API_ENDPOINT")
         ),
         "quality_thresholds": QualityThresholds(
-            completion_rate_max_gap_points=_env("PERFPLAT_CHECK_COMPLETION_RATE_MAX_GAP", 10.0),
-            unknown_ratings_max_percent=_env("PERFPLAT_CHECK_UNKNOWN_RATINGS_MAX_PERCENT", 2.0),
-            minimum_responses=_env("PERFPLAT_CHECK_MINIMUM_RESPONSES", 100),
+            completion_rate_max_gap_points=_number("PERFPLAT_CHECK_COMPLETION_RATE_MAX_GAP", 10.0, float),
+            unknown_ratings_max_percent=_number("PERFPLAT_CHECK_UNKNOWN_RATINGS_MAX_PERCENT", 2.0, float),
+            minimum_responses=_number("PERFPLAT_CHECK_MINIMUM_RESPONSES", 100, int),
         ),
         "sqs_queue": SqsQueue(
             queue_url=_env("PERFPLAT_SQS_QUEUE_URL"),

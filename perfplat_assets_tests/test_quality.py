@@ -405,3 +405,15 @@ def test_a_run_without_the_publication_fails_at_the_blocking_check(perfplat_env,
     message = failure_message(result)
     assert "this run does not publish, so it fails here" in message
     assert "digital_within_total failed for 2025-05" in message
+
+
+def test_thresholds_come_from_the_environment(perfplat_env, monkeypatch):
+    monkeypatch.setenv("PERFPLAT_CHECK_MINIMUM_RESPONSES", "50000")
+    result = _materialize(selection=["user_satisfaction"])
+    assert result.success
+    assert "fewer than 50000" in _check(result, "user_satisfaction", "enough_responses").description
+    monkeypatch.setenv("PERFPLAT_CHECK_MINIMUM_RESPONSES", "lots")
+    with pytest.raises(
+        ValueError, match="PERFPLAT_CHECK_MINIMUM_RESPONSES must be a whole number, not 'lots'"
+    ):
+        build_resources()

@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     if not result.success:
         print("the run failed; see the Dagster log above", file=sys.stderr)
         return 1
-    store, publish_dir = resources["metrics_store"], resources["publisher"].directory.directory()
+    # Outside a run, settings given as environment variables are resolved here.
+    store = resources["metrics_store"].process_config_and_initialize()
+    publish_dir = resources["publisher"].directory.process_config_and_initialize().directory()
     frame = store.read(published_records, [month.key for month in months])
     table = frame.pivot(index="month", columns="data_type", values="count").reindex(columns=list(DATA_TYPES))
     table.index = [Month.parse(key).label for key in table.index]

@@ -120,7 +120,7 @@ def test_a_range_of_months_is_one_run_and_one_ga4_request(tmp_path):
 
 
 def test_the_demo_prints_the_months_it_published(tmp_path):
-    env = _environment(tmp_path)
+    env = _environment(tmp_path, PERFPLAT_PUBLISH_DIR=str(tmp_path / "published"))
     demo = subprocess.run(
         [str(Path(sys.executable).parent / "perfplat-demo"), "--months", "2"],
         env=env,
@@ -133,7 +133,7 @@ def test_the_demo_prints_the_months_it_published(tmp_path):
     assert demo.returncode == 0, demo.stderr[-3000:]
     rows = [line for line in demo.stdout.splitlines() if line.startswith("| 20")]
     assert len(rows) == 2
-    published = tmp_path / "data" / "publish"
+    published = tmp_path / "published"
     assert f"published files: {published}" in demo.stdout
     for row in rows:
         month = row.split("|")[1].strip()

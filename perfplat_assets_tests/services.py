@@ -43,14 +43,6 @@ def poll(
     pytest.fail(f"timed out after {deadline_seconds:.0f} s waiting for {what}\n{log_tails(logs)}")
 
 
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def stop_group(process: subprocess.Popen) -> None:
     """SIGTERM to the whole group (a webserver's code server too), then SIGKILL after a deadline."""
     if process.poll() is None:

@@ -5,7 +5,15 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
-from dagster import AssetKey, DagsterInstance, Definitions, SensorResult, SkipReason, build_sensor_context
+from dagster import (
+    AssetKey,
+    DagsterInstance,
+    Definitions,
+    ExecuteInProcessResult,
+    SensorResult,
+    SkipReason,
+    build_sensor_context,
+)
 
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.configuration import build_resources, queue_configured, queue_sensor_interval
@@ -67,15 +75,20 @@ class Pipeline:
             self.cursor = result.cursor
         return result
 
-    def launch(self, result: SensorResult) -> None:
+    def launch(self, result: SensorResult) -> list[ExecuteInProcessResult]:
+        """Each run request as the daemon would launch it: partition, selection, tags and run config."""
+        outcomes = []
         for request in result.run_requests or []:
             outcome = self.job.execute_in_process(
                 instance=self.instance,
                 partition_key=request.partition_key,
                 asset_selection=request.asset_selection,
                 tags=request.tags,
+                run_config=request.run_config,
             )
             assert outcome.success
+            outcomes.append(outcome)
+        return outcomes
 
 
 def _send(sqs, url: str, body: str) -> str:
@@ -301,13 +314,7 @@ def test_a_dry_run_message_publishes_nothing(perfplat_env, endpoint, sqs, queues
     first = pipeline.tick()
     [request] = first.run_requests
     assert request.run_config == {"ops": {"data_gov_uk_publication": {"config": {"dry_run": True}}}}
-    outcome = pipeline.job.execute_in_process(
-        instance=pipeline.instance,
-        partition_key=request.partition_key,
-        tags=request.tags,
-        run_config=request.run_config,
-    )
-    assert outcome.success
+    [outcome] = pipeline.launch(first)
     assert not outcome.asset_materializations_for_node("data_gov_uk_publication")
     metadata = outcome.asset_observations_for_node("data_gov_uk_publication")[0].metadata
     assert metadata["dry_run"].value is True

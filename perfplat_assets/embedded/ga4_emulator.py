@@ -261,20 +261,26 @@ def _comparisons(request: RunReportRequest) -> list[_Comparison]:
     return comparisons
 
 
+def _field_names(fields: Sequence[Any], kind: str, supported: Sequence[str], expression: str) -> list[str]:
+    """The names of requested dimensions or metrics, refusing what this emulator cannot answer."""
+    names: list[str] = []
+    for field in fields:
+        if expression in field:
+            raise ApiError(f"{kind.capitalize()} expressions are not supported by this emulator.")
+        if field.name not in supported:
+            raise ApiError(
+                f"Field {field.name!r} is not a valid {kind} for this emulator "
+                f"(supported: {', '.join(supported)})."
+            )
+        if field.name in names:
+            raise ApiError(f"{kind.capitalize()} {field.name!r} is requested more than once.")
+        names.append(field.name)
+    return names
+
+
 def _dimension_names(request: RunReportRequest, ranges: list[_Range], comparing: bool) -> list[str]:
     """Requested dimensions, then `dateRange` (several ranges) and `comparison` (comparisons) if not asked."""
-    names = []
-    for dimension in request.dimensions:
-        if "dimension_expression" in dimension:
-            raise ApiError("Dimension expressions are not supported by this emulator.")
-        if dimension.name not in SUPPORTED_DIMENSIONS:
-            raise ApiError(
-                f"Field {dimension.name!r} is not a valid dimension for this emulator "
-                f"(supported: {', '.join(SUPPORTED_DIMENSIONS)})."
-            )
-        if dimension.name in names:
-            raise ApiError(f"Dimension {dimension.name!r} is requested more than once.")
-        names.append(dimension.name)
+    names = _field_names(request.dimensions, "dimension", SUPPORTED_DIMENSIONS, "dimension_expression")
     if COMPARISON in names and not comparing:
         raise ApiError("The comparison dimension needs at least one comparison in the request.")
     if len(ranges) > 1 and DATE_RANGE not in names:
@@ -285,19 +291,7 @@ def _dimension_names(request: RunReportRequest, ranges: list[_Range], comparing:
 
 
 def _metric_names(request: RunReportRequest) -> list[str]:
-    names = []
-    for metric in request.metrics:
-        if metric.expression:
-            raise ApiError("Metric expressions are not supported by this emulator.")
-        if metric.name not in SUPPORTED_METRICS:
-            raise ApiError(
-                f"Field {metric.name!r} is not a valid metric for this emulator "
-                f"(supported: {', '.join(SUPPORTED_METRICS)})."
-            )
-        if metric.name in names:
-            raise ApiError(f"Metric {metric.name!r} is requested more than once.")
-        names.append(metric.name)
-    return names
+    return _field_names(request.metrics, "metric", SUPPORTED_METRICS, "expression")
 
 
 def _refuse_unsupported(request: RunReportRequest) -> None:

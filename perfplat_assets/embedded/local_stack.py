@@ -75,7 +75,8 @@ def stack_environment(endpoint: str, queue_url: str, dlq_url: str) -> dict[str, 
     }
 
 
-def _group_alive(pgid: int) -> bool:
+def group_alive(pgid: int) -> bool:
+    """Whether any process of the group is still running."""
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
@@ -86,12 +87,12 @@ def _group_alive(pgid: int) -> bool:
 def _stop(process: subprocess.Popen[bytes], grace_seconds: float = 60.0) -> None:
     """SIGINT to the whole process group (dagster dev, its webserver, daemon and code server), then
     SIGKILL to whatever is left after a deadline; returns once none of them is running."""
-    if _group_alive(process.pid):
+    if group_alive(process.pid):
         os.killpg(process.pid, signal.SIGINT)
     deadline = time.monotonic() + grace_seconds
     while time.monotonic() < deadline:
         process.poll()  # reap dagster dev itself, so that the group can empty
-        if not _group_alive(process.pid):
+        if not group_alive(process.pid):
             return
         time.sleep(0.2)
     with contextlib.suppress(ProcessLookupError):

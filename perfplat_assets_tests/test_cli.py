@@ -93,7 +93,7 @@ def test_materialize_a_month_from_a_postgres_feedback_table(tmp_path, postgres_u
     ratings = ("very-satisfied", "satisfied", "neither", "dissatisfied", "very-dissatisfied")
     assert [counts[k] for k in ratings] == [8081, 4087, 1046, 282, 439]
     assert PERSONAL_MARK not in result.stdout + result.stderr
-    assert not any(PERSONAL_MARK in p.read_text(encoding="utf-8") for p in publish.iterdir())
+    assert not any(PERSONAL_MARK in p.read_text(encoding="utf-8") for p in publish.rglob("*") if p.is_file())
 
 
 def test_a_range_of_months_is_one_run_and_one_ga4_request(tmp_path):

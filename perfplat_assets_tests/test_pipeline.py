@@ -169,7 +169,9 @@ def test_no_personal_data_in_outputs_store_or_event_log(perfplat_env: Path, post
         "satisfied"
     ] == 30
 
-    published = "".join(p.read_text(encoding="utf-8") for p in (perfplat_env / "publish").iterdir())
+    published = "".join(
+        p.read_text(encoding="utf-8") for p in (perfplat_env / "publish").rglob("*") if p.is_file()
+    )
     store = build_resources()["metrics_store"]
     stored = "".join(store.read(table).to_csv() for table in TABLES.values())
     events = "".join(

@@ -1,6 +1,7 @@
 """The metrics store: SQLite under PERFPLAT_DATA_DIR by default, Postgres in production."""
 
-from collections.abc import Iterator, Sequence
+import fcntl
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,15 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import DBAPIError
 
 from perfplat_assets.common.database import connect, engine_for, redacted
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
 from perfplat_assets.metrics_store.tables import metadata
 
 SETTING = "PERFPLAT_METRICS_DB_URL"
+# Postgres advisory lock key of the publication: one publisher at a time per store.
+PUBLICATION_LOCK_KEY = 0x70657266  # "perf"
 _DTYPES = {Integer: "Int64", Float: "Float64", Boolean: "boolean"}
 
 
@@ -98,6 +102,43 @@ class MetricsStore(ConfigurableResource):
                 transaction.commit()
             else:
                 transaction.rollback()
+
+    @contextmanager
+    def publication_lock(self) -> Iterator[Callable[[], bool]]:
+        """Held for a whole publication, so that one publisher at a time writes the targets. Yields a
+        check that says whether the lock is still held: on Postgres it lives on a connection of its own,
+        which a terminated backend takes with it; on SQLite it is a file lock beside the database."""
+        engine = self.engine()
+        if engine.dialect.name == "postgresql":
+            with connect(engine, SETTING) as connection:
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PUBLICATION_LOCK_KEY})
+
+                def held() -> bool:
+                    try:
+                        connection.execute(text("SELECT 1"))
+                    except DBAPIError:
+                        return False
+                    return True
+
+                try:
+                    yield held
+                finally:
+                    if held():
+                        connection.execute(
+                            text("SELECT pg_advisory_unlock(:key)"), {"key": PUBLICATION_LOCK_KEY}
+                        )
+            return
+        database = engine.url.database
+        if not database or database == ":memory:":
+            yield lambda: True
+            return
+        with open(f"{database}.publication-lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield lambda: True
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def replace_months(
         self, connection: Connection, table: Table, months: Sequence[str], rows: Sequence[dict[str, Any]]

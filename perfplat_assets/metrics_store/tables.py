@@ -93,6 +93,24 @@ revisions = Table(
     Column("new_count", Float),
     Column("revised_at", DateTime(timezone=True), nullable=False),
     Column("run_id", String(64), nullable=False),
+    Column("publication_id", Integer),  # the journal entry; NULL for revisions made before the journal
+)
+
+# The publication journal: one row per publication, written before any target is touched. `state` is
+# `applying` until every target holds the publication (`applied`) or it was undone everywhere (`undone`);
+# `targets` maps each target to planned, applied, failed or undone (JSON).
+publications = Table(
+    "publications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("months", Text, nullable=False),  # partition keys, comma-separated
+    Column("plan_digest", String(64), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("state", String(20), nullable=False, index=True),
+    Column("targets", Text, nullable=False),
+    Column("note", Text),
 )
 
 TABLES = {table.name: table for table in metadata.sorted_tables}

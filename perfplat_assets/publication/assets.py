@@ -1,6 +1,4 @@
-import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -17,16 +15,15 @@ from dagster import (
     asset,
 )
 from pydantic import Field
-from sqlalchemy import Connection, insert
 
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.metrics_store.resources import MetricsStore, frame_rows
-from perfplat_assets.metrics_store.tables import TABLES, published_records, revisions, user_satisfaction
+from perfplat_assets.metrics_store.tables import TABLES
 from perfplat_assets.partitions import METRICS_STORE, MONTHLY_ASSET, partition_months
-from perfplat_assets.publication.files import publication_files
+from perfplat_assets.publication.publish import PublicationRequest, publish
 from perfplat_assets.publication.records import month_file_name, month_measures, record
 from perfplat_assets.publication.resources import Change, DataGovUkPublisher, PublicationFailed
-from perfplat_assets.publication.revisions import Revision, find_revisions
+from perfplat_assets.publication.revisions import Revision
 from perfplat_assets.quality import rules
 from perfplat_assets.quality.checks import Check, check_specs, evaluate, output_with_checks
 
@@ -104,13 +101,6 @@ def withheld_months(months: list[Month], dataset: pd.DataFrame, store: MetricsSt
     return withheld
 
 
-def _values(
-    connection: Connection, store: MetricsStore, months: list[str] | None
-) -> dict[tuple[str, str], float]:
-    frame = store.read(published_records, months, connection=connection)
-    return {(r["month"], r["data_type"]): r["count"] for r in frame_rows(frame)}
-
-
 def _revision_table(found: list[Revision]) -> MetadataValue:
     lines = ["| month | dataType | previous | new |", "| --- | --- | --- | --- |"]
     lines += [f"| {r.month[:7]} | {r.data_type} | {r.previous_count} | {r.new_count} |" for r in found]
@@ -143,12 +133,10 @@ def data_gov_uk_publication(
     CSVW metadata), `revisions.csv` and `notes.md`, rebuilt from every month published so far, so
     re-publishing a month replaces its records. A changed value is a revision, recorded with its run.
 
-    Order: everything is built and validated; then S3 is written, then the local directory, and the store
-    commits; CKAN is updated last. A failure before CKAN leaves every target and the store as they were; a
-    CKAN failure fails the run, and re-running the month completes the publication without duplicates.
-    Months a check blocked are withheld (their earlier publication, if any, stays); the others are
-    published and recorded as materialised, then the run fails naming what was withheld and why. A dry run
-    is recorded as an observation of each month, with its plan, and materialises nothing.
+    A publication reaches every target or none, and one cut short is completed by the next run (see
+    `publication/publish.py`). Months a check blocked are withheld (their earlier publication, if any,
+    stays); the others are published and recorded as materialised, then the run fails naming what was
+    withheld and why. A dry run is recorded as an observation of each month, with its plan.
     """
     months = partition_months(context)
     dry_run = config.dry_run or publisher.dry_run
@@ -182,108 +170,40 @@ def _publish(
     publisher: DataGovUkPublisher,
     dry_run: bool,
 ) -> dict[str, Any]:
-    keys = [m.key for m in months]
-    now = datetime.now(UTC)
-    rows = [
-        {"month": r["month"], "data_type": r["data_type"], "count": r["count"], "published_at": now}
+    """The settings' guards, then the publication itself; its outcome as metadata."""
+    keys = {month.key for month in months}
+    values = {
+        (Month.parse(r["month"]), r["data_type"]): r["count"]
         for r in frame_rows(performance_dataset)
         if r["month"] in keys
-    ]
-    csv_url = publisher.hosted_csv_url()
-    if publisher.ckan.enabled and not csv_url:
-        raise Failure(
-            "PERFPLAT_CKAN_URL is set but data.csv has no public URL to register: set "
-            "PERFPLAT_PUBLIC_BASE_URL (where the files are served) or PERFPLAT_S3_BUCKET. Nothing was "
-            "published."
-        )
-    # One transaction, serialised against other publishers; a dry run rolls it back.
-    with metrics_store.transaction(exclusive=published_records, commit=not dry_run) as connection:
-        previous = _values(connection, metrics_store, keys)
-        current = {(r["month"], r["data_type"]): r["count"] for r in rows}
-        found = find_revisions(previous, current, keys)
-        if found:
-            connection.execute(
-                insert(revisions),
-                [{**vars(r), "revised_at": now, "run_id": context.run.run_id} for r in found],
-            )
-        metrics_store.replace_months(connection, published_records, keys, rows)
-        everything = frame_rows(metrics_store.read(published_records, connection=connection))
-        records = [record(Month.parse(r["month"]), r["data_type"], r["count"]) for r in everything]
-        published_months = sorted({r["month"] for r in everything})
-        methods = metrics_store.read(user_satisfaction, published_months, connection=connection)
-        files = publication_files(
-            months,
-            records,
-            frame_rows(metrics_store.read(revisions, connection=connection)),
-            {Month.parse(r["month"]): r["method"] for r in frame_rows(methods)},
-        )
-        problems = rules.records_in_published_format(records, last_closed_month())
-        if problems:
-            raise Failure(
-                "The publication would not be in OPG's format, so nothing was published: "
-                + " | ".join(p.message for p in problems[:10])
-            )
-        try:
-            publisher.refuse_sample_figures()
-            _refuse_to_drop_published_months(publisher, published_months)
-            if publisher.ckan.enabled:
-                publisher.ckan.check_access()
-        except PublicationFailed as error:
-            raise Failure(f"{error}. Nothing was published.") from None
-        datafile_date = max(published_months)
-        metadata: dict[str, Any] = {
-            "targets": ", ".join(publisher.targets()),
-            "month_files": ", ".join(month_file_name(month) for month in months),
-            "records_this_run": len(rows),
-            "records_published_in_all": len(records),
-            "months_published_in_all": len(published_months),
-            "revisions_this_run": len(found),
-            **({"revisions": _revision_table(found)} if found else {}),
-        }
-        if dry_run:
-            plan = publisher.directory.plan(files)
-            if publisher.s3.enabled:
-                plan += publisher.s3.plan(files)
-            if publisher.ckan.enabled:
-                plan.append(publisher.ckan.plan(csv_url or "", datafile_date))
-            context.log.info(f"dry run: {len(plan)} planned changes, nothing written")
-            return {"dry_run": True, "plan": _plan_table(plan), **metadata}
-        undo_s3 = publisher.s3.publish(files) if publisher.s3.enabled else None
-        try:
-            publisher.directory.publish(files)
-        except PublicationFailed as error:
-            if undo_s3:
-                undo_s3()  # S3 goes back to what it was: nothing is half-published
-            raise Failure(f"{error}. Nothing was published; re-run the month once it is fixed.") from None
-        metadata["directory"] = MetadataValue.path(str(publisher.directory.directory()))
-        if publisher.ckan.enabled:  # still holding the lock: two first publications make one resource
-            try:
-                change = publisher.ckan.register(csv_url or "", datafile_date)
-            except PublicationFailed as error:
-                written = ", ".join(t for t in publisher.targets() if t != "ckan")
-                raise Failure(
-                    f"The files are published ({written}) but updating CKAN failed: {error}. "
-                    "Re-run the month to complete the publication; nothing will be duplicated."
-                ) from None
-            metadata |= {"ckan_resource": f"{change.action}d {change.name}", "ckan_csv_url": csv_url or ""}
+    }
+    request = PublicationRequest(
+        months, values, context.run.run_id, publisher.hosted_csv_url(), last_closed_month(), dry_run
+    )
+    try:
+        publisher.refuse_unpublishable_settings()
+        outcome = publish(metrics_store, publisher.targets(), request, context.log)
+    except PublicationFailed as error:
+        raise Failure(f"{error}.") from None
+    plan = outcome.plan
+    metadata: dict[str, Any] = {
+        "targets": ", ".join(t.name for t in publisher.targets()),
+        "month_files": ", ".join(month_file_name(month) for month in months),
+        "records_this_run": len(values),
+        "records_published_in_all": len(plan.records),
+        "months_published_in_all": len(plan.published_months),
+        "revisions_this_run": len(plan.revisions),
+        "plan_digest": plan.digest,
+        **({"revisions": _revision_table(plan.revisions)} if plan.revisions else {}),
+        **({"recovery": outcome.recovered} if outcome.recovered else {}),
+    }
+    if dry_run:
+        context.log.info(f"dry run: {len(outcome.changes)} planned changes, nothing written")
+        return {"dry_run": True, "plan": _plan_table(outcome.changes), **metadata}
+    metadata |= {
+        "publication_id": outcome.publication_id or 0,
+        "directory": MetadataValue.path(str(publisher.directory.directory())),
+    }
+    if plan.ckan:
+        metadata["ckan_csv_url"] = plan.ckan.csv_url
     return metadata
-
-
-def _refuse_to_drop_published_months(publisher: DataGovUkPublisher, published_months: list[str]) -> None:
-    """The cumulative files are rebuilt from the metrics store; an empty or different store must not
-    silently remove months that are already public."""
-    keeping = {key[:7] for key in published_months}
-    targets = [("directory", publisher.directory)] + ([("s3", publisher.s3)] if publisher.s3.enabled else [])
-    for name, target in targets:
-        existing = target.read("data.json")
-        try:
-            months = {item["_timestamp"][:7] for item in json.loads(existing)} if existing else set()
-        except (ValueError, TypeError, KeyError):
-            continue  # not a data.json perfplat can read: replacing it loses nothing of ours
-        dropped = sorted(months - keeping)
-        if dropped:
-            raise PublicationFailed(
-                f"data.json in the {name} target holds {', '.join(dropped)}, which the metrics store does "
-                "not: publishing would remove them. Point PERFPLAT_METRICS_DB_URL at the store that "
-                "published them"
-            )

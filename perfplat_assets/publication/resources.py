@@ -1,13 +1,18 @@
 """Where a publication goes: the local directory (always), an S3 bucket and data.gov.uk's CKAN (when
-configured). Each target can say what a publication would change, for a dry run, before doing it."""
+configured). Each is a target with one shape: read what it holds now, say what a plan would change, apply
+a plan, and undo it back to what it held. Adding a target is one class here and one line in `targets()`.
+"""
 
-import contextlib
+from __future__ import annotations
+
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
@@ -18,7 +23,8 @@ from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
-from perfplat_assets.publication.files import CUMULATIVE_CSV, content_type
+from perfplat_assets.publication.files import CUMULATIVE_CSV
+from perfplat_assets.publication.plan import PublicationPlan, PublishedFile
 
 
 class PublicationFailed(RuntimeError):
@@ -32,16 +38,46 @@ class Change:
     action: str  # "create", "update" or "unchanged"
 
 
-def _action(existing: str | bytes | None, content: str) -> str:
-    if existing is None:
-        return "create"
-    current = existing.decode("utf-8") if isinstance(existing, bytes) else existing
-    return "unchanged" if current == content else "update"
+class PublicationTarget(Protocol):
+    """What every target does. `current` is whatever `read_current` returned: what `undo` restores."""
+
+    name: ClassVar[str]
+
+    def read_current(self, plan: PublicationPlan) -> Any: ...
+
+    def changes(self, plan: PublicationPlan, current: Any) -> list[Change]: ...
+
+    def apply(self, plan: PublicationPlan, current: Any) -> None: ...
+
+    def undo(self, plan: PublicationPlan, current: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class HeldFiles:
+    """What a files target holds of each planned file (None: absent), as read before a publication."""
+
+    files: Mapping[str, bytes | None]
+    version: str | None = None  # the directory's current version; None before its first publication
+
+
+def _file_changes(target: str, plan: PublicationPlan, current: HeldFiles, label: Any = str) -> list[Change]:
+    def action(item: PublishedFile) -> str:
+        before = current.files.get(item.name)
+        return "create" if before is None else "unchanged" if before == item.content else "update"
+
+    return [Change(target, label(item.name), action(item)) for item in plan.files]
 
 
 class PublicationDirectory(ConfigurableResource):
-    """The local publication directory (PERFPLAT_PUBLISH_DIR)."""
+    """The local publication directory (PERFPLAT_PUBLISH_DIR), atomic as a set.
 
+    Each publication is a complete version under `.versions/`; `.current` is a symlink to one of them, and
+    every published name (`data.json`, the month files, ...) is a symlink through it. Switching `.current`
+    is one rename, so a reader sees one publication's files or the next one's, never a mix, and undoing is
+    switching it back. Files from before versioning are adopted into the first version unchanged.
+    """
+
+    name: ClassVar[str] = "directory"
     path: str = Field(
         default=f"{DEFAULT_DATA_DIR}/publish", description="Directory the files are written to."
     )
@@ -49,46 +85,159 @@ class PublicationDirectory(ConfigurableResource):
     def directory(self) -> Path:
         return Path(self.path).resolve()
 
-    def read(self, name: str) -> str | None:
+    def _fail(self, doing: str, error: OSError | str) -> PublicationFailed:
+        return PublicationFailed(f"publication directory {self.directory()}: {doing} failed: {error}")
+
+    def read(self, name: str) -> bytes | None:
         path = self.directory() / name
-        return path.read_text(encoding="utf-8") if path.exists() else None
-
-    def plan(self, files: Mapping[str, str]) -> list[Change]:
-        return [
-            Change("directory", name, _action(self.read(name), content)) for name, content in files.items()
-        ]
-
-    def publish(self, files: Mapping[str, str]) -> None:
-        """Every file is written and flushed beside its target first; only then are they renamed into
-        place, one quick rename each, so a failure while writing leaves every published file as it was."""
+        if path.is_dir():
+            raise PublicationFailed(
+                f"publication directory {self.directory()}: {name} is a directory, where the published "
+                "file belongs: move it away"
+            )
         try:
-            self._write(files)
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
         except OSError as error:
-            raise PublicationFailed(f"publication directory {self.directory()}: {error}") from None
+            raise self._fail(f"reading {name}", error) from None
 
-    def _write(self, files: Mapping[str, str]) -> None:
-        directory = self.directory()
-        directory.mkdir(parents=True, exist_ok=True)
-        staged: list[tuple[str, Path]] = []
+    def _version(self) -> str | None:
+        link = self.directory() / CURRENT
+        return os.readlink(link) if link.is_symlink() else None
+
+    def read_current(self, plan: PublicationPlan) -> HeldFiles:
+        return HeldFiles({item.name: self.read(item.name) for item in plan.files}, self._version())
+
+    def changes(self, plan: PublicationPlan, current: HeldFiles) -> list[Change]:
+        return _file_changes(self.name, plan, current)
+
+    def apply(self, plan: PublicationPlan, current: HeldFiles) -> None:
         try:
-            for name, content in files.items():
-                handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-                staged.append((temporary, directory / name))
-                with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-                    file.write(content)
-                    file.flush()
-                    os.fsync(file.fileno())
-                os.chmod(temporary, 0o644)
-            for temporary, target in staged:
-                os.replace(temporary, target)
-        finally:
-            for temporary, _ in staged:
-                Path(temporary).unlink(missing_ok=True)
+            previous = current.version or self._adopt()
+            staged = self._stage(plan, previous)
+            self._link(os.listdir(self.directory() / staged))
+            self._point_current_at(staged)
+            self._prune(keep={staged, previous})
+        except OSError as error:
+            raise self._fail("writing the new version", error) from None
+
+    def undo(self, plan: PublicationPlan, current: HeldFiles) -> None:
+        """Back to the version that was current (or the adopted files); names the plan added go."""
+        try:
+            previous = current.version or (ADOPTED if (self.directory() / ADOPTED).is_dir() else None)
+            if previous:
+                self._point_current_at(previous)
+            for item in plan.files:
+                top = self.directory() / item.name
+                if current.files.get(item.name) is None and top.is_symlink():
+                    top.unlink()
+            if previous is None:
+                (self.directory() / CURRENT).unlink(missing_ok=True)
+        except OSError as error:
+            raise self._fail("restoring the previous version", error) from None
+
+    def _adopt(self) -> str:
+        """The first versioned publication: the files already published become a version as they are."""
+        directory = self.directory()
+        adopted = directory / ADOPTED
+        adopted.mkdir(parents=True, exist_ok=True)
+        for entry in os.scandir(directory) if directory.is_dir() else []:
+            if not entry.name.startswith(".") and entry.is_file(follow_symlinks=False):
+                _write_durably(adopted / entry.name, Path(entry.path).read_bytes())
+        self._point_current_at(ADOPTED)
+        return ADOPTED
+
+    def _stage(self, plan: PublicationPlan, previous: str) -> str:
+        """A complete new version beside the current one: its files, hard-linked (they never change once
+        written), with the plan's files written and flushed over them."""
+        directory = self.directory()
+        name = f"{VERSIONS}/{datetime.now(UTC):%Y%m%dT%H%M%S}-{plan.digest[:8]}-{uuid.uuid4().hex[:6]}"
+        staged, source = directory / name, directory / previous
+        staged.mkdir(parents=True)
+        try:
+            planned = {item.name for item in plan.files}
+            for entry in os.scandir(source):
+                if entry.name not in planned:
+                    os.link(entry.path, staged / entry.name)
+            for item in plan.files:
+                _write_durably(staged / item.name, item.content)
+            _sync_directory(staged)
+        except OSError:
+            _remove_tree(staged)
+            raise
+        return name
+
+    def _link(self, names: list[str]) -> None:
+        """Each published name resolves through `.current`. A name new in this version dangles until the
+        switch (not yet published, to a reader); an adopted plain file becomes a link to the same bytes."""
+        directory = self.directory()
+        for name in names:
+            top = directory / name
+            if top.is_symlink() and os.readlink(top) == f"{CURRENT}/{name}":
+                continue
+            temporary = directory / f".{name}.{uuid.uuid4().hex[:6]}.tmp"
+            os.symlink(f"{CURRENT}/{name}", temporary)
+            try:
+                os.replace(temporary, top)
+            except OSError:
+                temporary.unlink(missing_ok=True)
+                raise
+
+    def _point_current_at(self, version: str) -> None:
+        directory = self.directory()
+        temporary = directory / f".current.{uuid.uuid4().hex[:6]}.tmp"
+        os.symlink(version, temporary)
+        os.replace(temporary, directory / CURRENT)
+        _sync_directory(directory)
+
+    def _prune(self, keep: set[str]) -> None:
+        """Versions other than the current and the previous one (kept for an undo) go."""
+        versions = self.directory() / VERSIONS
+        for entry in os.scandir(versions):
+            if f"{VERSIONS}/{entry.name}" not in keep:
+                _remove_tree(Path(entry.path))
+
+
+VERSIONS, CURRENT = ".versions", ".current"
+ADOPTED = f"{VERSIONS}/adopted"
+
+
+def _write_durably(path: Path, content: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def _sync_directory(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _remove_tree(path: Path) -> None:
+    for entry in sorted(path.rglob("*"), reverse=True):
+        entry.rmdir() if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    path.rmdir()
 
 
 class S3Publication(ConfigurableResource):
-    """The S3 drop OPG's monthly automation reads (PERFPLAT_S3_BUCKET, PERFPLAT_S3_PREFIX)."""
+    """The S3 drop OPG's monthly automation reads (PERFPLAT_S3_BUCKET, PERFPLAT_S3_PREFIX).
 
+    One PUT per object (S3 replaces an object whole, so no reader sees a partial one); only objects whose
+    bytes change are written, and undo puts back exactly what each held (or deletes what was new).
+    """
+
+    name: ClassVar[str] = "s3"
     s3: S3Resource
     bucket: str | None = Field(default=None, description="Bucket; unset: no S3 publication.")
     prefix: str = Field(default="", description="Key prefix, e.g. 'make-an-lpa/'.")
@@ -107,62 +256,70 @@ class S3Publication(ConfigurableResource):
         region = self.s3.region_name or "eu-west-2"
         return f"https://{self.bucket}.s3.{region}.amazonaws.com/{self.key(name)}"
 
-    def _fail(self, doing: str, error: Exception) -> PublicationFailed:
+    def _fail(self, doing: str, error: Exception | str) -> PublicationFailed:
         return PublicationFailed(f"S3 bucket {self.bucket}: {doing} failed: {error}")
 
-    def read(self, name: str) -> str | None:
+    def read(self, name: str) -> bytes | None:
         try:
-            body = self.s3.get_client().get_object(Bucket=self.bucket, Key=self.key(name))["Body"].read()
+            return self.s3.get_client().get_object(Bucket=self.bucket, Key=self.key(name))["Body"].read()
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
             raise self._fail(f"reading {self.key(name)}", error) from None
         except BotoCoreError as error:
             raise self._fail(f"reading {self.key(name)}", error) from None
-        return body.decode("utf-8")
 
-    def plan(self, files: Mapping[str, str]) -> list[Change]:
-        return [
-            Change("s3", self.key(name), _action(self.read(name), content)) for name, content in files.items()
-        ]
+    def read_current(self, plan: PublicationPlan) -> HeldFiles:
+        return HeldFiles({item.name: self.read(item.name) for item in plan.files})
 
-    def _put(self, client: Any, name: str, content: str) -> None:
-        client.put_object(
-            Bucket=self.bucket,
-            Key=self.key(name),
-            Body=content.encode("utf-8"),
-            ContentType=content_type(name),
-        )
+    def changes(self, plan: PublicationPlan, current: HeldFiles) -> list[Change]:
+        return _file_changes(self.name, plan, current, self.key)
 
-    def publish(self, files: Mapping[str, str]) -> Callable[[], None]:
-        """One PUT per object (S3 replaces an object whole, so no reader sees a partial one), in the order
-        given. Returns an undo that puts back what was there before, for when a later step fails; if a
-        PUT fails, what was already written is put back before the error is raised."""
+    def apply(self, plan: PublicationPlan, current: HeldFiles) -> None:
+        """The plan's order: the cumulative files first, the month files last, so OPG's automation never
+        finds a month file before the rest is there."""
         client = self.s3.get_client()
-        before = {name: self.read(name) for name in files}
-        written: list[str] = []
-
-        def undo() -> None:
-            for name in reversed(written):
-                with contextlib.suppress(BotoCoreError, ClientError):
-                    if before[name] is None:
-                        client.delete_object(Bucket=self.bucket, Key=self.key(name))
-                    else:
-                        self._put(client, name, before[name] or "")
-
-        for name, content in files.items():
+        for item in plan.files:
+            if current.files.get(item.name) == item.content:
+                continue
             try:
-                self._put(client, name, content)
+                self._put(client, item.name, item.content, item.content_type)
             except (BotoCoreError, ClientError) as error:
-                undo()
-                raise self._fail(f"writing {self.key(name)}", error) from None
-            written.append(name)
-        return undo
+                raise self._fail(f"writing {self.key(item.name)}", error) from None
+
+    def undo(self, plan: PublicationPlan, current: HeldFiles) -> None:
+        """Every object the plan touched holds its previous bytes again; objects it created are deleted.
+        Each is tried; what could not be restored is named."""
+        client = self.s3.get_client()
+        failed = []
+        for item in reversed(plan.files):
+            before = current.files.get(item.name)
+            if before == item.content:
+                continue
+            try:
+                if before is None:
+                    client.delete_object(Bucket=self.bucket, Key=self.key(item.name))
+                else:
+                    self._put(client, item.name, before, item.content_type)
+            except (BotoCoreError, ClientError) as error:
+                failed.append(f"{self.key(item.name)} ({_short(error)})")
+        if failed:
+            raise self._fail("restoring the previous objects", f"could not restore {', '.join(failed)}")
+
+    def _put(self, client: Any, name: str, content: bytes, kind: str) -> None:
+        client.put_object(Bucket=self.bucket, Key=self.key(name), Body=content, ContentType=kind)
+
+
+def _short(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code") or error)
+    return type(error).__name__
 
 
 class CkanCatalogue(ConfigurableResource):
     """data.gov.uk (CKAN): one resource on the dataset, linking to the hosted cumulative CSV."""
 
+    name: ClassVar[str] = "ckan"
     url: str | None = Field(default=None, description="CKAN site URL (PERFPLAT_CKAN_URL); unset: no CKAN.")
     api_token: str | None = Field(default=None, description="API token (PERFPLAT_CKAN_API_TOKEN).")
     dataset: str = Field(
@@ -224,22 +381,39 @@ class CkanCatalogue(ConfigurableResource):
         ours = [r for r in dataset.get("resources", []) if r.get("name") == self.resource_name]
         return ours[0] if ours else None
 
-    def plan(self, csv_url: str, datafile_date: str) -> Change:
-        existing = self._existing()
-        if existing is None:
-            return Change("ckan", self.resource_name, "create")
-        wanted = self._resource(csv_url, datafile_date)
-        same = all(existing.get(key) == value for key, value in wanted.items())
-        return Change("ckan", self.resource_name, "unchanged" if same else "update")
+    def read_current(self, plan: PublicationPlan) -> dict[str, Any] | None:
+        """The resource as it is, once the token is known to be allowed to change it."""
+        self.check_access()
+        return self._existing()
 
-    def register(self, csv_url: str, datafile_date: str) -> Change:
+    def _wanted(self, plan: PublicationPlan) -> dict[str, Any]:
+        if plan.ckan is None:
+            raise PublicationFailed(
+                "CKAN is on but the plan has no CKAN change: set PERFPLAT_PUBLIC_BASE_URL"
+            )
+        return self._resource(plan.ckan.csv_url, plan.ckan.datafile_date)
+
+    def changes(self, plan: PublicationPlan, current: dict[str, Any] | None) -> list[Change]:
+        if current is None:
+            return [Change(self.name, self.resource_name, "create")]
+        same = all(current.get(key) == value for key, value in self._wanted(plan).items())
+        return [Change(self.name, self.resource_name, "unchanged" if same else "update")]
+
+    def apply(self, plan: PublicationPlan, current: dict[str, Any] | None) -> None:
         """Create the resource the first time; patch it afterwards, so there is never a duplicate."""
-        existing = self._existing()
+        existing = self._existing()  # a create that failed after CKAN made it must not make a second
         if existing is None:
-            self._call("resource_create", package_id=self.dataset, **self._resource(csv_url, datafile_date))
-            return Change("ckan", self.resource_name, "create")
-        self._call("resource_patch", id=existing["id"], **self._resource(csv_url, datafile_date))
-        return Change("ckan", self.resource_name, "update")
+            self._call("resource_create", package_id=self.dataset, **self._wanted(plan))
+        elif self.changes(plan, existing)[0].action != "unchanged":
+            self._call("resource_patch", id=existing["id"], **self._wanted(plan))
+
+    def undo(self, plan: PublicationPlan, current: dict[str, Any] | None) -> None:
+        existing = self._existing()
+        if current is None and existing is not None:
+            self._call("resource_delete", id=existing["id"])
+        elif current is not None and existing is not None:
+            fields = {key: current.get(key) for key in self._wanted(plan)}
+            self._call("resource_patch", id=existing["id"], **fields)
 
 
 def _message(error: Exception) -> str:
@@ -267,14 +441,21 @@ class DataGovUkPublisher(ConfigurableResource):
         description="Let sample figures reach S3 or CKAN (PERFPLAT_ALLOW_SAMPLE_DATA), for demos.",
     )
 
-    def refuse_sample_figures(self) -> None:
-        """Synthetic figures must never reach the public by a missing secret."""
-        public = [t for t in self.targets() if t != "directory"]
+    def refuse_unpublishable_settings(self) -> None:
+        """Before anything is read or written: synthetic figures must never reach the public by a missing
+        secret, and CKAN needs a public URL to link to."""
+        public = [t.name for t in self.targets() if t.name != "directory"]
         if public and self.sample_sources and not self.allow_sample_data:
             raise PublicationFailed(
                 f"{' and '.join(self.sample_sources)} unset, so those figures come from the embedded "
                 f"sample, and {', '.join(public)} publication is on: set them (or "
-                "PERFPLAT_ALLOW_SAMPLE_DATA=true for a demonstration)"
+                "PERFPLAT_ALLOW_SAMPLE_DATA=true for a demonstration). Nothing was published"
+            )
+        if self.ckan.enabled and not self.hosted_csv_url():
+            raise PublicationFailed(
+                "PERFPLAT_CKAN_URL is set but data.csv has no public URL to register: set "
+                "PERFPLAT_PUBLIC_BASE_URL (where the files are served) or PERFPLAT_S3_BUCKET. Nothing was "
+                "published"
             )
 
     def hosted_csv_url(self) -> str | None:
@@ -282,5 +463,11 @@ class DataGovUkPublisher(ConfigurableResource):
             return f"{self.public_base_url.rstrip('/')}/{CUMULATIVE_CSV}"
         return self.s3.public_url(CUMULATIVE_CSV) if self.s3.enabled else None
 
-    def targets(self) -> list[str]:
-        return ["directory"] + (["s3"] if self.s3.enabled else []) + (["ckan"] if self.ckan.enabled else [])
+    def targets(self) -> list[PublicationTarget]:
+        """The enabled targets, in the order a publication applies them: the files first (the local
+        directory, then S3, which OPG's automation reads), CKAN last, since it only links to them."""
+        return [
+            self.directory,
+            *([self.s3] if self.s3.enabled else []),
+            *([self.ckan] if self.ckan.enabled else []),
+        ]

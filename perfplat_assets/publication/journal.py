@@ -1,0 +1,175 @@
+"""The publication journal in the metrics store: the snapshot a plan is built from, the commit point, each
+target's state, and the compensating step that undoes a publication in the store.
+
+The store is the source of truth. A publication commits its rows, its revisions and its journal entry
+(`applying`) in one transaction before any target is touched; the targets are then brought into line and
+the entry marked `applied`. An entry left `applying` is completed by the next publication.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import DBAPIError
+
+from perfplat_assets.common.database import first_line
+from perfplat_assets.common.errors import SourceUnavailable
+from perfplat_assets.common.months import Month
+from perfplat_assets.metrics_store.resources import MetricsStore
+from perfplat_assets.metrics_store.tables import publications, published_records, revisions, user_satisfaction
+from perfplat_assets.publication.plan import PublicationPlan, StoreSnapshot
+
+APPLYING, APPLIED, UNDONE = "applying", "applied", "undone"  # an entry's states
+PLANNED, FAILED = "planned", "failed"  # a target's states, beside APPLIED and UNDONE
+
+
+class StoreFailed(RuntimeError):
+    """The metrics store could not be read or written; the message says what was being done."""
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    id: int
+    months: tuple[Month, ...]
+    run_id: str
+    targets: Mapping[str, str]
+
+
+@contextmanager
+def _store(store: MetricsStore, doing: str) -> Iterator[None]:
+    """Store errors as one clear sentence: a lost connection is not a schema problem."""
+    try:
+        yield
+    except SourceUnavailable as error:
+        raise StoreFailed(f"{doing}: {error}") from None
+    except DBAPIError as error:
+        lost = error.connection_invalidated or "terminat" in str(error) or "closed" in str(error)
+        what = "the connection was lost" if lost else "the database refused it"
+        raise StoreFailed(
+            f"{doing} in the metrics store ({store.describe()}): {what} ({first_line(error)})"
+        ) from None
+
+
+def read_snapshot(store: MetricsStore) -> StoreSnapshot:
+    """Everything a plan is built from, read in one transaction."""
+    with _store(store, "reading the published values"), store.transaction(commit=False) as connection:
+        published = connection.execute(select(published_records)).mappings().all()
+        history = connection.execute(select(revisions).order_by(revisions.c.id)).mappings().all()
+        methods = connection.execute(select(user_satisfaction.c.month, user_satisfaction.c.method)).all()
+    return StoreSnapshot(
+        published={(Month.parse(r["month"]), r["data_type"]): r["count"] for r in published},
+        published_at={Month.parse(r["month"]): r["published_at"] for r in published},
+        revision_history=[dict(row) for row in history],
+        methods={Month.parse(month): method for month, method in methods},
+    )
+
+
+def incomplete(store: MetricsStore) -> list[JournalEntry]:
+    """Publications whose targets may not all hold them yet, oldest first."""
+    query = select(publications).where(publications.c.state == APPLYING).order_by(publications.c.id)
+    with _store(store, "reading the publication journal"), store.transaction(commit=False) as connection:
+        rows = connection.execute(query).mappings().all()
+    return [
+        JournalEntry(
+            id=row["id"],
+            months=tuple(Month.parse(key) for key in row["months"].split(",")),
+            run_id=row["run_id"],
+            targets=json.loads(row["targets"]),
+        )
+        for row in rows
+    ]
+
+
+def commit(
+    store: MetricsStore, plan: PublicationPlan, run_id: str, targets: Sequence[str], now: datetime
+) -> int:
+    """The commit point: the months' rows, their revisions and the journal entry, in one transaction."""
+    keys = [month.key for month in plan.months]
+    rows = [
+        {"month": month.key, "data_type": data_type, "count": value, "published_at": now}
+        for (month, data_type), value in sorted(plan.values.items())
+    ]
+    entry = {
+        "months": ",".join(keys),
+        "plan_digest": plan.digest,
+        "run_id": run_id,
+        "started_at": now,
+        "state": APPLYING,
+        "targets": json.dumps(dict.fromkeys(targets, PLANNED)),
+    }
+    with _store(store, "recording the publication"), store.transaction() as connection:
+        publication_id = connection.execute(insert(publications).values(entry)).inserted_primary_key[0]
+        store.replace_months(connection, published_records, keys, rows)
+        if plan.revisions:
+            connection.execute(
+                insert(revisions),
+                [
+                    {**vars(r), "revised_at": now, "run_id": run_id, "publication_id": publication_id}
+                    for r in plan.revisions
+                ],
+            )
+    return int(publication_id)
+
+
+def mark_target(store: MetricsStore, publication_id: int, target: str, state: str) -> None:
+    with _store(store, f"recording {target} as {state}"), store.transaction() as connection:
+        current = connection.execute(
+            select(publications.c.targets).where(publications.c.id == publication_id)
+        ).scalar_one()
+        states = json.loads(current) | {target: state}
+        connection.execute(
+            update(publications).where(publications.c.id == publication_id).values(targets=json.dumps(states))
+        )
+
+
+def finish(
+    store: MetricsStore,
+    entries: Sequence[int],
+    targets: Sequence[str],
+    now: datetime,
+    note: str | None = None,
+) -> None:
+    """Every target holds these publications."""
+    values = {"state": APPLIED, "finished_at": now, "targets": json.dumps(dict.fromkeys(targets, APPLIED))}
+    with _store(store, "marking the publication complete"), store.transaction() as connection:
+        connection.execute(
+            update(publications)
+            .where(publications.c.id.in_(list(entries)))
+            .values(values | ({"note": note} if note else {}))
+        )
+
+
+def compensate(
+    store: MetricsStore,
+    publication_id: int,
+    snapshot: StoreSnapshot,
+    plan: PublicationPlan,
+    targets: Sequence[str],
+    now: datetime,
+) -> None:
+    """Undo the publication in the store, once every target is back: the months' previous rows return, its
+    revisions go, and the entry says `undone`. One transaction, so it happens whole or not at all."""
+    keys = [month.key for month in plan.months]
+    previous = [
+        {
+            "month": month.key,
+            "data_type": data_type,
+            "count": value,
+            "published_at": snapshot.published_at[month],
+        }
+        for (month, data_type), value in sorted(snapshot.published.items())
+        if month in plan.months
+    ]
+    with _store(store, "undoing the publication"), store.transaction() as connection:
+        store.replace_months(connection, published_records, keys, previous)
+        connection.execute(delete(revisions).where(revisions.c.publication_id == publication_id))
+        connection.execute(
+            update(publications)
+            .where(publications.c.id == publication_id)
+            .values(state=UNDONE, finished_at=now, targets=json.dumps(dict.fromkeys(targets, UNDONE)))
+        )

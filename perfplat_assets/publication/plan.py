@@ -1,0 +1,179 @@
+"""A publication plan: everything one publication will write, built whole from one snapshot of the metrics
+store and validated before anything is written. Pure: no Dagster, no I/O.
+
+The metrics store is the source of truth; every target (the directory, S3, CKAN) is a copy of it. A plan
+says what the store will hold for the run's months (its rows and revisions) and, from that, the bytes of
+every file each target gets and the change CKAN gets. Re-planning from the same snapshot gives the same
+plan, with the same digest, which is what lets a later run complete an interrupted publication.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from perfplat_assets.common.months import Month
+from perfplat_assets.publication.files import content_type, publication_files
+from perfplat_assets.publication.records import Record, record
+from perfplat_assets.publication.revisions import Revision, find_revisions
+from perfplat_assets.quality.rules import records_in_published_format
+
+PUBLIC_RECORDS = "data.json"  # the cumulative file whose records are public: what the guard protects
+
+Pair = tuple[Month, str]  # (month, dataType): the unit of publication
+
+
+@dataclass(frozen=True)
+class StoreSnapshot:
+    """What the metrics store holds, read in one transaction: the published values, every revision so
+    far (rows as `revisions.csv` lists them) and the satisfaction method of each month computed."""
+
+    published: Mapping[Pair, float]
+    published_at: Mapping[Month, datetime]
+    revision_history: Sequence[Mapping[str, object]]
+    methods: Mapping[Month, str]
+
+
+@dataclass(frozen=True)
+class PublishedFile:
+    name: str
+    content: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class CkanResource:
+    """The change data.gov.uk gets: its one resource links to the hosted CSV, dated by the newest month."""
+
+    csv_url: str
+    datafile_date: str
+
+
+@dataclass(frozen=True)
+class PublicationPlan:
+    months: tuple[Month, ...]
+    values: Mapping[Pair, float]  # what the store holds for the run's months once it is applied
+    revisions: tuple[Revision, ...]  # values of those months that were public and change
+    records: tuple[Record, ...]  # every published record once it is applied: what data.json holds
+    files: tuple[PublishedFile, ...]  # in the order to write them: cumulative files first, month files last
+    ckan: CkanResource | None
+    digest: str
+
+    def file(self, name: str) -> PublishedFile:
+        return next(f for f in self.files if f.name == name)
+
+    @property
+    def published_months(self) -> list[Month]:
+        return sorted({Month.parse(r["_timestamp"][:10]) for r in self.records})
+
+
+class PlanRefused(ValueError):
+    """The plan may not be applied; the message says why and what to do."""
+
+
+def plan_publication(
+    snapshot: StoreSnapshot,
+    months: Sequence[Month],
+    values: Mapping[Pair, float],
+    *,
+    run_id: str,
+    now: datetime,
+    csv_url: str | None,
+) -> PublicationPlan:
+    """The publication of `months` with `values`, on top of what the store holds. A changed or withdrawn
+    value of a month already public is a revision, dated `now` and recorded with `run_id`."""
+    ordered = tuple(sorted(set(months)))
+    stray = sorted({month for month, _ in values} - set(ordered))
+    if stray:
+        raise PlanRefused(f"values for {', '.join(map(str, stray))} in a publication of {_labels(ordered)}")
+    published = {pair: v for pair, v in snapshot.published.items() if pair[0] not in ordered} | dict(values)
+    revisions = tuple(
+        Revision(month.key, data_type, old, new)
+        for month, data_type, old, new in _changes(snapshot.published, values, ordered)
+    )
+    history = [
+        *snapshot.revision_history,
+        *({**vars(r), "revised_at": now, "run_id": run_id} for r in revisions),
+    ]
+    records = [record(month, data_type, value) for (month, data_type), value in published.items()]
+    published_months = {month for month, _ in published}
+    methods = {month: method for month, method in snapshot.methods.items() if month in published_months}
+    files = publication_files(ordered, records, history, methods)
+    newest = max((month for month, _ in published), default=None)
+    ckan = CkanResource(csv_url, newest.key) if csv_url and newest else None
+    built = tuple(
+        PublishedFile(name, text.encode("utf-8"), content_type(name)) for name, text in files.items()
+    )
+    return PublicationPlan(
+        months=ordered,
+        values={pair: v for pair, v in published.items() if pair[0] in ordered},
+        revisions=revisions,
+        records=tuple(records),
+        files=built,
+        ckan=ckan,
+        digest=_digest(built, ckan),
+    )
+
+
+def _changes(
+    previous: Mapping[Pair, float], current: Mapping[Pair, float], months: Sequence[Month]
+) -> list[tuple[Month, str, float | None, float | None]]:
+    keyed = find_revisions(
+        {(m.key, t): v for (m, t), v in previous.items()},
+        {(m.key, t): v for (m, t), v in current.items()},
+        [m.key for m in months],
+    )
+    return [(Month.parse(r.month), r.data_type, r.previous_count, r.new_count) for r in keyed]
+
+
+def _digest(files: Sequence[PublishedFile], ckan: CkanResource | None) -> str:
+    digest = hashlib.sha256()
+    for item in files:
+        digest.update(f"{item.name}\0{item.content_type}\0{len(item.content)}\0".encode())
+        digest.update(item.content)
+    digest.update(repr(ckan).encode())
+    return digest.hexdigest()
+
+
+def _labels(months: Sequence[Month]) -> str:
+    return ", ".join(map(str, months)) or "no month"
+
+
+def plan_problems(plan: PublicationPlan, last_closed: Month) -> list[str]:
+    """Why the plan would not be in OPG's format: checked on the whole plan before anything is written."""
+    problems = [finding.message for finding in records_in_published_format(plan.records, last_closed)]
+    for month in plan.months:
+        if not any(m == month for m, _ in plan.values):
+            problems.append(f"{month}: nothing to publish")
+    return problems
+
+
+def dropped_pairs(plan: PublicationPlan, public: Sequence[Mapping[str, object]]) -> list[Pair]:
+    """(month, dataType) pairs that are public in a target's `data.json` and that the plan would drop
+    without recording them as a revision: publishing would silently remove them."""
+    planned = {(Month.parse(str(r["_timestamp"])[:10]), str(r["dataType"])) for r in plan.records}
+    withdrawn = {(Month.parse(r.month), r.data_type) for r in plan.revisions if r.new_count is None}
+    held = {(Month.parse(str(r["_timestamp"])[:10]), str(r["dataType"])) for r in public}
+    return sorted(held - planned - withdrawn)
+
+
+def read_public_records(content: bytes, where: str) -> list[Mapping[str, object]]:
+    """A target's `data.json` as records, or a refusal naming the target: an unreadable file is never
+    taken for an empty one, since replacing it could drop what is public."""
+    try:
+        records = json.loads(content.decode("utf-8"))
+        if not isinstance(records, list):
+            raise ValueError("not a JSON array")
+        for item in records:
+            Month.parse(str(item["_timestamp"])[:10])
+            str(item["dataType"])
+    except (UnicodeDecodeError, ValueError, TypeError, KeyError) as error:
+        raise PlanRefused(
+            f"{PUBLIC_RECORDS} in {where} cannot be read as published records ({type(error).__name__}: "
+            f"{str(error)[:120]}), so perfplat cannot tell what it would remove. Restore it from a backup or "
+            f"the publication's history, or delete it if nothing of it is public"
+        ) from None
+    return records

@@ -1,0 +1,276 @@
+"""Applying a publication plan to every target: everywhere or nowhere, and finished by the next run if a
+run is cut short. No Dagster: the asset hands in the store, the targets and a logger.
+
+The order, under the store's publication lock:
+1. **Recovery.** A publication the journal shows incomplete is completed first: the targets are brought
+   into line with the store (which committed it), idempotently.
+2. **Plan.** One snapshot of the store; the whole plan is built and checked, and every target is read.
+   Nothing has been written yet, so a refusal here says "Nothing was published".
+3. **Commit point.** The store's rows, revisions and journal entry (`applying`) in one transaction.
+4. **Apply**, target by target, each recorded in the journal: S3, the directory, then CKAN.
+5. The entry is marked `applied`.
+
+If a target that holds files fails, every target touched goes back to the bytes it held and the store is
+reverted by a compensating transaction; if an undo fails, the store keeps the publication and the journal
+keeps it `applying`, so the next run completes it. If CKAN fails, the files stay out and CKAN is completed
+by the next run. Every failure says what each target holds now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from perfplat_assets.common.errors import SourceUnavailable
+from perfplat_assets.common.months import Month
+from perfplat_assets.metrics_store.resources import MetricsStore
+from perfplat_assets.publication import journal
+from perfplat_assets.publication.journal import APPLIED, FAILED, StoreFailed
+from perfplat_assets.publication.plan import (
+    PUBLIC_RECORDS,
+    Pair,
+    PlanRefused,
+    PublicationPlan,
+    StoreSnapshot,
+    dropped_pairs,
+    plan_problems,
+    plan_publication,
+    read_public_records,
+)
+from perfplat_assets.publication.resources import Change, HeldFiles, PublicationFailed, PublicationTarget
+
+LABELS = {"s3": "S3", "directory": "directory", "ckan": "CKAN"}
+FILES_TARGETS = ("s3", "directory")  # CKAN only links to the files: it goes last, and is completed later
+NOT_TOUCHED = "not touched"
+
+
+class Log(Protocol):
+    def info(self, message: str) -> None: ...
+
+    def warning(self, message: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class PublicationRequest:
+    months: Sequence[Month]
+    values: Mapping[Pair, float]
+    run_id: str
+    csv_url: str | None
+    last_closed: Month
+    dry_run: bool = False
+
+
+@dataclass
+class PublicationOutcome:
+    plan: PublicationPlan
+    changes: list[Change]
+    publication_id: int | None = None  # None for a dry run
+    recovered: str | None = None  # what recovery found and did, if anything
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def publish(
+    store: MetricsStore, targets: Sequence[PublicationTarget], request: PublicationRequest, log: Log
+) -> PublicationOutcome:
+    """Publish `request.months` to every target, or to none; raises `PublicationFailed` saying what each
+    target holds."""
+    try:
+        with store.publication_lock() as lock_held:
+            recovered = _recover(store, targets, request, log)
+            snapshot = journal.read_snapshot(store)
+            now = datetime.now(UTC)
+            plan = _checked_plan(snapshot, request, now)
+            current = _read(targets, plan)
+            changes = [change for t in targets for change in t.changes(plan, current[t.name])]
+            if request.dry_run:
+                return PublicationOutcome(plan, changes, recovered=recovered)
+            names = [t.name for t in targets]
+            try:
+                publication_id = journal.commit(store, plan, request.run_id, names, now)
+            except StoreFailed as error:
+                raise PublicationFailed(
+                    f"{error}. No target was touched; the journal shows whether the store took the "
+                    "publication, and the next run completes it if so"
+                ) from None
+            _apply(store, targets, plan, current, publication_id, snapshot, log)
+            if not lock_held():
+                raise PublicationFailed(_lost_lock(plan, targets))
+            try:
+                journal.finish(store, [publication_id], names, datetime.now(UTC))
+            except StoreFailed as error:
+                raise PublicationFailed(
+                    f"Every target holds the publication of {_months(plan)} and so does the metrics store, "
+                    f"but {error}. The journal shows it incomplete; the next run confirms it and changes "
+                    "nothing"
+                ) from None
+    except (StoreFailed, SourceUnavailable) as error:  # before the commit point: nothing was written
+        raise PublicationFailed(f"{str(error).rstrip('.')}. Nothing was published") from None
+    return PublicationOutcome(plan, changes, publication_id, recovered)
+
+
+def _checked_plan(snapshot: StoreSnapshot, request: PublicationRequest, now: datetime) -> PublicationPlan:
+    try:
+        plan = plan_publication(
+            snapshot, request.months, request.values, run_id=request.run_id, now=now, csv_url=request.csv_url
+        )
+    except PlanRefused as error:
+        raise PublicationFailed(f"{error}. Nothing was published") from None
+    problems = plan_problems(plan, request.last_closed)
+    if problems:
+        raise PublicationFailed(
+            "The publication would not be in OPG's format, so nothing was published: "
+            + " | ".join(problems[:10])
+        )
+    return plan
+
+
+def _read(targets: Sequence[PublicationTarget], plan: PublicationPlan) -> dict[str, Any]:
+    """What every target holds now, and the record-level guard: a pair already public is never dropped
+    unless the plan records it as a revision."""
+    current = {}
+    for target in targets:
+        try:
+            current[target.name] = target.read_current(plan)
+            held = current[target.name]
+            public = held.files.get(PUBLIC_RECORDS) if isinstance(held, HeldFiles) else None
+            records = read_public_records(public, f"the {target.name} target") if public else []
+        except (PublicationFailed, PlanRefused) as error:
+            raise PublicationFailed(f"{error}. Nothing was published") from None
+        dropped = dropped_pairs(plan, records)
+        if dropped:
+            raise PublicationFailed(
+                f"{PUBLIC_RECORDS} in the {target.name} target holds "
+                f"{', '.join(str(m) for m in sorted({month for month, _ in dropped}))}, which the metrics "
+                f"store does not ({len(dropped)} records): publishing would remove them. Point "
+                "PERFPLAT_METRICS_DB_URL at the store that published them. Nothing was published"
+            )
+    return current
+
+
+def _recover(
+    store: MetricsStore, targets: Sequence[PublicationTarget], request: PublicationRequest, log: Log
+) -> str | None:
+    """Complete every publication the journal shows incomplete, from the store that committed it, before
+    anything else. Re-applying is idempotent: a target that already holds it is left as it is."""
+    entries = journal.incomplete(store)
+    if not entries:
+        return None
+    months = sorted({month for entry in entries for month in entry.months})
+    found = (
+        f"publication {', '.join(f'#{e.id}' for e in entries)} of {', '.join(map(str, months))} (run "
+        f"{', '.join(dict.fromkeys(e.run_id for e in entries))}) had not reached every target"
+    )
+    if request.dry_run:
+        return f"{found}: a real run completes it first"
+    snapshot = journal.read_snapshot(store)
+    values = {pair: value for pair, value in snapshot.published.items() if pair[0] in months}
+    plan = plan_publication(
+        snapshot, months, values, run_id=request.run_id, now=datetime.now(UTC), csv_url=request.csv_url
+    )
+    for target in targets:
+        try:
+            target.apply(plan, target.read_current(plan))
+        except PublicationFailed as error:
+            raise PublicationFailed(
+                f"An earlier {found}, and completing it failed at {LABELS[target.name]}: {error}. The "
+                "journal keeps it incomplete and the next run tries again; "
+                f"{', '.join(map(str, request.months))} was not published"
+            ) from None
+    journal.finish(
+        store, [e.id for e in entries], [t.name for t in targets], datetime.now(UTC), request.run_id
+    )
+    done = f"{found}: completed by this run, every target now holds it"
+    log.warning(f"recovery: {done}")
+    return done
+
+
+def _apply(
+    store: MetricsStore,
+    targets: Sequence[PublicationTarget],
+    plan: PublicationPlan,
+    current: Mapping[str, Any],
+    publication_id: int,
+    snapshot: StoreSnapshot,
+    log: Log,
+) -> None:
+    for index, target in enumerate(targets):
+        try:
+            target.apply(plan, current[target.name])
+        except PublicationFailed as error:
+            _record(store, publication_id, target.name, FAILED, log)
+            if target.name not in FILES_TARGETS:
+                files = ", ".join(t.name for t in targets[:index])
+                raise PublicationFailed(
+                    f"The files are published ({files}) but updating {LABELS[target.name]} failed: {error}. "
+                    f"{LABELS[target.name]}: pending; metrics store: holds the publication, its journal "
+                    "says it is incomplete. Re-run the month (or run the next) to complete the publication; "
+                    "nothing will be duplicated"
+                ) from None
+            raise PublicationFailed(
+                _undo(store, targets, index, plan, current, publication_id, snapshot, str(error))
+            ) from None
+        _record(store, publication_id, target.name, APPLIED, log)
+
+
+def _undo(
+    store: MetricsStore,
+    targets: Sequence[PublicationTarget],
+    failed_at: int,
+    plan: PublicationPlan,
+    current: Mapping[str, Any],
+    publication_id: int,
+    snapshot: StoreSnapshot,
+    failure: str,
+) -> str:
+    """Every target touched (the failed one included) back to what it held; then the store, if they all
+    are. Returns the failure message: what each target holds now."""
+    held = {t.name: NOT_TOUCHED for t in targets[failed_at + 1 :]}
+    for target in reversed(targets[: failed_at + 1]):
+        try:
+            target.undo(plan, current[target.name])
+            held[target.name] = "restored to the previous publication"
+        except PublicationFailed as error:
+            held[target.name] = f"may hold part of the new publication (undoing failed: {error})"
+    restored = not any(state.startswith("may hold") for state in held.values())
+    names = [t.name for t in targets]
+    if restored:
+        try:
+            journal.compensate(store, publication_id, snapshot, plan, names, datetime.now(UTC))
+            store_state = "unchanged (the publication was undone)"
+        except StoreFailed as error:
+            store_state = (
+                f"holds the new publication, since undoing it failed ({error}); the next run completes it"
+            )
+            restored = False
+    else:
+        store_state = "holds the new publication, its journal says incomplete; the next run completes it"
+    states = "; ".join(f"{LABELS[name]}: {held[name]}" for name in names)
+    ending = " Nothing remains published; fix the cause and re-run the month." if restored else ""
+    return (
+        f"Publishing {_months(plan)} failed at {LABELS[targets[failed_at].name]}: {failure}. {states}; "
+        f"metrics store: {store_state}.{ending}"
+    )
+
+
+def _record(store: MetricsStore, publication_id: int, target: str, state: str, log: Log) -> None:
+    """The journal's note of a target's state is for people: losing it loses no data (recovery re-applies
+    whatever the store holds), so a failure to write it is logged, not raised."""
+    try:
+        journal.mark_target(store, publication_id, target, state)
+    except StoreFailed as error:
+        log.warning(f"the journal could not record {target} as {state}: {error}")
+
+
+def _lost_lock(plan: PublicationPlan, targets: Sequence[PublicationTarget]) -> str:
+    states = "; ".join(f"{LABELS[t.name]}: holds the new publication" for t in targets)
+    return (
+        f"The metrics store's connection holding the publication lock was lost while {_months(plan)} was "
+        f"being published, so another run may have published meanwhile. {states}; metrics store: holds it, "
+        "its journal says incomplete. The next run re-applies the store's publication to every target"
+    )
+
+
+def _months(plan: PublicationPlan) -> str:
+    return ", ".join(map(str, plan.months))

@@ -1,12 +1,9 @@
 """Publishing to data.gov.uk's software: a real CKAN 2.11 on loopback, with S3 on moto's server."""
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import requests
 from dagster import DagsterInstance, materialize
 
 from perfplat_assets.common.months import Month
@@ -14,6 +11,7 @@ from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
 from perfplat_assets_tests.ckan.fixture import CkanSite, ckan_action
 from perfplat_assets_tests.conftest import BUCKET, PREFIX
+from perfplat_assets_tests.faults import FaultyHop, Reply
 from perfplat_assets_tests.run_results import failure_message
 
 MAY, JUNE = Month.parse("2025-05"), Month.parse("2025-06")
@@ -102,54 +100,18 @@ def test_a_dry_run_changes_nothing_anywhere(ckan, s3_bucket, perfplat_env):
     assert not (perfplat_env / "publish").exists()
 
 
-class _FlakyCkan:
-    """A loopback hop in front of the real CKAN that fails `resource_create` once, as a network might."""
-
-    def __init__(self, upstream: str):
-        self.upstream, self.failures_left = upstream, 1
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def _forward(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.path.endswith("/resource_create") and outer.failures_left:
-                    outer.failures_left -= 1
-                    self.send_response(503)
-                    self.end_headers()
-                    self.wfile.write(b'{"success": false, "error": {"message": "Service Unavailable"}}')
-                    return
-                headers = {
-                    k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")
-                }
-                reply = requests.request(
-                    self.command, outer.upstream + self.path, data=body, headers=headers, timeout=60
-                )
-                self.send_response(reply.status_code)
-                self.send_header("Content-Type", reply.headers.get("Content-Type", "application/json"))
-                self.end_headers()
-                self.wfile.write(reply.content)
-
-            do_GET = do_POST = _forward
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> "_FlakyCkan":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def flaky_ckan(ckan: CkanSite, monkeypatch) -> Iterator[_FlakyCkan]:
-    with _FlakyCkan(ckan.url) as hop:
+def flaky_ckan(ckan: CkanSite, monkeypatch) -> Iterator[FaultyHop]:
+    """A loopback hop in front of the real CKAN that fails `resource_create` once, as a network might."""
+    failures = [
+        Reply(503, b'{"success": false, "error": {"message": "Service Unavailable"}}', "application/json")
+    ]
+
+    def once(method: str, path: str) -> Reply | None:
+        return failures.pop() if path.endswith("/resource_create") and failures else None
+
+    with FaultyHop(ckan.url) as hop:
+        hop.rule = once
         monkeypatch.setenv("PERFPLAT_CKAN_URL", hop.url)
         yield hop
 

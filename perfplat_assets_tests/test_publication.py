@@ -158,17 +158,18 @@ def test_sample_figures_never_reach_s3_by_a_missing_setting(s3, perfplat_env, mo
     assert not _objects(s3) and not (perfplat_env / "publish").exists()
 
 
-def test_a_failure_midway_through_s3_puts_back_what_was_there(s3, perfplat_env, monkeypatch):
+def test_a_directory_squatting_on_a_published_name_is_refused_before_anything_is_written(s3, perfplat_env):
     assert _materialize(MAY).success
     before = {key: obj["Body"].read() for key, obj in _objects(s3).items()}
-    # The local directory cannot be written: S3 was written first, so it must be put back.
     (perfplat_env / "publish" / "data.csv").unlink()
     (perfplat_env / "publish" / "data.csv").mkdir()
     result = _materialize(JUNE)
     assert not result.success
-    assert "publication directory" in failure_message(result)
+    message = failure_message(result)
+    assert "publication directory" in message and "data.csv is a directory" in message
+    assert "Nothing was published" in message
     after = {key: obj["Body"].read() for key, obj in _objects(s3).items()}
-    assert after == before, "S3 holds exactly the May publication again, and no June file"
+    assert after == before, "S3 holds exactly the May publication, and no June file"
 
 
 def test_an_empty_metrics_store_cannot_erase_published_months(s3, perfplat_env, monkeypatch, tmp_path):

@@ -22,7 +22,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 
 from perfplat_assets.common.database import connect, engine_for, redacted
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
@@ -114,12 +114,15 @@ class MetricsStore(ConfigurableResource):
                 connection = connection.execution_options(isolation_level="AUTOCOMMIT")
                 connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PUBLICATION_LOCK_KEY})
 
+                lost: list[bool] = []
+
                 def held() -> bool:
-                    try:
-                        connection.execute(text("SELECT 1"))
-                    except DBAPIError:
-                        return False
-                    return True
+                    if not lost:
+                        try:
+                            connection.execute(text("SELECT 1"))
+                        except SQLAlchemyError:
+                            lost.append(True)
+                    return not lost
 
                 try:
                     yield held

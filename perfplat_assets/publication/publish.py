@@ -229,8 +229,8 @@ def _undo(
     held = {t.name: NOT_TOUCHED for t in targets[failed_at + 1 :]}
     for target in reversed(targets[: failed_at + 1]):
         try:
-            target.undo(plan, current[target.name])
-            held[target.name] = "restored to the previous publication"
+            changed = target.undo(plan, current[target.name])
+            held[target.name] = "restored to the previous publication" if changed else "unchanged"
         except PublicationFailed as error:
             held[target.name] = f"may hold part of the new publication (undoing failed: {error})"
     restored = not any(state.startswith("may hold") for state in held.values())

@@ -49,7 +49,9 @@ class PublicationTarget(Protocol):
 
     def apply(self, plan: PublicationPlan, current: Any) -> None: ...
 
-    def undo(self, plan: PublicationPlan, current: Any) -> None: ...
+    def undo(self, plan: PublicationPlan, current: Any) -> bool:
+        """Back to `current`; says whether anything had to be put back."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -116,26 +118,31 @@ class PublicationDirectory(ConfigurableResource):
         try:
             previous = current.version or self._adopt()
             staged = self._stage(plan, previous)
-            self._link(os.listdir(self.directory() / staged))
+            self._link(sorted(os.listdir(self.directory() / staged)))
             self._point_current_at(staged)
             self._prune(keep={staged, previous})
         except OSError as error:
             raise self._fail("writing the new version", error) from None
 
-    def undo(self, plan: PublicationPlan, current: HeldFiles) -> None:
-        """Back to the version that was current (or the adopted files); names the plan added go."""
+    def undo(self, plan: PublicationPlan, current: HeldFiles) -> bool:
+        """Back to the version that was current (or the adopted files); names the plan added go. Writes
+        nothing where nothing changed, so a read-only or full directory can still be left as it was."""
+        directory = self.directory()
         try:
-            previous = current.version or (ADOPTED if (self.directory() / ADOPTED).is_dir() else None)
-            if previous:
+            previous = current.version or (ADOPTED if (directory / ADOPTED).is_dir() else None)
+            changed = self._version() != previous
+            if changed and previous:
                 self._point_current_at(previous)
             for item in plan.files:
-                top = self.directory() / item.name
+                top = directory / item.name
                 if current.files.get(item.name) is None and top.is_symlink():
                     top.unlink()
-            if previous is None:
-                (self.directory() / CURRENT).unlink(missing_ok=True)
+                    changed = True
+            if previous is None and (directory / CURRENT).is_symlink():
+                (directory / CURRENT).unlink()
         except OSError as error:
             raise self._fail("restoring the previous version", error) from None
+        return changed
 
     def _adopt(self) -> str:
         """The first versioned publication: the files already published become a version as they are."""
@@ -287,11 +294,11 @@ class S3Publication(ConfigurableResource):
             except (BotoCoreError, ClientError) as error:
                 raise self._fail(f"writing {self.key(item.name)}", error) from None
 
-    def undo(self, plan: PublicationPlan, current: HeldFiles) -> None:
+    def undo(self, plan: PublicationPlan, current: HeldFiles) -> bool:
         """Every object the plan touched holds its previous bytes again; objects it created are deleted.
         Each is tried; what could not be restored is named."""
         client = self.s3.get_client()
-        failed = []
+        failed, restored = [], False
         for item in reversed(plan.files):
             before = current.files.get(item.name)
             if before == item.content:
@@ -301,10 +308,12 @@ class S3Publication(ConfigurableResource):
                     client.delete_object(Bucket=self.bucket, Key=self.key(item.name))
                 else:
                     self._put(client, item.name, before, item.content_type)
+                restored = True
             except (BotoCoreError, ClientError) as error:
                 failed.append(f"{self.key(item.name)} ({_short(error)})")
         if failed:
             raise self._fail("restoring the previous objects", f"could not restore {', '.join(failed)}")
+        return restored
 
     def _put(self, client: Any, name: str, content: bytes, kind: str) -> None:
         client.put_object(Bucket=self.bucket, Key=self.key(name), Body=content, ContentType=kind)
@@ -407,13 +416,18 @@ class CkanCatalogue(ConfigurableResource):
         elif self.changes(plan, existing)[0].action != "unchanged":
             self._call("resource_patch", id=existing["id"], **self._wanted(plan))
 
-    def undo(self, plan: PublicationPlan, current: dict[str, Any] | None) -> None:
+    def undo(self, plan: PublicationPlan, current: dict[str, Any] | None) -> bool:
         existing = self._existing()
-        if current is None and existing is not None:
+        if existing is None:
+            return False
+        if current is None:
             self._call("resource_delete", id=existing["id"])
-        elif current is not None and existing is not None:
-            fields = {key: current.get(key) for key in self._wanted(plan)}
-            self._call("resource_patch", id=existing["id"], **fields)
+            return True
+        previous = {key: current.get(key) for key in self._wanted(plan)}
+        if all(existing.get(key) == value for key, value in previous.items()):
+            return False
+        self._call("resource_patch", id=existing["id"], **previous)
+        return True
 
 
 def _message(error: Exception) -> str:

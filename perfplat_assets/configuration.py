@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from dagster import EnvVar
+from dagster._utils.schedules import is_valid_cron_string
 from dagster_aws.s3 import S3Resource
 
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
@@ -27,6 +28,8 @@ from perfplat_assets.publication.resources import (
 )
 from perfplat_assets.quality.resources import QualityThresholds
 from perfplat_assets.queue.resources import SqsQueue
+from perfplat_assets.schedules.definitions import MONTHLY_CRON
+from perfplat_assets.uptime.resources import Route53HealthCheck
 from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
 from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE
 
@@ -61,6 +64,8 @@ def sample_sources() -> list[str]:
     unset = [name for name in ("PERFPLAT_LPA_DB_URL", "PERFPLAT_GA4_PROPERTY_ID") if not _set(name)]
     if not _set("PERFPLAT_SIRIUS_DB_URL") and not _set("PERFPLAT_TAKEUP_FIGURES_FILE"):
         unset.append("PERFPLAT_SIRIUS_DB_URL")
+    if not _set("PERFPLAT_UPTIME_HEALTH_CHECK_ID"):
+        unset.append("PERFPLAT_UPTIME_HEALTH_CHECK_ID")
     return unset
 
 
@@ -74,6 +79,16 @@ def queue_configured() -> bool:
 
 def queue_sensor_interval() -> int:
     return _number("PERFPLAT_SQS_SENSOR_INTERVAL_SECONDS", 30, int)
+
+
+def monthly_cron() -> str:
+    """When the `monthly` schedule runs (Europe/London), read now so that a typo fails the code location."""
+    cron = os.environ.get("PERFPLAT_MONTHLY_CRON", "").strip() or MONTHLY_CRON
+    if not is_valid_cron_string(cron):
+        raise ValueError(
+            f"PERFPLAT_MONTHLY_CRON must be a cron expression such as {MONTHLY_CRON!r}, not {cron!r}"
+        )
+    return cron
 
 
 def build_resources() -> dict[str, Any]:
@@ -96,6 +111,11 @@ def build_resources() -> dict[str, Any]:
         "takeup_figures_file": TakeUpFiguresFile(path=_env("PERFPLAT_TAKEUP_FIGURES_FILE")),
         "google_analytics": GoogleAnalytics(
             property_id=_env("PERFPLAT_GA4_PROPERTY_ID"), api_endpoint=_env("PERFPLAT_GA4_API_ENDPOINT")
+        ),
+        "route53_health_check": Route53HealthCheck(
+            health_check_id=_env("PERFPLAT_UPTIME_HEALTH_CHECK_ID"),
+            region=_env("PERFPLAT_UPTIME_REGION", "us-east-1"),
+            endpoint_url=_env("AWS_ENDPOINT_URL_CLOUDWATCH"),
         ),
         "quality_thresholds": QualityThresholds(
             completion_rate_max_gap_points=_number("PERFPLAT_CHECK_COMPLETION_RATE_MAX_GAP", 10.0, float),

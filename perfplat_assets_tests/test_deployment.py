@@ -5,7 +5,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,12 +13,13 @@ import yaml
 from dagster import DagsterInstance, DagsterRunStatus, Definitions, build_schedule_context
 from dagster._config import validate_config
 from dagster._core.instance.ref import InstanceRef
+from dagster._utils.schedules import cron_string_iterator
 from dagster_aws.ecs import EcsRunLauncher
 from dagster_aws.s3.compute_log_manager import S3ComputeLogManager
 from sqlalchemy import create_engine, text
 
 from perfplat_assets.common.months import LONDON
-from perfplat_assets.configuration import build_resources
+from perfplat_assets.configuration import build_resources, monthly_cron
 from perfplat_assets.definitions import assets, defs
 from perfplat_assets_tests.services import ROOT, dagster_services, free_port, poll, stop_group
 
@@ -94,14 +95,48 @@ def _evaluate(name: str, when: datetime) -> list:
     return repository.get_schedule_def(name).evaluate_tick(context).run_requests
 
 
-def test_the_monthly_schedule_targets_the_month_that_just_closed():
+def _first_tick_on(name: str, day: datetime) -> datetime:
+    """When the schedule first fires on `day` (midnight London onwards), as an aware UTC datetime."""
+    schedule = defs.get_repository_def().get_schedule_def(name)
+    ticks = cron_string_iterator(day.timestamp(), schedule.cron_schedule, schedule.execution_timezone)
+    return next(ticks).astimezone(UTC)
+
+
+def _selected(schedule_name: str) -> set[str]:
+    repository = defs.get_repository_def()
+    job = repository.get_job(repository.get_schedule_def(schedule_name).job_name)
+    return {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
+
+
+def test_the_monthly_schedule_publishes_the_closed_month_before_opgs_automation_copies_it():
     schedule = defs.get_repository_def().get_schedule_def("monthly")
-    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 4 * *", "Europe/London")
     assert schedule.default_status.value == "RUNNING"
-    [request] = _evaluate("monthly", datetime(2026, 5, 4, 6, 0, tzinfo=LONDON))
-    assert request.partition_key == "2026-04-01"
-    [january] = _evaluate("monthly", datetime(2026, 1, 4, 6, 0, tzinfo=LONDON))
+    for day in (datetime(2026, 12, 1, tzinfo=LONDON), datetime(2026, 7, 1, tzinfo=LONDON)):  # GMT and BST
+        tick = _first_tick_on("monthly", day)
+        assert tick.date() == day.date() and tick.hour < 12, f"{tick} is not before 12:00 UTC on the 1st"
+    [request] = _evaluate("monthly", _first_tick_on("monthly", datetime(2026, 12, 1, tzinfo=LONDON)))
+    assert request.partition_key == "2026-11-01"
+    assert "data_gov_uk_publication" in _selected("monthly") and "uptime" in _selected("monthly")
+    [january] = _evaluate("monthly", datetime(2026, 1, 1, 7, 0, tzinfo=LONDON))
     assert january.partition_key == "2025-12-01"
+
+
+def test_the_settled_run_collects_ga4_again_for_the_same_month_on_the_4th():
+    tick = _first_tick_on("settled", datetime(2026, 12, 4, tzinfo=LONDON))
+    assert tick.date().day == 4
+    [request] = _evaluate("settled", tick)
+    assert request.partition_key == "2026-11-01"
+    assert _selected("settled") == {"completion_rate", "performance_dataset", "data_gov_uk_publication"}
+    [monthly] = _evaluate("monthly", _first_tick_on("monthly", datetime(2026, 12, 1, tzinfo=LONDON)))
+    assert request.run_key != monthly.run_key, "the settled run is not taken for the monthly one"
+
+
+def test_the_monthly_schedule_time_is_configurable_and_checked_when_the_location_loads(monkeypatch):
+    monkeypatch.setenv("PERFPLAT_MONTHLY_CRON", "30 5 1 * *")
+    assert monthly_cron() == "30 5 1 * *"
+    monkeypatch.setenv("PERFPLAT_MONTHLY_CRON", "at seven")
+    with pytest.raises(ValueError, match="PERFPLAT_MONTHLY_CRON must be a cron expression"):
+        monthly_cron()
 
 
 def test_the_revisions_schedule_recollects_take_up_for_the_three_months_before():

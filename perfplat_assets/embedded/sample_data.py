@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from perfplat_assets.common.months import LONDON, Month
+from perfplat_assets.uptime.availability import hour_starts
 from perfplat_assets.user_satisfaction.scoring import FORM_RATINGS
 
 RATINGS = FORM_RATINGS
@@ -158,3 +159,15 @@ def sample_sessions(month: Month) -> tuple[SampleSession, ...]:
             lpa_id = None
         result.append(SampleSession(f"{month.label}-{number:06d}", started_at, tuple(paths), lpa_id))
     return tuple(result)
+
+
+def sample_health_checks(months: Sequence[Month]) -> dict[datetime, float]:
+    """The health check's hourly average status: healthy, but for a few hours now and then."""
+    hourly: dict[datetime, float] = {}
+    for month in months:
+        rng = _rng("uptime", month)
+        hours = hour_starts(month)
+        hourly |= dict.fromkeys(hours, 1.0)
+        for moment in rng.sample(hours, rng.choice((0, 0, 0, 1, 2))):
+            hourly[moment] = rng.choice((0.0, 0.5, 0.75))
+    return hourly

@@ -63,6 +63,17 @@ completion_rate = Table(
     Column("blocked_by", Text),  # why a check withholds the month from publication
 )
 
+uptime = Table(
+    "uptime",
+    metadata,
+    _month(),
+    Column("hours_in_month", Integer, nullable=False),
+    Column("hours_with_data", Integer, nullable=False),
+    Column("uptime_percent", Float),
+    Column("not_available_reason", Text),
+    Column("blocked_by", Text),  # why a check withholds the month from publication
+)
+
 performance_dataset = Table(
     "performance_dataset",
     metadata,
@@ -79,6 +90,19 @@ published_records = Table(
     Column("data_type", String(60), primary_key=True),
     Column("count", Float, nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("import_id", Integer),  # set when the value came from an imported published file (`imports`)
+)
+
+# Provenance of imported published history: which file (by digest), when, and what it brought.
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("source", Text, nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("records_in_file", Integer, nullable=False),
+    Column("records_imported", Integer, nullable=False),
 )
 
 

@@ -27,7 +27,7 @@ from perfplat_assets.publication.revisions import Revision
 from perfplat_assets.quality import rules
 from perfplat_assets.quality.checks import Check, check_specs, evaluate, output_with_checks
 
-MEASURES = ("user_satisfaction", "digital_take_up", "completion_rate")
+MEASURES = ("user_satisfaction", "digital_take_up", "completion_rate", "uptime")
 CHECKS = (
     Check(
         "records_in_published_format",
@@ -53,10 +53,11 @@ def performance_dataset(
     user_satisfaction: pd.DataFrame,
     digital_take_up: pd.DataFrame,
     completion_rate: pd.DataFrame,
+    uptime: pd.DataFrame,
 ) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
     """The month's values by published dataType. A measure without data is left out, never sent as 0; a
     month a check has blocked upstream gets no records at all."""
-    measures = [_by_month(frame) for frame in (user_satisfaction, digital_take_up, completion_rate)]
+    measures = [_by_month(frame) for frame in (user_satisfaction, digital_take_up, completion_rate, uptime)]
     rows, notes = [], {}
     for month in partition_months(context):
         upstream = [by_month.get(month.key) for by_month in measures]

@@ -10,6 +10,7 @@ from perfplat_assets.publication.notes import (
     COMPLETION_RATE_NOTE,
     DIGITAL_TAKE_UP_NOTE,
     METHOD_DESCRIPTIONS,
+    UPTIME_NOTE,
     method_periods,
 )
 from perfplat_assets.publication.records import DATA_TYPES, RATING_DATA_TYPES
@@ -39,6 +40,7 @@ def csv_metadata(methods: Mapping[Month, str], csv_name: str = "data.csv") -> st
         },
         "digital-take-up": DIGITAL_TAKE_UP_NOTE,
         "completion-rate": COMPLETION_RATE_NOTE,
+        "uptime-percent": UPTIME_NOTE,
     }
     columns = [
         {
@@ -72,7 +74,7 @@ def csv_metadata(methods: Mapping[Month, str], csv_name: str = "data.csv") -> st
         "dc:title": "Make a lasting power of attorney: monthly service performance data",
         "dc:description": (
             "Monthly performance of the GOV.UK service Make a lasting power of attorney: user satisfaction, "
-            "digital take-up and completion rate. Values revised after publication are listed in "
+            "digital take-up, completion rate and uptime. Values revised after publication are listed in "
             "revisions.csv; methods are explained in notes.md."
         ),
         "dc:publisher": PUBLISHER,

@@ -21,8 +21,16 @@ from perfplat_assets.common.database import first_line
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.metrics_store.tables import publications, published_records, revisions, user_satisfaction
-from perfplat_assets.publication.plan import PublicationPlan, StoreSnapshot
+from perfplat_assets.metrics_store.tables import (
+    imports,
+    publications,
+    published_records,
+    revisions,
+    user_satisfaction,
+)
+from perfplat_assets.publication.history import PublishedHistory
+from perfplat_assets.publication.plan import Pair, PublicationPlan, StoreSnapshot
+from perfplat_assets.publication.records import count_value
 
 APPLYING, APPLIED, UNDONE = "applying", "applied", "undone"  # an entry's states
 PLANNED, FAILED = "planned", "failed"  # a target's states, beside APPLIED and UNDONE
@@ -173,3 +181,72 @@ def compensate(
             .where(publications.c.id == publication_id)
             .values(state=UNDONE, finished_at=now, targets=json.dumps(dict.fromkeys(targets, UNDONE)))
         )
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    already_imported_at: datetime | None  # set when this very file was imported before: nothing changed
+    imported: int
+    kept: int  # pairs the store already held with the same value
+    differences: tuple[tuple[Pair, float, float], ...]  # (pair, the store's value, the file's), store kept
+    publication_id: int | None  # the journal entry that takes the imported months to the targets
+
+
+def import_history(
+    store: MetricsStore, history: PublishedHistory, source: str, now: datetime
+) -> ImportReport:
+    """Load published history into the store. Precedence: a value the store already holds stays (perfplat
+    computed or imported it before) and a different value in the file is reported, never applied; a pair
+    the store lacks is loaded with its provenance. The imported months are journalled as a publication to
+    complete, so the next publication writes them (and their month files) to every target."""
+    with (
+        _store(store, "importing published history"),
+        store.publication_lock(),
+        store.transaction(exclusive=published_records) as connection,
+    ):
+        before = connection.execute(select(imports.c.imported_at).where(imports.c.digest == history.digest))
+        if (earlier := before.scalar_one_or_none()) is not None:
+            return ImportReport(earlier, 0, len(history.values), (), None)
+        held = {
+            (Month.parse(row.month), row.data_type): row.count
+            for row in connection.execute(select(published_records)).all()
+        }
+        new = {pair: value for pair, value in history.values.items() if pair not in held}
+        differences = tuple(
+            (pair, held[pair], value)
+            for pair, value in sorted(history.values.items())
+            if pair in held and count_value(pair[1], held[pair]) != count_value(pair[1], value)
+        )
+        import_id = connection.execute(
+            insert(imports).values(
+                digest=history.digest,
+                source=source,
+                imported_at=now,
+                records_in_file=len(history.values),
+                records_imported=len(new),
+            )
+        ).inserted_primary_key[0]
+        publication_id = None
+        if new:
+            connection.execute(
+                insert(published_records),
+                [
+                    {"month": m.key, "data_type": t, "count": v, "published_at": now, "import_id": import_id}
+                    for (m, t), v in sorted(new.items())
+                ],
+            )
+            months = sorted({month.key for month, _ in new})
+            publication_id = connection.execute(
+                insert(publications).values(
+                    months=",".join(months),
+                    plan_digest=history.digest,
+                    run_id=f"import-{history.digest[:12]}",
+                    started_at=now,
+                    state=APPLYING,
+                    targets=json.dumps({}),
+                    note=f"imported from {source}",
+                )
+            ).inserted_primary_key[0]
+    return ImportReport(
+        None, len(new), len(history.values) - len(new) - len(differences), differences, publication_id
+    )

@@ -18,6 +18,11 @@ COMPLETION_RATE_NOTE = (
     "page starting a new LPA, from Google Analytics 4, one decimal place. GA4 counts sessions, not journeys, "
     "so users who return to finish an LPA can push the ratio up; a month over 100 is withheld"
 )
+UPTIME_NOTE = (
+    "The share of the month in which the service's Route 53 health check (HTTPS, every 30 seconds from three "
+    "regions) found it healthy, from CloudWatch's hourly averages, two decimal places. A month without "
+    "health-check data for most of its hours is left out"
+)
 DIGITAL_TAKE_UP_NOTE = (
     "LPA applications made from a form produced by Make an LPA, as a percentage of all LPA applications "
     "received in the month, from OPG's case-management system, one decimal place. Often revised one to three "
@@ -61,6 +66,10 @@ def notes_markdown(methods: Mapping[Month, str]) -> str:
         "## Digital take-up (`digital-take-up`)",
         "",
         DIGITAL_TAKE_UP_NOTE + "; every change to a published value is listed in `revisions.csv`.",
+        "",
+        "## Uptime (`uptime-percent`)",
+        "",
+        UPTIME_NOTE + ".",
         "",
     ]
     return "\n".join(lines)

@@ -11,16 +11,29 @@ from perfplat_assets.user_satisfaction.scoring import PUBLISHED_RATING_NAMES
 SERVICE, CHANNEL, PERIOD = "make-a-lpa", "digital", "month"
 RATING_DATA_TYPES = tuple(PUBLISHED_RATING_NAMES.values())
 # Column order of data.csv: how people read the series.
-DATA_TYPES = ("user-satisfaction-percent", *RATING_DATA_TYPES, "digital-take-up", "completion-rate")
-# Counts and the satisfaction percentage are whole numbers; the two rates carry one decimal.
+DATA_TYPES = (
+    "user-satisfaction-percent",
+    *RATING_DATA_TYPES,
+    "digital-take-up",
+    "completion-rate",
+    "uptime-percent",
+)
+# Counts and the satisfaction percentage are whole numbers; the rates carry their decimals (rounded where
+# they are computed; published history keeps the decimals it was published with).
 WHOLE_NUMBER_DATA_TYPES = frozenset({"user-satisfaction-percent", *RATING_DATA_TYPES})
+# Published as a whole number when it is one, as OPG always has: `100`, not `100.0`.
+WHOLE_WHEN_INTEGRAL_DATA_TYPES = frozenset({"uptime-percent"})
 
 Record = dict[str, Any]
 
 
 def count_value(data_type: str, value: float) -> int | float:
     """The JSON number for a dataType: `8424`, never `8424.0` or `"8424"`."""
-    return int(value) if data_type in WHOLE_NUMBER_DATA_TYPES else round(float(value), 1)
+    if data_type in WHOLE_NUMBER_DATA_TYPES:
+        return int(value)
+    if data_type in WHOLE_WHEN_INTEGRAL_DATA_TYPES and float(value).is_integer():
+        return int(value)
+    return float(value)
 
 
 def record(month: Month, data_type: str, value: float) -> Record:
@@ -38,6 +51,7 @@ def month_measures(
     satisfaction: Mapping[str, Any] | None,
     take_up: Mapping[str, Any] | None,
     completion: Mapping[str, Any] | None,
+    availability: Mapping[str, Any] | None,
 ) -> tuple[dict[str, float], dict[str, str]]:
     """A month's values by dataType, and the reason each measure left out is missing.
 
@@ -63,6 +77,10 @@ def month_measures(
         )
     else:
         values["completion-rate"] = completion["completion_rate_percent"]
+    if availability is None or availability.get("uptime_percent") is None:
+        missing["uptime"] = _reason(availability, "uptime was not computed for this month")
+    else:
+        values["uptime-percent"] = availability["uptime_percent"]
     return values, missing
 
 

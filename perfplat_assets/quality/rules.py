@@ -203,6 +203,36 @@ RECORD_FIELDS = ("_timestamp", "service", "channel", "count", "dataType", "perio
 DATA_TYPE_PATTERN = re.compile(r"[a-z]+(-[a-z]+)*")
 
 
+# uptime
+
+
+def uptime_within_range(rows: Iterable[Row]) -> list[Finding]:
+    return [
+        Finding(
+            _month(row),
+            f"uptime {row['uptime_percent']}% is outside 0..100",
+            {"uptime": row["uptime_percent"]},
+        )
+        for row in rows
+        if _outside_0_100(row["uptime_percent"])
+    ]
+
+
+def uptime_has_enough_data(rows: Iterable[Row]) -> list[Finding]:
+    return [
+        Finding(
+            _month(row),
+            row["not_available_reason"],
+            {"hours_with_data": row["hours_with_data"], "hours_in_month": row["hours_in_month"]},
+        )
+        for row in rows
+        if row["uptime_percent"] is None
+    ]
+
+
+# the published records
+
+
 def record_problems(item: Mapping[str, Any], last_closed: Month) -> list[str]:
     """Why a record is not in OPG's published format; empty when it is."""
     problems = []

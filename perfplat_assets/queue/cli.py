@@ -29,6 +29,7 @@ PIPELINE_ASSETS = (
     "user_satisfaction",
     "digital_take_up",
     "completion_rate",
+    "uptime",
     "performance_dataset",
     "data_gov_uk_publication",
 )

@@ -1,8 +1,11 @@
-"""The `monthly` and `revisions` schedules, both on the 4th of the month, London time.
+"""When months run on their own, London time.
 
-By the 4th GA4's figures for the closed month have settled. OPG's take-up figures are revised for up to three
-months, so later the same morning the three months before are collected again through the same assets: a
-changed value is recorded as a revision and republished.
+- `monthly`, on the 1st at 07:00 (PERFPLAT_MONTHLY_CRON): every asset for the month that just closed, so its
+  month file is in the bucket before OPG's automation copies it at 12:00 UTC.
+- `settled`, on the 4th at 06:00: GA4 again for that month, once its figures have settled; a changed value
+  is recorded as a revision and republished.
+- `revisions`, on the 4th at 09:00: take-up for the three months before, since OPG's take-up figures are
+  revised for up to three months.
 """
 
 from collections.abc import Sequence
@@ -23,19 +26,29 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.completion_rate.assets import GA4_RUN_TAG
 
 REVISED_ASSETS = ("digital_take_up", "performance_dataset", "data_gov_uk_publication")
+SETTLED_ASSETS = ("completion_rate", "performance_dataset", "data_gov_uk_publication")
 REVISED_MONTHS = 3
+MONTHLY_CRON = "0 7 1 * *"
 
 
 def closed_month_at(context: ScheduleEvaluationContext) -> Month:
     return Month.containing(context.scheduled_execution_time).previous()
 
 
-def build_schedules(assets: Sequence[AssetsDefinition]) -> list[ScheduleDefinition]:
+def build_schedules(
+    assets: Sequence[AssetsDefinition], monthly_cron: str = MONTHLY_CRON
+) -> list[ScheduleDefinition]:
     everything = define_asset_job(
         "monthly_figures",
         selection=AssetSelection.assets(*assets),
         tags={GA4_RUN_TAG: "true"},
         description="Every measure of a month, combined, checked and published.",
+    )
+    settled_ga4 = define_asset_job(
+        "settled_completion_rate",
+        selection=AssetSelection.assets(*(AssetKey(name) for name in SETTLED_ASSETS)),
+        tags={GA4_RUN_TAG: "true"},
+        description="The completion rate collected again once GA4 has settled, and republished.",
     )
     take_up = define_asset_job(
         "take_up_revisions",
@@ -46,14 +59,26 @@ def build_schedules(assets: Sequence[AssetsDefinition]) -> list[ScheduleDefiniti
     @schedule(
         name="monthly",
         job=everything,
-        cron_schedule="0 6 4 * *",
+        cron_schedule=monthly_cron,
         execution_timezone="Europe/London",
         default_status=DefaultScheduleStatus.RUNNING,
     )
     def monthly(context: ScheduleEvaluationContext) -> RunRequest:
-        """The month that just closed."""
+        """The month that just closed, published before OPG's automation copies it."""
         month = closed_month_at(context)
         return RunRequest(run_key=f"monthly:{month.key}", partition_key=month.key)
+
+    @schedule(
+        name="settled",
+        job=settled_ga4,
+        cron_schedule="0 6 4 * *",
+        execution_timezone="Europe/London",
+        default_status=DefaultScheduleStatus.RUNNING,
+    )
+    def settled(context: ScheduleEvaluationContext) -> RunRequest:
+        """The month that closed on the 1st, with GA4's settled figures."""
+        month = closed_month_at(context)
+        return RunRequest(run_key=f"settled:{month.key}", partition_key=month.key)
 
     @schedule(
         name="revisions",
@@ -73,4 +98,4 @@ def build_schedules(assets: Sequence[AssetsDefinition]) -> list[ScheduleDefiniti
             requests.insert(0, RunRequest(run_key=key, partition_key=month.key))
         return requests
 
-    return [monthly, revisions]
+    return [monthly, settled, revisions]

@@ -1,0 +1,108 @@
+"""OPG's published series read as history: every record of a `data.json` in the published format, checked
+whole, with its defects named by position. Pure: no I/O.
+
+Months before perfplat's sources (the service deletes feedback after two years) exist only as published
+figures; importing them lets perfplat's cumulative files carry the whole series. A count published as a
+JSON string (`"44.2"`, a defect of the hand process) becomes a number, and is reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from perfplat_assets.common.months import FIRST_MONTH, Month
+from perfplat_assets.publication.plan import Pair
+from perfplat_assets.publication.records import count_value
+from perfplat_assets.quality.rules import RECORD_FIELDS, record_problems
+
+MAX_PROBLEMS_SHOWN = 20
+
+
+class HistoryRefused(ValueError):
+    """The file cannot be imported as it is; the message names each record at fault by its position."""
+
+
+@dataclass(frozen=True)
+class PublishedHistory:
+    values: Mapping[Pair, float]
+    converted: tuple[str, ...]  # counts that were strings, as "record 212 (2026-01 digital-take-up): '44.2'"
+    digest: str  # sha256 of the file's bytes: its provenance, and how a second import is recognised
+
+    @property
+    def months(self) -> list[Month]:
+        return sorted({month for month, _ in self.values})
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ValueError(f"an object repeats the key {', '.join(map(repr, repeated))}")
+    return dict(pairs)
+
+
+def _number(count: Any) -> tuple[Any, bool]:
+    """A count as a number, and whether it had to be converted from a string."""
+    if isinstance(count, str):
+        try:
+            value = float(count.strip())
+        except ValueError:
+            return count, False
+        return (value, True) if math.isfinite(value) else (count, False)
+    return count, False
+
+
+def read_published_history(content: bytes, name: str, last_closed: Month) -> PublishedHistory:
+    """Every record of `content` (a published `data.json`), or a refusal listing what is wrong where."""
+    try:
+        items = json.loads(content.decode("utf-8-sig"), object_pairs_hook=_no_duplicate_keys)
+    except UnicodeDecodeError as error:
+        raise HistoryRefused(f"{name} is not UTF-8 ({error.reason} at byte {error.start})") from None
+    except ValueError as error:
+        raise HistoryRefused(f"{name} is not valid JSON: {error}") from None
+    if not isinstance(items, list):
+        raise HistoryRefused(
+            f"{name} holds a JSON {type(items).__name__}, not the published array of records"
+        )
+    problems: list[str] = []
+    values: dict[Pair, float] = {}
+    first_seen: dict[Pair, int] = {}
+    converted: list[str] = []
+    for position, item in enumerate(items, start=1):
+        where = f"record {position}"
+        if not isinstance(item, dict):
+            problems.append(f"{where} is a JSON {type(item).__name__}, not a record")
+            continue
+        count, was_string = _number(item.get("count"))
+        normalised = {field: item.get(field) for field in RECORD_FIELDS} | {"count": count}
+        found = record_problems(normalised, last_closed)
+        if set(item) != set(RECORD_FIELDS):
+            found.insert(0, f"fields are {sorted(item)}, expected {list(RECORD_FIELDS)}")
+        if not found and Month.parse(item["_timestamp"][:10]).first_day < FIRST_MONTH:
+            found.append(f"{item['_timestamp'][:7]} is before {FIRST_MONTH:%Y-%m}, where the series starts")
+        if found:
+            problems.append(f"{where}: {'; '.join(found)}")
+            continue
+        pair = (Month.parse(item["_timestamp"][:10]), item["dataType"])
+        if pair in first_seen:
+            problems.append(
+                f"{where} repeats ({item['_timestamp']}, {item['dataType']}) of record {first_seen[pair]}"
+            )
+            continue
+        first_seen[pair] = position
+        values[pair] = count_value(item["dataType"], count)
+        if was_string:
+            converted.append(f"{where} ({pair[0]} {pair[1]}): {item['count']!r} read as {values[pair]}")
+    if problems:
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        more = f" (and {len(problems) - len(shown)} more)" if len(problems) > len(shown) else ""
+        raise HistoryRefused(
+            f"{name} was not imported: {len(problems)} record(s) break the published format{more}: "
+            + " | ".join(shown)
+        )
+    return PublishedHistory(values, tuple(converted), hashlib.sha256(content).hexdigest())

@@ -154,8 +154,8 @@ def test_sample_figures_never_reach_s3_by_a_missing_setting(s3, perfplat_env, mo
     assert not result.success
     message = failure_message(result)
     assert (
-        "PERFPLAT_LPA_DB_URL and PERFPLAT_GA4_PROPERTY_ID and PERFPLAT_SIRIUS_DB_URL and PERFPLAT_UPTIME_HEALTH_CHECK_ID unset"
-        in message
+        "PERFPLAT_LPA_DB_URL and PERFPLAT_GA4_PROPERTY_ID and PERFPLAT_SIRIUS_DB_URL and "
+        "PERFPLAT_UPTIME_HEALTH_CHECK_ID unset" in message
     )
     assert "Nothing was published" in message
     assert not _objects(s3) and not (perfplat_env / "publish").exists()

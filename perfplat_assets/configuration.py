@@ -28,7 +28,6 @@ from perfplat_assets.publication.resources import (
 )
 from perfplat_assets.quality.resources import QualityThresholds
 from perfplat_assets.queue.resources import SqsQueue
-from perfplat_assets.schedules.definitions import MONTHLY_CRON
 from perfplat_assets.uptime.resources import Route53HealthCheck
 from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
 from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE
@@ -79,6 +78,10 @@ def queue_configured() -> bool:
 
 def queue_sensor_interval() -> int:
     return _number("PERFPLAT_SQS_SENSOR_INTERVAL_SECONDS", 30, int)
+
+
+# The 1st at 07:00 London time: the month file is in the bucket hours before OPG's automation reads it.
+MONTHLY_CRON = "0 7 1 * *"
 
 
 def monthly_cron() -> str:

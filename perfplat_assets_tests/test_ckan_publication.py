@@ -130,7 +130,7 @@ def test_a_ckan_failure_after_the_files_is_completed_by_a_rerun(ckan, flaky_ckan
     assert len(_resources(ckan)) == 1
     records = json.loads((perfplat_env / "publish" / "data.json").read_text(encoding="utf-8"))
     keys = [(r["_timestamp"], r["dataType"]) for r in records]
-    assert len(keys) == len(set(keys)) == 8
+    assert len(keys) == len(set(keys)) == 9
     assert (
         second.asset_materializations_for_node("data_gov_uk_publication")[0]
         .metadata["revisions_this_run"]

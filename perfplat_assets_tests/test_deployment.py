@@ -56,6 +56,7 @@ def test_daemon_and_webserver_run_a_queued_month(production_home, tmp_path):
             "user_satisfaction",
             "digital_take_up",
             "completion_rate",
+            "uptime",
             "performance_dataset",
             "data_gov_uk_publication",
         }

@@ -1,4 +1,4 @@
-"""One month end to end on the embedded default: all five assets, on a real Dagster instance."""
+"""One month end to end on the embedded default: all six assets, on a real Dagster instance."""
 
 import csv
 import json
@@ -14,7 +14,12 @@ from sqlalchemy import create_engine, text
 from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
-from perfplat_assets.embedded.sample_data import sample_cases, sample_feedback, sample_sessions
+from perfplat_assets.embedded.sample_data import (
+    sample_cases,
+    sample_feedback,
+    sample_health_checks,
+    sample_sessions,
+)
 from perfplat_assets.metrics_store.tables import TABLES
 from perfplat_assets_tests.sources import create_postgres_feedback, create_sqlite_feedback, feedback
 
@@ -25,6 +30,16 @@ RECORD_KEYS = ["_timestamp", "service", "channel", "count", "dataType", "period"
 
 def _half_up(numerator: int, denominator: int, places: str) -> Decimal:
     return (Decimal(100 * numerator) / Decimal(denominator)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def _uptime_by_hand(month: Month) -> int | float:
+    """The mean of the sample health check's hours, as a percentage to two decimals (100 stays 100)."""
+    hours = [
+        value for moment, value in sample_health_checks([month]).items() if month.start <= moment < month.end
+    ]
+    mean = sum(Decimal(str(value)) for value in hours) * 100 / Decimal(len(hours))
+    percent = mean.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return int(percent) if percent == percent.to_integral() else float(percent)
 
 
 def _expected_by_hand(month: Month) -> dict[str, int | float]:
@@ -56,6 +71,7 @@ def _expected_by_hand(month: Month) -> dict[str, int | float]:
         "very-dissatisfied": vd,
         "digital-take-up": float(_half_up(digital, len(lpas), "0.1")),
         "completion-rate": float(_half_up(completed, started, "0.1")),
+        "uptime-percent": _uptime_by_hand(month),
     }
 
 
@@ -100,6 +116,7 @@ def test_one_month_end_to_end(perfplat_env: Path):
         "very-dissatisfied",
         "digital-take-up",
         "completion-rate",
+        "uptime-percent",
     ]
     assert rows[1][0] == "2025-05"
     assert dict(zip(rows[0][1:], map(float, rows[1][1:]), strict=True)) == expected
@@ -114,10 +131,10 @@ def test_republishing_replaces_rather_than_duplicates(perfplat_env: Path):
     publish = perfplat_env / "publish"
     everything = _published(publish, "data.json")
     keys = [(r["_timestamp"], r["dataType"]) for r in everything]
-    assert len(keys) == len(set(keys)) == 16
+    assert len(keys) == len(set(keys)) == 18
     assert {r["_timestamp"][:7] for r in everything} == {"2025-05", "2025-06"}
     assert everything == sorted(everything, key=lambda r: (r["_timestamp"], r["dataType"]))
-    assert len(_published(publish, "make_a_lasting_power_of_attorney_25_06.json")) == 8
+    assert len(_published(publish, "make_a_lasting_power_of_attorney_25_06.json")) == 9
     assert len((publish / "data.csv").read_text(encoding="utf-8").splitlines()) == 3
     assert not list(publish.glob(".*.tmp")), "no temporary file is left behind"
 
@@ -133,7 +150,7 @@ def test_a_measure_without_data_is_left_out_not_zero(perfplat_env: Path, monkeyp
 
     records = _published(perfplat_env / "publish", "make_a_lasting_power_of_attorney_25_05.json")
     assert "digital-take-up" not in {r["dataType"] for r in records}
-    assert len(records) == 7
+    assert len(records) == 8
     metadata = result.asset_materializations_for_node("performance_dataset")[0].metadata
     assert "figures-file has no figures for 2025-05" in metadata["left out 2025-05 digital-take-up"].value
     csv_row = (perfplat_env / "publish" / "data.csv").read_text(encoding="utf-8").splitlines()[1].split(",")

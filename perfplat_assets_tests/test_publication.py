@@ -61,7 +61,7 @@ def test_s3_gets_every_file_with_its_content_type(s3, perfplat_env):
         assert stored["ContentType"] == kind, name
         assert stored["Body"].read() == (local / name).read_bytes(), name
     month = json.loads((local / MAY_FILE).read_text(encoding="utf-8"))
-    assert len(month) == 8 and all(not record_problems(r, MAY) for r in month)
+    assert len(month) == 9 and all(not record_problems(r, MAY) for r in month)
 
 
 def test_republishing_a_month_replaces_its_objects(s3, perfplat_env):
@@ -72,7 +72,7 @@ def test_republishing_a_month_replaces_its_objects(s3, perfplat_env):
     assert PREFIX + "make_a_lasting_power_of_attorney_25_06.json" in objects
     everything = json.loads(objects[PREFIX + "data.json"]["Body"].read())
     keys = [(r["_timestamp"], r["dataType"]) for r in everything]
-    assert len(keys) == len(set(keys)) == 16
+    assert len(keys) == len(set(keys)) == 18
 
 
 def test_an_s3_failure_publishes_nothing_anywhere(s3, perfplat_env, monkeypatch):
@@ -141,7 +141,7 @@ def test_the_month_file_merges_with_data_json_as_the_automation_does(perfplat_en
     )
     records = json.loads(merged.stdout)
     keys = [(r["_timestamp"], r["dataType"]) for r in records]
-    assert len(keys) == len(set(keys)) == 16
+    assert len(keys) == len(set(keys)) == 18
     assert all(not record_problems(r, JUNE) for r in records)
     assert sorted(records, key=lambda r: (r["_timestamp"], r["dataType"])) == json.loads(
         (perfplat_env / "publish" / "data.json").read_text(encoding="utf-8")

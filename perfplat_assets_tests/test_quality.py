@@ -67,9 +67,9 @@ def test_good_data_passes_every_check(perfplat_env):
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
-    assert len(evaluations) == 9
+    assert len(evaluations) == 11
     assert all(e.passed for e in evaluations), [e.check_name for e in evaluations if not e.passed]
-    assert len(_published(perfplat_env)) == 8
+    assert len(_published(perfplat_env)) == 9
 
 
 # completion_rate
@@ -122,7 +122,7 @@ def test_no_sessions_started_withholds_only_that_measure(perfplat_env, ga4):
     assert not check.passed and check.severity.value == "WARN"
     assert "not available" in check.description
     published = _published(perfplat_env)
-    assert "completion-rate" not in published and len(published) == 7
+    assert "completion-rate" not in published and len(published) == 8
 
 
 def test_inexact_ga4_figures_warn_with_the_flags(perfplat_env, ga4):

@@ -162,7 +162,10 @@ INVALID = {
     "month out of range": ('{"year": 2024, "month": 13}', "month must be 1 to 12"),
     "not closed": (json.dumps(_open_month()), "has not closed yet"),
     "before the first partition": ('{"year": 2020, "month": 1}', "before 2021-03"),
-    "unknown asset": ('{"year": 2024, "month": 1, "assets": ["uptime"]}', "unknown assets ['uptime']"),
+    "unknown asset": (
+        '{"year": 2024, "month": 1, "assets": ["bounce_rate"]}',
+        "unknown assets ['bounce_rate']",
+    ),
 }
 
 

@@ -28,6 +28,7 @@ ASSETS = (
     "user_satisfaction",
     "digital_take_up",
     "completion_rate",
+    "uptime",
     "performance_dataset",
     "data_gov_uk_publication",
 )
@@ -116,7 +117,7 @@ def _filter_performance_dataset_partitions(page: Page, services: DagsterServices
 
 
 def _launch_the_backfill(page: Page, services: DagsterServices) -> str:
-    """Materialize all five assets from the graph: the UI's partition dialog, a typed range, one backfill."""
+    """Materialize all six assets from the graph: the UI's partition dialog, a typed range, one backfill."""
     from playwright.sync_api import expect
 
     page.goto(f"{services.url}/asset-groups/make_an_lpa")
@@ -147,7 +148,7 @@ def _wait_for_the_backfill(services: DagsterServices, instance: DagsterInstance,
 
     services.poll(f"backfill {backfill_id} to complete", finished, BACKFILL_SECONDS)
     assert instance.get_backfill(backfill_id).status == BulkActionStatus.COMPLETED_SUCCESS
-    # Single-run backfill policy on every asset: the three months of all five assets are ONE run.
+    # Single-run backfill policy on every asset: the three months of all six assets are ONE run.
     [run] = instance.get_runs(RunsFilter(tags={"dagster/backfill": backfill_id}))
     assert run.status == DagsterRunStatus.SUCCESS
     assert run.tags["dagster/asset_partition_range_start"] == MONTHS[0]
@@ -177,7 +178,7 @@ def _assert_published(publish: Path) -> None:
     for month in MONTHS:
         name = f"make_a_lasting_power_of_attorney_{month[2:4]}_{month[5:7]}.json"
         records = json.loads((publish / name).read_text(encoding="utf-8"))
-        assert len(records) == 8, name
+        assert len(records) == 9, name
         assert {record["_timestamp"] for record in records} == {f"{month}T00:00:00+00:00"}, name
 
 

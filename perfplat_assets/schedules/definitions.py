@@ -28,16 +28,13 @@ from perfplat_assets.completion_rate.assets import GA4_RUN_TAG
 REVISED_ASSETS = ("digital_take_up", "performance_dataset", "data_gov_uk_publication")
 SETTLED_ASSETS = ("completion_rate", "performance_dataset", "data_gov_uk_publication")
 REVISED_MONTHS = 3
-MONTHLY_CRON = "0 7 1 * *"
 
 
 def closed_month_at(context: ScheduleEvaluationContext) -> Month:
     return Month.containing(context.scheduled_execution_time).previous()
 
 
-def build_schedules(
-    assets: Sequence[AssetsDefinition], monthly_cron: str = MONTHLY_CRON
-) -> list[ScheduleDefinition]:
+def build_schedules(assets: Sequence[AssetsDefinition], monthly_cron: str) -> list[ScheduleDefinition]:
     everything = define_asset_job(
         "monthly_figures",
         selection=AssetSelection.assets(*assets),

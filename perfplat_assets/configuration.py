@@ -30,7 +30,7 @@ from perfplat_assets.quality.resources import QualityThresholds
 from perfplat_assets.queue.resources import SqsQueue
 from perfplat_assets.uptime.resources import Route53HealthCheck
 from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
-from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE
+from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
 
 
 def _set(name: str) -> bool:
@@ -42,20 +42,65 @@ def _env(name: str, default: Any = None) -> Any:
     return EnvVar(name) if _set(name) else default
 
 
-def _number(name: str, default: float, kind: type[int] | type[float]) -> Any:
-    """A plain (non-secret) number, read now so that a typo is reported when the code location loads."""
+class SettingError(ValueError):
+    """A setting that cannot work; the message names the variable and shows a valid example. Raised when
+    the code location loads, before any source is asked for anything."""
+
+
+def _number(
+    name: str, default: float, kind: type[int] | type[float], low: float = 0, high: float | None = None
+) -> Any:
+    """A plain (non-secret) number within [low, high], read now so that a typo is reported at load."""
     text = os.environ.get(name, "").strip()
     if not text:
         return default
+    expected = "a whole number" if kind is int else "a number"
+    span = f"from {low:g}" + (f" to {high:g}" if high is not None else "")
     try:
-        return kind(text)
+        value = kind(text)
     except ValueError:
-        expected = "a whole number" if kind is int else "a number"
-        raise ValueError(f"{name} must be {expected}, not {text!r}") from None
+        raise SettingError(f"{name} must be {expected} {span}, e.g. {default}, not {text!r}") from None
+    if not (low <= value and (high is None or value <= high)):  # NaN fails too
+        raise SettingError(f"{name} must be {expected} {span}, e.g. {default}, not {text!r}")
+    return value
+
+
+TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
 def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+    """true/false, 1/0 or yes/no in any case; unset is false. Anything else is refused rather than read as
+    false: `PERFPLAT_DRY_RUN=on` must not publish for real."""
+    text = os.environ.get(name, "").strip().lower()
+    if text in TRUE:
+        return True
+    if text in (*FALSE, ""):
+        return False
+    raise SettingError(
+        f"{name} must be true or false (or 1/0, yes/no), not {os.environ[name]!r}: e.g. {name}=true"
+    )
+
+
+def _method_schedule() -> str:
+    text = os.environ.get("PERFPLAT_SATISFACTION_METHODS", "").strip() or DEFAULT_METHOD_SCHEDULE
+    try:
+        MethodSchedule.parse(text)
+    except ValueError as error:
+        raise SettingError(
+            f"PERFPLAT_SATISFACTION_METHODS: {error}. A valid schedule: {DEFAULT_METHOD_SCHEDULE}"
+        ) from None
+    return text
+
+
+def _property_id() -> Any:
+    """GA4's property id is digits (e.g. 123456789); checked now, handed over as an EnvVar."""
+    text = os.environ.get("PERFPLAT_GA4_PROPERTY_ID", "").strip()
+    if text and not text.isdigit():
+        raise SettingError(
+            f"PERFPLAT_GA4_PROPERTY_ID must be the numeric GA4 property id, e.g. 123456789, not {text!r} "
+            "(GA4 admin, Property settings, Property ID)"
+        )
+    return _env("PERFPLAT_GA4_PROPERTY_ID")
 
 
 def sample_sources() -> list[str]:
@@ -77,7 +122,7 @@ def queue_configured() -> bool:
 
 
 def queue_sensor_interval() -> int:
-    return _number("PERFPLAT_SQS_SENSOR_INTERVAL_SECONDS", 30, int)
+    return _number("PERFPLAT_SQS_SENSOR_INTERVAL_SECONDS", 30, int, low=1, high=86_400)
 
 
 # The 1st at 07:00 London time: the month file is in the bucket hours before OPG's automation reads it.
@@ -99,9 +144,7 @@ def build_resources() -> dict[str, Any]:
     metrics_store = MetricsStore(url=_env("PERFPLAT_METRICS_DB_URL"), data_dir=home)
     return {
         "make_an_lpa_db": MakeAnLpaDatabase(url=_env("PERFPLAT_LPA_DB_URL"), data_dir=home),
-        "satisfaction_methods": SatisfactionMethods(
-            schedule=_env("PERFPLAT_SATISFACTION_METHODS", DEFAULT_METHOD_SCHEDULE)
-        ),
+        "satisfaction_methods": SatisfactionMethods(schedule=_method_schedule()),
         "sirius_db": SiriusDatabase(
             url=_env("PERFPLAT_SIRIUS_DB_URL"),
             data_dir=home,
@@ -113,7 +156,7 @@ def build_resources() -> dict[str, Any]:
         ),
         "takeup_figures_file": TakeUpFiguresFile(path=_env("PERFPLAT_TAKEUP_FIGURES_FILE")),
         "google_analytics": GoogleAnalytics(
-            property_id=_env("PERFPLAT_GA4_PROPERTY_ID"), api_endpoint=_env("PERFPLAT_GA4_API_ENDPOINT")
+            property_id=_property_id(), api_endpoint=_env("PERFPLAT_GA4_API_ENDPOINT")
         ),
         "route53_health_check": Route53HealthCheck(
             health_check_id=_env("PERFPLAT_UPTIME_HEALTH_CHECK_ID"),
@@ -121,8 +164,12 @@ def build_resources() -> dict[str, Any]:
             endpoint_url=_env("AWS_ENDPOINT_URL_CLOUDWATCH"),
         ),
         "quality_thresholds": QualityThresholds(
-            completion_rate_max_gap_points=_number("PERFPLAT_CHECK_COMPLETION_RATE_MAX_GAP", 10.0, float),
-            unknown_ratings_max_percent=_number("PERFPLAT_CHECK_UNKNOWN_RATINGS_MAX_PERCENT", 2.0, float),
+            completion_rate_max_gap_points=_number(
+                "PERFPLAT_CHECK_COMPLETION_RATE_MAX_GAP", 10.0, float, high=100
+            ),
+            unknown_ratings_max_percent=_number(
+                "PERFPLAT_CHECK_UNKNOWN_RATINGS_MAX_PERCENT", 2.0, float, high=100
+            ),
             minimum_responses=_number("PERFPLAT_CHECK_MINIMUM_RESPONSES", 100, int),
         ),
         "sqs_queue": SqsQueue(

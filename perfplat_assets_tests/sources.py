@@ -46,11 +46,9 @@ def create_sirius(url: str, cases: Sequence[tuple[str, date, str | None]]) -> No
     """A Sirius `cases` table on the default contract, holding (case_type, receipt_date, online_lpa_id)."""
     engine = create_engine(url)
     with engine.begin() as connection:
+        key = "serial PRIMARY KEY" if connection.dialect.name == "postgresql" else "integer PRIMARY KEY"
         connection.execute(
-            text(
-                "CREATE TABLE cases (id integer PRIMARY KEY, case_type text, receipt_date date, "
-                "online_lpa_id text)"
-            )
+            text(f"CREATE TABLE cases (id {key}, case_type text, receipt_date date, online_lpa_id text)")
         )
         connection.execute(
             text(

@@ -166,6 +166,12 @@ INVALID = {
         '{"year": 2024, "month": 1, "assets": ["bounce_rate"]}',
         "unknown assets ['bounce_rate']",
     ),
+    # Poison: each of these once raised inside the parser and failed every tick.
+    "deeply nested": ("[" * 2000 + "]" * 2000, "nested deeper than 4 levels"),
+    "a 5,000-digit year": ('{"year": ' + "9" * 5000 + ', "month": 1}', "too long"),
+    "a 1,000-digit year": ('{"year": ' + "9" * 1000 + ', "month": 1}', "a number of 1000 characters"),
+    "a repeated key": ('{"year": 2024, "month": 13, "month": 3}', "the key 'month' appears more than once"),
+    "NaN": ('{"year": NaN, "month": 3}', "NaN is not a number"),
 }
 
 

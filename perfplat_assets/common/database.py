@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
 from perfplat_assets.common.errors import SourceUnavailable
 
@@ -26,9 +27,64 @@ def parse_url(url: str, setting: str) -> URL:
     return parsed
 
 
+def _secret_key(name: str) -> bool:
+    """Query parameters that carry secrets: password, passwd, sslpassword and the like, tokens, and
+    libpq's `options`, which can carry any setting."""
+    lowered = name.lower()
+    return lowered == "options" or any(mark in lowered for mark in ("pass", "pwd", "secret", "token"))
+
+
 def redacted(url: str | URL, setting: str = "the database URL") -> str:
-    """The URL as it may appear in logs and metadata: no password."""
-    return (url if isinstance(url, URL) else parse_url(url, setting)).render_as_string(hide_password=True)
+    """The URL as it may appear in logs, metadata and errors: no password, wherever it was given."""
+    parsed = url if isinstance(url, URL) else parse_url(url, setting)
+    query = {key: ("***" if _secret_key(key) else value) for key, value in parsed.query.items()}
+    return parsed.set(query=query).render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
+
+
+def secrets_in(url: str | URL) -> list[str]:
+    """Every secret value the URL holds, as given and percent-encoded."""
+    try:
+        parsed = url if isinstance(url, URL) else make_url(url)
+    except (ArgumentError, ValueError):
+        return []
+    values = [parsed.password or ""]
+    for key, value in parsed.query.items():
+        if _secret_key(key):
+            values += [value] if isinstance(value, str) else list(value)
+    found = {text for value in values if value for text in (str(value), quote(str(value), safe=""))}
+    return sorted(found, key=len, reverse=True)
+
+
+def scrubbed(text: str, url: str | URL) -> str:
+    """`text` with every secret of `url` replaced: for a driver's message that echoes its parameters."""
+    for secret in secrets_in(url):
+        text = text.replace(secret, "***")
+    return text
+
+
+_LOST_CONNECTION = (
+    "server closed the connection",
+    "terminating connection",
+    "connection already closed",
+    "connection has been closed",
+    "could not receive data",
+    "connection was closed",
+    "consuming input failed",
+)
+
+
+def failure(error: DBAPIError, setting: str, url: str | URL, doing: str) -> str:
+    """What went wrong, by kind: a lost connection is not a schema problem."""
+    detail = scrubbed(first_line(error), url)
+    if error.connection_invalidated or any(mark in detail.lower() for mark in _LOST_CONNECTION):
+        return (
+            f"The connection to the database in {setting} ({redacted(url)}) was lost while {doing}: "
+            f"{detail}. Nothing was read from a half-done query; re-run once the database is reachable."
+        )
+    return (
+        f"The database in {setting} ({redacted(url)}) refused {doing}: {detail}. Check that {setting} names "
+        "the right database and that its tables and columns are as configured."
+    )
 
 
 def engine_for(url: str | URL, setting: str, *, write_lock_on_begin: bool = False) -> Engine:
@@ -72,8 +128,9 @@ def connect(engine: Engine, setting: str, *, transaction: bool = False) -> Itera
         connection = engine.connect()
     except OperationalError as error:
         raise SourceUnavailable(
-            f"Cannot connect to the database in {setting} ({redacted(engine.url)}): {first_line(error)}. "
-            f"Check that the server is up and reachable and that {setting} is right."
+            f"Cannot connect to the database in {setting} ({redacted(engine.url)}): "
+            f"{scrubbed(first_line(error), engine.url)}. Check that the server is up and reachable and that "
+            f"{setting} is right."
         ) from None
     with connection:
         if transaction:

@@ -9,7 +9,7 @@ from pydantic import Field
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from perfplat_assets.common.database import connect, engine_for, first_line, redacted
+from perfplat_assets.common.database import connect, engine_for, failure, redacted
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
 
@@ -47,11 +47,7 @@ class SqlSource(ConfigurableResource):
                 with connection.begin():
                     yield connection
         except DBAPIError as error:
-            raise SourceUnavailable(
-                f"The database in {self.setting} ({self.describe()}) refused perfplat's query: "
-                f"{first_line(error)}. Check that {self.setting} names the right database and that its "
-                "tables and columns are as configured."
-            ) from None
+            raise SourceUnavailable(failure(error, self.setting, engine.url, "perfplat's query")) from None
         finally:
             engine.dispose()
 

@@ -9,7 +9,12 @@ from sqlalchemy import Engine
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.sql_source import SqlSource
 from perfplat_assets.digital_take_up.sirius import SiriusContract, read_applications
-from perfplat_assets.digital_take_up.take_up import TakeUpFigures, read_figures_file
+from perfplat_assets.digital_take_up.take_up import (
+    SETTING,
+    FiguresFileError,
+    TakeUpFigures,
+    read_figures_file,
+)
 
 
 class SiriusDatabase(SqlSource):
@@ -47,4 +52,7 @@ class TakeUpFiguresFile(ConfigurableResource):
     path: str | None = Field(default=None, description="Unset: take-up comes from Sirius.")
 
     def figures(self) -> dict[Month, TakeUpFigures]:
-        return read_figures_file(self.path or "")
+        """Read when the asset runs, so a bad file fails the run with the file's name, line and fix."""
+        if self.path is None:
+            raise FiguresFileError(f"{SETTING} is not set: name the product team's CSV, or read Sirius.")
+        return read_figures_file(self.path)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
+import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,51 +63,199 @@ class FiguresFileError(ValueError):
     """The figures file cannot be used as it is; the message names the file, line and fix."""
 
 
+SETTING = "PERFPLAT_TAKEUP_FIGURES_FILE"
+MAX_MONTHLY_APPLICATIONS = 10_000_000  # LPAs received run at tens of thousands a month; more is a typo
+MAX_FILE_BYTES = 10_000_000  # one row a month; a file this large is not the figures file
+_HEADER = ",".join(FIGURES_FILE_COLUMNS)
+_WHOLE_NUMBER = re.compile(r"[0-9]+")
+_NEGATIVE = re.compile(r"-[0-9]+")
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+_BOMS = (  # UTF-32 first: its little-endian mark starts with UTF-16's
+    (codecs.BOM_UTF32_LE, "UTF-32 (little-endian)"),
+    (codecs.BOM_UTF32_BE, "UTF-32 (big-endian)"),
+    (codecs.BOM_UTF16_LE, "UTF-16 (little-endian)"),
+    (codecs.BOM_UTF16_BE, "UTF-16 (big-endian)"),
+)
+_SAVE_AS_UTF8 = 'save it as UTF-8 (in Excel: "CSV UTF-8 (Comma delimited)")'
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """A value as the message quotes it: repr, cut short so a huge cell cannot flood the log."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
+
+
 def _count(text: str, column: str, where: str) -> int:
+    value = text.strip()
+    if _NEGATIVE.fullmatch(value):
+        raise FiguresFileError(f"{where}: {column} must not be negative ({_shown(value)})")
+    if not _WHOLE_NUMBER.fullmatch(value):
+        raise FiguresFileError(f"{where}: {column} must be a whole number, not {_shown(text)}")
+    if len(value) > len(str(MAX_MONTHLY_APPLICATIONS)) or int(value) > MAX_MONTHLY_APPLICATIONS:
+        raise FiguresFileError(
+            f"{where}: {column} is {_shown(value)}, more than the {MAX_MONTHLY_APPLICATIONS:,} applications "
+            "a month this file may hold; check the figure"
+        )
+    return int(value)
+
+
+def _header(header: list[str], where: str) -> dict[str, int]:
+    """The column each name is in; the note is optional, anything else is an error on the header's line."""
+    names = [cell.strip() for cell in header]
+    expected = f"the header must be {_HEADER}"
+    if names and _is_month(names[0]):
+        raise FiguresFileError(
+            f"{where} is a row of figures, not the header: the file must start with {_HEADER}"
+        )
+    positions: dict[str, int] = {}
+    for position, column in enumerate(names, start=1):
+        if column in positions:
+            raise FiguresFileError(f"{where}: column {column!r} appears twice in the header; {expected}")
+        if column not in FIGURES_FILE_COLUMNS:
+            what = f"column {position} has no name" if not column else f"unexpected column {_shown(column)}"
+            raise FiguresFileError(f"{where}: {what}; {expected}")
+        positions[column] = position - 1
+    missing = [column for column in FIGURES_FILE_COLUMNS[:3] if column not in positions]
+    if missing:
+        raise FiguresFileError(
+            f"{where}: the header must name the columns {', '.join(FIGURES_FILE_COLUMNS)}; "
+            f"missing {', '.join(missing)}"
+        )
+    return positions
+
+
+def _is_month(text: str) -> bool:
     try:
-        value = int(text.strip())
+        Month.parse(text)
     except ValueError:
-        raise FiguresFileError(f"{where}: {column} must be a whole number, not {text!r}") from None
-    if value < 0:
-        raise FiguresFileError(f"{where}: {column} must not be negative ({value})")
-    return value
+        return False
+    return True
 
 
 def parse_figures(lines: Iterable[str], name: str) -> dict[Month, TakeUpFigures]:
-    """Rows `month,digital_applications,total_applications,note`; one row per month."""
-    reader = csv.DictReader(lines)
-    missing = [column for column in FIGURES_FILE_COLUMNS[:3] if column not in (reader.fieldnames or ())]
-    if missing:
-        raise FiguresFileError(
-            f"{name}: the header must name the columns {', '.join(FIGURES_FILE_COLUMNS)}; "
-            f"missing {', '.join(missing)}"
-        )
+    """Rows `month,digital_applications,total_applications,note`; one row per month.
+
+    Digital applications above the total are read as they are: the blocking check `digital_within_total`
+    withholds that month alone, so the file's other months are still published.
+    """
+    reader = csv.reader(lines)
     figures: dict[Month, TakeUpFigures] = {}
-    for row in reader:
-        where = f"{name} line {reader.line_num}"
-        if not any((value or "").strip() for value in row.values()):
-            continue
-        try:
-            month = Month.parse(row["month"] or "")
-        except ValueError:
-            raise FiguresFileError(f"{where}: month must be YYYY-MM, not {row['month']!r}") from None
-        if month in figures:
-            raise FiguresFileError(f"{where}: {month} appears twice; keep one row per month")
-        figures[month] = TakeUpFigures(
-            _count(row["digital_applications"] or "", "digital_applications", where),
-            _count(row["total_applications"] or "", "total_applications", where),
-            (row.get("note") or "").strip(),
-        )
+    first_seen: dict[Month, int] = {}
+    columns: dict[str, int] | None = None
+    line = 1  # where the row being read starts: a quoted note may span lines
+    try:
+        for cells in reader:
+            row_line, line = line, reader.line_num + 1
+            where = f"{name} line {row_line}"
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank line, before the header or between rows
+            if columns is None:
+                columns = _header(cells, where)
+                continue
+            if len(cells) != len(columns):
+                raise FiguresFileError(
+                    f"{where}: {len(cells)} values, but the header has {len(columns)} columns ({_HEADER}); "
+                    "a note holding a comma must be in double quotes"
+                )
+            text = cells[columns["month"]]
+            try:
+                month = Month.parse(text)
+            except ValueError:
+                raise FiguresFileError(f"{where}: month must be YYYY-MM, not {_shown(text)}") from None
+            if month in figures:
+                raise FiguresFileError(
+                    f"{where}: {month} appears twice (first on line {first_seen[month]}); "
+                    "keep one row per month"
+                )
+            first_seen[month] = row_line
+            figures[month] = TakeUpFigures(
+                _count(cells[columns["digital_applications"]], "digital_applications", where),
+                _count(cells[columns["total_applications"]], "total_applications", where),
+                cells[columns["note"]].strip() if "note" in columns else "",
+            )
+    except csv.Error as error:
+        raise FiguresFileError(f"{name} line {line}: not readable as CSV ({error})") from None
+    if columns is None:
+        raise FiguresFileError(f"{name} is empty: it must start with the header {_HEADER}")
     return figures
 
 
-def read_figures_file(path: str | Path) -> dict[Month, TakeUpFigures]:
-    path = Path(path)
+def _not_readable(path: Path, problem: str) -> FiguresFileError:
+    return FiguresFileError(
+        f"{path}: {problem}. {SETTING} must name the product team's CSV "
+        f"(columns {', '.join(FIGURES_FILE_COLUMNS)}), or be unset to read Sirius."
+    )
+
+
+def _read_bytes(path: Path) -> bytes:
+    # FiguresFileError is a ValueError: raise it outside the `try`, so it is not taken for an OSError's.
+    data = b""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as lines:
-            return parse_figures(lines, str(path))
-    except FileNotFoundError:
+        mode = path.stat().st_mode  # before opening: opening a named pipe would wait for a writer
+        if stat.S_ISREG(mode):
+            with path.open("rb") as file:
+                data = file.read(MAX_FILE_BYTES + 1)
+    except (FileNotFoundError, NotADirectoryError):
+        raise _not_readable(path, "no such file") from None
+    except IsADirectoryError:
+        raise _not_readable(path, "is a directory, not a file") from None
+    except PermissionError:
+        raise _not_readable(path, "cannot be read (permission denied): let perfplat's user read it") from None
+    except (OSError, ValueError) as error:  # ValueError: a path holding a NUL character
+        raise _not_readable(path, f"cannot be read ({error})") from None
+    if stat.S_ISDIR(mode):
+        raise _not_readable(path, "is a directory, not a file")
+    if not stat.S_ISREG(mode):
+        raise _not_readable(path, "is not a regular file (a pipe, socket or device)")
+    if len(data) > MAX_FILE_BYTES:
         raise FiguresFileError(
-            f"{path}: no such file. PERFPLAT_TAKEUP_FIGURES_FILE must name the product team's CSV "
-            f"(columns {', '.join(FIGURES_FILE_COLUMNS)}), or be unset to read Sirius."
+            f"{path}: larger than {MAX_FILE_BYTES:,} bytes, so not the figures file (one row a month). "
+            f"{SETTING} must name the product team's CSV."
+        )
+    return data
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    """The line (from 1) holding the byte at this offset, counting line breaks as the CSV reader does."""
+    return len(_LINE_BREAK.split(data[:offset]))
+
+
+def _decode(data: bytes, path: Path) -> str:
+    """UTF-8, with or without a byte order mark; anything else is named as precisely as it can be."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            raise FiguresFileError(
+                f"{path}: is {encoding} (it starts with a {encoding.split()[0]} byte order mark), "
+                f"not UTF-8; {_SAVE_AS_UTF8}"
+            )
+    if b"\0" in data:  # UTF-8 text never holds a NUL byte; UTF-16 without a byte order mark is full of them
+        offset = data.index(b"\0")
+        looks = "it looks like UTF-16 without a byte order mark" if data.count(b"\0") * 3 >= len(data) else ""
+        raise FiguresFileError(
+            f"{path} line {_line_of(data, offset)}: a NUL byte at byte offset {offset}, so not UTF-8 text"
+            f"{'; ' + looks if looks else ''}; {_SAVE_AS_UTF8}"
+        )
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return data[bom:].decode("utf-8")
+    except UnicodeDecodeError as error:
+        offset = bom + error.start
+        try:
+            data.decode("cp1252")
+            looks = "; it looks like Windows-1252 or Latin-1"
+        except UnicodeDecodeError:
+            looks = ""
+        raise FiguresFileError(
+            f"{path} line {_line_of(data, offset)}: not UTF-8: byte 0x{data[offset]:02X} at byte offset "
+            f"{offset} is not valid UTF-8{looks}; {_SAVE_AS_UTF8}"
         ) from None
+
+
+def read_figures_file(path: str | Path) -> dict[Month, TakeUpFigures]:
+    """The figures in the file, or a FiguresFileError naming the file, the line and what to fix."""
+    if not str(path).strip():
+        raise FiguresFileError(
+            f"{SETTING} is empty: name the product team's CSV, or unset it to read Sirius."
+        )
+    path = Path(path)
+    text = _decode(_read_bytes(path), path)
+    return parse_figures(io.StringIO(text, newline=""), str(path))

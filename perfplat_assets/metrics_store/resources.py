@@ -31,6 +31,7 @@ from perfplat_assets.metrics_store.tables import metadata
 SETTING = "PERFPLAT_METRICS_DB_URL"
 # Postgres advisory lock key of the publication: one publisher at a time per store.
 PUBLICATION_LOCK_KEY = 0x70657266  # "perf"
+SCHEMA_LOCK_KEY = 0x70657267
 _DTYPES = {Integer: "Int64", Float: "Float64", Boolean: "boolean"}
 
 
@@ -77,6 +78,9 @@ class MetricsStore(ConfigurableResource):
                 Path(self.data_dir).mkdir(parents=True, exist_ok=True)
             engine = engine_for(url, SETTING, write_lock_on_begin=True)
             with connect(engine, SETTING, transaction=True) as connection:
+                if connection.dialect.name == "postgresql":
+                    # The steps of a run start at once; on a fresh store only one may create the tables.
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
                 metadata.create_all(connection)
                 _add_missing_columns(connection)
             self._engine = engine

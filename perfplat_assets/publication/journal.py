@@ -17,10 +17,10 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
-from perfplat_assets.common.database import first_line
+from perfplat_assets.common.database import failure
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
-from perfplat_assets.metrics_store.resources import MetricsStore
+from perfplat_assets.metrics_store.resources import SETTING, MetricsStore
 from perfplat_assets.metrics_store.tables import (
     imports,
     publications,
@@ -56,11 +56,7 @@ def _store(store: MetricsStore, doing: str) -> Iterator[None]:
     except SourceUnavailable as error:
         raise StoreFailed(f"{doing}: {error}") from None
     except DBAPIError as error:
-        lost = error.connection_invalidated or "terminat" in str(error) or "closed" in str(error)
-        what = "the connection was lost" if lost else "the database refused it"
-        raise StoreFailed(
-            f"{doing} in the metrics store ({store.describe()}): {what} ({first_line(error)})"
-        ) from None
+        raise StoreFailed(failure(error, SETTING, store.engine().url, doing)) from None
 
 
 def read_snapshot(store: MetricsStore) -> StoreSnapshot:

@@ -14,6 +14,72 @@ class InvalidMessage(ValueError):
     """A message perfplat cannot act on; the text says why, for the log and the dead-letter queue."""
 
 
+# A request is a few dozen bytes: anything much bigger, deeper or longer-numbered is not one, and is refused
+# before the JSON parser can spend memory, recursion or Python's integer-conversion limit on it.
+MAX_BODY_CHARACTERS = 4096
+MAX_NESTING = 4
+MAX_NUMBER_CHARACTERS = 12
+
+
+def _nesting(text: str) -> int:
+    """How deep arrays and objects nest, strings skipped: checked before parsing, so a body of 2,000 '['
+    is refused rather than overflowing the parser's recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for character in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif character == "\\":
+                escaped = True
+            elif character == '"':
+                in_string = False
+        elif character == '"':
+            in_string = True
+        elif character in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif character in "]}":
+            depth -= 1
+    return deepest
+
+
+def _object(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise InvalidMessage(f"the key {', '.join(map(repr, repeated))} appears more than once")
+    return dict(pairs)
+
+
+def _number(literal: str) -> int | float:
+    if len(literal) > MAX_NUMBER_CHARACTERS:
+        raise InvalidMessage(f"a number of {len(literal)} characters is not a year or a month")
+    return float(literal) if any(c in literal for c in ".eE") else int(literal)
+
+
+def _constant(name: str) -> None:
+    raise InvalidMessage(f"{name} is not a number a message may hold")
+
+
+def read_json(text: str) -> object:
+    """The message body as JSON, within the limits above; any other input is an `InvalidMessage`."""
+    if not isinstance(text, str):
+        raise InvalidMessage(f"not text: {type(text).__name__}")
+    if len(text) > MAX_BODY_CHARACTERS:
+        raise InvalidMessage(f"a body of {len(text)} characters is too long (at most {MAX_BODY_CHARACTERS})")
+    if _nesting(text) > MAX_NESTING:
+        raise InvalidMessage(f"nested deeper than {MAX_NESTING} levels: {text[:80]!r}")
+    try:
+        return json.loads(
+            text, object_pairs_hook=_object, parse_int=_number, parse_float=_number, parse_constant=_constant
+        )
+    except (json.JSONDecodeError, RecursionError, ValueError) as error:
+        if isinstance(error, InvalidMessage):
+            raise
+        raise InvalidMessage(f"not JSON: {text[:80]!r}") from None
+
+
 @dataclass(frozen=True)
 class MonthRequest:
     month: Month
@@ -36,10 +102,7 @@ def parse_message(text: str, *, asset_names: Collection[str], last_closed: Month
     `last_closed` is the newest month that may be asked for; None skips that test (for a sender that
     cannot know when the message will be read).
     """
-    try:
-        body = json.loads(text)
-    except (json.JSONDecodeError, TypeError):
-        raise InvalidMessage(f"not JSON: {text[:80]!r}") from None
+    body = read_json(text)
     if not isinstance(body, dict):
         raise InvalidMessage(f"not a JSON object: {text[:80]!r}")
     year, month_number = _integer(body, "year"), _integer(body, "month")

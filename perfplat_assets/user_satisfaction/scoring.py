@@ -113,7 +113,12 @@ class MethodSchedule:
                     f"satisfaction method schedule {text!r}: {method!r} is not a method; "
                     f"use one of {', '.join(METHODS)}"
                 )
-            changes.append((Month.parse(month_text), method))
+            month = Month.parse(month_text)
+            if any(seen == month for seen, _ in changes):
+                raise ValueError(
+                    f"satisfaction method schedule {text!r} names {month} twice: one method a month"
+                )
+            changes.append((month, method))
         if not changes:
             raise ValueError("the satisfaction method schedule is empty")
         changes.sort()

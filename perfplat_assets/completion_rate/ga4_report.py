@@ -2,13 +2,22 @@
 
 Both session counts come from one request: two comparisons (start pages, applicant page) split every
 `yearMonth` row, so a range of months costs one request (and more only when it needs paging).
+
+Every way GA4 can let the report down ends in a `SourceUnavailable` that names the endpoint and says what
+to do: a request that times out or meets the quota is retried until the retry deadline; a server error at
+most `max_server_error_retries` times (GA4 refuses a property every request for the rest of the hour after
+10 server errors); a refusal (400, 401, 403, 404) at once, quoting GA4; an answer that is not a report, or
+holds a session count that is not a whole number, at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
+import requests
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
 from google.analytics.data_v1beta.types import (
     Comparison,
@@ -17,12 +26,14 @@ from google.analytics.data_v1beta.types import (
     Filter,
     FilterExpression,
     Metric,
+    OrderBy,
     RunReportRequest,
     RunReportResponse,
 )
 from google.api_core import exceptions as google_exceptions
-from google.api_core.retry import Retry, if_exception_type
+from google.protobuf.json_format import ParseError
 
+from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month, contiguous
 from perfplat_assets.completion_rate.rate import ReportFlags, SessionCounts
 
@@ -30,17 +41,33 @@ from perfplat_assets.completion_rate.rate import ReportFlags, SessionCounts
 START_PAGES = r"/user/dashboard/create(/\d+)?|/lpa/type"
 APPLICANT_PAGE = r"/lpa/\d+/applicant"
 STARTED, COMPLETED = "started", "completed"
+YEAR_MONTH, COMPARISON = "yearMonth", "comparison"
 MAX_PAGE_SIZE = 250_000
+# Two rows a month: a report of even 20 years fits one page of the default size. A response that keeps
+# asking for more pages than this is not the report perfplat asked for.
+MAX_PAGES = 20
+# GA4 counts server errors per project and property: past 10 in an hour, every request is refused.
+GA4_SERVER_ERRORS_PER_HOUR = 10
 
-RETRYABLE = (
-    google_exceptions.TooManyRequests,
-    google_exceptions.ResourceExhausted,
-    google_exceptions.InternalServerError,
-    google_exceptions.BadGateway,
-    google_exceptions.ServiceUnavailable,
-    google_exceptions.GatewayTimeout,
-    google_exceptions.DeadlineExceeded,
-)
+QUOTA_ERRORS = (google_exceptions.TooManyRequests, google_exceptions.ResourceExhausted)
+# A request that did not answer in time: the REST transport's own timeout, or gRPC's deadline.
+TIMEOUTS = (requests.exceptions.Timeout, google_exceptions.DeadlineExceeded)
+SERVER_ERRORS = (google_exceptions.ServerError,)
+# gRPC's "could not decode the answer" comes back as INTERNAL with this text.
+_GRPC_UNDECODABLE = "Exception deserializing response"
+
+_ORDER_BYS = [
+    OrderBy(
+        dimension=OrderBy.DimensionOrderBy(
+            dimension_name=YEAR_MONTH, order_type=OrderBy.DimensionOrderBy.OrderType.NUMERIC
+        )
+    ),
+    OrderBy(
+        dimension=OrderBy.DimensionOrderBy(
+            dimension_name=COMPARISON, order_type=OrderBy.DimensionOrderBy.OrderType.ALPHANUMERIC
+        )
+    ),
+]
 
 
 def _page_path_matches(pattern: str) -> FilterExpression:
@@ -63,15 +90,42 @@ def report_request(
         date_ranges=[
             DateRange(start_date=months[0].first_day.isoformat(), end_date=months[-1].last_day.isoformat())
         ],
-        dimensions=[Dimension(name="yearMonth")],
+        dimensions=[Dimension(name=YEAR_MONTH)],
         metrics=[Metric(name="sessions")],
         comparisons=[
             Comparison(name=STARTED, dimension_filter=_page_path_matches(START_PAGES)),
             Comparison(name=COMPLETED, dimension_filter=_page_path_matches(APPLICANT_PAGE)),
         ],
+        # A stable order, so that pages of one report neither repeat nor skip rows.
+        order_bys=_ORDER_BYS,
         limit=limit,
         offset=offset,
+        return_property_quota=True,
     )
+
+
+@dataclass(frozen=True)
+class QuotaUsage:
+    """GA4's tokens: consumed by this report's requests, and remaining after the last of them."""
+
+    tokens_per_day_consumed: int = 0
+    tokens_per_day_remaining: int | None = None
+    tokens_per_hour_consumed: int = 0
+    tokens_per_hour_remaining: int | None = None
+
+    def add(self, response: RunReportResponse) -> QuotaUsage:
+        if "property_quota" not in response:
+            return self
+        quota = response.property_quota
+        return QuotaUsage(
+            self.tokens_per_day_consumed + quota.tokens_per_day.consumed,
+            quota.tokens_per_day.remaining,
+            self.tokens_per_hour_consumed + quota.tokens_per_hour.consumed,
+            quota.tokens_per_hour.remaining,
+        )
+
+    def as_metadata(self) -> dict[str, int]:
+        return {f"ga4_{name}": value for name, value in vars(self).items() if value is not None}
 
 
 @dataclass(frozen=True)
@@ -79,26 +133,187 @@ class CompletionReport:
     sessions: dict[Month, SessionCounts]
     flags: ReportFlags
     requests: int
+    quota: QuotaUsage = field(default_factory=QuotaUsage)
 
 
-def retry_policy(initial_delay: float, deadline: float) -> Retry:
-    """Back off on quota (429) and server errors; `run_report` retries nothing by default."""
-    return Retry(
-        predicate=if_exception_type(*RETRYABLE),
-        initial=initial_delay,
-        maximum=max(initial_delay, 60.0),
-        multiplier=2.0,
-        timeout=deadline,
+@dataclass(frozen=True)
+class RetrySettings:
+    """How long and how often to retry one `runReport`; the settings of the `GoogleAnalytics` resource."""
+
+    initial_delay: float = 1.0
+    deadline: float = 300.0
+    request_timeout: float = 120.0
+    max_server_error_retries: int = 3
+    maximum_delay: float = 60.0
+
+
+@dataclass(frozen=True)
+class Source:
+    """Which GA4 is asked, for messages: `described` names the property and the endpoint."""
+
+    described: str
+    property_id: str
+    credentials: str = ""
+
+    @staticmethod
+    def credentials_in_use() -> str:
+        path = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+        if path:
+            return f"GOOGLE_APPLICATION_CREDENTIALS={path}"
+        return "Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS is unset)"
+
+
+def _ga4_says(error: google_exceptions.GoogleAPICallError) -> str:
+    status = error.grpc_status_code.name if error.grpc_status_code is not None else ""
+    code = f"{error.code} {status}".strip() if error.code else status
+    return f'({code}): "{error.message}"'
+
+
+def _refusal(error: google_exceptions.GoogleAPICallError, source: Source) -> SourceUnavailable:
+    """A 4xx other than the quota: GA4 will answer the same again, so it is not retried."""
+    pid, says = source.property_id, _ga4_says(error)
+    if isinstance(error, google_exceptions.Forbidden):
+        return SourceUnavailable(
+            f"GA4 refused {source.described} access to the report {says}. The credentials "
+            f"({source.credentials or Source.credentials_in_use()}) need at least the Viewer role on GA4 "
+            f"property {pid} (PERFPLAT_GA4_PROPERTY_ID): in GA4 Admin, Property access management, add the "
+            "service account's email as a Viewer, or set GOOGLE_APPLICATION_CREDENTIALS to a key that is one."
+        )
+    if isinstance(error, google_exceptions.Unauthorized):
+        return SourceUnavailable(
+            f"GA4 did not accept the credentials for {source.described} {says}. Set "
+            "GOOGLE_APPLICATION_CREDENTIALS to a valid service account key file (currently "
+            f"{source.credentials or Source.credentials_in_use()})."
+        )
+    if isinstance(error, google_exceptions.NotFound):
+        return SourceUnavailable(
+            f"GA4 found no property {pid} at {source.described} {says}. Check PERFPLAT_GA4_PROPERTY_ID (the "
+            "numeric id in GA4 Admin, Property details) and PERFPLAT_GA4_API_ENDPOINT."
+        )
+    if isinstance(error, google_exceptions.BadRequest):
+        return SourceUnavailable(
+            f"GA4 refused the completion-rate report for {source.described} as invalid {says}. Check that "
+            "PERFPLAT_GA4_PROPERTY_ID is the property's numeric id (GA4 Admin, Property details), not a "
+            "measurement id such as G-XXXXXXX; otherwise the request perfplat builds needs fixing."
+        )
+    return SourceUnavailable(f"GA4 refused the completion-rate report for {source.described} {says}.")
+
+
+def _malformed(source: Source, what: str) -> SourceUnavailable:
+    return SourceUnavailable(
+        f"{source.described} answered runReport with {what}. Check that PERFPLAT_GA4_API_ENDPOINT is the GA4 "
+        "Data API (analyticsdata.googleapis.com), not a proxy or another service; re-run the month once it "
+        "answers with a report."
     )
+
+
+def run_report_with_retries(
+    call: Callable[[float], RunReportResponse],
+    settings: RetrySettings,
+    source: Source,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RunReportResponse:
+    """`call(timeout)` until it answers, backing off exponentially; a `SourceUnavailable` once it cannot.
+
+    Timeouts and quota errors are retried until `settings.deadline`; server errors at most
+    `settings.max_server_error_retries` times, within the deadline; anything else is not retried.
+    """
+    started = clock()
+    deadline = started + settings.deadline
+    delay = settings.initial_delay
+    attempts = timeouts = server_errors = 0
+    while True:
+        timeout = max(0.001, min(settings.request_timeout, deadline - clock()))
+        attempts += 1
+        try:
+            return call(timeout)
+        except TIMEOUTS as error:
+            timeouts += 1
+            last: Exception = error
+        except QUOTA_ERRORS as error:
+            last = error
+        except google_exceptions.MethodNotImplemented as error:
+            raise _refusal(error, source) from error
+        except SERVER_ERRORS as error:
+            if isinstance(error, google_exceptions.InternalServerError) and _GRPC_UNDECODABLE in str(error):
+                raise _malformed(source, f"a body that is not a RunReportResponse ({error.message})") from error
+            server_errors += 1
+            last = error
+            if server_errors > settings.max_server_error_retries:
+                raise _server_errors(source, error, server_errors, settings) from error
+        except google_exceptions.ClientError as error:
+            raise _refusal(error, source) from error
+        except ParseError as error:
+            raise _malformed(source, f"a body that is not a RunReportResponse ({_short(error)})") from error
+        wait = min(delay, settings.maximum_delay)
+        delay *= 2
+        if clock() + wait >= deadline:
+            elapsed = clock() - started
+            if isinstance(last, TIMEOUTS):
+                raise SourceUnavailable(
+                    f"{source.described} did not answer runReport: {timeouts} of {attempts} requests timed "
+                    f"out, after {timeout:g}s for the last, {elapsed:.1f}s in all (retry deadline "
+                    f"{settings.deadline:g}s). Check PERFPLAT_GA4_API_ENDPOINT and the network; re-run the "
+                    "month once GA4 answers."
+                ) from last
+            if isinstance(last, QUOTA_ERRORS):
+                raise SourceUnavailable(
+                    f"{source.described}: the property's quota is used up; GA4 still refused after "
+                    f"{attempts} requests over {elapsed:.1f}s {_ga4_says(last)}. GA4 allows a property 40,000 "
+                    "tokens an hour and 200,000 a day, and refuses every request for the rest of the hour "
+                    f"after {GA4_SERVER_ERRORS_PER_HOUR} server errors; re-run the month later."
+                ) from last
+            raise _server_errors(source, last, server_errors, settings) from last
+        sleep(wait)
+
+
+def _server_errors(source: Source, error: Exception, count: int, settings: RetrySettings) -> SourceUnavailable:
+    says = _ga4_says(error) if isinstance(error, google_exceptions.GoogleAPICallError) else f"({error})"
+    return SourceUnavailable(
+        f"{source.described} answered runReport with a server error {count} times {says}. perfplat retries "
+        f"a server error at most {settings.max_server_error_retries} times, because GA4 refuses a property "
+        f"every request for the rest of the hour after {GA4_SERVER_ERRORS_PER_HOUR} server errors; re-run "
+        "the month later."
+    )
+
+
+def _short(error: Exception, limit: int = 200) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _merge_flags(flags: ReportFlags, response: RunReportResponse) -> ReportFlags:
     metadata = response.metadata
+    reasons = [_truncation(reason) for reason in metadata.data_truncation_reasons]
     return ReportFlags(
         subject_to_thresholding=flags.subject_to_thresholding or bool(metadata.subject_to_thresholding),
         sampled=flags.sampled or bool(metadata.sampling_metadatas),
         data_loss_from_other_row=flags.data_loss_from_other_row or bool(metadata.data_loss_from_other_row),
+        data_truncation_reasons=tuple(dict.fromkeys([*flags.data_truncation_reasons, *reasons])),
+        time_zone=metadata.time_zone,
     )
+
+
+def _truncation(reason: object) -> str:
+    kind = getattr(reason, "data_truncation_type", None)
+    name = getattr(kind, "name", str(kind or "")).removeprefix("DATA_TRUNCATION_TYPE_")
+    parts = [name or "UNSPECIFIED"]
+    if getattr(reason, "data_truncation_message", ""):
+        parts.append(reason.data_truncation_message)  # type: ignore[attr-defined]
+    if getattr(reason, "data_truncation_date", ""):
+        parts.append(f"data before {reason.data_truncation_date}")  # type: ignore[attr-defined]
+    return ": ".join(parts)
+
+
+def _sessions(value: str, source: Source, year_month: str, comparison: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise _malformed(
+            source, f"sessions {value!r} for {year_month} ({comparison}), which is not a whole number"
+        ) from None
 
 
 def fetch_completion_report(
@@ -106,35 +321,76 @@ def fetch_completion_report(
     property_id: str,
     months: Sequence[Month],
     *,
+    source: Source | None = None,
     page_size: int = 100_000,
-    retry: Retry | None = None,
-    timeout: float = 120.0,
+    max_pages: int = MAX_PAGES,
+    retry: RetrySettings | None = None,
 ) -> CompletionReport:
-    """Session counts per month for the whole range, paging until `row_count` rows are read."""
+    """Session counts per month for the whole range, paging until `row_count` rows are read.
+
+    Paging is bounded: it stops when a page adds no rows it has not seen (an answer that ignores `offset`
+    would otherwise be counted again and again), and after `max_pages` pages.
+    """
+    source = source or Source(f"GA4 property {property_id}", property_id)
+    retry = retry or RetrySettings()
     months = contiguous(months)
     wanted = {month.first_day.strftime("%Y%m"): month for month in months}
     counts: dict[Month, dict[str, int]] = {month: {STARTED: 0, COMPLETED: 0} for month in months}
-    flags, offset, requests = ReportFlags(), 0, 0
+    seen: set[tuple[str, str]] = set()
+    flags, quota, offset, requests_made = ReportFlags(), QuotaUsage(), 0, 0
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    time_zones: set[str] = set()
+    max_pages, row_count = max(1, max_pages), 0
     while True:
+        if requests_made >= max_pages:
+            raise SourceUnavailable(
+                f"{source.described} had more rows than perfplat reads: {offset} of the {row_count} rows GA4 "
+                f"says the report has, after {requests_made} pages of {page_size} (the cap is {max_pages} "
+                f"pages; a report of {len(months)} months should have at most {2 * len(months)} rows). "
+                "Check PERFPLAT_GA4_API_ENDPOINT; if GA4's report really is that large, raise the "
+                "GoogleAnalytics resource's page_size or max_pages."
+            )
         request = report_request(property_id, months, limit=page_size, offset=offset)
-        response = client.run_report(request=request, retry=retry, timeout=timeout)
-        requests += 1
-        flags = _merge_flags(flags, response)
+
+        def call(timeout: float, request: RunReportRequest = request) -> RunReportResponse:
+            return client.run_report(request=request, timeout=timeout)
+
+        response = run_report_with_retries(call, retry, source)
+        requests_made += 1
+        flags, quota = _merge_flags(flags, response), quota.add(response)
+        time_zones.add(response.metadata.time_zone)
+        row_count = response.row_count
         headers = [header.name for header in response.dimension_headers]
         try:
-            month_at, comparison_at = headers.index("yearMonth"), headers.index("comparison")
+            month_at, comparison_at = headers.index(YEAR_MONTH), headers.index(COMPARISON)
         except ValueError:
-            raise RuntimeError(
-                f"GA4 answered without the yearMonth and comparison columns: {headers}"
-            ) from None
+            raise _malformed(source, f"a report without the yearMonth and comparison columns: {headers}") from None
+        if not response.metric_headers:
+            raise _malformed(source, "a report without the sessions metric")
+        added = 0
         for row in response.rows:
             year_month = row.dimension_values[month_at].value
             comparison = row.dimension_values[comparison_at].value
+            if (year_month, comparison) in seen:
+                continue
+            seen.add((year_month, comparison))
+            added += 1
+            sessions = _sessions(row.metric_values[0].value, source, year_month, comparison)
             if year_month in wanted and comparison in (STARTED, COMPLETED):
-                counts[wanted[year_month]][comparison] += int(row.metric_values[0].value)
+                counts[wanted[year_month]][comparison] += sessions
         offset += len(response.rows)
-        if not response.rows or offset >= response.row_count:
+        if added == 0 or offset >= row_count:
             break
+    if len(seen) < row_count:
+        raise SourceUnavailable(
+            f"{source.described} stopped adding rows at offset {offset}: it says the report has {row_count} "
+            f"rows, perfplat read {len(seen)} different ones in {requests_made} pages. GA4's data may have "
+            "changed while the report was paged, or the endpoint ignores offset; re-run the month."
+        )
+    if len(time_zones) > 1:
+        raise SourceUnavailable(
+            f"{source.described} changed time zone while the report was paged ({', '.join(sorted(time_zones))}); "
+            "re-run the month."
+        )
     sessions = {month: SessionCounts(c[STARTED], c[COMPLETED]) for month, c in counts.items()}
-    return CompletionReport(sessions, flags, requests)
+    return CompletionReport(sessions, flags, requests_made, quota)

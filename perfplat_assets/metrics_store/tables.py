@@ -55,6 +55,11 @@ completion_rate = Table(
     Column("subject_to_thresholding", Boolean, nullable=False),
     Column("sampled", Boolean, nullable=False),
     Column("data_loss_from_other_row", Boolean, nullable=False),
+    # GA4's `metadata.data_truncation_reasons` (NULL: stored before perfplat recorded them).
+    Column("data_truncated", Boolean),
+    Column("data_truncation_reasons", Text),
+    # The property's reporting time zone, which GA4's months are in (NULL: stored before it was recorded).
+    Column("ga4_time_zone", String(64)),
     # The Make an LPA database's own figure for the month, for the cross-check (NULL: no applications table).
     Column("database_lpas_started", Integer),
     Column("database_lpas_created", Integer),

@@ -59,9 +59,9 @@ def _number(
     try:
         value = kind(text)
     except ValueError:
-        raise SettingError(f"{name} must be {expected} {span}, e.g. {default}, not {text!r}") from None
+        raise SettingError(f"{name} must be {expected}, not {text!r}: {span}, e.g. {default}") from None
     if not (low <= value and (high is None or value <= high)):  # NaN fails too
-        raise SettingError(f"{name} must be {expected} {span}, e.g. {default}, not {text!r}")
+        raise SettingError(f"{name} must be {expected} {span}, not {text!r}: e.g. {default}")
     return value
 
 

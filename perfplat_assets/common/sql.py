@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, literal
+from sqlalchemy import ColumnElement, DateTime, Integer, and_, case, func, literal
+from sqlalchemy.dialects.postgresql import array
 
 from perfplat_assets.common.months import Month
 
@@ -38,3 +39,21 @@ def window(
     if dates:
         return and_(column >= first.first_day, column < last.next().first_day)
     return and_(column >= first.start, column < last.end)
+
+
+def month_index(column: ColumnElement[Any], months: Sequence[Month], dialect: str) -> ColumnElement[int]:
+    """Which of `months` (1, 2, ...) the instant in `column` falls in, for rows inside their window.
+
+    Measured on 10 million rows (docs/PERFORMANCE.md): one month needs no bucket at all; on Postgres,
+    `width_bucket` over the months' starts is a binary search in C, the cheapest exact London bucket (a CASE
+    per month, or `date_trunc` on the London time, cost two to three times more); elsewhere, a CASE.
+    """
+    if len(months) == 1:
+        return literal(1, Integer)
+    if dialect == "postgresql":
+        bounds = array([literal(month.start, DateTime(timezone=True)) for month in months])
+        return func.width_bucket(column, bounds)
+    return case(
+        *((and_(column >= m.start, column < m.end), literal(i, Integer)) for i, m in enumerate(months, 1)),
+        else_=None,
+    )

@@ -1,4 +1,9 @@
-"""The queue's message contract, `{"year": 2021, "month": 7}`, checked before anything acts on it. Pure."""
+"""The queue's message contract, checked before anything acts on it. Pure.
+
+A message asks for one month, `{"year": 2021, "month": 7}`, or a range of months,
+`{"from": {"year": 2021, "month": 3}, "to": {"year": 2026, "month": 10}}`, which is run as one run over
+the range; either may add `"assets": [...]` and `"dry_run": true`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
-from perfplat_assets.common.months import FIRST_MONTH, Month
+from perfplat_assets.common.months import FIRST_MONTH, Month, months_between
 
 
 class InvalidMessage(ValueError):
@@ -82,18 +87,56 @@ def read_json(text: str) -> object:
 
 @dataclass(frozen=True)
 class MonthRequest:
-    month: Month
+    month: Month  # the first month asked for
     assets: tuple[str, ...] | None = None  # None: every asset of the pipeline
     dry_run: bool = False  # publish nothing; report what publishing would change
+    last: Month | None = None  # the last month of a range; None: the one month
+
+    @property
+    def months(self) -> list[Month]:
+        return months_between(self.month, self.last or self.month)
+
+    @property
+    def label(self) -> str:
+        return f"{self.month}" if self.last in (None, self.month) else f"{self.month}..{self.last}"
 
 
-def _integer(body: dict[str, object], field: str) -> int:
+def _integer(body: dict[str, object], field: str, where: str = "") -> int:
     if field not in body:
-        raise InvalidMessage(f'missing {field!r}: a message is {{"year": 2021, "month": 7}}')
+        raise InvalidMessage(f'missing {where}{field!r}: a message is {{"year": 2021, "month": 7}}')
     value = body[field]
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidMessage(f"{field!r} must be a whole number, not {value!r}")
+        raise InvalidMessage(f"{where}{field!r} must be a whole number, not {value!r}")
     return value
+
+
+def _month(body: dict[str, object], last_closed: Month | None, where: str = "") -> Month:
+    year, month_number = _integer(body, "year", where), _integer(body, "month", where)
+    if not 1 <= month_number <= 12:
+        raise InvalidMessage(f"{where}month must be 1 to 12, not {month_number}")
+    if not 1 <= year <= 9999:
+        raise InvalidMessage(f"{where}year {year} is not a year")
+    month = Month(date(year, month_number, 1))
+    if month < Month(FIRST_MONTH):
+        raise InvalidMessage(f"{month} is before {Month(FIRST_MONTH)}, the first month perfplat publishes")
+    if last_closed is not None and month > last_closed:
+        raise InvalidMessage(
+            f"{month} has not closed yet; the newest month that can be asked for is {last_closed}"
+        )
+    return month
+
+
+def _range(body: dict[str, object], last_closed: Month | None) -> tuple[Month, Month]:
+    ends = []
+    for end in ("from", "to"):
+        value = body.get(end)
+        if not isinstance(value, dict) or set(value) != {"year", "month"}:
+            raise InvalidMessage(f'{end!r} must be {{"year": 2021, "month": 3}}, not {value!r}')
+        ends.append(_month(value, last_closed, f"{end}."))
+    first, last = ends
+    if last < first:
+        raise InvalidMessage(f"the range runs backwards: from {first} to {last}")
+    return first, last
 
 
 def parse_message(text: str, *, asset_names: Collection[str], last_closed: Month | None) -> MonthRequest:
@@ -105,32 +148,26 @@ def parse_message(text: str, *, asset_names: Collection[str], last_closed: Month
     body = read_json(text)
     if not isinstance(body, dict):
         raise InvalidMessage(f"not a JSON object: {text[:80]!r}")
-    year, month_number = _integer(body, "year"), _integer(body, "month")
-    if not 1 <= month_number <= 12:
-        raise InvalidMessage(f"month must be 1 to 12, not {month_number}")
-    if not 1 <= year <= 9999:
-        raise InvalidMessage(f"year {year} is not a year")
-    month = Month(date(year, month_number, 1))
-    if month < Month(FIRST_MONTH):
-        raise InvalidMessage(f"{month} is before {Month(FIRST_MONTH)}, the first month perfplat publishes")
-    if last_closed is not None and month > last_closed:
-        raise InvalidMessage(
-            f"{month} has not closed yet; the newest month that can be asked for is {last_closed}"
-        )
-    unknown_fields = sorted(set(body) - {"year", "month", "assets", "dry_run"})
+    ranged = "from" in body or "to" in body
+    if ranged and ("year" in body or "month" in body):
+        raise InvalidMessage("a message names one month (year, month) or a range (from, to), not both")
+    month, last = _range(body, last_closed) if ranged else (_month(body, last_closed), None)
+    allowed = {"from", "to"} if ranged else {"year", "month"}
+    unknown_fields = sorted(set(body) - allowed - {"assets", "dry_run"})
     if unknown_fields:
         raise InvalidMessage(
-            f"unknown fields {unknown_fields}; a message has year, month and optionally assets and dry_run"
+            f"unknown fields {unknown_fields}; a message has year and month (or from and to) and optionally "
+            "assets and dry_run"
         )
     dry_run = body.get("dry_run", False)
     if not isinstance(dry_run, bool):
         raise InvalidMessage(f"'dry_run' must be true or false, not {dry_run!r}")
     assets = body.get("assets")
     if assets is None:
-        return MonthRequest(month, None, dry_run)
+        return MonthRequest(month, None, dry_run, last)
     if not isinstance(assets, list) or not assets or not all(isinstance(a, str) for a in assets):
         raise InvalidMessage(f"'assets' must be a non-empty list of asset names, not {assets!r}")
     unknown = sorted(set(assets) - set(asset_names))
     if unknown:
         raise InvalidMessage(f"unknown assets {unknown}; the pipeline's assets are {sorted(asset_names)}")
-    return MonthRequest(month, tuple(sorted(set(assets))), dry_run)
+    return MonthRequest(month, tuple(sorted(set(assets))), dry_run, last)

@@ -1,4 +1,4 @@
-"""The one query perfplat runs on the feedback table: ratings counted per month, in SQL.
+"""The one query perfplat runs on the feedback table: ratings counted per month, in SQL, in one pass.
 
 Only the rating and the received timestamp are ever touched: `message` also holds free text, email and
 phone, which must never reach Python.
@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Column, Connection, DateTime, Integer, MetaData, Se
 from sqlalchemy.dialects.postgresql import JSONB
 
 from perfplat_assets.common.months import Month, contiguous
-from perfplat_assets.common.sql import month_bucket, window
+from perfplat_assets.common.sql import month_index, window
 from perfplat_assets.user_satisfaction.scoring import FORM_RATINGS, RatingCounts
 
 
@@ -28,40 +28,37 @@ def feedback_table(metadata: MetaData | None = None, name: str = "feedback") -> 
     )
 
 
-def rating_counts_query(table: Table, months: Sequence[Month]) -> Select:
+def rating_counts_query(table: Table, months: Sequence[Month], dialect: str = "postgresql") -> Select:
+    """One pass over the window: responses per month (by its position in `months`) and rating."""
     months = contiguous(months)
     received = table.c.received
-    bucket = month_bucket(received, months).label("month")
+    month = month_index(received, months, dialect).label("month")
     rating = table.c.message["rating"].as_string().label("rating")
     return (
-        select(bucket, rating, func.count().label("responses"))
+        select(month, rating, func.count().label("responses"))
         .where(window(received, months))
-        .group_by(bucket, rating)
-    )
-
-
-def rated_responses_query(table: Table, months: Sequence[Month]) -> Select:
-    """Responses with one of the five ratings, counted apart from the per-rating counts to reconcile them."""
-    months = contiguous(months)
-    bucket = month_bucket(table.c.received, months).label("month")
-    rating = table.c.message["rating"].as_string()
-    return (
-        select(bucket, func.count().label("responses"))
-        .where(window(table.c.received, months), rating.in_(FORM_RATINGS))
-        .group_by(bucket)
+        .group_by(month, rating)
     )
 
 
 def read_rating_counts(
     connection: Connection, months: Sequence[Month], table_name: str = "feedback"
 ) -> dict[Month, RatingCounts]:
-    """Counts for every month asked for; a month with no feedback gets all zeros."""
+    """Counts for every month asked for; a month with no feedback gets all zeros. The rated responses the
+    counts are reconciled against come from the same pass: the responses the database counted under one of
+    the five ratings."""
+    months = contiguous(months)
     table = feedback_table(name=table_name)
-    by_month: dict[str, dict[str | None, int]] = defaultdict(dict)
-    for month_key, rating, responses in connection.execute(rating_counts_query(table, months)):
-        by_month[month_key][rating] = by_month[month_key].get(rating, 0) + responses
-    rated = {key: responses for key, responses in connection.execute(rated_responses_query(table, months))}
+    by_month: dict[Month, dict[str | None, int]] = defaultdict(dict)
+    for position, rating, responses in connection.execute(
+        rating_counts_query(table, months, connection.dialect.name)
+    ):
+        month = months[position - 1]
+        by_month[month][rating] = by_month[month].get(rating, 0) + responses
     return {
-        month: RatingCounts.from_form_values(by_month.get(month.key, {}), rated.get(month.key, 0))
+        month: RatingCounts.from_form_values(
+            by_month.get(month, {}),
+            sum(n for rating, n in by_month.get(month, {}).items() if rating in FORM_RATINGS),
+        )
         for month in months
     }

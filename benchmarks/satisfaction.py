@@ -60,8 +60,9 @@ def _build(engine: Engine, rows: int) -> None:
                 INSERT INTO feedback (received, message)
                 SELECT timestamptz '2024-08-01 00:00+00' + (i * (interval '913 days' / :rows)),
                        jsonb_build_object(
-                         'rating', (ARRAY['very-satisfied','satisfied','neither-satisfied-or-dissatisfied',
-                                          'dissatisfied','very-dissatisfied','good'])[1 + (i::bigint * 7919) % 6],
+                         'rating', (ARRAY['very-satisfied', 'satisfied',
+                                          'neither-satisfied-or-dissatisfied', 'dissatisfied',
+                                          'very-dissatisfied', 'good'])[1 + (i::bigint * 7919) % 6],
                          'details', 'Free text that a user typed about their visit, number ' || i,
                          'email', 'user' || i || '@example.invalid',
                          'phone', '07700 ' || lpad((i % 1000000)::text, 6, '0'),

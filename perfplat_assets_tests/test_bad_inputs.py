@@ -85,7 +85,7 @@ def test_queuecli_refuses_a_poison_payload_in_one_line():
         ("PERFPLAT_SATISFACTION_METHODS", "2021-03:median", "'median' is not a method"),
         ("PERFPLAT_SATISFACTION_METHODS", "March:weighted-gds", "is not a month"),
         ("PERFPLAT_GA4_PROPERTY_ID", "abc", "PERFPLAT_GA4_PROPERTY_ID must be the numeric GA4 property id"),
-        ("PERFPLAT_CHECK_UNKNOWN_RATINGS_MAX_PERCENT", "150", "must be a number from 0 to 100, not '150': e.g. 2.0"),
+        ("PERFPLAT_CHECK_UNKNOWN_RATINGS_MAX_PERCENT", "150", "a number from 0 to 100, not '150': e.g. 2.0"),
         ("PERFPLAT_CHECK_MINIMUM_RESPONSES", "-5", "must be a whole number from 0, not '-5': e.g. 100"),
         ("PERFPLAT_CHECK_COMPLETION_RATE_MAX_GAP", "nan", "must be a number from 0 to 100"),
     ],

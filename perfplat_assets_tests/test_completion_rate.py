@@ -1,13 +1,18 @@
 """The completion rate through the real GA4 client, over HTTP, against the emulator."""
 
+import json
 from datetime import datetime
 
 import pytest
+from dagster import DagsterInstance, materialize
+from google.analytics.data_v1beta.types import ResponseMetaData
 
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import LONDON, Month, months_between
 from perfplat_assets.completion_rate.rate import ReportFlags, SessionCounts, completion_rate
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
+from perfplat_assets.configuration import build_resources
+from perfplat_assets.definitions import assets
 from perfplat_assets.embedded.ga4_emulator import GA4Emulator
 from perfplat_assets.embedded.sample_data import SampleSession
 
@@ -130,3 +135,127 @@ def test_the_embedded_default_serves_the_sample(monkeypatch):
     report = GoogleAnalytics().completion_report([Month.parse("2025-05")])
     counts = report.sessions[Month.parse("2025-05")]
     assert counts.started > 1000 and 0 < counts.completed < counts.started
+
+
+# the property's time zone, truncation and quota
+
+
+def test_months_in_another_time_zone_are_not_published():
+    flags = ReportFlags(time_zone="America/Los_Angeles")
+    result = completion_rate(MONTHS[0], SessionCounts(started=8, completed=5), flags)
+    assert result.completion_rate_percent is None
+    assert result.ga4_time_zone == "America/Los_Angeles"
+    assert result.not_available_reason == (
+        "the GA4 property's reporting time zone is America/Los_Angeles, so GA4's month 2025-06 is a "
+        "America/Los_Angeles month, not a London month: the completion rate is not published for it. Set "
+        "the property's reporting time zone to Europe/London in GA4 Admin (Property details), then re-run "
+        "the month"
+    )
+
+
+def test_the_report_carries_the_time_zone_truncation_and_quota():
+    Reason = ResponseMetaData.DataTruncationReason
+    with GA4Emulator(_sessions_for, time_zone="America/Los_Angeles") as emulator:
+        emulator.data_truncation_reasons = [
+            Reason(
+                data_truncation_type=Reason.DataTruncationType.DATA_TRUNCATION_TYPE_PROPERTY,
+                data_truncation_message="Data before the retention date is not available.",
+                data_truncation_date="2025-06-05",
+            )
+        ]
+        report = _ga4(emulator, page_size=2).completion_report(MONTHS)
+
+    assert report.flags.time_zone == "America/Los_Angeles" and not report.flags.london_months
+    assert report.flags.data_truncation_reasons == (
+        "PROPERTY: Data before the retention date is not available.: data before 2025-06-05",
+    )
+    assert not report.flags.exact
+    # Two pages: the tokens of both, and what is left after the second.
+    assert report.quota.as_metadata() == {
+        "ga4_tokens_per_day_consumed": 20,
+        "ga4_tokens_per_day_remaining": 199_980,
+        "ga4_tokens_per_hour_consumed": 20,
+        "ga4_tokens_per_hour_remaining": 39_980,
+    }
+
+
+@pytest.fixture
+def pipeline_ga4(perfplat_env, monkeypatch):
+    """A GA4 emulator the whole pipeline is pointed at, with some sessions in May 2025."""
+    when = datetime(2025, 5, 10, 12, tzinfo=LONDON)
+    sessions = [SampleSession(f"m{i}", when, ("/lpa/type", f"/lpa/{i}/applicant"), i) for i in range(60)]
+    sessions += [SampleSession(f"n{i}", when, ("/lpa/type",), None) for i in range(40)]
+    emulator = GA4Emulator(lambda month: sessions if month == MAY else []).start()
+    monkeypatch.setenv("PERFPLAT_GA4_API_ENDPOINT", emulator.endpoint)
+    monkeypatch.setenv("PERFPLAT_GA4_PROPERTY_ID", "123456")
+    yield emulator
+    emulator.stop()
+
+
+MAY = Month.parse("2025-05")
+
+
+def _run_may():
+    return materialize(
+        assets,
+        partition_key=MAY.key,
+        resources=build_resources(),
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+def _evaluation(result, name: str):
+    [evaluation] = [
+        e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.asset_check_evaluation_data.check_name == name
+    ]
+    return evaluation
+
+
+def _published_may(data_dir) -> dict[str, float]:
+    path = data_dir / "publish" / "make_a_lasting_power_of_attorney_25_05.json"
+    return {r["dataType"]: r["count"] for r in json.loads(path.read_text(encoding="utf-8"))}
+
+
+def test_a_property_in_another_time_zone_leaves_the_measure_out_saying_why(perfplat_env, pipeline_ga4):
+    pipeline_ga4.time_zone = "America/New_York"
+
+    result = _run_may()
+
+    assert result.success
+    published = _published_may(perfplat_env)
+    assert "completion-rate" not in published and "uptime-percent" in published
+    [dataset] = result.asset_materializations_for_node("performance_dataset")
+    print(list(dataset.metadata))
+    reason = dataset.metadata["left out 2025-05 completion-rate"].value
+    assert "reporting time zone is America/New_York" in reason and "Europe/London in GA4 Admin" in reason
+    check = _evaluation(result, "completion_rate_available")
+    assert not check.passed and "America/New_York" in check.description
+    [completion] = result.asset_materializations_for_node("completion_rate")
+    assert completion.metadata["ga4_time_zone"].value == "America/New_York"
+
+
+def test_truncated_data_warns_and_the_quota_is_in_the_metadata(perfplat_env, pipeline_ga4):
+    Reason = ResponseMetaData.DataTruncationReason
+    pipeline_ga4.data_truncation_reasons = [
+        Reason(data_truncation_type=Reason.DataTruncationType.DATA_TRUNCATION_TYPE_DATE_RANGE)
+    ]
+
+    result = _run_may()
+
+    assert result.success
+    check = _evaluation(result, "ga4_response_exact")
+    assert not check.passed and check.severity.value == "WARN"
+    assert "data_truncated (DATE_RANGE)" in check.description
+    assert _published_may(perfplat_env)["completion-rate"] == 60.0
+    [completion] = result.asset_materializations_for_node("completion_rate")
+    metadata = {key: value.value for key, value in completion.metadata.items()}
+    assert (
+        metadata["ga4_tokens_per_day_consumed"] == 10 and metadata["ga4_tokens_per_day_remaining"] == 199_990
+    )
+    assert (
+        metadata["ga4_tokens_per_hour_consumed"] == 10 and metadata["ga4_tokens_per_hour_remaining"] == 39_990
+    )
+    assert metadata["data_truncated"] is True and metadata["ga4_data_truncation_reasons"] == "DATE_RANGE"

@@ -8,13 +8,19 @@ from the small session list below, not computed with the emulator's code.
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
+import grpc
 import pytest
+import requests
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
+from google.analytics.data_v1beta.services.beta_analytics_data.transports import (
+    BetaAnalyticsDataGrpcTransport,
+)
 from google.analytics.data_v1beta.types import (
     Comparison,
     DateRange,
@@ -24,6 +30,7 @@ from google.analytics.data_v1beta.types import (
     FilterExpressionList,
     Metric,
     MetricType,
+    ResponseMetaData,
     RunReportRequest,
     RunReportResponse,
 )
@@ -416,3 +423,139 @@ def test_stop_is_idempotent_and_frees_the_endpoint() -> None:
 
     with pytest.raises(RuntimeError):
         _ = emulator.endpoint
+
+
+# --- the property's time zone, quota, truncation, order, faults; gRPC ------------------------------------
+
+
+def test_months_are_the_property_time_zones(months_asked: list[Month]) -> None:
+    # jun-0 starts 2024-05-31 23:30 UTC: 1 June in London, still 31 May in New York.
+    def sessions_for_month(month: Month) -> list[SampleSession]:
+        months_asked.append(month)
+        return SESSIONS.get(month, [])
+
+    with GA4Emulator(sessions_for_month, time_zone="America/New_York") as emulator:
+        client = BetaAnalyticsDataClient(
+            credentials=AnonymousCredentials(),
+            transport="rest",
+            client_options={"api_endpoint": emulator.endpoint},
+        )
+        response = client.run_report(report(dimension_filter=string_filter("/home", MatchType.EXACT)))
+
+    assert response.metadata.time_zone == "America/New_York"
+    # In London June has jun-0, jun-1 and jun-3; in New York jun-0 is a May session.
+    assert rows(response) == [("202406", "2")]
+    assert Month.of(2024, 5) in months_asked and Month.of(2024, 8) in months_asked
+
+
+def test_property_quota_only_when_asked(client: BetaAnalyticsDataClient, emulator: GA4Emulator) -> None:
+    plain = client.run_report(report())
+    first = client.run_report(report(return_property_quota=True))
+    second = client.run_report(report(return_property_quota=True))
+
+    assert "property_quota" not in plain
+    assert (first.property_quota.tokens_per_day.consumed, first.property_quota.tokens_per_day.remaining) == (
+        10,
+        199_980,
+    )
+    assert (
+        second.property_quota.tokens_per_hour.consumed,
+        second.property_quota.tokens_per_hour.remaining,
+    ) == (
+        10,
+        39_970,
+    )
+    assert second.property_quota.server_errors_per_project_per_hour.remaining == 10
+
+
+def test_ten_server_errors_exhaust_the_property_for_the_hour(
+    client: BetaAnalyticsDataClient, emulator: GA4Emulator
+) -> None:
+    emulator.fail_next(500, times=10)
+    for _ in range(10):
+        with pytest.raises(exceptions.InternalServerError):
+            client.run_report(report())
+
+    with pytest.raises(exceptions.TooManyRequests, match="server errors per project per property per hour"):
+        client.run_report(report())
+
+
+def test_data_truncation_reasons_reach_the_client(
+    client: BetaAnalyticsDataClient, emulator: GA4Emulator
+) -> None:
+    Reason = ResponseMetaData.DataTruncationReason
+    emulator.data_truncation_reasons = [
+        Reason(
+            data_truncation_type=Reason.DataTruncationType.DATA_TRUNCATION_TYPE_PROPERTY,
+            data_truncation_message="Data before the retention date is not available.",
+            data_truncation_date="2024-06-15",
+        )
+    ]
+
+    [reason] = client.run_report(report()).metadata.data_truncation_reasons
+
+    assert reason.data_truncation_type == Reason.DataTruncationType.DATA_TRUNCATION_TYPE_PROPERTY
+    assert reason.data_truncation_date == "2024-06-15"
+
+
+def test_order_bys_as_perfplat_sends_them(client: BetaAnalyticsDataClient) -> None:
+    from perfplat_assets.completion_rate.ga4_report import report_request
+
+    request = report_request("123456", [Month.of(2024, 6), Month.of(2024, 7)], limit=10)
+    response = client.run_report(request)
+    assert [r[:2] for r in rows(response)] == [
+        ("202406", "completed"),
+        ("202406", "started"),
+        ("202407", "completed"),
+        ("202407", "started"),
+    ]
+
+    request.order_bys[0].desc = True  # the emulator honours direction too
+    assert rows(client.run_report(request))[0][:2] == ("202407", "completed")
+
+
+def test_a_hung_request_answers_after_the_delay_or_at_stop(emulator: GA4Emulator) -> None:
+    slow = BetaAnalyticsDataClient(
+        credentials=AnonymousCredentials(),
+        transport="rest",
+        client_options={"api_endpoint": emulator.endpoint},
+    )
+    emulator.hang_next(seconds=0.3)
+    started = time.monotonic()
+    assert rows(slow.run_report(report())) == [("202406", "4"), ("202407", "4")]
+    assert time.monotonic() - started >= 0.3
+
+    emulator.hang_next()  # never: the client's timeout ends it
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        slow.run_report(report(), timeout=0.3)
+
+
+def test_a_malformed_answer_is_a_200_that_is_not_json(emulator: GA4Emulator) -> None:
+    emulator.malformed_next(body="<html>Bad gateway</html>")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    request = urllib.request.Request(
+        emulator.endpoint + "/v1beta/properties/1:runReport", data=b"{}", method="POST"
+    )
+    with opener.open(request, timeout=5) as answer:
+        assert answer.status == 200 and answer.read() == b"<html>Bad gateway</html>"
+
+
+def test_the_same_reports_over_grpc(months_asked: list[Month]) -> None:
+    with GA4Emulator(lambda month: SESSIONS.get(month, []), grpc=True) as emulator:
+        channel = grpc.insecure_channel(emulator.grpc_endpoint)
+        client = BetaAnalyticsDataClient(transport=BetaAnalyticsDataGrpcTransport(channel=channel))
+        response = client.run_report(report(dimension_filter=regexp(START_PAGES), return_property_quota=True))
+        emulator.fail_next(403, message="User does not have sufficient permissions for this property.")
+        with pytest.raises(exceptions.PermissionDenied, match="sufficient permissions"):
+            client.run_report(report())
+        emulator.fail_next(429)
+        with pytest.raises(exceptions.ResourceExhausted):
+            client.run_report(report())
+        emulator.hang_next()
+        with pytest.raises(exceptions.DeadlineExceeded):
+            client.run_report(report(), timeout=0.3)
+        channel.close()
+
+    assert rows(response) == [("202406", "3"), ("202407", "2")]
+    assert response.property_quota.tokens_per_day.consumed == 10
+    assert emulator.requests[0].property == "properties/123456"

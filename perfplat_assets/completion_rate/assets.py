@@ -70,5 +70,18 @@ def completion_rate(
             ),
         },
     )
-    metadata = {"source": google_analytics.describe(), "ga4_requests": report.requests}
+    metadata = {
+        "source": google_analytics.describe(),
+        "ga4_requests": report.requests,
+        "ga4_time_zone": report.flags.time_zone,
+        # What this run cost of the property's quota, and what is left (GA4's `property_quota`).
+        **report.quota.as_metadata(),
+        **(
+            {"ga4_data_truncation_reasons": "; ".join(report.flags.data_truncation_reasons)}
+            if report.flags.data_truncated
+            else {}
+        ),
+    }
+    if not report.flags.london_months:
+        context.log.warning(rows[0]["not_available_reason"])
     yield from output_with_checks(context, rows, evaluation, metadata)

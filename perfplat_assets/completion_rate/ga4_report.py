@@ -164,9 +164,19 @@ class Source:
 
 
 def _ga4_says(error: google_exceptions.GoogleAPICallError) -> str:
-    status = error.grpc_status_code.name if error.grpc_status_code is not None else ""
-    code = f"{error.code} {status}".strip() if error.code else status
-    return f'({code}): "{error.message}"'
+    """`(403 PERMISSION_DENIED): "GA4 says..."`: from the JSON error body (REST), or the status (gRPC)."""
+    message, status = error.message, ""
+    response = getattr(error, "response", None)
+    if response is not None and hasattr(response, "json"):
+        try:
+            body = response.json().get("error", {})
+            message, status = body.get("message") or message, body.get("status") or ""
+        except (ValueError, AttributeError):
+            pass
+    if not status and error.grpc_status_code is not None:
+        status = error.grpc_status_code.name
+    code = f"{error.code or ''} {status}".strip()
+    return f'({code}): "{message}"' if code else f'"{message}"'
 
 
 def _refusal(error: google_exceptions.GoogleAPICallError, source: Source) -> SourceUnavailable:
@@ -174,29 +184,29 @@ def _refusal(error: google_exceptions.GoogleAPICallError, source: Source) -> Sou
     pid, says = source.property_id, _ga4_says(error)
     if isinstance(error, google_exceptions.Forbidden):
         return SourceUnavailable(
-            f"GA4 refused {source.described} access to the report {says}. The credentials "
+            f"{source.described} refused access to the report {says}. The credentials "
             f"({source.credentials or Source.credentials_in_use()}) need at least the Viewer role on GA4 "
             f"property {pid} (PERFPLAT_GA4_PROPERTY_ID): in GA4 Admin, Property access management, add the "
             "service account's email as a Viewer, or set GOOGLE_APPLICATION_CREDENTIALS to a key that is one."
         )
     if isinstance(error, google_exceptions.Unauthorized):
         return SourceUnavailable(
-            f"GA4 did not accept the credentials for {source.described} {says}. Set "
+            f"{source.described} did not accept the credentials {says}. Set "
             "GOOGLE_APPLICATION_CREDENTIALS to a valid service account key file (currently "
             f"{source.credentials or Source.credentials_in_use()})."
         )
     if isinstance(error, google_exceptions.NotFound):
         return SourceUnavailable(
-            f"GA4 found no property {pid} at {source.described} {says}. Check PERFPLAT_GA4_PROPERTY_ID (the "
+            f"{source.described}: GA4 found no such property {says}. Check PERFPLAT_GA4_PROPERTY_ID (the "
             "numeric id in GA4 Admin, Property details) and PERFPLAT_GA4_API_ENDPOINT."
         )
     if isinstance(error, google_exceptions.BadRequest):
         return SourceUnavailable(
-            f"GA4 refused the completion-rate report for {source.described} as invalid {says}. Check that "
+            f"{source.described} refused the completion-rate report as invalid {says}. Check that "
             "PERFPLAT_GA4_PROPERTY_ID is the property's numeric id (GA4 Admin, Property details), not a "
             "measurement id such as G-XXXXXXX; otherwise the request perfplat builds needs fixing."
         )
-    return SourceUnavailable(f"GA4 refused the completion-rate report for {source.described} {says}.")
+    return SourceUnavailable(f"{source.described} refused the completion-rate report {says}.")
 
 
 def _malformed(source: Source, what: str) -> SourceUnavailable:
@@ -238,7 +248,8 @@ def run_report_with_retries(
             raise _refusal(error, source) from error
         except SERVER_ERRORS as error:
             if isinstance(error, google_exceptions.InternalServerError) and _GRPC_UNDECODABLE in str(error):
-                raise _malformed(source, f"a body that is not a RunReportResponse ({error.message})") from error
+                what = f"a body that is not a RunReportResponse ({error.message})"
+                raise _malformed(source, what) from error
             server_errors += 1
             last = error
             if server_errors > settings.max_server_error_retries:
@@ -253,24 +264,32 @@ def run_report_with_retries(
             elapsed = clock() - started
             if isinstance(last, TIMEOUTS):
                 raise SourceUnavailable(
-                    f"{source.described} did not answer runReport: {timeouts} of {attempts} requests timed "
-                    f"out, after {timeout:g}s for the last, {elapsed:.1f}s in all (retry deadline "
-                    f"{settings.deadline:g}s). Check PERFPLAT_GA4_API_ENDPOINT and the network; re-run the "
-                    "month once GA4 answers."
+                    f"{source.described} did not answer runReport: {timeouts} of {attempts} requests got "
+                    f"no answer within the request timeout of {settings.request_timeout:g}s; gave up after "
+                    f"{elapsed:.1f}s (retry deadline {settings.deadline:g}s). Check "
+                    "PERFPLAT_GA4_API_ENDPOINT and the network; re-run the month once GA4 answers."
                 ) from last
             if isinstance(last, QUOTA_ERRORS):
                 raise SourceUnavailable(
                     f"{source.described}: the property's quota is used up; GA4 still refused after "
-                    f"{attempts} requests over {elapsed:.1f}s {_ga4_says(last)}. GA4 allows a property 40,000 "
-                    "tokens an hour and 200,000 a day, and refuses every request for the rest of the hour "
-                    f"after {GA4_SERVER_ERRORS_PER_HOUR} server errors; re-run the month later."
+                    f"{attempts} requests over {elapsed:.1f}s {_ga4_says(last)}. GA4 allows a property "
+                    "40,000 tokens an hour and 200,000 a day, and refuses every request for the rest of the "
+                    f"hour after {GA4_SERVER_ERRORS_PER_HOUR} server errors; re-run the month later."
                 ) from last
             raise _server_errors(source, last, server_errors, settings) from last
         sleep(wait)
 
 
-def _server_errors(source: Source, error: Exception, count: int, settings: RetrySettings) -> SourceUnavailable:
+def _server_errors(
+    source: Source, error: Exception, count: int, settings: RetrySettings
+) -> SourceUnavailable:
     says = _ga4_says(error) if isinstance(error, google_exceptions.GoogleAPICallError) else f"({error})"
+    if isinstance(error, google_exceptions.ServiceUnavailable) and "failed to connect" in str(error).lower():
+        # gRPC's way of saying nothing listens there: no GA4 answered at all.
+        return SourceUnavailable(
+            f"Cannot reach {source.described} (tried {count} times) {says}. Check PERFPLAT_GA4_API_ENDPOINT "
+            "and the network; the month can be re-run once GA4 answers."
+        )
     return SourceUnavailable(
         f"{source.described} answered runReport with a server error {count} times {says}. perfplat retries "
         f"a server error at most {settings.max_server_error_retries} times, because GA4 refuses a property "
@@ -337,7 +356,7 @@ def fetch_completion_report(
     wanted = {month.first_day.strftime("%Y%m"): month for month in months}
     counts: dict[Month, dict[str, int]] = {month: {STARTED: 0, COMPLETED: 0} for month in months}
     seen: set[tuple[str, str]] = set()
-    flags, quota, offset, requests_made = ReportFlags(), QuotaUsage(), 0, 0
+    flags, quota, offset, asked, requests_made = ReportFlags(), QuotaUsage(), 0, 0, 0
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     time_zones: set[str] = set()
     max_pages, row_count = max(1, max_pages), 0
@@ -364,7 +383,8 @@ def fetch_completion_report(
         try:
             month_at, comparison_at = headers.index(YEAR_MONTH), headers.index(COMPARISON)
         except ValueError:
-            raise _malformed(source, f"a report without the yearMonth and comparison columns: {headers}") from None
+            what = f"a report without the yearMonth and comparison columns: {headers}"
+            raise _malformed(source, what) from None
         if not response.metric_headers:
             raise _malformed(source, "a report without the sessions metric")
         added = 0
@@ -378,19 +398,20 @@ def fetch_completion_report(
             sessions = _sessions(row.metric_values[0].value, source, year_month, comparison)
             if year_month in wanted and comparison in (STARTED, COMPLETED):
                 counts[wanted[year_month]][comparison] += sessions
-        offset += len(response.rows)
+        asked, offset = offset, offset + len(response.rows)
         if added == 0 or offset >= row_count:
             break
     if len(seen) < row_count:
         raise SourceUnavailable(
-            f"{source.described} stopped adding rows at offset {offset}: it says the report has {row_count} "
-            f"rows, perfplat read {len(seen)} different ones in {requests_made} pages. GA4's data may have "
-            "changed while the report was paged, or the endpoint ignores offset; re-run the month."
+            f"{source.described} stopped adding rows: the page at offset {asked} brought no row not already "
+            f"read, yet GA4 says the report has {row_count} rows and perfplat has read {len(seen)} in "
+            f"{requests_made} pages. GA4's data may have changed while the report was paged, or the endpoint "
+            "ignores offset; re-run the month."
         )
     if len(time_zones) > 1:
         raise SourceUnavailable(
-            f"{source.described} changed time zone while the report was paged ({', '.join(sorted(time_zones))}); "
-            "re-run the month."
+            f"{source.described} changed time zone while the report was paged "
+            f"({', '.join(sorted(time_zones))}); re-run the month."
         )
     sessions = {month: SessionCounts(c[STARTED], c[COMPLETED]) for month, c in counts.items()}
     return CompletionReport(sessions, flags, requests_made, quota)

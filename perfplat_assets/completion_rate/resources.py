@@ -8,16 +8,22 @@ from urllib.parse import urlsplit
 
 from dagster import ConfigurableResource
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
-from google.api_core.exceptions import ResourceExhausted, RetryError, TooManyRequests
 from google.auth.exceptions import DefaultCredentialsError
 from pydantic import Field
 from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
-from perfplat_assets.completion_rate.ga4_report import CompletionReport, fetch_completion_report, retry_policy
+from perfplat_assets.completion_rate.ga4_report import (
+    MAX_PAGES,
+    CompletionReport,
+    RetrySettings,
+    Source,
+    fetch_completion_report,
+)
 
 EMBEDDED_PROPERTY_ID = "0"
+ANONYMOUS = "anonymous credentials, as for a loopback emulator"
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -45,9 +51,16 @@ class GoogleAnalytics(ConfigurableResource):
         default=None, description="Endpoint override; a plain-http loopback address is an emulator."
     )
     page_size: int = Field(default=100_000, description="Rows per runReport page (GA4 maximum 250,000).")
+    max_pages: int = Field(default=MAX_PAGES, description="Pages of one report read at most.")
     retry_initial_delay: float = Field(default=1.0, description="Seconds before the first retry.")
-    retry_deadline: float = Field(default=300.0, description="Seconds before retrying gives up.")
+    retry_deadline: float = Field(
+        default=300.0, description="Seconds within which timeouts, quota and server errors are retried."
+    )
     request_timeout: float = Field(default=120.0, description="Seconds per request.")
+    max_server_error_retries: int = Field(
+        default=3,
+        description="Times a server error is retried (GA4 allows 10 server errors per property an hour).",
+    )
 
     @property
     def embedded(self) -> bool:
@@ -59,13 +72,16 @@ class GoogleAnalytics(ConfigurableResource):
         return f"GA4 property {self.property_id} at {self.api_endpoint or 'analyticsdata.googleapis.com'}"
 
     @contextmanager
-    def _client(self) -> Iterator[tuple[BetaAnalyticsDataClient, str]]:
+    def _client(self) -> Iterator[tuple[BetaAnalyticsDataClient, Source]]:
         if self.embedded:
             from perfplat_assets.embedded.ga4_emulator import GA4Emulator
 
             with GA4Emulator() as emulator:
                 _bypass_proxy("127.0.0.1")
-                yield self._anonymous_client(emulator.endpoint), EMBEDDED_PROPERTY_ID
+                yield (
+                    self._anonymous_client(emulator.endpoint),
+                    Source(self.describe(), EMBEDDED_PROPERTY_ID, ANONYMOUS),
+                )
             return
         if not self.property_id:
             raise ValueError(
@@ -80,10 +96,15 @@ class GoogleAnalytics(ConfigurableResource):
                     "only a local emulator may be reached without TLS."
                 )
             _bypass_proxy(host or "127.0.0.1")
-            yield self._anonymous_client(self.api_endpoint), self.property_id
+            source = Source(self.describe(), self.property_id, ANONYMOUS)
+            yield self._anonymous_client(self.api_endpoint), source
             return
+        if self.api_endpoint:
+            host = urlsplit(f"//{self.api_endpoint.removeprefix('https://')}").hostname
+            if _is_loopback(host):
+                _bypass_proxy(host or "127.0.0.1")  # gRPC, like requests, would tunnel through a proxy
         options = {"api_endpoint": self.api_endpoint} if self.api_endpoint else None
-        yield BetaAnalyticsDataClient(client_options=options), self.property_id
+        yield BetaAnalyticsDataClient(client_options=options), Source(self.describe(), self.property_id)
 
     @staticmethod
     def _anonymous_client(endpoint: str) -> BetaAnalyticsDataClient:
@@ -93,16 +114,26 @@ class GoogleAnalytics(ConfigurableResource):
             credentials=AnonymousCredentials(), transport="rest", client_options={"api_endpoint": endpoint}
         )
 
+    def retry_settings(self) -> RetrySettings:
+        return RetrySettings(
+            initial_delay=self.retry_initial_delay,
+            deadline=self.retry_deadline,
+            request_timeout=self.request_timeout,
+            max_server_error_retries=self.max_server_error_retries,
+        )
+
     def completion_report(self, months: list[Month]) -> CompletionReport:
+        """The report for `months`; a `SourceUnavailable` saying what to do when GA4 cannot give it."""
         try:
-            with self._client() as (client, property_id):
+            with self._client() as (client, source):
                 return fetch_completion_report(
                     client,
-                    property_id,
+                    source.property_id,
                     months,
+                    source=source,
                     page_size=self.page_size,
-                    retry=retry_policy(self.retry_initial_delay, self.retry_deadline),
-                    timeout=self.request_timeout,
+                    max_pages=self.max_pages,
+                    retry=self.retry_settings(),
                 )
         except DefaultCredentialsError as error:
             raise SourceUnavailable(
@@ -110,18 +141,6 @@ class GoogleAnalytics(ConfigurableResource):
                 "GOOGLE_APPLICATION_CREDENTIALS to a service account key file with read access to the "
                 "property (or unset PERFPLAT_GA4_PROPERTY_ID to use the embedded emulator)."
             ) from None
-        except RetryError as error:
-            cause = error.cause
-            quota = isinstance(cause, ResourceExhausted | TooManyRequests)
-            raise SourceUnavailable(
-                f"{self.describe()} kept failing for {self.retry_deadline:.0f}s: {cause}. "
-                + (
-                    "The property's quota is used up (GA4 allows 40,000 tokens an hour, 200,000 a day); "
-                    "re-run the month later."
-                    if quota
-                    else "Check PERFPLAT_GA4_API_ENDPOINT and the network; re-run the month once GA4 answers."
-                )
-            ) from error
         except RequestsConnectionError as error:
             raise SourceUnavailable(
                 f"Cannot reach {self.describe()}: {type(error).__name__}. Check PERFPLAT_GA4_API_ENDPOINT "

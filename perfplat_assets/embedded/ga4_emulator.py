@@ -3,7 +3,9 @@
 The pipeline talks to GA4 through the official `google-analytics-data` client over REST. Pointing that same
 client at this server (``client_options={"api_endpoint": emulator.endpoint}``, anonymous credentials,
 ``transport="rest"``) exercises the real request/response encoding, paging and error handling without a
-Google account, and the answers are deterministic because they come from `sample_data`.
+Google account, and the answers are deterministic because they come from `sample_data`. With ``grpc=True``
+the same reports are also served over gRPC (`grpc_endpoint`), as production's default transport talks, with
+TLS when given a key and certificate (``grpc_tls``).
 
 Only what the pipeline needs is implemented, with GA4's semantics:
 
@@ -13,8 +15,14 @@ Only what the pipeline needs is implemented, with GA4's semantics:
 - `dimension_filter` and ad hoc `comparisons` on `pagePath`: a session matches a filter expression when at
   least one of its page paths satisfies the whole expression;
 - `order_bys` on requested dimensions and metrics, `limit`/`offset` paging, `keep_empty_rows`;
-- metadata flags (thresholding, sampling, "(other)" row) switchable per emulator so callers can test how they
-  react to degraded data, and `fail_next` to inject 429/5xx answers.
+- metadata flags (thresholding, sampling, "(other)" row, `data_truncation_reasons`) and the property's
+  `time_zone` (which `yearMonth` and the date ranges are in) switchable per emulator so callers can test how
+  they react to degraded data;
+- `property_quota` when `return_property_quota` is set: tokens consumed per request and remaining, and GA4's
+  refusal (429 RESOURCE_EXHAUSTED) once the tokens, or the 10 server errors an hour, are used up;
+- faults: `fail_next` (an HTTP status with a GA4-style error body, GA4's message if given), `hang_next`
+  (answer after N seconds, or never), `malformed_next` (a 200 whose body is not a report),
+  `fractional_sessions` (metric values such as "12.5") and `ignore_offset` (every page the first one).
 
 Anything else is refused with HTTP 400 and a GA4-style error body rather than silently ignored, so a caller
 relying on an unimplemented feature finds out here instead of in production.
@@ -29,13 +37,16 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
+import grpc
 from google.analytics.data_v1beta.types import (
     DimensionHeader,
     DimensionValue,
@@ -45,6 +56,8 @@ from google.analytics.data_v1beta.types import (
     MetricType,
     MetricValue,
     OrderBy,
+    PropertyQuota,
+    QuotaStatus,
     ResponseMetaData,
     Row,
     RunReportRequest,
@@ -60,6 +73,7 @@ logger = logging.getLogger(__name__)
 SessionsForMonth = Callable[[Month], Sequence[SampleSession]]
 PathPredicate = Callable[[str], bool]
 
+GRPC_SERVICE = "google.analytics.data.v1beta.BetaAnalyticsData"
 DEFAULT_LIMIT = 10_000
 MAX_LIMIT = 250_000
 TIME_ZONE = "Europe/London"
@@ -214,6 +228,10 @@ class ReportSettings:
     subject_to_thresholding: bool = False
     data_loss_from_other_row: bool = False
     sampled: bool = False
+    time_zone: str = TIME_ZONE
+    data_truncation_reasons: tuple[ResponseMetaData.DataTruncationReason, ...] = ()
+    fractional_sessions: bool = False
+    ignore_offset: bool = False
 
 
 def _parse_date(text: str, today: date) -> date:
@@ -343,20 +361,33 @@ def _numeric(text: str) -> tuple[int, float | str]:
         return (1, text)
 
 
-def _months_spanning(ranges: Iterable[_Range]) -> list[Month]:
+def _months_spanning(ranges: Iterable[_Range], margin: bool = False) -> list[Month]:
+    """London months holding the ranges' sessions; with `margin`, a month either side (another zone's day
+    can start or end in the London month before or after)."""
     months: set[Month] = set()
     for date_range in ranges:
         month = Month.of(date_range.start.year, date_range.start.month)
         last = Month.of(date_range.end.year, date_range.end.month)
+        if margin:
+            month, last = month.previous(), last.next()
         while month <= last:
             months.add(month)
             month = month.next()
     return sorted(months)
 
 
-def _local_date(moment: datetime) -> date:
+def _local_date(moment: datetime, zone: ZoneInfo = LONDON) -> date:
     """The session's date in the property's time zone; naive datetimes are taken as London wall time."""
-    return (moment.astimezone(LONDON) if moment.tzinfo else moment).date()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=LONDON)).astimezone(zone).date()
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError) as error:
+        raise ApiError(
+            f"The emulator's property time zone {name!r} is not an IANA time zone.", 500
+        ) from error
 
 
 def run_report(
@@ -372,7 +403,8 @@ def run_report(
     still counts each session once, on its London date.
     """
     _refuse_unsupported(request)
-    ranges = _date_ranges(request, today or datetime.now(LONDON).date())
+    zone = _zone(settings.time_zone)
+    ranges = _date_ranges(request, today or datetime.now(zone).date())
     comparisons = _comparisons(request)
     dimensions = _dimension_names(request, ranges, bool(comparisons))
     metrics = _metric_names(request)
@@ -381,9 +413,9 @@ def run_report(
     )
 
     sessions: dict[str, tuple[SampleSession, date]] = {}
-    for month in _months_spanning(ranges):
+    for month in _months_spanning(ranges, margin=zone != LONDON):
         for session in sessions_for_month(month):
-            sessions.setdefault(session.session_id, (session, _local_date(session.started_at)))
+            sessions.setdefault(session.session_id, (session, _local_date(session.started_at, zone)))
 
     groups: dict[tuple[str, ...], set[str]] = {}
     sessions_per_range = [0] * len(ranges)
@@ -407,12 +439,14 @@ def run_report(
     rows = [(key, len(ids)) for key, ids in groups.items() if ids or request.keep_empty_rows]
     _sort_rows(rows, request.order_bys, dimensions, metrics)
     limit = min(request.limit or DEFAULT_LIMIT, MAX_LIMIT)
-    page = rows[request.offset : request.offset + limit]
+    offset = 0 if settings.ignore_offset else request.offset
+    page = rows[offset : offset + limit]
 
     metadata = ResponseMetaData(
         currency_code=CURRENCY,
-        time_zone=TIME_ZONE,
+        time_zone=settings.time_zone,
         data_loss_from_other_row=settings.data_loss_from_other_row,
+        data_truncation_reasons=list(settings.data_truncation_reasons),
     )
     if settings.subject_to_thresholding:
         metadata.subject_to_thresholding = True
@@ -427,7 +461,10 @@ def run_report(
         rows=[
             Row(
                 dimension_values=[DimensionValue(value=value) for value in key],
-                metric_values=[MetricValue(value=str(count)) for _ in metrics],
+                metric_values=[
+                    MetricValue(value=f"{count}.5" if settings.fractional_sessions else str(count))
+                    for _ in metrics
+                ],
             )
             for key, count in page
         ],
@@ -438,6 +475,40 @@ def run_report(
 
 
 # --- the server ----------------------------------------------------------------------------------------
+
+# GA4's quotas for a standard property (GA4 Data API, Quotas).
+TOKENS_PER_DAY = 200_000
+TOKENS_PER_HOUR = 40_000
+TOKENS_PER_PROJECT_PER_HOUR = 14_000
+CONCURRENT_REQUESTS = 10
+SERVER_ERRORS_PER_HOUR = 10
+THRESHOLDED_REQUESTS_PER_HOUR = 120
+
+
+@dataclass(frozen=True)
+class _Fault:
+    kind: str  # "status", "hang" or "malformed"
+    status: int = 0
+    message: str | None = None
+    seconds: float | None = None
+    body: str = ""
+
+
+@dataclass
+class _Answer:
+    """One runReport's outcome, for either transport: an error, a report, or a body that is not one."""
+
+    status: int = 200
+    message: str = ""
+    response: RunReportResponse | None = None
+    raw: str | None = None
+
+
+@dataclass
+class _Usage:
+    tokens: int = 0
+    server_errors: int = 0
+    thresholded: int = 0
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -468,18 +539,30 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_error(self, status: int, message: str) -> None:
         self._send_json(status, error_body(status, message))
 
-    def _send_json(self, status: int, payload: str | dict[str, Any]) -> None:
-        text = payload if isinstance(payload, str) else json.dumps(payload, indent=2)
+    def _send_json(self, status: int, payload: str | dict[str, Any] | _Raw) -> None:
+        content_type = "application/json; charset=UTF-8"
+        if isinstance(payload, _Raw):
+            text, content_type = payload.body, "text/html; charset=UTF-8"
+        else:
+            text = payload if isinstance(payload, str) else json.dumps(payload, indent=2)
         data = text.encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            logger.debug("GA4 emulator: the client left before its answer (it timed out)")
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep stderr quiet in tests and pipelines; the access log is there at debug level if wanted."""
         logger.debug("%s - " + format, self.address_string(), *args)
+
+
+@dataclass(frozen=True)
+class _Raw:
+    body: str
 
 
 class _Server(ThreadingHTTPServer):
@@ -490,10 +573,16 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
 
+def _serialize(response: RunReportResponse | bytes) -> bytes:
+    """RunReportResponse's own serializer, or the bytes of a `malformed_next` fault as they are."""
+    return response if isinstance(response, bytes) else RunReportResponse.serialize(response)
+
+
 class GA4Emulator:
     """A GA4 Data API `runReport` endpoint on loopback, serving `sessions_for_month`'s sessions.
 
-    Use as a context manager (or `start()`/`stop()`), then point the real client at `endpoint`.
+    Use as a context manager (or `start()`/`stop()`), then point the real client at `endpoint` (REST) or
+    `grpc_endpoint` (gRPC, with ``grpc=True``; TLS with ``grpc_tls=(private_key_pem, certificate_pem)``).
     """
 
     def __init__(
@@ -502,6 +591,9 @@ class GA4Emulator:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        time_zone: str = TIME_ZONE,
+        grpc: bool = False,
+        grpc_tls: tuple[bytes, bytes] | None = None,
     ) -> None:
         self.sessions_for_month = sessions_for_month
         self.host = host
@@ -509,10 +601,27 @@ class GA4Emulator:
         self.subject_to_thresholding = False
         self.data_loss_from_other_row = False
         self.sampled = False
+        self.time_zone = time_zone
+        self.data_truncation_reasons: list[ResponseMetaData.DataTruncationReason] = []
+        self.fractional_sessions = False
+        self.ignore_offset = False
+        # Tokens a report costs, and the property's quotas (reported with return_property_quota).
+        self.tokens_per_request = 10
+        self.tokens_per_day = TOKENS_PER_DAY
+        self.tokens_per_hour = TOKENS_PER_HOUR
+        self.server_errors_per_hour = SERVER_ERRORS_PER_HOUR
         self.requests: list[RunReportRequest] = []
+        # Each gRPC call's metadata (headers), e.g. its `authorization`.
+        self.grpc_metadata: list[dict[str, str | bytes]] = []
+        self.grpc_port = 0
+        self._grpc_wanted = grpc or grpc_tls is not None
+        self._grpc_tls = grpc_tls
+        self._grpc_server: Any = None
         self._requests_served = 0
-        self._failures: list[int] = []
+        self._usage = _Usage()
+        self._failures: list[_Fault] = []
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -520,6 +629,7 @@ class GA4Emulator:
         """Bind (port 0 picks a free port) and serve from a background thread; returns self for chaining."""
         if self._server is not None:
             return self
+        self._stopping.clear()
         server = _Server((self.host, self.port), self)
         self.port = server.server_address[1]
         self._server = server
@@ -527,11 +637,42 @@ class GA4Emulator:
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="ga4-emulator", daemon=True
         )
         self._thread.start()
+        if self._grpc_wanted:
+            self._start_grpc()
         logger.info("GA4 emulator serving on %s", self.endpoint)
         return self
 
+    def _start_grpc(self) -> None:
+        handler = grpc.method_handlers_generic_handler(
+            GRPC_SERVICE,
+            {
+                "RunReport": grpc.unary_unary_rpc_method_handler(
+                    self._grpc_run_report,
+                    request_deserializer=RunReportRequest.deserialize,
+                    response_serializer=_serialize,
+                )
+            },
+        )
+        server = grpc.server(ThreadPoolExecutor(max_workers=8, thread_name_prefix="ga4-emulator-grpc"))
+        server.add_generic_rpc_handlers((handler,))
+        address = f"{self.host}:{self.grpc_port}"
+        if self._grpc_tls is None:
+            self.grpc_port = server.add_insecure_port(address)
+        else:
+            credentials = grpc.ssl_server_credentials([self._grpc_tls])
+            self.grpc_port = server.add_secure_port(address, credentials)
+        server.start()
+        self._grpc_server = server
+        logger.info("GA4 emulator serving gRPC on %s", self.grpc_endpoint)
+
     def stop(self) -> None:
-        """Stop serving, release the port and join the thread; safe to call twice or before `start()`."""
+        """Stop serving, release the ports and join the thread; safe to call twice or before `start()`.
+
+        Requests held by `hang_next` are let go first."""
+        self._stopping.set()
+        grpc_server, self._grpc_server = self._grpc_server, None
+        if grpc_server is not None:
+            grpc_server.stop(grace=None).wait(5)
         server, thread = self._server, self._thread
         self._server = self._thread = None
         if server is None:
@@ -560,25 +701,51 @@ class GA4Emulator:
         return f"http://{self.host}:{self.port}"
 
     @property
+    def grpc_endpoint(self) -> str:
+        """The `api_endpoint` for the gRPC transport, `host:port` (TLS when started with `grpc_tls`)."""
+        if self._grpc_server is None:
+            raise RuntimeError("The GA4 emulator serves no gRPC: start it with grpc=True.")
+        return f"{self.host}:{self.grpc_port}"
+
+    @property
     def requests_served(self) -> int:
         """runReport requests answered so far, whatever the answer (injected failures and 400s included)."""
         with self._lock:
             return self._requests_served
 
-    def fail_next(self, status: int, times: int = 1) -> None:
+    def fail_next(self, status: int, times: int = 1, message: str | None = None) -> None:
         """Answer the next `times` runReport requests with `status` and a GA4-style error body.
 
-        Queued after any failures already pending, so retries and back-off can be exercised step by step.
+        `message` is the error's text (GA4's own, say); by default one naming the emulator. Queued after
+        any faults already pending, so retries and back-off can be exercised step by step. Over gRPC the
+        status is the matching gRPC code (403 PERMISSION_DENIED, 429 RESOURCE_EXHAUSTED, ...).
         """
         if not 400 <= status <= 599:
             raise ValueError(f"fail_next needs an HTTP error status (4xx or 5xx), not {status}")
+        self._queue(_Fault("status", status=status, message=message), times)
+
+    def hang_next(self, times: int = 1, seconds: float | None = None) -> None:
+        """Hold the next `times` requests `seconds` before answering them as usual; None: never answer
+        (until `stop()`), as an endpoint that accepts the connection and then says nothing."""
+        if seconds is not None and seconds < 0:
+            raise ValueError(f"seconds must not be negative, not {seconds}")
+        self._queue(_Fault("hang", seconds=seconds), times)
+
+    def malformed_next(
+        self, times: int = 1, body: str = "<html><body>Service Unavailable</body></html>"
+    ) -> None:
+        """Answer the next `times` requests 200 with `body`, which is not a RunReportResponse (as a proxy's
+        or a load balancer's page would be); over gRPC, the bytes of `body` instead of a message."""
+        self._queue(_Fault("malformed", body=body), times)
+
+    def _queue(self, fault: _Fault, times: int) -> None:
         if times < 0:
             raise ValueError(f"times must not be negative, not {times}")
         with self._lock:
-            self._failures.extend([status] * times)
+            self._failures.extend([fault] * times)
 
-    def _answer(self, property_id: str, body: bytes) -> tuple[int, str | dict[str, Any]]:
-        """One runReport: count it, record the parsed request, then fail on demand or compute the report."""
+    def _answer(self, property_id: str, body: bytes) -> tuple[int, str | dict[str, Any] | _Raw]:
+        """One REST runReport: parse the body, then answer as `_respond` decides."""
         request: RunReportRequest | None = None
         parse_error = ""
         try:
@@ -586,29 +753,117 @@ class GA4Emulator:
             request.property = f"properties/{property_id}"
         except Exception as error:  # json_format.ParseError, UnicodeDecodeError: both mean a bad body
             parse_error = f"Invalid JSON payload received. {error}"
+        answer = self._respond(request, parse_error)
+        if answer.raw is not None:
+            return 200, _Raw(answer.raw)
+        if answer.response is None:
+            return answer.status, error_body(answer.status, answer.message)
+        return 200, RunReportResponse.to_json(
+            answer.response, use_integers_for_enums=True, always_print_fields_with_no_presence=False
+        )
+
+    def _grpc_run_report(self, request: RunReportRequest, context: grpc.ServicerContext) -> Any:
+        """One gRPC RunReport: the same answer as over REST, errors as their gRPC status codes."""
+        with self._lock:
+            self.grpc_metadata.append(dict(context.invocation_metadata()))
+        error = ""
+        if not re.fullmatch(r"properties/[^/:]+", request.property):
+            error = f"Invalid property name {request.property!r}: expected properties/<id>."
+        answer = self._respond(None if error else request, error)
+        if answer.raw is not None:
+            return answer.raw.encode("utf-8")
+        if answer.response is None:
+            code = grpc.StatusCode[RPC_STATUS.get(answer.status, "UNKNOWN")]
+            context.abort(code, answer.message)
+        return answer.response
+
+    def _respond(self, request: RunReportRequest | None, parse_error: str) -> _Answer:
+        """Count the request, record it, then apply the next fault, the quota, or compute the report."""
         with self._lock:
             self._requests_served += 1
             if request is not None:
                 self.requests.append(request)
-            failure = self._failures.pop(0) if self._failures else None
-        if failure is not None:
-            return failure, error_body(failure, f"Injected failure ({failure}) from the GA4 emulator.")
+            fault = self._failures.pop(0) if self._failures else None
+        if fault is not None and fault.kind == "hang":
+            self._stopping.wait(fault.seconds)
+            if self._stopping.is_set():
+                return self._error(503, "The GA4 emulator is stopping.")
+            fault = None
+        if fault is not None and fault.kind == "malformed":
+            return _Answer(raw=fault.body)
+        if fault is not None:
+            return self._error(
+                fault.status, fault.message or f"Injected failure ({fault.status}) from the GA4 emulator."
+            )
         if request is None:
-            return 400, error_body(400, parse_error)
+            return self._error(400, parse_error)
+        refusal = self._quota_refusal()
+        if refusal is not None:
+            return refusal
         settings = ReportSettings(
             subject_to_thresholding=self.subject_to_thresholding,
             data_loss_from_other_row=self.data_loss_from_other_row,
             sampled=self.sampled,
+            time_zone=self.time_zone,
+            data_truncation_reasons=tuple(self.data_truncation_reasons),
+            fractional_sessions=self.fractional_sessions,
+            ignore_offset=self.ignore_offset,
         )
         try:
             response = run_report(request, self.sessions_for_month, settings)
         except ApiError as error:
-            return error.status, error_body(error.status, error.message)
+            return self._error(error.status, error.message)
         except Exception:
             logger.exception("GA4 emulator failed to answer %s", request)
-            return 500, error_body(500, "Internal error in the GA4 emulator.")
-        return 200, RunReportResponse.to_json(
-            response, use_integers_for_enums=True, always_print_fields_with_no_presence=False
+            return self._error(500, "Internal error in the GA4 emulator.")
+        quota = self._charge(response)
+        if request.return_property_quota:
+            response.property_quota = quota
+        return _Answer(response=response)
+
+    def _error(self, status: int, message: str) -> _Answer:
+        if status >= 500:
+            with self._lock:
+                self._usage.server_errors += 1
+        return _Answer(status=status, message=message)
+
+    def _quota_refusal(self) -> _Answer | None:
+        """GA4 refuses every request once a quota is used up (the emulator's hour and day: its lifetime)."""
+        with self._lock:
+            usage = self._usage
+            if usage.server_errors >= self.server_errors_per_hour:
+                name = "server errors per project per property per hour"
+            elif usage.tokens + self.tokens_per_request > min(self.tokens_per_hour, self.tokens_per_day):
+                name = (
+                    "property tokens per hour"
+                    if self.tokens_per_hour <= self.tokens_per_day
+                    else "tokens per day"
+                )
+            else:
+                return None
+        return _Answer(status=429, message=f"Exhausted {name} quota (GA4 emulator).")
+
+    def _charge(self, response: RunReportResponse) -> PropertyQuota:
+        cost = self.tokens_per_request
+        thresholded = int(bool(response.metadata.subject_to_thresholding))
+        with self._lock:
+            usage = self._usage
+            usage.tokens += cost
+            usage.thresholded += thresholded
+            tokens, errors, thresholds = usage.tokens, usage.server_errors, usage.thresholded
+        return PropertyQuota(
+            tokens_per_day=QuotaStatus(consumed=cost, remaining=max(0, self.tokens_per_day - tokens)),
+            tokens_per_hour=QuotaStatus(consumed=cost, remaining=max(0, self.tokens_per_hour - tokens)),
+            concurrent_requests=QuotaStatus(consumed=0, remaining=CONCURRENT_REQUESTS),
+            server_errors_per_project_per_hour=QuotaStatus(
+                consumed=0, remaining=max(0, self.server_errors_per_hour - errors)
+            ),
+            potentially_thresholded_requests_per_hour=QuotaStatus(
+                consumed=thresholded, remaining=max(0, THRESHOLDED_REQUESTS_PER_HOUR - thresholds)
+            ),
+            tokens_per_project_per_hour=QuotaStatus(
+                consumed=cost, remaining=max(0, TOKENS_PER_PROJECT_PER_HOUR - tokens)
+            ),
         )
 
 

@@ -55,7 +55,8 @@ def completion_rate_available(rows: Iterable[Row]) -> list[Finding]:
     return [
         Finding(
             _month(r),
-            f"completion rate {_month(r)} is not available (no sessions reached a start page); "
+            f"completion rate {_month(r)} is not available "
+            f"({r.get('not_available_reason') or 'no sessions reached a start page'}); "
             "it is left out of the publication, never published as 0",
             {"sessions_started": r["sessions_started"], "sessions_completed": r["sessions_completed"]},
         )
@@ -68,16 +69,23 @@ GA4_FLAGS = ("subject_to_thresholding", "sampled", "data_loss_from_other_row")
 
 
 def ga4_response_exact(rows: Iterable[Row]) -> list[Finding]:
+    """GA4's own flags; `data_truncated` (GA4's data_truncation_reasons) is named, with the reasons, when
+    raised (rows stored before it was recorded have it as None)."""
     findings = []
     for r in rows:
         raised = [flag for flag in GA4_FLAGS if r[flag]]
+        values = {flag: bool(r[flag]) for flag in GA4_FLAGS}
+        if r.get("data_truncated"):
+            reasons = r.get("data_truncation_reasons") or "no reason given"
+            raised.append(f"data_truncated ({reasons})")
+            values |= {"data_truncated": True, "data_truncation_reasons": reasons}
         if raised:
             findings.append(
                 Finding(
                     _month(r),
                     f"GA4 flagged its response for this run's months ({_month(r)} among them) as not "
                     f"exact: {', '.join(raised)}",
-                    {flag: bool(r[flag]) for flag in GA4_FLAGS},
+                    values,
                 )
             )
     return findings

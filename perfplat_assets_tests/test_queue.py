@@ -8,12 +8,15 @@ import pytest
 from dagster import (
     AssetKey,
     DagsterInstance,
+    DagsterRunStatus,
     Definitions,
     ExecuteInProcessResult,
     SensorResult,
     SkipReason,
     build_sensor_context,
 )
+from dagster._core.storage.dagster_run import DagsterRun
+from dagster._core.utils import make_new_run_id
 
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.configuration import build_resources, queue_configured, queue_sensor_interval
@@ -281,7 +284,77 @@ def test_queuecli_send_custom_payload(endpoint, sqs, queues, capsys):
     assert "MessageId" in capsys.readouterr().out
     message = _received(sqs, queues[0])
     assert json.loads(message["Body"]) == {"month": 1, "year": 2024}
-    assert message["Attributes"]["MessageGroupId"] == "perfplat"
+    assert message["Attributes"]["MessageGroupId"] == "2024-01", "each month in its own message group"
+
+
+def test_queuecli_sends_to_another_group_when_told(endpoint, sqs, queues):
+    payload = '{"month": 1, "year": 2024}'
+    assert (
+        cli.main([QUEUE_NAME, "send", "--payload", payload, "--group-id", "ops", "--endpoint-url", endpoint])
+        == 0
+    )
+    assert _received(sqs, queues[0])["Attributes"]["MessageGroupId"] == "ops"
+
+
+def test_queuecli_sends_a_range_of_months(endpoint, sqs, queues, capsys):
+    assert (
+        cli.main([QUEUE_NAME, "send", "--from", "2021-03", "--to", "2026-10", "--endpoint-url", endpoint])
+        == 0
+    )
+    assert "for 2021-03..2026-10" in capsys.readouterr().out
+    message = _received(sqs, queues[0])
+    assert json.loads(message["Body"]) == {
+        "from": {"year": 2021, "month": 3},
+        "to": {"year": 2026, "month": 10},
+    }
+    assert message["Attributes"]["MessageGroupId"] == "2021-03..2026-10"
+
+
+def _record_run_not_started(instance: DagsterInstance, request) -> str:
+    """The run a sensor request becomes before the daemon starts it: recorded, NOT_STARTED."""
+    run = DagsterRun(
+        job_name="__ASSET_JOB",
+        run_id=make_new_run_id(),
+        tags=request.tags,
+        status=DagsterRunStatus.NOT_STARTED,
+    )
+    instance.add_run(run)
+    return run.run_id
+
+
+def test_a_message_for_a_month_whose_run_has_not_started_joins_that_run(perfplat_env, endpoint, sqs, queues):
+    queue_url, dlq_url = queues
+    pipeline = Pipeline(endpoint, queue_url, dlq_url)
+    first_id = sqs.send_message(
+        QueueUrl=queue_url, MessageBody='{"year": 2024, "month": 1}', MessageGroupId="2024-01"
+    )
+    [request] = pipeline.tick().run_requests
+    run_id = _record_run_not_started(pipeline.instance, request)
+    second_id = sqs.send_message(
+        QueueUrl=queue_url, MessageBody='{"month": 1, "year": 2024}', MessageGroupId="2024-01"
+    )["MessageId"]
+    result = pipeline.tick()  # the first is acknowledged; the second joins the waiting run
+    assert not result.run_requests
+    assert "1 message(s) attached to waiting runs" in result.skip_reason.skip_message
+    tags = pipeline.instance.get_run_by_id(run_id).tags
+    assert tags[f"perfplat/sqs-message-{second_id}"] == "received"
+    assert f"perfplat/sqs-message-{first_id['MessageId']}" in tags
+    assert _counts(sqs, queue_url) == (0, 0), "both acknowledged: their run exists"
+
+
+def test_a_range_message_is_one_run_over_its_months(perfplat_env, endpoint, sqs, queues):
+    queue_url, dlq_url = queues
+    pipeline = Pipeline(endpoint, queue_url, dlq_url)
+    body = '{"from": {"year": 2024, "month": 1}, "to": {"year": 2024, "month": 3}}'
+    sqs.send_message(QueueUrl=queue_url, MessageBody=body, MessageGroupId="2024-01..2024-03")
+    [request] = pipeline.tick().run_requests
+    assert request.partition_key is None
+    assert request.tags["dagster/asset_partition_range_start"] == "2024-01-01"
+    assert request.tags["dagster/asset_partition_range_end"] == "2024-03-01"
+    [outcome] = pipeline.launch(SensorResult(run_requests=[request]))
+    assert outcome.success
+    for name in ("24_01", "24_02", "24_03"):
+        assert (perfplat_env / "publish" / f"make_a_lasting_power_of_attorney_{name}.json").exists()
 
 
 def test_queuecli_send_default_payload_is_the_month_that_just_closed(endpoint, sqs, queues, monkeypatch):

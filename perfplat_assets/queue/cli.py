@@ -19,12 +19,11 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
-from perfplat_assets.common.months import last_closed_month
+from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.queue.messages import InvalidMessage, parse_message
 
 LOCAL_ENDPOINT = "http://localhost:4566"
 LOCAL_REGION = "eu-west-1"
-MESSAGE_GROUP_ID = "perfplat"
 PIPELINE_ASSETS = (
     "user_satisfaction",
     "digital_take_up",
@@ -90,7 +89,22 @@ def command_check(client: Any, queue: str, endpoint: str) -> None:
     print(f"  FIFO: {fifo}, visibility timeout: {visibility}s")
 
 
-def command_send(client: Any, queue: str, endpoint: str, payload: str | None) -> None:
+def range_payload(first: str, last: str) -> dict[str, dict[str, int]]:
+    """`{"from": {...}, "to": {...}}` for `--from 2021-03 --to 2026-10`: one run over the months."""
+    try:
+        ends = [Month.parse(first), Month.parse(last)]
+    except ValueError as error:
+        raise CliError(f"--from and --to are months such as 2021-03: {error}") from None
+    return {
+        end: {"year": month.first_day.year, "month": month.first_day.month}
+        for end, month in zip(("from", "to"), ends, strict=True)
+    }
+
+
+def command_send(
+    client: Any, queue: str, endpoint: str, payload: str | None, group_id: str | None = None
+) -> None:
+    """Each month goes in its own message group (order matters only within a month), unless told."""
     body = payload if payload is not None else json.dumps(default_payload())
     try:
         request = parse_message(body, asset_names=PIPELINE_ASSETS, last_closed=last_closed_month())
@@ -99,12 +113,12 @@ def command_send(client: Any, queue: str, endpoint: str, payload: str | None) ->
     url = _queue_url(client, queue, endpoint)
     params: dict[str, Any] = {"QueueUrl": url, "MessageBody": body}
     if url.endswith(".fifo"):
-        params["MessageGroupId"] = MESSAGE_GROUP_ID
+        params["MessageGroupId"] = group_id or request.label
         attributes = client.get_queue_attributes(QueueUrl=url, AttributeNames=["ContentBasedDeduplication"])
         if attributes["Attributes"].get("ContentBasedDeduplication") != "true":
             params["MessageDeduplicationId"] = hashlib.sha256(body.encode()).hexdigest()
     response = client.send_message(**params)
-    print(f"sent {body} for {request.month} to {queue}: MessageId {response['MessageId']}")
+    print(f"sent {body} for {request.label} to {queue}: MessageId {response['MessageId']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,10 +130,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--payload", help='JSON body, e.g. \'{"year": 2024, "month": 1}\' (default: last month)'
     )
+    parser.add_argument("--from", dest="first", help="first month of a range, e.g. 2021-03 (with --to)")
+    parser.add_argument("--to", dest="last", help="last month of a range, e.g. 2026-10 (with --from)")
+    parser.add_argument("--group-id", help="FIFO message group (default: the month, e.g. 2024-01)")
     parser.add_argument(
         "--endpoint-url", help=f"SQS endpoint (default: AWS_ENDPOINT_URL_SQS, else {LOCAL_ENDPOINT})"
     )
     options = parser.parse_args(argv)
+    if (options.first is None) != (options.last is None) or (options.first and options.payload):
+        parser.error("--from and --to go together, instead of --payload")
     client, endpoint = _client(options.endpoint_url)
     try:
         if options.command == "list":
@@ -127,7 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         elif options.command == "check":
             command_check(client, options.queue, endpoint)
         else:
-            command_send(client, options.queue, endpoint, options.payload)
+            payload = options.payload
+            if options.first:
+                payload = json.dumps(range_payload(options.first, options.last))
+            command_send(client, options.queue, endpoint, payload, options.group_id)
     except CliError as error:
         print(f"queuecli: {error}", file=sys.stderr)
         return 1

@@ -18,8 +18,9 @@ class SqsQueue(ResourceWithBoto3Configuration):
     dead_letter_queue_url: str | None = Field(
         default=None, description="Where invalid messages go (PERFPLAT_SQS_DLQ_URL); unset: they are deleted."
     )
-    max_receives_per_tick: int = Field(
-        default=5, description="Receives of up to 10 messages per sensor tick."
+    tick_budget_seconds: float = Field(
+        default=40.0,
+        description="How long a sensor tick keeps receiving, within Dagster's 60-second sensor deadline.",
     )
 
     @property

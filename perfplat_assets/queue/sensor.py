@@ -1,7 +1,10 @@
 """The sensor that turns queue messages into runs, without losing, repeating or jamming any of them.
 
-- A valid message becomes a run request for its month, tagged with its MessageId; messages for the same
-  month and assets in one tick share one run.
+- Each tick receives as many messages as its time budget allows (PERFPLAT's queue resource,
+  `tick_budget_seconds`, within Dagster's 60-second sensor deadline).
+- A valid message becomes a run request for its month (or one run over its range of months), tagged with
+  its MessageId; messages for the same request in one tick share one run, and a message for a request
+  whose run exists but has not started (queued) is attached to that run instead of starting another.
 - It is deleted only on a later tick, once a run carrying its MessageId exists in the instance; a message
   seen again (redelivered after its visibility timeout, or after a preview tick that launched nothing) is
   looked up the same way and never starts a second run.
@@ -11,6 +14,7 @@
 
 import hashlib
 import json
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +25,7 @@ from dagster import (
     AssetsDefinition,
     AssetSelection,
     DagsterInstance,
+    DagsterRunStatus,
     DefaultSensorStatus,
     RunRequest,
     RunsFilter,
@@ -43,6 +48,11 @@ MESSAGE_TAG_PREFIX = "perfplat/sqs-message-"
 PENDING_LIFETIME = timedelta(minutes=15)
 
 
+REQUEST_TAG = "perfplat/request"  # what a run was requested for: months, assets, dry run
+RANGE_START_TAG, RANGE_END_TAG = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+NOT_STARTED = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.QUEUED]
+
+
 def message_tag(message_id: str) -> str:
     return f"{MESSAGE_TAG_PREFIX}{message_id}"
 
@@ -60,12 +70,22 @@ def _run_config(request: MonthRequest) -> dict[str, Any]:
     return {}
 
 
+def request_key(request: MonthRequest) -> str:
+    """The request's identity as a tag value: the same months, assets and dry run make the same key."""
+    selection = ",".join(request.assets) if request.assets else "*"
+    return f"{request.label}|{selection}" + ("|dry-run" if request.dry_run else "")
+
+
 def _run_key(request: MonthRequest, message_ids: Sequence[str]) -> str:
-    selection = (",".join(request.assets) if request.assets else "*") + (
-        ":dry-run" if request.dry_run else ""
-    )
-    digest = hashlib.sha256(selection.encode()).hexdigest()[:8]
+    digest = hashlib.sha256(request_key(request).encode()).hexdigest()[:8]
     return f"sqs:{request.month.key}:{digest}:{'+'.join(message_ids)}"
+
+
+def _months(request: MonthRequest) -> dict[str, Any]:
+    """One month is a partition; a range is one run over its months, as a single-run backfill makes."""
+    if request.last is None or request.last == request.month:
+        return {"partition_key": request.month.key}
+    return {"tags": {RANGE_START_TAG: request.month.key, RANGE_END_TAG: request.last.key}}
 
 
 class _Tick:
@@ -96,8 +116,11 @@ class _Tick:
         return acknowledged
 
     def receive(self) -> list[dict[str, Any]]:
+        """Everything the queue will hand over now, within the tick's budget. A FIFO group with messages in
+        flight hands over no more until they are deleted, so an empty receive means the rest must wait."""
         messages: list[dict[str, Any]] = []
-        for _ in range(self.queue.max_receives_per_tick):
+        deadline = time.monotonic() + self.queue.tick_budget_seconds
+        while time.monotonic() < deadline:
             batch = self.client.receive_message(
                 QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=0, AttributeNames=["All"]
             ).get("Messages", [])
@@ -105,6 +128,20 @@ class _Tick:
                 break
             messages += batch
         return messages
+
+    def waiting_run(self, request: MonthRequest) -> str | None:
+        """A run for the same request that has not started yet, which a new message can join."""
+        records = self.context.instance.get_run_records(
+            RunsFilter(tags={REQUEST_TAG: request_key(request)}, statuses=NOT_STARTED), limit=1
+        )
+        return records[0].dagster_run.run_id if records else None
+
+    def attach(self, run_id: str, members: list[dict[str, Any]]) -> None:
+        """The messages are recorded on the waiting run, so they are acknowledged now: their run exists."""
+        self.context.instance.add_run_tags(run_id, {message_tag(m["MessageId"]): "received" for m in members})
+        for member in members:
+            self.delete(member["ReceiptHandle"])
+        self.context.log.info(f"{len(members)} message(s) attached to run {run_id}, which has not started")
 
     def dead_letter(self, message: dict[str, Any], reason: str) -> None:
         message_id = message["MessageId"]
@@ -157,16 +194,24 @@ class _Tick:
                 continue
             groups.setdefault(request, []).append(message)
 
-        run_requests = []
+        run_requests, attached = [], 0
         for request, members in groups.items():
+            waiting = self.waiting_run(request)
+            if waiting:
+                self.attach(waiting, members)
+                attached += len(members)
+                continue
             message_ids = sorted(m["MessageId"] for m in members)
+            months = _months(request)
             run_requests.append(
                 RunRequest(
                     run_key=_run_key(request, message_ids),
-                    partition_key=request.month.key,
+                    partition_key=months.get("partition_key"),
                     asset_selection=None if request.assets is None else [AssetKey(a) for a in request.assets],
                     run_config=_run_config(request),
                     tags={message_tag(i): "received" for i in message_ids}
+                    | {REQUEST_TAG: request_key(request)}
+                    | months.get("tags", {})
                     | ({"perfplat/dry_run": "true"} if request.dry_run else {})
                     | (
                         {GA4_RUN_TAG: "true"}
@@ -181,8 +226,8 @@ class _Tick:
                     "since": self.now.isoformat(),
                 }
         summary = (
-            f"{len(run_requests)} run(s) requested, {acknowledged} message(s) acknowledged, "
-            f"{redelivered} redelivered, {invalid} invalid"
+            f"{len(run_requests)} run(s) requested, {attached} message(s) attached to waiting runs, "
+            f"{acknowledged} message(s) acknowledged, {redelivered} redelivered, {invalid} invalid"
         )
         return SensorResult(
             run_requests=run_requests,

@@ -7,7 +7,7 @@ DATA_DIR ?= $(CURDIR)/.perfplat
 export DAGSTER_HOME := $(DATA_DIR)/dagster_home
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo test dev localstack materialize lint format validate clean
+.PHONY: install demo test bench dev localstack materialize lint format validate clean
 
 install: $(INSTALLED)
 
@@ -29,6 +29,12 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 test: install
 	-$(BIN)/python -m perfplat_assets_tests.ckan.install  # CKAN for its tests; they skip loudly without it
 	$(BIN)/python -m pytest
+
+# Every benchmark, as recorded in docs/PERFORMANCE.md (satisfaction builds its 10-million-row table once).
+bench: install
+	$(BIN)/python benchmarks/satisfaction.py
+	$(BIN)/python benchmarks/queue_drain.py
+	$(BIN)/python benchmarks/backfill.py --months 24
 
 dev: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/perfplat-localstack --with-dagster

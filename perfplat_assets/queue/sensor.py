@@ -15,6 +15,7 @@
 import hashlib
 import json
 import time
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -96,6 +97,8 @@ class _Tick:
         self.client = queue.client()
         self.pending: dict[str, dict[str, str]] = json.loads(context.cursor) if context.cursor else {}
         self.now = datetime.now(UTC)
+        self.last_closed = last_closed_month()
+        self.waiting: dict[MonthRequest, str | None] = {}
         self.url = ""
 
     def delete(self, receipt_handle: str) -> None:
@@ -116,32 +119,35 @@ class _Tick:
         return acknowledged
 
     def receive(self) -> list[dict[str, Any]]:
-        """Everything the queue will hand over now, within the tick's budget. A FIFO group with messages in
-        flight hands over no more until they are deleted, so an empty receive means the rest must wait."""
-        messages: list[dict[str, Any]] = []
-        deadline = time.monotonic() + self.queue.tick_budget_seconds
-        while time.monotonic() < deadline:
-            batch = self.client.receive_message(
-                QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=0, AttributeNames=["All"]
-            ).get("Messages", [])
-            if not batch:
-                break
-            messages += batch
-        return messages
+        """One batch. A FIFO group with messages in flight hands over no more until they are deleted."""
+        return self.client.receive_message(
+            QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=0, AttributeNames=["All"]
+        ).get("Messages", [])
 
     def waiting_run(self, request: MonthRequest) -> str | None:
-        """A run for the same request that has not started yet, which a new message can join."""
-        records = self.context.instance.get_run_records(
-            RunsFilter(tags={REQUEST_TAG: request_key(request)}, statuses=NOT_STARTED), limit=1
-        )
-        return records[0].dagster_run.run_id if records else None
+        """A run for the same request that has not started yet, which a new message can join (looked up
+        once per request in a tick)."""
+        if request not in self.waiting:
+            records = self.context.instance.get_run_records(
+                RunsFilter(tags={REQUEST_TAG: request_key(request)}, statuses=NOT_STARTED), limit=1
+            )
+            self.waiting[request] = records[0].dagster_run.run_id if records else None
+        return self.waiting[request]
 
-    def attach(self, run_id: str, members: list[dict[str, Any]]) -> None:
-        """The messages are recorded on the waiting run, so they are acknowledged now: their run exists."""
-        self.context.instance.add_run_tags(run_id, {message_tag(m["MessageId"]): "received" for m in members})
-        for member in members:
-            self.delete(member["ReceiptHandle"])
-        self.context.log.info(f"{len(members)} message(s) attached to run {run_id}, which has not started")
+    def attach(self, attachments: dict[str, list[dict[str, Any]]]) -> None:
+        """Messages recorded on the waiting runs they join, then acknowledged: their run exists. One tag
+        update per run and one batched delete per receive keep a tick of a thousand messages short."""
+        receipts = []
+        for run_id, members in attachments.items():
+            self.context.instance.add_run_tags(
+                run_id, {message_tag(m["MessageId"]): "received" for m in members}
+            )
+            receipts += [(m["MessageId"], m["ReceiptHandle"]) for m in members]
+        for start in range(0, len(receipts), 10):
+            entries = [
+                {"Id": str(n), "ReceiptHandle": r} for n, (_, r) in enumerate(receipts[start : start + 10])
+            ]
+            self.client.delete_message_batch(QueueUrl=self.url, Entries=entries)
 
     def dead_letter(self, message: dict[str, Any], reason: str) -> None:
         message_id = message["MessageId"]
@@ -169,65 +175,74 @@ class _Tick:
         self.delete(message["ReceiptHandle"])
         self.context.log.warning(f"invalid message {message_id}: {reason}; {where}")
 
+    def handle(
+        self,
+        message: dict[str, Any],
+        new_runs: dict[MonthRequest, list[dict[str, Any]]],
+        attachments: dict[str, list[dict[str, Any]]],
+    ) -> str:
+        """What becomes of one message: acknowledged as a redelivery, dead-lettered, attached to a run that
+        has not started (and so acknowledged at once), or held for a new run (acknowledged next tick)."""
+        message_id = message["MessageId"]
+        if run_exists_for(self.context.instance, message_id):
+            self.delete(message["ReceiptHandle"])
+            self.context.log.info(f"message {message_id} was seen before and its run exists: acknowledged")
+            return "redelivered"
+        try:
+            request = parse_message(
+                message["Body"], asset_names=self.asset_names, last_closed=self.last_closed
+            )
+        except InvalidMessage as reason:
+            self.dead_letter(message, str(reason))
+            return "invalid"
+        if request not in new_runs and (waiting := self.waiting_run(request)):
+            attachments.setdefault(waiting, []).append(message)
+            return "attached"
+        new_runs.setdefault(request, []).append(message)
+        return "requested"
+
+    def run_request(self, request: MonthRequest, members: list[dict[str, Any]]) -> RunRequest:
+        """The run for one request, tagged with every message it answers; they are acknowledged once it
+        exists."""
+        message_ids = sorted(m["MessageId"] for m in members)
+        for member in members:
+            self.pending[member["MessageId"]] = {
+                "receipt": member["ReceiptHandle"],
+                "since": self.now.isoformat(),
+            }
+        months = _months(request)
+        return RunRequest(
+            run_key=_run_key(request, message_ids),
+            partition_key=months.get("partition_key"),
+            asset_selection=None if request.assets is None else [AssetKey(a) for a in request.assets],
+            run_config=_run_config(request),
+            tags={message_tag(i): "received" for i in message_ids}
+            | {REQUEST_TAG: request_key(request)}
+            | months.get("tags", {})
+            | ({"perfplat/dry_run": "true"} if request.dry_run else {})
+            | (
+                {GA4_RUN_TAG: "true"} if request.assets is None or "completion_rate" in request.assets else {}
+            ),
+        )
+
     def evaluate(self) -> SensorResult:
+        """Acknowledge what earlier ticks started, then take messages until the queue has none to hand
+        over or the tick's budget is spent: a message that joins a waiting run is deleted at once, which
+        frees its FIFO group for the next receive."""
         self.url = self.queue.resolve_url(self.client)
         acknowledged = self.acknowledge_pending()
-        groups: dict[MonthRequest, list[dict[str, Any]]] = {}
-        invalid = redelivered = 0
-        last_closed = last_closed_month()
-        for message in self.receive():
-            message_id = message["MessageId"]
-            if run_exists_for(self.context.instance, message_id):
-                self.delete(message["ReceiptHandle"])
-                redelivered += 1
-                self.context.log.info(
-                    f"message {message_id} was seen before and its run exists: acknowledged"
-                )
-                continue
-            try:
-                request = parse_message(
-                    message["Body"], asset_names=self.asset_names, last_closed=last_closed
-                )
-            except InvalidMessage as reason:
-                self.dead_letter(message, str(reason))
-                invalid += 1
-                continue
-            groups.setdefault(request, []).append(message)
-
-        run_requests, attached = [], 0
-        for request, members in groups.items():
-            waiting = self.waiting_run(request)
-            if waiting:
-                self.attach(waiting, members)
-                attached += len(members)
-                continue
-            message_ids = sorted(m["MessageId"] for m in members)
-            months = _months(request)
-            run_requests.append(
-                RunRequest(
-                    run_key=_run_key(request, message_ids),
-                    partition_key=months.get("partition_key"),
-                    asset_selection=None if request.assets is None else [AssetKey(a) for a in request.assets],
-                    run_config=_run_config(request),
-                    tags={message_tag(i): "received" for i in message_ids}
-                    | {REQUEST_TAG: request_key(request)}
-                    | months.get("tags", {})
-                    | ({"perfplat/dry_run": "true"} if request.dry_run else {})
-                    | (
-                        {GA4_RUN_TAG: "true"}
-                        if request.assets is None or "completion_rate" in request.assets
-                        else {}
-                    ),
-                )
-            )
-            for member in members:
-                self.pending[member["MessageId"]] = {
-                    "receipt": member["ReceiptHandle"],
-                    "since": self.now.isoformat(),
-                }
+        new_runs: dict[MonthRequest, list[dict[str, Any]]] = {}
+        outcomes: Counter[str] = Counter()
+        deadline = time.monotonic() + self.queue.tick_budget_seconds
+        while time.monotonic() < deadline and (batch := self.receive()):
+            attachments: dict[str, list[dict[str, Any]]] = {}
+            outcomes.update(self.handle(message, new_runs, attachments) for message in batch)
+            self.attach(attachments)
+        run_requests = [self.run_request(request, members) for request, members in new_runs.items()]
         summary = (
-            f"{len(run_requests)} run(s) requested, {attached} message(s) attached to waiting runs, "
-            f"{acknowledged} message(s) acknowledged, {redelivered} redelivered, {invalid} invalid"
+            f"{len(run_requests)} run(s) requested, {outcomes['attached']} message(s) attached to waiting "
+            f"runs, {acknowledged} message(s) acknowledged, {outcomes['redelivered']} redelivered, "
+            f"{outcomes['invalid']} invalid"
         )
         return SensorResult(
             run_requests=run_requests,

@@ -111,8 +111,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{tick:>4} {len(result.run_requests or []):>15} {left:>14} {seconds[-1]:>8.2f}")
             if left == 0:
                 break
+        slowest = max(seconds)
         print(
-            f"drained in {tick} ticks: {runs} runs for {options.months} months; slowest tick {max(seconds):.2f} s"
+            f"drained in {tick} ticks: {runs} runs for {options.months} months; slowest tick {slowest:.2f} s"
         )
     finally:
         server.stop()

@@ -2,7 +2,7 @@
 the service's (10 million rows by default: jsonb holding a rating, free text, email and phone; indexed on
 `received`), in the local Postgres.
 
-The table is built once in the database `perfplat_bench` (reused while it holds the asked-for row count).
+The table is built once in the database `perfplat_bench_<rows>` (reused while it holds that many rows).
 One month and a 24-month range are each timed, in one run, against a bare
 `SELECT message->>'rating', count(*) ... WHERE received in the window GROUP BY 1`, best of a few runs after
 a warm-up. The peak memory is Python's own allocation while perfplat reads the counts (tracemalloc), so it
@@ -26,19 +26,20 @@ from perfplat_assets.common.months import Month, months_between
 from perfplat_assets.user_satisfaction.feedback import read_rating_counts
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-DATABASE = "perfplat_bench"
+DATABASE = "perfplat_bench_{rows}"  # one database per table size, each built once
 FIRST, LAST = Month.parse("2024-11"), Month.parse("2026-10")  # 24 months; rows spread over 30
 ONE_MONTH = Month.parse("2026-03")
 
 
-def _database(server: str) -> Engine:
+def _database(server: str, rows: int) -> Engine:
+    name = DATABASE.format(rows=rows)
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DATABASE})
+        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
         if not exists.scalar():
-            connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return create_engine(make_url(server).set(database=DATABASE))
+    return create_engine(make_url(server).set(database=name))
 
 
 def _build(engine: Engine, rows: int) -> None:
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default=SERVER, help="a Postgres server URL whose user may create databases")
     parser.add_argument("--repeats", type=int, default=3)
     options = parser.parse_args(argv)
-    engine = _database(options.url)
+    engine = _database(options.url, options.rows)
     _build(engine, options.rows)
     print(f"{options.rows:,} feedback rows, Postgres at {make_url(options.url).host}, on {platform.node()}")
     print(f"{'window':<10} {'perfplat s':>11} {'bare GROUP BY s':>16} {'ratio':>7} {'peak KiB':>9}")

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from perfplat_assets.common.json_input import repeated_keys
 from perfplat_assets.common.months import FIRST_MONTH, Month
 from perfplat_assets.publication.plan import Pair
 from perfplat_assets.publication.records import count_value
@@ -39,9 +40,7 @@ class PublishedHistory:
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    repeated = sorted({key for key in keys if keys.count(key) > 1})
-    if repeated:
+    if repeated := repeated_keys(pairs):
         raise ValueError(f"an object repeats the key {', '.join(map(repr, repeated))}")
     return dict(pairs)
 

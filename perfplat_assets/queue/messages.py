@@ -12,6 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
+from perfplat_assets.common.json_input import repeated_keys
 from perfplat_assets.common.months import FIRST_MONTH, Month, months_between
 
 
@@ -50,9 +51,7 @@ def _nesting(text: str) -> int:
 
 
 def _object(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    keys = [key for key, _ in pairs]
-    repeated = sorted({key for key in keys if keys.count(key) > 1})
-    if repeated:
+    if repeated := repeated_keys(pairs):
         raise InvalidMessage(f"the key {', '.join(map(repr, repeated))} appears more than once")
     return dict(pairs)
 

@@ -20,7 +20,7 @@ ENV DAGSTER_HOME=/opt/dagster/home \
     PERFPLAT_DATA_DIR=/var/lib/perfplat \
     PYTHONUNBUFFERED=1
 RUN mkdir -p "$DAGSTER_HOME" "$PERFPLAT_DATA_DIR" && chown perfplat "$PERFPLAT_DATA_DIR"
-COPY dagster.yaml workspace.yaml $DAGSTER_HOME/
+COPY deploy/dagster.yaml workspace.yaml $DAGSTER_HOME/
 WORKDIR /opt/dagster/home
 USER perfplat
 EXPOSE 4000 3000

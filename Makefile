@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DATA_DIR ?= $(CURDIR)/.perfplat
-# The make targets keep Dagster's instance local, apart from the production dagster.yaml at the top.
+# The make targets keep Dagster's instance in .perfplat/, configured by the checkout's local dagster.yaml
+# (production's is deploy/dagster.yaml).
 export DAGSTER_HOME := $(DATA_DIR)/dagster_home
 INSTALLED := $(VENV)/.installed
 
@@ -19,9 +20,9 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-$(DAGSTER_HOME)/dagster.yaml:
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
-	@printf 'telemetry:\n  enabled: false\n' > $@
+	@cp dagster.yaml $@
 
 demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/perfplat-demo
@@ -53,10 +54,10 @@ format: install
 # One month on whatever the environment configures, e.g. make materialize PARTITION=2025-05-01
 materialize: install $(DAGSTER_HOME)/dagster.yaml
 	@test -n "$(PARTITION)" || { echo "usage: make materialize PARTITION=YYYY-MM-01"; exit 2; }
-	$(BIN)/dagster asset materialize -m perfplat_assets.definitions --select '*' --partition $(PARTITION)
+	$(BIN)/dg launch --assets '*' --partition $(PARTITION)
 
 validate: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster definitions validate -w workspace.yaml
+	$(BIN)/dg check defs
 
 clean:
 	rm -rf $(DATA_DIR) .pytest_cache .ruff_cache

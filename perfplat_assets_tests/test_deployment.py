@@ -249,7 +249,7 @@ def test_the_ecs_instance_configuration_is_valid():
     assert config["run_launcher"]["class"] == "EcsRunLauncher"
     assert validate_config(EcsRunLauncher.config_type(), config["run_launcher"]["config"]).success
     assert validate_config(S3ComputeLogManager.config_type(), config["compute_logs"]["config"]).success
-    production = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    production = yaml.safe_load((ROOT / "deploy" / "dagster.yaml").read_text())
     assert config["storage"] == production["storage"]
     assert config["run_coordinator"] == production["run_coordinator"]
     assert config["concurrency"] == production["concurrency"]

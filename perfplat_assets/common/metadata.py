@@ -2,17 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import pandas as pd
-from dagster import MetadataValue
+from dagster import MetadataValue, TableColumn, TableSchema
+from sqlalchemy import Boolean, Float, Integer, Table
 
 
 def frame_metadata(frame: pd.DataFrame) -> dict[str, object]:
-    """One month: each column as its own entry (plottable across partitions). Several: a table."""
-    if len(frame) == 1:
-        row = frame.iloc[0]
-        return {
-            column: (value.item() if hasattr(value, "item") else value)
-            for column, value in row.items()
-            if column != "month" and not pd.isna(value)
-        }
+    """The run's rows as a table people can read, whatever the number of months."""
     return {"months": MetadataValue.md(frame.to_markdown(index=False))}
+
+
+def month_figures(row: Mapping[str, Any]) -> dict[str, int | float]:
+    """A month's numbers (percentages, counts), as plain numbers: recorded on that month's materialization,
+    so that the UI's Plots tab charts each series across months, in a range run as in a single one."""
+    figures = {}
+    for column, value in row.items():
+        plain = value.item() if hasattr(value, "item") else value
+        if isinstance(plain, int | float) and not isinstance(plain, bool) and not pd.isna(plain):
+            figures[column] = plain
+    return figures
+
+
+def column_schema(table: Table) -> TableSchema:
+    """`dagster/column_schema` of a metrics-store table."""
+
+    def kind(column: Any) -> str:
+        for sql, name in ((Boolean, "boolean"), (Integer, "integer"), (Float, "float")):
+            if isinstance(column.type, sql):
+                return name
+        return "string"
+
+    return TableSchema(
+        columns=[
+            TableColumn(column.name, kind(column), description=column.comment or None)
+            for column in table.columns
+        ]
+    )
+
+
+def per_month(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, int | float]]:
+    """Each row's figures by its partition key."""
+    return {str(row["month"]): month_figures(row) for row in rows}

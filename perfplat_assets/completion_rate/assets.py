@@ -47,10 +47,8 @@ def completion_rate(
     make_an_lpa_db: MakeAnLpaDatabase,
     quality_thresholds: QualityThresholds,
 ) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
-    """Sessions that reached the "who is applying" page per 100 sessions that reached a start page.
-
-    One GA4 request covers every month of the run, to spare the property's daily token quota.
-    """
+    """Sessions that reached the "who is applying" page per 100 sessions that reached a start page, from
+    one GA4 request for every month of the run."""
     months = partition_months(context)
     report = google_analytics.completion_report(months)
     counts = make_an_lpa_db.application_counts(months)

@@ -27,11 +27,8 @@ CHECKS = (
 def digital_take_up(
     context: AssetExecutionContext, sirius_db: SiriusDatabase, takeup_figures_file: TakeUpFiguresFile
 ) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
-    """Applications made with Make an LPA as a share of all LPA applications Sirius received.
-
-    The figures arrive by hand today and are revised for up to three months, so the product team's figures
-    file, when configured, takes precedence over Sirius.
-    """
+    """Applications made with Make an LPA as a share of all LPA applications received, from Sirius or,
+    when configured, the product team's figures file (which then takes precedence)."""
     months = partition_months(context)
     if takeup_figures_file.path:
         source, description, figures = "figures-file", takeup_figures_file.path, takeup_figures_file.figures()

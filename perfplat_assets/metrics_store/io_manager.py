@@ -4,6 +4,7 @@ import pandas as pd
 from dagster import ConfigurableIOManager, InputContext, OutputContext, ResourceDependency
 from sqlalchemy import Table
 
+from perfplat_assets.common.metadata import column_schema
 from perfplat_assets.metrics_store.resources import MetricsStore, frame_rows
 from perfplat_assets.metrics_store.tables import TABLES
 
@@ -34,6 +35,8 @@ class MetricsStoreIOManager(ConfigurableIOManager):
             {
                 "metrics_store_table": table.name,
                 "metrics_store_rows": len(rows) - len(kept),
+                "dagster/row_count": len(rows) - len(kept),
+                "dagster/column_schema": column_schema(table),
                 **({"kept_stored_figures_for": ", ".join(m[:7] for m in kept)} if kept else {}),
             }
         )

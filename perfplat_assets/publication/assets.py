@@ -20,8 +20,15 @@ from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.metrics_store.resources import MetricsStore, frame_rows
 from perfplat_assets.metrics_store.tables import TABLES
 from perfplat_assets.partitions import METRICS_STORE, MONTHLY_ASSET, partition_months
+from perfplat_assets.publication.plan import PublicationPlan
 from perfplat_assets.publication.publish import PublicationRequest, publish
-from perfplat_assets.publication.records import month_file_name, month_measures, record
+from perfplat_assets.publication.records import (
+    DATA_TYPES,
+    count_value,
+    month_file_name,
+    month_measures,
+    record,
+)
 from perfplat_assets.publication.resources import Change, DataGovUkPublisher, PublicationFailed
 from perfplat_assets.publication.revisions import Revision
 from perfplat_assets.quality import rules
@@ -130,15 +137,11 @@ def data_gov_uk_publication(
     metrics_store: MetricsStore,
     publisher: DataGovUkPublisher,
 ) -> Iterator[MaterializeResult | AssetMaterialization | AssetObservation]:
-    """The month's file for OPG's monthly automation and the cumulative `data.json`, `data.csv` (with its
-    CSVW metadata), `revisions.csv` and `notes.md`, rebuilt from every month published so far, so
-    re-publishing a month replaces its records. A changed value is a revision, recorded with its run.
-
-    A publication reaches every target or none, and one cut short is completed by the next run (see
-    `publication/publish.py`). Months a check blocked are withheld (their earlier publication, if any,
-    stays); the others are published and recorded as materialised, then the run fails naming what was
-    withheld and why. A dry run is recorded as an observation of each month, with its plan.
-    """
+    """The month's file for OPG's monthly automation and the cumulative files rebuilt from every published
+    month, written to every target or to none (see the README's "Everywhere or nowhere")."""
+    # Months a check blocked are withheld (an earlier publication of them stays); the others are published
+    # and recorded as materialised, then the run fails naming what was withheld and why. A dry run is an
+    # observation of each month, with its plan, and materialises nothing.
     months = partition_months(context)
     dry_run = config.dry_run or publisher.dry_run
     withheld = withheld_months(months, performance_dataset, metrics_store)
@@ -204,7 +207,33 @@ def _publish(
     metadata |= {
         "publication_id": outcome.publication_id or 0,
         "directory": MetadataValue.path(str(publisher.directory.directory())),
+        "published": _preview(plan, months),
+        "files": _links(plan, publisher),
     }
     if plan.ckan:
         metadata["ckan_csv_url"] = plan.ckan.csv_url
     return metadata
+
+
+def _preview(plan: PublicationPlan, months: list[Month]) -> MetadataValue:
+    """The run's months as people read them: a row a month, a column a dataType."""
+    shown = [t for t in DATA_TYPES if any(pair[1] == t for pair in plan.values)]
+    lines = ["| month | " + " | ".join(shown) + " |", "|" + " --- |" * (len(shown) + 1)]
+    for month in months:
+        cells = [
+            str(count_value(t, plan.values[(month, t)])) if (month, t) in plan.values else "" for t in shown
+        ]
+        lines.append(f"| {month} | {' | '.join(cells)} |")
+    return MetadataValue.md("\n".join(lines))
+
+
+def _links(plan: PublicationPlan, publisher: DataGovUkPublisher) -> MetadataValue:
+    """Where each file of the publication can be opened: the directory, and S3's URL when it is on."""
+    directory = publisher.directory.directory()
+    lines = []
+    for item in plan.files:
+        where = [f"[directory]({(directory / item.name).as_uri()})"]
+        if publisher.s3.enabled:
+            where.append(f"[S3]({publisher.s3.public_url(item.name)})")
+        lines.append(f"- `{item.name}`: " + ", ".join(where))
+    return MetadataValue.md("\n".join(lines))

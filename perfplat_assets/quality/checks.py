@@ -25,7 +25,7 @@ from dagster import (
     Output,
 )
 
-from perfplat_assets.common.metadata import frame_metadata
+from perfplat_assets.common.metadata import frame_metadata, per_month
 from perfplat_assets.quality.rules import Finding
 
 PUBLICATION = AssetKey("data_gov_uk_publication")
@@ -102,6 +102,8 @@ def output_with_checks(
         if row["blocked_by"]:
             context.log.error(f"{row['month'][:7]} will not be published: {row['blocked_by']}")
     frame = pd.DataFrame(marked)
+    for month, figures in per_month(rows).items():
+        context.add_asset_metadata(figures, partition_key=month)
     yield Output(frame, metadata={**frame_metadata(frame), **metadata})
     yield from evaluation.results
     if evaluation.blocked and PUBLICATION not in context.job_def.asset_layer.selected_asset_keys:

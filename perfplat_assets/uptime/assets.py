@@ -27,10 +27,8 @@ CHECKS = (
 def uptime(
     context: AssetExecutionContext, route53_health_check: Route53HealthCheck
 ) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
-    """The share of the month the service's Route 53 health check found it healthy, from hourly data.
-
-    One CloudWatch query covers every month of the run; CloudWatch keeps hourly data for 455 days.
-    """
+    """The share of the month the service's Route 53 health check found it healthy, from CloudWatch's
+    hourly data, one query for every month of the run."""
     months = partition_months(context)
     hourly = route53_health_check.hourly_status(months)
     where = route53_health_check.describe()

@@ -34,11 +34,8 @@ def user_satisfaction(
     satisfaction_methods: SatisfactionMethods,
     quality_thresholds: QualityThresholds,
 ) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
-    """Feedback ratings per month, counted inside the database so no free text, email or phone is read.
-
-    The percentage follows the method OPG published with in that month (weighted GDS score to March 2026,
-    top-two-box share from April 2026); the method is stored beside it.
-    """
+    """Feedback ratings per month, counted inside the database so that no free text, email or phone is read,
+    and the percentage by the method OPG published with in that month (see the README)."""
     months = partition_months(context)
     schedule = satisfaction_methods.parsed()
     counts = make_an_lpa_db.rating_counts(months)

@@ -17,6 +17,7 @@ from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.definitions import assets, defs
 from perfplat_assets.metrics_store.tables import published_records
 from perfplat_assets.publication.records import DATA_TYPES
+from perfplat_assets.publication.report import REPORT_HTML
 
 
 def _months(count: int) -> list[Month]:
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(tabulate(table, headers=["month", *DATA_TYPES], tablefmt="github", floatfmt="g", missingval="n/a"))
     print(f"\npublished files: {publish_dir}")
+    print(f"report:          {publish_dir / REPORT_HTML} (open it in a browser)")
     print(f"metrics store:   {store.describe()}")
     return 0
 

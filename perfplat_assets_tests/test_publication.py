@@ -27,6 +27,7 @@ FILES = {
     "data.csv-metadata.json": "application/csvm+json",
     "revisions.csv": "text/csv; charset=utf-8",
     "notes.md": "text/markdown; charset=utf-8",
+    "report.html": "text/html; charset=utf-8",
 }
 
 

@@ -162,8 +162,9 @@ def test_s3_failing_after_every_number_of_writes_never_half_publishes(
             assert "the next run completes it" in message
         points.append(allowed)
         assert_repaired_by_one_more_run(publish, s3_bucket, JUNE)
-    # A fault before each of June's object writes (data.json, data.csv, its CSVW, notes.md, the month file).
-    assert points == list(range(5)), points
+    # A fault before each of June's object writes (data.json, data.csv, its CSVW, notes.md, report.html,
+    # the month file).
+    assert points == list(range(6)), points
 
 
 def test_slow_s3_publishes_whole(s3_bucket, s3_hop, perfplat_env):

@@ -43,6 +43,7 @@ def test_a_first_publication_plans_every_file_cumulative_first_month_files_last(
         "data.csv-metadata.json",
         "revisions.csv",
         "notes.md",
+        "report.html",
         "make_a_lasting_power_of_attorney_25_05.json",
     ]
     kinds = {f.name: f.content_type for f in plan.files}

@@ -11,6 +11,7 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.publication.csvw import csv_metadata
 from perfplat_assets.publication.notes import notes_markdown
 from perfplat_assets.publication.records import Record, month_file_name, sort_records, wide_table
+from perfplat_assets.publication.report import REPORT_HTML, report_html
 from perfplat_assets.publication.revisions import revisions_csv
 
 CUMULATIVE_CSV = "data.csv"
@@ -18,6 +19,7 @@ CONTENT_TYPES = {
     ".json": "application/json",
     ".csv": "text/csv; charset=utf-8",
     ".md": "text/markdown; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
 }
 CSVW_CONTENT_TYPE = "application/csvm+json"
 
@@ -57,6 +59,7 @@ def publication_files(
         f"{CUMULATIVE_CSV}-metadata.json": csv_metadata(methods, CUMULATIVE_CSV),
         "revisions.csv": revisions_csv(revision_history),
         "notes.md": notes_markdown(methods),
+        REPORT_HTML: report_html(all_records, revision_history, methods),
         **{
             month_file_name(month): records_json(
                 [r for r in all_records if r["_timestamp"] == month.published_timestamp]

@@ -1,0 +1,549 @@
+"""`report.html`: the published figures as a page for people, with a chart and a table for each measure.
+
+Pure: no I/O, no clock. The charts are drawn by matplotlib's SVG backend and inlined, so the page needs no
+JavaScript, no network and nothing beside it. The same records give the same bytes (the plan's digest and an
+idempotent re-apply depend on it): matplotlib's SVG ids are salted with a constant, its date is left out and
+text stays text. The date the page gives is the data's own: the newest published month and the latest
+revision, never the time it was built.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from perfplat_assets.common.months import Month
+from perfplat_assets.publication.notes import (
+    COMPLETION_RATE_NOTE,
+    DIGITAL_TAKE_UP_NOTE,
+    METHOD_DESCRIPTIONS,
+    UPTIME_NOTE,
+    method_periods,
+)
+from perfplat_assets.publication.records import RATING_DATA_TYPES, Record
+from perfplat_assets.publication.revisions import revisions_csv
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+REPORT_HTML = "report.html"
+TITLE = "Make a lasting power of attorney: monthly service performance"
+
+# GOV.UK's palette. Text, axes, lines and markers are at least 4.5:1 on white (so graphics pass 3:1 too).
+INK = "#0b0c0c"
+SECONDARY = "#505a5f"
+BLUE = "#1d70b8"
+GRID = "#b1b4b6"  # gridlines only: a reading aid, not information
+
+# The five ratings, best first: each a line with its own colour (every one at least 3:1 on white), marker and
+# dash, so no rating is told by colour alone. (Hatched stacked bars were tried: matplotlib writes each hatch
+# as a pattern of some 15 KB, and the page is copied to every target on every publication.)
+RATING_STYLES = {
+    "very-satisfied": ("#003078", "o", "-"),
+    "satisfied": ("#1d70b8", "s", "--"),
+    "neither": ("#505a5f", "^", ":"),
+    "dissatisfied": ("#d4351c", "D", "-."),
+    "very-dissatisfied": ("#942514", "v", (0, (6, 2, 1, 2, 1, 2))),
+}
+RATING_LABELS = {
+    "very-satisfied": "Very satisfied",
+    "satisfied": "Satisfied",
+    "neither": "Neither satisfied nor dissatisfied",
+    "dissatisfied": "Dissatisfied",
+    "very-dissatisfied": "Very dissatisfied",
+}
+
+RC = {
+    "svg.hashsalt": "perfplat-report",  # ids from content, not from a random salt
+    "svg.fonttype": "none",  # text as <text>, readable and searchable, no embedded glyph paths
+    "svg.image_inline": True,
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica"],
+    "font.size": 11,
+    "text.color": INK,
+    "axes.edgecolor": SECONDARY,
+    "axes.labelcolor": INK,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "path.simplify": False,
+}
+SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
+
+
+@dataclass(frozen=True)
+class Measure:
+    data_type: str
+    anchor: str
+    name: str
+    what: str  # how a value reads in a sentence: "84% of responses satisfied"
+
+
+MEASURES = (
+    Measure("user-satisfaction-percent", "satisfaction", "User satisfaction", "satisfaction score"),
+    Measure("digital-take-up", "take-up", "Digital take-up", "applications made online"),
+    Measure("completion-rate", "completion", "Completion rate", "completion rate"),
+    Measure("uptime-percent", "uptime", "Uptime", "uptime"),
+)
+
+
+def report_html(
+    all_records: Sequence[Record],
+    revision_history: Sequence[Mapping[str, object]],
+    methods: Mapping[Month, str],
+) -> str:
+    """The page: each measure's chart, summary and table, the ratings, the methods and the revisions."""
+    values: dict[str, dict[Month, int | float]] = {}
+    for item in all_records:
+        values.setdefault(item["dataType"], {})[Month.parse(item["_timestamp"][:10])] = item["count"]
+    months = sorted({month for series in values.values() for month in series})
+    revisions = list(csv.DictReader(io.StringIO(revisions_csv(revision_history))))
+    sections = [_measure_section(m, months, values.get(m.data_type, {}), methods) for m in MEASURES]
+    sections.insert(1, _ratings_section(months, values))
+    contents = [(m.anchor, m.name) for m in MEASURES[:1]]
+    contents += [("ratings", "Ratings")]
+    contents += [(m.anchor, m.name) for m in MEASURES[1:]]
+    contents += [("methods", "How the figures are made"), ("revisions", "Revisions"), ("data", "The data")]
+    body = [
+        "<header>",
+        '<p class="publisher">Office of the Public Guardian</p>',
+        f"<h1>{escape(TITLE)}</h1>",
+        _dates(months, revisions),
+        '<nav aria-label="Contents"><ul>',
+        *(f'<li><a href="#{anchor}">{escape(name)}</a></li>' for anchor, name in contents),
+        "</ul></nav>",
+        "</header>",
+        "<main>",
+        *sections,
+        _methods_section(methods),
+        _revisions_section(revisions),
+        _data_section(),
+        "</main>",
+        "<footer>",
+        "<p>All content is available under the "
+        '<a href="https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/">'
+        "Open Government Licence v3.0</a>, except where otherwise stated.</p>",
+        "</footer>",
+    ]
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en-GB">',
+            "<head>",
+            '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{escape(TITLE)}</title>",
+            f"<style>{STYLE}</style>",
+            "</head>",
+            "<body>",
+            *body,
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
+
+
+STYLE = (
+    "html{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;color:#0b0c0c;"
+    "background:#fff;line-height:1.5}"
+    "body{margin:0 auto;max-width:60rem;padding:0 1rem 2rem}"
+    "h1{font-size:1.75rem;line-height:1.2;margin:.5rem 0 1rem}"
+    "h2{font-size:1.4rem;margin:2.5rem 0 .75rem;border-top:2px solid #b1b4b6;padding-top:1rem}"
+    "h3{font-size:1.1rem;margin:1.5rem 0 .5rem}"
+    "a{color:#1d70b8}a:visited{color:#4c2c92}"
+    "a:focus,summary:focus,[tabindex]:focus{outline:3px solid #ffdd00;background:#ffdd00;color:#0b0c0c}"
+    ".publisher{margin:1rem 0 0;font-weight:700;color:#505a5f}"
+    "nav ul{padding-left:1.25rem}"
+    "figure{margin:0 0 1rem}"
+    "figure svg{display:block;width:100%;height:auto;max-width:40rem}"
+    "figcaption{margin-top:.5rem}"
+    "figcaption strong{display:block}"
+    ".scroll{overflow-x:auto;max-width:100%}"
+    "table{border-collapse:collapse;margin:.5rem 0 1rem;min-width:12rem}"
+    "caption{text-align:left;font-weight:700;padding-bottom:.25rem}"
+    "th,td{text-align:left;padding:.25rem 1rem .25rem 0;border-bottom:1px solid #b1b4b6;vertical-align:top}"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums}"
+    "summary{cursor:pointer;color:#1d70b8;text-decoration:underline}"
+    "footer{margin-top:3rem;border-top:2px solid #b1b4b6;color:#0b0c0c}"
+)
+
+
+def _month_name(month: Month) -> str:
+    return month.first_day.strftime("%B %Y")
+
+
+def _month_short(month: Month) -> str:
+    return month.first_day.strftime("%b %Y")
+
+
+def _time(month: Month) -> str:
+    return f'<time datetime="{month.label}">{_month_name(month)}</time>'
+
+
+def _percent(value: int | float) -> str:
+    return f"{value}%"
+
+
+def _dates(months: Sequence[Month], revisions: Sequence[Mapping[str, str]]) -> str:
+    if not months:
+        return "<p>No figures have been published yet.</p>"
+    span = (
+        _time(months[0])
+        if len(months) == 1
+        else f"{len(months)} months, {_time(months[0])} to {_time(months[-1])}"
+    )
+    parts = [f"<p>Published with the figures for {_time(months[-1])}, the newest month. Figures for {span}."]
+    if revisions:
+        latest = max(revisions, key=lambda r: r["revised_at"])["revised_at"]
+        day = datetime.fromisoformat(latest)
+        parts.append(
+            f' Last revised on <time datetime="{escape(latest)}">{day.day} {day:%B %Y}</time>'
+            f' (see <a href="#revisions">Revisions</a>).'
+        )
+    return "".join(parts) + "</p>"
+
+
+def _summary(measure: Measure, months: Sequence[Month], series: Mapping[Month, int | float]) -> str:
+    """The chart in words: what it covers, the latest value, the lowest and the highest, the gaps."""
+    present = [m for m in months if m in series]
+    latest = present[-1]
+    low = min(present, key=lambda m: (series[m], m))
+    high = max(present, key=lambda m: (series[m], m))
+    text = (
+        f"{measure.name} by month, {_month_name(months[0])} to {_month_name(months[-1])}. "
+        f"Latest: {_percent(series[latest])} in {_month_name(latest)}. "
+        f"Lowest: {_percent(series[low])} in {_month_name(low)}; "
+        f"highest: {_percent(series[high])} in {_month_name(high)}."
+    )
+    missing = [m for m in months if m not in series]
+    if missing:
+        names = ", ".join(_month_name(m) for m in missing[:6]) + (" and others" if len(missing) > 6 else "")
+        text += f" Not published for {len(missing)} month{'s' if len(missing) > 1 else ''}: {names}."
+    return text
+
+
+def _measure_section(
+    measure: Measure,
+    months: Sequence[Month],
+    series: Mapping[Month, int | float],
+    methods: Mapping[Month, str],
+) -> str:
+    heading = f'<section aria-labelledby="{measure.anchor}"><h2 id="{measure.anchor}">{measure.name}</h2>'
+    if not series:
+        return heading + "<p>No figures for this measure have been published.</p></section>"
+    summary = _summary(measure, months, series)
+    changes = (
+        [(first, method) for first, _, method in method_periods(methods)[1:] if first in months]
+        if measure.data_type == "user-satisfaction-percent"
+        else []
+    )
+    svg = _line_chart(measure, months, series, changes, summary)
+    caption = f"<figcaption><strong>{measure.name}, per cent, by month</strong> {escape(summary)}"
+    if changes:
+        caption += " The dashed line marks a change of method (see How the figures are made)."
+    rows = [
+        (
+            f'<tr><th scope="row">{_time(month)}</th>'
+            + (
+                f'<td class="n">{_percent(series[month])}</td>'
+                if month in series
+                else "<td>not published</td>"
+            )
+            + "</tr>"
+        )
+        for month in months
+    ]
+    table = _table(
+        f"table-{measure.anchor}",
+        f"{measure.name} by month",
+        ["Month", f"{measure.name} (per cent)"],
+        rows,
+    )
+    return "\n".join(
+        [
+            heading,
+            f"<figure>{svg}{caption}</figcaption></figure>",
+            f"<details><summary>{measure.name} as a table</summary>{table}</details>",
+            "</section>",
+        ]
+    )
+
+
+def _ratings_section(months: Sequence[Month], values: Mapping[str, Mapping[Month, int | float]]) -> str:
+    heading = '<section aria-labelledby="ratings"><h2 id="ratings">Ratings</h2>'
+    rated = [m for m in months if any(m in values.get(t, {}) for t in RATING_DATA_TYPES)]
+    if not rated:
+        return heading + "<p>No ratings have been published.</p></section>"
+    totals = {m: sum(values.get(t, {}).get(m, 0) for t in RATING_DATA_TYPES) for m in rated}
+    latest = rated[-1]
+    shares = ", ".join(
+        f"{RATING_LABELS[t].lower()} {_share(values.get(t, {}).get(latest, 0), totals[latest])}"
+        for t in RATING_DATA_TYPES
+    )
+    summary = (
+        f"Responses to the feedback form by rating, {_month_name(rated[0])} to {_month_name(rated[-1])}, "
+        f"as a share of each month's responses. {_month_name(latest)}: {totals[latest]} responses; {shares}."
+    )
+    svg = _ratings_chart(rated, values, totals, summary)
+    rows = [
+        f'<tr><th scope="row">{_time(month)}</th>'
+        + "".join(
+            f'<td class="n">{values[t][month]}</td>' if month in values.get(t, {}) else "<td>-</td>"
+            for t in RATING_DATA_TYPES
+        )
+        + f'<td class="n">{totals[month]}</td></tr>'
+        for month in rated
+    ]
+    table = _table(
+        "table-ratings",
+        "Responses by rating and month",
+        ["Month", *(RATING_LABELS[t] for t in RATING_DATA_TYPES), "All responses"],
+        rows,
+    )
+    return "\n".join(
+        [
+            heading,
+            "<p>What people said when asked how satisfied they were with the service: the responses behind "
+            "the satisfaction score.</p>",
+            f"<figure>{svg}<figcaption><strong>Responses by rating, by month</strong> {escape(summary)}"
+            "</figcaption></figure>",
+            f"<details><summary>Ratings as a table</summary>{table}</details>",
+            "</section>",
+        ]
+    )
+
+
+def _share(count: int | float, total: int | float) -> str:
+    return f"{100 * count / total:.0f}%" if total else "0%"
+
+
+def _table(table_id: str, caption: str, headers: Sequence[str], rows: Sequence[str]) -> str:
+    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
+    return (
+        f'<div class="scroll" role="region" aria-labelledby="{table_id}-caption" tabindex="0">'
+        f'<table id="{table_id}"><caption id="{table_id}-caption">{escape(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _methods_section(methods: Mapping[Month, str]) -> str:
+    periods = method_periods(methods)
+    items = "".join(
+        f"<li>{_time(first) if first == last else f'{_time(first)} to {_time(last)}'}: "
+        f"{escape(METHOD_DESCRIPTIONS.get(method, method))}</li>"
+        for first, last, method in periods
+    )
+    changed = (
+        "The method changed, so figures either side of a change are not directly comparable:"
+        if len(periods) > 1
+        else "The method used:"
+    )
+    satisfaction = (
+        f"<p>From the feedback form at the end of a session, rounded to a whole number. {changed}</p>"
+        f"<ul>{items}</ul>"
+        if periods
+        else "<p>From the feedback form at the end of a session, rounded to a whole number.</p>"
+    )
+    return "\n".join(
+        [
+            '<section aria-labelledby="methods"><h2 id="methods">How the figures are made</h2>',
+            "<p>A measure without data for a month is left out, never shown as 0.</p>",
+            "<h3>User satisfaction</h3>",
+            satisfaction,
+            "<h3>Digital take-up</h3>",
+            f"<p>{escape(DIGITAL_TAKE_UP_NOTE)}.</p>",
+            "<h3>Completion rate</h3>",
+            f"<p>{escape(COMPLETION_RATE_NOTE)}.</p>",
+            "<h3>Uptime</h3>",
+            f"<p>{escape(UPTIME_NOTE)}.</p>",
+            "</section>",
+        ]
+    )
+
+
+def _revisions_section(revisions: Sequence[Mapping[str, str]]) -> str:
+    heading = '<section aria-labelledby="revisions"><h2 id="revisions">Revisions</h2>'
+    if not revisions:
+        return heading + "<p>No published figure has been revised.</p></section>"
+    rows = [
+        f'<tr><th scope="row">{_time(Month.parse(r["month"]))}</th><td>{escape(r["dataType"])}</td>'
+        f'<td class="n">{escape(r["previous_value"]) or "none"}</td>'
+        f'<td class="n">{escape(r["new_value"]) or "withdrawn"}</td>'
+        f'<td><time datetime="{escape(r["revised_at"])}">{escape(r["revised_at"][:10])}</time></td></tr>'
+        for r in revisions
+    ]
+    table = _table(
+        "table-revisions",
+        "Every change to a published figure, oldest first",
+        ["Month", "Measure", "Previous value", "New value", "Revised on"],
+        rows,
+    )
+    return "\n".join(
+        [
+            heading,
+            "<p>Figures already published that were later changed or withdrawn, as listed in "
+            '<a href="revisions.csv">revisions.csv</a>.</p>',
+            table,
+            "</section>",
+        ]
+    )
+
+
+def _data_section() -> str:
+    files = [
+        ("data.csv", "every month, a column per measure (CSV)"),
+        ("data.csv-metadata.json", "what each column of data.csv means (CSV on the Web)"),
+        ("data.json", "every record in OPG's format (JSON)"),
+        ("revisions.csv", "every change to a published figure (CSV)"),
+        ("notes.md", "how the figures are made (Markdown)"),
+    ]
+    items = "".join(f'<li><a href="{name}">{name}</a>: {escape(what)}</li>' for name, what in files)
+    return (
+        '<section aria-labelledby="data"><h2 id="data">The data</h2>'
+        f"<p>The figures on this page are published beside it:</p><ul>{items}</ul></section>"
+    )
+
+
+# Charts -----------------------------------------------------------------------------------------------
+
+
+def _style() -> Any:
+    import matplotlib
+
+    return matplotlib.rc_context(RC)
+
+
+def _figure(height: float) -> Figure:
+    # matplotlib is imported when a chart is drawn, not when the code location loads.
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(5.2, height), layout="constrained")
+    FigureCanvasSVG(figure)
+    return figure
+
+
+def _month_axis(axes, months: Sequence[Month]) -> None:
+    step = max(1, math.ceil(len(months) / 7))
+    ticks = list(range(0, len(months), step))
+    axes.set_xticks(ticks, [_month_short(months[i]) for i in ticks])
+    axes.set_xlim(-0.6, len(months) - 0.4)
+
+
+def _line_chart(
+    measure: Measure,
+    months: Sequence[Month],
+    series: Mapping[Month, int | float],
+    changes: Sequence[tuple[Month, str]],
+    summary: str,
+) -> str:
+    with _style():
+        figure = _figure(2.8)
+        axes = figure.add_subplot()
+        ys = [float(series[m]) if m in series else math.nan for m in months]
+        axes.plot(range(len(months)), ys, color=BLUE, linewidth=2, marker="o", markersize=6)
+        axes.grid(axis="y", color=GRID, linewidth=0.6)
+        axes.set_axisbelow(True)
+        axes.set_ylabel("per cent")
+        _month_axis(axes, months)
+        low, high = min(v for v in ys if not math.isnan(v)), max(v for v in ys if not math.isnan(v))
+        margin = max((high - low) * 0.25, 1.0)
+        # A percentage axis never reads past 100: just enough room above a value near it for its marker.
+        bottom, top = max(0.0, low - margin), min(high + margin, max(high, 100.0) + margin * 0.3)
+        axes.set_ylim(bottom, top)
+        axes.set_yticks([t for t in axes.get_yticks() if bottom <= t <= min(top, 100.0)])
+        axes.yaxis.set_major_formatter(lambda value, _: f"{value:g}")
+        last = max(i for i, v in enumerate(ys) if not math.isnan(v))
+        axes.annotate(
+            _percent(series[months[last]]),
+            (last, ys[last]),
+            xytext=(0, 8),
+            textcoords="offset points",
+            ha="center",
+            fontweight="bold",
+        )
+        for first, method in changes:
+            at = months.index(first) - 0.5
+            axes.axvline(at, color=INK, linestyle="--", linewidth=1.2)
+            axes.annotate(
+                f"from {_month_short(first)}: {method}",
+                (at, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(4, -2),
+                textcoords="offset points",
+                va="top",
+                fontsize=9,
+            )
+        return _svg(figure, f"chart-{measure.anchor}", f"{measure.name} by month", summary)
+
+
+def _ratings_chart(
+    months: Sequence[Month],
+    values: Mapping[str, Mapping[Month, int | float]],
+    totals: Mapping[Month, int | float],
+    summary: str,
+) -> str:
+    with _style():
+        figure = _figure(3.4)
+        axes = figure.add_subplot()
+        for data_type in RATING_DATA_TYPES:
+            colour, marker, dashes = RATING_STYLES[data_type]
+            shares = [
+                100 * values[data_type][m] / totals[m]
+                if totals[m] and m in values.get(data_type, {})
+                else math.nan
+                for m in months
+            ]
+            axes.plot(
+                range(len(months)),
+                shares,
+                color=colour,
+                marker=marker,
+                linestyle=dashes,
+                linewidth=1.8,
+                markersize=6,
+                label=RATING_LABELS[data_type],
+            )
+        axes.grid(axis="y", color=GRID, linewidth=0.6)
+        axes.set_axisbelow(True)
+        axes.set_ylim(0, 100)
+        axes.set_ylabel("per cent of responses")
+        _month_axis(axes, months)
+        figure.legend(loc="outside lower center", ncols=2, frameon=False, fontsize=9)
+        return _svg(figure, "chart-ratings", "Responses by rating, by month", summary)
+
+
+_XML_PROLOGUE = re.compile(r"\A.*?(?=<svg)", re.DOTALL)
+
+
+def _svg(figure: Figure, chart_id: str, title: str, description: str) -> str:
+    """The figure as inline SVG: ids made unique to the chart, sized by its viewBox to the page's width,
+    named by its <title> and <desc>."""
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata=SVG_METADATA)
+    svg = _XML_PROLOGUE.sub("", buffer.getvalue(), count=1)
+    svg = re.sub(r">\s+<", "><", re.sub(r"\s*\n\s*", " ", svg))  # matplotlib's indents: a fifth of it
+    svg = re.sub(r'\bid="', f'id="{chart_id}-', svg)
+    svg = svg.replace('href="#', f'href="#{chart_id}-').replace("url(#", f"url(#{chart_id}-")
+    svg = re.sub(r'\s(width|height)="[^"]*pt"', "", svg, count=2)
+    svg = svg.replace(
+        "<svg ",
+        f'<svg role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" focusable="false" ',
+        1,
+    )
+    opening = svg.index(">", svg.index("<svg")) + 1
+    return (
+        svg[:opening]
+        + f'<title id="{chart_id}-title">{escape(title)}</title>'
+        + f'<desc id="{chart_id}-desc">{escape(description)}</desc>'
+        + svg[opening:].rstrip()
+    )

@@ -1,0 +1,252 @@
+"""`report.html`, the page for people: built by the publication plan like every other file, the same bytes
+from the same records, and, in Debian's Chromium, WCAG 2.2 AA by axe-core with no network request."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING
+
+import pytest
+from dagster import DagsterInstance, materialize
+
+from perfplat_assets.common.months import Month
+from perfplat_assets.configuration import build_resources
+from perfplat_assets.definitions import assets
+from perfplat_assets.publication.notes import COMPLETION_RATE_NOTE, METHOD_DESCRIPTIONS
+from perfplat_assets.publication.plan import StoreSnapshot, plan_publication
+from perfplat_assets.publication.records import RATING_DATA_TYPES, record
+from perfplat_assets.publication.report import report_html
+from perfplat_assets_tests.axe import axe_violations
+from perfplat_assets_tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+MONTHS = [Month.parse(f"2026-{m:02d}") for m in range(1, 7)]
+WITHHELD = Month.parse("2026-03")  # a completion rate over 100: withheld, so a gap in its chart
+CHANGED = Month.parse("2026-04")  # satisfaction's method changes here, as it did for OPG
+METHODS = {m: "weighted-gds" if m < CHANGED else "top-two-box" for m in MONTHS}
+NOW = datetime(2026, 7, 2, 6, 0, tzinfo=UTC)
+REVISED = datetime(2026, 4, 3, 6, 0, tzinfo=UTC)
+HISTORY = [
+    {
+        "month": "2026-02-01",
+        "data_type": "digital-take-up",
+        "previous_count": 40.2,
+        "new_count": 41.0,
+        "revised_at": REVISED,
+        "run_id": "run-0",
+    }
+]
+CHARTS = ("satisfaction", "ratings", "take-up", "completion", "uptime")
+
+
+def _values(months=MONTHS) -> dict:
+    values = {}
+    for i, month in enumerate(months):
+        values[(month, "user-satisfaction-percent")] = 78 + i
+        for data_type, count in zip(RATING_DATA_TYPES, (420, 310, 90, 40, 25), strict=True):
+            values[(month, data_type)] = count + 7 * i
+        values[(month, "digital-take-up")] = 40.1 + i / 2
+        if month != WITHHELD:
+            values[(month, "completion-rate")] = 61.4 + i
+        values[(month, "uptime-percent")] = 100 if i % 2 else 99.93
+    return values
+
+
+def _plan(history=HISTORY):
+    snapshot = StoreSnapshot(published={}, published_at={}, revision_history=history, methods=METHODS)
+    return plan_publication(snapshot, MONTHS, _values(), run_id="run-1", now=NOW, csv_url=None)
+
+
+class _Page(HTMLParser):
+    """Every element as (tag, attributes), and the text inside each element with an id."""
+
+    VOID = frozenset({"meta", "br", "hr", "img", "input", "link"})
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str]]] = []
+        self.text_by_id: dict[str, str] = {}
+        self._open: list[tuple[str, str | None]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attributes = {k: v or "" for k, v in attrs}
+        self.elements.append((tag, attributes))
+        if "id" in attributes:
+            self.text_by_id[attributes["id"]] = ""
+        if tag not in self.VOID:
+            self._open.append((tag, attributes.get("id")))
+
+    def handle_startendtag(self, tag, attrs):
+        self.elements.append((tag, {k: v or "" for k, v in attrs}))
+
+    def handle_endtag(self, tag):
+        while self._open and self._open.pop()[0] != tag:
+            pass
+
+    def handle_data(self, data):
+        for _, element_id in self._open:
+            if element_id is not None:
+                self.text_by_id[element_id] += data
+
+    def all(self, tag: str) -> list[dict[str, str]]:
+        return [attributes for name, attributes in self.elements if name == tag]
+
+
+def test_the_plan_publishes_report_html_as_html():
+    plan = _plan()
+    report = plan.file("report.html")
+    assert report.content_type == "text/html; charset=utf-8"
+    names = [f.name for f in plan.files]
+    assert names.index("report.html") < names.index("make_a_lasting_power_of_attorney_26_01.json")
+
+
+def test_each_measure_is_a_chart_named_by_its_title_and_description():
+    html = _plan().file("report.html").content.decode()
+    page = _Page(html)
+    svgs = page.all("svg")
+    assert [s["aria-labelledby"] for s in svgs] == [f"chart-{c}-title chart-{c}-desc" for c in CHARTS]
+    for svg in svgs:
+        assert svg["role"] == "img" and "width" not in svg and svg["viewbox"].startswith("0 0 ")
+    described = page.text_by_id["chart-completion-desc"]
+    assert "Latest: 66.4% in June 2026" in described
+    assert "Lowest: 61.4% in January 2026; highest: 66.4% in June 2026" in described
+    assert "Not published for 1 month: March 2026" in described
+    assert "Latest: 83% in June 2026" in page.text_by_id["chart-satisfaction-desc"]
+    assert len(page.all("figure")) == len(page.all("figcaption")) == len(CHARTS)
+    ids = [attributes["id"] for _, attributes in page.elements if "id" in attributes]
+    assert len(ids) == len(set(ids)), "every chart's SVG ids are its own"
+
+
+def test_the_figures_are_tables_with_a_row_per_month():
+    page = _Page(_plan().file("report.html").content.decode())
+    tables = [t["id"] for t in page.all("table")]
+    assert tables == [f"table-{c}" for c in CHARTS] + ["table-revisions"]
+    assert len(page.all("caption")) == len(tables)
+    assert {th["scope"] for th in page.all("th")} == {"col", "row"}
+    completion = page.text_by_id["table-completion"]
+    assert "March 2026not published" in completion and "June 202666.4%" in completion
+    rows = [th for th in page.all("th") if th["scope"] == "row"]
+    assert len(rows) == len(CHARTS) * len(MONTHS) + len(HISTORY)
+
+
+def test_methods_revisions_and_dates_come_from_the_data():
+    html = _plan().file("report.html").content.decode()
+    assert COMPLETION_RATE_NOTE.replace("'", "&#x27;") in html
+    assert METHOD_DESCRIPTIONS["top-two-box"] in html and METHOD_DESCRIPTIONS["weighted-gds"] in html
+    assert '<time datetime="2026-04">April 2026</time> to <time datetime="2026-06">June 2026</time>' in html
+    assert "from Apr 2026: top-two-box" in html, "the chart marks the change of method"
+    assert 'Published with the figures for <time datetime="2026-06">June 2026</time>' in html
+    assert 'Last revised on <time datetime="2026-04-03T06:00:00+00:00">3 April 2026</time>' in html
+    revisions = _Page(html).text_by_id["table-revisions"]
+    assert "February 2026digital-take-up40.241.02026-04-03" in revisions
+    assert "No published figure has been revised" in _plan(history=[]).file("report.html").content.decode()
+
+
+def test_the_page_is_whole_in_itself():
+    html = _plan().file("report.html").content.decode()
+    assert html.startswith('<!DOCTYPE html>\n<html lang="en-GB">')
+    assert not re.search(r"<script|<link|<img|<iframe|@import|src=|url\((?!#)", html)
+    assert re.findall(r'href="(https?:[^"]+)"', html) == [
+        "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+    ], "the one absolute link is the licence, which a reader follows, not the page"
+
+
+def test_chart_text_is_dark_on_white_since_axe_cannot_measure_svg_text():
+    """axe leaves the contrast of SVG text for review; the charts draw all of it in GOV.UK black
+    (#0b0c0c, 19:1 on white) and their series in GOV.UK blue (#1d70b8, 5.2:1)."""
+    html = _plan().file("report.html").content.decode()
+    styles = re.findall(r'<text style="([^"]*)"', html)
+    assert styles and all("fill: #0b0c0c" in style for style in styles)
+    assert {re.search(r"fill: (#\w+)", s).group(1) for s in styles} == {"#0b0c0c"}
+    assert "stroke: #1d70b8; stroke-width: 2" in html
+
+
+def test_the_same_records_give_the_same_bytes():
+    first = _plan()
+    again = _plan()
+    assert first.file("report.html").content == again.file("report.html").content
+    assert first.digest == again.digest
+    records = [record(month, data_type, value) for (month, data_type), value in _values().items()]
+    shuffled = records[:]
+    random.Random(7).shuffle(shuffled)
+    # As the recovery re-plans: rows read back from the store, revised_at naive UTC as SQLite keeps it.
+    naive = [{**row, "revised_at": REVISED.replace(tzinfo=None)} for row in HISTORY]
+    assert report_html(records, HISTORY, METHODS) == report_html(
+        shuffled, naive, dict(reversed(METHODS.items()))
+    )
+    assert report_html(records, HISTORY, METHODS) != report_html(records[1:], HISTORY, METHODS)
+
+
+def test_a_publication_of_nothing_yet_is_still_a_page():
+    html = report_html([], [], {})
+    assert "No figures have been published yet" in html and "<svg" not in html
+
+
+# In the browser -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def chromium() -> Iterator[Browser]:
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _publish(month: Month) -> None:
+    result = materialize(
+        assets,
+        partition_key=month.key,
+        resources=build_resources(),
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert result.success, month
+
+
+def test_the_published_report_passes_axe_in_chromium_without_the_network(chromium, perfplat_env):
+    """Two months through the real pipeline on the embedded default, then the published file in a browser:
+    WCAG 2.0, 2.1 and 2.2 A and AA by axe-core, a chart and a table per measure, nothing fetched."""
+    _publish(Month.parse("2025-05"))
+    _publish(Month.parse("2025-06"))
+    report = (perfplat_env / "publish" / "report.html").resolve()
+    url = report.as_uri()
+    page = chromium.new_page(viewport={"width": 1024, "height": 800})
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(url)
+    assert page.title() == "Make a lasting power of attorney: monthly service performance"
+    assert page.locator("header").count() == 1 and page.locator("main").count() == 1
+    for chart in CHARTS:
+        assert page.locator(f"section figure svg[role=img][aria-labelledby^='chart-{chart}-']").count() == 1
+        assert page.locator(f"#table-{chart} tbody tr").count() == 2
+    assert (
+        page.locator("#chart-uptime-desc").text_content().startswith("Uptime by month, May 2025 to June 2025")
+    )
+    page.locator("details").first.locator("summary").click()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+
+    violations = axe_violations(page)
+    assert violations == [], violations
+    assert requests == [url], f"the page fetched {[r for r in requests if r != url]}"
+
+    page.set_viewport_size({"width": 320, "height": 640})
+    overflow = page.evaluate("document.documentElement.scrollWidth")
+    assert overflow <= 320, f"at 320px the page is {overflow}px wide: it should reflow"
+    widths = page.eval_on_selector_all("figure svg", "svgs => svgs.map(s => s.getBoundingClientRect().width)")
+    assert all(0 < width <= 320 for width in widths), widths
+    page.screenshot(path=str(ARTIFACTS / "report-320.png"), full_page=True)
+    assert requests == [url]

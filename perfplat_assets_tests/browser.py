@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from perfplat_assets_tests.services import ROOT
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -51,3 +56,17 @@ def require_chromium() -> None:
     if _ci():
         pytest.fail(f"{message} (CI is set, so this fails instead of skipping)", pytrace=False)
     pytest.skip(f"SKIPPED LOUDLY: {message}")
+
+
+@pytest.fixture
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium (Playwright's own download does not work here); first, so a skip costs nothing."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()

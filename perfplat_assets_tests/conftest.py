@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 
+from perfplat_assets_tests.browser import chromium  # noqa: F401  (Debian's Chromium)
 from perfplat_assets_tests.ckan.fixture import ckan_server, ckan_site  # noqa: F401  (a real CKAN)
 
 POSTGRES_URL_VARIABLE = "PERFPLAT_TEST_POSTGRES_URL"

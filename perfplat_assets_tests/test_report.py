@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
-import pytest
 from dagster import DagsterInstance, materialize
 
 from perfplat_assets.common.months import Month
@@ -21,10 +19,10 @@ from perfplat_assets.publication.plan import StoreSnapshot, plan_publication
 from perfplat_assets.publication.records import RATING_DATA_TYPES, record
 from perfplat_assets.publication.report import report_html
 from perfplat_assets_tests.axe import axe_violations
-from perfplat_assets_tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium
+from perfplat_assets_tests.browser import ARTIFACTS
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    pass
 
 MONTHS = [Month.parse(f"2026-{m:02d}") for m in range(1, 7)]
 WITHHELD = Month.parse("2026-03")  # a completion rate over 100: withheld, so a gap in its chart
@@ -190,19 +188,6 @@ def test_a_publication_of_nothing_yet_is_still_a_page():
 
 
 # In the browser -----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def chromium() -> Iterator[Browser]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _publish(month: Month) -> None:

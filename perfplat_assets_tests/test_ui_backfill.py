@@ -18,7 +18,7 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster._core.execution.backfill import BulkActionStatus
 
-from perfplat_assets_tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium
+from perfplat_assets_tests.browser import ARTIFACTS
 from perfplat_assets_tests.services import DagsterServices, dagster_services
 
 if TYPE_CHECKING:
@@ -43,20 +43,6 @@ FINISHED = {
     BulkActionStatus.FAILED,
     BulkActionStatus.CANCELED,
 }
-
-
-@pytest.fixture
-def chromium() -> Iterator[Browser]:
-    """Debian's Chromium (Playwright's own download does not work here); first, so a skip costs nothing."""
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -15,13 +15,14 @@ def frame_metadata(frame: pd.DataFrame) -> dict[str, object]:
     return {"months": MetadataValue.md(frame.to_markdown(index=False))}
 
 
-def month_figures(row: Mapping[str, Any]) -> dict[str, int | float]:
-    """A month's numbers (percentages, counts), as plain numbers: recorded on that month's materialization,
-    so that the UI's Plots tab charts each series across months, in a range run as in a single one."""
+def month_figures(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A month's values (percentages and counts as plain numbers, flags, methods, reasons), recorded on that
+    month's materialization, so that the UI's Plots tab charts each numeric series across months, in a
+    range run as in a single one."""
     figures = {}
     for column, value in row.items():
         plain = value.item() if hasattr(value, "item") else value
-        if isinstance(plain, int | float) and not isinstance(plain, bool) and not pd.isna(plain):
+        if column != "month" and plain is not None and not (isinstance(plain, float) and pd.isna(plain)):
             figures[column] = plain
     return figures
 
@@ -43,6 +44,6 @@ def column_schema(table: Table) -> TableSchema:
     )
 
 
-def per_month(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, int | float]]:
+def per_month(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """Each row's figures by its partition key."""
     return {str(row["month"]): month_figures(row) for row in rows}

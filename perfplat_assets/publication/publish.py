@@ -19,7 +19,7 @@ by the next run. Every failure says what each target holds now.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -68,7 +68,6 @@ class PublicationOutcome:
     changes: list[Change]
     publication_id: int | None = None  # None for a dry run
     recovered: str | None = None  # what recovery found and did, if anything
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 def publish(
@@ -158,9 +157,14 @@ def _recover(
     if not entries:
         return None
     months = sorted({month for entry in entries for month in entry.months})
+    journalled = "; ".join(
+        f"#{e.id}: "
+        + (", ".join(f"{LABELS.get(t, t)} {state}" for t, state in e.targets.items()) or "imported")
+        for e in entries
+    )
     found = (
         f"publication {', '.join(f'#{e.id}' for e in entries)} of {', '.join(map(str, months))} (run "
-        f"{', '.join(dict.fromkeys(e.run_id for e in entries))}) had not reached every target"
+        f"{', '.join(dict.fromkeys(e.run_id for e in entries))}; {journalled}) had not reached every target"
     )
     if request.dry_run:
         return f"{found}: a real run completes it first"

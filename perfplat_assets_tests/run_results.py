@@ -1,6 +1,25 @@
-"""Reading what an in-process run said: its failures and its check evaluations."""
+"""Running a month in process, on the environment's settings, and reading what the run said."""
 
-from dagster import ExecuteInProcessResult
+from typing import Any
+
+from dagster import DagsterInstance, ExecuteInProcessResult, materialize
+
+from perfplat_assets.common.months import Month
+from perfplat_assets.configuration import build_resources
+from perfplat_assets.definitions import assets
+
+
+def materialize_month(month: Month, run_config: dict[str, Any] | None = None) -> ExecuteInProcessResult:
+    """Every asset for one month, resources built from the environment now, on a fresh instance; a
+    failure is returned, not raised, for the test to read."""
+    return materialize(
+        assets,
+        partition_key=month.key,
+        resources=build_resources(),
+        instance=DagsterInstance.ephemeral(),
+        run_config=run_config,
+        raise_on_error=False,
+    )
 
 
 def failure_message(result: ExecuteInProcessResult) -> str:

@@ -4,15 +4,12 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from dagster import DagsterInstance, materialize
 
 from perfplat_assets.common.months import Month
-from perfplat_assets.configuration import build_resources
-from perfplat_assets.definitions import assets
 from perfplat_assets_tests.ckan.fixture import CkanSite, ckan_action
 from perfplat_assets_tests.conftest import BUCKET, PREFIX
 from perfplat_assets_tests.faults import FaultyHop, Reply
-from perfplat_assets_tests.run_results import failure_message
+from perfplat_assets_tests.run_results import failure_message, materialize_month
 
 MAY, JUNE = Month.parse("2025-05"), Month.parse("2025-06")
 RESOURCE_NAME = "Make an LPA monthly service performance (CSV)"
@@ -20,14 +17,7 @@ RESOURCE_NAME = "Make an LPA monthly service performance (CSV)"
 
 def _materialize(month: Month, dry_run: bool = False):
     config = {"ops": {"data_gov_uk_publication": {"config": {"dry_run": True}}}} if dry_run else None
-    return materialize(
-        assets,
-        partition_key=month.key,
-        resources=build_resources(),
-        instance=DagsterInstance.ephemeral(),
-        run_config=config,
-        raise_on_error=False,
-    )
+    return materialize_month(month, config)
 
 
 def _resources(site: CkanSite) -> list[dict]:

@@ -4,17 +4,15 @@ import json
 from datetime import datetime
 
 import pytest
-from dagster import DagsterInstance, materialize
 from google.analytics.data_v1beta.types import ResponseMetaData
 
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import LONDON, Month, months_between
 from perfplat_assets.completion_rate.rate import ReportFlags, SessionCounts, completion_rate
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
-from perfplat_assets.configuration import build_resources
-from perfplat_assets.definitions import assets
 from perfplat_assets.embedded.ga4_emulator import GA4Emulator
 from perfplat_assets.embedded.sample_data import SampleSession
+from perfplat_assets_tests.run_results import materialize_month
 
 
 def _session(number: int, when: datetime, *paths: str) -> SampleSession:
@@ -196,13 +194,7 @@ MAY = Month.parse("2025-05")
 
 
 def _run_may():
-    return materialize(
-        assets,
-        partition_key=MAY.key,
-        resources=build_resources(),
-        instance=DagsterInstance.ephemeral(),
-        raise_on_error=False,
-    )
+    return materialize_month(MAY)
 
 
 def _evaluation(result, name: str):

@@ -8,15 +8,13 @@ import shutil
 import subprocess
 
 import pytest
-from dagster import DagsterInstance, materialize
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
-from perfplat_assets.definitions import assets
 from perfplat_assets.metrics_store.tables import published_records
 from perfplat_assets.quality.rules import record_problems
 from perfplat_assets_tests.conftest import BUCKET, PREFIX
-from perfplat_assets_tests.run_results import failure_message
+from perfplat_assets_tests.run_results import failure_message, materialize_month
 
 MAY, JUNE = Month.parse("2025-05"), Month.parse("2025-06")
 MAY_FILE = "make_a_lasting_power_of_attorney_25_05.json"
@@ -32,14 +30,7 @@ FILES = {
 
 
 def _materialize(month: Month, **run_config):
-    return materialize(
-        assets,
-        partition_key=month.key,
-        resources=build_resources(),
-        instance=DagsterInstance.ephemeral(),
-        run_config=run_config or None,
-        raise_on_error=False,
-    )
+    return materialize_month(month, run_config or None)
 
 
 @pytest.fixture

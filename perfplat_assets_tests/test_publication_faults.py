@@ -17,30 +17,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dagster import DagsterInstance, materialize
 from sqlalchemy import create_engine, select, text
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
-from perfplat_assets.definitions import assets
 from perfplat_assets.metrics_store.tables import publications, published_records
 from perfplat_assets.publication.records import month_file_name
 from perfplat_assets_tests.ckan.fixture import CkanSite, ckan_action
 from perfplat_assets_tests.conftest import BUCKET, PREFIX, unavailable
 from perfplat_assets_tests.faults import FaultyHop, Reply, S3WritesThenFails
-from perfplat_assets_tests.run_results import failure_message
+from perfplat_assets_tests.run_results import failure_message, materialize_month
 
 MAY, JUNE, JULY = Month.parse("2025-05"), Month.parse("2025-06"), Month.parse("2025-07")
 
 
 def _run(month: Month):
-    return materialize(
-        assets,
-        partition_key=month.key,
-        resources=build_resources(),
-        instance=DagsterInstance.ephemeral(),
-        raise_on_error=False,
-    )
+    return materialize_month(month)
 
 
 def _store():

@@ -1,31 +1,27 @@
 """A loopback stand-in for the GA4 Data API v1beta `runReport`, serving synthetic sessions.
 
-The pipeline talks to GA4 through the official `google-analytics-data` client over REST. Pointing that same
-client at this server (``client_options={"api_endpoint": emulator.endpoint}``, anonymous credentials,
-``transport="rest"``) exercises the real request/response encoding, paging and error handling without a
-Google account, and the answers are deterministic because they come from `sample_data`. With ``grpc=True``
-the same reports are also served over gRPC (`grpc_endpoint`), as production's default transport talks, with
-TLS when given a key and certificate (``grpc_tls``).
+The pipeline talks to GA4 through the official `google-analytics-data` client. Pointing that client at this
+server (REST: ``client_options={"api_endpoint": emulator.endpoint}``, anonymous credentials,
+``transport="rest"``; gRPC, production's transport: `grpc_endpoint` with ``grpc=True``, TLS with
+``grpc_tls``) exercises the real wire encoding, paging and error handling without a Google account, and the
+answers are deterministic because they come from `sample_data`.
 
-Only what the pipeline needs is implemented, with GA4's semantics:
+It answers the report perfplat sends (`completion_rate.ga4_report.report_request`), with GA4's semantics:
 
-- dimensions `yearMonth`, `dateRange` and `comparison`; metric `sessions`;
-- one or more date ranges (`YYYY-MM-DD`, `today`, `yesterday`, `NdaysAgo`), inclusive, in Europe/London; with
-  several, a `dateRange` dimension (`date_range_0`, ... or the range's name) is added as GA4 does;
-- `dimension_filter` and ad hoc `comparisons` on `pagePath`: a session matches a filter expression when at
-  least one of its page paths satisfies the whole expression;
-- `order_bys` on requested dimensions and metrics, `limit`/`offset` paging, `keep_empty_rows`;
-- metadata flags (thresholding, sampling, "(other)" row, `data_truncation_reasons`) and the property's
-  `time_zone` (which `yearMonth` and the date ranges are in) switchable per emulator so callers can test how
-  they react to degraded data;
-- `property_quota` when `return_property_quota` is set: tokens consumed per request and remaining, and GA4's
-  refusal (429 RESOURCE_EXHAUSTED) once the tokens, or the 10 server errors an hour, are used up;
-- faults: `fail_next` (an HTTP status with a GA4-style error body, GA4's message if given), `hang_next`
-  (answer after N seconds, or never), `malformed_next` (a 200 whose body is not a report),
-  `fractional_sessions` (metric values such as "12.5") and `ignore_offset` (every page the first one).
+- one date range of `YYYY-MM-DD` dates, inclusive, in the property's `time_zone` (which `yearMonth` is in);
+- dimension `yearMonth`, metric `sessions`;
+- ad hoc `comparisons` on `pagePath` by FULL_REGEXP (case-insensitive, as GA4), each adding a `comparison`
+  value: a session counts when at least one of its page paths matches;
+- ascending dimension `order_bys` (NUMERIC or ALPHANUMERIC), `limit`/`offset` paging;
+- metadata flags (thresholding, sampling, "(other)" row, `data_truncation_reasons`), switchable per emulator;
+- `property_quota` when `return_property_quota` is set, and GA4's refusal (429 RESOURCE_EXHAUSTED) once the
+  tokens, or the 10 server errors an hour, are used up;
+- faults: `fail_next` (an HTTP status with a GA4-style error body), `hang_next` (answer after N seconds, or
+  never), `malformed_next` (a 200 whose body is not a report), `fractional_sessions` (metric values such as
+  "12.5") and `ignore_offset` (every page the first one).
 
-Anything else is refused with HTTP 400 and a GA4-style error body rather than silently ignored, so a caller
-relying on an unimplemented feature finds out here instead of in production.
+Anything else in a request is refused with 400 INVALID_ARGUMENT naming it, rather than mis-served, so a
+change to perfplat's request that needs more of GA4 fails here, in tests, instead of in production.
 """
 
 from __future__ import annotations
@@ -36,10 +32,11 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -47,6 +44,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import grpc
+import proto
 from google.analytics.data_v1beta.types import (
     DimensionHeader,
     DimensionValue,
@@ -65,13 +63,12 @@ from google.analytics.data_v1beta.types import (
     SamplingMetadata,
 )
 
-from perfplat_assets.common.months import LONDON, Month
+from perfplat_assets.common.months import LONDON, Month, months_between
 from perfplat_assets.embedded.sample_data import SampleSession, sample_sessions
 
 logger = logging.getLogger(__name__)
 
 SessionsForMonth = Callable[[Month], Sequence[SampleSession]]
-PathPredicate = Callable[[str], bool]
 
 GRPC_SERVICE = "google.analytics.data.v1beta.BetaAnalyticsData"
 DEFAULT_LIMIT = 10_000
@@ -81,12 +78,9 @@ CURRENCY = "GBP"
 KIND = "analyticsData#runReport"
 
 YEAR_MONTH = "yearMonth"
-DATE_RANGE = "dateRange"
 COMPARISON = "comparison"
 SESSIONS = "sessions"
 PAGE_PATH = "pagePath"
-SUPPORTED_DIMENSIONS = (YEAR_MONTH, DATE_RANGE, COMPARISON)
-SUPPORTED_METRICS = (SESSIONS,)
 
 # google.rpc.Code names for the HTTP statuses the API answers with, as in GA4's JSON error bodies.
 RPC_STATUS = {
@@ -94,13 +88,24 @@ RPC_STATUS = {
     401: "UNAUTHENTICATED",
     403: "PERMISSION_DENIED",
     404: "NOT_FOUND",
-    409: "ABORTED",
     429: "RESOURCE_EXHAUSTED",
-    499: "CANCELLED",
     500: "INTERNAL",
     501: "UNIMPLEMENTED",
     503: "UNAVAILABLE",
     504: "DEADLINE_EXCEEDED",
+}
+
+# The request's fields perfplat sets: any other is refused by name, as are nested ones (`_only_fields`).
+REQUEST_FIELDS = {
+    "property",
+    "date_ranges",
+    "dimensions",
+    "metrics",
+    "comparisons",
+    "order_bys",
+    "limit",
+    "offset",
+    "return_property_quota",
 }
 
 MatchType = Filter.StringFilter.MatchType
@@ -108,16 +113,11 @@ OrderType = OrderBy.DimensionOrderBy.OrderType
 _ReportRow = tuple[tuple[str, ...], int]
 
 _RUN_REPORT_PATH = re.compile(r"^/v1beta/properties/(?P<property>[^/:]+):runReport$")
-_DAYS_AGO = re.compile(r"^(?P<days>\d+)daysAgo$")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class ApiError(Exception):
-    """A request the real API would refuse: carries the HTTP status for the GA4-style error body."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+    """A request this emulator refuses (400 INVALID_ARGUMENT), as GA4 would or because it is unsupported."""
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:
@@ -125,100 +125,104 @@ def error_body(status: int, message: str) -> dict[str, Any]:
     return {"error": {"code": status, "message": message, "status": RPC_STATUS.get(status, "UNKNOWN")}}
 
 
-# --- filters -------------------------------------------------------------------------------------------
+# --- the request ---------------------------------------------------------------------------------------
 
 
-def compile_filter_expression(expression: FilterExpression) -> PathPredicate:
-    """Turn a `pagePath` filter expression into a per-path predicate, refusing what GA4 would refuse.
-
-    Compiling up front means invalid filters (bad regex, other fields) fail the request before any counting.
-    """
-    kind = FilterExpression.pb(expression).WhichOneof("expr")
-    if kind == "filter":
-        return _compile_filter(expression.filter)
-    if kind in ("and_group", "or_group"):
-        group = expression.and_group if kind == "and_group" else expression.or_group
-        parts = [compile_filter_expression(part) for part in group.expressions]
-        if not parts:
-            raise ApiError(f"FilterExpression.{kind} must hold at least one expression.")
-        if kind == "and_group":
-            return lambda path: all(part(path) for part in parts)
-        return lambda path: any(part(path) for part in parts)
-    if kind == "not_expression":
-        inner = compile_filter_expression(expression.not_expression)
-        return lambda path: not inner(path)
-    raise ApiError("FilterExpression must set one of filter, and_group, or_group, not_expression.")
+def _only_fields(message: proto.Message, allowed: Collection[str]) -> None:
+    """Refuse any field set beyond `allowed`: ignoring it would answer a different report than asked."""
+    for field, _ in type(message).pb(message).ListFields():
+        if field.name not in allowed:
+            raise ApiError(f"{type(message).__name__}.{field.name} is not supported by this emulator.")
 
 
-def _compile_filter(filter_: Filter) -> PathPredicate:
-    if filter_.field_name != PAGE_PATH:
+def _date_range(request: RunReportRequest) -> tuple[date, date]:
+    if len(request.date_ranges) != 1:
+        raise ApiError(f"This emulator answers one date range, not {len(request.date_ranges)}.")
+    [date_range] = request.date_ranges
+    _only_fields(date_range, {"start_date", "end_date"})
+    start, end = _parse_date(date_range.start_date), _parse_date(date_range.end_date)
+    if start > end:
+        raise ApiError(f"The start date {start} is after the end date {end}.")
+    return start, end
+
+
+def _parse_date(text: str) -> date:
+    try:
+        if _ISO_DATE.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise ApiError(f"Invalid date {text!r}: this emulator takes YYYY-MM-DD dates only, not relative ones.")
+
+
+def _only_named(fields: Sequence[Any], kind: str, name: str) -> None:
+    for field in fields:
+        _only_fields(field, {"name"})
+    names = [field.name for field in fields]
+    if names != [name]:
+        raise ApiError(f"This emulator answers the {kind} {name!r} alone, not {names}.")
+
+
+def _page_path_pattern(expression: FilterExpression) -> re.Pattern[str]:
+    """The one filter perfplat uses: `pagePath` by FULL_REGEXP, case-insensitive as GA4's default is."""
+    _only_fields(expression, {"filter"})
+    _only_fields(expression.filter, {"field_name", "string_filter"})
+    if expression.filter.field_name != PAGE_PATH:
         raise ApiError(
-            f"Field {filter_.field_name!r} is not supported in filters by this emulator; only {PAGE_PATH!r}."
+            f"Filters on {expression.filter.field_name!r} are not supported by this emulator; "
+            f"only on {PAGE_PATH!r}."
         )
-    kind = Filter.pb(filter_).WhichOneof("one_filter")
-    if kind == "string_filter":
-        return _compile_string_filter(filter_.string_filter)
-    if kind == "in_list_filter":
-        in_list = filter_.in_list_filter
-        if in_list.case_sensitive:
-            exact = frozenset(in_list.values)
-            return lambda path: path in exact
-        folded = frozenset(value.casefold() for value in in_list.values)
-        return lambda path: path.casefold() in folded
-    if kind == "empty_filter":
-        return lambda path: path == ""
-    if kind is None:
-        raise ApiError(f"Filter on {PAGE_PATH!r} must set a filter type.")
-    raise ApiError(f"Filter type {kind} does not apply to the string dimension {PAGE_PATH!r}.")
-
-
-def _compile_string_filter(string_filter: Filter.StringFilter) -> PathPredicate:
-    """GA4 string filters are case-insensitive unless `case_sensitive`; unspecified match type means EXACT."""
+    string_filter = expression.filter.string_filter
+    _only_fields(string_filter, {"match_type", "value"})
     match_type = MatchType(string_filter.match_type)
-    sensitive = string_filter.case_sensitive
-    value = string_filter.value
-    if match_type in (MatchType.FULL_REGEXP, MatchType.PARTIAL_REGEXP):
-        try:
-            pattern = re.compile(value, 0 if sensitive else re.IGNORECASE)
-        except re.error as error:
-            raise ApiError(f"Invalid regular expression {value!r}: {error}.") from error
-        if match_type == MatchType.FULL_REGEXP:
-            return lambda path: pattern.fullmatch(path) is not None
-        return lambda path: pattern.search(path) is not None
-
-    def fold(text: str) -> str:
-        return text if sensitive else text.casefold()
-
-    wanted = fold(value)
-    predicates: dict[MatchType, PathPredicate] = {
-        MatchType.MATCH_TYPE_UNSPECIFIED: lambda path: fold(path) == wanted,
-        MatchType.EXACT: lambda path: fold(path) == wanted,
-        MatchType.BEGINS_WITH: lambda path: fold(path).startswith(wanted),
-        MatchType.ENDS_WITH: lambda path: fold(path).endswith(wanted),
-        MatchType.CONTAINS: lambda path: wanted in fold(path),
-    }
-    return predicates[match_type]
+    if match_type != MatchType.FULL_REGEXP:
+        raise ApiError(f"Match type {match_type.name} is not supported by this emulator; only FULL_REGEXP.")
+    try:
+        return re.compile(string_filter.value, re.IGNORECASE)
+    except re.error as error:
+        raise ApiError(f"Invalid regular expression {string_filter.value!r}: {error}.") from error
 
 
-def _session_matches(session: SampleSession, predicate: PathPredicate | None) -> bool:
-    """A session matches when one of its page paths satisfies the whole expression (hit-scoped filter)."""
-    return predicate is None or any(predicate(path) for path in session.page_paths)
+def _comparisons(request: RunReportRequest) -> dict[str, re.Pattern[str]]:
+    """Ad hoc comparisons by name, in the request's order."""
+    comparisons: dict[str, re.Pattern[str]] = {}
+    for comparison in request.comparisons:
+        _only_fields(comparison, {"name", "dimension_filter"})
+        if not comparison.name or "dimension_filter" not in comparison:
+            raise ApiError("An ad hoc comparison needs a name and a dimension_filter.")
+        if comparison.name in comparisons:
+            raise ApiError(f"Comparison names must be unique: {comparison.name!r} is given twice.")
+        comparisons[comparison.name] = _page_path_pattern(comparison.dimension_filter)
+    return comparisons
+
+
+def _sort_key(request: RunReportRequest, dimensions: list[str]) -> Callable[[_ReportRow], Any]:
+    """The `order_bys`, most significant first, then the dimension values: pages that never overlap."""
+    keys: list[tuple[int, bool]] = []
+    for order_by in request.order_bys:
+        _only_fields(order_by, {"dimension"})
+        _only_fields(order_by.dimension, {"dimension_name", "order_type"})
+        name, order_type = order_by.dimension.dimension_name, OrderType(order_by.dimension.order_type)
+        if name not in dimensions:
+            raise ApiError(f"Cannot order by dimension {name!r}: it is not in the report.")
+        if order_type not in (OrderType.NUMERIC, OrderType.ALPHANUMERIC):
+            supported = "only NUMERIC and ALPHANUMERIC"
+            raise ApiError(f"Order type {order_type.name} is not supported by this emulator; {supported}.")
+        keys.append((dimensions.index(name), order_type == OrderType.NUMERIC))
+
+    def key(row: _ReportRow) -> tuple[Any, ...]:
+        values = row[0]
+        return (*(_numeric(values[i]) if numeric else values[i] for i, numeric in keys), values)
+
+    return key
+
+
+def _numeric(text: str) -> tuple[int, int | str]:
+    """NUMERIC ordering puts non-numbers after numbers, as GA4 does."""
+    return (0, int(text)) if text.isdigit() else (1, text)
 
 
 # --- the report ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Range:
-    label: str
-    start: date
-    end: date
-
-
-@dataclass(frozen=True)
-class _Comparison:
-    name: str
-    predicate: PathPredicate
 
 
 @dataclass(frozen=True)
@@ -234,213 +238,54 @@ class ReportSettings:
     ignore_offset: bool = False
 
 
-def _parse_date(text: str, today: date) -> date:
-    if text == "today":
-        return today
-    if text == "yesterday":
-        return today - timedelta(days=1)
-    relative = _DAYS_AGO.match(text)
-    if relative:
-        return today - timedelta(days=int(relative["days"]))
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return date.fromisoformat(text)
-    except ValueError:
-        pass
-    raise ApiError(f"Invalid date {text!r}: expected YYYY-MM-DD, today, yesterday or NdaysAgo.")
-
-
-def _date_ranges(request: RunReportRequest, today: date) -> list[_Range]:
-    if not request.date_ranges:
-        raise ApiError("At least one date range is required.")
-    ranges = []
-    for index, date_range in enumerate(request.date_ranges):
-        start, end = _parse_date(date_range.start_date, today), _parse_date(date_range.end_date, today)
-        if start > end:
-            raise ApiError(f"Date range {index}: start date {start} is after end date {end}.")
-        ranges.append(_Range(date_range.name or f"date_range_{index}", start, end))
-    return ranges
-
-
-def _comparisons(request: RunReportRequest) -> list[_Comparison]:
-    comparisons = []
-    for comparison in request.comparisons:
-        if comparison.comparison:
-            raise ApiError("Saved comparisons are not supported by this emulator; use ad hoc comparisons.")
-        if not comparison.name:
-            raise ApiError("An ad hoc comparison needs a name.")
-        if "dimension_filter" not in comparison:
-            raise ApiError(f"Comparison {comparison.name!r} needs a dimension_filter.")
-        predicate = compile_filter_expression(comparison.dimension_filter)
-        comparisons.append(_Comparison(comparison.name, predicate))
-    names = [comparison.name for comparison in comparisons]
-    if len(set(names)) != len(names):
-        raise ApiError(f"Comparison names must be unique, got {names}.")
-    return comparisons
-
-
-def _field_names(fields: Sequence[Any], kind: str, supported: Sequence[str], expression: str) -> list[str]:
-    """The names of requested dimensions or metrics, refusing what this emulator cannot answer."""
-    names: list[str] = []
-    for field in fields:
-        if expression in field:
-            raise ApiError(f"{kind.capitalize()} expressions are not supported by this emulator.")
-        if field.name not in supported:
-            raise ApiError(
-                f"Field {field.name!r} is not a valid {kind} for this emulator "
-                f"(supported: {', '.join(supported)})."
-            )
-        if field.name in names:
-            raise ApiError(f"{kind.capitalize()} {field.name!r} is requested more than once.")
-        names.append(field.name)
-    return names
-
-
-def _dimension_names(request: RunReportRequest, ranges: list[_Range], comparing: bool) -> list[str]:
-    """Requested dimensions, then `dateRange` (several ranges) and `comparison` (comparisons) if not asked."""
-    names = _field_names(request.dimensions, "dimension", SUPPORTED_DIMENSIONS, "dimension_expression")
-    if COMPARISON in names and not comparing:
-        raise ApiError("The comparison dimension needs at least one comparison in the request.")
-    if len(ranges) > 1 and DATE_RANGE not in names:
-        names.append(DATE_RANGE)
-    if comparing and COMPARISON not in names:
-        names.append(COMPARISON)
-    return names
-
-
-def _metric_names(request: RunReportRequest) -> list[str]:
-    return _field_names(request.metrics, "metric", SUPPORTED_METRICS, "expression")
-
-
-def _refuse_unsupported(request: RunReportRequest) -> None:
-    """Features the pipeline does not use: refuse them loudly rather than return a subtly wrong report."""
-    if "metric_filter" in request:
-        raise ApiError("metric_filter is not supported by this emulator.")
-    if request.metric_aggregations:
-        raise ApiError("metric_aggregations are not supported by this emulator.")
-    if "cohort_spec" in request:
-        raise ApiError("cohort_spec is not supported by this emulator.")
-    if request.offset < 0 or request.limit < 0:
-        raise ApiError("offset and limit must not be negative.")
-
-
-def _sort_rows(
-    rows: list[_ReportRow], order_bys: Sequence[OrderBy], dimensions: list[str], metrics: list[str]
-) -> None:
-    """Ascending by dimension values first (deterministic), then each `order_by`, most significant first."""
-    rows.sort(key=lambda row: row[0])
-    for order_by in reversed(order_bys):
-        rows.sort(key=_order_key(order_by, dimensions, metrics), reverse=order_by.desc)
-
-
-def _order_key(order_by: OrderBy, dimensions: list[str], metrics: list[str]) -> Callable[[_ReportRow], Any]:
-    kind = OrderBy.pb(order_by).WhichOneof("one_order_by")
-    if kind == "metric":
-        if order_by.metric.metric_name not in metrics:
-            raise ApiError(f"Cannot order by metric {order_by.metric.metric_name!r}: it is not requested.")
-        return lambda row: row[1]
-    if kind != "dimension":
-        raise ApiError("Only dimension and metric order_bys are supported by this emulator.")
-    name = order_by.dimension.dimension_name
-    if name not in dimensions:
-        raise ApiError(f"Cannot order by dimension {name!r}: it is not in the report.")
-    index = dimensions.index(name)
-    order_type = OrderType(order_by.dimension.order_type)
-    if order_type == OrderType.NUMERIC:
-        return lambda row: _numeric(row[0][index])
-    if order_type == OrderType.CASE_INSENSITIVE_ALPHANUMERIC:
-        return lambda row: row[0][index].casefold()
-    return lambda row: row[0][index]
-
-
-def _numeric(text: str) -> tuple[int, float | str]:
-    """NUMERIC ordering puts non-numbers after numbers, as GA4 does with `(other)` and `(not set)`."""
-    try:
-        return (0, float(text))
-    except ValueError:
-        return (1, text)
-
-
-def _months_spanning(ranges: Iterable[_Range], margin: bool = False) -> list[Month]:
-    """London months holding the ranges' sessions; with `margin`, a month either side (another zone's day
-    can start or end in the London month before or after)."""
-    months: set[Month] = set()
-    for date_range in ranges:
-        month = Month.of(date_range.start.year, date_range.start.month)
-        last = Month.of(date_range.end.year, date_range.end.month)
-        if margin:
-            month, last = month.previous(), last.next()
-        while month <= last:
-            months.add(month)
-            month = month.next()
-    return sorted(months)
-
-
-def _local_date(moment: datetime, zone: ZoneInfo = LONDON) -> date:
+def _local_date(moment: datetime, zone: ZoneInfo) -> date:
     """The session's date in the property's time zone; naive datetimes are taken as London wall time."""
     return (moment if moment.tzinfo else moment.replace(tzinfo=LONDON)).astimezone(zone).date()
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ValueError, KeyError) as error:
-        raise ApiError(
-            f"The emulator's property time zone {name!r} is not an IANA time zone.", 500
-        ) from error
 
 
 def run_report(
     request: RunReportRequest,
     sessions_for_month: SessionsForMonth,
     settings: ReportSettings = ReportSettings(),
-    today: date | None = None,
 ) -> RunReportResponse:
     """Answer one `runReport` the way GA4 would for the sessions `sessions_for_month` yields.
 
-    Sessions are gathered from every month the date ranges touch and de-duplicated by `session_id`, so a
-    `sessions_for_month` that files a session under the "wrong" month (or returns everything every time)
-    still counts each session once, on its London date.
+    Sessions are gathered from every London month the range touches (and one either side in another time
+    zone, whose days straddle London's months) and de-duplicated by `session_id`, so a `sessions_for_month`
+    that files a session under the "wrong" month, or returns everything every time, counts each once.
     """
-    _refuse_unsupported(request)
-    zone = _zone(settings.time_zone)
-    ranges = _date_ranges(request, today or datetime.now(zone).date())
+    _only_fields(request, REQUEST_FIELDS)
+    if request.offset < 0 or request.limit < 0:
+        raise ApiError("offset and limit must not be negative.")
+    start, end = _date_range(request)
+    _only_named(request.dimensions, "dimension", YEAR_MONTH)
+    _only_named(request.metrics, "metric", SESSIONS)
     comparisons = _comparisons(request)
-    dimensions = _dimension_names(request, ranges, bool(comparisons))
-    metrics = _metric_names(request)
-    request_filter = (
-        compile_filter_expression(request.dimension_filter) if "dimension_filter" in request else None
-    )
+    dimensions = [YEAR_MONTH, COMPARISON] if comparisons else [YEAR_MONTH]
+    sort_key = _sort_key(request, dimensions)
 
-    sessions: dict[str, tuple[SampleSession, date]] = {}
-    for month in _months_spanning(ranges, margin=zone != LONDON):
+    zone = ZoneInfo(settings.time_zone)
+    first, last = Month.of(start.year, start.month), Month.of(end.year, end.month)
+    if zone != LONDON:
+        first, last = first.previous(), last.next()
+    seen: set[str] = set()
+    counts: Counter[tuple[str, ...]] = Counter()
+    for month in months_between(first, last):
         for session in sessions_for_month(month):
-            sessions.setdefault(session.session_id, (session, _local_date(session.started_at, zone)))
-
-    groups: dict[tuple[str, ...], set[str]] = {}
-    sessions_per_range = [0] * len(ranges)
-    for session, day in sessions.values():
-        matched = _session_matches(session, request_filter)
-        for range_index, date_range in enumerate(ranges):
-            if not date_range.start <= day <= date_range.end:
+            day = _local_date(session.started_at, zone)
+            if session.session_id in seen or not start <= day <= end:
                 continue
-            sessions_per_range[range_index] += 1
-            for comparison in comparisons or [None]:
-                values = {YEAR_MONTH: day.strftime("%Y%m"), DATE_RANGE: date_range.label}
-                if comparison is not None:
-                    values[COMPARISON] = comparison.name
-                key = tuple(values[name] for name in dimensions)
-                counted = matched and (comparison is None or _session_matches(session, comparison.predicate))
-                if counted:
-                    groups.setdefault(key, set()).add(session.session_id)
-                elif request.keep_empty_rows:
-                    groups.setdefault(key, set())
+            seen.add(session.session_id)
+            year_month = day.strftime("%Y%m")
+            if not comparisons:
+                counts[(year_month,)] += 1
+            for name, pattern in comparisons.items():
+                if any(pattern.fullmatch(path) for path in session.page_paths):
+                    counts[(year_month, name)] += 1
 
-    rows = [(key, len(ids)) for key, ids in groups.items() if ids or request.keep_empty_rows]
-    _sort_rows(rows, request.order_bys, dimensions, metrics)
-    limit = min(request.limit or DEFAULT_LIMIT, MAX_LIMIT)
+    rows = sorted(counts.items(), key=sort_key)
     offset = 0 if settings.ignore_offset else request.offset
-    page = rows[offset : offset + limit]
+    page = rows[offset : offset + min(request.limit or DEFAULT_LIMIT, MAX_LIMIT)]
 
     metadata = ResponseMetaData(
         currency_code=CURRENCY,
@@ -451,19 +296,18 @@ def run_report(
     if settings.subject_to_thresholding:
         metadata.subject_to_thresholding = True
     if settings.sampled:
+        space = len(seen)
         metadata.sampling_metadatas = [
             SamplingMetadata(samples_read_count=(space + 1) // 2, sampling_space_size=space)
-            for space in sessions_per_range
         ]
     return RunReportResponse(
         dimension_headers=[DimensionHeader(name=name) for name in dimensions],
-        metric_headers=[MetricHeader(name=name, type_=MetricType.TYPE_INTEGER) for name in metrics],
+        metric_headers=[MetricHeader(name=SESSIONS, type_=MetricType.TYPE_INTEGER)],
         rows=[
             Row(
                 dimension_values=[DimensionValue(value=value) for value in key],
                 metric_values=[
                     MetricValue(value=f"{count}.5" if settings.fractional_sessions else str(count))
-                    for _ in metrics
                 ],
             )
             for key, count in page
@@ -479,10 +323,7 @@ def run_report(
 # GA4's quotas for a standard property (GA4 Data API, Quotas).
 TOKENS_PER_DAY = 200_000
 TOKENS_PER_HOUR = 40_000
-TOKENS_PER_PROJECT_PER_HOUR = 14_000
-CONCURRENT_REQUESTS = 10
 SERVER_ERRORS_PER_HOUR = 10
-THRESHOLDED_REQUESTS_PER_HOUR = 120
 
 
 @dataclass(frozen=True)
@@ -508,7 +349,6 @@ class _Answer:
 class _Usage:
     tokens: int = 0
     server_errors: int = 0
-    thresholded: int = 0
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -601,7 +441,7 @@ class GA4Emulator:
         self.subject_to_thresholding = False
         self.data_loss_from_other_row = False
         self.sampled = False
-        self.time_zone = time_zone
+        self.time_zone = str(ZoneInfo(time_zone))  # an unknown zone fails here, not in every request
         self.data_truncation_reasons: list[ResponseMetaData.DataTruncationReason] = []
         self.fractional_sessions = False
         self.ignore_offset = False
@@ -749,7 +589,7 @@ class GA4Emulator:
         request: RunReportRequest | None = None
         parse_error = ""
         try:
-            request = RunReportRequest.from_json(body.decode("utf-8") or "{}", ignore_unknown_fields=True)
+            request = RunReportRequest.from_json(body.decode("utf-8") or "{}")
             request.property = f"properties/{property_id}"
         except Exception as error:  # json_format.ParseError, UnicodeDecodeError: both mean a bad body
             parse_error = f"Invalid JSON payload received. {error}"
@@ -812,11 +652,11 @@ class GA4Emulator:
         try:
             response = run_report(request, self.sessions_for_month, settings)
         except ApiError as error:
-            return self._error(error.status, error.message)
+            return self._error(400, str(error))
         except Exception:
             logger.exception("GA4 emulator failed to answer %s", request)
             return self._error(500, "Internal error in the GA4 emulator.")
-        quota = self._charge(response)
+        quota = self._charge()
         if request.return_property_quota:
             response.property_quota = quota
         return _Answer(response=response)
@@ -833,36 +673,25 @@ class GA4Emulator:
             usage = self._usage
             if usage.server_errors >= self.server_errors_per_hour:
                 name = "server errors per project per property per hour"
-            elif usage.tokens + self.tokens_per_request > min(self.tokens_per_hour, self.tokens_per_day):
-                name = (
-                    "property tokens per hour"
-                    if self.tokens_per_hour <= self.tokens_per_day
-                    else "tokens per day"
-                )
+            elif usage.tokens + self.tokens_per_request > self.tokens_per_hour:
+                name = "property tokens per hour"
+            elif usage.tokens + self.tokens_per_request > self.tokens_per_day:
+                name = "tokens per day"
             else:
                 return None
         return _Answer(status=429, message=f"Exhausted {name} quota (GA4 emulator).")
 
-    def _charge(self, response: RunReportResponse) -> PropertyQuota:
+    def _charge(self) -> PropertyQuota:
+        """Spend a report's tokens; the quota GA4 reports: what this request cost, and what is left."""
         cost = self.tokens_per_request
-        thresholded = int(bool(response.metadata.subject_to_thresholding))
         with self._lock:
-            usage = self._usage
-            usage.tokens += cost
-            usage.thresholded += thresholded
-            tokens, errors, thresholds = usage.tokens, usage.server_errors, usage.thresholded
+            self._usage.tokens += cost
+            tokens, errors = self._usage.tokens, self._usage.server_errors
         return PropertyQuota(
             tokens_per_day=QuotaStatus(consumed=cost, remaining=max(0, self.tokens_per_day - tokens)),
             tokens_per_hour=QuotaStatus(consumed=cost, remaining=max(0, self.tokens_per_hour - tokens)),
-            concurrent_requests=QuotaStatus(consumed=0, remaining=CONCURRENT_REQUESTS),
             server_errors_per_project_per_hour=QuotaStatus(
                 consumed=0, remaining=max(0, self.server_errors_per_hour - errors)
-            ),
-            potentially_thresholded_requests_per_hour=QuotaStatus(
-                consumed=thresholded, remaining=max(0, THRESHOLDED_REQUESTS_PER_HOUR - thresholds)
-            ),
-            tokens_per_project_per_hour=QuotaStatus(
-                consumed=cost, remaining=max(0, TOKENS_PER_PROJECT_PER_HOUR - tokens)
             ),
         )
 

@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import pandas as pd
 from dagster import MetadataValue, TableColumn, TableSchema
 from sqlalchemy import Boolean, Float, Integer, Table
 
-
-def frame_metadata(frame: pd.DataFrame) -> dict[str, object]:
-    """The run's rows as a table people can read, whatever the number of months."""
-    return {"months": MetadataValue.md(frame.to_markdown(index=False))}
+from perfplat_assets.common.columns import to_row
 
 
-def month_figures(row: Mapping[str, Any]) -> dict[str, Any]:
+def figures_table(figures: Sequence[Any]) -> MetadataValue:
+    """The run's months as a table people can read, whatever the number of months."""
+    import pandas as pd  # a table for people: pandas draws it
+
+    return MetadataValue.md(pd.DataFrame([to_row(item) for item in figures]).to_markdown(index=False))
+
+
+def figures_metadata(figures: Any) -> dict[str, Any]:
     """A month's values (percentages and counts as plain numbers, flags, methods, reasons), recorded on that
     month's materialization, so that the UI's Plots tab charts each numeric series across months, in a
     range run as in a single one."""
-    figures = {}
-    for column, value in row.items():
-        plain = value.item() if hasattr(value, "item") else value
-        if column != "month" and plain is not None and not (isinstance(plain, float) and pd.isna(plain)):
-            figures[column] = plain
-    return figures
+    return {
+        column: value for column, value in to_row(figures).items() if column != "month" and value is not None
+    }
 
 
 def column_schema(table: Table) -> TableSchema:
@@ -42,8 +42,3 @@ def column_schema(table: Table) -> TableSchema:
             for column in table.columns
         ]
     )
-
-
-def per_month(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Each row's figures by its partition key."""
-    return {str(row["month"]): month_figures(row) for row in rows}

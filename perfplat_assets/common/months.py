@@ -1,4 +1,11 @@
-"""Calendar months as OPG reports them: Europe/London local time, half-open windows."""
+"""Calendar months as OPG reports them: Europe/London local time, half-open windows.
+
+`Month` is the one form of a month inside perfplat. Text becomes a month at the edges, in one named place
+each: `Month.parse` for a partition key, a metrics-store key or a month people typed (`2025-05`);
+`Month.from_timestamp` for a published `_timestamp`; GA4's `yearMonth` in `completion_rate.ga4_report`.
+Out again: `key` (partition key and store), `label` (people: `str(month)`), `published_timestamp`, and the
+month file's name in `publication.records.month_file_name`.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +43,11 @@ class Month:
             return cls(date.fromisoformat(text))
         except ValueError as error:
             raise ValueError(f"{text!r} is not a month: expected YYYY-MM or YYYY-MM-01") from error
+
+    @classmethod
+    def from_timestamp(cls, timestamp: object) -> Month:
+        """The month of a published record's `_timestamp` (`2025-05-01T00:00:00+00:00`)."""
+        return cls.parse(str(timestamp)[:10])
 
     @classmethod
     def containing(cls, moment: datetime) -> Month:

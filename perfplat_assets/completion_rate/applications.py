@@ -6,34 +6,12 @@ An independent signal for the GA4 figure: it counts applications, not sessions, 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import Column, Connection, DateTime, Integer, MetaData, Table, func, select
 
 from perfplat_assets.common.months import Month, contiguous
-from perfplat_assets.common.rounding import percentage
 from perfplat_assets.common.sql import month_bucket, window
-
-
-@dataclass(frozen=True)
-class ApplicationCounts:
-    started: int = 0
-    created: int = 0
-
-    def as_row(self) -> dict[str, int | float | None]:
-        """The database's own completion figure, stored beside GA4's: LPAs created per 100 started."""
-        rate = float(percentage(self.created, self.started, 1)) if self.started else None
-        return {
-            "database_lpas_started": self.started,
-            "database_lpas_created": self.created,
-            "database_completion_rate_percent": rate,
-        }
-
-
-# When the database has no applications table to compare with.
-NO_DATABASE_FIGURE: dict[str, int | float | None] = dict.fromkeys(
-    ("database_lpas_started", "database_lpas_created", "database_completion_rate_percent")
-)
+from perfplat_assets.completion_rate.rate import ApplicationCounts
 
 
 def applications_table(name: str = "applications") -> Table:

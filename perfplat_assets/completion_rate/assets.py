@@ -1,73 +1,67 @@
+"""The completion rate: GA4's sessions that reached the applicant page per 100 that reached a start page."""
+
 from collections.abc import Iterator
 
-import pandas as pd
 from dagster import AssetCheckResult, AssetExecutionContext, Output, asset
 
-from perfplat_assets.completion_rate.applications import NO_DATABASE_FIGURE
+from perfplat_assets.asset_names import COMPLETION_RATE
+from perfplat_assets.completion_rate.rate import CompletionRate
 from perfplat_assets.completion_rate.rate import completion_rate as completion_figures
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
 from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.partitions import METRICS_STORE, MONTHLY_ASSET, partition_months
 from perfplat_assets.quality import rules
-from perfplat_assets.quality.checks import Check, check_specs, evaluate, output_with_checks
+from perfplat_assets.quality.checks import check_specs, output_with_checks
 from perfplat_assets.quality.resources import QualityThresholds
+from perfplat_assets.quality.rules import Check
 
 # Runs that call GA4 carry this tag; dagster.yaml limits how many run at once, within the property's
 # quota of 10 concurrent requests.
 GA4_RUN_TAG = "perfplat/ga4"
 
-CHECKS = (
+CHECKS: tuple[Check[CompletionRate], ...] = (
     Check(
-        "completion_rate_within_range",
+        rules.completion_rate_within_range,
         "The rate is within 0..100: a rate over 100 is a definition problem, not a figure.",
         blocks_publication=True,
     ),
     Check(
-        "completion_rate_available",
+        rules.completion_rate_available,
         "Some sessions reached a start page; otherwise the measure is left out of the publication.",
     ),
-    Check("ga4_response_exact", "GA4 did not threshold, sample or fold rows into '(other)'."),
+    Check(rules.ga4_response_exact, "GA4 did not threshold, sample or fold rows into '(other)'."),
     Check(
-        "completion_rate_agrees_with_applications",
+        rules.completion_rate_agrees_with_applications,
         "GA4's rate is close to the Make an LPA database's ratio of LPAs created to LPAs started.",
     ),
 )
 
 
 @asset(
+    name=COMPLETION_RATE,
     **MONTHLY_ASSET,
     io_manager_key=METRICS_STORE,
     kinds={"googleanalytics"},
     pool="ga4",
-    check_specs=check_specs("completion_rate", CHECKS),
+    check_specs=check_specs(COMPLETION_RATE, CHECKS),
 )
 def completion_rate(
     context: AssetExecutionContext,
     google_analytics: GoogleAnalytics,
     make_an_lpa_db: MakeAnLpaDatabase,
     quality_thresholds: QualityThresholds,
-) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
+) -> Iterator[Output[list[CompletionRate]] | AssetCheckResult]:
     """Sessions that reached the "who is applying" page per 100 sessions that reached a start page, from
     one GA4 request for every month of the run."""
     months = partition_months(context)
     report = google_analytics.completion_report(months)
     counts = make_an_lpa_db.application_counts(months)
-    rows = [
-        completion_figures(month, report.sessions[month], report.flags).as_row()
-        | (NO_DATABASE_FIGURE if counts is None else counts[month].as_row())
+    figures = [
+        completion_figures(
+            month, report.sessions[month], report.flags, None if counts is None else counts[month]
+        )
         for month in months
     ]
-    evaluation = evaluate(
-        CHECKS,
-        {
-            "completion_rate_within_range": rules.completion_rate_within_range(rows),
-            "completion_rate_available": rules.completion_rate_available(rows),
-            "ga4_response_exact": rules.ga4_response_exact(rows),
-            "completion_rate_agrees_with_applications": rules.completion_rate_agrees_with_applications(
-                rows, quality_thresholds.completion_rate_max_gap_points
-            ),
-        },
-    )
     metadata = {
         "source": google_analytics.describe(),
         "ga4_requests": report.requests,
@@ -81,5 +75,6 @@ def completion_rate(
         ),
     }
     if not report.flags.london_months:
-        context.log.warning(rows[0]["not_available_reason"])
-    yield from output_with_checks(context, rows, evaluation, metadata)
+        context.log.warning(figures[0].not_available_reason)
+    limits = quality_thresholds.limits()
+    yield from output_with_checks(context, CHECKS, figures, limits, metadata)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.rounding import percentage
@@ -13,7 +15,8 @@ LONDON_TIME_ZONE = "Europe/London"
 
 @dataclass(frozen=True)
 class ReportFlags:
-    """GA4's own warnings that a figure is not exact, and the time zone its months are in."""
+    """GA4's own warnings that a figure is not exact, and the time zone its months are in: the one home of
+    these flags, from GA4's response to the month's stored figures."""
 
     subject_to_thresholding: bool = False
     sampled: bool = False
@@ -38,6 +41,29 @@ class ReportFlags:
     def london_months(self) -> bool:
         return self.time_zone == LONDON_TIME_ZONE
 
+    def columns(self) -> dict[str, object]:
+        """The flags as the metrics store's columns."""
+        return {
+            "subject_to_thresholding": self.subject_to_thresholding,
+            "sampled": self.sampled,
+            "data_loss_from_other_row": self.data_loss_from_other_row,
+            "data_truncated": self.data_truncated,
+            "data_truncation_reasons": "; ".join(self.data_truncation_reasons) or None,
+            "ga4_time_zone": self.time_zone or None,
+        }
+
+    @classmethod
+    def from_columns(cls, row: Mapping[str, Any]) -> ReportFlags:
+        """Rows stored before the reasons or the time zone were recorded hold NULL: none, and London."""
+        reasons = row["data_truncation_reasons"]
+        return cls(
+            subject_to_thresholding=bool(row["subject_to_thresholding"]),
+            sampled=bool(row["sampled"]),
+            data_loss_from_other_row=bool(row["data_loss_from_other_row"]),
+            data_truncation_reasons=tuple(reasons.split("; ")) if reasons else (),
+            time_zone=row["ga4_time_zone"] or LONDON_TIME_ZONE,
+        )
+
 
 @dataclass(frozen=True)
 class SessionCounts:
@@ -46,22 +72,53 @@ class SessionCounts:
 
 
 @dataclass(frozen=True)
-class CompletionResult:
+class ApplicationCounts:
+    """The Make an LPA database's own view of the month: LPAs started, and LPAs created."""
+
+    started: int = 0
+    created: int = 0
+
+    @property
+    def completion_rate_percent(self) -> float | None:
+        """LPAs created per 100 started, one decimal, half-up; None when none were started."""
+        return float(percentage(self.created, self.started, 1)) if self.started else None
+
+    def columns(self) -> dict[str, object]:
+        return {
+            "database_lpas_started": self.started,
+            "database_lpas_created": self.created,
+            "database_completion_rate_percent": self.completion_rate_percent,
+        }
+
+    @classmethod
+    def from_columns(cls, row: Mapping[str, Any]) -> ApplicationCounts | None:
+        """None when the store holds no database figure (no applications table)."""
+        if row["database_lpas_started"] is None:
+            return None
+        return cls(row["database_lpas_started"], row["database_lpas_created"])
+
+
+# Columns of a month with no database figure to cross-check against.
+NO_APPLICATION_COLUMNS = dict.fromkeys(ApplicationCounts().columns())
+
+
+@dataclass(frozen=True)
+class CompletionRate:
+    """A month of the `completion_rate` asset: what flows to the dataset and is kept in the metrics store.
+    `applications` is None when the Make an LPA database has no applications table to cross-check with."""
+
     month: Month
     sessions_started: int
     sessions_completed: int
     completion_rate_percent: float | None
-    subject_to_thresholding: bool
-    sampled: bool
-    data_loss_from_other_row: bool
+    flags: ReportFlags
+    applications: ApplicationCounts | None
     not_available_reason: str | None
-    data_truncated: bool = False
-    data_truncation_reasons: str | None = None
-    ga4_time_zone: str | None = LONDON_TIME_ZONE
+    blocked_by: str | None = None  # why a blocking check withholds the month from publication
 
-    def as_row(self) -> dict[str, object]:
-        """The month's row in the metrics store."""
-        return {"month": self.month.key, **{k: v for k, v in vars(self).items() if k != "month"}}
+    @property
+    def ga4_time_zone(self) -> str | None:
+        return self.flags.time_zone or None
 
 
 def not_london_months(month: Month, time_zone: str) -> str:
@@ -74,7 +131,12 @@ def not_london_months(month: Month, time_zone: str) -> str:
     )
 
 
-def completion_rate(month: Month, counts: SessionCounts, flags: ReportFlags) -> CompletionResult:
+def completion_rate(
+    month: Month,
+    counts: SessionCounts,
+    flags: ReportFlags,
+    applications: ApplicationCounts | None = None,
+) -> CompletionRate:
     """Sessions that reached the applicant page per 100 that reached a start page, one decimal, half-up.
 
     The ratio is of two session counts, not of journeys, so save-and-return users can push it past 100:
@@ -87,16 +149,4 @@ def completion_rate(month: Month, counts: SessionCounts, flags: ReportFlags) -> 
         rate, reason = None, f"GA4 reports no sessions on a start page in {month}"
     else:
         rate, reason = float(percentage(counts.completed, counts.started, 1)), None
-    return CompletionResult(
-        month,
-        counts.started,
-        counts.completed,
-        rate,
-        flags.subject_to_thresholding,
-        flags.sampled,
-        flags.data_loss_from_other_row,
-        reason,
-        data_truncated=flags.data_truncated,
-        data_truncation_reasons="; ".join(flags.data_truncation_reasons) or None,
-        ga4_time_zone=flags.time_zone or None,
-    )
+    return CompletionRate(month, counts.started, counts.completed, rate, flags, applications, reason)

@@ -25,7 +25,9 @@ class TakeUpFigures:
 
 
 @dataclass(frozen=True)
-class TakeUpResult:
+class DigitalTakeUp:
+    """A month of the `digital_take_up` asset: what flows to the dataset and is kept in the metrics store."""
+
     month: Month
     digital_applications: int | None
     total_applications: int | None
@@ -33,18 +35,15 @@ class TakeUpResult:
     source: str
     note: str
     not_available_reason: str | None
-
-    def as_row(self) -> dict[str, object]:
-        """The month's row in the metrics store."""
-        return {"month": self.month.key, **{k: v for k, v in vars(self).items() if k != "month"}}
+    blocked_by: str | None = None  # why a blocking check withholds the month from publication
 
 
-def digital_take_up(month: Month, figures: TakeUpFigures | None, source: str) -> TakeUpResult:
+def digital_take_up(month: Month, figures: TakeUpFigures | None, source: str) -> DigitalTakeUp:
     """The share to one decimal place, half-up; no applications at all is 'not available', not 0."""
     if figures is None:
-        return TakeUpResult(month, None, None, None, source, "", f"{source} has no figures for {month}")
+        return DigitalTakeUp(month, None, None, None, source, "", f"{source} has no figures for {month}")
     if figures.total_applications == 0:
-        return TakeUpResult(
+        return DigitalTakeUp(
             month,
             figures.digital_applications,
             0,
@@ -54,7 +53,7 @@ def digital_take_up(month: Month, figures: TakeUpFigures | None, source: str) ->
             f"{source} recorded no LPA applications in {month}",
         )
     percent = float(percentage(figures.digital_applications, figures.total_applications, 1))
-    return TakeUpResult(
+    return DigitalTakeUp(
         month, figures.digital_applications, figures.total_applications, percent, source, figures.note, None
     )
 

@@ -15,9 +15,9 @@ from functools import lru_cache
 
 from perfplat_assets.common.months import LONDON, Month
 from perfplat_assets.uptime.availability import hour_starts
-from perfplat_assets.user_satisfaction.scoring import FORM_RATINGS
+from perfplat_assets.user_satisfaction.scoring import Rating
 
-RATINGS = FORM_RATINGS
+RATINGS = tuple(rating.form_value for rating in Rating)
 # Ratings the real table has been seen to hold besides the five: legacy values and empty submissions.
 STRAY_RATINGS = ("good", "", None)
 

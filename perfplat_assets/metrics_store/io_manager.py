@@ -1,19 +1,22 @@
-"""The partition-aware IO manager: each asset's monthly frame lives in its own metrics-store table."""
+"""The partition-aware IO manager: each asset's months live in its own metrics-store table, and what flows
+between assets is that asset's figures, a list with one item per month (per month and dataType for the
+dataset)."""
 
-import pandas as pd
+from collections.abc import Sequence
+from typing import Any
+
 from dagster import ConfigurableIOManager, InputContext, OutputContext, ResourceDependency
-from sqlalchemy import Table
 
 from perfplat_assets.common.metadata import column_schema
-from perfplat_assets.metrics_store.resources import MetricsStore, frame_rows
-from perfplat_assets.metrics_store.tables import TABLES
+from perfplat_assets.common.months import Month
+from perfplat_assets.metrics_store.resources import MetricsStore
+from perfplat_assets.metrics_store.tables import STORED_ASSETS
 
 
-def _table_for(asset_name: str) -> Table:
-    try:
-        return TABLES[asset_name]
-    except KeyError:
-        raise KeyError(f"the metrics store has no table for asset {asset_name!r}") from None
+def _stored(asset: str) -> str:
+    if asset not in STORED_ASSETS:
+        raise KeyError(f"the metrics store has no table for asset {asset!r}")
+    return asset
 
 
 class MetricsStoreIOManager(ConfigurableIOManager):
@@ -21,26 +24,27 @@ class MetricsStoreIOManager(ConfigurableIOManager):
 
     store: ResourceDependency[MetricsStore]
 
-    def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
-        table = _table_for(context.asset_key.path[-1])
-        months = list(context.asset_partition_keys)
-        rows = frame_rows(obj)
-        kept = self.store.write_months(table, months, rows)
+    def handle_output(self, context: OutputContext, obj: Sequence[Any]) -> None:
+        asset = _stored(context.asset_key.path[-1])
+        table, _ = STORED_ASSETS[asset]
+        months = [Month.parse(key) for key in context.asset_partition_keys]
+        kept = self.store.save(asset, months, obj)
         for month in kept:
             context.log.warning(
-                f"{table.name} {month[:7]}: the source has no data for the month any more; "
+                f"{table.name} {month}: the source has no data for the month any more; "
                 "the figures already stored are kept, not replaced with nothing"
             )
+        stored = len(obj) - len(kept)
         context.add_output_metadata(
             {
                 "metrics_store_table": table.name,
-                "metrics_store_rows": len(rows) - len(kept),
-                "dagster/row_count": len(rows) - len(kept),
+                "metrics_store_rows": stored,
+                "dagster/row_count": stored,
                 "dagster/column_schema": column_schema(table),
-                **({"kept_stored_figures_for": ", ".join(m[:7] for m in kept)} if kept else {}),
+                **({"kept_stored_figures_for": ", ".join(map(str, kept))} if kept else {}),
             }
         )
 
-    def load_input(self, context: InputContext) -> pd.DataFrame:
-        table = _table_for(context.asset_key.path[-1])
-        return self.store.read(table, list(context.asset_partition_keys))
+    def load_input(self, context: InputContext) -> list[Any]:
+        months = [Month.parse(key) for key in context.asset_partition_keys]
+        return self.store.load(_stored(context.asset_key.path[-1]), months)

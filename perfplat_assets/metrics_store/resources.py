@@ -1,12 +1,13 @@
 """The metrics store: SQLite under PERFPLAT_DATA_DIR by default, Postgres in production."""
 
+from __future__ import annotations
+
 import fcntl
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from dagster import ConfigurableResource
 from pydantic import Field, PrivateAttr
 from sqlalchemy import (
@@ -24,9 +25,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from perfplat_assets.common.columns import from_row, to_row
 from perfplat_assets.common.database import connect, engine_for, redacted
+from perfplat_assets.common.months import Month
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
-from perfplat_assets.metrics_store.tables import metadata
+from perfplat_assets.metrics_store.tables import STORED_ASSETS, metadata
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SETTING = "PERFPLAT_METRICS_DB_URL"
 # Postgres advisory lock key of the publication: one publisher at a time per store.
@@ -35,16 +41,10 @@ SCHEMA_LOCK_KEY = 0x70657267
 _DTYPES = {Integer: "Int64", Float: "Float64", Boolean: "boolean"}
 
 
-def frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of plain Python values, missing values as None, ready for SQL or a dataclass."""
-    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    return [
-        {key: value.item() if hasattr(value, "item") else value for key, value in row.items()} for row in rows
-    ]
+def _frame(table: Table, rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    import pandas as pd  # a table for people: only `read` draws one
 
-
-def _frame(table: Table, rows: Sequence[Any]) -> pd.DataFrame:
-    frame = pd.DataFrame([dict(row._mapping) for row in rows], columns=list(table.columns.keys()))
+    frame = pd.DataFrame([dict(row) for row in rows], columns=list(table.columns.keys()))
     for column in table.columns:
         dtype = next((d for kind, d in _DTYPES.items() if isinstance(column.type, kind)), None)
         if dtype:
@@ -180,14 +180,29 @@ class MetricsStore(ConfigurableResource):
             )
             return kept
 
-    def read(
+    def save(self, asset: str, months: Sequence[Month], figures: Sequence[Any]) -> list[Month]:
+        """Store an asset's months (`write_months`); the months whose stored figures were kept."""
+        table, _ = STORED_ASSETS[asset]
+        kept = self.write_months(table, [m.key for m in months], [to_row(item) for item in figures])
+        return [Month.parse(key) for key in kept]
+
+    def load(self, asset: str, months: Sequence[Month]) -> list[Any]:
+        """An asset's stored figures for `months`, in month order."""
+        table, kind = STORED_ASSETS[asset]
+        return [from_row(kind, row) for row in self.rows(table, [m.key for m in months])]
+
+    def rows(
         self, table: Table, months: Sequence[str] | None = None, connection: Connection | None = None
-    ) -> pd.DataFrame:
+    ) -> list[Mapping[str, Any]]:
         """The rows of `months` (all months when None), ordered by the primary key."""
         query = select(table).order_by(*table.primary_key.columns)
         if months is not None:
             query = query.where(table.c.month.in_(months))
         if connection is not None:
-            return _frame(table, connection.execute(query).all())
+            return list(connection.execute(query).mappings().all())
         with connect(self.engine(), SETTING) as own:
-            return _frame(table, own.execute(query).all())
+            return list(own.execute(query).mappings().all())
+
+    def read(self, table: Table, months: Sequence[str] | None = None) -> pd.DataFrame:
+        """The rows as a table for people (a notebook, a test), typed by the table's columns."""
+        return _frame(table, self.rows(table, months))

@@ -6,7 +6,16 @@ deletes feedback after two years, so the aggregates here are the only history.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text
+
+from perfplat_assets import asset_names
+from perfplat_assets.completion_rate.rate import CompletionRate
+from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
+from perfplat_assets.publication.records import DatasetValue
+from perfplat_assets.uptime.availability import Uptime
+from perfplat_assets.user_satisfaction.scoring import Rating, UserSatisfaction
 
 metadata = MetaData()
 
@@ -15,25 +24,25 @@ def _month() -> Column:
     return Column("month", String(10), primary_key=True)
 
 
+def _blocked_by() -> Column:
+    return Column("blocked_by", Text)  # why a check withholds the month from publication
+
+
 user_satisfaction = Table(
-    "user_satisfaction",
+    asset_names.USER_SATISFACTION,
     metadata,
     _month(),
-    Column("very_satisfied", Integer, nullable=False),
-    Column("satisfied", Integer, nullable=False),
-    Column("neither", Integer, nullable=False),
-    Column("dissatisfied", Integer, nullable=False),
-    Column("very_dissatisfied", Integer, nullable=False),
+    *(Column(rating.column, Integer, nullable=False) for rating in Rating),
     Column("unknown_ratings", Integer, nullable=False),
     Column("total_responses", Integer, nullable=False),
     Column("satisfaction_percent", Integer),
     Column("method", String(40), nullable=False),
     Column("not_available_reason", Text),
-    Column("blocked_by", Text),  # why a check withholds the month from publication
+    _blocked_by(),
 )
 
 digital_take_up = Table(
-    "digital_take_up",
+    asset_names.DIGITAL_TAKE_UP,
     metadata,
     _month(),
     Column("digital_applications", Integer),
@@ -42,11 +51,11 @@ digital_take_up = Table(
     Column("source", String(40), nullable=False),
     Column("note", Text, nullable=False),
     Column("not_available_reason", Text),
-    Column("blocked_by", Text),  # why a check withholds the month from publication
+    _blocked_by(),
 )
 
 completion_rate = Table(
-    "completion_rate",
+    asset_names.COMPLETION_RATE,
     metadata,
     _month(),
     Column("sessions_started", Integer, nullable=False),
@@ -65,27 +74,27 @@ completion_rate = Table(
     Column("database_lpas_created", Integer),
     Column("database_completion_rate_percent", Float),
     Column("not_available_reason", Text),
-    Column("blocked_by", Text),  # why a check withholds the month from publication
+    _blocked_by(),
 )
 
 uptime = Table(
-    "uptime",
+    asset_names.UPTIME,
     metadata,
     _month(),
     Column("hours_in_month", Integer, nullable=False),
     Column("hours_with_data", Integer, nullable=False),
     Column("uptime_percent", Float),
     Column("not_available_reason", Text),
-    Column("blocked_by", Text),  # why a check withholds the month from publication
+    _blocked_by(),
 )
 
 performance_dataset = Table(
-    "performance_dataset",
+    asset_names.PERFORMANCE_DATASET,
     metadata,
     _month(),
     Column("data_type", String(60), primary_key=True),
     Column("count", Float, nullable=False),
-    Column("blocked_by", Text),
+    _blocked_by(),
 )
 
 published_records = Table(
@@ -143,3 +152,13 @@ publications = Table(
 )
 
 TABLES = {table.name: table for table in metadata.sorted_tables}
+
+# Each stored asset's table and the figures a month of it is (see `common.columns` for how one maps to the
+# other).
+STORED_ASSETS: dict[str, tuple[Table, type[Any]]] = {
+    asset_names.USER_SATISFACTION: (user_satisfaction, UserSatisfaction),
+    asset_names.DIGITAL_TAKE_UP: (digital_take_up, DigitalTakeUp),
+    asset_names.COMPLETION_RATE: (completion_rate, CompletionRate),
+    asset_names.UPTIME: (uptime, Uptime),
+    asset_names.PERFORMANCE_DATASET: (performance_dataset, DatasetValue),
+}

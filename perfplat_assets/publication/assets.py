@@ -1,7 +1,8 @@
-from collections.abc import Iterator
+"""The dataset every measure is combined into, and its publication to every target (see publish.py)."""
+
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-import pandas as pd
 from dagster import (
     AssetCheckResult,
     AssetExecutionContext,
@@ -16,28 +17,32 @@ from dagster import (
 )
 from pydantic import Field
 
+from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, MEASURES, PERFORMANCE_DATASET
 from perfplat_assets.common.months import Month, last_closed_month
-from perfplat_assets.metrics_store.resources import MetricsStore, frame_rows
-from perfplat_assets.metrics_store.tables import TABLES
+from perfplat_assets.completion_rate.rate import CompletionRate
+from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
+from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.partitions import METRICS_STORE, MONTHLY_ASSET, partition_months
-from perfplat_assets.publication.plan import PublicationPlan
-from perfplat_assets.publication.publish import PublicationRequest, publish
+from perfplat_assets.publication.plan import Pair, PublicationPlan
+from perfplat_assets.publication.publish import PublicationOutcome, PublicationRequest, publish
 from perfplat_assets.publication.records import (
     DATA_TYPES,
+    DatasetValue,
     count_value,
+    dataset_values,
     month_file_name,
-    month_measures,
-    record,
 )
 from perfplat_assets.publication.resources import Change, DataGovUkPublisher, PublicationFailed
 from perfplat_assets.publication.revisions import Revision
 from perfplat_assets.quality import rules
-from perfplat_assets.quality.checks import Check, check_specs, evaluate, output_with_checks
+from perfplat_assets.quality.checks import check_specs, output_with_checks
+from perfplat_assets.quality.rules import Check, Limits
+from perfplat_assets.uptime.availability import Uptime
+from perfplat_assets.user_satisfaction.scoring import UserSatisfaction
 
-MEASURES = ("user_satisfaction", "digital_take_up", "completion_rate", "uptime")
-CHECKS = (
+CHECKS: tuple[Check[DatasetValue], ...] = (
     Check(
-        "records_in_published_format",
+        rules.records_in_published_format,
         "Every record is exactly in OPG's published format, (_timestamp, dataType) is unique, and every "
         "month has closed.",
         blocks_publication=True,
@@ -45,80 +50,51 @@ CHECKS = (
 )
 
 
-def _by_month(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    return {row["month"]: row for row in frame_rows(frame)}
-
-
 @asset(
+    name=PERFORMANCE_DATASET,
     **MONTHLY_ASSET,
     io_manager_key=METRICS_STORE,
     kinds={"sql"},
-    check_specs=check_specs("performance_dataset", CHECKS),
+    check_specs=check_specs(PERFORMANCE_DATASET, CHECKS),
 )
 def performance_dataset(
     context: AssetExecutionContext,
-    user_satisfaction: pd.DataFrame,
-    digital_take_up: pd.DataFrame,
-    completion_rate: pd.DataFrame,
-    uptime: pd.DataFrame,
-) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
+    user_satisfaction: list[UserSatisfaction],
+    digital_take_up: list[DigitalTakeUp],
+    completion_rate: list[CompletionRate],
+    uptime: list[Uptime],
+) -> Iterator[Output[list[DatasetValue]] | AssetCheckResult]:
     """The month's values by published dataType. A measure without data is left out, never sent as 0; a
-    month a check has blocked upstream gets no records at all."""
-    measures = [_by_month(frame) for frame in (user_satisfaction, digital_take_up, completion_rate, uptime)]
-    rows, notes = [], {}
-    for month in partition_months(context):
-        upstream = [by_month.get(month.key) for by_month in measures]
-        blocked = [row["blocked_by"] for row in upstream if row and row.get("blocked_by")]
-        if blocked:
-            notes[f"withheld {month}"] = "; ".join(blocked)
-            continue
-        values, missing = month_measures(*upstream)
-        rows += [{"month": month.key, "data_type": t, "count": value} for t, value in values.items()]
-        notes.update({f"left out {month} {measure}": reason for measure, reason in missing.items()})
+    month a check has blocked upstream gets no values at all."""
+    months = partition_months(context)
+    values, notes = dataset_values(months, user_satisfaction, digital_take_up, completion_rate, uptime)
     for entry, reason in notes.items():
         context.log.warning(f"{entry}: {reason}")
-    records = [record(Month.parse(r["month"]), r["data_type"], r["count"]) for r in rows]
-    evaluation = evaluate(
-        CHECKS,
-        {"records_in_published_format": rules.records_in_published_format(records, last_closed_month())},
-    )
-    yield from output_with_checks(context, rows, evaluation, {"records": len(rows), **notes})
+    limits = Limits(last_closed=last_closed_month())
+    yield from output_with_checks(context, CHECKS, values, limits, {"records": len(values), **notes})
 
 
-def withheld_months(months: list[Month], dataset: pd.DataFrame, store: MetricsStore) -> dict[str, str]:
+def withheld_months(
+    months: Sequence[Month], dataset: Sequence[DatasetValue], store: MetricsStore
+) -> dict[Month, str]:
     """Months of the run that may not be published, and why: a blocking check failed for the month (here
     or upstream), or it has no figures at all."""
-    rows = frame_rows(dataset)
+    upstream = [figures for name in MEASURES for figures in store.load(name, months)]
     withheld = {}
-    upstream = {name: _by_month(store.read(TABLES[name], [m.key for m in months])) for name in MEASURES}
     for month in months:
-        own = [r for r in rows if r["month"] == month.key]
-        reasons = [r["blocked_by"] for r in own[:1] if r.get("blocked_by")]
+        own = [value for value in dataset if value.month == month]
+        reasons = [value.blocked_by for value in own[:1] if value.blocked_by]
         reasons += [
-            upstream[name][month.key]["blocked_by"]
-            for name in MEASURES
-            if month.key in upstream[name] and upstream[name][month.key].get("blocked_by")
+            figures.blocked_by for figures in upstream if figures.month == month and figures.blocked_by
         ]
         if reasons:
-            withheld[month.key] = "; ".join(dict.fromkeys(reasons))
+            withheld[month] = "; ".join(dict.fromkeys(reasons))
         elif not own:
-            withheld[month.key] = (
+            withheld[month] = (
                 f"nothing to publish for {month}: every measure is missing "
                 "(see performance_dataset's metadata)"
             )
     return withheld
-
-
-def _revision_table(found: list[Revision]) -> MetadataValue:
-    lines = ["| month | dataType | previous | new |", "| --- | --- | --- | --- |"]
-    lines += [f"| {r.month[:7]} | {r.data_type} | {r.previous_count} | {r.new_count} |" for r in found]
-    return MetadataValue.md("\n".join(lines))
-
-
-def _plan_table(changes: list[Change]) -> MetadataValue:
-    lines = ["| target | file or resource | would |", "| --- | --- | --- |"]
-    lines += [f"| {c.target} | {c.name} | {c.action} |" for c in changes]
-    return MetadataValue.md("\n".join(lines))
 
 
 class PublicationConfig(Config):
@@ -126,6 +102,7 @@ class PublicationConfig(Config):
 
 
 @asset(
+    name=DATA_GOV_UK_PUBLICATION,
     **MONTHLY_ASSET,
     kinds={"json", "csv", "s3"},
     output_required=False,  # a dry run publishes nothing, so it materialises nothing
@@ -133,22 +110,35 @@ class PublicationConfig(Config):
 def data_gov_uk_publication(
     context: AssetExecutionContext,
     config: PublicationConfig,
-    performance_dataset: pd.DataFrame,
+    performance_dataset: list[DatasetValue],
     metrics_store: MetricsStore,
     publisher: DataGovUkPublisher,
 ) -> Iterator[MaterializeResult | AssetMaterialization | AssetObservation]:
     """The month's file for OPG's monthly automation and the cumulative files rebuilt from every published
     month, written to every target or to none (see the README's "Everywhere or nowhere")."""
-    # Months a check blocked are withheld (an earlier publication of them stays); the others are published
-    # and recorded as materialised, then the run fails naming what was withheld and why. A dry run is an
-    # observation of each month, with its plan, and materialises nothing.
     months = partition_months(context)
     dry_run = config.dry_run or publisher.dry_run
     withheld = withheld_months(months, performance_dataset, metrics_store)
-    publishable = [month for month in months if month.key not in withheld]
-    metadata: dict[str, Any] = {f"withheld {key[:7]}": reason for key, reason in withheld.items()}
+    publishable = [month for month in months if month not in withheld]
+    metadata: dict[str, Any] = {f"withheld {month}": reason for month, reason in withheld.items()}
     if publishable:
-        metadata |= _publish(context, publishable, performance_dataset, metrics_store, publisher, dry_run)
+        values = {(v.month, v.data_type): v.count for v in performance_dataset if v.month in publishable}
+        outcome = _publish(context, publishable, values, metrics_store, publisher, dry_run)
+        metadata |= _outcome_metadata(outcome, publishable, len(values), publisher, dry_run)
+    yield from _results(context, months, publishable, withheld, metadata, dry_run)
+
+
+def _results(
+    context: AssetExecutionContext,
+    months: Sequence[Month],
+    publishable: Sequence[Month],
+    withheld: dict[Month, str],
+    metadata: dict[str, Any],
+    dry_run: bool,
+) -> Iterator[MaterializeResult | AssetMaterialization | AssetObservation]:
+    """What the run records: a dry run observes each month and materialises nothing; months a check
+    blocked are withheld (an earlier publication of them stays) while the others are published and
+    recorded as materialised, then the run fails naming what was withheld and why."""
     if dry_run:
         for month in months:
             yield AssetObservation(context.asset_key, partition=month.key, metadata=metadata)
@@ -159,7 +149,7 @@ def data_gov_uk_publication(
         published = ", ".join(str(m) for m in publishable) or "nothing"
         raise Failure(
             f"Published {published}; withheld "
-            + " | ".join(f"{key[:7]}: {reason}" for key, reason in withheld.items())
+            + " | ".join(f"{month}: {reason}" for month, reason in withheld.items())
             + ". A withheld month keeps any earlier publication; fix the source and re-run it.",
             metadata=metadata,
         )
@@ -169,18 +159,12 @@ def data_gov_uk_publication(
 def _publish(
     context: AssetExecutionContext,
     months: list[Month],
-    performance_dataset: pd.DataFrame,
+    values: dict[Pair, float],
     metrics_store: MetricsStore,
     publisher: DataGovUkPublisher,
     dry_run: bool,
-) -> dict[str, Any]:
-    """The settings' guards, then the publication itself; its outcome as metadata."""
-    keys = {month.key for month in months}
-    values = {
-        (Month.parse(r["month"]), r["data_type"]): r["count"]
-        for r in frame_rows(performance_dataset)
-        if r["month"] in keys
-    }
+) -> PublicationOutcome:
+    """The settings' guards, then the publication itself."""
     request = PublicationRequest(
         months, values, context.run.run_id, publisher.hosted_csv_url(), last_closed_month(), dry_run
     )
@@ -189,11 +173,25 @@ def _publish(
         outcome = publish(metrics_store, publisher.targets(), request, context.log)
     except PublicationFailed as error:
         raise Failure(f"{error}.") from None
+    if dry_run:
+        context.log.info(f"dry run: {len(outcome.changes)} planned changes, nothing written")
+    return outcome
+
+
+def _outcome_metadata(
+    outcome: PublicationOutcome,
+    months: list[Month],
+    records_this_run: int,
+    publisher: DataGovUkPublisher,
+    dry_run: bool,
+) -> dict[str, Any]:
+    """The publication's outcome as the materialization's metadata: the plan for a dry run, the files and
+    where to open them for a real one."""
     plan = outcome.plan
     metadata: dict[str, Any] = {
         "targets": ", ".join(t.name for t in publisher.targets()),
         "month_files": ", ".join(month_file_name(month) for month in months),
-        "records_this_run": len(values),
+        "records_this_run": records_this_run,
         "records_published_in_all": len(plan.records),
         "months_published_in_all": len(plan.published_months),
         "revisions_this_run": len(plan.revisions),
@@ -202,7 +200,6 @@ def _publish(
         **({"recovery": outcome.recovered} if outcome.recovered else {}),
     }
     if dry_run:
-        context.log.info(f"dry run: {len(outcome.changes)} planned changes, nothing written")
         return {"dry_run": True, "plan": _plan_table(outcome.changes), **metadata}
     metadata |= {
         "publication_id": outcome.publication_id or 0,
@@ -213,6 +210,18 @@ def _publish(
     if plan.ckan:
         metadata["ckan_csv_url"] = plan.ckan.csv_url
     return metadata
+
+
+def _revision_table(found: list[Revision]) -> MetadataValue:
+    lines = ["| month | dataType | previous | new |", "| --- | --- | --- | --- |"]
+    lines += [f"| {r.month} | {r.data_type} | {r.previous_count} | {r.new_count} |" for r in found]
+    return MetadataValue.md("\n".join(lines))
+
+
+def _plan_table(changes: list[Change]) -> MetadataValue:
+    lines = ["| target | file or resource | would |", "| --- | --- | --- |"]
+    lines += [f"| {c.target} | {c.name} | {c.action} |" for c in changes]
+    return MetadataValue.md("\n".join(lines))
 
 
 def _preview(plan: PublicationPlan, months: list[Month]) -> MetadataValue:

@@ -82,12 +82,12 @@ def read_published_history(content: bytes, name: str, last_closed: Month) -> Pub
         found = record_problems(normalised, last_closed)
         if set(item) != set(RECORD_FIELDS):
             found.insert(0, f"fields are {sorted(item)}, expected {list(RECORD_FIELDS)}")
-        if not found and Month.parse(item["_timestamp"][:10]).first_day < FIRST_MONTH:
-            found.append(f"{item['_timestamp'][:7]} is before {FIRST_MONTH:%Y-%m}, where the series starts")
+        if not found and (month := Month.from_timestamp(item["_timestamp"])) < Month(FIRST_MONTH):
+            found.append(f"{month} is before {Month(FIRST_MONTH)}, where the series starts")
         if found:
             problems.append(f"{where}: {'; '.join(found)}")
             continue
-        pair = (Month.parse(item["_timestamp"][:10]), item["dataType"])
+        pair = (Month.from_timestamp(item["_timestamp"]), item["dataType"])
         if pair in first_seen:
             problems.append(
                 f"{where} repeats ({item['_timestamp']}, {item['dataType']}) of record {first_seen[pair]}"

@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
+from perfplat_assets.common.columns import to_row
 from perfplat_assets.common.database import failure
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
@@ -113,7 +114,7 @@ def commit(
             connection.execute(
                 insert(revisions),
                 [
-                    {**vars(r), "revised_at": now, "run_id": run_id, "publication_id": publication_id}
+                    {**to_row(r), "revised_at": now, "run_id": run_id, "publication_id": publication_id}
                     for r in plan.revisions
                 ],
             )

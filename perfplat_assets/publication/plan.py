@@ -15,11 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from perfplat_assets.common.columns import to_row
 from perfplat_assets.common.months import Month
 from perfplat_assets.publication.files import content_type, publication_files
 from perfplat_assets.publication.records import Record, record
 from perfplat_assets.publication.revisions import Revision, find_revisions
-from perfplat_assets.quality.rules import records_in_published_format
+from perfplat_assets.quality.rules import published_format_findings
 
 PUBLIC_RECORDS = "data.json"  # the cumulative file whose records are public: what the guard protects
 
@@ -67,7 +68,7 @@ class PublicationPlan:
 
     @property
     def published_months(self) -> list[Month]:
-        return sorted({Month.parse(r["_timestamp"][:10]) for r in self.records})
+        return sorted({Month.from_timestamp(r["_timestamp"]) for r in self.records})
 
 
 class PlanRefused(ValueError):
@@ -90,13 +91,10 @@ def plan_publication(
     if stray:
         raise PlanRefused(f"values for {', '.join(map(str, stray))} in a publication of {_labels(ordered)}")
     published = {pair: v for pair, v in snapshot.published.items() if pair[0] not in ordered} | dict(values)
-    revisions = tuple(
-        Revision(month.key, data_type, old, new)
-        for month, data_type, old, new in _changes(snapshot.published, values, ordered)
-    )
+    revisions = tuple(find_revisions(snapshot.published, values, ordered))
     history = [
         *snapshot.revision_history,
-        *({**vars(r), "revised_at": now, "run_id": run_id} for r in revisions),
+        *({**to_row(r), "revised_at": now, "run_id": run_id} for r in revisions),
     ]
     records = [record(month, data_type, value) for (month, data_type), value in published.items()]
     published_months = {month for month, _ in published}
@@ -118,17 +116,6 @@ def plan_publication(
     )
 
 
-def _changes(
-    previous: Mapping[Pair, float], current: Mapping[Pair, float], months: Sequence[Month]
-) -> list[tuple[Month, str, float | None, float | None]]:
-    keyed = find_revisions(
-        {(m.key, t): v for (m, t), v in previous.items()},
-        {(m.key, t): v for (m, t), v in current.items()},
-        [m.key for m in months],
-    )
-    return [(Month.parse(r.month), r.data_type, r.previous_count, r.new_count) for r in keyed]
-
-
 def _digest(files: Sequence[PublishedFile], ckan: CkanResource | None) -> str:
     digest = hashlib.sha256()
     for item in files:
@@ -144,7 +131,7 @@ def _labels(months: Sequence[Month]) -> str:
 
 def plan_problems(plan: PublicationPlan, last_closed: Month) -> list[str]:
     """Why the plan would not be in OPG's format: checked on the whole plan before anything is written."""
-    problems = [finding.message for finding in records_in_published_format(plan.records, last_closed)]
+    problems = [finding.message for finding in published_format_findings(plan.records, last_closed)]
     for month in plan.months:
         if not any(m == month for m, _ in plan.values):
             problems.append(f"{month}: nothing to publish")
@@ -154,9 +141,9 @@ def plan_problems(plan: PublicationPlan, last_closed: Month) -> list[str]:
 def dropped_pairs(plan: PublicationPlan, public: Sequence[Mapping[str, object]]) -> list[Pair]:
     """(month, dataType) pairs that are public in a target's `data.json` and that the plan would drop
     without recording them as a revision: publishing would silently remove them."""
-    planned = {(Month.parse(str(r["_timestamp"])[:10]), str(r["dataType"])) for r in plan.records}
-    withdrawn = {(Month.parse(r.month), r.data_type) for r in plan.revisions if r.new_count is None}
-    held = {(Month.parse(str(r["_timestamp"])[:10]), str(r["dataType"])) for r in public}
+    planned = {(Month.from_timestamp(r["_timestamp"]), str(r["dataType"])) for r in plan.records}
+    withdrawn = {(r.month, r.data_type) for r in plan.revisions if r.new_count is None}
+    held = {(Month.from_timestamp(r["_timestamp"]), str(r["dataType"])) for r in public}
     return sorted(held - planned - withdrawn)
 
 
@@ -168,7 +155,7 @@ def read_public_records(content: bytes, where: str) -> list[Mapping[str, object]
         if not isinstance(records, list):
             raise ValueError("not a JSON array")
         for item in records:
-            Month.parse(str(item["_timestamp"])[:10])
+            Month.from_timestamp(item["_timestamp"])
             str(item["dataType"])
     except (UnicodeDecodeError, ValueError, TypeError, KeyError) as error:
         raise PlanRefused(

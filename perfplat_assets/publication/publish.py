@@ -18,7 +18,7 @@ by the next run. Every failure says what each target holds now.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -85,28 +85,50 @@ def publish(
             changes = [change for t in targets for change in t.changes(plan, current[t.name])]
             if request.dry_run:
                 return PublicationOutcome(plan, changes, recovered=recovered)
-            names = [t.name for t in targets]
-            try:
-                publication_id = journal.commit(store, plan, request.run_id, names, now)
-            except StoreFailed as error:
-                raise PublicationFailed(
-                    f"{error}. No target was touched; the journal shows whether the store took the "
-                    "publication, and the next run completes it if so"
-                ) from None
+            publication_id = _commit(store, plan, request.run_id, targets, now)
             _apply(store, targets, plan, current, publication_id, snapshot, log)
-            if not lock_held():
-                raise PublicationFailed(_lost_lock(plan, targets))
-            try:
-                journal.finish(store, [publication_id], names, datetime.now(UTC))
-            except StoreFailed as error:
-                raise PublicationFailed(
-                    f"Every target holds the publication of {_months(plan)} and so does the metrics store, "
-                    f"but {error}. The journal shows it incomplete; the next run confirms it and changes "
-                    "nothing"
-                ) from None
+            _finish(store, plan, targets, publication_id, lock_held)
     except (StoreFailed, SourceUnavailable) as error:  # before the commit point: nothing was written
         raise PublicationFailed(f"{str(error).rstrip('.')}. Nothing was published") from None
     return PublicationOutcome(plan, changes, publication_id, recovered)
+
+
+def _commit(
+    store: MetricsStore,
+    plan: PublicationPlan,
+    run_id: str,
+    targets: Sequence[PublicationTarget],
+    now: datetime,
+) -> int:
+    """The commit point, before any target is touched: if it fails, no target was."""
+    try:
+        return journal.commit(store, plan, run_id, [t.name for t in targets], now)
+    except StoreFailed as error:
+        raise PublicationFailed(
+            f"{error}. No target was touched; the journal shows whether the store took the "
+            "publication, and the next run completes it if so"
+        ) from None
+
+
+def _finish(
+    store: MetricsStore,
+    plan: PublicationPlan,
+    targets: Sequence[PublicationTarget],
+    publication_id: int,
+    lock_held: Callable[[], bool],
+) -> None:
+    """Mark the publication applied, unless the lock was lost meanwhile: then another run may have
+    published, and the next run re-applies the store's publication instead."""
+    if not lock_held():
+        raise PublicationFailed(_lost_lock(plan, targets))
+    try:
+        journal.finish(store, [publication_id], [t.name for t in targets], datetime.now(UTC))
+    except StoreFailed as error:
+        raise PublicationFailed(
+            f"Every target holds the publication of {_months(plan)} and so does the metrics store, "
+            f"but {error}. The journal shows it incomplete; the next run confirms it and changes "
+            "nothing"
+        ) from None
 
 
 def _checked_plan(snapshot: StoreSnapshot, request: PublicationRequest, now: datetime) -> PublicationPlan:
@@ -156,18 +178,10 @@ def _recover(
     entries = journal.incomplete(store)
     if not entries:
         return None
-    months = sorted({month for entry in entries for month in entry.months})
-    journalled = "; ".join(
-        f"#{e.id}: "
-        + (", ".join(f"{LABELS.get(t, t)} {state}" for t, state in e.targets.items()) or "imported")
-        for e in entries
-    )
-    found = (
-        f"publication {', '.join(f'#{e.id}' for e in entries)} of {', '.join(map(str, months))} (run "
-        f"{', '.join(dict.fromkeys(e.run_id for e in entries))}; {journalled}) had not reached every target"
-    )
+    found = _incomplete_found(entries)
     if request.dry_run:
         return f"{found}: a real run completes it first"
+    months = sorted({month for entry in entries for month in entry.months})
     snapshot = journal.read_snapshot(store)
     values = {pair: value for pair, value in snapshot.published.items() if pair[0] in months}
     plan = plan_publication(
@@ -188,6 +202,20 @@ def _recover(
     done = f"{found}: completed by this run, every target now holds it"
     log.warning(f"recovery: {done}")
     return done
+
+
+def _incomplete_found(entries: Sequence[journal.JournalEntry]) -> str:
+    """What the journal recorded of the incomplete publications, target by target, for people."""
+    months = sorted({month for entry in entries for month in entry.months})
+    journalled = "; ".join(
+        f"#{e.id}: "
+        + (", ".join(f"{LABELS.get(t, t)} {state}" for t, state in e.targets.items()) or "imported")
+        for e in entries
+    )
+    return (
+        f"publication {', '.join(f'#{e.id}' for e in entries)} of {', '.join(map(str, months))} (run "
+        f"{', '.join(dict.fromkeys(e.run_id for e in entries))}; {journalled}) had not reached every target"
+    )
 
 
 def _apply(

@@ -29,6 +29,7 @@ from perfplat_assets.publication.notes import (
 )
 from perfplat_assets.publication.records import RATING_DATA_TYPES, Record
 from perfplat_assets.publication.revisions import revisions_csv
+from perfplat_assets.user_satisfaction.scoring import Rating
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -52,13 +53,7 @@ RATING_STYLES = {
     "dissatisfied": ("#d4351c", "D", "-."),
     "very-dissatisfied": ("#942514", "v", (0, (6, 2, 1, 2, 1, 2))),
 }
-RATING_LABELS = {
-    "very-satisfied": "Very satisfied",
-    "satisfied": "Satisfied",
-    "neither": "Neither satisfied nor dissatisfied",
-    "dissatisfied": "Dissatisfied",
-    "very-dissatisfied": "Very dissatisfied",
-}
+RATING_LABELS = {rating.data_type: rating.label for rating in Rating}
 
 RC = {
     "svg.hashsalt": "perfplat-report",  # ids from content, not from a random salt
@@ -103,7 +98,7 @@ def report_html(
     """The page: each measure's chart, summary and table, the ratings, the methods and the revisions."""
     values: dict[str, dict[Month, int | float]] = {}
     for item in all_records:
-        values.setdefault(item["dataType"], {})[Month.parse(item["_timestamp"][:10])] = item["count"]
+        values.setdefault(item["dataType"], {})[Month.from_timestamp(item["_timestamp"])] = item["count"]
     months = sorted({month for series in values.values() for month in series})
     revisions = list(csv.DictReader(io.StringIO(revisions_csv(revision_history))))
     sections = [_measure_section(m, months, values.get(m.data_type, {}), methods) for m in MEASURES]

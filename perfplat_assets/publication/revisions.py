@@ -16,14 +16,18 @@ REVISIONS_CSV_COLUMNS = ("month", "dataType", "previous_value", "new_value", "re
 
 @dataclass(frozen=True)
 class Revision:
-    month: str
+    """A published value that changed (None: it was not published before, or is withdrawn)."""
+
+    month: Month
     data_type: str
     previous_count: float | None
     new_count: float | None
 
 
 def find_revisions(
-    previous: Mapping[tuple[str, str], float], current: Mapping[tuple[str, str], float], months: Sequence[str]
+    previous: Mapping[tuple[Month, str], float],
+    current: Mapping[tuple[Month, str], float],
+    months: Sequence[Month],
 ) -> list[Revision]:
     """Values of `months` that were published before and now differ, or are no longer published.
 

@@ -1,8 +1,8 @@
 """Quality rules as Dagster asset checks, evaluated with every materialisation and shown in the UI.
 
-A check that blocks publication fails with ERROR severity and marks the months it failed for: their rows are
-stored with the reason in `blocked_by`, and the publication withholds exactly those months, then fails the
-run naming the check, the month and the values (a run without the publication fails at the check's own
+A check that blocks publication fails with ERROR severity and marks the months it failed for: their figures
+are stored with the reason in `blocked_by`, and the publication withholds exactly those months, then fails
+the run naming the check, the month and the values (a run without the publication fails at the check's own
 asset). Months of the same run that passed are published: one bad month in a backfill of two years does not
 hold back the other twenty-three. (Dagster's own `blocking` flag would stop every month of the step, so it
 is not used.)
@@ -10,10 +10,9 @@ is not used.)
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
-import pandas as pd
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -25,20 +24,16 @@ from dagster import (
     Output,
 )
 
-from perfplat_assets.common.metadata import frame_metadata, per_month
-from perfplat_assets.quality.rules import Finding
+from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION
+from perfplat_assets.common.metadata import figures_metadata, figures_table
+from perfplat_assets.common.months import Month
+from perfplat_assets.quality.rules import Check, Finding, Limits
 
-PUBLICATION = AssetKey("data_gov_uk_publication")
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    description: str
-    blocks_publication: bool = False
+PUBLICATION = AssetKey(DATA_GOV_UK_PUBLICATION)
+Figures = TypeVar("Figures")
 
 
-def check_specs(asset: str, checks: Sequence[Check]) -> list[AssetCheckSpec]:
+def check_specs(asset: str, checks: Sequence[Check[Any]]) -> list[AssetCheckSpec]:
     return [
         AssetCheckSpec(
             check.name,
@@ -54,27 +49,28 @@ def check_specs(asset: str, checks: Sequence[Check]) -> list[AssetCheckSpec]:
 def _metadata(findings: Sequence[Finding]) -> dict[str, object]:
     if not findings:
         return {}
+    months = sorted({f.month for f in findings if f.month})
     return {
-        "months": ", ".join(sorted({f.month for f in findings})),
+        "months": ", ".join(map(str, months)),
         "findings": MetadataValue.md("\n".join(f"- {f.message}" for f in findings)),
-        "values": MetadataValue.json({f.month: f.values for f in findings}),
+        "values": MetadataValue.json({str(f.month or "?"): f.values for f in findings}),
     }
 
 
 @dataclass(frozen=True)
 class Evaluation:
     results: list[AssetCheckResult]
-    blocked: dict[str, list[str]]  # month (YYYY-MM) to why it may not be published
+    blocked: dict[Month | None, list[str]]  # month to why it may not be published
 
-    def blocked_by(self, month_key: str) -> str | None:
-        return "; ".join(self.blocked.get(month_key[:7], [])) or None
+    def blocked_by(self, month: Month) -> str | None:
+        return "; ".join(self.blocked.get(month, [])) or None
 
 
-def evaluate(checks: Sequence[Check], findings: Mapping[str, Sequence[Finding]]) -> Evaluation:
+def evaluate(checks: Sequence[Check[Figures]], figures: Sequence[Figures], limits: Limits) -> Evaluation:
     """One result per check, and the months that checks blocking publication failed for."""
     results, blocked = [], defaultdict(list)
     for check in checks:
-        found = findings[check.name]
+        found = check.findings(figures, limits)
         results.append(
             AssetCheckResult(
                 check_name=check.name,
@@ -86,25 +82,28 @@ def evaluate(checks: Sequence[Check], findings: Mapping[str, Sequence[Finding]])
         )
         if check.blocks_publication:
             for finding in found:
-                blocked[finding.month].append(f"{check.name} failed for {finding.month}: {finding.message}")
+                blocked[finding.month].append(
+                    f"{check.name} failed for {finding.month or '?'}: {finding.message}"
+                )
     return Evaluation(results, dict(blocked))
 
 
 def output_with_checks(
     context: AssetExecutionContext,
-    rows: Sequence[dict[str, Any]],
-    evaluation: Evaluation,
+    checks: Sequence[Check[Figures]],
+    figures: Sequence[Figures],
+    limits: Limits,
     metadata: Mapping[str, Any],
-) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
-    """The asset's monthly rows, each marked with what blocks its publication, then the check results."""
-    marked = [{**row, "blocked_by": evaluation.blocked_by(row["month"])} for row in rows]
-    for row in marked:
-        if row["blocked_by"]:
-            context.log.error(f"{row['month'][:7]} will not be published: {row['blocked_by']}")
-    frame = pd.DataFrame(marked)
-    for month, figures in per_month(rows).items():
-        context.add_asset_metadata(figures, partition_key=month)
-    yield Output(frame, metadata={**frame_metadata(frame), **metadata})
+) -> Iterator[Output[list[Figures]] | AssetCheckResult]:
+    """The asset's months, each marked with what blocks its publication, then the check results."""
+    evaluation = evaluate(checks, figures, limits)
+    marked = [replace(month, blocked_by=evaluation.blocked_by(month.month)) for month in figures]  # type: ignore[type-var]
+    for month in marked:
+        if month.blocked_by:
+            context.log.error(f"{month.month} will not be published: {month.blocked_by}")
+    for month in marked:
+        context.add_asset_metadata(figures_metadata(month), partition_key=month.month.key)
+    yield Output(marked, metadata={"months": figures_table(marked), **metadata})
     yield from evaluation.results
     if evaluation.blocked and PUBLICATION not in context.job_def.asset_layer.selected_asset_keys:
         # No publication step in this run to withhold the month and say why: fail here instead.

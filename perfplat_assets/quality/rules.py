@@ -1,7 +1,8 @@
-"""Each quality rule as a plain function from a month's figures to the findings that break it. No Dagster.
+"""Each quality rule as a plain function from the run's months of one asset to the findings that break it,
+and each check as its rule with what it is for. No Dagster.
 
 A finding names the month, says what is wrong in a sentence a product manager can act on, and carries the
-offending values.
+offending values. A `Check` is named by its rule, so a check without a rule cannot be declared.
 """
 
 from __future__ import annotations
@@ -9,25 +10,55 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from perfplat_assets.common.months import Month
-from perfplat_assets.publication.records import CHANNEL, DATA_TYPES, PERIOD, SERVICE
+from perfplat_assets.common.months import Month, last_closed_month
+from perfplat_assets.completion_rate.rate import CompletionRate
+from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
+from perfplat_assets.publication.records import CHANNEL, DATA_TYPES, PERIOD, SERVICE, DatasetValue, record
+from perfplat_assets.uptime.availability import Uptime
+from perfplat_assets.user_satisfaction.scoring import Rating, UserSatisfaction
 
-Row = Mapping[str, Any]
+Figures = TypeVar("Figures")
 
 
 @dataclass(frozen=True)
 class Finding:
-    month: str
+    month: Month | None  # None: a published record whose month cannot be read
     message: str
     values: dict[str, Any] = field(default_factory=dict)
 
 
-def _month(row: Row) -> str:
-    return Month.parse(row["month"]).label
+@dataclass(frozen=True)
+class Limits:
+    """The judgement calls the warning checks use (the `QualityThresholds` resource), and the month that
+    closed last, which no published record may be after."""
+
+    completion_rate_max_gap_points: float = 10.0
+    unknown_ratings_max_percent: float = 2.0
+    minimum_responses: int = 100
+    last_closed: Month | None = None
+
+
+Rule = Callable[[Sequence[Figures], Limits], list[Finding]]
+
+
+@dataclass(frozen=True)
+class Check(Generic[Figures]):
+    """A quality check: its rule, what it makes sure of, and whether failing it withholds the month."""
+
+    rule: Rule[Figures]
+    description: str
+    blocks_publication: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.rule.__name__
+
+    def findings(self, figures: Sequence[Figures], limits: Limits) -> list[Finding]:
+        return self.rule(figures, limits)
 
 
 def _outside_0_100(value: float | None) -> bool:
@@ -37,53 +68,59 @@ def _outside_0_100(value: float | None) -> bool:
 # completion_rate
 
 
-def completion_rate_within_range(rows: Iterable[Row]) -> list[Finding]:
+def completion_rate_within_range(rates: Sequence[CompletionRate], _: Limits) -> list[Finding]:
     return [
         Finding(
-            _month(r),
-            f"completion rate {_month(r)} is {r['completion_rate_percent']}%, outside 0..100 "
-            f"({r['sessions_completed']} sessions reached the applicant page, {r['sessions_started']} "
+            r.month,
+            f"completion rate {r.month} is {r.completion_rate_percent}%, outside 0..100 "
+            f"({r.sessions_completed} sessions reached the applicant page, {r.sessions_started} "
             "a start page): the session count over-counts returning users; the figure is not publishable",
-            {k: r[k] for k in ("completion_rate_percent", "sessions_started", "sessions_completed")},
+            {
+                "completion_rate_percent": r.completion_rate_percent,
+                "sessions_started": r.sessions_started,
+                "sessions_completed": r.sessions_completed,
+            },
         )
-        for r in rows
-        if _outside_0_100(r["completion_rate_percent"])
+        for r in rates
+        if _outside_0_100(r.completion_rate_percent)
     ]
 
 
-def completion_rate_available(rows: Iterable[Row]) -> list[Finding]:
+def completion_rate_available(rates: Sequence[CompletionRate], _: Limits) -> list[Finding]:
     return [
         Finding(
-            _month(r),
-            f"completion rate {_month(r)} is not available "
-            f"({r.get('not_available_reason') or 'no sessions reached a start page'}); "
+            r.month,
+            f"completion rate {r.month} is not available "
+            f"({r.not_available_reason or 'no sessions reached a start page'}); "
             "it is left out of the publication, never published as 0",
-            {"sessions_started": r["sessions_started"], "sessions_completed": r["sessions_completed"]},
+            {"sessions_started": r.sessions_started, "sessions_completed": r.sessions_completed},
         )
-        for r in rows
-        if r["completion_rate_percent"] is None
+        for r in rates
+        if r.completion_rate_percent is None
     ]
 
 
-GA4_FLAGS = ("subject_to_thresholding", "sampled", "data_loss_from_other_row")
-
-
-def ga4_response_exact(rows: Iterable[Row]) -> list[Finding]:
+def ga4_response_exact(rates: Sequence[CompletionRate], _: Limits) -> list[Finding]:
     """GA4's own flags; `data_truncated` (GA4's data_truncation_reasons) is named, with the reasons, when
-    raised (rows stored before it was recorded have it as None)."""
+    raised."""
     findings = []
-    for r in rows:
-        raised = [flag for flag in GA4_FLAGS if r[flag]]
-        values = {flag: bool(r[flag]) for flag in GA4_FLAGS}
-        if r.get("data_truncated"):
-            reasons = r.get("data_truncation_reasons") or "no reason given"
+    for r in rates:
+        flags = {
+            "subject_to_thresholding": r.flags.subject_to_thresholding,
+            "sampled": r.flags.sampled,
+            "data_loss_from_other_row": r.flags.data_loss_from_other_row,
+        }
+        raised = [flag for flag, up in flags.items() if up]
+        values: dict[str, Any] = dict(flags)
+        if r.flags.data_truncated:
+            reasons = "; ".join(r.flags.data_truncation_reasons)
             raised.append(f"data_truncated ({reasons})")
             values |= {"data_truncated": True, "data_truncation_reasons": reasons}
         if raised:
             findings.append(
                 Finding(
-                    _month(r),
-                    f"GA4 flagged its response for this run's months ({_month(r)} among them) as not "
+                    r.month,
+                    f"GA4 flagged its response for this run's months ({r.month} among them) as not "
                     f"exact: {', '.join(raised)}",
                     values,
                 )
@@ -91,27 +128,28 @@ def ga4_response_exact(rows: Iterable[Row]) -> list[Finding]:
     return findings
 
 
-def completion_rate_agrees_with_applications(rows: Iterable[Row], max_gap_points: float) -> list[Finding]:
+def completion_rate_agrees_with_applications(
+    rates: Sequence[CompletionRate], limits: Limits
+) -> list[Finding]:
     """GA4's rate against the Make an LPA database's LPAs created per 100 started, stored beside it."""
     findings = []
-    for r in rows:
-        rate, database_rate = r["completion_rate_percent"], r["database_completion_rate_percent"]
-        if r["database_lpas_started"] is None:
+    max_gap_points = limits.completion_rate_max_gap_points
+    for r in rates:
+        if r.applications is None:
             findings.append(
-                Finding(
-                    _month(r), f"completion rate {_month(r)} cannot be cross-checked: no applications table"
-                )
+                Finding(r.month, f"completion rate {r.month} cannot be cross-checked: no applications table")
             )
             continue
+        rate, database_rate = r.completion_rate_percent, r.applications.completion_rate_percent
         if rate is None or database_rate is None:
             continue
         gap = round(abs(rate - database_rate), 1)
         if gap > max_gap_points:
-            started, created = r["database_lpas_started"], r["database_lpas_created"]
+            started, created = r.applications.started, r.applications.created
             findings.append(
                 Finding(
-                    _month(r),
-                    f"completion rate {_month(r)}: GA4 says {rate}%, the Make an LPA database "
+                    r.month,
+                    f"completion rate {r.month}: GA4 says {rate}%, the Make an LPA database "
                     f"{database_rate}% ({created} LPAs created / {started} started), {gap} points apart "
                     f"(more than {max_gap_points})",
                     {
@@ -128,67 +166,67 @@ def completion_rate_agrees_with_applications(rows: Iterable[Row], max_gap_points
 
 # user_satisfaction
 
-RATING_COLUMNS = ("very_satisfied", "satisfied", "neither", "dissatisfied", "very_dissatisfied")
 
-
-def rating_counts_add_up(rows: Iterable[Row]) -> list[Finding]:
+def rating_counts_add_up(satisfaction: Sequence[UserSatisfaction], _: Limits) -> list[Finding]:
     findings = []
-    for r in rows:
-        counted = sum(r[c] for c in RATING_COLUMNS)
-        if counted != r["total_responses"]:
+    for month in satisfaction:
+        counts = month.counts
+        if counts.total != counts.database_total:
             findings.append(
                 Finding(
-                    _month(r),
-                    f"user satisfaction {_month(r)}: the five rating counts add up to {counted}, "
-                    f"but the database counts {r['total_responses']} rated responses",
-                    {**{c: r[c] for c in RATING_COLUMNS}, "total_responses": r["total_responses"]},
-                )
-            )
-    return findings
-
-
-def unknown_ratings_within_share(rows: Iterable[Row], max_share_percent: float) -> list[Finding]:
-    findings = []
-    for r in rows:
-        responses = r["total_responses"] + r["unknown_ratings"]
-        share = 100 * r["unknown_ratings"] / responses if responses else 0.0
-        if share > max_share_percent:
-            findings.append(
-                Finding(
-                    _month(r),
-                    f"user satisfaction {_month(r)}: {r['unknown_ratings']} of {responses} responses "
-                    f"({share:.1f}%) have a rating that is none of the five "
-                    f"(more than {max_share_percent}%): has the feedback form changed?",
+                    month.month,
+                    f"user satisfaction {month.month}: the five rating counts add up to {counts.total}, "
+                    f"but the database counts {counts.database_total} rated responses",
                     {
-                        "unknown_ratings": r["unknown_ratings"],
-                        "responses": responses,
-                        "share": round(share, 2),
+                        **{rating.column: counts.count(rating) for rating in Rating},
+                        "total_responses": counts.database_total,
                     },
                 )
             )
     return findings
 
 
-def enough_responses(rows: Iterable[Row], minimum: int) -> list[Finding]:
+def unknown_ratings_within_share(satisfaction: Sequence[UserSatisfaction], limits: Limits) -> list[Finding]:
+    findings = []
+    max_share_percent = limits.unknown_ratings_max_percent
+    for month in satisfaction:
+        unknown = month.counts.unknown
+        responses = month.counts.database_total + unknown
+        share = 100 * unknown / responses if responses else 0.0
+        if share > max_share_percent:
+            findings.append(
+                Finding(
+                    month.month,
+                    f"user satisfaction {month.month}: {unknown} of {responses} responses "
+                    f"({share:.1f}%) have a rating that is none of the five "
+                    f"(more than {max_share_percent}%): has the feedback form changed?",
+                    {"unknown_ratings": unknown, "responses": responses, "share": round(share, 2)},
+                )
+            )
+    return findings
+
+
+def enough_responses(satisfaction: Sequence[UserSatisfaction], limits: Limits) -> list[Finding]:
+    minimum = limits.minimum_responses
     return [
         Finding(
-            _month(r),
-            f"user satisfaction {_month(r)} rests on {r['total_responses']} responses, fewer than {minimum}: "
-            "the percentage is not a reliable statistic",
-            {"total_responses": r["total_responses"], "minimum": minimum},
+            month.month,
+            f"user satisfaction {month.month} rests on {month.counts.database_total} responses, fewer than "
+            f"{minimum}: the percentage is not a reliable statistic",
+            {"total_responses": month.counts.database_total, "minimum": minimum},
         )
-        for r in rows
-        if r["total_responses"] < minimum
+        for month in satisfaction
+        if month.counts.database_total < minimum
     ]
 
 
 # digital_take_up
 
 
-def digital_within_total(rows: Iterable[Row]) -> list[Finding]:
+def digital_within_total(take_up: Sequence[DigitalTakeUp], _: Limits) -> list[Finding]:
     findings = []
-    for r in rows:
-        digital, total, percent = r["digital_applications"], r["total_applications"], r["take_up_percent"]
+    for r in take_up:
+        digital, total, percent = r.digital_applications, r.total_applications, r.take_up_percent
         if digital is not None and total is not None and digital > total:
             message = f"more digital applications ({digital}) than applications in all ({total})"
         elif _outside_0_100(percent):
@@ -197,12 +235,37 @@ def digital_within_total(rows: Iterable[Row]) -> list[Finding]:
             continue
         findings.append(
             Finding(
-                _month(r),
-                f"digital take-up {_month(r)} ({r['source']}): {message}",
+                r.month,
+                f"digital take-up {r.month} ({r.source}): {message}",
                 {"digital_applications": digital, "total_applications": total, "take_up_percent": percent},
             )
         )
     return findings
+
+
+# uptime
+
+
+def uptime_within_range(uptime: Sequence[Uptime], _: Limits) -> list[Finding]:
+    return [
+        Finding(
+            month.month, f"uptime {month.uptime_percent}% is outside 0..100", {"uptime": month.uptime_percent}
+        )
+        for month in uptime
+        if _outside_0_100(month.uptime_percent)
+    ]
+
+
+def uptime_has_enough_data(uptime: Sequence[Uptime], _: Limits) -> list[Finding]:
+    return [
+        Finding(
+            month.month,
+            month.not_available_reason or "no health-check data",
+            {"hours_with_data": month.hours_with_data, "hours_in_month": month.hours_in_month},
+        )
+        for month in uptime
+        if month.uptime_percent is None
+    ]
 
 
 # performance_dataset
@@ -211,31 +274,10 @@ RECORD_FIELDS = ("_timestamp", "service", "channel", "count", "dataType", "perio
 DATA_TYPE_PATTERN = re.compile(r"[a-z]+(-[a-z]+)*")
 
 
-# uptime
-
-
-def uptime_within_range(rows: Iterable[Row]) -> list[Finding]:
-    return [
-        Finding(
-            _month(row),
-            f"uptime {row['uptime_percent']}% is outside 0..100",
-            {"uptime": row["uptime_percent"]},
-        )
-        for row in rows
-        if _outside_0_100(row["uptime_percent"])
-    ]
-
-
-def uptime_has_enough_data(rows: Iterable[Row]) -> list[Finding]:
-    return [
-        Finding(
-            _month(row),
-            row["not_available_reason"],
-            {"hours_with_data": row["hours_with_data"], "hours_in_month": row["hours_in_month"]},
-        )
-        for row in rows
-        if row["uptime_percent"] is None
-    ]
+def records_in_published_format(dataset: Sequence[DatasetValue], limits: Limits) -> list[Finding]:
+    """The dataset's values as the records they are published as, in OPG's format."""
+    records = [record(value.month, value.data_type, value.count) for value in dataset]
+    return published_format_findings(records, limits.last_closed or last_closed_month())
 
 
 # the published records
@@ -259,7 +301,7 @@ def record_problems(item: Mapping[str, Any], last_closed: Month) -> list[str]:
     timestamp = item.get("_timestamp")
     if not isinstance(timestamp, str) or not re.fullmatch(r"\d{4}-\d{2}-01T00:00:00\+00:00", timestamp):
         problems.append(f"_timestamp {timestamp!r} is not the first of a month at T00:00:00+00:00")
-    elif Month.parse(timestamp[:10]) > last_closed:
+    elif Month.from_timestamp(timestamp) > last_closed:
         problems.append(f"_timestamp {timestamp} is a month that has not closed")
     for name, expected in (("service", SERVICE), ("channel", CHANNEL), ("period", PERIOD)):
         if item.get(name) != expected:
@@ -267,16 +309,24 @@ def record_problems(item: Mapping[str, Any], last_closed: Month) -> list[str]:
     return problems
 
 
-def records_in_published_format(records: Sequence[Mapping[str, Any]], last_closed: Month) -> list[Finding]:
+def _month_of(item: Mapping[str, Any]) -> Month | None:
+    try:
+        return Month.from_timestamp(item.get("_timestamp"))
+    except ValueError:
+        return None
+
+
+def published_format_findings(records: Sequence[Mapping[str, Any]], last_closed: Month) -> list[Finding]:
+    """Every record not in OPG's format, and every (_timestamp, dataType) published more than once."""
     findings = []
     for item in records:
         problems = record_problems(item, last_closed)
         if problems:
-            month = str(item.get("_timestamp", "?"))[:7]
+            month = _month_of(item)
             findings.append(
                 Finding(
                     month,
-                    f"record {item.get('dataType')!r} of {month}: {'; '.join(problems)}",
+                    f"record {item.get('dataType')!r} of {month or '?'}: {'; '.join(problems)}",
                     {"record": dict(item)},
                 )
             )
@@ -285,7 +335,7 @@ def records_in_published_format(records: Sequence[Mapping[str, Any]], last_close
         if times > 1:
             findings.append(
                 Finding(
-                    str(timestamp)[:7],
+                    _month_of({"_timestamp": timestamp}),
                     f"{data_type!r} appears {times} times for {timestamp}",
                     {"_timestamp": timestamp, "dataType": data_type, "times": times},
                 )

@@ -9,10 +9,9 @@ published as 100.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import Any
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.rounding import round_half_up
@@ -23,14 +22,14 @@ MINIMUM_COVERAGE = Fraction(95, 100)
 
 @dataclass(frozen=True)
 class Uptime:
-    month: str
+    """A month of the `uptime` asset: what flows to the dataset and is kept in the metrics store."""
+
+    month: Month
     hours_in_month: int
     hours_with_data: int
     uptime_percent: float | None
     not_available_reason: str | None
-
-    def as_row(self) -> dict[str, Any]:
-        return asdict(self)
+    blocked_by: str | None = None  # why a blocking check withholds the month from publication
 
 
 def hours_in(month: Month) -> int:
@@ -53,6 +52,6 @@ def uptime(month: Month, hourly: Mapping[datetime, float], where: str) -> Uptime
             f"only {len(values)} of the month's {total} hours have health-check data in {where} (at least "
             f"{float(MINIMUM_COVERAGE):.0%} are needed), so uptime is left out rather than guessed"
         )
-        return Uptime(month.key, total, len(values), None, reason)
+        return Uptime(month, total, len(values), None, reason)
     percent = round_half_up(Fraction(100) * sum(values) / len(values), 2)
-    return Uptime(month.key, total, len(values), percent, None)
+    return Uptime(month, total, len(values), percent, None)

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from perfplat_assets.common.months import Month, contiguous
 from perfplat_assets.common.sql import month_index, window
-from perfplat_assets.user_satisfaction.scoring import FORM_RATINGS, RatingCounts
+from perfplat_assets.user_satisfaction.scoring import Rating, RatingCounts
 
 
 def feedback_table(metadata: MetaData | None = None, name: str = "feedback") -> Table:
@@ -58,7 +58,7 @@ def read_rating_counts(
     return {
         month: RatingCounts.from_form_values(
             by_month.get(month, {}),
-            sum(n for rating, n in by_month.get(month, {}).items() if rating in FORM_RATINGS),
+            sum(n for rating, n in by_month.get(month, {}).items() if Rating.from_form_value(rating)),
         )
         for month in months
     }

@@ -3,32 +3,50 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from enum import Enum
 from fractions import Fraction
+from typing import Any
 
 from perfplat_assets.common.months import FIRST_MONTH, Month
 from perfplat_assets.common.rounding import round_half_up
 
-# The feedback form's values, in the order of the published series, and their published names.
-FORM_RATINGS = (
-    "very-satisfied",
-    "satisfied",
-    "neither-satisfied-or-dissatisfied",
-    "dissatisfied",
-    "very-dissatisfied",
-)
-PUBLISHED_RATING_NAMES = {
-    "very-satisfied": "very-satisfied",
-    "satisfied": "satisfied",
-    "neither-satisfied-or-dissatisfied": "neither",
-    "dissatisfied": "dissatisfied",
-    "very-dissatisfied": "very-dissatisfied",
-}
+
+class Rating(Enum):
+    """A rating on the feedback form, in the order of the published series: the value the form stores, the
+    dataType OPG publishes it under, its metrics-store column (the member's name), how people read it, and its
+    weight in GDS's weighted score."""
+
+    VERY_SATISFIED = ("very-satisfied", "very-satisfied", "Very satisfied", 100)
+    SATISFIED = ("satisfied", "satisfied", "Satisfied", 75)
+    NEITHER = ("neither-satisfied-or-dissatisfied", "neither", "Neither satisfied nor dissatisfied", 50)
+    DISSATISFIED = ("dissatisfied", "dissatisfied", "Dissatisfied", 25)
+    VERY_DISSATISFIED = ("very-dissatisfied", "very-dissatisfied", "Very dissatisfied", 0)
+
+    def __init__(self, form_value: str, data_type: str, label: str, gds_weight: int) -> None:
+        self.form_value = form_value
+        self.data_type = data_type
+        self.label = label
+        self.gds_weight = gds_weight
+
+    @property
+    def column(self) -> str:
+        """The metrics-store column, and the `RatingCounts` field."""
+        return self.name.lower()
+
+    @classmethod
+    def from_form_value(cls, value: str | None) -> Rating | None:
+        """The rating the form stored, or None for anything that is none of the five."""
+        return _BY_FORM_VALUE.get(value)
+
+
+_BY_FORM_VALUE: dict[str | None, Rating] = {rating.form_value: rating for rating in Rating}
 
 
 @dataclass(frozen=True)
 class RatingCounts:
-    """Responses per rating; `unknown` holds any rating that is none of the five, or none at all.
+    """Responses per rating (a field per `Rating.column`); `unknown` holds any rating that is none of the
+    five, or none at all.
 
     `rated_responses` is the database's own count of responses with one of the five ratings, taken
     separately so that the counts can be reconciled against it.
@@ -46,40 +64,53 @@ class RatingCounts:
     def from_form_values(
         cls, counts: Mapping[str | None, int], rated_responses: int | None = None
     ) -> RatingCounts:
-        known = {
-            PUBLISHED_RATING_NAMES[value].replace("-", "_"): count
-            for value, count in counts.items()
-            if value in PUBLISHED_RATING_NAMES
-        }
-        unknown = sum(count for value, count in counts.items() if value not in PUBLISHED_RATING_NAMES)
+        known: dict[str, int] = {}
+        unknown = 0
+        for value, count in counts.items():
+            rating = Rating.from_form_value(value)
+            if rating is None:
+                unknown += count
+            else:
+                known[rating.column] = known.get(rating.column, 0) + count
         return cls(**known, unknown=unknown, rated_responses=rated_responses)
+
+    def count(self, rating: Rating) -> int:
+        return getattr(self, rating.column)
 
     @property
     def total(self) -> int:
         """Responses with one of the five ratings: the base of every percentage."""
-        return (
-            self.very_satisfied + self.satisfied + self.neither + self.dissatisfied + self.very_dissatisfied
-        )
+        return sum(self.count(rating) for rating in Rating)
+
+    @property
+    def database_total(self) -> int:
+        """The rated responses as the database counted them (the counts' own sum when it was not asked)."""
+        return self.total if self.rated_responses is None else self.rated_responses
 
     def published(self) -> dict[str, int]:
         """Counts under their published dataType names."""
+        return {rating.data_type: self.count(rating) for rating in Rating}
+
+    def columns(self) -> dict[str, int]:
+        """The counts as the metrics store's columns."""
         return {
-            f.name.replace("_", "-"): getattr(self, f.name)
-            for f in fields(self)
-            if f.name not in ("unknown", "rated_responses")
+            **{rating.column: self.count(rating) for rating in Rating},
+            "unknown_ratings": self.unknown,
+            "total_responses": self.database_total,
         }
+
+    @classmethod
+    def from_columns(cls, row: Mapping[str, Any]) -> RatingCounts:
+        return cls(
+            **{rating.column: row[rating.column] for rating in Rating},
+            unknown=row["unknown_ratings"],
+            rated_responses=row["total_responses"],
+        )
 
 
 def weighted_gds_score(counts: RatingCounts) -> Fraction:
     """GDS's weighted score: very dissatisfied 0, then 25, 50, 75, very satisfied 100."""
-    weighted = (
-        0 * counts.very_dissatisfied
-        + 25 * counts.dissatisfied
-        + 50 * counts.neither
-        + 75 * counts.satisfied
-        + 100 * counts.very_satisfied
-    )
-    return Fraction(weighted, counts.total)
+    return Fraction(sum(rating.gds_weight * counts.count(rating) for rating in Rating), counts.total)
 
 
 def top_two_box_share(counts: RatingCounts) -> Fraction:
@@ -136,32 +167,21 @@ class MethodSchedule:
 
 
 @dataclass(frozen=True)
-class SatisfactionResult:
+class UserSatisfaction:
+    """A month of `user_satisfaction`: what flows to the dataset and is kept in the metrics store."""
+
     month: Month
     counts: RatingCounts
-    method: str
     satisfaction_percent: int | None
+    method: str
     not_available_reason: str | None
-
-    def as_row(self) -> dict[str, object]:
-        """The month's row in the metrics store."""
-        return {
-            "month": self.month.key,
-            **{name.replace("-", "_"): count for name, count in self.counts.published().items()},
-            "unknown_ratings": self.counts.unknown,
-            "total_responses": (
-                self.counts.total if self.counts.rated_responses is None else self.counts.rated_responses
-            ),
-            "satisfaction_percent": self.satisfaction_percent,
-            "method": self.method,
-            "not_available_reason": self.not_available_reason,
-        }
+    blocked_by: str | None = None  # why a blocking check withholds the month from publication
 
 
-def satisfaction_figures(month: Month, counts: RatingCounts, schedule: MethodSchedule) -> SatisfactionResult:
+def satisfaction_figures(month: Month, counts: RatingCounts, schedule: MethodSchedule) -> UserSatisfaction:
     """The month's figures as OPG publishes them: the percentage rounded half-up to a whole number."""
     method = schedule.method_for(month)
     if counts.total == 0:
-        return SatisfactionResult(month, counts, method, None, "no feedback with a rating this month")
+        return UserSatisfaction(month, counts, None, method, "no feedback with a rating this month")
     percent = round_half_up(METHODS[method](counts), 0)
-    return SatisfactionResult(month, counts, method, int(percent), None)
+    return UserSatisfaction(month, counts, int(percent), method, None)

@@ -1,12 +1,24 @@
-"""The one partitioning every asset shares: closed calendar months in London, from March 2021."""
+"""The one partitioning every asset shares (closed calendar months in London, from March 2021), and the
+decorator every asset is declared with."""
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from dagster import AssetExecutionContext, BackfillPolicy, BetaWarning, MonthlyPartitionsDefinition
+from dagster import (
+    AssetExecutionContext,
+    AssetsDefinition,
+    BackfillPolicy,
+    BetaWarning,
+    MonthlyPartitionsDefinition,
+    asset,
+)
 
 from perfplat_assets.common.months import FIRST_MONTH, Month
+from perfplat_assets.quality.checks import check_specs
+from perfplat_assets.quality.rules import Check
 
 # end_offset=0: the month under way is never a partition; the newest is the month that just closed.
 monthly_partitions = MonthlyPartitionsDefinition(
@@ -23,14 +35,24 @@ for beta in (r"Parameter `backfill_policy` of function `asset`", r"Parameter `in
 single_run = BackfillPolicy.single_run()
 
 
-# What every perfplat asset shares: the months, the range policy, the group. Measures stored in the
-# metrics store add `io_manager_key=METRICS_STORE`.
-MONTHLY_ASSET = {
-    "partitions_def": monthly_partitions,
-    "backfill_policy": single_run,
-    "group_name": "make_an_lpa",
-}
 METRICS_STORE = "metrics_store_io_manager"
+
+
+def monthly_asset(
+    name: str, *, kinds: set[str], checks: Sequence[Check[Any]] = (), stored: bool = True, **options: Any
+) -> Callable[..., AssetsDefinition]:
+    """`@asset` as every perfplat asset is declared: the months, the range policy, the group, the specs of
+    its checks, and (unless `stored=False`) the metrics store as where its months are kept."""
+    return asset(
+        name=name,
+        partitions_def=monthly_partitions,
+        backfill_policy=single_run,
+        group_name="make_an_lpa",
+        kinds=kinds,
+        check_specs=check_specs(name, checks),
+        **({"io_manager_key": METRICS_STORE} if stored else {}),
+        **options,
+    )
 
 
 def partition_months(context: AssetExecutionContext) -> list[Month]:

@@ -2,16 +2,16 @@
 
 from collections.abc import Iterator
 
-from dagster import AssetCheckResult, AssetExecutionContext, Output, asset
+from dagster import AssetCheckResult, AssetExecutionContext, Output
 
 from perfplat_assets.asset_names import COMPLETION_RATE
 from perfplat_assets.completion_rate.rate import CompletionRate
 from perfplat_assets.completion_rate.rate import completion_rate as completion_figures
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
 from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
-from perfplat_assets.partitions import METRICS_STORE, MONTHLY_ASSET, partition_months
+from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.quality import rules
-from perfplat_assets.quality.checks import check_specs, output_with_checks
+from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.resources import QualityThresholds
 from perfplat_assets.quality.rules import Check
 
@@ -37,14 +37,7 @@ CHECKS: tuple[Check[CompletionRate], ...] = (
 )
 
 
-@asset(
-    name=COMPLETION_RATE,
-    **MONTHLY_ASSET,
-    io_manager_key=METRICS_STORE,
-    kinds={"googleanalytics"},
-    pool="ga4",
-    check_specs=check_specs(COMPLETION_RATE, CHECKS),
-)
+@monthly_asset(COMPLETION_RATE, kinds={"googleanalytics"}, checks=CHECKS, pool="ga4")
 def completion_rate(
     context: AssetExecutionContext,
     google_analytics: GoogleAnalytics,

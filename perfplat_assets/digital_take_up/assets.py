@@ -2,15 +2,15 @@
 
 from collections.abc import Iterator
 
-from dagster import AssetCheckResult, AssetExecutionContext, Output, asset
+from dagster import AssetCheckResult, AssetExecutionContext, Output
 
 from perfplat_assets.asset_names import DIGITAL_TAKE_UP
 from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFiguresFile
 from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
 from perfplat_assets.digital_take_up.take_up import digital_take_up as take_up_figures
-from perfplat_assets.partitions import METRICS_STORE, MONTHLY_ASSET, partition_months
+from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.quality import rules
-from perfplat_assets.quality.checks import check_specs, output_with_checks
+from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.rules import Check, Limits
 
 CHECKS: tuple[Check[DigitalTakeUp], ...] = (
@@ -22,13 +22,7 @@ CHECKS: tuple[Check[DigitalTakeUp], ...] = (
 )
 
 
-@asset(
-    name=DIGITAL_TAKE_UP,
-    **MONTHLY_ASSET,
-    io_manager_key=METRICS_STORE,
-    kinds={"sql"},
-    check_specs=check_specs(DIGITAL_TAKE_UP, CHECKS),
-)
+@monthly_asset(DIGITAL_TAKE_UP, kinds={"sql"}, checks=CHECKS)
 def digital_take_up(
     context: AssetExecutionContext, sirius_db: SiriusDatabase, takeup_figures_file: TakeUpFiguresFile
 ) -> Iterator[Output[list[DigitalTakeUp]] | AssetCheckResult]:

@@ -13,7 +13,6 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
     Output,
-    asset,
 )
 from pydantic import Field
 
@@ -22,7 +21,7 @@ from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.completion_rate.rate import CompletionRate
 from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.partitions import METRICS_STORE, MONTHLY_ASSET, partition_months
+from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.publication.plan import Pair, PublicationPlan
 from perfplat_assets.publication.publish import PublicationOutcome, PublicationRequest, publish
 from perfplat_assets.publication.records import (
@@ -35,7 +34,7 @@ from perfplat_assets.publication.records import (
 from perfplat_assets.publication.resources import Change, DataGovUkPublisher, PublicationFailed
 from perfplat_assets.publication.revisions import Revision
 from perfplat_assets.quality import rules
-from perfplat_assets.quality.checks import check_specs, output_with_checks
+from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.rules import Check, Limits
 from perfplat_assets.uptime.availability import Uptime
 from perfplat_assets.user_satisfaction.scoring import UserSatisfaction
@@ -50,13 +49,7 @@ CHECKS: tuple[Check[DatasetValue], ...] = (
 )
 
 
-@asset(
-    name=PERFORMANCE_DATASET,
-    **MONTHLY_ASSET,
-    io_manager_key=METRICS_STORE,
-    kinds={"sql"},
-    check_specs=check_specs(PERFORMANCE_DATASET, CHECKS),
-)
+@monthly_asset(PERFORMANCE_DATASET, kinds={"sql"}, checks=CHECKS)
 def performance_dataset(
     context: AssetExecutionContext,
     user_satisfaction: list[UserSatisfaction],
@@ -101,10 +94,10 @@ class PublicationConfig(Config):
     dry_run: bool = Field(default=False, description="Report what would change and write nothing.")
 
 
-@asset(
-    name=DATA_GOV_UK_PUBLICATION,
-    **MONTHLY_ASSET,
+@monthly_asset(
+    DATA_GOV_UK_PUBLICATION,
     kinds={"json", "csv", "s3"},
+    stored=False,
     output_required=False,  # a dry run publishes nothing, so it materialises nothing
 )
 def data_gov_uk_publication(

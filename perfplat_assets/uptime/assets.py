@@ -2,12 +2,12 @@
 
 from collections.abc import Iterator
 
-from dagster import AssetCheckResult, AssetExecutionContext, Output, asset
+from dagster import AssetCheckResult, AssetExecutionContext, Output
 
 from perfplat_assets.asset_names import UPTIME
-from perfplat_assets.partitions import METRICS_STORE, MONTHLY_ASSET, partition_months
+from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.quality import rules
-from perfplat_assets.quality.checks import check_specs, output_with_checks
+from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.rules import Check, Limits
 from perfplat_assets.uptime.availability import Uptime
 from perfplat_assets.uptime.availability import uptime as month_uptime
@@ -22,13 +22,7 @@ CHECKS: tuple[Check[Uptime], ...] = (
 )
 
 
-@asset(
-    name=UPTIME,
-    **MONTHLY_ASSET,
-    io_manager_key=METRICS_STORE,
-    kinds={"aws"},
-    check_specs=check_specs(UPTIME, CHECKS),
-)
+@monthly_asset(UPTIME, kinds={"aws"}, checks=CHECKS)
 def uptime(
     context: AssetExecutionContext, route53_health_check: Route53HealthCheck
 ) -> Iterator[Output[list[Uptime]] | AssetCheckResult]:

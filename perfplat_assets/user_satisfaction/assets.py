@@ -2,13 +2,13 @@
 
 from collections.abc import Iterator
 
-from dagster import AssetCheckResult, AssetExecutionContext, Output, asset
+from dagster import AssetCheckResult, AssetExecutionContext, Output
 
 from perfplat_assets.asset_names import USER_SATISFACTION
 from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
-from perfplat_assets.partitions import METRICS_STORE, MONTHLY_ASSET, partition_months
+from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.quality import rules
-from perfplat_assets.quality.checks import check_specs, output_with_checks
+from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.resources import QualityThresholds
 from perfplat_assets.quality.rules import Check
 from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
@@ -25,13 +25,7 @@ CHECKS: tuple[Check[UserSatisfaction], ...] = (
 )
 
 
-@asset(
-    name=USER_SATISFACTION,
-    **MONTHLY_ASSET,
-    io_manager_key=METRICS_STORE,
-    kinds={"sql"},
-    check_specs=check_specs(USER_SATISFACTION, CHECKS),
-)
+@monthly_asset(USER_SATISFACTION, kinds={"sql"}, checks=CHECKS)
 def user_satisfaction(
     context: AssetExecutionContext,
     make_an_lpa_db: MakeAnLpaDatabase,

@@ -22,15 +22,10 @@ from perfplat_assets.completion_rate.rate import CompletionRate
 from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.partitions import monthly_asset, partition_months
+from perfplat_assets.publication.dataset import dataset_values
 from perfplat_assets.publication.plan import Pair, PublicationPlan
 from perfplat_assets.publication.publish import PublicationOutcome, PublicationRequest, publish
-from perfplat_assets.publication.records import (
-    DATA_TYPES,
-    DatasetValue,
-    count_value,
-    dataset_values,
-    month_file_name,
-)
+from perfplat_assets.publication.records import DATA_TYPES, DatasetValue, count_value, month_file_name
 from perfplat_assets.publication.resources import Change, DataGovUkPublisher, PublicationFailed
 from perfplat_assets.publication.revisions import Revision
 from perfplat_assets.quality import rules

@@ -12,14 +12,17 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from perfplat_assets.common.months import Month, last_closed_month
-from perfplat_assets.completion_rate.rate import CompletionRate
-from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
 from perfplat_assets.publication.records import CHANNEL, DATA_TYPES, PERIOD, SERVICE, DatasetValue, record
-from perfplat_assets.uptime.availability import Uptime
-from perfplat_assets.user_satisfaction.scoring import Rating, UserSatisfaction
+from perfplat_assets.user_satisfaction.scoring import Rating
+
+if TYPE_CHECKING:  # the figures each rule reads
+    from perfplat_assets.completion_rate.rate import CompletionRate
+    from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
+    from perfplat_assets.uptime.availability import Uptime
+    from perfplat_assets.user_satisfaction.scoring import UserSatisfaction
 
 Figures = TypeVar("Figures")
 

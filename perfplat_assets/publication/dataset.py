@@ -1,0 +1,80 @@
+"""The performance dataset: how a month's four measures become values by published dataType. Pure: no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from perfplat_assets.common.months import Month
+from perfplat_assets.completion_rate.rate import CompletionRate
+from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
+from perfplat_assets.publication.records import DatasetValue
+from perfplat_assets.uptime.availability import Uptime
+from perfplat_assets.user_satisfaction.scoring import UserSatisfaction
+
+Measure = UserSatisfaction | DigitalTakeUp | CompletionRate | Uptime
+
+
+def month_measures(
+    satisfaction: UserSatisfaction | None,
+    take_up: DigitalTakeUp | None,
+    completion: CompletionRate | None,
+    availability: Uptime | None,
+) -> tuple[dict[str, float], dict[str, str]]:
+    """A month's values by dataType, and the reason each measure left out is missing.
+
+    A measure without data is left out, never published as 0.
+    """
+    values: dict[str, float] = {}
+    missing: dict[str, str] = {}
+    if satisfaction is None or satisfaction.satisfaction_percent is None:
+        missing["user-satisfaction"] = _reason(
+            satisfaction, "user satisfaction was not computed for this month"
+        )
+    else:
+        values["user-satisfaction-percent"] = satisfaction.satisfaction_percent
+        values |= satisfaction.counts.published()
+    if take_up is None or take_up.take_up_percent is None:
+        missing["digital-take-up"] = _reason(take_up, "digital take-up was not computed for this month")
+    else:
+        values["digital-take-up"] = take_up.take_up_percent
+    if completion is None or completion.completion_rate_percent is None:
+        missing["completion-rate"] = _reason(
+            completion, "the completion rate was not computed for this month"
+        )
+    else:
+        values["completion-rate"] = completion.completion_rate_percent
+    if availability is None or availability.uptime_percent is None:
+        missing["uptime"] = _reason(availability, "uptime was not computed for this month")
+    else:
+        values["uptime-percent"] = availability.uptime_percent
+    return values, missing
+
+
+def _reason(figures: Measure | None, default: str) -> str:
+    return (figures.not_available_reason if figures else None) or default
+
+
+def dataset_values(
+    months: Sequence[Month],
+    satisfaction: Sequence[UserSatisfaction],
+    take_up: Sequence[DigitalTakeUp],
+    completion: Sequence[CompletionRate],
+    availability: Sequence[Uptime],
+) -> tuple[list[DatasetValue], dict[str, str]]:
+    """The months' values by published dataType, and notes for people: each month withheld because a check
+    blocked one of its measures upstream (it gets no values at all), and each measure left out, with why."""
+    measures = [
+        {item.month: item for item in items} for items in (satisfaction, take_up, completion, availability)
+    ]
+    values: list[DatasetValue] = []
+    notes: dict[str, str] = {}
+    for month in months:
+        upstream = [by_month.get(month) for by_month in measures]
+        blocked = [figures.blocked_by for figures in upstream if figures and figures.blocked_by]
+        if blocked:
+            notes[f"withheld {month}"] = "; ".join(blocked)
+            continue
+        found, missing = month_measures(*upstream)  # type: ignore[arg-type]
+        values += [DatasetValue(month, data_type, value) for data_type, value in found.items()]
+        notes.update({f"left out {month} {measure}": reason for measure, reason in missing.items()})
+    return values, notes

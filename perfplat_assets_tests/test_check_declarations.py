@@ -1,0 +1,51 @@
+"""Every quality rule is declared as a check of one asset, and every check Dagster knows has its rule."""
+
+import inspect
+
+from perfplat_assets.completion_rate import assets as completion_rate
+from perfplat_assets.definitions import defs
+from perfplat_assets.digital_take_up import assets as digital_take_up
+from perfplat_assets.publication import assets as publication
+from perfplat_assets.quality import rules
+from perfplat_assets.uptime import assets as uptime
+from perfplat_assets.user_satisfaction import assets as user_satisfaction
+
+DECLARED = [
+    check
+    for module in (user_satisfaction, digital_take_up, completion_rate, uptime, publication)
+    for check in module.CHECKS
+]
+
+
+def _rules() -> set[str]:
+    """The module's functions shaped as a rule: the run's figures and the limits, to findings."""
+    return {
+        name
+        for name, function in inspect.getmembers(rules, inspect.isfunction)
+        if function.__module__ == rules.__name__
+        and not name.startswith("_")
+        and list(inspect.signature(function).parameters)[1:] in (["_"], ["limits"])
+    }
+
+
+def test_every_rule_is_a_check_and_every_check_a_rule():
+    assert sorted(check.name for check in DECLARED) == sorted(_rules())
+
+
+def test_the_checks_dagster_runs_are_the_declared_ones():
+    keys = defs.get_repository_def().asset_graph.asset_check_keys
+    assert sorted((key.asset_key.path[-1], key.name) for key in keys) == sorted(
+        [
+            ("completion_rate", "completion_rate_agrees_with_applications"),
+            ("completion_rate", "completion_rate_available"),
+            ("completion_rate", "completion_rate_within_range"),
+            ("completion_rate", "ga4_response_exact"),
+            ("digital_take_up", "digital_within_total"),
+            ("performance_dataset", "records_in_published_format"),
+            ("uptime", "uptime_has_enough_data"),
+            ("uptime", "uptime_within_range"),
+            ("user_satisfaction", "enough_responses"),
+            ("user_satisfaction", "rating_counts_add_up"),
+            ("user_satisfaction", "unknown_ratings_within_share"),
+        ]
+    )

@@ -1,0 +1,61 @@
+"""Each asset's figures come back from the metrics store as they went in: the one conversion both ways."""
+
+import pytest
+
+from perfplat_assets.common.months import Month
+from perfplat_assets.completion_rate.rate import (
+    ApplicationCounts,
+    ReportFlags,
+    SessionCounts,
+    completion_rate,
+)
+from perfplat_assets.digital_take_up.take_up import TakeUpFigures, digital_take_up
+from perfplat_assets.metrics_store.resources import MetricsStore
+from perfplat_assets.publication.records import DatasetValue
+from perfplat_assets.uptime.availability import hour_starts, uptime
+from perfplat_assets.user_satisfaction.scoring import (
+    DEFAULT_METHOD_SCHEDULE,
+    MethodSchedule,
+    RatingCounts,
+    satisfaction_figures,
+)
+
+MAY, JUNE = Month.parse("2025-05"), Month.parse("2025-06")
+SCHEDULE = MethodSchedule.parse(DEFAULT_METHOD_SCHEDULE)
+FLAGGED = ReportFlags(
+    sampled=True, data_truncation_reasons=("dimension cardinality",), time_zone="Europe/London"
+)
+
+FIGURES = {
+    "user_satisfaction": [
+        satisfaction_figures(
+            MAY, RatingCounts(420, 310, 90, 40, 25, unknown=3, rated_responses=885), SCHEDULE
+        )
+        for SCHEDULE in [MethodSchedule.parse(DEFAULT_METHOD_SCHEDULE)]
+    ],
+    "digital_take_up": [
+        digital_take_up(MAY, TakeUpFigures(412, 1000, "revised"), "figures-file"),
+        digital_take_up(JUNE, None, "sirius"),
+    ],
+    "completion_rate": [
+        completion_rate(MAY, SessionCounts(8, 5), FLAGGED, ApplicationCounts(200, 150)),
+        completion_rate(JUNE, SessionCounts(), ReportFlags(), None),
+    ],
+    "uptime": [
+        uptime(MAY, {hour: 1.0 for hour in hour_starts(MAY)}, "here"),
+        uptime(JUNE, {hour_starts(JUNE)[0]: 1.0}, "here"),
+    ],
+    "performance_dataset": [
+        DatasetValue(MAY, "uptime-percent", 99.5),  # in the store's order: month, then dataType
+        DatasetValue(MAY, "very-satisfied", 420.0),
+    ],
+}
+
+
+@pytest.mark.parametrize("asset", FIGURES)
+def test_figures_round_trip_through_the_store(tmp_path, asset):
+    store = MetricsStore(data_dir=str(tmp_path))  # SQLite; the pipeline tests do the same on Postgres
+    figures = FIGURES[asset]
+    months = sorted({item.month for item in figures})
+    assert store.save(asset, months, figures) == []
+    assert store.load(asset, months) == figures

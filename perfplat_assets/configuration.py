@@ -14,6 +14,7 @@ from dagster import EnvVar
 from dagster._utils.schedules import is_valid_cron_string
 from dagster_aws.s3 import S3Resource
 
+from perfplat_assets.common.sources import sample_settings
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
 from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFiguresFile
@@ -40,6 +41,12 @@ def _set(name: str) -> bool:
 def _env(name: str, default: Any = None) -> Any:
     """The variable as an `EnvVar` when set (read at run time, never displayed), else the default."""
     return EnvVar(name) if _set(name) else default
+
+
+def _given(**fields: str) -> dict[str, EnvVar]:
+    """Resource fields whose variable is set, as `EnvVar`s; the others keep the resource's own default, so
+    that a default is stated once, beside the field."""
+    return {field: EnvVar(name) for field, name in fields.items() if _set(name)}
 
 
 class SettingError(ValueError):
@@ -103,16 +110,6 @@ def _property_id() -> Any:
     return _env("PERFPLAT_GA4_PROPERTY_ID")
 
 
-def sample_sources() -> list[str]:
-    """The source settings left unset, whose figures therefore come from the embedded sample."""
-    unset = [name for name in ("PERFPLAT_LPA_DB_URL", "PERFPLAT_GA4_PROPERTY_ID") if not _set(name)]
-    if not _set("PERFPLAT_SIRIUS_DB_URL") and not _set("PERFPLAT_TAKEUP_FIGURES_FILE"):
-        unset.append("PERFPLAT_SIRIUS_DB_URL")
-    if not _set("PERFPLAT_UPTIME_HEALTH_CHECK_ID"):
-        unset.append("PERFPLAT_UPTIME_HEALTH_CHECK_ID")
-    return unset
-
-
 def data_dir() -> str:
     return str(Path(os.environ.get("PERFPLAT_DATA_DIR") or DEFAULT_DATA_DIR).resolve())
 
@@ -140,28 +137,33 @@ def monthly_cron() -> str:
 
 
 def build_resources() -> dict[str, Any]:
+    """Every resource; the publisher is told which settings are unset by the source resources themselves,
+    found by type, so that a new source cannot slip past its guard."""
     home = data_dir()
     metrics_store = MetricsStore(url=_env("PERFPLAT_METRICS_DB_URL"), data_dir=home)
-    return {
+    resources: dict[str, Any] = {
+        # The sources in the order the publication guard names those serving the sample.
         "make_an_lpa_db": MakeAnLpaDatabase(url=_env("PERFPLAT_LPA_DB_URL"), data_dir=home),
         "satisfaction_methods": SatisfactionMethods(schedule=_method_schedule()),
-        "sirius_db": SiriusDatabase(
-            url=_env("PERFPLAT_SIRIUS_DB_URL"),
-            data_dir=home,
-            cases_table=_env("PERFPLAT_SIRIUS_CASES_TABLE", "cases"),
-            case_type_column=_env("PERFPLAT_SIRIUS_CASE_TYPE_COLUMN", "case_type"),
-            receipt_date_column=_env("PERFPLAT_SIRIUS_RECEIPT_DATE_COLUMN", "receipt_date"),
-            online_id_column=_env("PERFPLAT_SIRIUS_ONLINE_ID_COLUMN", "online_lpa_id"),
-            lpa_case_type=_env("PERFPLAT_SIRIUS_LPA_CASE_TYPE", "LPA"),
-        ),
-        "takeup_figures_file": TakeUpFiguresFile(path=_env("PERFPLAT_TAKEUP_FIGURES_FILE")),
         "google_analytics": GoogleAnalytics(
             property_id=_property_id(), api_endpoint=_env("PERFPLAT_GA4_API_ENDPOINT")
         ),
+        "sirius_db": SiriusDatabase(
+            url=_env("PERFPLAT_SIRIUS_DB_URL"),
+            data_dir=home,
+            **_given(
+                cases_table="PERFPLAT_SIRIUS_CASES_TABLE",
+                case_type_column="PERFPLAT_SIRIUS_CASE_TYPE_COLUMN",
+                receipt_date_column="PERFPLAT_SIRIUS_RECEIPT_DATE_COLUMN",
+                online_id_column="PERFPLAT_SIRIUS_ONLINE_ID_COLUMN",
+                lpa_case_type="PERFPLAT_SIRIUS_LPA_CASE_TYPE",
+            ),
+        ),
+        "takeup_figures_file": TakeUpFiguresFile(path=_env("PERFPLAT_TAKEUP_FIGURES_FILE")),
         "route53_health_check": Route53HealthCheck(
             health_check_id=_env("PERFPLAT_UPTIME_HEALTH_CHECK_ID"),
-            region=_env("PERFPLAT_UPTIME_REGION", "us-east-1"),
             endpoint_url=_env("AWS_ENDPOINT_URL_CLOUDWATCH"),
+            **_given(region="PERFPLAT_UPTIME_REGION"),
         ),
         "quality_thresholds": QualityThresholds(
             completion_rate_max_gap_points=_number(
@@ -181,21 +183,26 @@ def build_resources() -> dict[str, Any]:
         ),
         "metrics_store": metrics_store,
         "metrics_store_io_manager": MetricsStoreIOManager(store=metrics_store),
-        "publisher": DataGovUkPublisher(
-            directory=PublicationDirectory(path=_env("PERFPLAT_PUBLISH_DIR", str(Path(home) / "publish"))),
-            s3=S3Publication(
-                s3=S3Resource(region_name=_env("AWS_REGION"), endpoint_url=_env("AWS_ENDPOINT_URL_S3")),
-                bucket=_env("PERFPLAT_S3_BUCKET"),
-                prefix=_env("PERFPLAT_S3_PREFIX", ""),
-            ),
-            ckan=CkanCatalogue(
-                url=_env("PERFPLAT_CKAN_URL"),
-                api_token=_env("PERFPLAT_CKAN_API_TOKEN"),
-                dataset=_env("PERFPLAT_CKAN_DATASET", CkanCatalogue.model_fields["dataset"].default),
-            ),
-            public_base_url=_env("PERFPLAT_PUBLIC_BASE_URL"),
-            sample_sources=sample_sources(),
-            allow_sample_data=_flag("PERFPLAT_ALLOW_SAMPLE_DATA"),
-            dry_run=_flag("PERFPLAT_DRY_RUN"),
-        ),
     }
+    resources["publisher"] = _publisher(home, sample_settings(resources.values()))
+    return resources
+
+
+def _publisher(home: str, sample_sources: list[str]) -> DataGovUkPublisher:
+    return DataGovUkPublisher(
+        directory=PublicationDirectory(path=_env("PERFPLAT_PUBLISH_DIR", str(Path(home) / "publish"))),
+        s3=S3Publication(
+            s3=S3Resource(region_name=_env("AWS_REGION"), endpoint_url=_env("AWS_ENDPOINT_URL_S3")),
+            bucket=_env("PERFPLAT_S3_BUCKET"),
+            **_given(prefix="PERFPLAT_S3_PREFIX"),
+        ),
+        ckan=CkanCatalogue(
+            url=_env("PERFPLAT_CKAN_URL"),
+            api_token=_env("PERFPLAT_CKAN_API_TOKEN"),
+            **_given(dataset="PERFPLAT_CKAN_DATASET"),
+        ),
+        public_base_url=_env("PERFPLAT_PUBLIC_BASE_URL"),
+        sample_sources=sample_sources,
+        allow_sample_data=_flag("PERFPLAT_ALLOW_SAMPLE_DATA"),
+        dry_run=_flag("PERFPLAT_DRY_RUN"),
+    )

@@ -4,7 +4,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import ClassVar
 
-from dagster import ConfigurableResource
 from pydantic import Field
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -12,11 +11,12 @@ from sqlalchemy.exc import DBAPIError
 from perfplat_assets.common.database import connect, engine_for, failure, redacted
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
+from perfplat_assets.common.sources import SourceResource
 
 DEFAULT_DATA_DIR = ".perfplat"
 
 
-class SqlSource(ConfigurableResource):
+class SqlSource(SourceResource):
     url: str | None = Field(default=None, description="SQLAlchemy URL; unset: the embedded sample.")
     data_dir: str = Field(default=DEFAULT_DATA_DIR, description="Home of the embedded sample's SQLite files.")
 
@@ -28,6 +28,10 @@ class SqlSource(ConfigurableResource):
     @property
     def embedded(self) -> bool:
         return not self.url
+
+    @property
+    def sample_setting(self) -> str | None:
+        return self.setting if self.embedded else None
 
     def _engine(self, months: Sequence[Month]) -> Engine:
         return self._embedded(months) if self.embedded else engine_for(self.url or "", self.setting)

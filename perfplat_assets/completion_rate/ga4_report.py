@@ -43,6 +43,7 @@ APPLICANT_PAGE = r"/lpa/\d+/applicant"
 STARTED, COMPLETED = "started", "completed"
 YEAR_MONTH, COMPARISON = "yearMonth", "comparison"
 MAX_PAGE_SIZE = 250_000
+PAGE_SIZE = 100_000  # rows per runReport page unless configured
 # Two rows a month: a report of even 20 years fits one page of the default size. A response that keeps
 # asking for more pages than this is not the report perfplat asked for.
 MAX_PAGES = 20
@@ -341,7 +342,7 @@ def fetch_completion_report(
     months: Sequence[Month],
     *,
     source: Source | None = None,
-    page_size: int = 100_000,
+    page_size: int = PAGE_SIZE,
     max_pages: int = MAX_PAGES,
     retry: RetrySettings | None = None,
 ) -> CompletionReport:

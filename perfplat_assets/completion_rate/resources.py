@@ -1,12 +1,10 @@
 """The GA4 Data API, through Google's official client; the embedded emulator when no property is set."""
 
-import ipaddress
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
-from dagster import ConfigurableResource
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
 from google.auth.exceptions import DefaultCredentialsError
 from pydantic import Field
@@ -14,25 +12,23 @@ from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
+from perfplat_assets.common.network import is_loopback
+from perfplat_assets.common.sources import SourceResource
 from perfplat_assets.completion_rate.ga4_report import (
+    GA4_SERVER_ERRORS_PER_HOUR,
+    MAX_PAGE_SIZE,
     MAX_PAGES,
+    PAGE_SIZE,
     CompletionReport,
     RetrySettings,
     Source,
     fetch_completion_report,
 )
 
+SETTING = "PERFPLAT_GA4_PROPERTY_ID"
 EMBEDDED_PROPERTY_ID = "0"
 ANONYMOUS = "anonymous credentials, as for a loopback emulator"
-
-
-def _is_loopback(host: str | None) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host or "").is_loopback
-    except ValueError:
-        return False
+DEFAULT_RETRY = RetrySettings()  # the defaults, stated once in ga4_report
 
 
 def _bypass_proxy(host: str) -> None:
@@ -43,32 +39,45 @@ def _bypass_proxy(host: str) -> None:
             os.environ[name] = ",".join([*present, host])
 
 
-class GoogleAnalytics(ConfigurableResource):
+class GoogleAnalytics(SourceResource):
     """The service's GA4 property; credentials the standard Google way (GOOGLE_APPLICATION_CREDENTIALS)."""
 
     property_id: str | None = Field(default=None, description="Numeric GA4 property id; unset: the emulator.")
     api_endpoint: str | None = Field(
         default=None, description="Endpoint override; a plain-http loopback address is an emulator."
     )
-    page_size: int = Field(default=100_000, description="Rows per runReport page (GA4 maximum 250,000).")
-    max_pages: int = Field(default=MAX_PAGES, description="Pages of one report read at most.")
-    retry_initial_delay: float = Field(default=1.0, description="Seconds before the first retry.")
-    retry_deadline: float = Field(
-        default=300.0, description="Seconds within which timeouts, quota and server errors are retried."
+    page_size: int = Field(
+        default=PAGE_SIZE, description=f"Rows per runReport page (GA4 maximum {MAX_PAGE_SIZE:,})."
     )
-    request_timeout: float = Field(default=120.0, description="Seconds per request.")
+    max_pages: int = Field(default=MAX_PAGES, description="Pages of one report read at most.")
+    retry_initial_delay: float = Field(
+        default=DEFAULT_RETRY.initial_delay, description="Seconds before the first retry."
+    )
+    retry_deadline: float = Field(
+        default=DEFAULT_RETRY.deadline,
+        description="Seconds within which timeouts, quota and server errors are retried.",
+    )
+    request_timeout: float = Field(default=DEFAULT_RETRY.request_timeout, description="Seconds per request.")
     max_server_error_retries: int = Field(
-        default=3,
-        description="Times a server error is retried (GA4 allows 10 server errors per property an hour).",
+        default=DEFAULT_RETRY.max_server_error_retries,
+        description=(
+            f"Times a server error is retried (GA4 allows {GA4_SERVER_ERRORS_PER_HOUR} server errors per "
+            "property an hour)."
+        ),
     )
 
     @property
     def embedded(self) -> bool:
         return not self.property_id and not self.api_endpoint
 
+    @property
+    def sample_setting(self) -> str | None:
+        """Without a property id the figures are the emulator's (or, with only an endpoint, none at all)."""
+        return None if self.property_id else SETTING
+
     def describe(self) -> str:
         if self.embedded:
-            return "embedded GA4 emulator (PERFPLAT_GA4_PROPERTY_ID unset)"
+            return f"embedded GA4 emulator ({SETTING} unset)"
         return f"GA4 property {self.property_id} at {self.api_endpoint or 'analyticsdata.googleapis.com'}"
 
     @contextmanager
@@ -90,7 +99,7 @@ class GoogleAnalytics(ConfigurableResource):
             )
         if self.api_endpoint and self.api_endpoint.startswith("http://"):
             host = urlsplit(self.api_endpoint).hostname
-            if not _is_loopback(host):
+            if not is_loopback(host):
                 raise ValueError(
                     f"PERFPLAT_GA4_API_ENDPOINT {self.api_endpoint} is plain http on a non-loopback host; "
                     "only a local emulator may be reached without TLS."
@@ -101,7 +110,7 @@ class GoogleAnalytics(ConfigurableResource):
             return
         if self.api_endpoint:
             host = urlsplit(f"//{self.api_endpoint.removeprefix('https://')}").hostname
-            if _is_loopback(host):
+            if is_loopback(host):
                 _bypass_proxy(host or "127.0.0.1")  # gRPC, like requests, would tunnel through a proxy
         options = {"api_endpoint": self.api_endpoint} if self.api_endpoint else None
         yield BetaAnalyticsDataClient(client_options=options), Source(self.describe(), self.property_id)

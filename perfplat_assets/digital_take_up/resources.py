@@ -2,13 +2,13 @@
 
 from collections.abc import Sequence
 
-from dagster import ConfigurableResource
 from pydantic import Field
 from sqlalchemy import Engine
 
 from perfplat_assets.common.months import Month
+from perfplat_assets.common.sources import SourceResource
 from perfplat_assets.common.sql_source import SqlSource
-from perfplat_assets.digital_take_up.sirius import SiriusContract, read_applications
+from perfplat_assets.digital_take_up.sirius import DEFAULT_CONTRACT, SiriusContract, read_applications
 from perfplat_assets.digital_take_up.take_up import (
     SETTING,
     FiguresFileError,
@@ -21,11 +21,11 @@ class SiriusDatabase(SqlSource):
     """OPG's case-management system, through SQLAlchemy; its schema is private, so names are configurable."""
 
     setting = "PERFPLAT_SIRIUS_DB_URL"
-    cases_table: str = Field(default="cases")
-    case_type_column: str = Field(default="case_type")
-    receipt_date_column: str = Field(default="receipt_date")
-    online_id_column: str = Field(default="online_lpa_id")
-    lpa_case_type: str = Field(default="LPA")
+    cases_table: str = Field(default=DEFAULT_CONTRACT.table)
+    case_type_column: str = Field(default=DEFAULT_CONTRACT.case_type_column)
+    receipt_date_column: str = Field(default=DEFAULT_CONTRACT.receipt_date_column)
+    online_id_column: str = Field(default=DEFAULT_CONTRACT.online_id_column)
+    lpa_case_type: str = Field(default=DEFAULT_CONTRACT.lpa_case_type)
 
     def _embedded(self, months: Sequence[Month]) -> Engine:
         from perfplat_assets.embedded.seed import sirius_database  # the sample only, and only when asked for
@@ -46,10 +46,19 @@ class SiriusDatabase(SqlSource):
             return read_applications(connection, self.contract(), months)
 
 
-class TakeUpFiguresFile(ConfigurableResource):
+class TakeUpFiguresFile(SourceResource):
     """The product team's CSV of figures: `month,digital_applications,total_applications,note`."""
 
     path: str | None = Field(default=None, description="Unset: take-up comes from Sirius.")
+
+    @property
+    def sample_setting(self) -> str | None:
+        return None  # the file is never the sample: unset, take-up is Sirius's (or its sample)
+
+    @property
+    def supersedes(self) -> str | None:
+        """A named file takes precedence over Sirius, whose sample is then not served."""
+        return SiriusDatabase.setting if self.path else None
 
     def figures(self) -> dict[Month, TakeUpFigures]:
         """Read when the asset runs, so a bad file fails the run with the file's name, line and fix."""

@@ -34,6 +34,10 @@ class SiriusContract:
         )
 
 
+# The contract perfplat assumes (and the embedded sample holds) unless configured otherwise.
+DEFAULT_CONTRACT = SiriusContract()
+
+
 def applications_query(contract: SiriusContract, months: Sequence[Month]) -> Select:
     months = contiguous(months)
     table = contract.table_object()

@@ -28,6 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from perfplat_assets.common.database import engine_for
 from perfplat_assets.common.months import Month
+from perfplat_assets.digital_take_up.sirius import DEFAULT_CONTRACT as SIRIUS
 from perfplat_assets.embedded.sample_data import sample_cases, sample_feedback, sample_sessions
 
 LPA_DATABASE_FILE = "make-an-lpa.sqlite"
@@ -53,13 +54,14 @@ applications = Table(
 _lpa_seeded = Table("sample_months", _lpa, Column("month", String, primary_key=True))
 
 _sirius = MetaData()
+# The sample holds the contract perfplat assumes by default.
 cases = Table(
-    "cases",
+    SIRIUS.table,
     _sirius,
     Column("id", Integer, primary_key=True),
-    Column("case_type", String, nullable=False),
-    Column("receipt_date", Date, nullable=False, index=True),
-    Column("online_lpa_id", String),
+    Column(SIRIUS.case_type_column, String, nullable=False),
+    Column(SIRIUS.receipt_date_column, Date, nullable=False, index=True),
+    Column(SIRIUS.online_id_column, String),
 )
 _sirius_seeded = Table("sample_months", _sirius, Column("month", String, primary_key=True))
 
@@ -93,7 +95,11 @@ def _seed_feedback(connection: Connection, month: Month) -> None:
 
 def _seed_cases(connection: Connection, month: Month) -> None:
     rows = [
-        {"case_type": case.case_type, "receipt_date": case.receipt_date, "online_lpa_id": case.online_lpa_id}
+        {
+            SIRIUS.case_type_column: case.case_type,
+            SIRIUS.receipt_date_column: case.receipt_date,
+            SIRIUS.online_id_column: case.online_lpa_id,
+        }
         for case in sample_cases(month)
     ]
     connection.execute(insert(cases), rows)

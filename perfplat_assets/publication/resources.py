@@ -448,7 +448,8 @@ class DataGovUkPublisher(ConfigurableResource):
     )
     dry_run: bool = Field(default=False, description="Report what would change and write nothing.")
     sample_sources: list[str] = Field(
-        default_factory=list, description="Settings left unset, so that their source is the embedded sample."
+        default_factory=list,
+        description="Settings the source resources report unset, so that they serve the embedded sample.",
     )
     allow_sample_data: bool = Field(
         default=False,

@@ -6,18 +6,18 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
-from dagster import ConfigurableResource
 from pydantic import Field
 
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month, contiguous
+from perfplat_assets.common.sources import SourceResource
 
 SETTING = "PERFPLAT_UPTIME_HEALTH_CHECK_ID"
 NAMESPACE, METRIC, DIMENSION = "AWS/Route53", "HealthCheckStatus", "HealthCheckId"
 HOUR = 3600
 
 
-class Route53HealthCheck(ConfigurableResource):
+class Route53HealthCheck(SourceResource):
     """`HealthCheckStatus` of one health check, hourly, through CloudWatch `GetMetricData`."""
 
     health_check_id: str | None = Field(default=None, description="Route 53 health check id; unset: sample.")
@@ -27,6 +27,10 @@ class Route53HealthCheck(ConfigurableResource):
     @property
     def embedded(self) -> bool:
         return not self.health_check_id
+
+    @property
+    def sample_setting(self) -> str | None:
+        return SETTING if self.embedded else None
 
     def describe(self) -> str:
         if self.embedded:

@@ -1,0 +1,40 @@
+"""What a source resource says of itself: whether the figures it serves are the embedded sample's.
+
+The publication guard (`DataGovUkPublisher.refuse_unpublishable_settings`) keeps synthetic figures off S3
+and data.gov.uk. It is given what the sources report, found by type among the resources, so a new source
+cannot be left out of it the way a list of variable names could leave it out.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterable
+
+from dagster import ConfigurableResource
+
+
+class SourceResource(ConfigurableResource):
+    """A resource a measure's figures are read from."""
+
+    @property
+    @abstractmethod
+    def sample_setting(self) -> str | None:
+        """The setting to set for the service's own figures while this source serves the embedded sample
+        (or, misconfigured, none at all); None when it reads the real source."""
+
+    @property
+    def supersedes(self) -> str | None:
+        """While this source is configured, the setting of the source it takes precedence over: that one is
+        not read, so its sample is not served."""
+        return None
+
+
+def sample_settings(resources: Iterable[object]) -> list[str]:
+    """The settings of the sources serving the embedded sample, in the order of `resources`."""
+    sources = [resource for resource in resources if isinstance(resource, SourceResource)]
+    superseded = {source.supersedes for source in sources}
+    return [
+        setting
+        for source in sources
+        if (setting := source.sample_setting) is not None and setting not in superseded
+    ]

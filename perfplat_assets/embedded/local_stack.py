@@ -18,11 +18,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
+from perfplat_assets.common.sqs import LOCAL_CREDENTIALS, LOCAL_PORT, LOCAL_REGION, sqs_client
 
 QUEUE_NAME = "perfplat-queue.fifo"
 DEAD_LETTER_QUEUE_NAME = "perfplat-queue-dlq.fifo"
-REGION = "eu-west-1"
 # After this many receives without a delete, SQS itself dead-letters a message: the last guard against a
 # message that can never be handled jamming its FIFO group, well above the few receives a valid message
 # sees (a tick, a preview, a redelivery).
@@ -41,13 +40,7 @@ def start_endpoint(host: str, port: int) -> Any:
 
 def create_queues(endpoint: str, visibility_timeout: int = 90) -> tuple[str, str]:
     """The queue as the original component's local stack made it, plus its dead-letter queue."""
-    sqs = boto3.client(
-        "sqs",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    sqs = sqs_client(endpoint_url=endpoint, region_name=LOCAL_REGION, **LOCAL_CREDENTIALS)
     fifo = {"FifoQueue": "true", "ContentBasedDeduplication": "true"}
     dlq_url = sqs.create_queue(QueueName=DEAD_LETTER_QUEUE_NAME, Attributes=fifo)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
@@ -65,10 +58,12 @@ def stack_environment(endpoint: str, queue_url: str, dlq_url: str) -> dict[str, 
     """What the code location and queuecli need to use the local stack."""
     return {
         "AWS_ENDPOINT_URL_SQS": endpoint,
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "test"),
-        "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+        "AWS_REGION": LOCAL_REGION,
+        "AWS_DEFAULT_REGION": LOCAL_REGION,
+        "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", LOCAL_CREDENTIALS["aws_access_key_id"]),
+        "AWS_SECRET_ACCESS_KEY": os.environ.get(
+            "AWS_SECRET_ACCESS_KEY", LOCAL_CREDENTIALS["aws_secret_access_key"]
+        ),
         "PERFPLAT_SQS_QUEUE_URL": queue_url,
         "PERFPLAT_SQS_DLQ_URL": dlq_url,
         "NO_PROXY": "127.0.0.1,localhost",
@@ -103,7 +98,9 @@ def _stop(process: subprocess.Popen[bytes], grace_seconds: float = 60.0) -> None
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=4566, help="AWS endpoint port (default 4566)")
+    parser.add_argument(
+        "--port", type=int, default=LOCAL_PORT, help=f"AWS endpoint port (default {LOCAL_PORT})"
+    )
     parser.add_argument(
         "--with-dagster", action="store_true", help="also run `dagster dev` wired to the stack"
     )

@@ -15,23 +15,15 @@ import sys
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
+from perfplat_assets import asset_names
 from perfplat_assets.common.months import Month, last_closed_month
+from perfplat_assets.common.network import is_loopback
+from perfplat_assets.common.sqs import LOCAL_CREDENTIALS, LOCAL_PORT, LOCAL_REGION, sqs_client
 from perfplat_assets.queue.messages import InvalidMessage, parse_message
 
-LOCAL_ENDPOINT = "http://localhost:4566"
-LOCAL_REGION = "eu-west-1"
-PIPELINE_ASSETS = (
-    "user_satisfaction",
-    "digital_take_up",
-    "completion_rate",
-    "uptime",
-    "performance_dataset",
-    "data_gov_uk_publication",
-)
+LOCAL_ENDPOINT = f"http://localhost:{LOCAL_PORT}"
 
 
 class CliError(Exception):
@@ -39,20 +31,18 @@ class CliError(Exception):
 
 
 def _client(endpoint_url: str | None) -> tuple[Any, str]:
-    endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_SQS") or os.environ.get("AWS_ENDPOINT_URL")
-    options: dict[str, Any] = {
-        "region_name": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or LOCAL_REGION,
-        "config": Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 2}),
-    }
-    endpoint = endpoint or LOCAL_ENDPOINT
-    if _is_local(endpoint) and not os.environ.get("AWS_ACCESS_KEY_ID"):  # a local stack takes any credentials
-        options |= {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
-    return boto3.client("sqs", endpoint_url=endpoint, **options), endpoint
-
-
-def _is_local(endpoint: str) -> bool:
-    host = urlsplit(endpoint).hostname or ""
-    return host == "localhost" or host.startswith("127.") or host == "::1"
+    """The client, and the endpoint it talks to, which every message names."""
+    endpoint = (
+        endpoint_url
+        or os.environ.get("AWS_ENDPOINT_URL_SQS")
+        or os.environ.get("AWS_ENDPOINT_URL")
+        or LOCAL_ENDPOINT
+    )
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or LOCAL_REGION
+    credentials: dict[str, str] = {}
+    if is_loopback(urlsplit(endpoint).hostname) and not os.environ.get("AWS_ACCESS_KEY_ID"):
+        credentials = LOCAL_CREDENTIALS  # a local stack takes any credentials
+    return sqs_client(endpoint_url=endpoint, region_name=region, **credentials), endpoint
 
 
 def _queue_url(client: Any, name: str, endpoint: str) -> str:
@@ -107,7 +97,7 @@ def command_send(
     """Each month goes in its own message group (order matters only within a month), unless told."""
     body = payload if payload is not None else json.dumps(default_payload())
     try:
-        request = parse_message(body, asset_names=PIPELINE_ASSETS, last_closed=last_closed_month())
+        request = parse_message(body, asset_names=asset_names.PIPELINE, last_closed=last_closed_month())
     except InvalidMessage as reason:
         raise CliError(f"payload refused, nothing sent: {reason}") from None
     url = _queue_url(client, queue, endpoint)
@@ -121,7 +111,8 @@ def command_send(
     print(f"sent {body} for {request.label} to {queue}: MessageId {response['MessageId']}")
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
+    """The command line, kept apart from what it does."""
     parser = argparse.ArgumentParser(
         prog="queuecli", description="Look at perfplat's queue and send it months."
     )
@@ -136,20 +127,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--endpoint-url", help=f"SQS endpoint (default: AWS_ENDPOINT_URL_SQS, else {LOCAL_ENDPOINT})"
     )
+    return parser
+
+
+def _run(client: Any, endpoint: str, options: argparse.Namespace) -> None:
+    """The chosen command; its failures are left to `main`, which says them the same way for all three."""
+    if options.command == "list":
+        command_list(client, options.queue, endpoint)
+    elif options.command == "check":
+        command_check(client, options.queue, endpoint)
+    else:
+        payload = options.payload
+        if options.first:
+            payload = json.dumps(range_payload(options.first, options.last))
+        command_send(client, options.queue, endpoint, payload, options.group_id)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     options = parser.parse_args(argv)
     if (options.first is None) != (options.last is None) or (options.first and options.payload):
         parser.error("--from and --to go together, instead of --payload")
     client, endpoint = _client(options.endpoint_url)
     try:
-        if options.command == "list":
-            command_list(client, options.queue, endpoint)
-        elif options.command == "check":
-            command_check(client, options.queue, endpoint)
-        else:
-            payload = options.payload
-            if options.first:
-                payload = json.dumps(range_payload(options.first, options.last))
-            command_send(client, options.queue, endpoint, payload, options.group_id)
+        _run(client, endpoint, options)
     except CliError as error:
         print(f"queuecli: {error}", file=sys.stderr)
         return 1

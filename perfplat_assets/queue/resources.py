@@ -3,9 +3,10 @@
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from dagster_aws.utils import ResourceWithBoto3Configuration
 from pydantic import Field
+
+from perfplat_assets.common.sqs import sqs_client
 
 
 class SqsQueue(ResourceWithBoto3Configuration):
@@ -29,9 +30,8 @@ class SqsQueue(ResourceWithBoto3Configuration):
 
     def client(self) -> Any:
         """A client that fails fast: a sensor tick has 60 seconds in all."""
-        session = boto3.session.Session(profile_name=self.profile_name)
-        return session.client(
-            "sqs",
+        return sqs_client(
+            boto3.session.Session(profile_name=self.profile_name),
             region_name=self.region_name,
             endpoint_url=self.endpoint_url,
             use_ssl=self.use_ssl,
@@ -39,9 +39,6 @@ class SqsQueue(ResourceWithBoto3Configuration):
             aws_access_key_id=self.aws_access_key_id,
             aws_secret_access_key=self.aws_secret_access_key,
             aws_session_token=self.aws_session_token,
-            config=Config(
-                connect_timeout=5, read_timeout=10, retries={"max_attempts": 2, "mode": "standard"}
-            ),
         )
 
     def resolve_url(self, client: Any) -> str:

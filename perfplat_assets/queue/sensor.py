@@ -37,6 +37,7 @@ from dagster import (
     sensor,
 )
 
+from perfplat_assets.asset_names import COMPLETION_RATE, DATA_GOV_UK_PUBLICATION
 from perfplat_assets.common.months import last_closed_month
 from perfplat_assets.completion_rate.assets import GA4_RUN_TAG
 from perfplat_assets.queue.messages import InvalidMessage, MonthRequest, parse_message
@@ -62,12 +63,9 @@ def run_exists_for(instance: DagsterInstance, message_id: str) -> bool:
     return bool(instance.get_run_records(RunsFilter(tags={message_tag(message_id): "received"}), limit=1))
 
 
-PUBLICATION_ASSET = "data_gov_uk_publication"
-
-
 def _run_config(request: MonthRequest) -> dict[str, Any]:
-    if request.dry_run and (request.assets is None or PUBLICATION_ASSET in request.assets):
-        return {"ops": {PUBLICATION_ASSET: {"config": {"dry_run": True}}}}
+    if request.dry_run and (request.assets is None or DATA_GOV_UK_PUBLICATION in request.assets):
+        return {"ops": {DATA_GOV_UK_PUBLICATION: {"config": {"dry_run": True}}}}
     return {}
 
 
@@ -220,9 +218,7 @@ class _Tick:
             | {REQUEST_TAG: request_key(request)}
             | months.get("tags", {})
             | ({"perfplat/dry_run": "true"} if request.dry_run else {})
-            | (
-                {GA4_RUN_TAG: "true"} if request.assets is None or "completion_rate" in request.assets else {}
-            ),
+            | ({GA4_RUN_TAG: "true"} if request.assets is None or COMPLETION_RATE in request.assets else {}),
         )
 
     def evaluate(self) -> SensorResult:

@@ -8,7 +8,10 @@
   revised for up to three months.
 """
 
+from __future__ import annotations
+
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from dagster import (
     AssetKey,
@@ -22,16 +25,42 @@ from dagster import (
     schedule,
 )
 
-from perfplat_assets.common.months import Month
+from perfplat_assets.asset_names import (
+    COMPLETION_RATE,
+    DATA_GOV_UK_PUBLICATION,
+    DIGITAL_TAKE_UP,
+    PERFORMANCE_DATASET,
+)
+from perfplat_assets.common.months import LONDON, Month
 from perfplat_assets.completion_rate.assets import GA4_RUN_TAG
 
-REVISED_ASSETS = ("digital_take_up", "performance_dataset", "data_gov_uk_publication")
-SETTLED_ASSETS = ("completion_rate", "performance_dataset", "data_gov_uk_publication")
+if TYPE_CHECKING:
+    from dagster._core.definitions.target import ExecutableDefinition
+
+REVISED_ASSETS = (DIGITAL_TAKE_UP, PERFORMANCE_DATASET, DATA_GOV_UK_PUBLICATION)
+SETTLED_ASSETS = (COMPLETION_RATE, PERFORMANCE_DATASET, DATA_GOV_UK_PUBLICATION)
 REVISED_MONTHS = 3
 
 
 def closed_month_at(context: ScheduleEvaluationContext) -> Month:
     return Month.containing(context.scheduled_execution_time).previous()
+
+
+def closed_month_schedule(name: str, job: ExecutableDefinition, cron: str) -> ScheduleDefinition:
+    """A schedule for the month that just closed, one run per month: its run key is `<name>:<month>`."""
+
+    @schedule(
+        name=name,
+        job=job,
+        cron_schedule=cron,
+        execution_timezone=LONDON.key,
+        default_status=DefaultScheduleStatus.RUNNING,
+    )
+    def closed_month(context: ScheduleEvaluationContext) -> RunRequest:
+        month = closed_month_at(context)
+        return RunRequest(run_key=f"{name}:{month.key}", partition_key=month.key)
+
+    return closed_month
 
 
 def build_schedules(assets: Sequence[AssetsDefinition], monthly_cron: str) -> list[ScheduleDefinition]:
@@ -53,35 +82,16 @@ def build_schedules(assets: Sequence[AssetsDefinition], monthly_cron: str) -> li
         description="Digital take-up and what is built from it, re-collected for months already published.",
     )
 
-    @schedule(
-        name="monthly",
-        job=everything,
-        cron_schedule=monthly_cron,
-        execution_timezone="Europe/London",
-        default_status=DefaultScheduleStatus.RUNNING,
-    )
-    def monthly(context: ScheduleEvaluationContext) -> RunRequest:
-        """The month that just closed, published before OPG's automation copies it."""
-        month = closed_month_at(context)
-        return RunRequest(run_key=f"monthly:{month.key}", partition_key=month.key)
-
-    @schedule(
-        name="settled",
-        job=settled_ga4,
-        cron_schedule="0 6 4 * *",
-        execution_timezone="Europe/London",
-        default_status=DefaultScheduleStatus.RUNNING,
-    )
-    def settled(context: ScheduleEvaluationContext) -> RunRequest:
-        """The month that closed on the 1st, with GA4's settled figures."""
-        month = closed_month_at(context)
-        return RunRequest(run_key=f"settled:{month.key}", partition_key=month.key)
+    # The month that just closed, published before OPG's automation copies it.
+    monthly = closed_month_schedule("monthly", everything, monthly_cron)
+    # The month that closed on the 1st, with GA4's settled figures.
+    settled = closed_month_schedule("settled", settled_ga4, "0 6 4 * *")
 
     @schedule(
         name="revisions",
         job=take_up,
         cron_schedule="0 9 4 * *",
-        execution_timezone="Europe/London",
+        execution_timezone=LONDON.key,
         default_status=DefaultScheduleStatus.RUNNING,
     )
     def revisions(context: ScheduleEvaluationContext) -> list[RunRequest]:

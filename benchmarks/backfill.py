@@ -16,7 +16,6 @@ import os
 import platform
 import resource
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -24,9 +23,7 @@ from pathlib import Path
 
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.embedded.ga4_emulator import GA4Emulator
-
-ROOT = Path(__file__).resolve().parents[1]
-DAGSTER = str(Path(sys.executable).parent / "dagster")
+from perfplat_assets_tests.support.services import DAGSTER, ROOT, dagster_environment
 
 
 @dataclass(frozen=True)
@@ -52,17 +49,12 @@ def _variant(name: str, invocations: list[list[str]], emulator: GA4Emulator) -> 
     if child == 0:  # the child runs the variant and reports through the pipe
         os.close(read)
         with tempfile.TemporaryDirectory(prefix=f"perfplat-bench-{name}-") as work:
-            home = Path(work) / "dagster_home"
-            home.mkdir()
-            (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-            env = {k: v for k, v in os.environ.items() if not k.startswith("PERFPLAT_")}
-            env |= {
-                "DAGSTER_HOME": str(home),
-                "PERFPLAT_DATA_DIR": str(Path(work) / "data"),
-                "PERFPLAT_GA4_API_ENDPOINT": emulator.endpoint,
-                "PERFPLAT_GA4_PROPERTY_ID": "0",
-                "NO_PROXY": "127.0.0.1,localhost",
-            }
+            env = dagster_environment(
+                Path(work),
+                PERFPLAT_GA4_API_ENDPOINT=emulator.endpoint,
+                PERFPLAT_GA4_PROPERTY_ID="0",
+                NO_PROXY="127.0.0.1,localhost",
+            )
             started = time.perf_counter()
             for partition_args in invocations:
                 _materialize(partition_args, env)

@@ -25,10 +25,9 @@ from dagster._core.utils import make_new_run_id
 from perfplat_assets.common.months import last_closed_month
 from perfplat_assets.definitions import assets
 from perfplat_assets.embedded.local_stack import create_queues, start_endpoint
-from perfplat_assets.queue.resources import SqsQueue
 from perfplat_assets.queue.sensor import build_queue_sensor
+from perfplat_assets_tests.support.aws import REGION, sqs_queue
 
-REGION = "eu-west-1"
 MAX_TICKS = 10
 
 
@@ -75,14 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             "sqs", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="t", aws_secret_access_key="t"
         )
         _send(sqs, queue_url, options.messages, options.months)
-        queue = SqsQueue(
-            queue_url=queue_url,
-            dead_letter_queue_url=dlq_url,
-            endpoint_url=endpoint,
-            region_name=REGION,
-            aws_access_key_id="t",
-            aws_secret_access_key="t",
-        )
+        queue = sqs_queue(endpoint, queue_url, dlq_url)
         sensor = build_queue_sensor(assets, running=True, interval_seconds=30)
         instance = DagsterInstance.ephemeral()
         cursor, runs, seconds = None, 0, []

@@ -13,26 +13,20 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
 
-from perfplat_assets_tests.browser import chromium  # noqa: F401  (Debian's Chromium)
 from perfplat_assets_tests.ckan.fixture import ckan_server, ckan_site  # noqa: F401  (a real CKAN)
+from perfplat_assets_tests.support.aws import BUCKET, PREFIX, REGION
+from perfplat_assets_tests.support.browser import chromium  # noqa: F401  (Debian's Chromium)
+from perfplat_assets_tests.support.ci import unavailable
+from perfplat_assets_tests.support.postgres import POSTGRES_URL_VARIABLE, postgres_admin_url, why_unreachable
+from perfplat_assets_tests.support.services import ROOT
 
-POSTGRES_URL_VARIABLE = "PERFPLAT_TEST_POSTGRES_URL"
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 HOW_TO_GET_POSTGRES = (
     "PostgreSQL is not reachable at {url}: {error}. The Postgres tests need a server on 127.0.0.1:5432 "
     "that lets the user create databases. On Debian: `apt-get install postgresql` and "
     "`pg_ctlcluster --skip-systemctl-redirect 15 main start`; or set "
     f"{POSTGRES_URL_VARIABLE} to another server's URL."
 )
-
-
-def unavailable(message: str) -> None:
-    """Skip loudly on a developer's machine; fail under CI, where a missing server is a broken build."""
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{message} (CI is set, so this fails instead of skipping)", pytrace=False)
-    pytest.skip(f"SKIPPED LOUDLY: {message}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -64,13 +58,10 @@ def aws_endpoint(_moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """moto's server on loopback, emptied for the test, with dummy credentials in the environment."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     requests.post(f"{_moto_server}/moto-api/reset", timeout=10).raise_for_status()
     return _moto_server
-
-
-BUCKET, PREFIX = "opg-performance-data", "make-an-lpa/"
 
 
 @pytest.fixture
@@ -82,22 +73,17 @@ def s3_bucket(perfplat_env: Path, aws_endpoint: str, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("PERFPLAT_S3_BUCKET", BUCKET)
     monkeypatch.setenv("PERFPLAT_S3_PREFIX", PREFIX)
     monkeypatch.setenv("PERFPLAT_ALLOW_SAMPLE_DATA", "true")  # the embedded sources feed these tests
-    client = boto3.client("s3", endpoint_url=aws_endpoint, region_name="eu-west-1")
-    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    client = boto3.client("s3", endpoint_url=aws_endpoint, region_name=REGION)
+    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     return client
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> URL:
-    url = make_url(os.environ.get(POSTGRES_URL_VARIABLE, DEFAULT_POSTGRES_URL))
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("select 1"))
-    except OperationalError as error:
-        unavailable(HOW_TO_GET_POSTGRES.format(url=url.render_as_string(), error=str(error.orig).strip()))
-    finally:
-        engine.dispose()
+    url = postgres_admin_url()
+    error = why_unreachable(url)
+    if error is not None:
+        unavailable(HOW_TO_GET_POSTGRES.format(url=url.render_as_string(), error=error))
     return url
 
 
@@ -129,7 +115,7 @@ def production_home(
     monkeypatch.setenv("DAGSTER_PG_DB", url.database or "")
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(Path(__file__).resolve().parents[1] / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     return home
 

@@ -24,8 +24,8 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import SettingError, build_resources
 from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.queue.messages import InvalidMessage, MonthRequest, parse_message
-from perfplat_assets_tests.services import poll
-from perfplat_assets_tests.sources import create_postgres_feedback, feedback
+from perfplat_assets_tests.support.services import poll
+from perfplat_assets_tests.support.sources import create_postgres_feedback, feedback
 
 MAY = Month.parse("2025-05")
 NAMES = ("user_satisfaction", "digital_take_up")

@@ -7,9 +7,9 @@ import pytest
 
 from perfplat_assets.common.months import Month
 from perfplat_assets_tests.ckan.fixture import CkanSite, ckan_action
-from perfplat_assets_tests.conftest import BUCKET, PREFIX
-from perfplat_assets_tests.faults import FaultyHop, Reply
-from perfplat_assets_tests.run_results import failure_message, materialize_month
+from perfplat_assets_tests.support.aws import BUCKET, PREFIX
+from perfplat_assets_tests.support.faults import FaultyHop, Reply
+from perfplat_assets_tests.support.run_results import failure_message, materialize_month
 
 MAY, JUNE = Month.parse("2025-05"), Month.parse("2025-06")
 RESOURCE_NAME = "Make an LPA monthly service performance (CSV)"

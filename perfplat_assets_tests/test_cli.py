@@ -1,9 +1,7 @@
 """The code location as Dagster's own CLI sees it, the way an engineer runs it."""
 
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,10 +9,9 @@ from dagster import DagsterInstance
 from dagster._core.instance.ref import InstanceRef
 
 from perfplat_assets.embedded.ga4_emulator import GA4Emulator
-from perfplat_assets_tests.sources import create_postgres_feedback
+from perfplat_assets_tests.support.services import BIN, DAGSTER, ROOT, dagster_environment
+from perfplat_assets_tests.support.sources import create_postgres_feedback
 
-DAGSTER = str(Path(sys.executable).parent / "dagster")
-ROOT = Path(__file__).resolve().parents[1]
 # OPG's published counts for May 2025, and the published percentage (weighted 84.25).
 MAY_2025 = {
     "very-satisfied": 8081,
@@ -32,17 +29,10 @@ def _dagster(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Completed
     )
 
 
-def _environment(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PERFPLAT_")}
-    home = tmp_path / "dagster_home"
-    home.mkdir(exist_ok=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    env.update(DAGSTER_HOME=str(home), PERFPLAT_DATA_DIR=str(tmp_path / "data"), **extra)
-    return env
-
-
 def test_definitions_validate(tmp_path):
-    result = _dagster("definitions", "validate", "-w", "workspace.yaml", env=_environment(tmp_path), cwd=ROOT)
+    result = _dagster(
+        "definitions", "validate", "-w", "workspace.yaml", env=dagster_environment(tmp_path), cwd=ROOT
+    )
     assert result.returncode == 0, result.stderr
     assert "Validation successful for code location perfplat" in result.stdout + result.stderr
 
@@ -69,7 +59,7 @@ def test_materialize_a_month_from_a_postgres_feedback_table(tmp_path, postgres_u
     create_postgres_feedback(postgres_url, rows)
 
     publish = tmp_path / "publish"
-    env = _environment(tmp_path, PERFPLAT_LPA_DB_URL=postgres_url, PERFPLAT_PUBLISH_DIR=str(publish))
+    env = dagster_environment(tmp_path, PERFPLAT_LPA_DB_URL=postgres_url, PERFPLAT_PUBLISH_DIR=str(publish))
     args = [
         "asset",
         "materialize",
@@ -98,7 +88,7 @@ def test_materialize_a_month_from_a_postgres_feedback_table(tmp_path, postgres_u
 
 def test_a_range_of_months_is_one_run_and_one_ga4_request(tmp_path):
     with GA4Emulator() as emulator:
-        env = _environment(
+        env = dagster_environment(
             tmp_path,
             PERFPLAT_GA4_API_ENDPOINT=emulator.endpoint,
             PERFPLAT_GA4_PROPERTY_ID="0",
@@ -120,9 +110,9 @@ def test_a_range_of_months_is_one_run_and_one_ga4_request(tmp_path):
 
 
 def test_the_demo_prints_the_months_it_published(tmp_path):
-    env = _environment(tmp_path, PERFPLAT_PUBLISH_DIR=str(tmp_path / "published"))
+    env = dagster_environment(tmp_path, PERFPLAT_PUBLISH_DIR=str(tmp_path / "published"))
     demo = subprocess.run(
-        [str(Path(sys.executable).parent / "perfplat-demo"), "--months", "2"],
+        [str(BIN / "perfplat-demo"), "--months", "2"],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -12,7 +12,7 @@ from perfplat_assets.completion_rate.rate import ReportFlags, SessionCounts, com
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
 from perfplat_assets.embedded.ga4_emulator import GA4Emulator
 from perfplat_assets.embedded.sample_data import SampleSession
-from perfplat_assets_tests.run_results import materialize_month
+from perfplat_assets_tests.support.run_results import materialize_month
 
 
 def _session(number: int, when: datetime, *paths: str) -> SampleSession:

@@ -14,7 +14,7 @@ from perfplat_assets.embedded.sample_data import SampleSession
 from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.metrics_store.tables import digital_take_up
-from perfplat_assets_tests.sources import create_sirius
+from perfplat_assets_tests.support.sources import create_sirius
 
 MAY = Month.parse("2025-05")
 

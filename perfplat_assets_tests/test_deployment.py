@@ -22,7 +22,7 @@ from perfplat_assets.asset_names import PIPELINE
 from perfplat_assets.common.months import LONDON
 from perfplat_assets.configuration import build_resources, monthly_cron
 from perfplat_assets.definitions import assets, defs
-from perfplat_assets_tests.services import ROOT, dagster_services, free_port, poll, stop_group
+from perfplat_assets_tests.support.services import ROOT, dagster_services, free_port, poll, stop_group
 
 
 def test_the_project_instance_stores_runs_in_postgres(production_home, postgres_url):

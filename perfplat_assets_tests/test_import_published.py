@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,10 +18,12 @@ from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets, defs
 from perfplat_assets.metrics_store.tables import imports, published_records
 from perfplat_assets.publication.records import month_file_name
-from perfplat_assets_tests.conftest import BUCKET, PREFIX
-from perfplat_assets_tests.run_results import failure_message
+from perfplat_assets_tests.support.aws import BUCKET, PREFIX
+from perfplat_assets_tests.support.ci import needs_jq
+from perfplat_assets_tests.support.run_results import failure_message
+from perfplat_assets_tests.support.services import BIN
 
-PERFPLAT = str(Path(sys.executable).parent / "perfplat")
+PERFPLAT = str(BIN / "perfplat")
 FIRST, LAST_PUBLISHED = Month.parse("2021-03"), Month.parse("2026-06")
 RATINGS = ("very-satisfied", "satisfied", "neither", "dissatisfied", "very-dissatisfied")
 
@@ -109,9 +109,7 @@ def test_the_test_series_is_shaped_like_opgs():
     assert len(opg_validator_problems(series)) == 5, "OPG's own validator rejects the string counts"
 
 
-@pytest.mark.skipif(
-    shutil.which("jq") is None and os.environ.get("CI") != "true", reason="SKIPPED LOUDLY: jq"
-)
+@needs_jq
 def test_import_then_publish_the_next_month_keeps_the_whole_series(
     opg_file, s3_bucket, perfplat_env, tmp_path
 ):

@@ -21,7 +21,7 @@ from perfplat_assets.embedded.sample_data import (
     sample_sessions,
 )
 from perfplat_assets.metrics_store.tables import TABLES
-from perfplat_assets_tests.sources import create_postgres_feedback, create_sqlite_feedback, feedback
+from perfplat_assets_tests.support.sources import create_postgres_feedback, create_sqlite_feedback, feedback
 
 MAY_2025 = Month.parse("2025-05")
 RATINGS = ("very-satisfied", "satisfied", "neither", "dissatisfied", "very-dissatisfied")

@@ -3,7 +3,6 @@ the automation's `jq -s flatten` merge, and the dry run."""
 
 import csv
 import json
-import os
 import shutil
 import subprocess
 
@@ -13,8 +12,9 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.metrics_store.tables import published_records
 from perfplat_assets.quality.rules import record_problems
-from perfplat_assets_tests.conftest import BUCKET, PREFIX
-from perfplat_assets_tests.run_results import failure_message, materialize_month
+from perfplat_assets_tests.support.aws import BUCKET, PREFIX
+from perfplat_assets_tests.support.ci import needs_jq
+from perfplat_assets_tests.support.run_results import failure_message, materialize_month
 
 MAY, JUNE = Month.parse("2025-05"), Month.parse("2025-06")
 MAY_FILE = "make_a_lasting_power_of_attorney_25_05.json"
@@ -118,9 +118,7 @@ def test_csvw_metadata_describes_the_csv(perfplat_env):
     assert by_title["very-satisfied"]["datatype"] == "nonNegativeInteger"
 
 
-@pytest.mark.skipif(
-    shutil.which("jq") is None and os.environ.get("CI") != "true", reason="SKIPPED LOUDLY: jq"
-)
+@needs_jq
 def test_the_month_file_merges_with_data_json_as_the_automation_does(perfplat_env, tmp_path):
     """OPG's automation runs `jq -s flatten public.json new-month.json`: no duplicate may result."""
     assert _materialize(MAY).success

@@ -24,9 +24,10 @@ from perfplat_assets.configuration import build_resources
 from perfplat_assets.metrics_store.tables import publications, published_records
 from perfplat_assets.publication.records import month_file_name
 from perfplat_assets_tests.ckan.fixture import CkanSite, ckan_action
-from perfplat_assets_tests.conftest import BUCKET, PREFIX, unavailable
-from perfplat_assets_tests.faults import FaultyHop, Reply, S3WritesThenFails
-from perfplat_assets_tests.run_results import failure_message, materialize_month
+from perfplat_assets_tests.support.aws import BUCKET, PREFIX
+from perfplat_assets_tests.support.ci import unavailable
+from perfplat_assets_tests.support.faults import FaultyHop, Reply, S3WritesThenFails
+from perfplat_assets_tests.support.run_results import failure_message, materialize_month
 
 MAY, JUNE, JULY = Month.parse("2025-05"), Month.parse("2025-06"), Month.parse("2025-07")
 

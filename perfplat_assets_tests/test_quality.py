@@ -20,8 +20,8 @@ from perfplat_assets.embedded.sample_data import SampleSession, sample_sessions
 from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.metrics_store.tables import user_satisfaction as user_satisfaction_table
 from perfplat_assets.user_satisfaction.scoring import RatingCounts
-from perfplat_assets_tests.run_results import failure_message
-from perfplat_assets_tests.sources import create_sirius, create_sqlite_feedback, feedback
+from perfplat_assets_tests.support.run_results import failure_message
+from perfplat_assets_tests.support.sources import create_sirius, create_sqlite_feedback, feedback
 
 MAY = Month.parse("2025-05")
 MAY_FILE = "make_a_lasting_power_of_attorney_25_05.json"

@@ -30,9 +30,8 @@ from perfplat_assets.embedded.local_stack import (
 from perfplat_assets.queue import cli
 from perfplat_assets.queue.resources import SqsQueue
 from perfplat_assets.queue.sensor import build_queue_sensor
-from perfplat_assets_tests.services import poll
-
-REGION = "eu-west-1"
+from perfplat_assets_tests.support.aws import REGION, sqs_queue
+from perfplat_assets_tests.support.services import poll
 
 
 @pytest.fixture
@@ -55,14 +54,7 @@ class Pipeline:
 
     def __init__(self, endpoint: str, queue_url: str, dlq_url: str | None):
         self.instance = DagsterInstance.ephemeral()
-        self.queue = SqsQueue(
-            queue_url=queue_url,
-            dead_letter_queue_url=dlq_url,
-            endpoint_url=endpoint,
-            region_name=REGION,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        self.queue = sqs_queue(endpoint, queue_url, dlq_url)
         self.sensor = build_queue_sensor(assets, running=True, interval_seconds=30)
         self.job = Definitions(
             assets=assets, resources=build_resources()

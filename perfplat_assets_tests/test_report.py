@@ -18,8 +18,8 @@ from perfplat_assets.publication.notes import COMPLETION_RATE_NOTE, METHOD_DESCR
 from perfplat_assets.publication.plan import StoreSnapshot, plan_publication
 from perfplat_assets.publication.records import RATING_DATA_TYPES, record
 from perfplat_assets.publication.report import report_html
-from perfplat_assets_tests.axe import axe_violations
-from perfplat_assets_tests.browser import ARTIFACTS
+from perfplat_assets_tests.support.axe import axe_violations
+from perfplat_assets_tests.support.browser import ARTIFACTS
 
 if TYPE_CHECKING:
     pass

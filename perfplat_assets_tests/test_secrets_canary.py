@@ -16,8 +16,8 @@ from urllib.parse import quote
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from perfplat_assets_tests.sources import create_postgres_feedback, create_sirius, feedback
-from perfplat_assets_tests.test_cli import DAGSTER, ROOT, _environment
+from perfplat_assets_tests.support.services import DAGSTER, ROOT, dagster_environment
+from perfplat_assets_tests.support.sources import create_postgres_feedback, create_sirius, feedback
 
 CANARIES = {
     "userinfo": "Canary-UserInfo-7Hq",
@@ -43,7 +43,7 @@ def test_no_password_appears_anywhere(tmp_path, postgres_url):
     sirius = base.set(
         query={"sslpassword": CANARIES["ssl"], "options": f"-c application_name={CANARIES['options']}"}
     )
-    env = _environment(
+    env = dagster_environment(
         tmp_path,
         PERFPLAT_LPA_DB_URL=lpa.render_as_string(hide_password=False),
         PERFPLAT_METRICS_DB_URL=metrics.render_as_string(hide_password=False),

@@ -13,7 +13,7 @@ from perfplat_assets.user_satisfaction.feedback import (
     read_rating_counts,
 )
 from perfplat_assets.user_satisfaction.scoring import RatingCounts
-from perfplat_assets_tests.sources import create_postgres_feedback, create_sqlite_feedback
+from perfplat_assets_tests.support.sources import create_postgres_feedback, create_sqlite_feedback
 
 PERSONAL = {"details": "I am Ada Lovelace-Perfplat", "email": "ada@example.invalid", "phone": "07700 900461"}
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import tempfile
@@ -31,8 +30,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import URL
 
 from perfplat_assets_tests.ckan.location import (
     CKAN_VERSION,
@@ -43,9 +41,10 @@ from perfplat_assets_tests.ckan.location import (
     marker,
 )
 from perfplat_assets_tests.ckan.solr import SolrStandIn
+from perfplat_assets_tests.support.ci import unavailable
+from perfplat_assets_tests.support.postgres import POSTGRES_URL_VARIABLE, postgres_admin_url, why_unreachable
+from perfplat_assets_tests.support.services import free_port, stop_group
 
-POSTGRES_URL_VARIABLE = "PERFPLAT_TEST_POSTGRES_URL"  # the same variable as conftest.py's postgres_server
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 REDIS_URL_VARIABLE = "PERFPLAT_CKAN_REDIS_URL"
 # A database number of its own, away from the default 0 that other things on the machine may use.
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/5"
@@ -135,21 +134,6 @@ def reset_dataset(site: CkanSite) -> None:
 # --- whether CKAN can run here ------------------------------------------------------------------------
 
 
-def running_under_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def unavailable(message: str) -> None:
-    """Skip loudly on a developer's machine; fail under CI, where a missing prerequisite is a broken build."""
-    if running_under_ci():
-        pytest.fail(f"{message} (CI is set, so this fails instead of skipping)", pytrace=False)
-    pytest.skip(f"SKIPPED LOUDLY: {message}")
-
-
-def postgres_admin_url() -> URL:
-    return make_url(os.environ.get(POSTGRES_URL_VARIABLE, DEFAULT_POSTGRES_URL))
-
-
 def redis_url() -> str:
     return os.environ.get(REDIS_URL_VARIABLE, DEFAULT_REDIS_URL)
 
@@ -163,17 +147,12 @@ def missing_prerequisite() -> str | None:
             f"${VENV_VARIABLE} chooses another place)"
         )
     url = postgres_admin_url()
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("select 1"))
-    except OperationalError as error:
+    error = why_unreachable(url)
+    if error is not None:
         return (
             f"PostgreSQL is not reachable at {url.render_as_string()}, so CKAN cannot run: "
-            f"{str(error.orig).strip()} (set {POSTGRES_URL_VARIABLE} for another server)"
+            f"{error} (set {POSTGRES_URL_VARIABLE} for another server)"
         )
-    finally:
-        engine.dispose()
     redis = urlsplit(redis_url())
     try:
         with socket.create_connection(
@@ -192,13 +171,6 @@ def missing_prerequisite() -> str | None:
 
 
 # --- the parts of a running CKAN --------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """ckan run takes a port number, not a socket: a port the kernel just handed out is free in practice."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def ckan_environment() -> dict[str, str]:
@@ -289,18 +261,6 @@ def wait_until_serving(server: subprocess.Popen[bytes], url: str, log: Path) -> 
     raise CkanStartError(f"CKAN did not answer in {STARTUP_DEADLINE_SECONDS:.0f} s:\n{log_tail(log)}")
 
 
-def stop(server: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the process group (ckan run and anything it started), SIGKILL if it lingers."""
-    for signal_number in (signal.SIGTERM, signal.SIGKILL):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal_number)
-        try:
-            server.wait(timeout=STOP_DEADLINE_SECONDS)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
 @contextlib.contextmanager
 def serving(ini: Path, port: int, log: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
@@ -320,7 +280,7 @@ def serving(ini: Path, port: int, log: Path) -> Iterator[str]:
         wait_until_serving(server, url, log)
         yield url
     finally:
-        stop(server)
+        stop_group(server, STOP_DEADLINE_SECONDS)  # ckan run and anything it started
 
 
 @contextlib.contextmanager
@@ -339,7 +299,7 @@ def running_ckan(
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="perfplat-ckan-")))
         database = stack.enter_context(fresh_database(postgres_admin_url()))
         solr = stack.enter_context(SolrStandIn())
-        port = free_port()
+        port = free_port()  # ckan run takes a port number, not a socket
         ini = write_config(
             directory,
             {

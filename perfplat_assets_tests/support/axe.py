@@ -1,7 +1,7 @@
 """axe-core, the accessibility engine, for the browser tests: installed once from the npm registry into a
 cache folder with `npm install --no-save`, so the project needs no package.json or node_modules of its own.
 
-A machine without npm, or whose install fails, skips loudly; under CI it fails (conftest's `unavailable`).
+A machine without npm, or whose install fails, skips loudly; under CI it fails (`unavailable`, in ci.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from perfplat_assets_tests.conftest import unavailable
+from perfplat_assets_tests.support.ci import unavailable
 
 AXE_VERSION = "axe-core@4"
 AXE_PREFIX = Path(os.environ.get("PERFPLAT_AXE_DIR", Path.home() / ".cache" / "perfplat" / "axe"))

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from perfplat_assets_tests.services import ROOT
+from perfplat_assets_tests.support.ci import unavailable
+from perfplat_assets_tests.support.services import ROOT
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -39,10 +40,6 @@ HOW_TO_GET_A_BROWSER = (
 )
 
 
-def _ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
 def require_chromium() -> None:
     """Skip loudly without Chromium or Playwright; under CI a missing browser fails the build instead."""
     missing = []
@@ -52,10 +49,7 @@ def require_chromium() -> None:
         missing.append("the Python package playwright")
     if not missing:
         return
-    message = HOW_TO_GET_A_BROWSER.format(chromium=CHROMIUM, missing=" and ".join(missing))
-    if _ci():
-        pytest.fail(f"{message} (CI is set, so this fails instead of skipping)", pytrace=False)
-    pytest.skip(f"SKIPPED LOUDLY: {message}")
+    unavailable(HOW_TO_GET_A_BROWSER.format(chromium=CHROMIUM, missing=" and ".join(missing)))
 
 
 @pytest.fixture

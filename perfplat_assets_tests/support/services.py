@@ -1,5 +1,5 @@
-"""Processes for end-to-end tests: free ports, polling with a deadline, process groups, and the real
-Dagster webserver and daemon started from workspace.yaml."""
+"""Processes for end-to-end tests and benchmarks: the checkout and the venv's executables, free ports,
+polling with a deadline, process groups, and the real Dagster webserver and daemon from workspace.yaml."""
 
 from __future__ import annotations
 
@@ -10,15 +10,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout
+BIN = Path(sys.executable).parent  # the venv's executables
+DAGSTER = str(BIN / "dagster")  # Dagster's own CLI
 
 T = TypeVar("T")
 
@@ -43,21 +44,35 @@ def poll(
     pytest.fail(f"timed out after {deadline_seconds:.0f} s waiting for {what}\n{log_tails(logs)}")
 
 
-def stop_group(process: subprocess.Popen) -> None:
-    """SIGTERM to the whole group (a webserver's code server too), then SIGKILL after a deadline."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
+def stop_group(process: subprocess.Popen, deadline_seconds: float = 60.0) -> None:
+    """SIGTERM to the whole process group (a webserver's code server, anything `ckan run` started), then
+    SIGKILL if it has not ended by the deadline; a group that is already gone is left alone."""
+    for signal_number in (signal.SIGTERM, signal.SIGKILL):
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal_number)
         try:
-            process.wait(timeout=60)
+            process.wait(timeout=deadline_seconds)
+            return
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            continue
 
 
 def free_port() -> int:
+    """A port the kernel just handed out on loopback, for a server that takes a number, not a socket."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        return int(probe.getsockname()[1])
+
+
+def dagster_environment(work: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `dagster` command run as an engineer runs it: no PERFPLAT_ variable from outside,
+    a DAGSTER_HOME in `work` with telemetry off, the data under `work/data`, then `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PERFPLAT_")}
+    home = work / "dagster_home"
+    home.mkdir(exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    env.update(DAGSTER_HOME=str(home), PERFPLAT_DATA_DIR=str(work / "data"), **extra)
+    return env
 
 
 def log_tails(logs: list[Path]) -> str:

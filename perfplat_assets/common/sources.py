@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterable
+from typing import ClassVar
 
 from dagster import ConfigurableResource
 
@@ -16,11 +17,18 @@ from dagster import ConfigurableResource
 class SourceResource(ConfigurableResource):
     """A resource a measure's figures are read from."""
 
+    setting: ClassVar[str]  # the variable that names the real source
+
     @property
     @abstractmethod
+    def embedded(self) -> bool:
+        """Whether the figures come from the embedded sample."""
+
+    @property
     def sample_setting(self) -> str | None:
         """The setting to set for the service's own figures while this source serves the embedded sample
         (or, misconfigured, none at all); None when it reads the real source."""
+        return self.setting if self.embedded else None
 
     @property
     def supersedes(self) -> str | None:

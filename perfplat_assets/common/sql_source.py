@@ -2,7 +2,6 @@
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import ClassVar
 
 from pydantic import Field
 from sqlalchemy import Connection, Engine
@@ -20,18 +19,12 @@ class SqlSource(SourceResource):
     url: str | None = Field(default=None, description="SQLAlchemy URL; unset: the embedded sample.")
     data_dir: str = Field(default=DEFAULT_DATA_DIR, description="Home of the embedded sample's SQLite files.")
 
-    setting: ClassVar[str]
-
     def _embedded(self, months: Sequence[Month]) -> Engine:
         raise NotImplementedError
 
     @property
     def embedded(self) -> bool:
         return not self.url
-
-    @property
-    def sample_setting(self) -> str | None:
-        return self.setting if self.embedded else None
 
     def _engine(self, months: Sequence[Month]) -> Engine:
         return self._embedded(months) if self.embedded else engine_for(self.url or "", self.setting)

@@ -42,6 +42,7 @@ def _bypass_proxy(host: str) -> None:
 class GoogleAnalytics(SourceResource):
     """The service's GA4 property; credentials the standard Google way (GOOGLE_APPLICATION_CREDENTIALS)."""
 
+    setting = SETTING
     property_id: str | None = Field(default=None, description="Numeric GA4 property id; unset: the emulator.")
     api_endpoint: str | None = Field(
         default=None, description="Endpoint override; a plain-http loopback address is an emulator."
@@ -73,7 +74,7 @@ class GoogleAnalytics(SourceResource):
     @property
     def sample_setting(self) -> str | None:
         """Without a property id the figures are the emulator's (or, with only an endpoint, none at all)."""
-        return None if self.property_id else SETTING
+        return None if self.property_id else self.setting
 
     def describe(self) -> str:
         if self.embedded:

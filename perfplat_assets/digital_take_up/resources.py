@@ -49,11 +49,12 @@ class SiriusDatabase(SqlSource):
 class TakeUpFiguresFile(SourceResource):
     """The product team's CSV of figures: `month,digital_applications,total_applications,note`."""
 
+    setting = SETTING
     path: str | None = Field(default=None, description="Unset: take-up comes from Sirius.")
 
     @property
-    def sample_setting(self) -> str | None:
-        return None  # the file is never the sample: unset, take-up is Sirius's (or its sample)
+    def embedded(self) -> bool:
+        return False  # never the sample: unset, take-up is Sirius's (or its sample)
 
     @property
     def supersedes(self) -> str | None:

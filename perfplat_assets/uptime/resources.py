@@ -20,6 +20,7 @@ HOUR = 3600
 class Route53HealthCheck(SourceResource):
     """`HealthCheckStatus` of one health check, hourly, through CloudWatch `GetMetricData`."""
 
+    setting = SETTING
     health_check_id: str | None = Field(default=None, description="Route 53 health check id; unset: sample.")
     region: str = Field(default="us-east-1", description="Where Route 53 keeps its metrics.")
     endpoint_url: str | None = Field(default=None, description="CloudWatch endpoint override.")
@@ -27,10 +28,6 @@ class Route53HealthCheck(SourceResource):
     @property
     def embedded(self) -> bool:
         return not self.health_check_id
-
-    @property
-    def sample_setting(self) -> str | None:
-        return SETTING if self.embedded else None
 
     def describe(self) -> str:
         if self.embedded:

@@ -17,12 +17,12 @@ import platform
 import time
 import uuid
 
-import boto3
 from dagster import DagsterInstance, DagsterRunStatus, SensorResult, build_sensor_context
 from dagster._core.storage.dagster_run import DagsterRun
 from dagster._core.utils import make_new_run_id
 
 from perfplat_assets.common.months import last_closed_month
+from perfplat_assets.common.sqs import LOCAL_CREDENTIALS, sqs_client
 from perfplat_assets.definitions import assets
 from perfplat_assets.embedded.local_stack import create_queues, start_endpoint
 from perfplat_assets.queue.sensor import build_queue_sensor
@@ -70,9 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     endpoint = f"http://{host}:{port}"
     try:
         queue_url, dlq_url = create_queues(endpoint)
-        sqs = boto3.client(
-            "sqs", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="t", aws_secret_access_key="t"
-        )
+        sqs = sqs_client(endpoint_url=endpoint, region_name=REGION, **LOCAL_CREDENTIALS)
         _send(sqs, queue_url, options.messages, options.months)
         queue = sqs_queue(endpoint, queue_url, dlq_url)
         sensor = build_queue_sensor(assets, running=True, interval_seconds=30)

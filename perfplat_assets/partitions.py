@@ -16,13 +16,13 @@ from dagster import (
     asset,
 )
 
-from perfplat_assets.common.months import FIRST_MONTH, Month
+from perfplat_assets.common.months import FIRST_MONTH, LONDON, Month
 from perfplat_assets.quality.checks import check_specs
 from perfplat_assets.quality.rules import Check
 
 # end_offset=0: the month under way is never a partition; the newest is the month that just closed.
 monthly_partitions = MonthlyPartitionsDefinition(
-    start_date=FIRST_MONTH.isoformat(), timezone="Europe/London", end_offset=0
+    start_date=FIRST_MONTH.isoformat(), timezone=LONDON.key, end_offset=0
 )
 
 

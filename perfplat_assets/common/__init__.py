@@ -1,2 +1,4 @@
-"""Helpers shared by every domain. `months`, `rounding`, `sql`, `database` and `errors` are plain Python;
-`sql_source` (the source-database resource base) and `metadata` are the Dagster-facing ones."""
+"""Helpers shared by every domain. Plain Python: `months` (the one `Month`), `columns` (figures to a store
+row and back), `rounding`, `sql`, `database`, `errors`, `json_input`, `network` (the loopback test) and `sqs`
+(the SQS client builder). Dagster-facing: `sql_source` (the source-database resource base), `sources` (what a
+source resource says of itself) and `metadata`."""

@@ -27,6 +27,7 @@ from perfplat_assets.publication.resources import (
     PublicationDirectory,
     S3Publication,
 )
+from perfplat_assets.quality.resources import DEFAULTS as LIMITS
 from perfplat_assets.quality.resources import QualityThresholds
 from perfplat_assets.queue.resources import SqsQueue
 from perfplat_assets.uptime.resources import Route53HealthCheck
@@ -167,12 +168,18 @@ def build_resources() -> dict[str, Any]:
         ),
         "quality_thresholds": QualityThresholds(
             completion_rate_max_gap_points=_number(
-                "PERFPLAT_CHECK_COMPLETION_RATE_MAX_GAP", 10.0, float, high=100
+                "PERFPLAT_CHECK_COMPLETION_RATE_MAX_GAP",
+                LIMITS.completion_rate_max_gap_points,
+                float,
+                high=100,
             ),
             unknown_ratings_max_percent=_number(
-                "PERFPLAT_CHECK_UNKNOWN_RATINGS_MAX_PERCENT", 2.0, float, high=100
+                "PERFPLAT_CHECK_UNKNOWN_RATINGS_MAX_PERCENT",
+                LIMITS.unknown_ratings_max_percent,
+                float,
+                high=100,
             ),
-            minimum_responses=_number("PERFPLAT_CHECK_MINIMUM_RESPONSES", 100, int),
+            minimum_responses=_number("PERFPLAT_CHECK_MINIMUM_RESPONSES", LIMITS.minimum_responses, int),
         ),
         "sqs_queue": SqsQueue(
             queue_url=_env("PERFPLAT_SQS_QUEUE_URL"),

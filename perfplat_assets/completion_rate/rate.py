@@ -98,10 +98,6 @@ class ApplicationCounts:
         return cls(row["database_lpas_started"], row["database_lpas_created"])
 
 
-# Columns of a month with no database figure to cross-check against.
-NO_APPLICATION_COLUMNS = dict.fromkeys(ApplicationCounts().columns())
-
-
 @dataclass(frozen=True)
 class CompletionRate:
     """A month of the `completion_rate` asset: what flows to the dataset and is kept in the metrics store.

@@ -21,12 +21,8 @@ from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFigu
 from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.publication.resources import (
-    CkanCatalogue,
-    DataGovUkPublisher,
-    PublicationDirectory,
-    S3Publication,
-)
+from perfplat_assets.publication.directory import PublicationDirectory
+from perfplat_assets.publication.resources import CkanCatalogue, DataGovUkPublisher, S3Publication
 from perfplat_assets.quality.resources import DEFAULTS as LIMITS
 from perfplat_assets.quality.resources import QualityThresholds
 from perfplat_assets.queue.resources import SqsQueue

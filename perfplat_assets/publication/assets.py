@@ -26,8 +26,9 @@ from perfplat_assets.publication.dataset import dataset_values
 from perfplat_assets.publication.plan import Pair, PublicationPlan
 from perfplat_assets.publication.publish import PublicationOutcome, PublicationRequest, publish
 from perfplat_assets.publication.records import DATA_TYPES, DatasetValue, count_value, month_file_name
-from perfplat_assets.publication.resources import Change, DataGovUkPublisher, PublicationFailed
+from perfplat_assets.publication.resources import DataGovUkPublisher
 from perfplat_assets.publication.revisions import Revision
+from perfplat_assets.publication.targets import Change, PublicationFailed
 from perfplat_assets.quality import rules
 from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.rules import Check, Limits

@@ -39,7 +39,7 @@ from perfplat_assets.publication.plan import (
     plan_publication,
     read_public_records,
 )
-from perfplat_assets.publication.resources import Change, HeldFiles, PublicationFailed, PublicationTarget
+from perfplat_assets.publication.targets import Change, HeldFiles, PublicationFailed, PublicationTarget
 
 LABELS = {"s3": "S3", "directory": "directory", "ckan": "CKAN"}
 FILES_TARGETS = ("s3", "directory")  # CKAN only links to the files: it goes last, and is completed later

@@ -7,7 +7,10 @@ Every way GA4 can let the report down ends in a `SourceUnavailable` that names t
 to do: a request that times out or meets the quota is retried until the retry deadline; a server error at
 most `max_server_error_retries` times (GA4 refuses a property every request for the rest of the hour after
 10 server errors); a refusal (400, 401, 403, 404) at once, quoting GA4; an answer that is not a report, or
-holds a session count that is not a whole number, at once.
+holds a session count that is not a whole number, at once. An endpoint that cannot be reached (its name does
+not resolve, the connection is refused, TLS or a proxy fails) is told apart from all of these, although gRPC
+says UNAVAILABLE for it as for a server's 503: GA4 never answered, so the message says what failed on the
+way and to check the network, proxy or PERFPLAT_GA4_API_ENDPOINT, not to re-run later.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from google.protobuf.json_format import ParseError
 
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month, contiguous
+from perfplat_assets.common.network import unreachable_cause
 from perfplat_assets.completion_rate.rate import ReportFlags, SessionCounts
 
 # GA4 FULL_REGEXP filters match the whole page path (RE2 syntax).
@@ -49,6 +53,9 @@ PAGE_SIZE = 100_000  # rows per runReport page unless configured
 MAX_PAGES = 20
 # GA4 counts server errors per project and property: past 10 in an hour, every request is refused.
 GA4_SERVER_ERRORS_PER_HOUR = 10
+# A connection can fail for a moment (a restarting proxy, a resolver's hiccup), so an endpoint that cannot
+# be reached is tried a few times more, within the deadline; GA4 counts none of these, as none reached it.
+UNREACHABLE_RETRIES = 3
 
 QUOTA_ERRORS = (google_exceptions.TooManyRequests, google_exceptions.ResourceExhausted)
 # A request that did not answer in time: the REST transport's own timeout, or gRPC's deadline.
@@ -229,40 +236,50 @@ def run_report_with_retries(
     """`call(timeout)` until it answers, backing off exponentially; a `SourceUnavailable` once it cannot.
 
     Timeouts and quota errors are retried until `settings.deadline`; server errors at most
-    `settings.max_server_error_retries` times, within the deadline; anything else is not retried.
+    `settings.max_server_error_retries` times and an unreachable endpoint at most `UNREACHABLE_RETRIES`
+    times, within the deadline; anything else is not retried.
     """
     started = clock()
     deadline = started + settings.deadline
     delay = settings.initial_delay
-    attempts = timeouts = server_errors = 0
+    attempts = timeouts = server_errors = unreachable = 0
     while True:
         timeout = max(0.001, min(settings.request_timeout, deadline - clock()))
         attempts += 1
         try:
             return call(timeout)
-        except TIMEOUTS as error:
-            timeouts += 1
+        except Exception as error:  # sorted below: GA4's answers by type, the rest by what failed
             last: Exception = error
-        except QUOTA_ERRORS as error:
-            last = error
-        except google_exceptions.MethodNotImplemented as error:
-            raise _refusal(error, source) from error
-        except SERVER_ERRORS as error:
-            if isinstance(error, google_exceptions.InternalServerError) and _GRPC_UNDECODABLE in str(error):
-                what = f"a body that is not a RunReportResponse ({error.message})"
-                raise _malformed(source, what) from error
+        cause = unreachable_cause(last)
+        if cause is not None:
+            unreachable += 1
+            if unreachable > UNREACHABLE_RETRIES:
+                raise _unreachable(source, cause, unreachable) from last
+        elif isinstance(last, TIMEOUTS):
+            timeouts += 1
+        elif isinstance(last, QUOTA_ERRORS):
+            pass
+        elif isinstance(last, google_exceptions.MethodNotImplemented):
+            raise _refusal(last, source) from last
+        elif isinstance(last, SERVER_ERRORS):
+            if isinstance(last, google_exceptions.InternalServerError) and _GRPC_UNDECODABLE in str(last):
+                what = f"a body that is not a RunReportResponse ({last.message})"
+                raise _malformed(source, what) from last
             server_errors += 1
-            last = error
             if server_errors > settings.max_server_error_retries:
-                raise _server_errors(source, error, server_errors, settings) from error
-        except google_exceptions.ClientError as error:
-            raise _refusal(error, source) from error
-        except ParseError as error:
-            raise _malformed(source, f"a body that is not a RunReportResponse ({_short(error)})") from error
+                raise _server_errors(source, last, server_errors, settings) from last
+        elif isinstance(last, google_exceptions.ClientError):
+            raise _refusal(last, source) from last
+        elif isinstance(last, ParseError):
+            raise _malformed(source, f"a body that is not a RunReportResponse ({_short(last)})") from last
+        else:
+            raise last
         wait = min(delay, settings.maximum_delay)
         delay *= 2
         if clock() + wait >= deadline:
             elapsed = clock() - started
+            if cause is not None:
+                raise _unreachable(source, cause, unreachable) from last
             if isinstance(last, TIMEOUTS):
                 raise SourceUnavailable(
                     f"{source.described} did not answer runReport: {timeouts} of {attempts} requests got "
@@ -285,17 +302,20 @@ def _server_errors(
     source: Source, error: Exception, count: int, settings: RetrySettings
 ) -> SourceUnavailable:
     says = _ga4_says(error) if isinstance(error, google_exceptions.GoogleAPICallError) else f"({error})"
-    if isinstance(error, google_exceptions.ServiceUnavailable) and "failed to connect" in str(error).lower():
-        # gRPC's way of saying nothing listens there: no GA4 answered at all.
-        return SourceUnavailable(
-            f"Cannot reach {source.described} (tried {count} times) {says}. Check PERFPLAT_GA4_API_ENDPOINT "
-            "and the network; the month can be re-run once GA4 answers."
-        )
     return SourceUnavailable(
         f"{source.described} answered runReport with a server error {count} times {says}. perfplat retries "
         f"a server error at most {settings.max_server_error_retries} times, because GA4 refuses a property "
         f"every request for the rest of the hour after {GA4_SERVER_ERRORS_PER_HOUR} server errors; re-run "
         "the month later."
+    )
+
+
+def _unreachable(source: Source, cause: str, count: int) -> SourceUnavailable:
+    """No GA4 answered: what failed on the way, and where to look; a later run alone would not help."""
+    times = "once" if count == 1 else f"{count} times"
+    return SourceUnavailable(
+        f"Cannot reach {source.described} (tried {times}): {cause}. Check PERFPLAT_GA4_API_ENDPOINT and "
+        "the network or proxy between here and it."
     )
 
 

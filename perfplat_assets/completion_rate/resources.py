@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
 from google.auth.exceptions import DefaultCredentialsError
 from pydantic import Field
-from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
@@ -133,7 +132,8 @@ class GoogleAnalytics(SourceResource):
         )
 
     def completion_report(self, months: list[Month]) -> CompletionReport:
-        """The report for `months`; a `SourceUnavailable` saying what to do when GA4 cannot give it."""
+        """The report for `months`; a `SourceUnavailable` saying what to do when GA4 cannot give it (an
+        endpoint that cannot be reached is told apart inside `fetch_completion_report`, by its cause)."""
         try:
             with self._client() as (client, source):
                 return fetch_completion_report(
@@ -151,8 +151,3 @@ class GoogleAnalytics(SourceResource):
                 "GOOGLE_APPLICATION_CREDENTIALS to a service account key file with read access to the "
                 "property (or unset PERFPLAT_GA4_PROPERTY_ID to use the embedded emulator)."
             ) from None
-        except RequestsConnectionError as error:
-            raise SourceUnavailable(
-                f"Cannot reach {self.describe()}: {type(error).__name__}. Check PERFPLAT_GA4_API_ENDPOINT "
-                "and the network; the month can be re-run once GA4 answers."
-            ) from error

@@ -27,9 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     importing.add_argument("path", help="the published data.json")
     options = parser.parse_args(argv)
     # Outside a run, settings given as environment variables are resolved here.
-    store = build_resources()["metrics_store"].process_config_and_initialize()
+    resources = build_resources()
+    store = resources["metrics_store"].process_config_and_initialize()
+    methods = resources["satisfaction_methods"].parsed()  # the months' methods, as the runs compute them
     try:
-        history, report = import_published_file(options.path, store)
+        history, report = import_published_file(options.path, store, methods)
     except (HistoryRefused, StoreFailed) as error:
         print(f"perfplat import-published: {error}", file=sys.stderr)
         return 2

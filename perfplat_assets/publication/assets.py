@@ -17,6 +17,7 @@ from dagster import (
 from pydantic import Field
 
 from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, MEASURES, PERFORMANCE_DATASET
+from perfplat_assets.common.metadata import markdown_cell
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.completion_rate.rate import CompletionRate
 from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
@@ -107,42 +108,59 @@ def data_gov_uk_publication(
     month, written to every target or to none (see the README's "Everywhere or nowhere")."""
     months = partition_months(context)
     dry_run = config.dry_run or publisher.dry_run
-    withheld = withheld_months(months, performance_dataset, metrics_store)
-    publishable = [month for month in months if month not in withheld]
-    metadata: dict[str, Any] = {f"withheld {month}": reason for month, reason in withheld.items()}
+    blocked = withheld_months(months, performance_dataset, metrics_store)
+    publishable = [month for month in months if month not in blocked]
+    implausible: dict[Month, str] = {}
     if publishable:
         values = {(v.month, v.data_type): v.count for v in performance_dataset if v.month in publishable}
         outcome = _publish(context, publishable, values, metrics_store, publisher, dry_run)
-        metadata |= _outcome_metadata(outcome, publishable, len(values), publisher, dry_run)
-    yield from _results(context, months, publishable, withheld, metadata, dry_run)
+        implausible = dict(outcome.plan.withheld)  # stored values out of bounds: their months stay out
+        publishable = [month for month in publishable if month not in implausible]
+        metadata = _outcome_metadata(outcome, publishable, len(outcome.plan.values), publisher, dry_run)
+    else:
+        metadata = {}
+    withheld = _reasons(blocked, implausible)
+    metadata = {f"withheld {month}": reason for month, reason in withheld.items()} | metadata
+    yield from _results(context, months, publishable, blocked, implausible, metadata, dry_run)
 
 
 def _results(
     context: AssetExecutionContext,
     months: Sequence[Month],
     publishable: Sequence[Month],
-    withheld: dict[Month, str],
+    blocked: dict[Month, str],
+    implausible: dict[Month, str],
     metadata: dict[str, Any],
     dry_run: bool,
 ) -> Iterator[MaterializeResult | AssetMaterialization | AssetObservation]:
     """What the run records: a dry run observes each month and materialises nothing; months a check
-    blocked are withheld (an earlier publication of them stays) while the others are published and
-    recorded as materialised, then the run fails naming what was withheld and why."""
+    blocked are withheld (an earlier publication of them stays), and so are months whose stored values are
+    out of bounds (left out of every file), while the others are published and recorded as materialised;
+    then the run fails naming what was withheld and why."""
     if dry_run:
         for month in months:
             yield AssetObservation(context.asset_key, partition=month.key, metadata=metadata)
         return
-    if withheld:
+    if blocked or implausible:
         for month in publishable:  # what did go out is on record, though the run fails
             yield AssetMaterialization(context.asset_key, partition=month.key, metadata=metadata)
         published = ", ".join(str(m) for m in publishable) or "nothing"
+        withheld = _reasons(blocked, implausible)
+        ending = " A month a check blocked keeps any earlier publication; fix the source and re-run it."
         raise Failure(
             f"Published {published}; withheld "
             + " | ".join(f"{month}: {reason}" for month, reason in withheld.items())
-            + ". A withheld month keeps any earlier publication; fix the source and re-run it.",
+            + "."
+            + (ending if blocked else ""),
             metadata=metadata,
         )
     yield MaterializeResult(metadata=metadata)
+
+
+def _reasons(*withheld: dict[Month, str]) -> dict[Month, str]:
+    """Every reason each month is withheld for, in month order."""
+    months = sorted({month for reasons in withheld for month in reasons})
+    return {month: "; ".join(r[month] for r in withheld if month in r) for month in months}
 
 
 def _publish(
@@ -203,13 +221,18 @@ def _outcome_metadata(
 
 def _revision_table(found: list[Revision]) -> MetadataValue:
     lines = ["| month | dataType | previous | new |", "| --- | --- | --- | --- |"]
-    lines += [f"| {r.month} | {r.data_type} | {r.previous_count} | {r.new_count} |" for r in found]
+    lines += [
+        f"| {r.month} | {markdown_cell(r.data_type)} | {r.previous_count} | {r.new_count} |" for r in found
+    ]
     return MetadataValue.md("\n".join(lines))
 
 
 def _plan_table(changes: list[Change]) -> MetadataValue:
     lines = ["| target | file or resource | would |", "| --- | --- | --- |"]
-    lines += [f"| {c.target} | {c.name} | {c.action} |" for c in changes]
+    lines += [
+        f"| {markdown_cell(c.target)} | {markdown_cell(c.name)} | {markdown_cell(c.action)} |"
+        for c in changes
+    ]
     return MetadataValue.md("\n".join(lines))
 
 

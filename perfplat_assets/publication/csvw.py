@@ -13,7 +13,7 @@ from perfplat_assets.publication.notes import (
     UPTIME_NOTE,
     method_periods,
 )
-from perfplat_assets.publication.records import DATA_TYPES, RATING_DATA_TYPES
+from perfplat_assets.publication.records import BOUNDS, DATA_TYPES, RATING_DATA_TYPES
 
 PUBLISHER = {
     "schema:name": "Office of the Public Guardian",
@@ -52,7 +52,7 @@ def csv_metadata(methods: Mapping[Month, str], csv_name: str = "data.csv") -> st
         }
     ]
     for data_type in DATA_TYPES:
-        whole = data_type in RATING_DATA_TYPES or data_type == "user-satisfaction-percent"
+        whole = BOUNDS[data_type].whole
         columns.append(
             {
                 "name": data_type.replace("-", "_"),

@@ -18,8 +18,9 @@ from typing import Any
 from perfplat_assets.common.json_input import repeated_keys
 from perfplat_assets.common.months import FIRST_MONTH, Month
 from perfplat_assets.publication.plan import Pair
-from perfplat_assets.publication.records import count_value
-from perfplat_assets.quality.rules import RECORD_FIELDS, record_problems
+from perfplat_assets.publication.records import SATISFACTION_PERCENT, count_value
+from perfplat_assets.quality.rules import RECORD_FIELDS, record_problems, satisfaction_inconsistencies
+from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -56,8 +57,11 @@ def _number(count: Any) -> tuple[Any, bool]:
     return count, False
 
 
-def read_published_history(content: bytes, name: str, last_closed: Month) -> PublishedHistory:
-    """Every record of `content` (a published `data.json`), or a refusal listing what is wrong where."""
+def read_published_history(
+    content: bytes, name: str, last_closed: Month, methods: MethodSchedule | None = None
+) -> PublishedHistory:
+    """Every record of `content` (a published `data.json`), or a refusal listing what is wrong where. A
+    month's satisfaction percentage must agree with its five counts under `methods` (by default OPG's)."""
     try:
         items = json.loads(content.decode("utf-8-sig"), object_pairs_hook=_no_duplicate_keys)
     except UnicodeDecodeError as error:
@@ -97,6 +101,9 @@ def read_published_history(content: bytes, name: str, last_closed: Month) -> Pub
         values[pair] = count_value(item["dataType"], count)
         if was_string:
             converted.append(f"{where} ({pair[0]} {pair[1]}): {item['count']!r} read as {values[pair]}")
+    schedule = methods or MethodSchedule.parse(DEFAULT_METHOD_SCHEDULE)
+    for month, problem in satisfaction_inconsistencies(values, schedule.method_for):
+        problems.append(f"record {first_seen[(month, SATISFACTION_PERCENT)]}: {problem}")
     if problems:
         shown = problems[:MAX_PROBLEMS_SHOWN]
         more = f" (and {len(problems) - len(shown)} more)" if len(problems) > len(shown) else ""

@@ -10,10 +10,14 @@ from perfplat_assets.common.months import last_closed_month
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.history import HistoryRefused, PublishedHistory, read_published_history
 from perfplat_assets.publication.journal import ImportReport, import_history
+from perfplat_assets.user_satisfaction.scoring import MethodSchedule
 
 
-def import_published_file(path: str | Path, store: MetricsStore) -> tuple[PublishedHistory, ImportReport]:
-    """Read, check and load one published `data.json`; raises `HistoryRefused` or `StoreFailed`."""
+def import_published_file(
+    path: str | Path, store: MetricsStore, methods: MethodSchedule | None = None
+) -> tuple[PublishedHistory, ImportReport]:
+    """Read, check and load one published `data.json` (satisfaction checked under `methods`, by default
+    OPG's schedule); raises `HistoryRefused` or `StoreFailed`."""
     file = Path(path).expanduser()
     try:
         content = file.read_bytes()
@@ -21,7 +25,7 @@ def import_published_file(path: str | Path, store: MetricsStore) -> tuple[Publis
         raise HistoryRefused(f"{file} is a directory: give the path of the published data.json") from None
     except OSError as error:
         raise HistoryRefused(f"{file} cannot be read: {error.strerror}") from None
-    history = read_published_history(content, str(file), last_closed_month())
+    history = read_published_history(content, str(file), last_closed_month(), methods)
     return history, import_history(store, history, str(file.resolve()), datetime.now(UTC))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from perfplat_assets.common.columns import to_row
@@ -20,7 +20,7 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.publication.files import content_type, publication_files
 from perfplat_assets.publication.records import Record, record
 from perfplat_assets.publication.revisions import Revision, find_revisions
-from perfplat_assets.quality.rules import published_format_findings
+from perfplat_assets.quality.rules import implausible_months, published_format_findings
 
 PUBLIC_RECORDS = "data.json"  # the cumulative file whose records are public: what the guard protects
 
@@ -55,13 +55,16 @@ class CkanResource:
 
 @dataclass(frozen=True)
 class PublicationPlan:
-    months: tuple[Month, ...]
+    months: tuple[Month, ...]  # the months published by this plan: those asked for, less any withheld
     values: Mapping[Pair, float]  # what the store holds for the run's months once it is applied
     revisions: tuple[Revision, ...]  # values of those months that were public and change
     records: tuple[Record, ...]  # every published record once it is applied: what data.json holds
     files: tuple[PublishedFile, ...]  # in the order to write them: cumulative files first, month files last
     ckan: CkanResource | None
     digest: str
+    # Months left out of every file because a value is implausible, with why and what to do: never published,
+    # and named in the run's failure.
+    withheld: Mapping[Month, str] = field(default_factory=dict)
 
     def file(self, name: str) -> PublishedFile:
         return next(f for f in self.files if f.name == name)
@@ -85,12 +88,21 @@ def plan_publication(
     csv_url: str | None,
 ) -> PublicationPlan:
     """The publication of `months` with `values`, on top of what the store holds. A changed or withdrawn
-    value of a month already public is a revision, dated `now` and recorded with `run_id`."""
-    ordered = tuple(sorted(set(months)))
-    stray = sorted({month for month, _ in values} - set(ordered))
+    value of a month already public is a revision, dated `now` and recorded with `run_id`. A month holding a
+    value outside its dataType's bounds (one imported before perfplat checked them) is withheld: left out of
+    every file and of the store's changes, and named in `withheld`."""
+    asked = tuple(sorted(set(months)))
+    stray = sorted({month for month, _ in values} - set(asked))
     if stray:
-        raise PlanRefused(f"values for {', '.join(map(str, stray))} in a publication of {_labels(ordered)}")
-    published = {pair: v for pair, v in snapshot.published.items() if pair[0] not in ordered} | dict(values)
+        raise PlanRefused(f"values for {', '.join(map(str, stray))} in a publication of {_labels(asked)}")
+    candidates = {pair: v for pair, v in snapshot.published.items() if pair[0] not in asked} | dict(values)
+    withheld = {
+        month: _withheld_reason(month, problems, month in asked)
+        for month, problems in implausible_months(candidates, snapshot.methods.get).items()
+    }
+    ordered = tuple(month for month in asked if month not in withheld)
+    published = {pair: v for pair, v in candidates.items() if pair[0] not in withheld}
+    values = {pair: v for pair, v in values.items() if pair[0] not in withheld}
     revisions = tuple(find_revisions(snapshot.published, values, ordered))
     history = [
         *snapshot.revision_history,
@@ -113,7 +125,20 @@ def plan_publication(
         files=built,
         ckan=ckan,
         digest=_digest(built, ckan),
+        withheld=withheld,
     )
+
+
+def _withheld_reason(month: Month, problems: list[str], asked: bool) -> str:
+    """Why a month is withheld and what to do, for the run's failure."""
+    fix = (
+        f"correct the source and re-run {month}"
+        if asked
+        else f"the metrics store holds it from before perfplat checked bounds (an import, or an earlier "
+        f"run): correct it at its source and re-run {month}, or, for an imported month, correct its row in "
+        "the store's published_records table"
+    )
+    return f"{'; '.join(problems)}. {month} is left out of every file until it is corrected: {fix}"
 
 
 def _digest(files: Sequence[PublishedFile], ckan: CkanResource | None) -> str:
@@ -132,6 +157,8 @@ def _labels(months: Sequence[Month]) -> str:
 def plan_problems(plan: PublicationPlan, last_closed: Month) -> list[str]:
     """Why the plan would not be in OPG's format: checked on the whole plan before anything is written."""
     problems = [finding.message for finding in published_format_findings(plan.records, last_closed)]
+    if not plan.months and plan.withheld:
+        problems += [f"{month} is withheld: {reason}" for month, reason in sorted(plan.withheld.items())]
     for month in plan.months:
         if not any(m == month for m, _ in plan.values):
             problems.append(f"{month}: nothing to publish")
@@ -143,7 +170,11 @@ def dropped_pairs(plan: PublicationPlan, public: Sequence[Mapping[str, object]])
     without recording them as a revision: publishing would silently remove them."""
     planned = {(Month.from_timestamp(r["_timestamp"]), str(r["dataType"])) for r in plan.records}
     withdrawn = {(r.month, r.data_type) for r in plan.revisions if r.new_count is None}
-    held = {(Month.from_timestamp(r["_timestamp"]), str(r["dataType"])) for r in public}
+    held = {
+        (month, str(r["dataType"]))
+        for r in public
+        if (month := Month.from_timestamp(r["_timestamp"])) not in plan.withheld  # withheld and named
+    }
     return sorted(held - planned - withdrawn)
 
 

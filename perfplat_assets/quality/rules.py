@@ -12,11 +12,21 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from perfplat_assets.common.months import Month, last_closed_month
-from perfplat_assets.publication.records import CHANNEL, DATA_TYPES, PERIOD, SERVICE, DatasetValue, record
-from perfplat_assets.user_satisfaction.scoring import Rating
+from perfplat_assets.publication.records import (
+    BOUNDS,
+    CHANNEL,
+    DATA_TYPES,
+    PERIOD,
+    SATISFACTION_PERCENT,
+    SERVICE,
+    DatasetValue,
+    record,
+)
+from perfplat_assets.user_satisfaction.scoring import METHODS, Rating, RatingCounts
 
 if TYPE_CHECKING:  # the figures each rule reads
     from perfplat_assets.completion_rate.rate import CompletionRate
@@ -278,8 +288,14 @@ DATA_TYPE_PATTERN = re.compile(r"[a-z]+(-[a-z]+)*")
 
 
 def records_in_published_format(dataset: Sequence[DatasetValue], limits: Limits) -> list[Finding]:
-    """The dataset's values as the records they are published as, in OPG's format."""
-    records = [record(value.month, value.data_type, value.count) for value in dataset]
+    """The dataset's values as the records they are published as, in OPG's format and within their
+    dataType's bounds. The count is the value as computed, before it is written as a whole number, so that
+    a fraction where a whole number belongs is caught rather than cut off."""
+    records = [
+        record(value.month, value.data_type, 0)
+        | {"count": value.count if isinstance(value.count, int) else float(value.count)}
+        for value in dataset
+    ]
     return published_format_findings(records, limits.last_closed or last_closed_month())
 
 
@@ -292,15 +308,16 @@ def record_problems(item: Mapping[str, Any], last_closed: Month) -> list[str]:
     if list(item) != list(RECORD_FIELDS):
         problems.append(f"fields are {sorted(item)}, expected exactly {list(RECORD_FIELDS)}")
     count = item.get("count")
-    if isinstance(count, bool) or not isinstance(count, int | float) or not math.isfinite(count):
+    number = not isinstance(count, bool) and isinstance(count, int | float) and math.isfinite(count)
+    if not number:
         problems.append(f"count {count!r} is not a number")
-    elif count < 0:
-        problems.append(f"count {count} is negative")
     data_type = item.get("dataType")
     if not isinstance(data_type, str) or not DATA_TYPE_PATTERN.fullmatch(data_type):
         problems.append(f"dataType {data_type!r} is not letters and dashes")
     elif data_type not in DATA_TYPES:
         problems.append(f"dataType {data_type!r} is not one perfplat publishes")
+    elif number and (outside := BOUNDS[data_type].problem(count)):
+        problems.append(outside)
     timestamp = item.get("_timestamp")
     if not isinstance(timestamp, str) or not re.fullmatch(r"\d{4}-\d{2}-01T00:00:00\+00:00", timestamp):
         problems.append(f"_timestamp {timestamp!r} is not the first of a month at T00:00:00+00:00")
@@ -310,6 +327,59 @@ def record_problems(item: Mapping[str, Any], last_closed: Month) -> list[str]:
         if item.get(name) != expected:
             problems.append(f"{name} is {item.get(name)!r}, not {expected!r}")
     return problems
+
+
+# OPG rounded the satisfaction percentage by hand: a published percentage may be this far from its counts'.
+SATISFACTION_TOLERANCE_POINTS = 1
+
+
+def satisfaction_inconsistencies(
+    values: Mapping[tuple[Month, str], float], method_for: Callable[[Month], str | None]
+) -> list[tuple[Month, str]]:
+    """Months whose satisfaction percentage is more than a point from what its five published counts give
+    under the month's method, with why. A month without all five counts, or whose method is not known
+    (`method_for` gives None), cannot be checked and is not named."""
+    found = []
+    for month in sorted({month for month, data_type in values if data_type == SATISFACTION_PERCENT}):
+        pairs = [(month, SATISFACTION_PERCENT), *((month, rating.data_type) for rating in Rating)]
+        if not all(pair in values and math.isfinite(values[pair]) for pair in pairs):
+            continue
+        method = method_for(month)
+        counts = RatingCounts(**{rating.column: int(values[(month, rating.data_type)]) for rating in Rating})
+        if method is None or counts.total == 0:
+            continue
+        score, percent = METHODS[method](counts), values[(month, SATISFACTION_PERCENT)]
+        gap = abs(Fraction(percent) - score)
+        if gap > SATISFACTION_TOLERANCE_POINTS:
+            found.append(
+                (
+                    month,
+                    f"{SATISFACTION_PERCENT} {percent:g} is {float(gap):.2f} points from {float(score):.2f}, "
+                    f"the {method} score of {month}'s five rating counts: more than the "
+                    f"{SATISFACTION_TOLERANCE_POINTS} point its rounding allows",
+                )
+            )
+    return found
+
+
+def implausible_months(
+    values: Mapping[tuple[Month, str], float], method_for: Callable[[Month], str | None]
+) -> dict[Month, list[str]]:
+    """Months holding a value outside its dataType's bounds, or a satisfaction percentage its counts do not
+    give, with each value at fault and the bound it breaks."""
+    found: dict[Month, list[str]] = {}
+    for (month, data_type), value in sorted(values.items()):
+        bounds = BOUNDS.get(data_type)
+        problem = (
+            (f"count {value!r} is not a number" if not math.isfinite(value) else bounds.problem(value))
+            if bounds
+            else None
+        )
+        if problem:
+            found.setdefault(month, []).append(f"{data_type} {problem}")
+    for month, problem in satisfaction_inconsistencies(values, method_for):
+        found.setdefault(month, []).append(problem)
+    return found
 
 
 def _month_of(item: Mapping[str, Any]) -> Month | None:

@@ -1,0 +1,287 @@
+"""Published figures are plausible: every dataType's bounds, and a satisfaction percentage that agrees with
+its five counts, refused at import (the installed `perfplat import-published` on a real PostgreSQL store)
+and withheld at publication with their month. Every expected figure is worked out by hand."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from perfplat_assets.common.months import Month
+from perfplat_assets.metrics_store.resources import MetricsStore
+from perfplat_assets.metrics_store.tables import published_records
+from perfplat_assets.publication.plan import StoreSnapshot, dropped_pairs, plan_problems, plan_publication
+from perfplat_assets.quality.rules import record_problems, satisfaction_inconsistencies
+from perfplat_assets.user_satisfaction.scoring import MethodSchedule
+from perfplat_assets_tests.support.run_results import failure_message, materialize_month
+from perfplat_assets_tests.support.services import BIN
+
+PERFPLAT = str(BIN / "perfplat")
+MARCH, APRIL, MAY = Month.parse("2025-03"), Month.parse("2025-04"), Month.parse("2025-05")
+MARCH_26, JUNE_26 = Month.parse("2026-03"), Month.parse("2026-06")
+RATINGS = ("very-satisfied", "satisfied", "neither", "dissatisfied", "very-dissatisfied")
+OPGS_METHODS = MethodSchedule.parse("2021-03:weighted-gds,2026-04:top-two-box")
+
+
+def _record(month: Month, data_type: str, count: object) -> dict:
+    return {
+        "_timestamp": month.published_timestamp,
+        "service": "make-a-lpa",
+        "channel": "digital",
+        "count": count,
+        "dataType": data_type,
+        "period": "month",
+    }
+
+
+def _month(month: Month, percent: float, counts: tuple[int, ...]) -> dict[tuple[Month, str], float]:
+    return {(month, "user-satisfaction-percent"): percent} | {
+        (month, data_type): count for data_type, count in zip(RATINGS, counts, strict=True)
+    }
+
+
+# OPG's published figures (docs: make-an-lpa.md), very satisfied first.
+MAY_COUNTS = (8081, 4087, 1046, 282, 439)  # 13935 responses, weighted 1174025 / 13935 = 84.25
+MARCH_26_COUNTS = (11620, 6044, 1380, 244, 302)  # weighted 86.29
+JUNE_26_COUNTS = (8424, 4049, 983, 200, 260)  # 13916 responses, top-two-box 12473 / 13916 = 89.63
+
+
+# the bounds, record by record
+
+
+@pytest.mark.parametrize(
+    "data_type, count, problem",
+    [
+        (
+            "user-satisfaction-percent",
+            5000,
+            "count 5000 is above 100, the most a satisfaction percentage can be",
+        ),
+        ("user-satisfaction-percent", 84.5, "count 84.5 is not a whole number, as a satisfaction percentage"),
+        ("digital-take-up", 100.01, "count 100.01 is above 100, the most a percentage can be"),
+        ("completion-rate", -0.5, "count -0.5 is negative: 0 is the least a percentage can be"),
+        ("uptime-percent", 1e300, "count 1e+300 is above 100, the most a percentage can be"),
+        ("very-satisfied", 1e300, "count 1e+300 is above 999999999, the most a rating count can be"),
+        ("neither", 1_000_000_000, "count 1000000000 is above 999999999, the most a rating count can be"),
+        ("dissatisfied", 12.5, "count 12.5 is not a whole number, as a rating count must be"),
+        ("very-dissatisfied", -3, "count -3 is negative: 0 is the least a rating count can be"),
+    ],
+)
+def test_a_record_outside_its_datatypes_bounds_is_named_with_the_bound(data_type, count, problem):
+    problems = record_problems(_record(MAY, data_type, count), MAY)
+    assert len(problems) == 1 and problems[0].startswith(problem), problems
+
+
+@pytest.mark.parametrize(
+    "data_type, count",
+    [
+        ("user-satisfaction-percent", 0),
+        ("user-satisfaction-percent", 100),
+        ("digital-take-up", 36.48),
+        ("completion-rate", 100.0),
+        ("uptime-percent", 99.95),
+        ("very-satisfied", 999_999_999),
+        ("satisfied", 4087.0),
+        ("neither", 0),
+    ],
+)
+def test_a_record_within_its_bounds_passes(data_type, count):
+    assert record_problems(_record(MAY, data_type, count), MAY) == []
+
+
+# the satisfaction percentage against its counts
+
+
+def test_opgs_published_percentages_agree_with_their_counts_under_the_months_method():
+    values = (
+        _month(MAY, 84, MAY_COUNTS)  # weighted 84.25
+        | _month(MARCH_26, 86, MARCH_26_COUNTS)  # weighted 86.29
+        | _month(JUNE_26, 90, JUNE_26_COUNTS)  # top-two-box 89.63
+    )
+    assert satisfaction_inconsistencies(values, OPGS_METHODS.method_for) == []
+
+
+def test_a_percentage_more_than_a_point_from_its_counts_is_named_with_the_method():
+    values = (
+        _month(MAY, 85, MAY_COUNTS)  # 0.75 from 84.25: OPG's rounding by hand
+        | _month(MARCH_26, 88, MARCH_26_COUNTS)  # 1.71 from 86.29
+        # June 2026's weighted score, (842400 + 303675 + 49150 + 5000) / 13916 = 86.25, published under the
+        # top-two-box method that was in force: 3.63 from 89.63
+        | _month(JUNE_26, 86, JUNE_26_COUNTS)
+    )
+    found = satisfaction_inconsistencies(values, OPGS_METHODS.method_for)
+    assert [month for month, _ in found] == [MARCH_26, JUNE_26]
+    assert "user-satisfaction-percent 88 is 1.71 points from 86.29, the weighted-gds score" in found[0][1]
+    assert "user-satisfaction-percent 86 is 3.63 points from 89.63, the top-two-box score" in found[1][1]
+    assert "more than the 1 point" in found[1][1]
+    weighted_only = MethodSchedule.parse("2021-03:weighted-gds")
+    assert [m for m, _ in satisfaction_inconsistencies(values, weighted_only.method_for)] == [MARCH_26]
+
+
+def test_a_month_without_all_five_counts_or_its_method_is_not_judged():
+    partial = _month(MAY, 20, MAY_COUNTS)
+    del partial[(MAY, "neither")]
+    assert satisfaction_inconsistencies(partial, OPGS_METHODS.method_for) == []
+    assert satisfaction_inconsistencies(_month(MAY, 20, MAY_COUNTS), {}.get) == []
+
+
+# the plan withholds a stored month out of bounds
+
+
+def test_the_plan_withholds_a_stored_month_out_of_bounds_and_publishes_the_rest():
+    stored = {
+        (MARCH, "uptime-percent"): 100.0,
+        (APRIL, "uptime-percent"): 100.0,
+        (APRIL, "very-satisfied"): 1e300,
+    }
+    snapshot = StoreSnapshot(stored, {MARCH: datetime(2025, 4, 2, tzinfo=UTC)}, [], {})
+    plan = plan_publication(
+        snapshot,
+        [MAY],
+        {(MAY, "uptime-percent"): 99.5},
+        run_id="run-1",
+        now=datetime(2025, 6, 2, tzinfo=UTC),
+        csv_url=None,
+    )
+    assert list(plan.withheld) == [APRIL]
+    assert plan.withheld[APRIL].startswith(
+        "very-satisfied count 1e+300 is above 999999999, the most a rating count can be. 2025-04 is left out"
+    )
+    assert "correct its row in the store's published_records table" in plan.withheld[APRIL]
+    assert [(r["_timestamp"][:7], r["count"]) for r in json.loads(plan.file("data.json").content)] == [
+        ("2025-03", 100),
+        ("2025-05", 99.5),
+    ]
+    assert "2025-04" not in plan.file("data.csv").content.decode()
+    assert plan_problems(plan, MAY) == []
+    already_public = [_record(APRIL, "uptime-percent", 100), _record(MARCH, "uptime-percent", 100)]
+    assert dropped_pairs(plan, already_public) == [], "withholding the month is deliberate, and named"
+
+
+# at import: the installed command on a real PostgreSQL store
+
+
+def _import(path: Path, postgres_url: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PERFPLAT_METRICS_DB_URL": postgres_url}
+    return subprocess.run([PERFPLAT, "import-published", str(path)], capture_output=True, text=True, env=env)
+
+
+def _series() -> list[dict]:
+    """March 2025 (satisfaction and uptime only) and May 2025 with its five counts, as OPG published them."""
+    return [
+        _record(MARCH, "user-satisfaction-percent", 83),
+        _record(MARCH, "uptime-percent", 100),
+        _record(MAY, "user-satisfaction-percent", 84),
+        *(_record(MAY, data_type, count) for data_type, count in zip(RATINGS, MAY_COUNTS, strict=True)),
+        _record(MAY, "uptime-percent", 100),
+    ]
+
+
+@pytest.mark.parametrize(
+    "position, count, named",
+    [
+        (4, 1e300, "record 4: count 1e+300 is above 999999999, the most a rating count can be"),
+        (3, 5000, "record 3: count 5000 is above 100, the most a satisfaction percentage can be"),
+        (5, 4087.5, "record 5: count 4087.5 is not a whole number, as a rating count must be"),
+        (
+            3,
+            95,
+            "record 3: user-satisfaction-percent 95 is 10.75 points from 84.25, the weighted-gds score of "
+            "2025-05's five rating counts: more than the 1 point its rounding allows",
+        ),
+    ],
+)
+def test_import_refuses_an_implausible_record_with_its_position_and_imports_nothing(
+    position, count, named, tmp_path, perfplat_env, postgres_url
+):
+    series = _series()
+    series[position - 1]["count"] = count
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(series), encoding="utf-8")
+    refused = _import(path, postgres_url)
+    assert refused.returncode == 2, refused.stdout
+    assert "1 record(s) break the published format" in refused.stderr
+    assert named in refused.stderr
+    assert "Traceback" not in refused.stderr and refused.stdout == ""
+    assert MetricsStore(url=postgres_url).read(published_records).empty
+
+
+# at publication: a month stored out of bounds before the check is withheld, the rest published
+
+
+def _publication(publish: Path) -> tuple[dict[tuple[str, str], object], str]:
+    records = json.loads((publish / "data.json").read_text(encoding="utf-8"))
+    return {(r["_timestamp"][:7], r["dataType"]): r["count"] for r in records}, (
+        publish / "data.csv"
+    ).read_text(encoding="utf-8")
+
+
+def _set_stored(store: MetricsStore, month: Month, data_type: str, count: float) -> None:
+    """What an import from before the bounds could leave in the store."""
+    with store.transaction() as connection:
+        changed = connection.execute(
+            update(published_records)
+            .where(published_records.c.month == month.key, published_records.c.data_type == data_type)
+            .values(count=count)
+        )
+        assert changed.rowcount == 1
+
+
+def test_a_stored_month_out_of_bounds_is_withheld_and_the_run_fails_naming_it(
+    tmp_path, perfplat_env, postgres_url, monkeypatch
+):
+    publish = tmp_path / "publish"
+    monkeypatch.setenv("PERFPLAT_METRICS_DB_URL", postgres_url)
+    monkeypatch.setenv("PERFPLAT_PUBLISH_DIR", str(publish))
+    store = MetricsStore(url=postgres_url)
+    march_and_april = [
+        _record(MARCH, "user-satisfaction-percent", 83),
+        _record(MARCH, "uptime-percent", 100),
+        _record(APRIL, "user-satisfaction-percent", 85),
+        _record(APRIL, "uptime-percent", 100),
+    ]
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps(march_and_april), encoding="utf-8")
+    assert _import(path, postgres_url).returncode == 0
+    _set_stored(store, APRIL, "user-satisfaction-percent", 5000)
+
+    # The import's months and May are published; April, out of bounds, is left out of every file.
+    first = materialize_month(MAY)
+    assert not first.success
+    message = failure_message(first)
+    assert "Published 2025-05; withheld 2025-04: user-satisfaction-percent count 5000 is above 100, the " in (
+        message
+    )
+    assert "correct its row in the store's published_records table" in message
+    published, data_csv = _publication(publish)
+    assert published[("2025-03", "user-satisfaction-percent")] == 83
+    assert published[("2025-05", "very-satisfied")] > 0
+    assert {month for month, _ in published} == {"2025-03", "2025-05"}
+    assert "5000" not in data_csv and "\r\n2025-04," not in data_csv
+    assert [row["month"] for row in csv.DictReader(data_csv.splitlines())] == ["2025-03", "2025-05"]
+    assert (publish / "make_a_lasting_power_of_attorney_25_05.json").is_file()
+    assert not (publish / "make_a_lasting_power_of_attorney_25_04.json").exists()
+    stored = store.read(published_records)
+    assert stored[(stored["month"] == APRIL.key) & (stored["data_type"] == "user-satisfaction-percent")][
+        "count"
+    ].tolist() == [5000], "the store keeps the row, for the operator to correct"
+
+    # Corrected in the store, April is published; out of bounds again, it is withheld though data.json
+    # already holds it: the withholding is deliberate and named, not a silent drop.
+    _set_stored(store, APRIL, "user-satisfaction-percent", 85)
+    assert materialize_month(MAY).success
+    assert _publication(publish)[0][("2025-04", "user-satisfaction-percent")] == 85
+    _set_stored(store, APRIL, "uptime-percent", 100.5)
+    again = materialize_month(MAY)
+    assert not again.success
+    assert "withheld 2025-04: uptime-percent count 100.5 is above 100, the most a percentage can be" in (
+        failure_message(again)
+    )
+    assert {month for month, _ in _publication(publish)[0]} == {"2025-03", "2025-05"}

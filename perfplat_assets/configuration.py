@@ -14,6 +14,7 @@ from dagster import EnvVar
 from dagster._utils.schedules import is_valid_cron_string
 from dagster_aws.s3 import S3Resource
 
+from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.common.sources import sample_settings
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
@@ -187,13 +188,17 @@ def build_resources() -> dict[str, Any]:
         "metrics_store": metrics_store,
         "metrics_store_io_manager": MetricsStoreIOManager(store=metrics_store),
     }
-    resources["publisher"] = _publisher(home, sample_settings(resources.values()))
+    publish_dir = _env("PERFPLAT_PUBLISH_DIR", str(Path(home) / "publish"))
+    resources["run_start"] = RunStart(publish_dir=publish_dir)
+    resources["publisher"] = _publisher(publish_dir, sample_settings(resources.values()), metrics_store)
     return resources
 
 
-def _publisher(home: str, sample_sources: list[str]) -> DataGovUkPublisher:
+def _publisher(
+    publish_dir: Any, sample_sources: list[str], metrics_store: MetricsStore
+) -> DataGovUkPublisher:
     return DataGovUkPublisher(
-        directory=PublicationDirectory(path=_env("PERFPLAT_PUBLISH_DIR", str(Path(home) / "publish"))),
+        directory=PublicationDirectory(path=publish_dir, store=metrics_store),
         s3=S3Publication(
             s3=S3Resource(region_name=_env("AWS_REGION"), endpoint_url=_env("AWS_ENDPOINT_URL_S3")),
             bucket=_env("PERFPLAT_S3_BUCKET"),

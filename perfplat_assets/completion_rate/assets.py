@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from dagster import AssetCheckResult, AssetExecutionContext, Output
 
 from perfplat_assets.asset_names import COMPLETION_RATE
+from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.completion_rate.rate import CompletionRate
 from perfplat_assets.completion_rate.rate import completion_rate as completion_figures
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
@@ -40,12 +41,14 @@ CHECKS: tuple[Check[CompletionRate], ...] = (
 @monthly_asset(COMPLETION_RATE, kinds={"googleanalytics"}, checks=CHECKS, pool="ga4")
 def completion_rate(
     context: AssetExecutionContext,
+    run_start: RunStart,
     google_analytics: GoogleAnalytics,
     make_an_lpa_db: MakeAnLpaDatabase,
     quality_thresholds: QualityThresholds,
 ) -> Iterator[Output[list[CompletionRate]] | AssetCheckResult]:
     """Sessions that reached the "who is applying" page per 100 sessions that reached a start page, from
     one GA4 request for every month of the run."""
+    run_start.check(context)
     months = partition_months(context)
     report = google_analytics.completion_report(months)
     counts = make_an_lpa_db.application_counts(months)

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from dagster import AssetCheckResult, AssetExecutionContext, Output
 
 from perfplat_assets.asset_names import DIGITAL_TAKE_UP
+from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFiguresFile
 from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
 from perfplat_assets.digital_take_up.take_up import digital_take_up as take_up_figures
@@ -24,10 +25,14 @@ CHECKS: tuple[Check[DigitalTakeUp], ...] = (
 
 @monthly_asset(DIGITAL_TAKE_UP, kinds={"sql"}, checks=CHECKS)
 def digital_take_up(
-    context: AssetExecutionContext, sirius_db: SiriusDatabase, takeup_figures_file: TakeUpFiguresFile
+    context: AssetExecutionContext,
+    run_start: RunStart,
+    sirius_db: SiriusDatabase,
+    takeup_figures_file: TakeUpFiguresFile,
 ) -> Iterator[Output[list[DigitalTakeUp]] | AssetCheckResult]:
     """Applications made with Make an LPA as a share of all LPA applications received, from Sirius or,
     when configured, the product team's figures file (which then takes precedence)."""
+    run_start.check(context)
     months = partition_months(context)
     if takeup_figures_file.path:
         source, description, figures = "figures-file", takeup_figures_file.path, takeup_figures_file.figures()

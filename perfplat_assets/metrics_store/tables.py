@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from perfplat_assets import asset_names
 from perfplat_assets.completion_rate.rate import CompletionRate
@@ -149,6 +160,19 @@ publications = Table(
     Column("state", String(20), nullable=False, index=True),
     Column("targets", Text, nullable=False),
     Column("note", Text),
+)
+
+# Every version perfplat made in a publication directory, with its files' names and sha256 digests (JSON):
+# what the directory target trusts, since anything inside the directory could have been planted there.
+directory_versions = Table(
+    "directory_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("directory", Text, nullable=False, index=True),
+    Column("version", String(100), nullable=False),
+    Column("files", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("directory", "version"),
 )
 
 TABLES = {table.name: table for table in metadata.sorted_tables}

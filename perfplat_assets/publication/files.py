@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 
 from perfplat_assets.common.months import Month
@@ -14,7 +15,11 @@ from perfplat_assets.publication.records import Record, month_file_name, sort_re
 from perfplat_assets.publication.report import REPORT_HTML, report_html
 from perfplat_assets.publication.revisions import revisions_csv
 
-CUMULATIVE_CSV = "data.csv"
+RECORDS_JSON, CUMULATIVE_CSV = "data.json", "data.csv"
+CSVW_METADATA, REVISIONS_CSV, NOTES_MD = f"{CUMULATIVE_CSV}-metadata.json", "revisions.csv", "notes.md"
+# Names a publication writes besides the month files: what the directory target treats as its own.
+CUMULATIVE_FILES = (RECORDS_JSON, CUMULATIVE_CSV, CSVW_METADATA, REVISIONS_CSV, NOTES_MD, REPORT_HTML)
+_MONTH_FILE = re.compile(r"make_a_lasting_power_of_attorney_\d{2}_\d{2}\.json")
 CONTENT_TYPES = {
     ".json": "application/json",
     ".csv": "text/csv; charset=utf-8",
@@ -22,6 +27,11 @@ CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
 }
 CSVW_CONTENT_TYPE = "application/csvm+json"
+
+
+def is_published_name(name: str) -> bool:
+    """Whether `name` is one perfplat publishes (a cumulative file or a month file)."""
+    return name in CUMULATIVE_FILES or bool(_MONTH_FILE.fullmatch(name))
 
 
 def content_type(name: str) -> str:
@@ -54,11 +64,11 @@ def publication_files(
     """Name to content, in the order to write them: everything rebuilt from every published month first,
     the run's month files last, so OPG's automation never finds a month file before the rest is there."""
     return {
-        "data.json": records_json(all_records),
+        RECORDS_JSON: records_json(all_records),
         CUMULATIVE_CSV: records_csv(all_records),
-        f"{CUMULATIVE_CSV}-metadata.json": csv_metadata(methods, CUMULATIVE_CSV),
-        "revisions.csv": revisions_csv(revision_history),
-        "notes.md": notes_markdown(methods),
+        CSVW_METADATA: csv_metadata(methods, CUMULATIVE_CSV),
+        REVISIONS_CSV: revisions_csv(revision_history),
+        NOTES_MD: notes_markdown(methods),
         REPORT_HTML: report_html(all_records, revision_history, methods),
         **{
             month_file_name(month): records_json(

@@ -261,8 +261,7 @@ def _undo(
     held = {t.name: NOT_TOUCHED for t in targets[failed_at + 1 :]}
     for target in reversed(targets[: failed_at + 1]):
         try:
-            changed = target.undo(plan, current[target.name])
-            held[target.name] = "restored to the previous publication" if changed else "unchanged"
+            held[target.name] = target.undo(plan, current[target.name]) or "unchanged"
         except PublicationFailed as error:
             held[target.name] = f"may hold part of the new publication (undoing failed: {error})"
     restored = not any(state.startswith("may hold") for state in held.values())

@@ -32,8 +32,9 @@ class PublicationTarget(Protocol):
 
     def apply(self, plan: PublicationPlan, current: Any) -> None: ...
 
-    def undo(self, plan: PublicationPlan, current: Any) -> bool:
-        """Back to `current`; says whether anything had to be put back."""
+    def undo(self, plan: PublicationPlan, current: Any) -> str | None:
+        """Back to `current`; says what the target holds now ("restored to the previous publication" only
+        when there was one and it is in place again), or None when nothing had to be put back."""
         ...
 
 

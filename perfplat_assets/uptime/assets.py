@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from dagster import AssetCheckResult, AssetExecutionContext, Output
 
 from perfplat_assets.asset_names import UPTIME
+from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.quality import rules
 from perfplat_assets.quality.checks import output_with_checks
@@ -24,10 +25,11 @@ CHECKS: tuple[Check[Uptime], ...] = (
 
 @monthly_asset(UPTIME, kinds={"aws"}, checks=CHECKS)
 def uptime(
-    context: AssetExecutionContext, route53_health_check: Route53HealthCheck
+    context: AssetExecutionContext, run_start: RunStart, route53_health_check: Route53HealthCheck
 ) -> Iterator[Output[list[Uptime]] | AssetCheckResult]:
     """The share of the month the service's Route 53 health check found it healthy, from CloudWatch's
     hourly data, one query for every month of the run."""
+    run_start.check(context)
     months = partition_months(context)
     hourly = route53_health_check.hourly_status(months)
     where = route53_health_check.describe()

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from dagster import AssetCheckResult, AssetExecutionContext, Output
 
 from perfplat_assets.asset_names import USER_SATISFACTION
+from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.quality import rules
@@ -28,12 +29,14 @@ CHECKS: tuple[Check[UserSatisfaction], ...] = (
 @monthly_asset(USER_SATISFACTION, kinds={"sql"}, checks=CHECKS)
 def user_satisfaction(
     context: AssetExecutionContext,
+    run_start: RunStart,
     make_an_lpa_db: MakeAnLpaDatabase,
     satisfaction_methods: SatisfactionMethods,
     quality_thresholds: QualityThresholds,
 ) -> Iterator[Output[list[UserSatisfaction]] | AssetCheckResult]:
     """Feedback ratings per month, counted inside the database so that no free text, email or phone is read,
     and the percentage by the method OPG published with in that month (see the README)."""
+    run_start.check(context)
     months = partition_months(context)
     schedule = satisfaction_methods.parsed()
     counts = make_an_lpa_db.rating_counts(months)

@@ -1,0 +1,49 @@
+"""What a run checks before any source is asked: the settings only the run's own machine can judge.
+
+The publication directory lives on the runs' filesystem, which the code server may not share, so it cannot
+be checked when the code location loads. Every measure's step checks it first instead, so a directory that
+cannot take the publication fails the run before GA4, the databases or CloudWatch are asked anything.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from dagster import AssetExecutionContext, AssetKey, ConfigurableResource, Failure
+from pydantic import Field
+
+from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION
+
+PUBLISH_DIR_SETTING = "PERFPLAT_PUBLISH_DIR"
+
+
+def directory_problem(directory: Path) -> str | None:
+    """Why perfplat could not publish into `directory` (resolved), or None: it must be a directory it can
+    read and write, or a path it can create."""
+    existing = next(p for p in (directory, *directory.parents) if os.path.lexists(p))
+    if not existing.is_dir():
+        kind = "a regular file" if stat.S_ISREG(os.lstat(existing).st_mode) else "not a directory"
+        where = "" if existing == directory else f", on the way to {directory},"
+        return f"{existing}{where} is {kind}, not a directory"
+    if not os.access(existing, os.R_OK | os.W_OK | os.X_OK):
+        doing = "write in" if existing == directory else f"create {directory} in"
+        return f"perfplat cannot {doing} {existing}: it needs read, write and search (rwx) access there"
+    return None
+
+
+class RunStart(ConfigurableResource):
+    """The checks at the start of a run (see the module docstring)."""
+
+    publish_dir: str = Field(description="The publication directory (PERFPLAT_PUBLISH_DIR).")
+
+    def check(self, context: AssetExecutionContext) -> None:
+        selection = context.run.asset_selection
+        if selection is not None and AssetKey(DATA_GOV_UK_PUBLICATION) not in selection:
+            return  # the run does not publish
+        problem = directory_problem(Path(self.publish_dir).resolve())
+        if problem:
+            raise Failure(
+                f"{PUBLISH_DIR_SETTING}: {problem}. Nothing was asked of any source; nothing was published."
+            )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from perfplat_assets.common.errors import SourceUnavailable
 
@@ -73,9 +74,66 @@ _LOST_CONNECTION = (
 )
 
 
+@dataclass(frozen=True)
+class MissingRight:
+    """A right a database role lacks, in words (`what`) and as the statement that gives it (`remedy`)."""
+
+    what: str
+    remedy: str
+
+
+# Per setting, what its role lacks, asked of the database itself: an insufficient_privilege names only the
+# first refusal, and an administrator wants every missing right at once.
+RightsAudit = Callable[[Connection], list[MissingRight]]
+_RIGHTS_AUDITS: dict[str, RightsAudit] = {}
+
+
+def audit_rights_with(setting: str, audit: RightsAudit) -> None:
+    """Have `failure` list what `setting`'s role lacks, by `audit`, when the database refuses a right."""
+    _RIGHTS_AUDITS[setting] = audit
+
+
+def insufficient_privilege(error: BaseException) -> bool:
+    """PostgreSQL's SQLSTATE 42501, as psycopg 3 (`sqlstate`) or psycopg2 (`pgcode`) reports it."""
+    original = getattr(error, "orig", None)
+    return "42501" in (getattr(original, "sqlstate", None), getattr(original, "pgcode", None))
+
+
+def _missing_rights(setting: str, url: str | URL) -> list[MissingRight]:
+    """What the role lacks, asked on a connection of its own (the failed one is done for); nothing when
+    there is no audit for `setting` or the database cannot answer."""
+    audit = _RIGHTS_AUDITS.get(setting)
+    if audit is None:
+        return []
+    engine = engine_for(url, setting)
+    try:
+        with engine.connect() as connection:
+            return audit(connection)
+    except SQLAlchemyError:
+        return []
+    finally:
+        engine.dispose()
+
+
+def _refused_right(detail: str, setting: str, url: str | URL, doing: str) -> str:
+    parsed = url if isinstance(url, URL) else parse_url(url, setting)
+    role = f"The role {parsed.username}" if parsed.username else "The database role"
+    where = f"{role} in {setting} ({redacted(parsed)})"
+    missing = _missing_rights(setting, parsed)
+    if not missing:
+        return f"{where} lacks a right needed for {doing}: {detail}. Have an administrator grant it."
+    return (
+        f"{where} lacks rights perfplat needs ({doing} was refused: {detail}): "
+        f"{'; '.join(right.what for right in missing)}. An administrator can give them: "
+        f"{' '.join(right.remedy for right in missing)}"
+    )
+
+
 def failure(error: DBAPIError, setting: str, url: str | URL, doing: str) -> str:
-    """What went wrong, by kind: a lost connection is not a schema problem."""
+    """What went wrong, by kind: a lost connection is not a schema problem, nor a missing right."""
     detail = scrubbed(first_line(error), url)
+    if insufficient_privilege(error):
+        return _refused_right(detail, setting, url, doing)
     if error.connection_invalidated or any(mark in detail.lower() for mark in _LOST_CONNECTION):
         return (
             f"The connection to the database in {setting} ({redacted(url)}) was lost while {doing}: "

@@ -19,16 +19,17 @@ from sqlalchemy import (
     Table,
     delete,
     insert,
-    inspect,
     select,
     text,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from perfplat_assets.common.columns import from_row, to_row
-from perfplat_assets.common.database import connect, engine_for, redacted
+from perfplat_assets.common.database import audit_rights_with, connect, engine_for, failure, redacted
+from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
+from perfplat_assets.metrics_store.rights import missing_columns, missing_rights
 from perfplat_assets.metrics_store.tables import STORED_ASSETS, metadata
 
 if TYPE_CHECKING:
@@ -39,6 +40,9 @@ SETTING = "PERFPLAT_METRICS_DB_URL"
 PUBLICATION_LOCK_KEY = 0x70657266  # "perf"
 SCHEMA_LOCK_KEY = 0x70657267
 _DTYPES = {Integer: "Int64", Float: "Float64", Boolean: "boolean"}
+
+# A refused right names the setting and every right the role lacks, wherever the store is used.
+audit_rights_with(SETTING, missing_rights)
 
 
 def _frame(table: Table, rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
@@ -54,13 +58,19 @@ def _frame(table: Table, rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 
 def _add_missing_columns(connection: Connection) -> None:
     """A store made by an earlier perfplat gains the (nullable) columns added since; nothing is dropped."""
-    inspector = inspect(connection)
-    for table in metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in present and column.nullable:
-                kind = column.type.compile(dialect=connection.dialect)
-                connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+    for table, columns in missing_columns(connection).items():
+        for column in columns:
+            kind = column.type.compile(dialect=connection.dialect)
+            connection.execute(text(f'ALTER TABLE "{table}" ADD COLUMN "{column.name}" {kind}'))
+
+
+def _create_schema(connection: Connection) -> None:
+    """The tables, created or upgraded, once: the steps of a run start at once, and on a fresh store only
+    one may create them."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+    metadata.create_all(connection)
+    _add_missing_columns(connection)
 
 
 class MetricsStore(ConfigurableResource):
@@ -77,14 +87,24 @@ class MetricsStore(ConfigurableResource):
             if not self.url:
                 Path(self.data_dir).mkdir(parents=True, exist_ok=True)
             engine = engine_for(url, SETTING, write_lock_on_begin=True)
-            with connect(engine, SETTING, transaction=True) as connection:
-                if connection.dialect.name == "postgresql":
-                    # The steps of a run start at once; on a fresh store only one may create the tables.
-                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
-                metadata.create_all(connection)
-                _add_missing_columns(connection)
+            try:
+                with connect(engine, SETTING, transaction=True) as connection:
+                    _create_schema(connection)
+            except DBAPIError as error:
+                engine.dispose()
+                raise SourceUnavailable(
+                    failure(error, SETTING, engine.url, "creating or upgrading perfplat's tables")
+                ) from None
             self._engine = engine
         return self._engine
+
+    @contextmanager
+    def _worded(self, doing: str) -> Iterator[None]:
+        """A database error as one sentence naming the setting (and any missing right), not a traceback."""
+        try:
+            yield
+        except DBAPIError as error:
+            raise SourceUnavailable(failure(error, SETTING, self.engine().url, doing)) from None
 
     def describe(self) -> str:
         return redacted(self.engine().url)
@@ -162,7 +182,7 @@ class MetricsStore(ConfigurableResource):
         """Replace the months' rows, except where the source now has nothing for a month whose figures are
         stored: those are kept, and returned. The service deletes feedback after two years; this store is
         the history, and a re-run or a backfill must not erase it."""
-        with self.transaction(exclusive=table) as connection:
+        with self._worded(f"writing {table.name}"), self.transaction(exclusive=table) as connection:
             kept: list[str] = []
             if "not_available_reason" in table.c:
                 stored = select(table.c.month).where(
@@ -198,10 +218,11 @@ class MetricsStore(ConfigurableResource):
         query = select(table).order_by(*table.primary_key.columns)
         if months is not None:
             query = query.where(table.c.month.in_(months))
-        if connection is not None:
-            return list(connection.execute(query).mappings().all())
-        with connect(self.engine(), SETTING) as own:
-            return list(own.execute(query).mappings().all())
+        with self._worded(f"reading {table.name}"):
+            if connection is not None:
+                return list(connection.execute(query).mappings().all())
+            with connect(self.engine(), SETTING) as own:
+                return list(own.execute(query).mappings().all())
 
     def read(self, table: Table, months: Sequence[str] | None = None) -> pd.DataFrame:
         """The rows as a table for people (a notebook, a test), typed by the table's columns."""

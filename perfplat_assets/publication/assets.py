@@ -39,8 +39,8 @@ from perfplat_assets.user_satisfaction.scoring import UserSatisfaction
 CHECKS: tuple[Check[DatasetValue], ...] = (
     Check(
         rules.records_in_published_format,
-        "Every record is exactly in OPG's published format, (_timestamp, dataType) is unique, and every "
-        "month has closed.",
+        "Every record is exactly in OPG's published format and within its dataType's bounds (percentages "
+        "0..100, counts whole and below 10^9), (_timestamp, dataType) is unique, and every month has closed.",
         blocks_publication=True,
     ),
 )

@@ -1,0 +1,156 @@
+"""PERFPLAT_PUBLISH_DIR as a run meets it: checked at the start of every run that publishes, before any
+source is asked, and refused with the setting and the access it needs.
+
+The runs are the real CLI (`dagster asset materialize`) over a real Postgres metrics store. The tests run as
+root, which no permission bit stops, so a run that must meet a directory it cannot read is started through
+`setpriv` without the two capabilities that let root past permissions (CAP_DAC_OVERRIDE and
+CAP_DAC_READ_SEARCH): the kernel then refuses it as it would refuse any other user.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from perfplat_assets_tests.support.services import ROOT, dagster_environment
+
+DAGSTER = str(Path(sys.executable).parent / "dagster")
+NO_PERMISSION_BYPASS = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]
+RUN = [
+    "asset",
+    "materialize",
+    "-m",
+    "perfplat_assets.definitions",
+    "--select",
+    "*",
+    "--partition",
+    "2025-05-01",
+]
+
+
+def _materialize(env: dict[str, str], *, without_root_bypass: bool = False) -> subprocess.CompletedProcess:
+    prefix = NO_PERMISSION_BYPASS if without_root_bypass else []
+    return subprocess.run(
+        [*prefix, DAGSTER, *RUN], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def _stored_months(url: str, table: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            exists = connection.execute(text("SELECT to_regclass(:t)"), {"t": table}).scalar()
+            return connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar() if exists else 0
+    finally:
+        engine.dispose()
+
+
+def test_a_publish_dir_that_is_a_file_fails_the_run_before_any_source_is_asked(tmp_path, postgres_url):
+    not_a_directory = tmp_path / "publish"
+    not_a_directory.write_text("a file where the directory should be\n")
+    env = dagster_environment(
+        tmp_path, PERFPLAT_PUBLISH_DIR=str(not_a_directory), PERFPLAT_METRICS_DB_URL=postgres_url
+    )
+    result = _materialize(env)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"PERFPLAT_PUBLISH_DIR: {not_a_directory} is a regular file, not a directory" in output
+    assert "Nothing was asked of any source; nothing was published" in output
+    for measure in ("user_satisfaction", "digital_take_up", "completion_rate", "uptime"):
+        assert _stored_months(postgres_url, measure) == 0, measure
+    assert not_a_directory.read_text() == "a file where the directory should be\n"
+
+
+def test_a_run_that_does_not_publish_is_not_stopped_by_the_directory(tmp_path, postgres_url):
+    not_a_directory = tmp_path / "publish"
+    not_a_directory.write_text("x\n")
+    env = dagster_environment(
+        tmp_path, PERFPLAT_PUBLISH_DIR=str(not_a_directory), PERFPLAT_METRICS_DB_URL=postgres_url
+    )
+    args = [DAGSTER, *RUN]
+    args[args.index("*")] = "uptime"
+    result = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _stored_months(postgres_url, "uptime") == 1
+
+
+@pytest.fixture
+def shared_work() -> Path:
+    """A folder every user may enter (pytest's own are root's alone), removed afterwards."""
+    import tempfile
+
+    work = Path(tempfile.mkdtemp(prefix="perfplat-permissions-"))
+    work.chmod(0o755)
+    yield work
+    for path in [work, *work.rglob("*")]:
+        if path.is_dir() and not path.is_symlink():
+            path.chmod(0o755)
+    shutil.rmtree(work)
+
+
+def test_an_unreadable_publish_dir_is_named_with_the_access_it_needs(shared_work, postgres_url):
+    publish = shared_work / "publish"
+    publish.mkdir()
+    publish.chmod(0o000)
+    env = dagster_environment(
+        shared_work, PERFPLAT_PUBLISH_DIR=str(publish), PERFPLAT_METRICS_DB_URL=postgres_url
+    )
+    result = _materialize(env, without_root_bypass=True)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"PERFPLAT_PUBLISH_DIR: perfplat cannot write in {publish}" in output, output[-3000:]
+    assert "it needs read, write and search (rwx) access there" in output
+    assert "nothing was published" in output
+    assert "PermissionError" not in output
+    assert _stored_months(postgres_url, "user_satisfaction") == 0
+
+
+PUBLISH_IN_ONE_PROCESS = """
+import sys
+from perfplat_assets.common.months import Month
+from perfplat_assets.metrics_store.resources import MetricsStore
+from perfplat_assets.publication.directory import PublicationDirectory
+from perfplat_assets.publication.publish import PublicationRequest, publish
+from perfplat_assets.publication.targets import PublicationFailed
+
+class Log:
+    def info(self, message): pass
+    def warning(self, message): pass
+
+store = MetricsStore(url=sys.argv[2])
+month = Month.parse("2025-06")
+request = PublicationRequest([month], {(month, "uptime-percent"): 99.5}, "run", None, month)
+try:
+    publish(store, [PublicationDirectory(path=sys.argv[1], store=store)], request, Log())
+except PublicationFailed as error:
+    print(error)
+    sys.exit(1)
+"""
+
+
+def test_an_unreadable_entry_inside_the_directory_is_a_clear_refusal(shared_work, postgres_url):
+    """Past the run's start (the directory itself is writable), a folder perfplat cannot read inside it."""
+    publish = shared_work / "publish"
+    (publish / ".versions").mkdir(parents=True)
+    (publish / ".versions").chmod(0o000)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [*NO_PERMISSION_BYPASS, sys.executable, "-c", PUBLISH_IN_ONE_PROCESS, str(publish), postgres_url],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr[-3000:]
+    message = result.stdout.strip()
+    assert message.startswith(f"PERFPLAT_PUBLISH_DIR ({publish}): reading what it holds was refused"), message
+    assert "perfplat needs read, write and search (rwx) access" in message
+    assert message.endswith("Nothing was published")
+    assert "Traceback" not in result.stderr

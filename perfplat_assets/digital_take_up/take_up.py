@@ -6,11 +6,11 @@ import codecs
 import csv
 import io
 import re
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from perfplat_assets.common.files import FileRefused, read_bounded
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.rounding import percentage
 
@@ -186,31 +186,20 @@ def _not_readable(path: Path, problem: str) -> FiguresFileError:
 
 
 def _read_bytes(path: Path) -> bytes:
-    # FiguresFileError is a ValueError: raise it outside the `try`, so it is not taken for an OSError's.
-    data = b""
+    """The file's bytes, read with the bounds of every file perfplat is handed (common/files.py)."""
+    # Raised after the `try`, so that the refusal carries no chained OSError and FileRefused (a ValueError)
+    # is not taken for a path's ValueError.
     try:
-        mode = path.stat().st_mode  # before opening: opening a named pipe would wait for a writer
-        if stat.S_ISREG(mode):
-            with path.open("rb") as file:
-                data = file.read(MAX_FILE_BYTES + 1)
+        return read_bounded(path, MAX_FILE_BYTES, "the figures file (one row a month)")
+    except FileRefused as refused:
+        problem = str(refused)
     except (FileNotFoundError, NotADirectoryError):
-        raise _not_readable(path, "no such file") from None
-    except IsADirectoryError:
-        raise _not_readable(path, "is a directory, not a file") from None
+        problem = "no such file"
     except PermissionError:
-        raise _not_readable(path, "cannot be read (permission denied): let perfplat's user read it") from None
+        problem = "cannot be read (permission denied): let perfplat's user read it"
     except (OSError, ValueError) as error:  # ValueError: a path holding a NUL character
-        raise _not_readable(path, f"cannot be read ({error})") from None
-    if stat.S_ISDIR(mode):
-        raise _not_readable(path, "is a directory, not a file")
-    if not stat.S_ISREG(mode):
-        raise _not_readable(path, "is not a regular file (a pipe, socket or device)")
-    if len(data) > MAX_FILE_BYTES:
-        raise FiguresFileError(
-            f"{path}: larger than {MAX_FILE_BYTES:,} bytes, so not the figures file (one row a month). "
-            f"{SETTING} must name the product team's CSV."
-        )
-    return data
+        problem = f"cannot be read ({error})"
+    raise _not_readable(path, problem)
 
 
 def _line_of(data: bytes, offset: int) -> int:

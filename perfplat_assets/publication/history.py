@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from perfplat_assets.common.json_input import repeated_keys
+from perfplat_assets.common.json_input import nesting, repeated_keys
 from perfplat_assets.common.months import FIRST_MONTH, Month
 from perfplat_assets.publication.plan import Pair
 from perfplat_assets.publication.records import SATISFACTION_PERCENT, count_value
@@ -23,6 +23,7 @@ from perfplat_assets.quality.rules import RECORD_FIELDS, record_problems, satisf
 from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
 
 MAX_PROBLEMS_SHOWN = 20
+MAX_NESTING = 2  # an array of records, each a flat object
 
 
 class HistoryRefused(ValueError):
@@ -63,9 +64,16 @@ def read_published_history(
     """Every record of `content` (a published `data.json`), or a refusal listing what is wrong where. A
     month's satisfaction percentage must agree with its five counts under `methods` (by default OPG's)."""
     try:
-        items = json.loads(content.decode("utf-8-sig"), object_pairs_hook=_no_duplicate_keys)
+        text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise HistoryRefused(f"{name} is not UTF-8 ({error.reason} at byte {error.start})") from None
+    if nesting(text) > MAX_NESTING:  # before parsing: deep nesting would overflow the parser's recursion
+        raise HistoryRefused(
+            f"{name} nests arrays or objects deeper than {MAX_NESTING} levels, so it is not the published "
+            "array of flat records"
+        )
+    try:
+        items = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except ValueError as error:
         raise HistoryRefused(f"{name} is not valid JSON: {error}") from None
     if not isinstance(items, list):

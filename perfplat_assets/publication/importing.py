@@ -6,11 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from perfplat_assets.common.files import FileRefused, read_bounded
 from perfplat_assets.common.months import last_closed_month
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.history import HistoryRefused, PublishedHistory, read_published_history
 from perfplat_assets.publication.journal import ImportReport, import_history
 from perfplat_assets.user_satisfaction.scoring import MethodSchedule
+
+# OPG's series is about a hundred kilobytes (a record a month and dataType); a file of this size is not it.
+MAX_IMPORT_BYTES = 50_000_000
 
 
 def import_published_file(
@@ -20,11 +24,16 @@ def import_published_file(
     OPG's schedule); raises `HistoryRefused` or `StoreFailed`."""
     file = Path(path).expanduser()
     try:
-        content = file.read_bytes()
-    except IsADirectoryError:
-        raise HistoryRefused(f"{file} is a directory: give the path of the published data.json") from None
+        content = read_bounded(file, MAX_IMPORT_BYTES, "a published data.json")
+    except FileRefused as refused:
+        raise HistoryRefused(
+            f"{file} {refused}. An import takes the published data.json itself: a regular file of at most "
+            f"{MAX_IMPORT_BYTES:,} bytes."
+        ) from None
     except OSError as error:
         raise HistoryRefused(f"{file} cannot be read: {error.strerror}") from None
+    except ValueError as error:  # a path holding a NUL character
+        raise HistoryRefused(f"{str(file)!r} cannot be read: {error}") from None
     history = read_published_history(content, str(file), last_closed_month(), methods)
     return history, import_history(store, history, str(file.resolve()), datetime.now(UTC))
 

@@ -25,7 +25,7 @@ from dagster import (
 )
 
 from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION
-from perfplat_assets.common.metadata import figures_metadata, figures_table
+from perfplat_assets.common.metadata import figures_metadata, figures_table, markdown_cell
 from perfplat_assets.common.months import Month
 from perfplat_assets.quality.rules import Check, Finding, Limits
 
@@ -52,7 +52,7 @@ def _metadata(findings: Sequence[Finding]) -> dict[str, object]:
     months = sorted({f.month for f in findings if f.month})
     return {
         "months": ", ".join(map(str, months)),
-        "findings": MetadataValue.md("\n".join(f"- {f.message}" for f in findings)),
+        "findings": MetadataValue.md("\n".join(f"- {markdown_cell(f.message)}" for f in findings)),
         "values": MetadataValue.json({str(f.month or "?"): f.values for f in findings}),
     }
 

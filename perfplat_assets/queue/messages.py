@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
-from perfplat_assets.common.json_input import repeated_keys
+from perfplat_assets.common.json_input import nesting, repeated_keys
 from perfplat_assets.common.months import FIRST_MONTH, Month, months_between
 
 
@@ -25,29 +25,6 @@ class InvalidMessage(ValueError):
 MAX_BODY_CHARACTERS = 4096
 MAX_NESTING = 4
 MAX_NUMBER_CHARACTERS = 12
-
-
-def _nesting(text: str) -> int:
-    """How deep arrays and objects nest, strings skipped: checked before parsing, so a body of 2,000 '['
-    is refused rather than overflowing the parser's recursion."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for character in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif character == "\\":
-                escaped = True
-            elif character == '"':
-                in_string = False
-        elif character == '"':
-            in_string = True
-        elif character in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif character in "]}":
-            depth -= 1
-    return deepest
 
 
 def _object(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -72,7 +49,7 @@ def read_json(text: str) -> object:
         raise InvalidMessage(f"not text: {type(text).__name__}")
     if len(text) > MAX_BODY_CHARACTERS:
         raise InvalidMessage(f"a body of {len(text)} characters is too long (at most {MAX_BODY_CHARACTERS})")
-    if _nesting(text) > MAX_NESTING:
+    if nesting(text) > MAX_NESTING:
         raise InvalidMessage(f"nested deeper than {MAX_NESTING} levels: {text[:80]!r}")
     try:
         return json.loads(

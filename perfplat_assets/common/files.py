@@ -1,0 +1,77 @@
+"""Reading a file perfplat is handed (the figures file, a published data.json to import) with bounds.
+
+Such a path is untrusted: it may be a link, a named pipe, a device such as /dev/zero or a huge file. It is
+opened without following a link perfplat did not make (the last component of the path), refused unless it
+is a regular file, its size is checked before anything is read, and no more than the limit is ever read.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+
+class FileRefused(ValueError):
+    """The path is not a file perfplat will read. The message is the problem alone ("is a directory, not a
+    file"): the caller names the file and says what it should be, in its own error."""
+
+
+_FLAGS = (
+    os.O_RDONLY
+    | os.O_NONBLOCK  # opening a named pipe must not wait for a writer
+    | os.O_CLOEXEC
+    | os.O_NOFOLLOW  # a link is refused, not followed
+)
+
+
+def _refuse(mode: int) -> None:
+    """Refuse anything but a regular file, saying what it is."""
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISLNK(mode):
+        raise FileRefused("is a symbolic link, which perfplat does not follow: name the file itself")
+    if stat.S_ISDIR(mode):
+        raise FileRefused("is a directory, not a file")
+    raise FileRefused("is not a regular file (a pipe, socket or device)")
+
+
+def read_bounded(path: str | Path, limit: int, what: str) -> bytes:
+    """The bytes of the regular file at `path`, at most `limit` of them; `what` names what the file should
+    be, for the refusal of a larger one ("larger than 50,000,000 bytes, so not {what}").
+
+    Raises `FileRefused` for a link, anything but a regular file, or a file above the limit; any other
+    failure to open or read (no such file, permission denied) is the `OSError` itself, for the caller to
+    word as it words the rest of its errors.
+    """
+    # lstat first: a device is never opened (opening one can act), a socket cannot be; then the checks are
+    # made again on what was opened, in case the path changed in between.
+    _refuse(os.lstat(path).st_mode)
+    try:
+        descriptor = os.open(path, _FLAGS)
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # the path became a link after lstat
+            _refuse(stat.S_IFLNK)
+        raise
+    try:
+        return _read(descriptor, limit, what)
+    finally:
+        os.close(descriptor)
+
+
+def _read(descriptor: int, limit: int, what: str) -> bytes:
+    status = os.fstat(descriptor)  # of what was opened: nothing can be swapped in after this
+    _refuse(status.st_mode)
+    too_large = FileRefused(f"is larger than {limit:,} bytes, so not {what}")
+    if status.st_size > limit:
+        raise too_large
+    os.set_blocking(descriptor, True)
+    chunks, left = [], limit + 1  # a byte more than the limit: a file that grew since fstat is refused
+    while left and (chunk := os.read(descriptor, min(left, 1 << 20))):
+        chunks.append(chunk)
+        left -= len(chunk)
+    data = b"".join(chunks)
+    if len(data) > limit:
+        raise too_large
+    return data

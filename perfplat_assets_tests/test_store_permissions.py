@@ -13,16 +13,21 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from dagster import DagsterInstance, materialize
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
 
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
+from perfplat_assets.common.run_start import RunStart
+from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.metrics_store.tables import TABLES, imports, published_records, uptime
 from perfplat_assets.publication.importing import import_published_file
 from perfplat_assets.publication.journal import StoreFailed
+from perfplat_assets.uptime.assets import uptime as uptime_asset
 from perfplat_assets.uptime.availability import Uptime
+from perfplat_assets.uptime.resources import Route53HealthCheck
 from perfplat_assets_tests.support.services import BIN
 
 PASSWORD = f"pw-{uuid.uuid4().hex[:10]}"  # trust auth ignores it; no message may show it
@@ -238,3 +243,34 @@ def test_an_upgrade_that_adds_a_column_needs_the_tables_owner(postgres_url):
             columns = {column["name"] for column in inspect(connection).get_columns("completion_rate")}
         admin.dispose()
         assert "ga4_time_zone" not in columns
+
+
+def test_an_asset_run_on_a_read_only_store_fails_saying_which_rights(postgres_url, tmp_path):
+    """The IO manager stores the asset's month: the run's failure is the sentence, with no database cause."""
+    _created_as_admin(postgres_url)
+    with _role(postgres_url) as role:
+        _grant(postgres_url, f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role.username}")
+        store = MetricsStore(url=role.render_as_string(hide_password=False))
+        result = materialize(
+            [uptime_asset],
+            partition_key=MAY.key,
+            resources={
+                "run_start": RunStart(publish_dir=str(tmp_path / "publish")),
+                "route53_health_check": Route53HealthCheck(),  # the embedded sample
+                "metrics_store_io_manager": MetricsStoreIOManager(store=store),
+            },
+            instance=DagsterInstance.ephemeral(),
+            raise_on_error=False,
+        )
+        store.engine().dispose()
+        assert not result.success
+        [failed] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        handling = failed.step_failure_data.error  # Dagster's own wrapper of an IO manager's error
+        error = handling.cause
+        assert error is not None and error.cls_name == "SourceUnavailable", handling.to_string()
+        assert error.cause is None and error.context is None, "no database exception behind the sentence"
+        message = error.message.removeprefix("perfplat_assets.common.errors.SourceUnavailable: ")
+        _assert_one_clear_sentence(message, role)
+        assert "writing uptime was refused: permission denied for table uptime" in message
+        assert "GRANT INSERT, UPDATE, DELETE ON " in message
+    assert _counts(postgres_url)[uptime.name] == 0

@@ -78,6 +78,18 @@ def unreachable_cause(error: BaseException) -> str | None:
     return None
 
 
+def server_error_status(error: BaseException) -> int | None:
+    """The HTTP status of a server error (5xx) the service answered with, through botocore or requests;
+    None otherwise. Only such an answer, or a timeout, is one a later run may not meet again."""
+    if isinstance(error, botocore_errors.ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    elif isinstance(error, requests.HTTPError) and error.response is not None:
+        status = error.response.status_code
+    else:
+        return None
+    return status if isinstance(status, int) and status >= 500 else None
+
+
 def _chain(error: BaseException) -> Iterator[BaseException]:
     """`error` and what it wraps, outermost first: the explicit cause, urllib3's `reason`, botocore's
     `error`, google-api-core's `errors`, an exception passed as an argument (requests wraps urllib3 so)."""

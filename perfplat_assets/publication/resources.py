@@ -15,6 +15,7 @@ from dagster import ConfigurableResource
 from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
+from perfplat_assets.common.network import unreachable_cause
 from perfplat_assets.publication.directory import PublicationDirectory
 from perfplat_assets.publication.files import CUMULATIVE_CSV
 from perfplat_assets.publication.plan import PublicationPlan
@@ -53,18 +54,27 @@ class S3Publication(ConfigurableResource):
         region = self.s3.region_name or "eu-west-2"
         return f"https://{self.bucket}.s3.{region}.amazonaws.com/{self.key(name)}"
 
-    def _fail(self, doing: str, error: Exception | str) -> PublicationFailed:
+    def _fail(self, doing: str, error: Exception | str, client: Any = None) -> PublicationFailed:
+        """S3's answer as S3 gave it; an endpoint never reached as that, with the setting to check."""
+        cause = unreachable_cause(error) if isinstance(error, Exception) else None
+        if cause is not None:
+            endpoint = client.meta.endpoint_url if client is not None else self.s3.endpoint_url or "AWS"
+            error = (
+                f"cannot reach S3 at {endpoint}: {cause}; check the network, proxy or endpoint setting "
+                "AWS_ENDPOINT_URL_S3"
+            )
         return PublicationFailed(f"S3 bucket {self.bucket}: {doing} failed: {error}")
 
     def read(self, name: str) -> bytes | None:
+        client = self.s3.get_client()
         try:
-            return self.s3.get_client().get_object(Bucket=self.bucket, Key=self.key(name))["Body"].read()
+            return client.get_object(Bucket=self.bucket, Key=self.key(name))["Body"].read()
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
-            raise self._fail(f"reading {self.key(name)}", error) from None
+            raise self._fail(f"reading {self.key(name)}", error, client) from None
         except BotoCoreError as error:
-            raise self._fail(f"reading {self.key(name)}", error) from None
+            raise self._fail(f"reading {self.key(name)}", error, client) from None
 
     def read_current(self, plan: PublicationPlan) -> HeldFiles:
         return HeldFiles({item.name: self.read(item.name) for item in plan.files})
@@ -82,7 +92,7 @@ class S3Publication(ConfigurableResource):
             try:
                 self._put(client, item.name, item.content, item.content_type)
             except (BotoCoreError, ClientError) as error:
-                raise self._fail(f"writing {self.key(item.name)}", error) from None
+                raise self._fail(f"writing {self.key(item.name)}", error, client) from None
 
     def undo(self, plan: PublicationPlan, current: HeldFiles) -> bool:
         """Every object the plan touched holds its previous bytes again; objects it created are deleted.
@@ -100,7 +110,7 @@ class S3Publication(ConfigurableResource):
                     self._put(client, item.name, before, item.content_type)
                 restored = True
             except (BotoCoreError, ClientError) as error:
-                failed.append(f"{self.key(item.name)} ({_short(error)})")
+                failed.append(f"{self.key(item.name)} ({unreachable_cause(error) or _short(error)})")
         if failed:
             raise self._fail("restoring the previous objects", f"could not restore {', '.join(failed)}")
         return restored
@@ -131,7 +141,8 @@ class CkanCatalogue(ConfigurableResource):
         return bool(self.url)
 
     def _call(self, action: str, **data: Any) -> Any:
-        """An Action API call whose failure names the action and CKAN's own message, never the token."""
+        """An Action API call whose failure names the action and CKAN's own message, never the token; a
+        CKAN never reached is told apart from CKAN's answer, since only a setting or the network fixes it."""
         try:
             with RemoteCKAN(self.url, apikey=self.api_token, user_agent="perfplat") as ckan:
                 return ckan.call_action(action, data)
@@ -149,8 +160,14 @@ class CkanCatalogue(ConfigurableResource):
         except CKANAPIError as error:
             raise PublicationFailed(f"CKAN {action} on {self.url} failed: {_message(error)}") from None
         except requests.RequestException as error:
+            cause = unreachable_cause(error)
+            if cause is None:
+                raise PublicationFailed(
+                    f"CKAN {action} on {self.url} got no usable answer ({type(error).__name__})"
+                ) from None
             raise PublicationFailed(
-                f"CKAN {action}: cannot reach {self.url} ({type(error).__name__})"
+                f"CKAN {action}: cannot reach {self.url}: {cause}; check the network, proxy or endpoint "
+                "setting PERFPLAT_CKAN_URL"
             ) from None
 
     def _resource(self, csv_url: str, datafile_date: str) -> dict[str, Any]:

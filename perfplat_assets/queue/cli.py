@@ -15,11 +15,11 @@ import sys
 from typing import Any
 from urllib.parse import urlsplit
 
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from perfplat_assets import asset_names
 from perfplat_assets.common.months import Month, last_closed_month
-from perfplat_assets.common.network import is_loopback
+from perfplat_assets.common.network import is_loopback, server_error_status, unreachable_cause
 from perfplat_assets.common.sqs import LOCAL_CREDENTIALS, LOCAL_PORT, LOCAL_REGION, sqs_client
 from perfplat_assets.queue.messages import InvalidMessage, parse_message
 
@@ -154,16 +154,31 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as error:
         print(f"queuecli: {error}", file=sys.stderr)
         return 1
-    except EndpointConnectionError:
-        print(
-            f"queuecli: cannot reach SQS at {endpoint}; is the local stack running (make localstack)?",
-            file=sys.stderr,
-        )
-        return 2
     except (BotoCoreError, ClientError) as error:
-        print(f"queuecli: SQS at {endpoint} refused: {error}", file=sys.stderr)
+        print(f"queuecli: {_failure(endpoint, error)}", file=sys.stderr)
         return 2
     return 0
+
+
+def _failure(endpoint: str, error: BotoCoreError | ClientError) -> str:
+    """SQS never reached (and what to check: the local stack, when the endpoint is this machine), or SQS's
+    own answer."""
+    cause = unreachable_cause(error)
+    if cause is not None:
+        local = (
+            "is the local stack running (make localstack)? Otherwise check"
+            if is_loopback(urlsplit(endpoint).hostname)
+            else "check"
+        )
+        return (
+            f"cannot reach SQS at {endpoint}: {cause}; {local} the network, proxy or endpoint setting "
+            "(--endpoint-url or AWS_ENDPOINT_URL_SQS)"
+        )
+    if server_error_status(error):
+        return f"SQS at {endpoint} answered with a server error: {error}; try again later"
+    if isinstance(error, ClientError):
+        return f"SQS at {endpoint} refused: {error}"
+    return f"SQS at {endpoint} failed: {error}"
 
 
 if __name__ == "__main__":

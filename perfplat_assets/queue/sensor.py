@@ -10,6 +10,8 @@
   looked up the same way and never starts a second run.
 - An invalid message is logged with the reason and moved to the dead-letter queue (or deleted when there is
   none), so it can never block its FIFO message group.
+- A queue that cannot be reached (DNS, a refused connection, TLS, a proxy) skips the tick saying so and which
+  setting to check; an error SQS answered with is said as SQS's answer. Either way nothing is deleted.
 """
 
 import hashlib
@@ -39,6 +41,7 @@ from dagster import (
 
 from perfplat_assets.asset_names import COMPLETION_RATE, DATA_GOV_UK_PUBLICATION
 from perfplat_assets.common.months import last_closed_month
+from perfplat_assets.common.network import unreachable_cause
 from perfplat_assets.completion_rate.assets import GA4_RUN_TAG
 from perfplat_assets.queue.messages import InvalidMessage, MonthRequest, parse_message
 from perfplat_assets.queue.resources import SqsQueue
@@ -167,7 +170,8 @@ class _Tick:
             except (BotoCoreError, ClientError) as error:
                 # A broken dead-letter queue must not jam the FIFO group: the message is logged whole
                 # instead, then deleted.
-                where = f"NOT dead-lettered ({error}); its body was {message['Body'][:2000]!r}; deleted"
+                why = unreachable_cause(error) or error
+                where = f"NOT dead-lettered ({why}); its body was {message['Body'][:2000]!r}; deleted"
         else:
             where = "deleted (no PERFPLAT_SQS_DLQ_URL)"
         self.delete(message["ReceiptHandle"])
@@ -247,6 +251,20 @@ class _Tick:
         )
 
 
+def _failure(queue: str, error: BotoCoreError | ClientError) -> str:
+    """The tick's failure told truly: the queue never reached (a setting or the network to check), or
+    SQS's own answer (which the next tick may not meet again)."""
+    cause = unreachable_cause(error)
+    if cause is not None:
+        return (
+            f"Cannot reach {queue}: {cause}. Check the network, proxy or endpoint setting "
+            "AWS_ENDPOINT_URL_SQS (and PERFPLAT_SQS_QUEUE_URL or PERFPLAT_SQS_QUEUE_NAME)."
+        )
+    if isinstance(error, ClientError):
+        return f"SQS answered for {queue} with an error: {error}."
+    return f"SQS failed for {queue}: {error}."
+
+
 def build_queue_sensor(
     assets: Sequence[AssetsDefinition], *, running: bool, interval_seconds: int
 ) -> SensorDefinition:
@@ -273,7 +291,7 @@ def build_queue_sensor(
         except (BotoCoreError, ClientError) as error:
             return SensorResult(
                 skip_reason=SkipReason(
-                    f"Cannot reach {sqs_queue.describe(tick.client)}: {error}. No message without a run was "
+                    f"{_failure(sqs_queue.describe(tick.client), error)} No message without a run was "
                     "deleted; they stay on the queue for the next tick."
                 ),
                 cursor=json.dumps(tick.pending, sort_keys=True),

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 from pydantic import Field
 
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month, contiguous
+from perfplat_assets.common.network import server_error_status, unreachable_cause
 from perfplat_assets.common.sources import SourceResource
 
 SETTING = "PERFPLAT_UPTIME_HEALTH_CHECK_ID"
@@ -74,11 +75,33 @@ class Route53HealthCheck(SourceResource):
                     return hourly
                 arguments["NextToken"] = page["NextToken"]
         except (BotoCoreError, ClientError) as error:
-            raise SourceUnavailable(
-                f"CloudWatch in {self.region} did not return {METRIC} for health check "
-                f"{self.health_check_id}: {error}. Check {SETTING}, PERFPLAT_UPTIME_REGION and the "
-                "credentials' cloudwatch:GetMetricData permission."
-            ) from None
+            raise self._unavailable(error, client.meta.endpoint_url) from None
+
+    def _unavailable(self, error: BotoCoreError | ClientError, endpoint: str) -> SourceUnavailable:
+        """What went wrong, told truly: CloudWatch never reached, CloudWatch failing (a later run may
+        succeed), or CloudWatch refusing (a setting or permission to change)."""
+        check = f"health check {self.health_check_id}"
+        cause = unreachable_cause(error)
+        if cause is not None:
+            return SourceUnavailable(
+                f"Cannot reach CloudWatch at {endpoint} (for {METRIC} of {check}): {cause}. Check the "
+                "network, proxy or endpoint setting AWS_ENDPOINT_URL_CLOUDWATCH (or PERFPLAT_UPTIME_REGION, "
+                f"now {self.region})."
+            )
+        if isinstance(error, ReadTimeoutError):
+            return SourceUnavailable(
+                f"CloudWatch at {endpoint} did not answer GetMetricData for {check} in time ({error}); "
+                "re-run the month later."
+            )
+        if server_error_status(error):
+            return SourceUnavailable(
+                f"CloudWatch at {endpoint} answered GetMetricData for {check} with a server error "
+                f"({error}); re-run the month later."
+            )
+        return SourceUnavailable(
+            f"CloudWatch in {self.region} did not return {METRIC} for {check}: {error}. Check {SETTING}, "
+            "PERFPLAT_UPTIME_REGION and the credentials' cloudwatch:GetMetricData permission."
+        )
 
 
 def _hour(moment: datetime) -> datetime:

@@ -92,7 +92,8 @@ def server_error_status(error: BaseException) -> int | None:
 
 def _chain(error: BaseException) -> Iterator[BaseException]:
     """`error` and what it wraps, outermost first: the explicit cause, urllib3's `reason`, botocore's
-    `error`, google-api-core's `errors`, an exception passed as an argument (requests wraps urllib3 so)."""
+    `error`, google-api-core's `errors` (and a `RetryError`'s `cause`, as BigQuery's client raises it), an
+    exception passed as an argument (requests wraps urllib3 so)."""
     seen: set[int] = set()
     pending = [error]
     while pending and len(seen) < 32:
@@ -106,6 +107,7 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
             None if node.__suppress_context__ else node.__context__,
             getattr(node, "reason", None),
             getattr(node, "original_error", None),
+            getattr(node, "cause", None),
             (getattr(node, "kwargs", None) or {}).get("error") if _is_botocore(node) else None,
             *(node.args if isinstance(node.args, tuple) else ()),
         ]

@@ -94,7 +94,7 @@ class S3Publication(ConfigurableResource):
             except (BotoCoreError, ClientError) as error:
                 raise self._fail(f"writing {self.key(item.name)}", error, client) from None
 
-    def undo(self, plan: PublicationPlan, current: HeldFiles) -> bool:
+    def undo(self, plan: PublicationPlan, current: HeldFiles) -> str | None:
         """Every object the plan touched holds its previous bytes again; objects it created are deleted.
         Each is tried; what could not be restored is named."""
         client = self.s3.get_client()
@@ -113,7 +113,12 @@ class S3Publication(ConfigurableResource):
                 failed.append(f"{self.key(item.name)} ({unreachable_cause(error) or _short(error)})")
         if failed:
             raise self._fail("restoring the previous objects", f"could not restore {', '.join(failed)}")
-        return restored
+        if not restored:
+            return None
+        had_publication = any(before is not None for before in current.files.values())
+        return (
+            "restored to the previous publication" if had_publication else "holds no publication, as before"
+        )
 
     def _put(self, client: Any, name: str, content: bytes, kind: str) -> None:
         client.put_object(Bucket=self.bucket, Key=self.key(name), Body=content, ContentType=kind)
@@ -223,18 +228,18 @@ class CkanCatalogue(ConfigurableResource):
         elif self.changes(plan, existing)[0].action != "unchanged":
             self._call("resource_patch", id=existing["id"], **self._wanted(plan))
 
-    def undo(self, plan: PublicationPlan, current: dict[str, Any] | None) -> bool:
+    def undo(self, plan: PublicationPlan, current: dict[str, Any] | None) -> str | None:
         existing = self._existing()
         if existing is None:
-            return False
+            return None
         if current is None:
             self._call("resource_delete", id=existing["id"])
-            return True
+            return "holds no resource, as before"
         previous = {key: current.get(key) for key in self._wanted(plan)}
         if all(existing.get(key) == value for key, value in previous.items()):
-            return False
+            return None
         self._call("resource_patch", id=existing["id"], **previous)
-        return True
+        return "restored to the previous resource"
 
 
 def _message(error: Exception) -> str:

@@ -154,3 +154,29 @@ def test_an_unreadable_entry_inside_the_directory_is_a_clear_refusal(shared_work
     assert "perfplat needs read, write and search (rwx) access" in message
     assert message.endswith("Nothing was published")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("planted", [".versions", ".current"])
+def test_a_run_meets_a_planted_link_with_a_refusal_and_leaves_the_outside_alone(
+    tmp_path, postgres_url, planted
+):
+    """The cases as they were first seen: a `.versions` or `.current` link to a folder outside, which a
+    run wrote through (and pruned) or published from."""
+    outside = tmp_path / "outside"
+    (outside / "kept").mkdir(parents=True)
+    (outside / "secret.txt").write_text("not for publication\n")
+    (outside / "kept" / "file").write_text("mine\n")
+    publish = tmp_path / "publish"
+    publish.mkdir()
+    os.symlink(outside, publish / planted)
+    before = {str(p.relative_to(outside)): p.read_bytes() for p in outside.rglob("*") if p.is_file()}
+    env = dagster_environment(
+        tmp_path, PERFPLAT_PUBLISH_DIR=str(publish), PERFPLAT_METRICS_DB_URL=postgres_url
+    )
+    result = _materialize(env)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"remove {planted}" in output and "Nothing was published" in output, output[-3000:]
+    after = {str(p.relative_to(outside)): p.read_bytes() for p in outside.rglob("*") if p.is_file()}
+    assert after == before
+    assert sorted(p.name for p in publish.iterdir()) == [planted]

@@ -3,6 +3,7 @@ decorator every asset is declared with."""
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -42,17 +43,32 @@ def monthly_asset(
     name: str, *, kinds: set[str], checks: Sequence[Check[Any]] = (), stored: bool = True, **options: Any
 ) -> Callable[..., AssetsDefinition]:
     """`@asset` as every perfplat asset is declared: the months, the range policy, the group, the specs of
-    its checks, and (unless `stored=False`) the metrics store as where its months are kept."""
-    return asset(
-        name=name,
-        partitions_def=monthly_partitions,
-        backfill_policy=single_run,
-        group_name="make_an_lpa",
-        kinds=kinds,
-        check_specs=check_specs(name, checks),
-        **({"io_manager_key": METRICS_STORE} if stored else {}),
-        **options,
-    )
+    its checks, and (unless `stored=False`) the metrics store as where its months are kept, which its
+    description then says holds only what perfplat computed."""
+
+    def declare(compute: Callable[..., Any]) -> AssetsDefinition:
+        description = inspect.cleandoc(compute.__doc__ or "")
+        return asset(
+            name=name,
+            partitions_def=monthly_partitions,
+            backfill_policy=single_run,
+            group_name="make_an_lpa",
+            kinds=kinds,
+            check_specs=check_specs(name, checks),
+            description=f"{description} {COMPUTED_ONLY}" if stored else description,
+            **({"io_manager_key": METRICS_STORE} if stored else {}),
+            **options,
+        )(compute)
+
+    return declare
+
+
+# Why a measure's partitions show fewer months than are published: marking imported months here would make
+# a downstream re-run load nothing for them.
+COMPUTED_ONLY = (
+    "Its partitions are the months perfplat computed; months imported from OPG's published history show "
+    "on data_gov_uk_publication only."
+)
 
 
 def partition_months(context: AssetExecutionContext) -> list[Month]:

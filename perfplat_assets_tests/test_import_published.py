@@ -243,3 +243,32 @@ def test_the_import_job_does_the_same_from_the_ui(opg_file, perfplat_env):
         raise_on_error=False,
     )
     assert not failed.success and "cannot be read: No such file or directory" in failure_message(failed)
+
+
+def test_imported_months_are_recorded_on_the_publication_once_it_writes_them(opg_file, perfplat_env):
+    """After the import, the next publication run records each imported month on data_gov_uk_publication,
+    tagged with the file's sha256; the measures' partitions keep only what perfplat computed."""
+    import hashlib
+
+    from dagster import AssetKey
+
+    assert _import(opg_file).returncode == 0
+    digest = hashlib.sha256(opg_file.read_bytes()).hexdigest()
+    instance = DagsterInstance.ephemeral()
+    july = Month.parse("2026-07")
+    assert materialize(assets, partition_key=july.key, resources=build_resources(), instance=instance).success
+    publication = AssetKey("data_gov_uk_publication")
+    materialized = instance.get_materialized_partitions(publication)
+    assert materialized == {m.key for m in months_between(FIRST, july)}  # 65 months: 64 imported, July
+    records = instance.fetch_materializations(publication, limit=200).records
+    by_month = {r.partition_key: r.asset_materialization for r in records}
+    assert by_month["2021-03-01"].tags == {"perfplat/imported_sha256": digest[:12]}
+    assert by_month["2021-03-01"].metadata["import_sha256"].value == digest
+    assert "perfplat/imported_sha256" not in (by_month[july.key].tags or {})
+    assert instance.get_materialized_partitions(AssetKey("uptime")) == {july.key}
+    # A second run imports nothing new, so it records no imported month again.
+    august = Month.parse("2026-08")
+    assert materialize(
+        assets, partition_key=august.key, resources=build_resources(), instance=instance
+    ).success
+    assert len(instance.fetch_materializations(publication, limit=200).records) == len(records) + 1

@@ -59,3 +59,16 @@ def test_figures_round_trip_through_the_store(tmp_path, asset):
     months = sorted({item.month for item in figures})
     assert store.save(asset, months, figures) == []
     assert store.load(asset, months) == figures
+
+
+def test_every_stored_column_is_described_in_the_uis_column_schema():
+    from perfplat_assets.common.metadata import column_schema
+    from perfplat_assets.metrics_store.tables import STORED_ASSETS
+
+    undescribed = [
+        f"{table.name}.{column.name}"
+        for table, _ in STORED_ASSETS.values()
+        for column in column_schema(table).columns
+        if not (column.description or "").strip()
+    ]
+    assert undescribed == []

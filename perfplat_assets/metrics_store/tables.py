@@ -32,23 +32,41 @@ metadata = MetaData()
 
 
 def _month() -> Column:
-    return Column("month", String(10), primary_key=True)
+    return Column("month", String(10), primary_key=True, comment="The month (YYYY-MM-01, Europe/London).")
 
 
 def _blocked_by() -> Column:
-    return Column("blocked_by", Text)  # why a check withholds the month from publication
+    return Column("blocked_by", Text, comment="Why a blocking check withholds the month from publication.")
+
+
+def _not_available() -> Column:
+    return Column(
+        "not_available_reason", Text, comment="Why there is no figure for the month, if there is none."
+    )
 
 
 user_satisfaction = Table(
     asset_names.USER_SATISFACTION,
     metadata,
     _month(),
-    *(Column(rating.column, Integer, nullable=False) for rating in Rating),
-    Column("unknown_ratings", Integer, nullable=False),
-    Column("total_responses", Integer, nullable=False),
-    Column("satisfaction_percent", Integer),
-    Column("method", String(40), nullable=False),
-    Column("not_available_reason", Text),
+    *(
+        Column(
+            rating.column, Integer, nullable=False, comment=f"Responses rating the service '{rating.label}'."
+        )
+        for rating in Rating
+    ),
+    Column(
+        "unknown_ratings",
+        Integer,
+        nullable=False,
+        comment="Responses with a rating that is none of the five.",
+    ),
+    Column(
+        "total_responses", Integer, nullable=False, comment="The database's own count of rated responses."
+    ),
+    Column("satisfaction_percent", Integer, comment="The published percentage, by the month's method."),
+    Column("method", String(40), nullable=False, comment="The satisfaction method in force that month."),
+    _not_available(),
     _blocked_by(),
 )
 
@@ -56,12 +74,12 @@ digital_take_up = Table(
     asset_names.DIGITAL_TAKE_UP,
     metadata,
     _month(),
-    Column("digital_applications", Integer),
-    Column("total_applications", Integer),
-    Column("take_up_percent", Float),
-    Column("source", String(40), nullable=False),
-    Column("note", Text, nullable=False),
-    Column("not_available_reason", Text),
+    Column("digital_applications", Integer, comment="LPA applications made from a Make an LPA form."),
+    Column("total_applications", Integer, comment="LPA applications received in the month."),
+    Column("take_up_percent", Float, comment="Digital applications per 100, one decimal place."),
+    Column("source", String(40), nullable=False, comment="Sirius, or the product team's figures file."),
+    Column("note", Text, nullable=False, comment="The figures file's note for the month."),
+    _not_available(),
     _blocked_by(),
 )
 
@@ -69,22 +87,23 @@ completion_rate = Table(
     asset_names.COMPLETION_RATE,
     metadata,
     _month(),
-    Column("sessions_started", Integer, nullable=False),
-    Column("sessions_completed", Integer, nullable=False),
-    Column("completion_rate_percent", Float),
-    Column("subject_to_thresholding", Boolean, nullable=False),
-    Column("sampled", Boolean, nullable=False),
-    Column("data_loss_from_other_row", Boolean, nullable=False),
-    # GA4's `metadata.data_truncation_reasons` (NULL: stored before perfplat recorded them).
-    Column("data_truncated", Boolean),
-    Column("data_truncation_reasons", Text),
-    # The property's reporting time zone, which GA4's months are in (NULL: stored before it was recorded).
-    Column("ga4_time_zone", String(64)),
+    Column("sessions_started", Integer, nullable=False, comment="GA4 sessions that reached a start page."),
+    Column(
+        "sessions_completed", Integer, nullable=False, comment="GA4 sessions that reached 'who is applying'."
+    ),
+    Column("completion_rate_percent", Float, comment="Completed per 100 started, one decimal place."),
+    Column("subject_to_thresholding", Boolean, nullable=False, comment="GA4 withheld small counts."),
+    Column("sampled", Boolean, nullable=False, comment="GA4 answered from a sample."),
+    Column("data_loss_from_other_row", Boolean, nullable=False, comment="GA4 folded rows into '(other)'."),
+    # NULL in the three columns below: stored before perfplat recorded them.
+    Column("data_truncated", Boolean, comment="GA4's data_truncation_reasons were raised."),
+    Column("data_truncation_reasons", Text, comment="GA4's reasons for truncating the data."),
+    Column("ga4_time_zone", String(64), comment="The property's reporting time zone GA4's months are in."),
     # The Make an LPA database's own figure for the month, for the cross-check (NULL: no applications table).
-    Column("database_lpas_started", Integer),
-    Column("database_lpas_created", Integer),
-    Column("database_completion_rate_percent", Float),
-    Column("not_available_reason", Text),
+    Column("database_lpas_started", Integer, comment="LPAs started, in the Make an LPA database."),
+    Column("database_lpas_created", Integer, comment="LPAs created, in the Make an LPA database."),
+    Column("database_completion_rate_percent", Float, comment="Created per 100 started, from the database."),
+    _not_available(),
     _blocked_by(),
 )
 
@@ -92,10 +111,10 @@ uptime = Table(
     asset_names.UPTIME,
     metadata,
     _month(),
-    Column("hours_in_month", Integer, nullable=False),
-    Column("hours_with_data", Integer, nullable=False),
-    Column("uptime_percent", Float),
-    Column("not_available_reason", Text),
+    Column("hours_in_month", Integer, nullable=False, comment="Hours in the month (743 to 745 in London)."),
+    Column("hours_with_data", Integer, nullable=False, comment="Hours with health-check data."),
+    Column("uptime_percent", Float, comment="The share of the month found healthy, two decimal places."),
+    _not_available(),
     _blocked_by(),
 )
 
@@ -103,8 +122,8 @@ performance_dataset = Table(
     asset_names.PERFORMANCE_DATASET,
     metadata,
     _month(),
-    Column("data_type", String(60), primary_key=True),
-    Column("count", Float, nullable=False),
+    Column("data_type", String(60), primary_key=True, comment="The published dataType."),
+    Column("count", Float, nullable=False, comment="The value published under it."),
     _blocked_by(),
 )
 

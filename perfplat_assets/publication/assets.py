@@ -16,7 +16,7 @@ from dagster import (
 )
 from pydantic import Field
 
-from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, MEASURES, PERFORMANCE_DATASET
+from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, PERFORMANCE_DATASET
 from perfplat_assets.common.metadata import markdown_cell
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.completion_rate.rate import CompletionRate
@@ -35,6 +35,12 @@ from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.rules import Check, Limits
 from perfplat_assets.uptime.availability import Uptime
 from perfplat_assets.user_satisfaction.scoring import UserSatisfaction
+
+# How a month published from imported history is told from one a run computed (the freshness check does):
+# the full sha256 in its metadata, the short form the import reports (a tag value holds at most 63
+# characters) in its tags.
+IMPORT_SHA256 = "import_sha256"
+IMPORT_TAG = "perfplat/imported_sha256"
 
 CHECKS: tuple[Check[DatasetValue], ...] = (
     Check(
@@ -64,19 +70,13 @@ def performance_dataset(
     yield from output_with_checks(context, CHECKS, values, limits, {"records": len(values), **notes})
 
 
-def withheld_months(
-    months: Sequence[Month], dataset: Sequence[DatasetValue], store: MetricsStore
-) -> dict[Month, str]:
+def withheld_months(months: Sequence[Month], dataset: Sequence[DatasetValue]) -> dict[Month, str]:
     """Months of the run that may not be published, and why: a blocking check failed for the month (here
-    or upstream), or it has no figures at all."""
-    upstream = [figures for name in MEASURES for figures in store.load(name, months)]
+    or upstream; the dataset's values carry it), or it has no figures at all."""
     withheld = {}
     for month in months:
         own = [value for value in dataset if value.month == month]
-        reasons = [value.blocked_by for value in own[:1] if value.blocked_by]
-        reasons += [
-            figures.blocked_by for figures in upstream if figures.month == month and figures.blocked_by
-        ]
+        reasons = [value.blocked_by for value in own if value.blocked_by]
         if reasons:
             withheld[month] = "; ".join(dict.fromkeys(reasons))
         elif not own:
@@ -108,7 +108,7 @@ def data_gov_uk_publication(
     month, written to every target or to none (see the README's "Everywhere or nowhere")."""
     months = partition_months(context)
     dry_run = config.dry_run or publisher.dry_run
-    blocked = withheld_months(months, performance_dataset, metrics_store)
+    blocked = withheld_months(months, performance_dataset)
     publishable = [month for month in months if month not in blocked]
     implausible: dict[Month, str] = {}
     if publishable:
@@ -117,6 +117,7 @@ def data_gov_uk_publication(
         implausible = dict(outcome.plan.withheld)  # stored values out of bounds: their months stay out
         publishable = [month for month in publishable if month not in implausible]
         metadata = _outcome_metadata(outcome, publishable, len(outcome.plan.values), publisher, dry_run)
+        yield from _imported_months_published(context, outcome, months)
     else:
         metadata = {}
     withheld = _reasons(blocked, implausible)
@@ -155,6 +156,24 @@ def _results(
             metadata=metadata,
         )
     yield MaterializeResult(metadata=metadata)
+
+
+def _imported_months_published(
+    context: AssetExecutionContext, outcome: PublicationOutcome, run_months: Sequence[Month]
+) -> Iterator[AssetMaterialization]:
+    """An imported month is recorded on this asset once a publication has written it, tagged with the
+    sha256 of the file it came from, so the asset's partitions show what is published and where each month
+    came from. (The measures' partitions show only what perfplat computed: marking them would make a
+    downstream re-run load nothing for those months.)"""
+    for month, digest in sorted(outcome.imported.items()):
+        if month not in run_months:
+            yield AssetMaterialization(
+                context.asset_key,
+                partition=month.key,
+                description=f"{month} published from imported history (sha256 {digest[:12]})",
+                metadata={"source": "imported", IMPORT_SHA256: digest},
+                tags={IMPORT_TAG: digest[:12]},
+            )
 
 
 def _reasons(*withheld: dict[Month, str]) -> dict[Month, str]:

@@ -62,7 +62,9 @@ def dataset_values(
     availability: Sequence[Uptime],
 ) -> tuple[list[DatasetValue], dict[str, str]]:
     """The months' values by published dataType, and notes for people: each month withheld because a check
-    blocked one of its measures upstream (it gets no values at all), and each measure left out, with why."""
+    blocked one of its measures upstream, and each measure left out, with why. A withheld month's values
+    carry the reason (`blocked_by`), so the publication learns it from its input, not behind Dagster's
+    back."""
     measures = [
         {item.month: item for item in items} for items in (satisfaction, take_up, completion, availability)
     ]
@@ -70,11 +72,11 @@ def dataset_values(
     notes: dict[str, str] = {}
     for month in months:
         upstream = [by_month.get(month) for by_month in measures]
-        blocked = [figures.blocked_by for figures in upstream if figures and figures.blocked_by]
-        if blocked:
-            notes[f"withheld {month}"] = "; ".join(blocked)
-            continue
+        blocked = "; ".join(f.blocked_by for f in upstream if f and f.blocked_by) or None
         found, missing = month_measures(*upstream)  # type: ignore[arg-type]
-        values += [DatasetValue(month, data_type, value) for data_type, value in found.items()]
-        notes.update({f"left out {month} {measure}": reason for measure, reason in missing.items()})
+        values += [DatasetValue(month, data_type, value, blocked) for data_type, value in found.items()]
+        if blocked:
+            notes[f"withheld {month}"] = blocked
+        else:
+            notes.update({f"left out {month} {measure}": reason for measure, reason in missing.items()})
     return values, notes

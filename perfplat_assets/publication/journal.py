@@ -42,12 +42,20 @@ class StoreFailed(RuntimeError):
     """The metrics store could not be read or written; the message says what was being done."""
 
 
+IMPORT_RUN_PREFIX = "import-"  # the run id an import journals its months under
+
+
 @dataclass(frozen=True)
 class JournalEntry:
     id: int
     months: tuple[Month, ...]
     run_id: str
     targets: Mapping[str, str]
+    digest: str = ""  # the plan's digest; for an import, the sha256 of the imported file
+
+    @property
+    def imported(self) -> bool:
+        return self.run_id.startswith(IMPORT_RUN_PREFIX)
 
 
 @contextmanager
@@ -86,6 +94,7 @@ def incomplete(store: MetricsStore) -> list[JournalEntry]:
             months=tuple(Month.parse(key) for key in row["months"].split(",")),
             run_id=row["run_id"],
             targets=json.loads(row["targets"]),
+            digest=row["plan_digest"],
         )
         for row in rows
     ]
@@ -238,7 +247,7 @@ def import_history(
                 insert(publications).values(
                     months=",".join(months),
                     plan_digest=history.digest,
-                    run_id=f"import-{history.digest[:12]}",
+                    run_id=f"{IMPORT_RUN_PREFIX}{history.digest[:12]}",
                     started_at=now,
                     state=APPLYING,
                     targets=json.dumps({}),

@@ -7,7 +7,8 @@ The order, under the store's publication lock:
 2. **Plan.** One snapshot of the store; the whole plan is built and checked, and every target is read.
    Nothing has been written yet, so a refusal here says "Nothing was published".
 3. **Commit point.** The store's rows, revisions and journal entry (`applying`) in one transaction.
-4. **Apply**, target by target, each recorded in the journal: S3, the directory, then CKAN.
+4. **Apply**, target by target, each recorded in the journal, in the publisher's order: the directory,
+   S3, then CKAN.
 5. The entry is marked `applied`.
 
 If a target that holds files fails, every target touched goes back to the bytes it held and the store is
@@ -19,7 +20,7 @@ by the next run. Every failure says what each target holds now.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -68,6 +69,8 @@ class PublicationOutcome:
     changes: list[Change]
     publication_id: int | None = None  # None for a dry run
     recovered: str | None = None  # what recovery found and did, if anything
+    # Imported months this run wrote to the targets, with the sha256 of the file they came from.
+    imported: Mapping[Month, str] = field(default_factory=dict)
 
 
 def publish(
@@ -77,7 +80,7 @@ def publish(
     target holds."""
     try:
         with store.publication_lock() as lock_held:
-            recovered = _recover(store, targets, request, log)
+            recovered, imported = _recover(store, targets, request, log)
             snapshot = journal.read_snapshot(store)
             now = datetime.now(UTC)
             plan = _checked_plan(snapshot, request, now)
@@ -90,7 +93,7 @@ def publish(
             _finish(store, plan, targets, publication_id, lock_held)
     except (StoreFailed, SourceUnavailable) as error:  # before the commit point: nothing was written
         raise PublicationFailed(f"{str(error).rstrip('.')}. Nothing was published") from None
-    return PublicationOutcome(plan, changes, publication_id, recovered)
+    return PublicationOutcome(plan, changes, publication_id, recovered, imported)
 
 
 def _commit(
@@ -172,15 +175,16 @@ def _read(targets: Sequence[PublicationTarget], plan: PublicationPlan) -> dict[s
 
 def _recover(
     store: MetricsStore, targets: Sequence[PublicationTarget], request: PublicationRequest, log: Log
-) -> str | None:
+) -> tuple[str | None, dict[Month, str]]:
     """Complete every publication the journal shows incomplete, from the store that committed it, before
-    anything else. Re-applying is idempotent: a target that already holds it is left as it is."""
+    anything else. Re-applying is idempotent: a target that already holds it is left as it is. Returns what
+    was found and done, and the imported months written, each with its file's sha256."""
     entries = journal.incomplete(store)
     if not entries:
-        return None
+        return None, {}
     found = _incomplete_found(entries)
     if request.dry_run:
-        return f"{found}: a real run completes it first"
+        return f"{found}: a real run completes it first", {}
     months = sorted({month for entry in entries for month in entry.months})
     snapshot = journal.read_snapshot(store)
     values = {pair: value for pair, value in snapshot.published.items() if pair[0] in months}
@@ -201,7 +205,14 @@ def _recover(
     )
     done = f"{found}: completed by this run, every target now holds it"
     log.warning(f"recovery: {done}")
-    return done
+    imported = {
+        month: entry.digest
+        for entry in entries
+        if entry.imported
+        for month in entry.months
+        if month in plan.months
+    }
+    return done, imported
 
 
 def _incomplete_found(entries: Sequence[journal.JournalEntry]) -> str:

@@ -88,6 +88,13 @@ def evaluate(checks: Sequence[Check[Figures]], figures: Sequence[Figures], limit
     return Evaluation(results, dict(blocked))
 
 
+def _marked(figures: Figures, reason: str | None) -> Figures:
+    """The figures with every reason that withholds them: a reason they came with (the dataset's values carry
+    their measures' blocks) and this asset's own."""
+    reasons = [r for r in (getattr(figures, "blocked_by", None), reason) if r]
+    return replace(figures, blocked_by="; ".join(dict.fromkeys(reasons)) or None)  # type: ignore[type-var]
+
+
 def output_with_checks(
     context: AssetExecutionContext,
     checks: Sequence[Check[Figures]],
@@ -97,7 +104,7 @@ def output_with_checks(
 ) -> Iterator[Output[list[Figures]] | AssetCheckResult]:
     """The asset's months, each marked with what blocks its publication, then the check results."""
     evaluation = evaluate(checks, figures, limits)
-    marked = [replace(month, blocked_by=evaluation.blocked_by(month.month)) for month in figures]  # type: ignore[type-var]
+    marked = [_marked(month, evaluation.blocked_by(month.month)) for month in figures]
     for month in marked:
         if month.blocked_by:
             context.log.error(f"{month.month} will not be published: {month.blocked_by}")

@@ -24,8 +24,7 @@ from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.directory import PublicationDirectory
 from perfplat_assets.publication.resources import CkanCatalogue, DataGovUkPublisher, S3Publication
-from perfplat_assets.quality.resources import DEFAULTS as LIMITS
-from perfplat_assets.quality.resources import QualityThresholds
+from perfplat_assets.quality.resources import LIMITS, QualityThresholds
 from perfplat_assets.queue.resources import SqsQueue
 from perfplat_assets.uptime.resources import Route53HealthCheck
 from perfplat_assets.user_satisfaction.resources import SatisfactionMethods

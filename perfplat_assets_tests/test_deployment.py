@@ -253,3 +253,17 @@ def test_the_ecs_instance_configuration_is_valid():
     assert config["storage"] == production["storage"]
     assert config["run_coordinator"] == production["run_coordinator"]
     assert config["concurrency"] == production["concurrency"]
+
+
+@pytest.mark.parametrize("config", ["dagster.yaml", "deploy/dagster.yaml", "deploy/ecs/dagster.yaml"])
+def test_every_instance_states_the_ga4_limit_perfplat_declares(config):
+    """Both guards of GA4's concurrent requests hold the one limit `completion_rate.assets` states."""
+    from perfplat_assets.completion_rate.ga4_report import GA4_CONCURRENCY_LIMIT, GA4_POOL, GA4_RUN_TAG
+
+    concurrency = yaml.safe_load((ROOT / config).read_text(encoding="utf-8"))["concurrency"]
+    assert [
+        (limit["key"], limit["value"], limit["limit"])
+        for limit in concurrency["runs"]["tag_concurrency_limits"]
+    ] == [(GA4_RUN_TAG, "true", GA4_CONCURRENCY_LIMIT)]
+    pools = concurrency["pools"]
+    assert pools.get(GA4_POOL, {}).get("limit", pools["default_limit"]) == GA4_CONCURRENCY_LIMIT

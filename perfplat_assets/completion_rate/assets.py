@@ -6,6 +6,7 @@ from dagster import AssetCheckResult, AssetExecutionContext, Output
 
 from perfplat_assets.asset_names import COMPLETION_RATE
 from perfplat_assets.common.run_start import RunStart
+from perfplat_assets.completion_rate.ga4_report import GA4_POOL
 from perfplat_assets.completion_rate.rate import CompletionRate
 from perfplat_assets.completion_rate.rate import completion_rate as completion_figures
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
@@ -15,10 +16,6 @@ from perfplat_assets.quality import rules
 from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.resources import QualityThresholds
 from perfplat_assets.quality.rules import Check
-
-# Runs that call GA4 carry this tag; dagster.yaml limits how many run at once, within the property's
-# quota of 10 concurrent requests.
-GA4_RUN_TAG = "perfplat/ga4"
 
 CHECKS: tuple[Check[CompletionRate], ...] = (
     Check(
@@ -30,7 +27,10 @@ CHECKS: tuple[Check[CompletionRate], ...] = (
         rules.completion_rate_available,
         "Some sessions reached a start page; otherwise the measure is left out of the publication.",
     ),
-    Check(rules.ga4_response_exact, "GA4 did not threshold, sample or fold rows into '(other)'."),
+    Check(
+        rules.ga4_response_exact,
+        "GA4 did not threshold, sample, fold rows into '(other)' or truncate the data.",
+    ),
     Check(
         rules.completion_rate_agrees_with_applications,
         "GA4's rate is close to the Make an LPA database's ratio of LPAs created to LPAs started.",
@@ -38,7 +38,7 @@ CHECKS: tuple[Check[CompletionRate], ...] = (
 )
 
 
-@monthly_asset(COMPLETION_RATE, kinds={"googleanalytics"}, checks=CHECKS, pool="ga4")
+@monthly_asset(COMPLETION_RATE, kinds={"googleanalytics"}, checks=CHECKS, pool=GA4_POOL)
 def completion_rate(
     context: AssetExecutionContext,
     run_start: RunStart,

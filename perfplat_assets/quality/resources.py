@@ -5,20 +5,20 @@ from pydantic import Field
 
 from perfplat_assets.quality.rules import Limits
 
-DEFAULTS = Limits()
+LIMITS = Limits()  # the defaults, stated once in `Limits`
 
 
 class QualityThresholds(ConfigurableResource):
     completion_rate_max_gap_points: float = Field(
-        default=DEFAULTS.completion_rate_max_gap_points,
+        default=LIMITS.completion_rate_max_gap_points,
         description="Warn when GA4's rate and the database's created/started ratio differ by more points.",
     )
     unknown_ratings_max_percent: float = Field(
-        default=DEFAULTS.unknown_ratings_max_percent,
+        default=LIMITS.unknown_ratings_max_percent,
         description="Warn when more responses than this share carry none of the five ratings.",
     )
     minimum_responses: int = Field(
-        default=DEFAULTS.minimum_responses,
+        default=LIMITS.minimum_responses,
         description="Warn when a month's satisfaction rests on fewer rated responses.",
     )
 

@@ -42,7 +42,7 @@ from dagster import (
 from perfplat_assets.asset_names import COMPLETION_RATE, DATA_GOV_UK_PUBLICATION
 from perfplat_assets.common.months import last_closed_month
 from perfplat_assets.common.network import unreachable_cause
-from perfplat_assets.completion_rate.assets import GA4_RUN_TAG
+from perfplat_assets.completion_rate.ga4_report import GA4_RUN_TAG
 from perfplat_assets.queue.messages import InvalidMessage, MonthRequest, parse_message
 from perfplat_assets.queue.resources import SqsQueue
 

@@ -32,7 +32,7 @@ from perfplat_assets.asset_names import (
     PERFORMANCE_DATASET,
 )
 from perfplat_assets.common.months import LONDON, Month
-from perfplat_assets.completion_rate.assets import GA4_RUN_TAG
+from perfplat_assets.completion_rate.ga4_report import GA4_RUN_TAG
 
 if TYPE_CHECKING:
     from dagster._core.definitions.target import ExecutableDefinition

@@ -3,10 +3,12 @@ from the same records, and, in Debian's Chromium, WCAG 2.2 AA by axe-core with n
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from dagster import DagsterInstance, materialize
@@ -14,10 +16,12 @@ from dagster import DagsterInstance, materialize
 from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
-from perfplat_assets.publication.notes import COMPLETION_RATE_NOTE, METHOD_DESCRIPTIONS
+from perfplat_assets.publication import report
+from perfplat_assets.publication.notes import COMPLETION_RATE_NOTE, METHOD_DESCRIPTIONS, method_changes
 from perfplat_assets.publication.plan import StoreSnapshot, plan_publication
 from perfplat_assets.publication.records import RATING_DATA_TYPES, record
-from perfplat_assets.publication.report import report_html
+from perfplat_assets.publication.report import month_ticks, report_html
+from perfplat_assets.user_satisfaction.scoring import MethodSchedule
 from perfplat_assets_tests.support.axe import axe_violations
 from perfplat_assets_tests.support.browser import ARTIFACTS
 
@@ -41,12 +45,16 @@ HISTORY = [
     }
 ]
 CHARTS = ("satisfaction", "ratings", "take-up", "completion", "uptime")
+# Each month's percentage is its counts' score under its method, rounded: 2026-01's counts (420, 310, 90,
+# 40, 25) give a weighted score of 70750 / 885 = 79.94, 2026-04's (441, 331, 97, 61, 60) a top-two-box
+# share of 100 x 772 / 990 = 77.98, and so on, 7 more of each rating every month.
+SATISFACTION = (80, 79, 78, 78, 77, 75)
 
 
 def _values(months=MONTHS) -> dict:
     values = {}
     for i, month in enumerate(months):
-        values[(month, "user-satisfaction-percent")] = 78 + i
+        values[(month, "user-satisfaction-percent")] = SATISFACTION[i]
         for data_type, count in zip(RATING_DATA_TYPES, (420, 310, 90, 40, 25), strict=True):
             values[(month, data_type)] = count + 7 * i
         values[(month, "digital-take-up")] = 40.1 + i / 2
@@ -116,7 +124,7 @@ def test_each_measure_is_a_chart_named_by_its_title_and_description():
     assert "Latest: 66.4% in June 2026" in described
     assert "Lowest: 61.4% in January 2026; highest: 66.4% in June 2026" in described
     assert "Not published for 1 month: March 2026" in described
-    assert "Latest: 83% in June 2026" in page.text_by_id["chart-satisfaction-desc"]
+    assert "Latest: 75% in June 2026" in page.text_by_id["chart-satisfaction-desc"]
     assert len(page.all("figure")) == len(page.all("figcaption")) == len(CHARTS)
     ids = [attributes["id"] for _, attributes in page.elements if "id" in attributes]
     assert len(ids) == len(set(ids)), "every chart's SVG ids are its own"
@@ -185,6 +193,151 @@ def test_the_same_records_give_the_same_bytes():
 def test_a_publication_of_nothing_yet_is_still_a_page():
     html = report_html([], [], {})
     assert "No figures have been published yet" in html and "<svg" not in html
+
+
+# At the live series' length ----------------------------------------------------------------------------
+
+
+def _run_of(first: str, count: int) -> list[Month]:
+    months = [Month.parse(first)]
+    while len(months) < count:
+        months.append(months[-1].next())
+    return months
+
+
+def test_the_month_axis_labels_every_month_while_eight_fit():
+    assert month_ticks(_run_of("2026-06", 1)) == [(0, "Jun\n2026")]
+    assert month_ticks(_run_of("2026-01", 6)) == [
+        (0, "Jan\n2026"),
+        (1, "Feb\n2026"),
+        (2, "Mar\n2026"),
+        (3, "Apr\n2026"),
+        (4, "May\n2026"),
+        (5, "Jun\n2026"),
+    ]
+    assert len(month_ticks(_run_of("2026-01", 8))) == 8
+
+
+def test_a_longer_series_labels_every_other_month_counted_from_january():
+    odd_months = [(0, "Jan"), (2, "Mar"), (4, "May"), (6, "Jul"), (8, "Sep"), (10, "Nov")]
+    assert month_ticks(_run_of("2026-01", 12)) == [(i, f"{name}\n2026") for i, name in odd_months]
+    # From December 2025 the odd months are a place later; December itself is not labelled.
+    assert month_ticks(_run_of("2025-12", 13)) == [(i + 1, f"{name}\n2026") for i, name in odd_months]
+    quarters = month_ticks(_run_of("2025-01", 24))
+    assert quarters[:5] == [
+        (0, "Jan\n2025"),
+        (3, "Apr\n2025"),
+        (6, "Jul\n2025"),
+        (9, "Oct\n2025"),
+        (12, "Jan\n2026"),
+    ]
+    assert [i for i, _ in month_ticks(_run_of("2025-01", 25))] == [0, 6, 12, 18, 24]
+
+
+def test_opgs_series_is_labelled_by_year_at_each_january():
+    # March 2021 to November 2026: January 2022 is the 11th month, each later January 12 on.
+    assert month_ticks(_run_of("2021-03", 69)) == [
+        (10, "2022"),
+        (22, "2023"),
+        (34, "2024"),
+        (46, "2025"),
+        (58, "2026"),
+    ]
+    # Ten years, to February 2031: every other January.
+    assert month_ticks(_run_of("2021-03", 120)) == [
+        (10, "2022"),
+        (34, "2024"),
+        (58, "2026"),
+        (82, "2028"),
+        (106, "2030"),
+    ]
+
+
+def test_no_two_month_labels_overlap_at_any_length_up_to_ten_years():
+    """Measured as matplotlib draws them (DejaVu Sans, the chart's size and layout): between any two labels
+    at least a quarter of a label's width, room for a browser's font to differ."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    for count in range(1, 121):
+        with report._style():
+            figure = report._figure(2.8)
+            axes = figure.add_subplot()
+            axes.plot(range(count), [50.0] * count)
+            axes.set_ylabel("per cent")
+            report._month_axis(axes, _run_of("2021-03", count))
+            renderer = FigureCanvasAgg(figure).get_renderer()
+            figure.draw(renderer)
+            boxes = [
+                label.get_window_extent(renderer) for label in axes.get_xticklabels() if label.get_text()
+            ]
+        assert 1 <= len(boxes) <= 8, count
+        widest = max(box.width for box in boxes)
+        assert all(b.x0 - a.x1 >= widest / 4 for a, b in pairwise(boxes)), (count, boxes)
+        assert boxes[0].x0 >= 0 and boxes[-1].x1 <= figure.bbox.width, count
+
+
+def test_a_change_of_method_is_a_change_not_a_gap():
+    january, march, april = (Month.parse(f"2026-{m:02d}") for m in (1, 3, 4))
+    methods = {april: "top-two-box", january: "weighted-gds", march: "weighted-gds"}
+    assert method_changes(methods) == [(april, "weighted-gds", "top-two-box")]
+    assert method_changes({january: "weighted-gds", april: "weighted-gds"}) == []
+
+
+JUNE = MONTHS[-1]
+
+
+def _imported_plan(schedule: str | None = None):
+    """January to May 2026 imported from OPG's file (satisfaction and uptime, February uptime alone), so
+    the store holds no method for them; June computed by perfplat with the top-two-box share."""
+    published = {(month, "uptime-percent"): 100.0 for month in MONTHS[:5]}
+    published |= {
+        (month, "user-satisfaction-percent"): 86.0 for month in MONTHS[:5] if month.label != "2026-02"
+    }
+    extra = (MethodSchedule.parse(schedule),) if schedule else ()
+    snapshot = StoreSnapshot(published, {m: REVISED for m in MONTHS[:5]}, [], {JUNE: "top-two-box"}, *extra)
+    values = {(JUNE, "user-satisfaction-percent"): 90.0, (JUNE, "uptime-percent"): 100.0}
+    return plan_publication(snapshot, [JUNE], values, run_id="run-1", now=NOW, csv_url=None)
+
+
+def _satisfaction_chart(html: str) -> str:
+    start = html.index('<svg role="img" aria-labelledby="chart-satisfaction-title')
+    return html[start : html.index("</svg>", start)]
+
+
+def test_imported_months_have_the_method_in_force_and_its_change_is_marked():
+    plan = _imported_plan()
+    html = plan.file("report.html").content.decode()
+    page = _Page(html)
+    weighted, top_two = (METHOD_DESCRIPTIONS[m].partition(":")[0] for m in ("weighted-gds", "top-two-box"))
+    assert f'<li><time datetime="2026-01">January 2026</time>: {weighted}' in html
+    assert f'<li><time datetime="2026-03">March 2026</time>: {weighted}' in html
+    april_on = '<time datetime="2026-04">April 2026</time> to <time datetime="2026-06">June 2026</time>'
+    assert f"<li>{april_on}: {top_two}" in html
+    chart = _satisfaction_chart(html)
+    assert chart.count("stroke-dasharray") == 1, "one dashed line, at April: February's gap is no change"
+    assert "from Apr 2026: top-two-box" in chart
+    assert (
+        "The method changed in April 2026, from the weighted GDS score to the top-two-box share: figures "
+        "either side are not directly comparable." in page.text_by_id["chart-satisfaction-desc"]
+    )
+    notes = plan.file("notes.md").content.decode()
+    assert f"- 2026-01: {weighted}" in notes and f"- 2026-03: {weighted}" in notes
+    assert f"- 2026-04 to 2026-06: {top_two}" in notes and "2026-02" not in notes
+    columns = json.loads(plan.file("data.csv-metadata.json").content)["tableSchema"]["columns"]
+    satisfaction = next(c for c in columns if c["titles"] == "user-satisfaction-percent")
+    in_full = METHOD_DESCRIPTIONS["weighted-gds"], METHOD_DESCRIPTIONS["top-two-box"]
+    assert f"2026-03: {in_full[0]}; 2026-04 to 2026-06: {in_full[1]}" in satisfaction["dc:description"]
+
+
+def test_the_schedule_in_the_settings_says_an_imported_months_method():
+    html = _imported_plan("2021-03:weighted-gds,2026-03:top-two-box").file("report.html").content.decode()
+    assert "from Mar 2026: top-two-box" in _satisfaction_chart(html)
+    assert (
+        '<li><time datetime="2026-03">March 2026</time> to <time datetime="2026-06">June 2026</time>' in html
+    )
+    assert "The method changed in March 2026" in html
+    same = _imported_plan("2021-03:top-two-box").file("report.html").content.decode()
+    assert "stroke-dasharray" not in _satisfaction_chart(same) and "The method changed" not in same
 
 
 # In the browser -----------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import pairwise
 
 from perfplat_assets.common.months import Month
 
@@ -42,6 +43,18 @@ def method_periods(methods: Mapping[Month, str]) -> list[tuple[Month, Month, str
     return periods
 
 
+def method_name(method: str) -> str:
+    """How a sentence names a method: "weighted GDS score" (its description up to the formula)."""
+    return METHOD_DESCRIPTIONS.get(method, method).partition(":")[0]
+
+
+def method_changes(methods: Mapping[Month, str]) -> list[tuple[Month, str, str]]:
+    """(month, method before, method from then) for each month whose method differs from the one of the
+    latest earlier month that has one: a gap between months of one method is no change."""
+    ordered = sorted(methods.items())
+    return [(month, before, method) for (_, before), (month, method) in pairwise(ordered) if method != before]
+
+
 def notes_markdown(methods: Mapping[Month, str]) -> str:
     lines = [
         "# Make an LPA: monthly service performance data",
@@ -51,7 +64,12 @@ def notes_markdown(methods: Mapping[Month, str]) -> str:
         "",
         "## User satisfaction (`user-satisfaction-percent`)",
         "",
-        "From the feedback form at the end of a session, rounded to a whole number. The method changed:",
+        "From the feedback form at the end of a session, rounded to a whole number. "
+        + (
+            "The method changed, so figures either side of a change are not directly comparable:"
+            if method_changes(methods)
+            else "The method used:"
+        ),
         "",
     ]
     for first, last, method in method_periods(methods):

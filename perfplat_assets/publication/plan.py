@@ -17,10 +17,11 @@ from datetime import datetime
 
 from perfplat_assets.common.columns import to_row
 from perfplat_assets.common.months import Month
+from perfplat_assets.publication.checks import implausible_months, published_format_findings
 from perfplat_assets.publication.files import content_type, publication_files
-from perfplat_assets.publication.records import Record, record
+from perfplat_assets.publication.records import SATISFACTION_PERCENT, Record, record
 from perfplat_assets.publication.revisions import Revision, find_revisions
-from perfplat_assets.quality.rules import implausible_months, published_format_findings
+from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
 
 PUBLIC_RECORDS = "data.json"  # the cumulative file whose records are public: what the guard protects
 
@@ -30,12 +31,15 @@ Pair = tuple[Month, str]  # (month, dataType): the unit of publication
 @dataclass(frozen=True)
 class StoreSnapshot:
     """What the metrics store holds, read in one transaction: the published values, every revision so
-    far (rows as `revisions.csv` lists them) and the satisfaction method of each month computed."""
+    far (rows as `revisions.csv` lists them) and the satisfaction method of each month computed; and the
+    schedule of methods (PERFPLAT_SATISFACTION_METHODS, OPG's by default), which says the method of a month
+    the store holds but perfplat did not compute: an imported one."""
 
     published: Mapping[Pair, float]
     published_at: Mapping[Month, datetime]
     revision_history: Sequence[Mapping[str, object]]
     methods: Mapping[Month, str]
+    schedule: MethodSchedule = field(default_factory=lambda: MethodSchedule.parse(DEFAULT_METHOD_SCHEDULE))
 
 
 @dataclass(frozen=True)
@@ -109,9 +113,7 @@ def plan_publication(
         *({**to_row(r), "revised_at": now, "run_id": run_id} for r in revisions),
     ]
     records = [record(month, data_type, value) for (month, data_type), value in published.items()]
-    published_months = {month for month, _ in published}
-    methods = {month: method for month, method in snapshot.methods.items() if month in published_months}
-    files = publication_files(ordered, records, history, methods)
+    files = publication_files(ordered, records, history, published_methods(snapshot, published))
     newest = max((month for month, _ in published), default=None)
     ckan = CkanResource(csv_url, newest.key) if csv_url and newest else None
     built = tuple(
@@ -127,6 +129,19 @@ def plan_publication(
         digest=_digest(built, ckan),
         withheld=withheld,
     )
+
+
+def published_methods(snapshot: StoreSnapshot, published: Mapping[Pair, float]) -> dict[Month, str]:
+    """The satisfaction method of every published month the files state: the one perfplat computed it by,
+    else, for a month with a satisfaction percentage it did not compute (an imported one), the one the
+    schedule says was in force then."""
+    months = {month for month, _ in published}
+    scheduled = {
+        month: snapshot.schedule.method_for(month)
+        for month, data_type in published
+        if data_type == SATISFACTION_PERCENT
+    }
+    return scheduled | {month: method for month, method in snapshot.methods.items() if month in months}
 
 
 def _withheld_reason(month: Month, problems: list[str], asked: bool) -> str:

@@ -20,7 +20,7 @@ by the next run. Every failure says what each target holds now.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -41,6 +41,7 @@ from perfplat_assets.publication.plan import (
     read_public_records,
 )
 from perfplat_assets.publication.targets import Change, HeldFiles, PublicationFailed, PublicationTarget
+from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
 
 LABELS = {"s3": "S3", "directory": "directory", "ckan": "CKAN"}
 FILES_TARGETS = ("s3", "directory")  # CKAN only links to the files: it goes last, and is completed later
@@ -61,6 +62,9 @@ class PublicationRequest:
     csv_url: str | None
     last_closed: Month
     dry_run: bool = False
+    # Which satisfaction method was in force when (PERFPLAT_SATISFACTION_METHODS): what the files state for
+    # an imported month, which the store holds without one.
+    schedule: MethodSchedule = field(default_factory=lambda: MethodSchedule.parse(DEFAULT_METHOD_SCHEDULE))
 
 
 @dataclass
@@ -81,7 +85,7 @@ def publish(
     try:
         with store.publication_lock() as lock_held:
             recovered, imported = _recover(store, targets, request, log)
-            snapshot = journal.read_snapshot(store)
+            snapshot = _snapshot(store, request)
             now = datetime.now(UTC)
             plan = _checked_plan(snapshot, request, now)
             current = _read(targets, plan)
@@ -132,6 +136,11 @@ def _finish(
             f"but {error}. The journal shows it incomplete; the next run confirms it and changes "
             "nothing"
         ) from None
+
+
+def _snapshot(store: MetricsStore, request: PublicationRequest) -> StoreSnapshot:
+    """What the store holds, with the request's schedule of satisfaction methods for its imported months."""
+    return replace(journal.read_snapshot(store), schedule=request.schedule)
 
 
 def _checked_plan(snapshot: StoreSnapshot, request: PublicationRequest, now: datetime) -> PublicationPlan:
@@ -186,7 +195,7 @@ def _recover(
     if request.dry_run:
         return f"{found}: a real run completes it first", {}
     months = sorted({month for entry in entries for month in entry.months})
-    snapshot = journal.read_snapshot(store)
+    snapshot = _snapshot(store, request)
     values = {pair: value for pair, value in snapshot.published.items() if pair[0] in months}
     plan = plan_publication(
         snapshot, months, values, run_id=request.run_id, now=datetime.now(UTC), csv_url=request.csv_url

@@ -25,6 +25,8 @@ from perfplat_assets.publication.notes import (
     DIGITAL_TAKE_UP_NOTE,
     METHOD_DESCRIPTIONS,
     UPTIME_NOTE,
+    method_changes,
+    method_name,
     method_periods,
 )
 from perfplat_assets.publication.records import RATING_DATA_TYPES, Record
@@ -72,6 +74,10 @@ RC = {
     "path.simplify": False,
 }
 SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
+# The month axis: a chart's width holds 8 labels as wide as "2021" with room between them (labels are at
+# most that wide), so the step between labelled months is the first of these that keeps to 8.
+MAX_TICKS = 8
+TICK_STEPS = (1, 2, 3, 6, 12, 24, 60)
 
 
 @dataclass(frozen=True)
@@ -235,12 +241,8 @@ def _measure_section(
     heading = f'<section aria-labelledby="{measure.anchor}"><h2 id="{measure.anchor}">{measure.name}</h2>'
     if not series:
         return heading + "<p>No figures for this measure have been published.</p></section>"
-    summary = _summary(measure, months, series)
-    changes = (
-        [(first, method) for first, _, method in method_periods(methods)[1:] if first in months]
-        if measure.data_type == "user-satisfaction-percent"
-        else []
-    )
+    changes = _method_changes(measure, months, methods)
+    summary = _summary(measure, months, series) + _changes_sentence(changes)
     svg = _line_chart(measure, months, series, changes, summary)
     caption = f"<figcaption><strong>{measure.name}, per cent, by month</strong> {escape(summary)}"
     if changes:
@@ -270,6 +272,24 @@ def _measure_section(
             f"<details><summary>{measure.name} as a table</summary>{table}</details>",
             "</section>",
         ]
+    )
+
+
+def _method_changes(
+    measure: Measure, months: Sequence[Month], methods: Mapping[Month, str]
+) -> list[tuple[Month, str, str]]:
+    """The changes of method the measure's chart marks: satisfaction's, within the months it shows."""
+    if measure.data_type != "user-satisfaction-percent":
+        return []
+    return [change for change in method_changes(methods) if change[0] in months]
+
+
+def _changes_sentence(changes: Sequence[tuple[Month, str, str]]) -> str:
+    """The changes of method in words, for the chart's text alternative as much as for its caption."""
+    return "".join(
+        f" The method changed in {_month_name(month)}, from the {method_name(before)} to the "
+        f"{method_name(after)}: figures either side are not directly comparable."
+        for month, before, after in changes
     )
 
 
@@ -339,7 +359,7 @@ def _methods_section(methods: Mapping[Month, str]) -> str:
     )
     changed = (
         "The method changed, so figures either side of a change are not directly comparable:"
-        if len(periods) > 1
+        if method_changes(methods)
         else "The method used:"
     )
     satisfaction = (
@@ -427,10 +447,28 @@ def _figure(height: float) -> Figure:
     return figure
 
 
+def month_ticks(months: Sequence[Month]) -> list[tuple[int, str]]:
+    """The months the x axis labels, by position, and their labels: every month while `MAX_TICKS` fit, else
+    every 2nd, 3rd or 6th month from January (month over year), else each January or every other (the year
+    alone). No label is wider than a year's four digits, so none overlaps another at any length."""
+    step = next((s for s in TICK_STEPS if len(months) <= s * MAX_TICKS), TICK_STEPS[-1])
+    return [(i, _tick_label(month, step)) for i, month in enumerate(months) if _on_step(month, step)]
+
+
+def _on_step(month: Month, step: int) -> bool:
+    day = month.first_day
+    if step < 12:
+        return (day.month - 1) % step == 0
+    return day.month == 1 and day.year % (step // 12) == 0
+
+
+def _tick_label(month: Month, step: int) -> str:
+    return str(month.first_day.year) if step >= 12 else month.first_day.strftime("%b\n%Y")
+
+
 def _month_axis(axes, months: Sequence[Month]) -> None:
-    step = max(1, math.ceil(len(months) / 7))
-    ticks = list(range(0, len(months), step))
-    axes.set_xticks(ticks, [_month_short(months[i]) for i in ticks])
+    ticks = month_ticks(months)
+    axes.set_xticks([i for i, _ in ticks], [label for _, label in ticks])
     axes.set_xlim(-0.6, len(months) - 0.4)
 
 
@@ -438,7 +476,7 @@ def _line_chart(
     measure: Measure,
     months: Sequence[Month],
     series: Mapping[Month, int | float],
-    changes: Sequence[tuple[Month, str]],
+    changes: Sequence[tuple[Month, str, str]],
     summary: str,
 ) -> str:
     with _style():
@@ -466,19 +504,27 @@ def _line_chart(
             ha="center",
             fontweight="bold",
         )
-        for first, method in changes:
-            at = months.index(first) - 0.5
-            axes.axvline(at, color=INK, linestyle="--", linewidth=1.2)
-            axes.annotate(
-                f"from {_month_short(first)}: {method}",
-                (at, 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(4, -2),
-                textcoords="offset points",
-                va="top",
-                fontsize=9,
-            )
+        for first, _, method in changes:
+            label = f"from {_month_short(first)}: {method}"
+            _mark_change(axes, months.index(first) - 0.5, label, len(months))
         return _svg(figure, f"chart-{measure.anchor}", f"{measure.name} by month", summary)
+
+
+def _mark_change(axes, at: float, label: str, length: int) -> None:
+    """A dashed line before the first month of a new method, labelled on the side with more room, so the
+    label stays inside the chart however late in the series the change falls."""
+    right = at < length / 2
+    axes.axvline(at, color=INK, linestyle="--", linewidth=1.2)
+    axes.annotate(
+        label,
+        (at, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(4 if right else -4, -2),
+        textcoords="offset points",
+        ha="left" if right else "right",
+        va="top",
+        fontsize=9,
+    )
 
 
 def _ratings_chart(

@@ -17,6 +17,7 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
 from perfplat_assets.publication import report
+from perfplat_assets.publication.importing import import_published_file
 from perfplat_assets.publication.notes import COMPLETION_RATE_NOTE, METHOD_DESCRIPTIONS, method_changes
 from perfplat_assets.publication.plan import StoreSnapshot, plan_publication
 from perfplat_assets.publication.records import RATING_DATA_TYPES, record
@@ -352,6 +353,27 @@ def _publish(month: Month) -> None:
         raise_on_error=False,
     )
     assert result.success, month
+
+
+def test_the_pipeline_states_imported_months_methods_from_perfplat_satisfaction_methods(
+    perfplat_env, tmp_path, monkeypatch
+):
+    """OPG's history (January to April 2025: satisfaction and uptime) imported, then May 2025 published
+    through the real pipeline with a schedule that changes method in March 2025: the imported months'
+    methods come from the setting, as the computed month's does."""
+    monkeypatch.setenv("PERFPLAT_SATISFACTION_METHODS", "2021-03:weighted-gds,2025-03:top-two-box")
+    imported = [Month.parse(f"2025-{m:02d}") for m in range(1, 5)]
+    history = [record(month, "user-satisfaction-percent", 85) for month in imported]
+    history += [record(month, "uptime-percent", 100) for month in imported]
+    (tmp_path / "opg.json").write_text(json.dumps(history), encoding="utf-8")
+    import_published_file(tmp_path / "opg.json", build_resources()["metrics_store"])
+    _publish(Month.parse("2025-05"))
+    notes = (perfplat_env / "publish" / "notes.md").read_text(encoding="utf-8")
+    weighted, top_two = METHOD_DESCRIPTIONS["weighted-gds"], METHOD_DESCRIPTIONS["top-two-box"]
+    assert f"- 2025-01 to 2025-02: {weighted}\n- 2025-03 to 2025-05: {top_two}\n" in notes
+    html = (perfplat_env / "publish" / "report.html").read_text(encoding="utf-8")
+    assert "from Mar 2025: top-two-box" in _satisfaction_chart(html)
+    assert "The method changed in March 2025, from the weighted GDS score to the top-two-box share" in html
 
 
 def test_the_published_report_passes_axe_in_chromium_without_the_network(chromium, perfplat_env):

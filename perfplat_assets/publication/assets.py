@@ -24,7 +24,7 @@ from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.publication.dataset import dataset_values
-from perfplat_assets.publication.plan import Pair, PublicationPlan
+from perfplat_assets.publication.plan import PublicationPlan
 from perfplat_assets.publication.publish import PublicationOutcome, PublicationRequest, publish
 from perfplat_assets.publication.records import DATA_TYPES, DatasetValue, count_value, month_file_name
 from perfplat_assets.publication.resources import DataGovUkPublisher
@@ -34,6 +34,7 @@ from perfplat_assets.quality import rules
 from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.rules import Check, Limits
 from perfplat_assets.uptime.availability import Uptime
+from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
 from perfplat_assets.user_satisfaction.scoring import UserSatisfaction
 
 # How a month published from imported history is told from one a run computed (the freshness check does):
@@ -103,9 +104,11 @@ def data_gov_uk_publication(
     performance_dataset: list[DatasetValue],
     metrics_store: MetricsStore,
     publisher: DataGovUkPublisher,
+    satisfaction_methods: SatisfactionMethods,
 ) -> Iterator[MaterializeResult | AssetMaterialization | AssetObservation]:
     """The month's file for OPG's monthly automation and the cumulative files rebuilt from every published
-    month, written to every target or to none (see the README's "Everywhere or nowhere")."""
+    month, written to every target or to none (see the README's "Everywhere or nowhere"). The files state
+    an imported month's satisfaction method from `satisfaction_methods`, the store's for a computed one."""
     months = partition_months(context)
     dry_run = config.dry_run or publisher.dry_run
     blocked = withheld_months(months, performance_dataset)
@@ -113,7 +116,16 @@ def data_gov_uk_publication(
     implausible: dict[Month, str] = {}
     if publishable:
         values = {(v.month, v.data_type): v.count for v in performance_dataset if v.month in publishable}
-        outcome = _publish(context, publishable, values, metrics_store, publisher, dry_run)
+        request = PublicationRequest(
+            publishable,
+            values,
+            context.run.run_id,
+            publisher.hosted_csv_url(),
+            last_closed_month(),
+            dry_run,
+            satisfaction_methods.parsed(),
+        )
+        outcome = _publish(context, request, metrics_store, publisher)
         implausible = dict(outcome.plan.withheld)  # stored values out of bounds: their months stay out
         publishable = [month for month in publishable if month not in implausible]
         metadata = _outcome_metadata(outcome, publishable, len(outcome.plan.values), publisher, dry_run)
@@ -184,22 +196,17 @@ def _reasons(*withheld: dict[Month, str]) -> dict[Month, str]:
 
 def _publish(
     context: AssetExecutionContext,
-    months: list[Month],
-    values: dict[Pair, float],
+    request: PublicationRequest,
     metrics_store: MetricsStore,
     publisher: DataGovUkPublisher,
-    dry_run: bool,
 ) -> PublicationOutcome:
     """The settings' guards, then the publication itself."""
-    request = PublicationRequest(
-        months, values, context.run.run_id, publisher.hosted_csv_url(), last_closed_month(), dry_run
-    )
     try:
         publisher.refuse_unpublishable_settings()
         outcome = publish(metrics_store, publisher.targets(), request, context.log)
     except PublicationFailed as error:
         raise Failure(f"{error}.") from None
-    if dry_run:
+    if request.dry_run:
         context.log.info(f"dry run: {len(outcome.changes)} planned changes, nothing written")
     return outcome
 

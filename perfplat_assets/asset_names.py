@@ -11,3 +11,5 @@ DATA_GOV_UK_PUBLICATION = "data_gov_uk_publication"
 # The measures, in the order the dataset combines them; then everything a month's run materialises.
 MEASURES = (USER_SATISFACTION, DIGITAL_TAKE_UP, COMPLETION_RATE, UPTIME)
 PIPELINE = (*MEASURES, PERFORMANCE_DATASET, DATA_GOV_UK_PUBLICATION)
+# The assets the metrics store keeps a table of, each declared beside its asset.
+STORED = (*MEASURES, PERFORMANCE_DATASET)

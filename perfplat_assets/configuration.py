@@ -14,18 +14,25 @@ from dagster import EnvVar
 from dagster._utils.schedules import is_valid_cron_string
 from dagster_aws.s3 import S3Resource
 
+from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.common.sources import sample_settings
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
 from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFiguresFile
-from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
+from perfplat_assets.embedded.resources import (
+    EmbeddedGoogleAnalytics,
+    EmbeddedMakeAnLpaDatabase,
+    EmbeddedRoute53HealthCheck,
+    EmbeddedSiriusDatabase,
+)
 from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.directory import PublicationDirectory
 from perfplat_assets.publication.resources import CkanCatalogue, DataGovUkPublisher, S3Publication
 from perfplat_assets.quality.resources import LIMITS, QualityThresholds
 from perfplat_assets.queue.resources import SqsQueue
+from perfplat_assets.store_schema import STORED_TABLES
 from perfplat_assets.uptime.resources import Route53HealthCheck
 from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
 from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
@@ -136,32 +143,17 @@ def monthly_cron() -> str:
 def build_resources() -> dict[str, Any]:
     """Every resource; the publisher is told which settings are unset by the source resources themselves,
     found by type, so that a new source cannot slip past its guard."""
+    assert STORED_TABLES  # imported so that the store below creates every stored asset's table
     home = data_dir()
     metrics_store = MetricsStore(url=_env("PERFPLAT_METRICS_DB_URL"), data_dir=home)
     resources: dict[str, Any] = {
         # The sources in the order the publication guard names those serving the sample.
-        "make_an_lpa_db": MakeAnLpaDatabase(url=_env("PERFPLAT_LPA_DB_URL"), data_dir=home),
+        "make_an_lpa_db": _make_an_lpa_database(home),
         "satisfaction_methods": SatisfactionMethods(schedule=_method_schedule()),
-        "google_analytics": GoogleAnalytics(
-            property_id=_property_id(), api_endpoint=_env("PERFPLAT_GA4_API_ENDPOINT")
-        ),
-        "sirius_db": SiriusDatabase(
-            url=_env("PERFPLAT_SIRIUS_DB_URL"),
-            data_dir=home,
-            **_given(
-                cases_table="PERFPLAT_SIRIUS_CASES_TABLE",
-                case_type_column="PERFPLAT_SIRIUS_CASE_TYPE_COLUMN",
-                receipt_date_column="PERFPLAT_SIRIUS_RECEIPT_DATE_COLUMN",
-                online_id_column="PERFPLAT_SIRIUS_ONLINE_ID_COLUMN",
-                lpa_case_type="PERFPLAT_SIRIUS_LPA_CASE_TYPE",
-            ),
-        ),
+        "google_analytics": _google_analytics(),
+        "sirius_db": _sirius_database(home),
         "takeup_figures_file": TakeUpFiguresFile(path=_env("PERFPLAT_TAKEUP_FIGURES_FILE")),
-        "route53_health_check": Route53HealthCheck(
-            health_check_id=_env("PERFPLAT_UPTIME_HEALTH_CHECK_ID"),
-            endpoint_url=_env("AWS_ENDPOINT_URL_CLOUDWATCH"),
-            **_given(region="PERFPLAT_UPTIME_REGION"),
-        ),
+        "route53_health_check": _route53_health_check(),
         "quality_thresholds": QualityThresholds(
             completion_rate_max_gap_points=_number(
                 "PERFPLAT_CHECK_COMPLETION_RATE_MAX_GAP",
@@ -191,6 +183,46 @@ def build_resources() -> dict[str, Any]:
     resources["run_start"] = RunStart(publish_dir=publish_dir)
     resources["publisher"] = _publisher(publish_dir, sample_settings(resources.values()), metrics_store)
     return resources
+
+
+# Each source: its production class when its setting is set, else the embedded default's class, which
+# serves the sample and says so to the publication guard.
+
+
+def _make_an_lpa_database(home: str) -> MakeAnLpaDatabase:
+    if not _set("PERFPLAT_LPA_DB_URL"):
+        return EmbeddedMakeAnLpaDatabase(data_dir=home)
+    return MakeAnLpaDatabase(url=EnvVar("PERFPLAT_LPA_DB_URL"))
+
+
+def _google_analytics() -> GoogleAnalytics:
+    property_id, api_endpoint = _property_id(), _env("PERFPLAT_GA4_API_ENDPOINT")
+    if property_id is None and api_endpoint is None:
+        return EmbeddedGoogleAnalytics()
+    return GoogleAnalytics(property_id=property_id, api_endpoint=api_endpoint)
+
+
+def _sirius_database(home: str) -> SiriusDatabase:
+    contract = _given(
+        cases_table="PERFPLAT_SIRIUS_CASES_TABLE",
+        case_type_column="PERFPLAT_SIRIUS_CASE_TYPE_COLUMN",
+        receipt_date_column="PERFPLAT_SIRIUS_RECEIPT_DATE_COLUMN",
+        online_id_column="PERFPLAT_SIRIUS_ONLINE_ID_COLUMN",
+        lpa_case_type="PERFPLAT_SIRIUS_LPA_CASE_TYPE",
+    )
+    if not _set("PERFPLAT_SIRIUS_DB_URL"):
+        return EmbeddedSiriusDatabase(data_dir=home, **contract)
+    return SiriusDatabase(url=EnvVar("PERFPLAT_SIRIUS_DB_URL"), **contract)
+
+
+def _route53_health_check() -> Route53HealthCheck:
+    if not _set("PERFPLAT_UPTIME_HEALTH_CHECK_ID"):
+        return EmbeddedRoute53HealthCheck()
+    return Route53HealthCheck(
+        health_check_id=EnvVar("PERFPLAT_UPTIME_HEALTH_CHECK_ID"),
+        endpoint_url=_env("AWS_ENDPOINT_URL_CLOUDWATCH"),
+        **_given(region="PERFPLAT_UPTIME_REGION"),
+    )
 
 
 def _publisher(

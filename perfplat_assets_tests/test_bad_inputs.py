@@ -20,10 +20,11 @@ from sqlalchemy import create_engine, text
 
 from perfplat_assets.common.database import redacted, scrubbed
 from perfplat_assets.common.errors import SourceUnavailable
+from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import SettingError, build_resources
-from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.queue.messages import InvalidMessage, MonthRequest, parse_message
+from perfplat_assets.user_satisfaction.feedback import read_rating_counts
 from perfplat_assets_tests.support.services import poll
 from perfplat_assets_tests.support.sources import create_postgres_feedback, feedback
 
@@ -154,7 +155,7 @@ def test_every_form_of_password_is_redacted(url):
 def test_a_refused_connection_names_the_server_and_hides_a_query_string_password(postgres_server):
     url = f"postgresql://postgres@127.0.0.1:1/lpa?password=Canary-{id(object())}&connect_timeout=2"
     with pytest.raises(SourceUnavailable) as caught:
-        MakeAnLpaDatabase(url=url).rating_counts([MAY])
+        MakeAnLpaDatabase(url=url).read(read_rating_counts, [MAY], "feedback")
     message = str(caught.value)
     assert message.startswith("Cannot connect to the database in PERFPLAT_LPA_DB_URL")
     assert "Canary-" not in message and "password=***" in message
@@ -175,7 +176,7 @@ def test_a_connection_lost_mid_query_is_told_from_a_schema_problem(postgres_url)
 
     def read() -> None:
         try:
-            MakeAnLpaDatabase(url=postgres_url).rating_counts([MAY])
+            MakeAnLpaDatabase(url=postgres_url).read(read_rating_counts, [MAY], "feedback")
         except BaseException as error:
             failures.append(error)
 

@@ -10,8 +10,9 @@ from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import LONDON, Month, months_between
 from perfplat_assets.completion_rate.rate import ReportFlags, SessionCounts, completion_rate
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
-from perfplat_assets.embedded.ga4_emulator import GA4Emulator
+from perfplat_assets.embedded.resources import EmbeddedGoogleAnalytics
 from perfplat_assets.embedded.sample_data import SampleSession
+from perfplat_assets_tests.support.ga4_faults import FaultyGA4Emulator
 from perfplat_assets_tests.support.run_results import materialize_month
 
 
@@ -40,11 +41,11 @@ def _sessions_for(month: Month) -> list[SampleSession]:
 
 @pytest.fixture
 def emulator():
-    with GA4Emulator(_sessions_for) as running:
+    with FaultyGA4Emulator(_sessions_for) as running:
         yield running
 
 
-def _ga4(emulator: GA4Emulator, **options) -> GoogleAnalytics:
+def _ga4(emulator: FaultyGA4Emulator, **options) -> GoogleAnalytics:
     return GoogleAnalytics(
         property_id="123456", api_endpoint=emulator.endpoint, retry_initial_delay=0.01, **options
     )
@@ -130,7 +131,7 @@ def test_an_unreachable_endpoint_is_a_clear_error(emulator):
 
 
 def test_the_embedded_default_serves_the_sample(monkeypatch):
-    report = GoogleAnalytics().completion_report([Month.parse("2025-05")])
+    report = EmbeddedGoogleAnalytics().completion_report([Month.parse("2025-05")])
     counts = report.sessions[Month.parse("2025-05")]
     assert counts.started > 1000 and 0 < counts.completed < counts.started
 
@@ -153,7 +154,7 @@ def test_months_in_another_time_zone_are_not_published():
 
 def test_the_report_carries_the_time_zone_truncation_and_quota():
     Reason = ResponseMetaData.DataTruncationReason
-    with GA4Emulator(_sessions_for, time_zone="America/Los_Angeles") as emulator:
+    with FaultyGA4Emulator(_sessions_for, time_zone="America/Los_Angeles") as emulator:
         emulator.data_truncation_reasons = [
             Reason(
                 data_truncation_type=Reason.DataTruncationType.DATA_TRUNCATION_TYPE_PROPERTY,
@@ -183,7 +184,7 @@ def pipeline_ga4(perfplat_env, monkeypatch):
     when = datetime(2025, 5, 10, 12, tzinfo=LONDON)
     sessions = [SampleSession(f"m{i}", when, ("/lpa/type", f"/lpa/{i}/applicant"), i) for i in range(60)]
     sessions += [SampleSession(f"n{i}", when, ("/lpa/type",), None) for i in range(40)]
-    emulator = GA4Emulator(lambda month: sessions if month == MAY else []).start()
+    emulator = FaultyGA4Emulator(lambda month: sessions if month == MAY else []).start()
     monkeypatch.setenv("PERFPLAT_GA4_API_ENDPOINT", emulator.endpoint)
     monkeypatch.setenv("PERFPLAT_GA4_PROPERTY_ID", "123456")
     yield emulator

@@ -6,14 +6,15 @@ from threading import Barrier, Thread
 import pytest
 
 from perfplat_assets.common.errors import SourceUnavailable
+from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.months import LONDON, Month
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
 from perfplat_assets.digital_take_up.resources import SiriusDatabase
-from perfplat_assets.embedded.ga4_emulator import GA4Emulator
+from perfplat_assets.digital_take_up.table import digital_take_up_table as digital_take_up
 from perfplat_assets.embedded.sample_data import SampleSession
-from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.metrics_store.tables import digital_take_up
+from perfplat_assets.user_satisfaction.feedback import read_rating_counts
+from perfplat_assets_tests.support.ga4_faults import FaultyGA4Emulator
 from perfplat_assets_tests.support.sources import create_sirius
 
 MAY = Month.parse("2025-05")
@@ -30,13 +31,13 @@ MAY = Month.parse("2025-05")
 )
 def test_a_bad_url_names_the_setting_and_hides_the_password(url, complaint):
     with pytest.raises(ValueError, match=complaint) as caught:
-        MakeAnLpaDatabase(url=url).rating_counts([MAY])
+        MakeAnLpaDatabase(url=url).read(read_rating_counts, [MAY], "feedback")
     assert "S3cret" not in str(caught.value) and "PW@" not in str(caught.value)
 
 
 def test_a_missing_table_names_the_setting(postgres_url):
     with pytest.raises(SourceUnavailable, match="PERFPLAT_LPA_DB_URL") as caught:
-        MakeAnLpaDatabase(url=postgres_url).rating_counts([MAY])
+        MakeAnLpaDatabase(url=postgres_url).read(read_rating_counts, [MAY], "feedback")
     assert 'relation "feedback" does not exist' in str(caught.value)
     assert "SELECT" not in str(caught.value)
 
@@ -51,7 +52,7 @@ def test_a_misnamed_sirius_column_names_the_setting(tmp_path):
 def test_ga4_quota_used_up_says_so():
     when = datetime(2025, 5, 10, 12, tzinfo=LONDON)
     sessions = [SampleSession("s", when, ("/lpa/type",), None)]
-    with GA4Emulator(lambda month: sessions) as emulator:
+    with FaultyGA4Emulator(lambda month: sessions) as emulator:
         emulator.fail_next(429, times=100)
         ga4 = GoogleAnalytics(
             property_id="1", api_endpoint=emulator.endpoint, retry_initial_delay=0.01, retry_deadline=0.3

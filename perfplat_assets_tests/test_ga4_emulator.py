@@ -42,8 +42,8 @@ from google.auth.credentials import AnonymousCredentials
 
 from perfplat_assets.common.months import LONDON, Month
 from perfplat_assets.completion_rate.ga4_report import report_request
-from perfplat_assets.embedded.ga4_emulator import GA4Emulator
 from perfplat_assets.embedded.sample_data import SampleSession
+from perfplat_assets_tests.support.ga4_faults import FaultyGA4Emulator
 
 MatchType = Filter.StringFilter.MatchType
 OrderType = OrderBy.DimensionOrderBy.OrderType
@@ -119,12 +119,12 @@ def months_asked() -> list[Month]:
 
 
 @pytest.fixture
-def emulator(months_asked: list[Month]) -> Iterator[GA4Emulator]:
+def emulator(months_asked: list[Month]) -> Iterator[FaultyGA4Emulator]:
     def sessions_for_month(month: Month) -> list[SampleSession]:
         months_asked.append(month)
         return SESSIONS.get(month, [])
 
-    with GA4Emulator(sessions_for_month) as running:
+    with FaultyGA4Emulator(sessions_for_month) as running:
         yield running
 
 
@@ -135,7 +135,7 @@ def _rest_client(endpoint: str) -> BetaAnalyticsDataClient:
 
 
 @pytest.fixture
-def client(emulator: GA4Emulator, monkeypatch: pytest.MonkeyPatch) -> BetaAnalyticsDataClient:
+def client(emulator: FaultyGA4Emulator, monkeypatch: pytest.MonkeyPatch) -> BetaAnalyticsDataClient:
     # A configured HTTP proxy would otherwise swallow the loopback calls.
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
@@ -143,7 +143,7 @@ def client(emulator: GA4Emulator, monkeypatch: pytest.MonkeyPatch) -> BetaAnalyt
 
 
 def test_perfplats_report_counts_sessions_per_london_month_and_comparison(
-    client: BetaAnalyticsDataClient, emulator: GA4Emulator, months_asked: list[Month]
+    client: BetaAnalyticsDataClient, emulator: FaultyGA4Emulator, months_asked: list[Month]
 ) -> None:
     response = client.run_report(perfplat())
 
@@ -199,7 +199,7 @@ def test_metadata_defaults_to_clean_data(client: BetaAnalyticsDataClient) -> Non
 
 
 def test_metadata_flags_and_truncation_reach_the_client(
-    client: BetaAnalyticsDataClient, emulator: GA4Emulator
+    client: BetaAnalyticsDataClient, emulator: FaultyGA4Emulator
 ) -> None:
     Reason = ResponseMetaData.DataTruncationReason
     emulator.subject_to_thresholding = True
@@ -236,7 +236,7 @@ def test_months_are_the_property_time_zones(
         months_asked.append(month)
         return SESSIONS.get(month, [])
 
-    with GA4Emulator(sessions_for_month, time_zone="America/New_York") as emulator:
+    with FaultyGA4Emulator(sessions_for_month, time_zone="America/New_York") as emulator:
         response = _rest_client(emulator.endpoint).run_report(perfplat(end="2024-06-10"))
 
     assert response.metadata.time_zone == "America/New_York"
@@ -299,7 +299,7 @@ def _dates(start: str, end: str = "2024-07-31", name: str = "") -> list[DateRang
     ],
 )
 def test_anything_else_is_refused_as_invalid_argument_naming_it(
-    client: BetaAnalyticsDataClient, emulator: GA4Emulator, fields: dict[str, object], complaint: str
+    client: BetaAnalyticsDataClient, emulator: FaultyGA4Emulator, fields: dict[str, object], complaint: str
 ) -> None:
     with pytest.raises(exceptions.BadRequest, match=re.escape(complaint)) as raised:
         client.run_report(perfplat(**fields))
@@ -308,7 +308,7 @@ def test_anything_else_is_refused_as_invalid_argument_naming_it(
     assert emulator.requests_served == 1
 
 
-def _raw(emulator: GA4Emulator, path: str, body: bytes | None = None) -> tuple[int, dict[str, object]]:
+def _raw(emulator: FaultyGA4Emulator, path: str, body: bytes | None = None) -> tuple[int, dict[str, object]]:
     """Bypass the client (and any proxy) to check answers the client would never provoke."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     request = urllib.request.Request(emulator.endpoint + path, data=body, method="POST" if body else "GET")
@@ -317,7 +317,7 @@ def _raw(emulator: GA4Emulator, path: str, body: bytes | None = None) -> tuple[i
     return raised.value.code, json.loads(raised.value.read())
 
 
-def test_other_paths_and_bad_bodies_get_ga4_style_errors(emulator: GA4Emulator) -> None:
+def test_other_paths_and_bad_bodies_get_ga4_style_errors(emulator: FaultyGA4Emulator) -> None:
     status, body = _raw(emulator, "/v1beta/properties/1:runReport")
     assert status == 404
     assert body["error"]["status"] == "NOT_FOUND"  # type: ignore[index]
@@ -329,7 +329,7 @@ def test_other_paths_and_bad_bodies_get_ga4_style_errors(emulator: GA4Emulator) 
 
 
 def test_stop_is_idempotent_and_frees_the_endpoint() -> None:
-    emulator = GA4Emulator(lambda month: []).start()
+    emulator = FaultyGA4Emulator(lambda month: []).start()
     assert emulator.endpoint.startswith("http://127.0.0.1:")
 
     emulator.stop()
@@ -355,7 +355,7 @@ def test_property_quota_only_when_asked(client: BetaAnalyticsDataClient) -> None
 
 
 def test_an_injected_429_raises_too_many_requests_then_the_next_call_succeeds(
-    client: BetaAnalyticsDataClient, emulator: GA4Emulator
+    client: BetaAnalyticsDataClient, emulator: FaultyGA4Emulator
 ) -> None:
     emulator.fail_next(429)
 
@@ -372,7 +372,7 @@ def test_an_injected_429_raises_too_many_requests_then_the_next_call_succeeds(
     [(500, exceptions.InternalServerError), (503, exceptions.ServiceUnavailable)],
 )
 def test_injected_server_errors_repeat_as_many_times_as_asked(
-    client: BetaAnalyticsDataClient, emulator: GA4Emulator, status: int, error: type[Exception]
+    client: BetaAnalyticsDataClient, emulator: FaultyGA4Emulator, status: int, error: type[Exception]
 ) -> None:
     emulator.fail_next(status, times=2)
 
@@ -385,7 +385,7 @@ def test_injected_server_errors_repeat_as_many_times_as_asked(
 
 
 def test_ten_server_errors_exhaust_the_property_for_the_hour(
-    client: BetaAnalyticsDataClient, emulator: GA4Emulator
+    client: BetaAnalyticsDataClient, emulator: FaultyGA4Emulator
 ) -> None:
     emulator.fail_next(500, times=10)
     for _ in range(10):
@@ -397,7 +397,7 @@ def test_ten_server_errors_exhaust_the_property_for_the_hour(
 
 
 def test_a_hung_request_answers_after_the_delay_or_never(
-    client: BetaAnalyticsDataClient, emulator: GA4Emulator
+    client: BetaAnalyticsDataClient, emulator: FaultyGA4Emulator
 ) -> None:
     emulator.hang_next(seconds=0.3)
     started = time.monotonic()
@@ -409,7 +409,7 @@ def test_a_hung_request_answers_after_the_delay_or_never(
         client.run_report(perfplat(), timeout=0.3)
 
 
-def test_a_malformed_answer_is_a_200_that_is_not_json(emulator: GA4Emulator) -> None:
+def test_a_malformed_answer_is_a_200_that_is_not_json(emulator: FaultyGA4Emulator) -> None:
     emulator.malformed_next(body="<html>Bad gateway</html>")
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     request = urllib.request.Request(
@@ -420,7 +420,7 @@ def test_a_malformed_answer_is_a_200_that_is_not_json(emulator: GA4Emulator) -> 
 
 
 def test_fractional_sessions_and_an_ignored_offset(
-    client: BetaAnalyticsDataClient, emulator: GA4Emulator
+    client: BetaAnalyticsDataClient, emulator: FaultyGA4Emulator
 ) -> None:
     emulator.fractional_sessions = True
     emulator.ignore_offset = True
@@ -429,7 +429,7 @@ def test_fractional_sessions_and_an_ignored_offset(
 
 
 def test_the_same_reports_over_grpc() -> None:
-    with GA4Emulator(lambda month: SESSIONS.get(month, []), grpc=True) as emulator:
+    with FaultyGA4Emulator(lambda month: SESSIONS.get(month, []), grpc=True) as emulator:
         channel = grpc.insecure_channel(emulator.grpc_endpoint)
         client = BetaAnalyticsDataClient(transport=BetaAnalyticsDataGrpcTransport(channel=channel))
         response = client.run_report(perfplat())

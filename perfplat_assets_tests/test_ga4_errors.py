@@ -15,8 +15,8 @@ from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import LONDON, Month, months_between
 from perfplat_assets.completion_rate.rate import SessionCounts
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
-from perfplat_assets.embedded.ga4_emulator import GA4Emulator
 from perfplat_assets.embedded.sample_data import SampleSession
+from perfplat_assets_tests.support.ga4_faults import FaultyGA4Emulator
 
 PROPERTY = "123456"
 JUNE, JULY = datetime(2025, 6, 10, 12, tzinfo=LONDON), datetime(2025, 7, 10, 12, tzinfo=LONDON)
@@ -31,13 +31,13 @@ EXPECTED = {MONTHS[0]: SessionCounts(2, 1), MONTHS[1]: SessionCounts(1, 1)}
 
 @pytest.fixture
 def emulator():
-    with GA4Emulator(
+    with FaultyGA4Emulator(
         lambda month: [s for s in SESSIONS if Month.containing(s.started_at) == month]
     ) as running:
         yield running
 
 
-def _ga4(emulator: GA4Emulator, **settings) -> GoogleAnalytics:
+def _ga4(emulator: FaultyGA4Emulator, **settings) -> GoogleAnalytics:
     return GoogleAnalytics(
         property_id=PROPERTY,
         api_endpoint=emulator.endpoint,
@@ -51,7 +51,7 @@ def _failure(ga4: GoogleAnalytics) -> str:
     return str(raised.value)
 
 
-def _source(emulator: GA4Emulator) -> str:
+def _source(emulator: FaultyGA4Emulator) -> str:
     return f"GA4 property {PROPERTY} at {emulator.endpoint}"
 
 

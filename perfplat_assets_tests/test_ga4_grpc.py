@@ -41,8 +41,8 @@ from cryptography.x509.oid import NameOID
 from google.auth import jwt
 
 from perfplat_assets.common.months import LONDON
-from perfplat_assets.embedded.ga4_emulator import GA4Emulator
 from perfplat_assets.embedded.sample_data import SampleSession
+from perfplat_assets_tests.support.ga4_faults import FaultyGA4Emulator
 
 PROPERTY = "123456"
 SERVICE_ACCOUNT = "perfplat-test@perfplat-test.iam.gserviceaccount.com"
@@ -175,14 +175,14 @@ def service_account(tmp_path_factory: pytest.TempPathFactory, tripwire: _Tripwir
 
 
 @pytest.fixture
-def emulator(tls: tuple[bytes, bytes, Path]) -> Iterator[GA4Emulator]:
+def emulator(tls: tuple[bytes, bytes, Path]) -> Iterator[FaultyGA4Emulator]:
     key, certificate, _ = tls
-    with GA4Emulator(lambda month: SESSIONS, grpc_tls=(key, certificate)) as running:
+    with FaultyGA4Emulator(lambda month: SESSIONS, grpc_tls=(key, certificate)) as running:
         yield running
 
 
 def _production(
-    emulator: GA4Emulator,
+    emulator: FaultyGA4Emulator,
     tls: tuple[bytes, bytes, Path],
     service_account: tuple[Path, bytes],
     tripwire: _Tripwire,

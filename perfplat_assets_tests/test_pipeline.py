@@ -20,7 +20,7 @@ from perfplat_assets.embedded.sample_data import (
     sample_health_checks,
     sample_sessions,
 )
-from perfplat_assets.metrics_store.tables import TABLES
+from perfplat_assets.metrics_store.tables import metadata
 from perfplat_assets_tests.support.sources import create_postgres_feedback, create_sqlite_feedback, feedback
 
 MAY_2025 = Month.parse("2025-05")
@@ -190,7 +190,7 @@ def test_no_personal_data_in_outputs_store_or_event_log(perfplat_env: Path, post
         p.read_text(encoding="utf-8") for p in (perfplat_env / "publish").rglob("*") if p.is_file()
     )
     store = build_resources()["metrics_store"]
-    stored = "".join(store.read(table).to_csv() for table in TABLES.values())
+    stored = "".join(store.read(table).to_csv() for table in metadata.sorted_tables)
     events = "".join(
         serialize_value(r.event_log_entry) for r in instance.get_records_for_run(run.run_id).records
     )

@@ -16,10 +16,11 @@ from perfplat_assets.common.months import LONDON, Month
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
 from perfplat_assets.embedded.ga4_emulator import GA4Emulator
+from perfplat_assets.embedded.resources import EmbeddedMakeAnLpaDatabase
 from perfplat_assets.embedded.sample_data import SampleSession, sample_sessions
-from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
-from perfplat_assets.metrics_store.tables import user_satisfaction as user_satisfaction_table
+from perfplat_assets.user_satisfaction.feedback import read_rating_counts
 from perfplat_assets.user_satisfaction.scoring import RatingCounts
+from perfplat_assets.user_satisfaction.table import user_satisfaction_table
 from perfplat_assets_tests.support.run_results import failure_message
 from perfplat_assets_tests.support.sources import create_sirius, create_sqlite_feedback, feedback
 
@@ -210,11 +211,13 @@ def test_unknown_ratings_above_the_share_warn(perfplat_env, monkeypatch):
     assert _published(perfplat_env)["very-satisfied"] == 150
 
 
-class _DisagreeingDatabase(MakeAnLpaDatabase):
+class _DisagreeingDatabase(EmbeddedMakeAnLpaDatabase):
     """A database whose per-rating counts and total disagree, as two reads of a changing table could."""
 
-    def rating_counts(self, months):
-        return {month: RatingCounts(10, 5, 0, 0, 0, rated_responses=16) for month in months}
+    def read(self, query, months, table):
+        if query is read_rating_counts:
+            return {month: RatingCounts(10, 5, 0, 0, 0, rated_responses=16) for month in months}
+        return super().read(query, months, table)
 
 
 def test_counts_that_do_not_add_up_block_publication(perfplat_env):

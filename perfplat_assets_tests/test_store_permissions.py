@@ -20,15 +20,20 @@ from sqlalchemy.engine import URL, make_url
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.run_start import RunStart
+from perfplat_assets.embedded.resources import EmbeddedRoute53HealthCheck
 from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.metrics_store.tables import TABLES, imports, published_records, uptime
+from perfplat_assets.metrics_store.tables import imports, metadata, published_records
 from perfplat_assets.publication.importing import import_published_file
 from perfplat_assets.publication.journal import StoreFailed
+from perfplat_assets.store_schema import STORED_TABLES
 from perfplat_assets.uptime.assets import uptime as uptime_asset
 from perfplat_assets.uptime.availability import Uptime
-from perfplat_assets.uptime.resources import Route53HealthCheck
+from perfplat_assets.uptime.table import uptime_table as uptime
 from perfplat_assets_tests.support.services import BIN
+
+assert STORED_TABLES  # every stored asset's table is registered, so `TABLES` is the whole schema
+TABLES = metadata.tables
 
 PASSWORD = f"pw-{uuid.uuid4().hex[:10]}"  # trust auth ignores it; no message may show it
 MAY = Month.parse("2025-05")
@@ -256,7 +261,7 @@ def test_an_asset_run_on_a_read_only_store_fails_saying_which_rights(postgres_ur
             partition_key=MAY.key,
             resources={
                 "run_start": RunStart(publish_dir=str(tmp_path / "publish")),
-                "route53_health_check": Route53HealthCheck(),  # the embedded sample
+                "route53_health_check": EmbeddedRoute53HealthCheck(),  # the embedded sample
                 "metrics_store_io_manager": MetricsStoreIOManager(store=store),
             },
             instance=DagsterInstance.ephemeral(),

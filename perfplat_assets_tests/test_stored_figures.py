@@ -63,11 +63,11 @@ def test_figures_round_trip_through_the_store(tmp_path, asset):
 
 def test_every_stored_column_is_described_in_the_uis_column_schema():
     from perfplat_assets.common.metadata import column_schema
-    from perfplat_assets.metrics_store.tables import STORED_ASSETS
+    from perfplat_assets.store_schema import STORED_TABLES
 
     undescribed = [
         f"{table.name}.{column.name}"
-        for table, _ in STORED_ASSETS.values()
+        for table in STORED_TABLES
         for column in column_schema(table).columns
         if not (column.description or "").strip()
     ]

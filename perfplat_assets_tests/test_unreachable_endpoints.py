@@ -49,7 +49,6 @@ from perfplat_assets.common.network import unreachable_cause
 from perfplat_assets.completion_rate.ga4_report import RetrySettings, Source, fetch_completion_report
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
 from perfplat_assets.definitions import assets
-from perfplat_assets.embedded.ga4_emulator import GA4Emulator
 from perfplat_assets.embedded.sample_data import SampleSession
 from perfplat_assets.publication.plan import StoreSnapshot, plan_publication
 from perfplat_assets.publication.resources import CkanCatalogue, S3Publication
@@ -59,6 +58,7 @@ from perfplat_assets.queue.sensor import build_queue_sensor
 from perfplat_assets.uptime.resources import Route53HealthCheck
 from perfplat_assets_tests.support.aws import BUCKET, PREFIX, REGION, sqs_queue
 from perfplat_assets_tests.support.faults import FaultyHop, Reply
+from perfplat_assets_tests.support.ga4_faults import FaultyGA4Emulator
 
 UNRESOLVABLE = "perfplat-unresolvable.invalid"
 PROPERTY = "123456"
@@ -249,7 +249,7 @@ def test_grpc_nothing_listening_is_a_refused_connection(service_account, closed_
 
 
 def test_grpc_an_untrusted_certificate_is_a_tls_failure(service_account, untrusted_certificate):
-    with GA4Emulator(lambda month: SESSIONS, grpc_tls=untrusted_certificate) as emulator:
+    with FaultyGA4Emulator(lambda month: SESSIONS, grpc_tls=untrusted_certificate) as emulator:
         endpoint = emulator.grpc_endpoint
         message = _ga4_failure(endpoint)
         served = emulator.requests_served
@@ -270,7 +270,7 @@ def test_grpc_a_proxy_that_refuses_is_named(service_account, refusing_proxy):
 
 def test_grpc_a_real_503_is_still_ga4s_answer():
     """The other side: the same UNAVAILABLE status, sent by a server, is a server error GA4 answered."""
-    with GA4Emulator(lambda month: SESSIONS, grpc=True) as emulator:
+    with FaultyGA4Emulator(lambda month: SESSIONS, grpc=True) as emulator:
         emulator.fail_next(503, times=10, message="The service is currently unavailable.")
         channel = grpc.insecure_channel(emulator.grpc_endpoint)
         client = BetaAnalyticsDataClient(transport=BetaAnalyticsDataGrpcTransport(channel=channel))
@@ -314,7 +314,7 @@ def test_rest_a_name_that_cannot_resolve_is_not_a_server_error():
 
 
 def test_rest_a_real_503_is_still_ga4s_answer():
-    with GA4Emulator(lambda month: SESSIONS) as emulator:
+    with FaultyGA4Emulator(lambda month: SESSIONS) as emulator:
         emulator.fail_next(503, times=10, message="The service is currently unavailable.")
         endpoint = emulator.endpoint
         message = _ga4_failure(endpoint)

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.dialects import postgresql
 
+from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.months import Month, months_between
-from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.user_satisfaction.feedback import (
     feedback_table,
     rating_counts_query,
@@ -66,14 +66,14 @@ def feedback_url(request, tmp_path) -> str:
 def test_counts_per_rating_per_london_month(feedback_url):
     database = MakeAnLpaDatabase(url=feedback_url)
     months = months_between(Month.parse("2025-06"), Month.parse("2025-09"))
-    counts = database.rating_counts(months)
+    counts = database.read(read_rating_counts, months, database.feedback_table)
     assert {month.label: value for month, value in counts.items()} == EXPECTED
 
 
 def test_a_single_month_is_its_own_window(feedback_url):
     database = MakeAnLpaDatabase(url=feedback_url)
     july = Month.parse("2025-07")
-    assert database.rating_counts([july]) == {july: EXPECTED["2025-07"]}
+    assert database.read(read_rating_counts, [july], database.feedback_table) == {july: EXPECTED["2025-07"]}
 
 
 def test_the_query_touches_only_the_rating_and_the_timestamp():

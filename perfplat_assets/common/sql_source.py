@@ -1,4 +1,4 @@
-"""A source database reached through SQLAlchemy, falling back to an embedded SQLite sample when unset."""
+"""A source database reached through SQLAlchemy (the embedded default's SQLite sample is `embedded`'s)."""
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,22 +16,24 @@ DEFAULT_DATA_DIR = ".perfplat"
 
 
 class SqlSource(SourceResource):
-    url: str | None = Field(default=None, description="SQLAlchemy URL; unset: the embedded sample.")
-    data_dir: str = Field(default=DEFAULT_DATA_DIR, description="Home of the embedded sample's SQLite files.")
-
-    def _embedded(self, months: Sequence[Month]) -> Engine:
-        raise NotImplementedError
+    url: str | None = Field(default=None, description="SQLAlchemy URL, from the source's setting.")
 
     @property
     def embedded(self) -> bool:
-        return not self.url
+        return False
+
+    @property
+    def sample_setting(self) -> str | None:
+        """Without a URL there are no figures at all: the guard names the setting all the same."""
+        return None if self.url else self.setting
 
     def _engine(self, months: Sequence[Month]) -> Engine:
-        return self._embedded(months) if self.embedded else engine_for(self.url or "", self.setting)
+        """The database holding `months` (the embedded sample seeds them first)."""
+        return engine_for(self.url or "", self.setting)
 
     @contextmanager
     def connection(self, months: Sequence[Month]) -> Iterator[Connection]:
-        """A read-only transaction on the source for `months` (the embedded sample is seeded first).
+        """A read-only transaction on the source for `months`.
 
         On Postgres it is REPEATABLE READ, so the queries of one run see one snapshot and reconcile.
         A query the database refuses (a missing table or column) is reported with the setting to check.
@@ -50,6 +52,4 @@ class SqlSource(SourceResource):
 
     def describe(self) -> str:
         """For metadata and logs: where the figures came from, without credentials."""
-        if self.embedded:
-            return f"embedded sample in {self.data_dir} ({self.setting} unset)"
         return redacted(self.url or "", self.setting)

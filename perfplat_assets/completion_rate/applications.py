@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Column, Connection, DateTime, Integer, MetaData, Table, func, select
+from sqlalchemy import Column, Connection, DateTime, Integer, MetaData, Table, func, inspect, select
 
 from perfplat_assets.common.months import Month, contiguous
 from perfplat_assets.common.sql import month_bucket, window
@@ -39,3 +39,13 @@ def read_application_counts(
         for key, applications in connection.execute(query):
             counts[key][kind] = applications
     return {month: ApplicationCounts(**counts[month.key]) for month in months}
+
+
+def application_counts(
+    connection: Connection, months: Sequence[Month], table_name: str = "applications"
+) -> dict[Month, ApplicationCounts] | None:
+    """`read_application_counts`, or None when the database has no applications table (the cross-check
+    then says so)."""
+    if not inspect(connection).has_table(table_name):
+        return None
+    return read_application_counts(connection, months, table_name)

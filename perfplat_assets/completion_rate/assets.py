@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from dagster import AssetCheckResult, AssetExecutionContext, Output
 
 from perfplat_assets.asset_names import COMPLETION_RATE
+from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.run_start import RunStart
+from perfplat_assets.completion_rate.applications import application_counts
 from perfplat_assets.completion_rate.ga4_report import GA4_POOL
 from perfplat_assets.completion_rate.rate import CompletionRate
 from perfplat_assets.completion_rate.rate import completion_rate as completion_figures
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
-from perfplat_assets.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.quality import rules
 from perfplat_assets.quality.checks import output_with_checks
@@ -51,7 +52,7 @@ def completion_rate(
     run_start.check(context)
     months = partition_months(context)
     report = google_analytics.completion_report(months)
-    counts = make_an_lpa_db.application_counts(months)
+    counts = make_an_lpa_db.read(application_counts, months, make_an_lpa_db.applications_table)
     figures = [
         completion_figures(
             month, report.sessions[month], report.flags, None if counts is None else counts[month]

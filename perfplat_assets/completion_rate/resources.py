@@ -1,4 +1,4 @@
-"""The GA4 Data API, through Google's official client; the embedded emulator when no property is set."""
+"""The GA4 Data API, through Google's official client (the embedded default's emulator is `embedded`'s)."""
 
 import os
 from collections.abc import Iterator
@@ -25,12 +25,11 @@ from perfplat_assets.completion_rate.ga4_report import (
 )
 
 SETTING = "PERFPLAT_GA4_PROPERTY_ID"
-EMBEDDED_PROPERTY_ID = "0"
 ANONYMOUS = "anonymous credentials, as for a loopback emulator"
 DEFAULT_RETRY = RetrySettings()  # the defaults, stated once in ga4_report
 
 
-def _bypass_proxy(host: str) -> None:
+def bypass_proxy(host: str) -> None:
     """A proxy in the environment would otherwise intercept calls to the loopback emulator."""
     for name in ("NO_PROXY", "no_proxy"):
         present = [h for h in os.environ.get(name, "").split(",") if h]
@@ -68,34 +67,23 @@ class GoogleAnalytics(SourceResource):
 
     @property
     def embedded(self) -> bool:
-        return not self.property_id and not self.api_endpoint
+        return False
 
     @property
     def sample_setting(self) -> str | None:
-        """Without a property id the figures are the emulator's (or, with only an endpoint, none at all)."""
+        """Without a property id there are no figures at all: the guard names the setting all the same."""
         return None if self.property_id else self.setting
 
     def describe(self) -> str:
-        if self.embedded:
-            return f"embedded GA4 emulator ({SETTING} unset)"
         return f"GA4 property {self.property_id} at {self.api_endpoint or 'analyticsdata.googleapis.com'}"
 
     @contextmanager
     def _client(self) -> Iterator[tuple[BetaAnalyticsDataClient, Source]]:
-        if self.embedded:
-            from perfplat_assets.embedded.ga4_emulator import GA4Emulator
-
-            with GA4Emulator() as emulator:
-                _bypass_proxy("127.0.0.1")
-                yield (
-                    self._anonymous_client(emulator.endpoint),
-                    Source(self.describe(), EMBEDDED_PROPERTY_ID, ANONYMOUS),
-                )
-            return
         if not self.property_id:
+            given = "PERFPLAT_GA4_API_ENDPOINT is set but " if self.api_endpoint else ""
             raise ValueError(
-                "PERFPLAT_GA4_API_ENDPOINT is set but PERFPLAT_GA4_PROPERTY_ID is not: set the numeric GA4 "
-                "property id too (or unset both to use the embedded emulator)."
+                f"{given}PERFPLAT_GA4_PROPERTY_ID is not set: set the numeric GA4 property id (or unset both "
+                "to use the embedded emulator)."
             )
         if self.api_endpoint and self.api_endpoint.startswith("http://"):
             host = urlsplit(self.api_endpoint).hostname
@@ -104,14 +92,14 @@ class GoogleAnalytics(SourceResource):
                     f"PERFPLAT_GA4_API_ENDPOINT {self.api_endpoint} is plain http on a non-loopback host; "
                     "only a local emulator may be reached without TLS."
                 )
-            _bypass_proxy(host or "127.0.0.1")
+            bypass_proxy(host or "127.0.0.1")
             source = Source(self.describe(), self.property_id, ANONYMOUS)
             yield self._anonymous_client(self.api_endpoint), source
             return
         if self.api_endpoint:
             host = urlsplit(f"//{self.api_endpoint.removeprefix('https://')}").hostname
             if is_loopback(host):
-                _bypass_proxy(host or "127.0.0.1")  # gRPC, like requests, would tunnel through a proxy
+                bypass_proxy(host or "127.0.0.1")  # gRPC, like requests, would tunnel through a proxy
         options = {"api_endpoint": self.api_endpoint} if self.api_endpoint else None
         yield BetaAnalyticsDataClient(client_options=options), Source(self.describe(), self.property_id)
 

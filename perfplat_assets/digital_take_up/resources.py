@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 
 from pydantic import Field
-from sqlalchemy import Engine
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.sources import SourceResource
@@ -26,11 +25,6 @@ class SiriusDatabase(SqlSource):
     receipt_date_column: str = Field(default=DEFAULT_CONTRACT.receipt_date_column)
     online_id_column: str = Field(default=DEFAULT_CONTRACT.online_id_column)
     lpa_case_type: str = Field(default=DEFAULT_CONTRACT.lpa_case_type)
-
-    def _embedded(self, months: Sequence[Month]) -> Engine:
-        from perfplat_assets.embedded.seed import sirius_database  # the sample only, and only when asked for
-
-        return sirius_database(self.data_dir, months)
 
     def contract(self) -> SiriusContract:
         return SiriusContract(

@@ -16,9 +16,10 @@ It answers the report perfplat sends (`completion_rate.ga4_report.report_request
 - metadata flags (thresholding, sampling, "(other)" row, `data_truncation_reasons`), switchable per emulator;
 - `property_quota` when `return_property_quota` is set, and GA4's refusal (429 RESOURCE_EXHAUSTED) once the
   tokens, or the 10 server errors an hour, are used up;
-- faults: `fail_next` (an HTTP status with a GA4-style error body), `hang_next` (answer after N seconds, or
-  never), `malformed_next` (a 200 whose body is not a report), `fractional_sessions` (metric values such as
-  "12.5") and `ignore_offset` (every page the first one).
+- report settings that make a report GA4 should never send: `fractional_sessions` (metric values such as
+  "12.5") and `ignore_offset` (every page the first one);
+- `answer_otherwise`, where a subclass answers a request in its own way (the tests' fault injection: an
+  error status, a hang, a body that is not a report, in `perfplat_assets_tests.support`).
 
 Anything else in a request is refused with 400 INVALID_ARGUMENT naming it, rather than mis-served, so a
 change to perfplat's request that needs more of GA4 fails here, in tests, instead of in production.
@@ -326,18 +327,10 @@ TOKENS_PER_HOUR = 40_000
 SERVER_ERRORS_PER_HOUR = 10
 
 
-@dataclass(frozen=True)
-class _Fault:
-    kind: str  # "status", "hang" or "malformed"
-    status: int = 0
-    message: str | None = None
-    seconds: float | None = None
-    body: str = ""
-
-
 @dataclass
-class _Answer:
-    """One runReport's outcome, for either transport: an error, a report, or a body that is not one."""
+class Answer:
+    """One runReport's outcome, for either transport: an error (`status`, `message`), a report, or a body
+    that is not one (`raw`)."""
 
     status: int = 200
     message: str = ""
@@ -414,7 +407,7 @@ class _Server(ThreadingHTTPServer):
 
 
 def _serialize(response: RunReportResponse | bytes) -> bytes:
-    """RunReportResponse's own serializer, or the bytes of a `malformed_next` fault as they are."""
+    """RunReportResponse's own serializer, or the bytes of a body that is not a report, as they are."""
     return response if isinstance(response, bytes) else RunReportResponse.serialize(response)
 
 
@@ -459,9 +452,8 @@ class GA4Emulator:
         self._grpc_server: Any = None
         self._requests_served = 0
         self._usage = _Usage()
-        self._failures: list[_Fault] = []
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
+        self.stopping = threading.Event()  # set by `stop()`: a request held by `answer_otherwise` lets go
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -469,7 +461,7 @@ class GA4Emulator:
         """Bind (port 0 picks a free port) and serve from a background thread; returns self for chaining."""
         if self._server is not None:
             return self
-        self._stopping.clear()
+        self.stopping.clear()
         server = _Server((self.host, self.port), self)
         self.port = server.server_address[1]
         self._server = server
@@ -508,8 +500,8 @@ class GA4Emulator:
     def stop(self) -> None:
         """Stop serving, release the ports and join the thread; safe to call twice or before `start()`.
 
-        Requests held by `hang_next` are let go first."""
-        self._stopping.set()
+        Requests held by `answer_otherwise` (waiting on `stopping`) are let go first."""
+        self.stopping.set()
         grpc_server, self._grpc_server = self._grpc_server, None
         if grpc_server is not None:
             grpc_server.stop(grace=None).wait(5)
@@ -553,36 +545,12 @@ class GA4Emulator:
         with self._lock:
             return self._requests_served
 
-    def fail_next(self, status: int, times: int = 1, message: str | None = None) -> None:
-        """Answer the next `times` runReport requests with `status` and a GA4-style error body.
-
-        `message` is the error's text (GA4's own, say); by default one naming the emulator. Queued after
-        any faults already pending, so retries and back-off can be exercised step by step. Over gRPC the
-        status is the matching gRPC code (403 PERMISSION_DENIED, 429 RESOURCE_EXHAUSTED, ...).
-        """
-        if not 400 <= status <= 599:
-            raise ValueError(f"fail_next needs an HTTP error status (4xx or 5xx), not {status}")
-        self._queue(_Fault("status", status=status, message=message), times)
-
-    def hang_next(self, times: int = 1, seconds: float | None = None) -> None:
-        """Hold the next `times` requests `seconds` before answering them as usual; None: never answer
-        (until `stop()`), as an endpoint that accepts the connection and then says nothing."""
-        if seconds is not None and seconds < 0:
-            raise ValueError(f"seconds must not be negative, not {seconds}")
-        self._queue(_Fault("hang", seconds=seconds), times)
-
-    def malformed_next(
-        self, times: int = 1, body: str = "<html><body>Service Unavailable</body></html>"
-    ) -> None:
-        """Answer the next `times` requests 200 with `body`, which is not a RunReportResponse (as a proxy's
-        or a load balancer's page would be); over gRPC, the bytes of `body` instead of a message."""
-        self._queue(_Fault("malformed", body=body), times)
-
-    def _queue(self, fault: _Fault, times: int) -> None:
-        if times < 0:
-            raise ValueError(f"times must not be negative, not {times}")
-        with self._lock:
-            self._failures.extend([fault] * times)
+    def answer_otherwise(self, request: RunReportRequest | None) -> Answer | None:
+        """A subclass's answer to this request (`request` None: its body did not parse) in place of GA4's;
+        None answers as GA4 would. Called for every request after it is counted and recorded, before the
+        quota; an error answered here counts as a server error when it is one. May block, waiting on
+        `stopping`."""
+        return None
 
     def _answer(self, property_id: str, body: bytes) -> tuple[int, str | dict[str, Any] | _Raw]:
         """One REST runReport: parse the body, then answer as `_respond` decides."""
@@ -617,24 +585,17 @@ class GA4Emulator:
             context.abort(code, answer.message)
         return answer.response
 
-    def _respond(self, request: RunReportRequest | None, parse_error: str) -> _Answer:
-        """Count the request, record it, then apply the next fault, the quota, or compute the report."""
+    def _respond(self, request: RunReportRequest | None, parse_error: str) -> Answer:
+        """Count the request, record it, then answer as a subclass would, refuse by the quota, or compute
+        the report."""
         with self._lock:
             self._requests_served += 1
             if request is not None:
                 self.requests.append(request)
-            fault = self._failures.pop(0) if self._failures else None
-        if fault is not None and fault.kind == "hang":
-            self._stopping.wait(fault.seconds)
-            if self._stopping.is_set():
-                return self._error(503, "The GA4 emulator is stopping.")
-            fault = None
-        if fault is not None and fault.kind == "malformed":
-            return _Answer(raw=fault.body)
-        if fault is not None:
-            return self._error(
-                fault.status, fault.message or f"Injected failure ({fault.status}) from the GA4 emulator."
-            )
+        answer = self.answer_otherwise(request)
+        if answer is not None:
+            plain_error = answer.response is None and answer.raw is None
+            return self._error(answer.status, answer.message) if plain_error else answer
         if request is None:
             return self._error(400, parse_error)
         refusal = self._quota_refusal()
@@ -659,15 +620,15 @@ class GA4Emulator:
         quota = self._charge()
         if request.return_property_quota:
             response.property_quota = quota
-        return _Answer(response=response)
+        return Answer(response=response)
 
-    def _error(self, status: int, message: str) -> _Answer:
+    def _error(self, status: int, message: str) -> Answer:
         if status >= 500:
             with self._lock:
                 self._usage.server_errors += 1
-        return _Answer(status=status, message=message)
+        return Answer(status=status, message=message)
 
-    def _quota_refusal(self) -> _Answer | None:
+    def _quota_refusal(self) -> Answer | None:
         """GA4 refuses every request once a quota is used up (the emulator's hour and day: its lifetime)."""
         with self._lock:
             usage = self._usage
@@ -679,7 +640,7 @@ class GA4Emulator:
                 name = "tokens per day"
             else:
                 return None
-        return _Answer(status=429, message=f"Exhausted {name} quota (GA4 emulator).")
+        return Answer(status=429, message=f"Exhausted {name} quota (GA4 emulator).")
 
     def _charge(self) -> PropertyQuota:
         """Spend a report's tokens; the quota GA4 reports: what this request cost, and what is left."""

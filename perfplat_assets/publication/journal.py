@@ -28,11 +28,11 @@ from perfplat_assets.metrics_store.tables import (
     publications,
     published_records,
     revisions,
-    user_satisfaction,
 )
 from perfplat_assets.publication.history import PublishedHistory
 from perfplat_assets.publication.plan import Pair, PublicationPlan, StoreSnapshot
 from perfplat_assets.publication.records import count_value
+from perfplat_assets.user_satisfaction.table import user_satisfaction_table
 
 APPLYING, APPLIED, UNDONE = "applying", "applied", "undone"  # an entry's states
 PLANNED, FAILED = "planned", "failed"  # a target's states, beside APPLIED and UNDONE
@@ -74,7 +74,9 @@ def read_snapshot(store: MetricsStore) -> StoreSnapshot:
     with _store(store, "reading the published values"), store.transaction(commit=False) as connection:
         published = connection.execute(select(published_records)).mappings().all()
         history = connection.execute(select(revisions).order_by(revisions.c.id)).mappings().all()
-        methods = connection.execute(select(user_satisfaction.c.month, user_satisfaction.c.method)).all()
+        methods = connection.execute(
+            select(user_satisfaction_table.c.month, user_satisfaction_table.c.method)
+        ).all()
     return StoreSnapshot(
         published={(Month.parse(r["month"]), r["data_type"]): r["count"] for r in published},
         published_at={Month.parse(r["month"]): r["published_at"] for r in published},

@@ -22,26 +22,25 @@ class Route53HealthCheck(SourceResource):
     """`HealthCheckStatus` of one health check, hourly, through CloudWatch `GetMetricData`."""
 
     setting = SETTING
-    health_check_id: str | None = Field(default=None, description="Route 53 health check id; unset: sample.")
+    health_check_id: str | None = Field(default=None, description="Route 53 health check id.")
     region: str = Field(default="us-east-1", description="Where Route 53 keeps its metrics.")
     endpoint_url: str | None = Field(default=None, description="CloudWatch endpoint override.")
 
     @property
     def embedded(self) -> bool:
-        return not self.health_check_id
+        return False
+
+    @property
+    def sample_setting(self) -> str | None:
+        """Without a health check there are no figures at all: the guard names the setting all the same."""
+        return None if self.health_check_id else self.setting
 
     def describe(self) -> str:
-        if self.embedded:
-            return f"embedded sample ({SETTING} unset)"
         return f"Route 53 health check {self.health_check_id}, CloudWatch in {self.region}"
 
     def hourly_status(self, months: Sequence[Month]) -> dict[datetime, float]:
         """Each hour's average status over the months (start of hour in UTC), hours without data absent."""
         ordered = contiguous(months)
-        if self.embedded:
-            from perfplat_assets.embedded.sample_data import sample_health_checks  # the sample, on demand
-
-            return sample_health_checks(ordered)
         import boto3
 
         client = boto3.client("cloudwatch", region_name=self.region, endpoint_url=self.endpoint_url or None)

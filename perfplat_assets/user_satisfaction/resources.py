@@ -1,4 +1,4 @@
-"""The satisfaction method schedule (the Make an LPA database is in `make_an_lpa_database`)."""
+"""The satisfaction method schedule (the Make an LPA database is in `common.make_an_lpa_database`)."""
 
 from dagster import ConfigurableResource
 from pydantic import Field

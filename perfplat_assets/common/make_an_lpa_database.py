@@ -1,0 +1,35 @@
+"""The Make an LPA service's database: feedback for user satisfaction, applications for a cross-check."""
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from pydantic import Field
+from sqlalchemy import Connection
+
+from perfplat_assets.common.months import Month
+from perfplat_assets.common.sql_source import SqlSource
+
+Answer = TypeVar("Answer")
+
+
+class MakeAnLpaDatabase(SqlSource):
+    """Read with each measure's aggregate query only; no row, and no column but a timestamp or a rating,
+    leaves it.
+
+    It serves two measures, so it sits with what they share and runs the query each measure keeps beside
+    itself (`read`): the database imports neither measure, and neither measure imports the other.
+    """
+
+    setting = "PERFPLAT_LPA_DB_URL"
+    feedback_table: str = Field(default="feedback", description="Name of the feedback table.")
+    applications_table: str = Field(default="applications", description="Name of the applications table.")
+
+    def read(
+        self,
+        query: Callable[[Connection, Sequence[Month], str], Answer],
+        months: Sequence[Month],
+        table: str,
+    ) -> Answer:
+        """`query`'s answer on the table named `table` for `months`, in one read-only transaction."""
+        with self.connection(months) as connection:
+            return query(connection, months, table)

@@ -1,0 +1,115 @@
+"""The embedded default's sources: what `configuration` chooses for a source whose setting is unset.
+
+Each is its production class serving the sample instead (SQLite copies seeded on demand, the GA4 emulator,
+synthetic health checks), and says so (`embedded`), so the publication guard keeps the sample off S3 and
+data.gov.uk. The production classes hold no sample branch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+
+from google.analytics.data_v1beta import BetaAnalyticsDataClient
+from pydantic import Field
+from sqlalchemy import Engine
+
+from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
+from perfplat_assets.common.months import Month, contiguous
+from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
+from perfplat_assets.completion_rate.ga4_report import Source
+from perfplat_assets.completion_rate.resources import ANONYMOUS, GoogleAnalytics, bypass_proxy
+from perfplat_assets.digital_take_up.resources import SiriusDatabase
+from perfplat_assets.embedded.ga4_emulator import GA4Emulator
+from perfplat_assets.embedded.sample_data import sample_health_checks
+from perfplat_assets.embedded.seed import lpa_database, sirius_database
+from perfplat_assets.uptime.resources import Route53HealthCheck
+
+EMBEDDED_PROPERTY_ID = "0"
+DATA_DIR_DESCRIPTION = "Home of the embedded sample's SQLite files."
+
+
+def _sample_in(data_dir: str, setting: str) -> str:
+    return f"embedded sample in {data_dir} ({setting} unset)"
+
+
+class EmbeddedMakeAnLpaDatabase(MakeAnLpaDatabase):
+    """A SQLite copy of the service's database, seeded with the sample's feedback and applications."""
+
+    data_dir: str = Field(default=DEFAULT_DATA_DIR, description=DATA_DIR_DESCRIPTION)
+
+    @property
+    def embedded(self) -> bool:
+        return True
+
+    @property
+    def sample_setting(self) -> str | None:
+        return self.setting
+
+    def _engine(self, months: Sequence[Month]) -> Engine:
+        return lpa_database(self.data_dir, months)
+
+    def describe(self) -> str:
+        return _sample_in(self.data_dir, self.setting)
+
+
+class EmbeddedSiriusDatabase(SiriusDatabase):
+    """A SQLite copy of Sirius, seeded with the sample's cases under the contract perfplat assumes."""
+
+    data_dir: str = Field(default=DEFAULT_DATA_DIR, description=DATA_DIR_DESCRIPTION)
+
+    @property
+    def embedded(self) -> bool:
+        return True
+
+    @property
+    def sample_setting(self) -> str | None:
+        return self.setting
+
+    def _engine(self, months: Sequence[Month]) -> Engine:
+        return sirius_database(self.data_dir, months)
+
+    def describe(self) -> str:
+        return _sample_in(self.data_dir, self.setting)
+
+
+class EmbeddedGoogleAnalytics(GoogleAnalytics):
+    """The GA4 emulator on loopback, serving the sample's sessions, started for each report and reached
+    through the real client."""
+
+    @property
+    def embedded(self) -> bool:
+        return True
+
+    @property
+    def sample_setting(self) -> str | None:
+        return self.setting
+
+    def describe(self) -> str:
+        return f"embedded GA4 emulator ({self.setting} unset)"
+
+    @contextmanager
+    def _client(self) -> Iterator[tuple[BetaAnalyticsDataClient, Source]]:
+        with GA4Emulator() as emulator:
+            bypass_proxy("127.0.0.1")
+            source = Source(self.describe(), EMBEDDED_PROPERTY_ID, ANONYMOUS)
+            yield self._anonymous_client(emulator.endpoint), source
+
+
+class EmbeddedRoute53HealthCheck(Route53HealthCheck):
+    """Synthetic hourly health-check data in place of CloudWatch's."""
+
+    @property
+    def embedded(self) -> bool:
+        return True
+
+    @property
+    def sample_setting(self) -> str | None:
+        return self.setting
+
+    def describe(self) -> str:
+        return f"embedded sample ({self.setting} unset)"
+
+    def hourly_status(self, months: Sequence[Month]) -> dict[datetime, float]:
+        return sample_health_checks(contiguous(months))

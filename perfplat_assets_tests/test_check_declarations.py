@@ -1,28 +1,26 @@
-"""Every quality rule is declared as a check of one asset, and every check Dagster knows has its rule."""
+"""Every quality rule is declared as a check of one asset, beside what it checks, and every check Dagster
+knows has its rule."""
 
 import inspect
 
-from perfplat_assets.completion_rate import assets as completion_rate
+from perfplat_assets.completion_rate import checks as completion_rate
 from perfplat_assets.definitions import defs
-from perfplat_assets.digital_take_up import assets as digital_take_up
-from perfplat_assets.publication import assets as publication
-from perfplat_assets.quality import rules
-from perfplat_assets.uptime import assets as uptime
-from perfplat_assets.user_satisfaction import assets as user_satisfaction
+from perfplat_assets.digital_take_up import checks as digital_take_up
+from perfplat_assets.publication import checks as publication
+from perfplat_assets.uptime import checks as uptime
+from perfplat_assets.user_satisfaction import checks as user_satisfaction
 
-DECLARED = [
-    check
-    for module in (user_satisfaction, digital_take_up, completion_rate, uptime, publication)
-    for check in module.CHECKS
-]
+MODULES = (user_satisfaction, digital_take_up, completion_rate, uptime, publication)
+DECLARED = [check for module in MODULES for check in module.CHECKS]
 
 
 def _rules() -> set[str]:
-    """The module's functions shaped as a rule: the run's figures and the limits, to findings."""
+    """The checks modules' functions shaped as a rule: the run's figures and the limits, to findings."""
     return {
         name
-        for name, function in inspect.getmembers(rules, inspect.isfunction)
-        if function.__module__ == rules.__name__
+        for module in MODULES
+        for name, function in inspect.getmembers(module, inspect.isfunction)
+        if function.__module__ == module.__name__
         and not name.startswith("_")
         and list(inspect.signature(function).parameters)[1:] in (["_"], ["limits"])
     }

@@ -8,35 +8,14 @@ from perfplat_assets.asset_names import COMPLETION_RATE
 from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.completion_rate.applications import application_counts
+from perfplat_assets.completion_rate.checks import CHECKS
 from perfplat_assets.completion_rate.ga4_report import GA4_POOL
 from perfplat_assets.completion_rate.rate import CompletionRate
 from perfplat_assets.completion_rate.rate import completion_rate as completion_figures
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
 from perfplat_assets.partitions import monthly_asset, partition_months
-from perfplat_assets.quality import rules
 from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.resources import QualityThresholds
-from perfplat_assets.quality.rules import Check
-
-CHECKS: tuple[Check[CompletionRate], ...] = (
-    Check(
-        rules.completion_rate_within_range,
-        "The rate is within 0..100: a rate over 100 is a definition problem, not a figure.",
-        blocks_publication=True,
-    ),
-    Check(
-        rules.completion_rate_available,
-        "Some sessions reached a start page; otherwise the measure is left out of the publication.",
-    ),
-    Check(
-        rules.ga4_response_exact,
-        "GA4 did not threshold, sample, fold rows into '(other)' or truncate the data.",
-    ),
-    Check(
-        rules.completion_rate_agrees_with_applications,
-        "GA4's rate is close to the Make an LPA database's ratio of LPAs created to LPAs started.",
-    ),
-)
 
 
 @monthly_asset(COMPLETION_RATE, kinds={"googleanalytics"}, checks=CHECKS, pool=GA4_POOL)

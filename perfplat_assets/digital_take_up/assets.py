@@ -6,21 +6,13 @@ from dagster import AssetCheckResult, AssetExecutionContext, Output
 
 from perfplat_assets.asset_names import DIGITAL_TAKE_UP
 from perfplat_assets.common.run_start import RunStart
+from perfplat_assets.digital_take_up.checks import CHECKS
 from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFiguresFile
 from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
 from perfplat_assets.digital_take_up.take_up import digital_take_up as take_up_figures
 from perfplat_assets.partitions import monthly_asset, partition_months
-from perfplat_assets.quality import rules
 from perfplat_assets.quality.checks import output_with_checks
-from perfplat_assets.quality.rules import Check, Limits
-
-CHECKS: tuple[Check[DigitalTakeUp], ...] = (
-    Check(
-        rules.digital_within_total,
-        "Digital applications never exceed all applications; the take-up is within 0..100.",
-        blocks_publication=True,
-    ),
-)
+from perfplat_assets.quality.rules import Limits
 
 
 @monthly_asset(DIGITAL_TAKE_UP, kinds={"sql"}, checks=CHECKS)

@@ -7,20 +7,12 @@ from dagster import AssetCheckResult, AssetExecutionContext, Output
 from perfplat_assets.asset_names import UPTIME
 from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.partitions import monthly_asset, partition_months
-from perfplat_assets.quality import rules
 from perfplat_assets.quality.checks import output_with_checks
-from perfplat_assets.quality.rules import Check, Limits
+from perfplat_assets.quality.rules import Limits
 from perfplat_assets.uptime.availability import Uptime
 from perfplat_assets.uptime.availability import uptime as month_uptime
+from perfplat_assets.uptime.checks import CHECKS
 from perfplat_assets.uptime.resources import Route53HealthCheck
-
-CHECKS: tuple[Check[Uptime], ...] = (
-    Check(rules.uptime_within_range, "Uptime is within 0..100.", blocks_publication=True),
-    Check(
-        rules.uptime_has_enough_data,
-        "The health check has data for enough of the month's hours; otherwise uptime is left out.",
-    ),
-)
 
 
 @monthly_asset(UPTIME, kinds={"aws"}, checks=CHECKS)

@@ -8,23 +8,12 @@ from perfplat_assets.asset_names import USER_SATISFACTION
 from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.partitions import monthly_asset, partition_months
-from perfplat_assets.quality import rules
 from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.resources import QualityThresholds
-from perfplat_assets.quality.rules import Check
+from perfplat_assets.user_satisfaction.checks import CHECKS
 from perfplat_assets.user_satisfaction.feedback import read_rating_counts
 from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
 from perfplat_assets.user_satisfaction.scoring import UserSatisfaction, satisfaction_figures
-
-CHECKS: tuple[Check[UserSatisfaction], ...] = (
-    Check(
-        rules.rating_counts_add_up,
-        "The five rating counts add up to the database's own count of rated responses.",
-        blocks_publication=True,
-    ),
-    Check(rules.unknown_ratings_within_share, "Few responses carry a rating that is none of the five."),
-    Check(rules.enough_responses, "Enough rated responses for the percentage to be a statistic."),
-)
 
 
 @monthly_asset(USER_SATISFACTION, kinds={"sql"}, checks=CHECKS)

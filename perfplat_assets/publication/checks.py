@@ -1,0 +1,168 @@
+"""OPG's published record format as rules: what every record perfplat publishes or imports must be, and the
+dataset's check that holds them. Pure: no Dagster.
+
+A record is in the format when its fields, service, channel, period and `_timestamp` are exactly OPG's, its
+dataType is one perfplat publishes, and its count is within that dataType's bounds (`records.BOUNDS`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from fractions import Fraction
+from typing import Any
+
+from perfplat_assets.common.months import Month, last_closed_month
+from perfplat_assets.publication.records import (
+    BOUNDS,
+    CHANNEL,
+    DATA_TYPES,
+    PERIOD,
+    SATISFACTION_PERCENT,
+    SERVICE,
+    DatasetValue,
+    record,
+)
+from perfplat_assets.quality.rules import Check, Finding, Limits
+from perfplat_assets.user_satisfaction.scoring import METHODS, Rating, RatingCounts
+
+RECORD_FIELDS = ("_timestamp", "service", "channel", "count", "dataType", "period")
+DATA_TYPE_PATTERN = re.compile(r"[a-z]+(-[a-z]+)*")
+
+
+def records_in_published_format(dataset: Sequence[DatasetValue], limits: Limits) -> list[Finding]:
+    """The dataset's values as the records they are published as, in OPG's format and within their
+    dataType's bounds. The count is the value as computed, before it is written as a whole number, so that
+    a fraction where a whole number belongs is caught rather than cut off."""
+    records = [
+        record(value.month, value.data_type, 0)
+        | {"count": value.count if isinstance(value.count, int) else float(value.count)}
+        for value in dataset
+    ]
+    return published_format_findings(records, limits.last_closed or last_closed_month())
+
+
+def record_problems(item: Mapping[str, Any], last_closed: Month) -> list[str]:
+    """Why a record is not in OPG's published format; empty when it is."""
+    problems = []
+    if list(item) != list(RECORD_FIELDS):
+        problems.append(f"fields are {sorted(item)}, expected exactly {list(RECORD_FIELDS)}")
+    count = item.get("count")
+    number = not isinstance(count, bool) and isinstance(count, int | float) and math.isfinite(count)
+    if not number:
+        problems.append(f"count {count!r} is not a number")
+    data_type = item.get("dataType")
+    if not isinstance(data_type, str) or not DATA_TYPE_PATTERN.fullmatch(data_type):
+        problems.append(f"dataType {data_type!r} is not letters and dashes")
+    elif data_type not in DATA_TYPES:
+        problems.append(f"dataType {data_type!r} is not one perfplat publishes")
+    elif number and (outside := BOUNDS[data_type].problem(count)):
+        problems.append(outside)
+    timestamp = item.get("_timestamp")
+    if not isinstance(timestamp, str) or not re.fullmatch(r"\d{4}-\d{2}-01T00:00:00\+00:00", timestamp):
+        problems.append(f"_timestamp {timestamp!r} is not the first of a month at T00:00:00+00:00")
+    elif Month.from_timestamp(timestamp) > last_closed:
+        problems.append(f"_timestamp {timestamp} is a month that has not closed")
+    for name, expected in (("service", SERVICE), ("channel", CHANNEL), ("period", PERIOD)):
+        if item.get(name) != expected:
+            problems.append(f"{name} is {item.get(name)!r}, not {expected!r}")
+    return problems
+
+
+# OPG rounded the satisfaction percentage by hand: a published percentage may be this far from its counts'.
+SATISFACTION_TOLERANCE_POINTS = 1
+
+
+def satisfaction_inconsistencies(
+    values: Mapping[tuple[Month, str], float], method_for: Callable[[Month], str | None]
+) -> list[tuple[Month, str]]:
+    """Months whose satisfaction percentage is more than a point from what its five published counts give
+    under the month's method, with why. A month without all five counts, or whose method is not known
+    (`method_for` gives None), cannot be checked and is not named."""
+    found = []
+    for month in sorted({month for month, data_type in values if data_type == SATISFACTION_PERCENT}):
+        pairs = [(month, SATISFACTION_PERCENT), *((month, rating.data_type) for rating in Rating)]
+        if not all(pair in values and math.isfinite(values[pair]) for pair in pairs):
+            continue
+        method = method_for(month)
+        counts = RatingCounts(**{rating.column: int(values[(month, rating.data_type)]) for rating in Rating})
+        if method is None or counts.total == 0:
+            continue
+        score, percent = METHODS[method](counts), values[(month, SATISFACTION_PERCENT)]
+        gap = abs(Fraction(percent) - score)
+        if gap > SATISFACTION_TOLERANCE_POINTS:
+            found.append(
+                (
+                    month,
+                    f"{SATISFACTION_PERCENT} {percent:g} is {float(gap):.2f} points from {float(score):.2f}, "
+                    f"the {method} score of {month}'s five rating counts: more than the "
+                    f"{SATISFACTION_TOLERANCE_POINTS} point its rounding allows",
+                )
+            )
+    return found
+
+
+def implausible_months(
+    values: Mapping[tuple[Month, str], float], method_for: Callable[[Month], str | None]
+) -> dict[Month, list[str]]:
+    """Months holding a value outside its dataType's bounds, or a satisfaction percentage its counts do not
+    give, with each value at fault and the bound it breaks."""
+    found: dict[Month, list[str]] = {}
+    for (month, data_type), value in sorted(values.items()):
+        bounds = BOUNDS.get(data_type)
+        problem = (
+            (f"count {value!r} is not a number" if not math.isfinite(value) else bounds.problem(value))
+            if bounds
+            else None
+        )
+        if problem:
+            found.setdefault(month, []).append(f"{data_type} {problem}")
+    for month, problem in satisfaction_inconsistencies(values, method_for):
+        found.setdefault(month, []).append(problem)
+    return found
+
+
+def _month_of(item: Mapping[str, Any]) -> Month | None:
+    try:
+        return Month.from_timestamp(item.get("_timestamp"))
+    except ValueError:
+        return None
+
+
+def published_format_findings(records: Sequence[Mapping[str, Any]], last_closed: Month) -> list[Finding]:
+    """Every record not in OPG's format, and every (_timestamp, dataType) published more than once."""
+    findings = []
+    for item in records:
+        problems = record_problems(item, last_closed)
+        if problems:
+            month = _month_of(item)
+            findings.append(
+                Finding(
+                    month,
+                    f"record {item.get('dataType')!r} of {month or '?'}: {'; '.join(problems)}",
+                    {"record": dict(item)},
+                )
+            )
+    duplicates = Counter((r.get("_timestamp"), r.get("dataType")) for r in records)
+    for (timestamp, data_type), times in duplicates.items():
+        if times > 1:
+            findings.append(
+                Finding(
+                    _month_of({"_timestamp": timestamp}),
+                    f"{data_type!r} appears {times} times for {timestamp}",
+                    {"_timestamp": timestamp, "dataType": data_type, "times": times},
+                )
+            )
+    return findings
+
+
+CHECKS: tuple[Check[DatasetValue], ...] = (
+    Check(
+        records_in_published_format,
+        "Every record is exactly in OPG's published format and within its dataType's bounds (percentages "
+        "0..100, counts whole and below 10^9), (_timestamp, dataType) is unique, and every month has closed.",
+        blocks_publication=True,
+    ),
+)

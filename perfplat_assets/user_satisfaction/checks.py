@@ -1,0 +1,72 @@
+"""User satisfaction's checks: each rule, and the check that holds it. Pure: no Dagster."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from perfplat_assets.quality.rules import Check, Finding, Limits
+from perfplat_assets.user_satisfaction.scoring import Rating, UserSatisfaction
+
+
+def rating_counts_add_up(satisfaction: Sequence[UserSatisfaction], _: Limits) -> list[Finding]:
+    findings = []
+    for month in satisfaction:
+        counts = month.counts
+        if counts.total != counts.database_total:
+            findings.append(
+                Finding(
+                    month.month,
+                    f"user satisfaction {month.month}: the five rating counts add up to {counts.total}, "
+                    f"but the database counts {counts.database_total} rated responses",
+                    {
+                        **{rating.column: counts.count(rating) for rating in Rating},
+                        "total_responses": counts.database_total,
+                    },
+                )
+            )
+    return findings
+
+
+def unknown_ratings_within_share(satisfaction: Sequence[UserSatisfaction], limits: Limits) -> list[Finding]:
+    findings = []
+    max_share_percent = limits.unknown_ratings_max_percent
+    for month in satisfaction:
+        unknown = month.counts.unknown
+        responses = month.counts.database_total + unknown
+        share = 100 * unknown / responses if responses else 0.0
+        if share > max_share_percent:
+            findings.append(
+                Finding(
+                    month.month,
+                    f"user satisfaction {month.month}: {unknown} of {responses} responses "
+                    f"({share:.1f}%) have a rating that is none of the five "
+                    f"(more than {max_share_percent}%): has the feedback form changed?",
+                    {"unknown_ratings": unknown, "responses": responses, "share": round(share, 2)},
+                )
+            )
+    return findings
+
+
+def enough_responses(satisfaction: Sequence[UserSatisfaction], limits: Limits) -> list[Finding]:
+    minimum = limits.minimum_responses
+    return [
+        Finding(
+            month.month,
+            f"user satisfaction {month.month} rests on {month.counts.database_total} responses, fewer than "
+            f"{minimum}: the percentage is not a reliable statistic",
+            {"total_responses": month.counts.database_total, "minimum": minimum},
+        )
+        for month in satisfaction
+        if month.counts.database_total < minimum
+    ]
+
+
+CHECKS: tuple[Check[UserSatisfaction], ...] = (
+    Check(
+        rating_counts_add_up,
+        "The five rating counts add up to the database's own count of rated responses.",
+        blocks_publication=True,
+    ),
+    Check(unknown_ratings_within_share, "Few responses carry a rating that is none of the five."),
+    Check(enough_responses, "Enough rated responses for the percentage to be a statistic."),
+)

@@ -39,8 +39,7 @@ class RunStart(ConfigurableResource):
     publish_dir: str = Field(description="The publication directory (PERFPLAT_PUBLISH_DIR).")
 
     def check(self, context: AssetExecutionContext) -> None:
-        selection = context.run.asset_selection
-        if selection is not None and AssetKey(DATA_GOV_UK_PUBLICATION) not in selection:
+        if AssetKey(DATA_GOV_UK_PUBLICATION) not in context.job_def.asset_layer.selected_asset_keys:
             return  # the run does not publish
         problem = directory_problem(Path(self.publish_dir).resolve())
         if problem:

@@ -232,6 +232,68 @@ def _malformed(source: Source, what: str) -> SourceUnavailable:
     )
 
 
+@dataclass
+class _Attempts:
+    """What the retries of one `runReport` have met so far, for the decision and the final message."""
+
+    settings: RetrySettings
+    source: Source
+    started: float
+    made: int = 0
+    timeouts: int = 0
+    server_errors: int = 0
+    unreachable: int = 0
+
+    def refusal(self, error: Exception, cause: str | None) -> Exception | None:
+        """The error to give up with now, or None when `error` may be retried."""
+        if cause is not None:
+            self.unreachable += 1
+            return (
+                _unreachable(self.source, cause, self.unreachable)
+                if self.unreachable > UNREACHABLE_RETRIES
+                else None
+            )
+        if isinstance(error, TIMEOUTS):
+            self.timeouts += 1
+            return None
+        if isinstance(error, QUOTA_ERRORS):
+            return None
+        if isinstance(error, google_exceptions.MethodNotImplemented):
+            return _refusal(error, self.source)
+        if isinstance(error, SERVER_ERRORS):
+            if isinstance(error, google_exceptions.InternalServerError) and _GRPC_UNDECODABLE in str(error):
+                return _malformed(self.source, f"a body that is not a RunReportResponse ({error.message})")
+            self.server_errors += 1
+            over = self.server_errors > self.settings.max_server_error_retries
+            return _server_errors(self.source, error, self.server_errors, self.settings) if over else None
+        if isinstance(error, google_exceptions.ClientError):
+            return _refusal(error, self.source)
+        if isinstance(error, ParseError):
+            return _malformed(self.source, f"a body that is not a RunReportResponse ({_short(error)})")
+        return error
+
+    def out_of_time(self, error: Exception, cause: str | None, elapsed: float) -> SourceUnavailable:
+        """Why the retries stopped at the deadline, by what was met last."""
+        source, settings = self.source, self.settings
+        if cause is not None:
+            return _unreachable(source, cause, self.unreachable)
+        if isinstance(error, TIMEOUTS):
+            return SourceUnavailable(
+                f"{source.described} did not answer runReport: {self.timeouts} of {self.made} requests got "
+                f"no answer within the request timeout of {settings.request_timeout:g}s; gave up after "
+                f"{elapsed:.1f}s (retry deadline {settings.deadline:g}s). Check "
+                "PERFPLAT_GA4_API_ENDPOINT and the network; re-run the month once GA4 answers."
+            )
+        if isinstance(error, QUOTA_ERRORS):
+            return SourceUnavailable(
+                f"{source.described}: the property's quota is used up; GA4 still refused after "
+                f"{self.made} requests over {elapsed:.1f}s {_ga4_says(error)}. GA4 allows a property "
+                "40,000 tokens an hour and 200,000 a day, and refuses every request for the rest of the "
+                f"hour after {GA4_SERVER_ERRORS_PER_HOUR} server errors; re-run the month later."
+            )
+        return _server_errors(source, error, self.server_errors, settings)
+
+
 def run_report_with_retries(
     call: Callable[[float], RunReportResponse],
     settings: RetrySettings,
@@ -246,62 +308,20 @@ def run_report_with_retries(
     `settings.max_server_error_retries` times and an unreachable endpoint at most `UNREACHABLE_RETRIES`
     times, within the deadline; anything else is not retried.
     """
-    started = clock()
-    deadline = started + settings.deadline
+    attempts = _Attempts(settings, source, clock())
+    deadline = attempts.started + settings.deadline
     delay = settings.initial_delay
-    attempts = timeouts = server_errors = unreachable = 0
     while True:
-        timeout = max(0.001, min(settings.request_timeout, deadline - clock()))
-        attempts += 1
+        attempts.made += 1
         try:
-            return call(timeout)
-        except Exception as error:  # sorted below: GA4's answers by type, the rest by what failed
-            last: Exception = error
-        cause = unreachable_cause(last)
-        if cause is not None:
-            unreachable += 1
-            if unreachable > UNREACHABLE_RETRIES:
-                raise _unreachable(source, cause, unreachable) from last
-        elif isinstance(last, TIMEOUTS):
-            timeouts += 1
-        elif isinstance(last, QUOTA_ERRORS):
-            pass
-        elif isinstance(last, google_exceptions.MethodNotImplemented):
-            raise _refusal(last, source) from last
-        elif isinstance(last, SERVER_ERRORS):
-            if isinstance(last, google_exceptions.InternalServerError) and _GRPC_UNDECODABLE in str(last):
-                what = f"a body that is not a RunReportResponse ({last.message})"
-                raise _malformed(source, what) from last
-            server_errors += 1
-            if server_errors > settings.max_server_error_retries:
-                raise _server_errors(source, last, server_errors, settings) from last
-        elif isinstance(last, google_exceptions.ClientError):
-            raise _refusal(last, source) from last
-        elif isinstance(last, ParseError):
-            raise _malformed(source, f"a body that is not a RunReportResponse ({_short(last)})") from last
-        else:
-            raise last
-        wait = min(delay, settings.maximum_delay)
-        delay *= 2
-        if clock() + wait >= deadline:
-            elapsed = clock() - started
-            if cause is not None:
-                raise _unreachable(source, cause, unreachable) from last
-            if isinstance(last, TIMEOUTS):
-                raise SourceUnavailable(
-                    f"{source.described} did not answer runReport: {timeouts} of {attempts} requests got "
-                    f"no answer within the request timeout of {settings.request_timeout:g}s; gave up after "
-                    f"{elapsed:.1f}s (retry deadline {settings.deadline:g}s). Check "
-                    "PERFPLAT_GA4_API_ENDPOINT and the network; re-run the month once GA4 answers."
-                ) from last
-            if isinstance(last, QUOTA_ERRORS):
-                raise SourceUnavailable(
-                    f"{source.described}: the property's quota is used up; GA4 still refused after "
-                    f"{attempts} requests over {elapsed:.1f}s {_ga4_says(last)}. GA4 allows a property "
-                    "40,000 tokens an hour and 200,000 a day, and refuses every request for the rest of the "
-                    f"hour after {GA4_SERVER_ERRORS_PER_HOUR} server errors; re-run the month later."
-                ) from last
-            raise _server_errors(source, last, server_errors, settings) from last
+            return call(max(0.001, min(settings.request_timeout, deadline - clock())))
+        except Exception as error:  # sorted by `refusal`: GA4's answers by type, the rest by what failed
+            cause = unreachable_cause(error)
+            if (final := attempts.refusal(error, cause)) is not None:
+                raise final from error
+            wait, delay = min(delay, settings.maximum_delay), delay * 2
+            if clock() + wait >= deadline:
+                raise attempts.out_of_time(error, cause, clock() - attempts.started) from error
         sleep(wait)
 
 
@@ -363,83 +383,124 @@ def _sessions(value: str, source: Source, year_month: str, comparison: str) -> i
         ) from None
 
 
+@dataclass(frozen=True)
+class Paging:
+    """How a report is paged: rows per page (GA4's maximum is MAX_PAGE_SIZE) and pages read at most."""
+
+    page_size: int = PAGE_SIZE
+    max_pages: int = MAX_PAGES
+
+
+@dataclass
+class _Pages:
+    """What the pages read so far add up to: each (yearMonth, comparison) row counted once."""
+
+    months: Sequence[Month]
+    source: Source
+    counts: dict[Month, dict[str, int]] = field(default_factory=dict)
+    seen: set[tuple[str, str]] = field(default_factory=set)
+    flags: ReportFlags = field(default_factory=ReportFlags)
+    quota: QuotaUsage = field(default_factory=QuotaUsage)
+    time_zones: set[str] = field(default_factory=set)
+    requests: int = 0
+    row_count: int = 0
+
+    def __post_init__(self) -> None:
+        self.counts = {month: {STARTED: 0, COMPLETED: 0} for month in self.months}
+        self.wanted = {month.first_day.strftime("%Y%m"): month for month in self.months}
+
+    def add(self, response: RunReportResponse) -> int:
+        """Counts the page's rows not seen before; returns how many those were."""
+        self.requests += 1
+        self.flags, self.quota = _merge_flags(self.flags, response), self.quota.add(response)
+        self.time_zones.add(response.metadata.time_zone)
+        self.row_count = response.row_count
+        month_at, comparison_at = _columns(response, self.source)
+        added = 0
+        for row in response.rows:
+            key = (row.dimension_values[month_at].value, row.dimension_values[comparison_at].value)
+            if key in self.seen:
+                continue
+            self.seen.add(key)
+            added += 1
+            sessions = _sessions(row.metric_values[0].value, self.source, *key)
+            if key[0] in self.wanted and key[1] in (STARTED, COMPLETED):
+                self.counts[self.wanted[key[0]]][key[1]] += sessions
+        return added
+
+
+def _columns(response: RunReportResponse, source: Source) -> tuple[int, int]:
+    """Where yearMonth and the comparison are among the dimensions (GA4 does not document the order)."""
+    headers = [header.name for header in response.dimension_headers]
+    if not response.metric_headers:
+        raise _malformed(source, "a report without the sessions metric")
+    try:
+        return headers.index(YEAR_MONTH), headers.index(COMPARISON)
+    except ValueError:
+        raise _malformed(
+            source, f"a report without the yearMonth and comparison columns: {headers}"
+        ) from None
+
+
 def fetch_completion_report(
     client: BetaAnalyticsDataClient,
     property_id: str,
     months: Sequence[Month],
     *,
     source: Source | None = None,
-    page_size: int = PAGE_SIZE,
-    max_pages: int = MAX_PAGES,
+    paging: Paging = Paging(),
     retry: RetrySettings | None = None,
 ) -> CompletionReport:
     """Session counts per month for the whole range, paging until `row_count` rows are read.
 
     Paging is bounded: it stops when a page adds no rows it has not seen (an answer that ignores `offset`
-    would otherwise be counted again and again), and after `max_pages` pages.
+    would otherwise be counted again and again), and after `paging.max_pages` pages.
     """
     source = source or Source(f"GA4 property {property_id}", property_id)
-    retry = retry or RetrySettings()
-    months = contiguous(months)
-    wanted = {month.first_day.strftime("%Y%m"): month for month in months}
-    counts: dict[Month, dict[str, int]] = {month: {STARTED: 0, COMPLETED: 0} for month in months}
-    seen: set[tuple[str, str]] = set()
-    flags, quota, offset, asked, requests_made = ReportFlags(), QuotaUsage(), 0, 0, 0
-    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-    time_zones: set[str] = set()
-    max_pages, row_count = max(1, max_pages), 0
+    pages = _Pages(contiguous(months), source)
+    page_size, max_pages = max(1, min(paging.page_size, MAX_PAGE_SIZE)), max(1, paging.max_pages)
+    offset = asked = 0
     while True:
-        if requests_made >= max_pages:
-            raise SourceUnavailable(
-                f"{source.described} had more rows than perfplat reads: {offset} of the {row_count} rows GA4 "
-                f"says the report has, after {requests_made} pages of {page_size} (the cap is {max_pages} "
-                f"pages; a report of {len(months)} months should have at most {2 * len(months)} rows). "
-                "Check PERFPLAT_GA4_API_ENDPOINT; if GA4's report really is that large, raise the "
-                "GoogleAnalytics resource's page_size or max_pages."
-            )
-        request = report_request(property_id, months, limit=page_size, offset=offset)
+        if pages.requests >= max_pages:
+            raise _too_many_rows(source, pages, offset, page_size, max_pages)
+        request = report_request(property_id, pages.months, limit=page_size, offset=offset)
 
         def call(timeout: float, request: RunReportRequest = request) -> RunReportResponse:
             return client.run_report(request=request, timeout=timeout)
 
-        response = run_report_with_retries(call, retry, source)
-        requests_made += 1
-        flags, quota = _merge_flags(flags, response), quota.add(response)
-        time_zones.add(response.metadata.time_zone)
-        row_count = response.row_count
-        headers = [header.name for header in response.dimension_headers]
-        try:
-            month_at, comparison_at = headers.index(YEAR_MONTH), headers.index(COMPARISON)
-        except ValueError:
-            what = f"a report without the yearMonth and comparison columns: {headers}"
-            raise _malformed(source, what) from None
-        if not response.metric_headers:
-            raise _malformed(source, "a report without the sessions metric")
-        added = 0
-        for row in response.rows:
-            year_month = row.dimension_values[month_at].value
-            comparison = row.dimension_values[comparison_at].value
-            if (year_month, comparison) in seen:
-                continue
-            seen.add((year_month, comparison))
-            added += 1
-            sessions = _sessions(row.metric_values[0].value, source, year_month, comparison)
-            if year_month in wanted and comparison in (STARTED, COMPLETED):
-                counts[wanted[year_month]][comparison] += sessions
+        response = run_report_with_retries(call, retry or RetrySettings(), source)
+        added = pages.add(response)
         asked, offset = offset, offset + len(response.rows)
-        if added == 0 or offset >= row_count:
+        if added == 0 or offset >= pages.row_count:
             break
-    if len(seen) < row_count:
+    _refuse_unsettled(source, pages, asked)
+    sessions = {month: SessionCounts(c[STARTED], c[COMPLETED]) for month, c in pages.counts.items()}
+    return CompletionReport(sessions, pages.flags, pages.requests, pages.quota)
+
+
+def _too_many_rows(
+    source: Source, pages: _Pages, offset: int, page_size: int, max_pages: int
+) -> SourceUnavailable:
+    return SourceUnavailable(
+        f"{source.described} had more rows than perfplat reads: {offset} of the {pages.row_count} rows GA4 "
+        f"says the report has, after {pages.requests} pages of {page_size} (the cap is {max_pages} "
+        f"pages; a report of {len(pages.months)} months should have at most {2 * len(pages.months)} rows). "
+        "Check PERFPLAT_GA4_API_ENDPOINT; if GA4's report really is that large, raise the "
+        "GoogleAnalytics resource's page_size or max_pages."
+    )
+
+
+def _refuse_unsettled(source: Source, pages: _Pages, asked: int) -> None:
+    """A report that changed while it was paged is not one report: re-run rather than mix two."""
+    if len(pages.seen) < pages.row_count:
         raise SourceUnavailable(
             f"{source.described} stopped adding rows: the page at offset {asked} brought no row not already "
-            f"read, yet GA4 says the report has {row_count} rows and perfplat has read {len(seen)} in "
-            f"{requests_made} pages. GA4's data may have changed while the report was paged, or the endpoint "
-            "ignores offset; re-run the month."
+            f"read, yet GA4 says the report has {pages.row_count} rows and perfplat has read "
+            f"{len(pages.seen)} in {pages.requests} pages. GA4's data may have changed while the report was "
+            "paged, or the endpoint ignores offset; re-run the month."
         )
-    if len(time_zones) > 1:
+    if len(pages.time_zones) > 1:
         raise SourceUnavailable(
             f"{source.described} changed time zone while the report was paged "
-            f"({', '.join(sorted(time_zones))}); re-run the month."
+            f"({', '.join(sorted(pages.time_zones))}); re-run the month."
         )
-    sessions = {month: SessionCounts(c[STARTED], c[COMPLETED]) for month, c in counts.items()}
-    return CompletionReport(sessions, flags, requests_made, quota)

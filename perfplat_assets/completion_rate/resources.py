@@ -19,6 +19,7 @@ from perfplat_assets.completion_rate.ga4_report import (
     MAX_PAGES,
     PAGE_SIZE,
     CompletionReport,
+    Paging,
     RetrySettings,
     Source,
     fetch_completion_report,
@@ -129,8 +130,7 @@ class GoogleAnalytics(SourceResource):
                     source.property_id,
                     months,
                     source=source,
-                    page_size=self.page_size,
-                    max_pages=self.max_pages,
+                    paging=Paging(self.page_size, self.max_pages),
                     retry=self.retry_settings(),
                 )
         except DefaultCredentialsError as error:

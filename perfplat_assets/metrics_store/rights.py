@@ -7,7 +7,9 @@ writers of a table in turn, needs UPDATE or DELETE) and USAGE on their id sequen
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Column, Connection, inspect, text
 
@@ -50,74 +52,115 @@ def _listed(words: Sequence[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
+@dataclass(frozen=True)
+class _Role:
+    """The role asking, its schema, and what PostgreSQL says of each of perfplat's tables (None: absent)."""
+
+    connection: Connection
+    schema: str
+    grantee: str
+    found: Mapping[str, Mapping[str, Any] | None]
+
+    def qualified(self, name: str) -> str:
+        quote = self.connection.dialect.identifier_preparer.quote
+        return f"{quote(self.schema)}.{quote(name)}"
+
+    @property
+    def present(self) -> list[str]:
+        return [name for name, row in self.found.items() if row is not None]
+
+
 def missing_rights(connection: Connection) -> list[MissingRight]:
     """Every right perfplat needs that the connection's role lacks, with the statement that gives it."""
     if connection.dialect.name != "postgresql":
         return []  # SQLite has no roles
     quote = connection.dialect.identifier_preparer.quote
     role, schema = connection.execute(text("SELECT current_user, current_schema()")).one()
-    grantee = quote(role)
     if schema is None:
         return [
             MissingRight(
                 "USAGE and CREATE on a schema in its search_path",
-                f"GRANT USAGE, CREATE ON SCHEMA public TO {grantee};",
+                f"GRANT USAGE, CREATE ON SCHEMA public TO {quote(role)};",
             )
         ]
-    found = {}
-    for table in metadata.sorted_tables:
-        row = connection.execute(_TABLE, {"name": f"{quote(schema)}.{quote(table.name)}"}).mappings()
-        found[table.name] = row.one_or_none()
-    missing: list[MissingRight] = []
-    absent = [name for name, row in found.items() if row is None]
-    creatable = connection.execute(text("SELECT has_schema_privilege(:schema, 'CREATE')"), {"schema": schema})
-    if absent and not creatable.scalar_one():
-        tables = "perfplat's tables" if len(absent) == len(found) else f"the tables {', '.join(absent)}"
-        missing.append(
-            MissingRight(
-                f"CREATE on the schema {schema}, to create {tables}",
-                f"GRANT CREATE ON SCHEMA {quote(schema)} TO {grantee};",
-            )
+    found = {
+        table.name: connection.execute(_TABLE, {"name": f"{quote(schema)}.{quote(table.name)}"})
+        .mappings()
+        .one_or_none()
+        for table in metadata.sorted_tables
+    }
+    asking = _Role(connection, schema, quote(role), found)
+    return [*_schema_rights(asking), *_ownership(asking), *_table_rights(asking), *_sequence_rights(asking)]
+
+
+def _schema_rights(role: _Role) -> list[MissingRight]:
+    """CREATE on the schema, when a table is still to be created."""
+    absent = [name for name, row in role.found.items() if row is None]
+    creatable = role.connection.execute(
+        text("SELECT has_schema_privilege(:schema, 'CREATE')"), {"schema": role.schema}
+    )
+    if not absent or creatable.scalar_one():
+        return []
+    tables = "perfplat's tables" if len(absent) == len(role.found) else f"the tables {', '.join(absent)}"
+    quoted = role.connection.dialect.identifier_preparer.quote(role.schema)
+    return [
+        MissingRight(
+            f"CREATE on the schema {role.schema}, to create {tables}",
+            f"GRANT CREATE ON SCHEMA {quoted} TO {role.grantee};",
         )
-    present = [name for name, row in found.items() if row is not None]
-    for name, columns in missing_columns(connection, present).items():
-        row = found[name]
-        if not row["owned"]:
-            qualified = f"{quote(schema)}.{quote(name)}"
+    ]
+
+
+def _ownership(role: _Role) -> list[MissingRight]:
+    """Ownership of a table an upgrade adds columns to."""
+    missing = []
+    for name, columns in missing_columns(role.connection, role.present).items():
+        row = role.found[name]
+        if row is not None and not row["owned"]:
             missing.append(
                 MissingRight(
-                    f"ownership of the table {qualified} (owned by {row['owner']}), to add its new "
-                    f"column{'s' if len(columns) > 1 else ''} {_listed([c.name for c in columns])} "
+                    f"ownership of the table {role.qualified(name)} (owned by {row['owner']}), to add its "
+                    f"new column{'s' if len(columns) > 1 else ''} {_listed([c.name for c in columns])} "
                     f"(or run this perfplat once as {row['owner']})",
-                    f"ALTER TABLE {qualified} OWNER TO {grantee};",
+                    f"ALTER TABLE {role.qualified(name)} OWNER TO {role.grantee};",
                 )
             )
+    return missing
+
+
+def _table_rights(role: _Role) -> list[MissingRight]:
+    """SELECT, INSERT, UPDATE and DELETE on every table, grouped by what each lacks."""
     lacking: dict[tuple[str, ...], list[str]] = {}
-    for name in present:
-        rights = tuple(right for right in TABLE_RIGHTS if not found[name][right])
+    for name in role.present:
+        row = role.found[name] or {}
+        rights = tuple(right for right in TABLE_RIGHTS if not row[right])
         if rights:
-            lacking.setdefault(rights, []).append(f"{quote(schema)}.{quote(name)}")
-    for rights, tables in lacking.items():
-        missing.append(
-            MissingRight(
-                f"{_listed(rights)} on {', '.join(tables)}",
-                f"GRANT {', '.join(rights)} ON {', '.join(tables)} TO {grantee};",
-            )
+            lacking.setdefault(rights, []).append(role.qualified(name))
+    return [
+        MissingRight(
+            f"{_listed(rights)} on {', '.join(tables)}",
+            f"GRANT {', '.join(rights)} ON {', '.join(tables)} TO {role.grantee};",
         )
+        for rights, tables in lacking.items()
+    ]
+
+
+def _sequence_rights(role: _Role) -> list[MissingRight]:
+    """USAGE on the id sequences, which every insert into a table with an id draws from."""
     sequences = []
     for table in metadata.sorted_tables:
         column = table.autoincrement_column
-        if column is None or found[table.name] is None:
+        if column is None or role.found.get(table.name) is None:
             continue
-        arguments = {"table": f"{quote(schema)}.{quote(table.name)}", "column": column.name}
-        for sequence, usable in connection.execute(_SEQUENCE, arguments):
-            if not usable:
-                sequences.append(sequence)
-    if sequences:
-        missing.append(
-            MissingRight(
-                f"USAGE on the sequence{'s' if len(sequences) > 1 else ''} {', '.join(sequences)}",
-                f"GRANT USAGE ON SEQUENCE {', '.join(sequences)} TO {grantee};",
-            )
+        arguments = {"table": role.qualified(table.name), "column": column.name}
+        sequences += [
+            sequence for sequence, usable in role.connection.execute(_SEQUENCE, arguments) if not usable
+        ]
+    if not sequences:
+        return []
+    return [
+        MissingRight(
+            f"USAGE on the sequence{'s' if len(sequences) > 1 else ''} {', '.join(sequences)}",
+            f"GRANT USAGE ON SEQUENCE {', '.join(sequences)} TO {role.grantee};",
         )
-    return missing
+    ]

@@ -1,6 +1,7 @@
 """The dataset every measure is combined into, and its publication to every target (see publish.py)."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from dagster import (
@@ -23,6 +24,7 @@ from perfplat_assets.completion_rate.rate import CompletionRate
 from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.partitions import monthly_asset, partition_months
+from perfplat_assets.publication.checks import CHECKS
 from perfplat_assets.publication.dataset import dataset_values
 from perfplat_assets.publication.plan import PublicationPlan
 from perfplat_assets.publication.publish import PublicationOutcome, PublicationRequest, publish
@@ -30,9 +32,8 @@ from perfplat_assets.publication.records import DATA_TYPES, DatasetValue, count_
 from perfplat_assets.publication.resources import DataGovUkPublisher
 from perfplat_assets.publication.revisions import Revision
 from perfplat_assets.publication.targets import Change, PublicationFailed
-from perfplat_assets.quality import rules
 from perfplat_assets.quality.checks import output_with_checks
-from perfplat_assets.quality.rules import Check, Limits
+from perfplat_assets.quality.rules import Limits
 from perfplat_assets.uptime.availability import Uptime
 from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
 from perfplat_assets.user_satisfaction.scoring import UserSatisfaction
@@ -42,15 +43,6 @@ from perfplat_assets.user_satisfaction.scoring import UserSatisfaction
 # characters) in its tags.
 IMPORT_SHA256 = "import_sha256"
 IMPORT_TAG = "perfplat/imported_sha256"
-
-CHECKS: tuple[Check[DatasetValue], ...] = (
-    Check(
-        rules.records_in_published_format,
-        "Every record is exactly in OPG's published format and within its dataType's bounds (percentages "
-        "0..100, counts whole and below 10^9), (_timestamp, dataType) is unique, and every month has closed.",
-        blocks_publication=True,
-    ),
-)
 
 
 @monthly_asset(PERFORMANCE_DATASET, kinds={"sql"}, checks=CHECKS)
@@ -132,17 +124,32 @@ def data_gov_uk_publication(
         yield from _imported_months_published(context, outcome, months)
     else:
         metadata = {}
-    withheld = _reasons(blocked, implausible)
-    metadata = {f"withheld {month}": reason for month, reason in withheld.items()} | metadata
-    yield from _results(context, months, publishable, blocked, implausible, metadata, dry_run)
+    withheld = Withheld(blocked, implausible)
+    metadata = {f"withheld {month}": reason for month, reason in withheld.reasons.items()} | metadata
+    yield from _results(context, months, publishable, withheld, metadata, dry_run)
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """The run's months that are not published: those a check blocked (an earlier publication of them
+    stays) and those whose stored values are out of bounds (left out of every file), each with why."""
+
+    blocked: Mapping[Month, str]
+    implausible: Mapping[Month, str]
+
+    @property
+    def reasons(self) -> dict[Month, str]:
+        """Every reason each month is withheld for, in month order."""
+        both = (self.blocked, self.implausible)
+        months = sorted({month for reasons in both for month in reasons})
+        return {month: "; ".join(r[month] for r in both if month in r) for month in months}
 
 
 def _results(
     context: AssetExecutionContext,
     months: Sequence[Month],
     publishable: Sequence[Month],
-    blocked: dict[Month, str],
-    implausible: dict[Month, str],
+    withheld: Withheld,
     metadata: dict[str, Any],
     dry_run: bool,
 ) -> Iterator[MaterializeResult | AssetMaterialization | AssetObservation]:
@@ -154,17 +161,16 @@ def _results(
         for month in months:
             yield AssetObservation(context.asset_key, partition=month.key, metadata=metadata)
         return
-    if blocked or implausible:
+    if withheld.reasons:
         for month in publishable:  # what did go out is on record, though the run fails
             yield AssetMaterialization(context.asset_key, partition=month.key, metadata=metadata)
         published = ", ".join(str(m) for m in publishable) or "nothing"
-        withheld = _reasons(blocked, implausible)
         ending = " A month a check blocked keeps any earlier publication; fix the source and re-run it."
         raise Failure(
             f"Published {published}; withheld "
-            + " | ".join(f"{month}: {reason}" for month, reason in withheld.items())
+            + " | ".join(f"{month}: {reason}" for month, reason in withheld.reasons.items())
             + "."
-            + (ending if blocked else ""),
+            + (ending if withheld.blocked else ""),
             metadata=metadata,
         )
     yield MaterializeResult(metadata=metadata)
@@ -186,12 +192,6 @@ def _imported_months_published(
                 metadata={"source": "imported", IMPORT_SHA256: digest},
                 tags={IMPORT_TAG: digest[:12]},
             )
-
-
-def _reasons(*withheld: dict[Month, str]) -> dict[Month, str]:
-    """Every reason each month is withheld for, in month order."""
-    months = sorted({month for reasons in withheld for month in reasons})
-    return {month: "; ".join(r[month] for r in withheld if month in r) for month in months}
 
 
 def _publish(

@@ -47,6 +47,10 @@ _VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
+# The version files are carried from, and those files with the bytes the record says they hold.
+_Carried = tuple[str | None, Mapping[str, bytes]]
+
+
 class DirectoryRefused(PublicationFailed):
     """An entry of the directory is not what perfplat made: named, with what to remove."""
 
@@ -130,7 +134,8 @@ class PublicationDirectory(ConfigurableResource):
                 if survey.held and (survey.plain or survey.current not in survey.recorded):
                     previous = self._adopt(top, survey)
                 planned = {item.name: item.content for item in plan.files}
-                staged = self._stage(top, plan, {**survey.held, **planned})
+                carried = {name: data for name, data in survey.held.items() if name not in planned}
+                staged = self._stage(top, plan, planned, (previous, carried))
                 self._link(top, sorted({**survey.held, **planned}))
                 self._point_current_at(top, staged)
                 self._prune(top, keep={staged, previous})
@@ -318,29 +323,45 @@ class PublicationDirectory(ConfigurableResource):
         self._adopted = version
         return version
 
-    def _stage(self, top: int, plan: PublicationPlan, content: Mapping[str, bytes]) -> str:
+    def _stage(self, top: int, plan: PublicationPlan, written: Mapping[str, bytes], carried: _Carried) -> str:
         """A complete new version beside the current one: the plan's files and those it carries."""
         version = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{plan.digest[:8]}-{uuid.uuid4().hex[:6]}"
-        self._write_version(top, version, content)
+        self._write_version(top, version, written, carried)
         return version
 
-    def _write_version(self, top: int, version: str, content: Mapping[str, bytes]) -> None:
-        """Recorded first, then written: every version in the directory that perfplat made is on record."""
-        journal.record_directory_version(
-            self.store,
-            str(self.directory()),
-            version,
-            {name: _digest(data) for name, data in content.items()},
-        )
+    def _write_version(
+        self, top: int, version: str, written: Mapping[str, bytes], carried: _Carried = (None, {})
+    ) -> None:
+        """Recorded first, then written: every version in the directory that perfplat made is on record.
+        The files carried from the previous version are hard-linked (they never change once written, and a
+        copy of every month file each time would fill a small disk), each checked against its recorded
+        digest once linked: a swap of the entry before the link is caught, and after it the link holds."""
+        source, kept = carried
+        digests = {name: _digest(data) for name, data in {**kept, **written}.items()}
+        journal.record_directory_version(self.store, str(self.directory()), version, digests)
         with suppress(FileExistsError):
             os.mkdir(VERSIONS, 0o755, dir_fd=top)
         with _opened_at(top, VERSIONS) as versions:
             os.mkdir(version, 0o755, dir_fd=versions)
             with _opened_at(versions, version) as folder:
-                for name, data in content.items():
+                if kept and source is not None:
+                    self._link_carried(versions, source, folder, version, {n: digests[n] for n in kept})
+                for name, data in written.items():
                     _write_new(folder, name, data)
                 os.fsync(folder)
             os.fsync(versions)
+
+    def _link_carried(
+        self, versions: int, source: str, folder: int, version: str, digests: Mapping[str, str]
+    ) -> None:
+        with _opened_at(versions, source) as previous:
+            for name, digest in digests.items():
+                os.link(name, name, src_dir_fd=previous, dst_dir_fd=folder, follow_symlinks=False)
+                entry = f"{VERSIONS}/{version}/{name}"
+                if _digest(self._read(folder, name, entry, single_link=False)) != digest:
+                    raise self._entry_refused(
+                        f"{VERSIONS}/{source}/{name}", "changed while it was being carried into a new version"
+                    )
 
     def _link(self, top: int, names: list[str]) -> None:
         """Each published name resolves through `.current`. A name new in this version dangles until the

@@ -12,14 +12,14 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from perfplat_assets.common.json_input import nesting, repeated_keys
 from perfplat_assets.common.months import FIRST_MONTH, Month
+from perfplat_assets.publication.checks import RECORD_FIELDS, record_problems, satisfaction_inconsistencies
 from perfplat_assets.publication.plan import Pair
 from perfplat_assets.publication.records import SATISFACTION_PERCENT, count_value
-from perfplat_assets.quality.rules import RECORD_FIELDS, record_problems, satisfaction_inconsistencies
 from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
 
 MAX_PROBLEMS_SHOWN = 20
@@ -63,6 +63,25 @@ def read_published_history(
 ) -> PublishedHistory:
     """Every record of `content` (a published `data.json`), or a refusal listing what is wrong where. A
     month's satisfaction percentage must agree with its five counts under `methods` (by default OPG's)."""
+    reading = _Reading(last_closed)
+    for position, item in enumerate(_records(content, name), start=1):
+        reading.add(position, item)
+    schedule = methods or MethodSchedule.parse(DEFAULT_METHOD_SCHEDULE)
+    for month, problem in satisfaction_inconsistencies(reading.values, schedule.method_for):
+        reading.problems.append(f"record {reading.first_seen[(month, SATISFACTION_PERCENT)]}: {problem}")
+    if reading.problems:
+        problems = reading.problems
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        more = f" (and {len(problems) - len(shown)} more)" if len(problems) > len(shown) else ""
+        raise HistoryRefused(
+            f"{name} was not imported: {len(problems)} record(s) break the published format{more}: "
+            + " | ".join(shown)
+        )
+    return PublishedHistory(reading.values, tuple(reading.converted), hashlib.sha256(content).hexdigest())
+
+
+def _records(content: bytes, name: str) -> list[Any]:
+    """The file's JSON array, read strictly: UTF-8, nested no deeper than records, no repeated key."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -80,43 +99,50 @@ def read_published_history(
         raise HistoryRefused(
             f"{name} holds a JSON {type(items).__name__}, not the published array of records"
         )
-    problems: list[str] = []
-    values: dict[Pair, float] = {}
-    first_seen: dict[Pair, int] = {}
-    converted: list[str] = []
-    for position, item in enumerate(items, start=1):
+    return items
+
+
+@dataclass
+class _Reading:
+    """The records read so far: their values, where each pair was first seen, and what is wrong."""
+
+    last_closed: Month
+    values: dict[Pair, float] = field(default_factory=dict)
+    first_seen: dict[Pair, int] = field(default_factory=dict)
+    converted: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, position: int, item: Any) -> None:
         where = f"record {position}"
         if not isinstance(item, dict):
-            problems.append(f"{where} is a JSON {type(item).__name__}, not a record")
-            continue
+            self.problems.append(f"{where} is a JSON {type(item).__name__}, not a record")
+            return
         count, was_string = _number(item.get("count"))
-        normalised = {field: item.get(field) for field in RECORD_FIELDS} | {"count": count}
-        found = record_problems(normalised, last_closed)
-        if set(item) != set(RECORD_FIELDS):
-            found.insert(0, f"fields are {sorted(item)}, expected {list(RECORD_FIELDS)}")
-        if not found and (month := Month.from_timestamp(item["_timestamp"])) < Month(FIRST_MONTH):
-            found.append(f"{month} is before {Month(FIRST_MONTH)}, where the series starts")
+        found = _record_problems(item, count, self.last_closed)
         if found:
-            problems.append(f"{where}: {'; '.join(found)}")
-            continue
+            self.problems.append(f"{where}: {'; '.join(found)}")
+            return
         pair = (Month.from_timestamp(item["_timestamp"]), item["dataType"])
-        if pair in first_seen:
-            problems.append(
-                f"{where} repeats ({item['_timestamp']}, {item['dataType']}) of record {first_seen[pair]}"
+        if pair in self.first_seen:
+            self.problems.append(
+                f"{where} repeats ({item['_timestamp']}, {item['dataType']}) of record "
+                f"{self.first_seen[pair]}"
             )
-            continue
-        first_seen[pair] = position
-        values[pair] = count_value(item["dataType"], count)
+            return
+        self.first_seen[pair] = position
+        self.values[pair] = count_value(item["dataType"], count)
         if was_string:
-            converted.append(f"{where} ({pair[0]} {pair[1]}): {item['count']!r} read as {values[pair]}")
-    schedule = methods or MethodSchedule.parse(DEFAULT_METHOD_SCHEDULE)
-    for month, problem in satisfaction_inconsistencies(values, schedule.method_for):
-        problems.append(f"record {first_seen[(month, SATISFACTION_PERCENT)]}: {problem}")
-    if problems:
-        shown = problems[:MAX_PROBLEMS_SHOWN]
-        more = f" (and {len(problems) - len(shown)} more)" if len(problems) > len(shown) else ""
-        raise HistoryRefused(
-            f"{name} was not imported: {len(problems)} record(s) break the published format{more}: "
-            + " | ".join(shown)
-        )
-    return PublishedHistory(values, tuple(converted), hashlib.sha256(content).hexdigest())
+            self.converted.append(
+                f"{where} ({pair[0]} {pair[1]}): {item['count']!r} read as {self.values[pair]}"
+            )
+
+
+def _record_problems(item: dict[str, Any], count: Any, last_closed: Month) -> list[str]:
+    """Why a record of the file cannot be imported: the published format, and the series' start."""
+    normalised = {name: item.get(name) for name in RECORD_FIELDS} | {"count": count}
+    found = record_problems(normalised, last_closed)
+    if set(item) != set(RECORD_FIELDS):
+        found.insert(0, f"fields are {sorted(item)}, expected {list(RECORD_FIELDS)}")
+    if not found and (month := Month.from_timestamp(item["_timestamp"])) < Month(FIRST_MONTH):
+        found.append(f"{month} is before {Month(FIRST_MONTH)}, where the series starts")
+    return found

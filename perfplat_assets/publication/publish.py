@@ -93,7 +93,7 @@ def publish(
             if request.dry_run:
                 return PublicationOutcome(plan, changes, recovered=recovered)
             publication_id = _commit(store, plan, request.run_id, targets, now)
-            _apply(store, targets, plan, current, publication_id, snapshot, log)
+            _Committed(store, targets, plan, current, publication_id, snapshot).apply(log)
             _finish(store, plan, targets, publication_id, lock_held)
     except (StoreFailed, SourceUnavailable) as error:  # before the commit point: nothing was written
         raise PublicationFailed(f"{str(error).rstrip('.')}. Nothing was published") from None
@@ -238,71 +238,68 @@ def _incomplete_found(entries: Sequence[journal.JournalEntry]) -> str:
     )
 
 
-def _apply(
-    store: MetricsStore,
-    targets: Sequence[PublicationTarget],
-    plan: PublicationPlan,
-    current: Mapping[str, Any],
-    publication_id: int,
-    snapshot: StoreSnapshot,
-    log: Log,
-) -> None:
-    for index, target in enumerate(targets):
-        try:
-            target.apply(plan, current[target.name])
-        except PublicationFailed as error:
-            _record(store, publication_id, target.name, FAILED, log)
-            if target.name not in FILES_TARGETS:
-                files = ", ".join(t.name for t in targets[:index])
-                raise PublicationFailed(
-                    f"The files are published ({files}) but updating {LABELS[target.name]} failed: {error}. "
-                    f"{LABELS[target.name]}: pending; metrics store: holds the publication, its journal "
-                    "says it is incomplete. Re-run the month (or run the next) to complete the publication; "
-                    "nothing will be duplicated"
-                ) from None
-            raise PublicationFailed(
-                _undo(store, targets, index, plan, current, publication_id, snapshot, str(error))
-            ) from None
-        _record(store, publication_id, target.name, APPLIED, log)
+@dataclass(frozen=True)
+class _Committed:
+    """A publication past its commit point: what it is applying, where, over what, and the store to put
+    back if it must be undone."""
 
+    store: MetricsStore
+    targets: Sequence[PublicationTarget]
+    plan: PublicationPlan
+    current: Mapping[str, Any]  # what each target held before, as it read it: what an undo restores
+    publication_id: int
+    snapshot: StoreSnapshot
 
-def _undo(
-    store: MetricsStore,
-    targets: Sequence[PublicationTarget],
-    failed_at: int,
-    plan: PublicationPlan,
-    current: Mapping[str, Any],
-    publication_id: int,
-    snapshot: StoreSnapshot,
-    failure: str,
-) -> str:
-    """Every target touched (the failed one included) back to what it held; then the store, if they all
-    are. Returns the failure message: what each target holds now."""
-    held = {t.name: NOT_TOUCHED for t in targets[failed_at + 1 :]}
-    for target in reversed(targets[: failed_at + 1]):
+    def apply(self, log: Log) -> None:
+        for index, target in enumerate(self.targets):
+            try:
+                target.apply(self.plan, self.current[target.name])
+            except PublicationFailed as error:
+                _record(self.store, self.publication_id, target.name, FAILED, log)
+                if target.name not in FILES_TARGETS:
+                    files = ", ".join(t.name for t in self.targets[:index])
+                    raise PublicationFailed(
+                        f"The files are published ({files}) but updating {LABELS[target.name]} failed: "
+                        f"{error}. {LABELS[target.name]}: pending; metrics store: holds the publication, its "
+                        "journal says it is incomplete. Re-run the month (or run the next) to complete the "
+                        "publication; nothing will be duplicated"
+                    ) from None
+                raise PublicationFailed(self.undo(index, str(error))) from None
+            _record(self.store, self.publication_id, target.name, APPLIED, log)
+
+    def undo(self, failed_at: int, failure: str) -> str:
+        """Every target touched (the failed one included) back to what it held; then the store, if they all
+        are. Returns the failure message: what each target holds now."""
+        held = {t.name: NOT_TOUCHED for t in self.targets[failed_at + 1 :]}
+        for target in reversed(self.targets[: failed_at + 1]):
+            try:
+                held[target.name] = target.undo(self.plan, self.current[target.name]) or "unchanged"
+            except PublicationFailed as error:
+                held[target.name] = f"may hold part of the new publication (undoing failed: {error})"
+        restored, store_state = self._undo_in_store(held)
+        states = "; ".join(f"{LABELS[t.name]}: {held[t.name]}" for t in self.targets)
+        ending = " Nothing remains published; fix the cause and re-run the month." if restored else ""
+        return (
+            f"Publishing {_months(self.plan)} failed at {LABELS[self.targets[failed_at].name]}: {failure}. "
+            f"{states}; metrics store: {store_state}.{ending}"
+        )
+
+    def _undo_in_store(self, held: Mapping[str, str]) -> tuple[bool, str]:
+        """The store reverted by a compensating transaction, once every target is back; else it keeps the
+        publication, which the next run completes."""
+        if any(state.startswith("may hold") for state in held.values()):
+            return False, "holds the new publication, its journal says incomplete; the next run completes it"
+        names = [t.name for t in self.targets]
         try:
-            held[target.name] = target.undo(plan, current[target.name]) or "unchanged"
-        except PublicationFailed as error:
-            held[target.name] = f"may hold part of the new publication (undoing failed: {error})"
-    restored = not any(state.startswith("may hold") for state in held.values())
-    names = [t.name for t in targets]
-    if restored:
-        try:
-            journal.compensate(store, publication_id, snapshot, plan, names, datetime.now(UTC))
-            store_state = "unchanged (the publication was undone)"
-        except StoreFailed as error:
-            store_state = (
-                f"holds the new publication, since undoing it failed ({error}); the next run completes it"
+            journal.compensate(
+                self.store, self.publication_id, self.snapshot, self.plan, names, datetime.now(UTC)
             )
-            restored = False
-    else:
-        store_state = "holds the new publication, its journal says incomplete; the next run completes it"
-    states = "; ".join(f"{LABELS[name]}: {held[name]}" for name in names)
-    ending = " Nothing remains published; fix the cause and re-run the month." if restored else ""
-    return (
-        f"Publishing {_months(plan)} failed at {LABELS[targets[failed_at].name]}: {failure}. {states}; "
-        f"metrics store: {store_state}.{ending}"
-    )
+        except StoreFailed as error:
+            return (
+                False,
+                f"holds the new publication, since undoing it failed ({error}); the next run completes it",
+            )
+        return True, "unchanged (the publication was undone)"
 
 
 def _record(store: MetricsStore, publication_id: int, target: str, state: str, log: Log) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from dagster import DagsterInstance, materialize
 from tabulate import tabulate
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     # Outside a run, settings given as environment variables are resolved here.
     store = resources["metrics_store"].process_config_and_initialize()
-    publish_dir = resources["publisher"].directory.process_config_and_initialize().directory()
+    publish_dir = Path(resources["run_start"].process_config_and_initialize().publish_dir).resolve()
     frame = store.read(published_records, [month.key for month in months])
     table = frame.pivot(index="month", columns="data_type", values="count").reindex(columns=list(DATA_TYPES))
     table.index = [Month.parse(key).label for key in table.index]

@@ -5,6 +5,9 @@ Each target has the shape `targets.PublicationTarget` gives; adding one is a cla
 
 from __future__ import annotations
 
+import ast
+import json
+from contextlib import suppress
 from typing import Any, ClassVar
 
 import requests
@@ -243,7 +246,19 @@ class CkanCatalogue(ConfigurableResource):
 
 
 def _message(error: Exception) -> str:
+    """CKAN's own message. ckanapi gives an error dict for an action CKAN refused, and the URL, the status
+    and the raw body for an answer it could not read as one (a 500, say): the message is taken from the
+    body's JSON where it holds one, else the status and the start of the body."""
     detail = error.args[0] if error.args else error
+    if isinstance(detail, str) and detail.startswith("["):  # ckanapi's repr([url, status, body])
+        with suppress(ValueError, SyntaxError):
+            detail = ast.literal_eval(detail)
+    if isinstance(detail, list | tuple) and len(detail) == 3 and isinstance(detail[1], int):
+        _, status, body = detail
+        try:
+            detail = json.loads(body)["error"]
+        except (ValueError, TypeError, KeyError):
+            return f"HTTP {status}: {' '.join(str(body).split())[:200]}"
     if isinstance(detail, dict):
         detail = detail.get("message") or {k: v for k, v in detail.items() if k != "__type"}
     return str(detail)

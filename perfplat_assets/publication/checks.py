@@ -20,6 +20,7 @@ from perfplat_assets.publication.records import (
     CHANNEL,
     DATA_TYPES,
     PERIOD,
+    RECORD_FIELDS,
     SATISFACTION_PERCENT,
     SERVICE,
     DatasetValue,
@@ -28,7 +29,6 @@ from perfplat_assets.publication.records import (
 from perfplat_assets.quality.rules import Check, Finding, Limits
 from perfplat_assets.user_satisfaction.scoring import METHODS, Rating, RatingCounts
 
-RECORD_FIELDS = ("_timestamp", "service", "channel", "count", "dataType", "period")
 DATA_TYPE_PATTERN = re.compile(r"[a-z]+(-[a-z]+)*")
 
 

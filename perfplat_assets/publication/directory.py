@@ -80,6 +80,8 @@ class PublicationDirectory(ConfigurableResource):
     """The local publication directory, its versions recorded in the metrics store (see module docstring)."""
 
     name: ClassVar[str] = "directory"
+    label: ClassVar[str] = "directory"
+    holds_files: ClassVar[bool] = True
     path: str = Field(
         default=f"{DEFAULT_DATA_DIR}/publish", description="Directory the files are written to."
     )

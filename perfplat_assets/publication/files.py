@@ -11,14 +11,22 @@ from collections.abc import Mapping, Sequence
 from perfplat_assets.common.months import Month
 from perfplat_assets.publication.csvw import csv_metadata
 from perfplat_assets.publication.notes import notes_markdown
-from perfplat_assets.publication.records import Record, month_file_name, sort_records, wide_table
-from perfplat_assets.publication.report import REPORT_HTML, report_html
+from perfplat_assets.publication.records import (
+    CSVW_METADATA,
+    CUMULATIVE_CSV,
+    CUMULATIVE_FILES,
+    NOTES_MD,
+    RECORDS_JSON,
+    REPORT_HTML,
+    REVISIONS_CSV,
+    Record,
+    month_file_name,
+    sort_records,
+    wide_table,
+)
+from perfplat_assets.publication.report import report_html
 from perfplat_assets.publication.revisions import revisions_csv
 
-RECORDS_JSON, CUMULATIVE_CSV = "data.json", "data.csv"
-CSVW_METADATA, REVISIONS_CSV, NOTES_MD = f"{CUMULATIVE_CSV}-metadata.json", "revisions.csv", "notes.md"
-# Names a publication writes besides the month files: what the directory target treats as its own.
-CUMULATIVE_FILES = (RECORDS_JSON, CUMULATIVE_CSV, CSVW_METADATA, REVISIONS_CSV, NOTES_MD, REPORT_HTML)
 _MONTH_FILE = re.compile(r"make_a_lasting_power_of_attorney_\d{2}_\d{2}\.json")
 CONTENT_TYPES = {
     ".json": "application/json",
@@ -30,7 +38,8 @@ CSVW_CONTENT_TYPE = "application/csvm+json"
 
 
 def is_published_name(name: str) -> bool:
-    """Whether `name` is one perfplat publishes (a cumulative file or a month file)."""
+    """Whether `name` is one perfplat publishes (a cumulative file or a month file): what the directory
+    target treats as its own."""
     return name in CUMULATIVE_FILES or bool(_MONTH_FILE.fullmatch(name))
 
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from perfplat_assets.common.json_input import nesting, repeated_keys
 from perfplat_assets.common.months import FIRST_MONTH, Month
-from perfplat_assets.publication.checks import RECORD_FIELDS, record_problems, satisfaction_inconsistencies
+from perfplat_assets.publication.checks import record_problems, satisfaction_inconsistencies
 from perfplat_assets.publication.plan import Pair
-from perfplat_assets.publication.records import SATISFACTION_PERCENT, count_value
+from perfplat_assets.publication.records import RECORD_FIELDS, SATISFACTION_PERCENT, count_value
 from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
 
 MAX_PROBLEMS_SHOWN = 20

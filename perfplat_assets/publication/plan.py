@@ -19,11 +19,11 @@ from perfplat_assets.common.columns import to_row
 from perfplat_assets.common.months import Month
 from perfplat_assets.publication.checks import implausible_months, published_format_findings
 from perfplat_assets.publication.files import content_type, publication_files
-from perfplat_assets.publication.records import SATISFACTION_PERCENT, Record, record
+from perfplat_assets.publication.records import RECORDS_JSON, SATISFACTION_PERCENT, Record, record
 from perfplat_assets.publication.revisions import Revision, find_revisions
 from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
 
-PUBLIC_RECORDS = "data.json"  # the cumulative file whose records are public: what the guard protects
+PUBLIC_RECORDS = RECORDS_JSON  # the cumulative file whose records are public: what the guard protects
 
 Pair = tuple[Month, str]  # (month, dataType): the unit of publication
 

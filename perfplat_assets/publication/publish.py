@@ -43,8 +43,6 @@ from perfplat_assets.publication.plan import (
 from perfplat_assets.publication.targets import Change, HeldFiles, PublicationFailed, PublicationTarget
 from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
 
-LABELS = {"s3": "S3", "directory": "directory", "ckan": "CKAN"}
-FILES_TARGETS = ("s3", "directory")  # CKAN only links to the files: it goes last, and is completed later
 NOT_TOUCHED = "not touched"
 
 
@@ -191,7 +189,7 @@ def _recover(
     entries = journal.incomplete(store)
     if not entries:
         return None, {}
-    found = _incomplete_found(entries)
+    found = _incomplete_found(entries, targets)
     if request.dry_run:
         return f"{found}: a real run completes it first", {}
     months = sorted({month for entry in entries for month in entry.months})
@@ -205,7 +203,7 @@ def _recover(
             target.apply(plan, target.read_current(plan))
         except PublicationFailed as error:
             raise PublicationFailed(
-                f"An earlier {found}, and completing it failed at {LABELS[target.name]}: {error}. The "
+                f"An earlier {found}, and completing it failed at {target.label}: {error}. The "
                 "journal keeps it incomplete and the next run tries again; "
                 f"{', '.join(map(str, request.months))} was not published"
             ) from None
@@ -224,12 +222,13 @@ def _recover(
     return done, imported
 
 
-def _incomplete_found(entries: Sequence[journal.JournalEntry]) -> str:
+def _incomplete_found(entries: Sequence[journal.JournalEntry], targets: Sequence[PublicationTarget]) -> str:
     """What the journal recorded of the incomplete publications, target by target, for people."""
     months = sorted({month for entry in entries for month in entry.months})
+    labels = {target.name: target.label for target in targets}
     journalled = "; ".join(
         f"#{e.id}: "
-        + (", ".join(f"{LABELS.get(t, t)} {state}" for t, state in e.targets.items()) or "imported")
+        + (", ".join(f"{labels.get(t, t)} {state}" for t, state in e.targets.items()) or "imported")
         for e in entries
     )
     return (
@@ -256,11 +255,11 @@ class _Committed:
                 target.apply(self.plan, self.current[target.name])
             except PublicationFailed as error:
                 _record(self.store, self.publication_id, target.name, FAILED, log)
-                if target.name not in FILES_TARGETS:
+                if not target.holds_files:
                     files = ", ".join(t.name for t in self.targets[:index])
                     raise PublicationFailed(
-                        f"The files are published ({files}) but updating {LABELS[target.name]} failed: "
-                        f"{error}. {LABELS[target.name]}: pending; metrics store: holds the publication, its "
+                        f"The files are published ({files}) but updating {target.label} failed: "
+                        f"{error}. {target.label}: pending; metrics store: holds the publication, its "
                         "journal says it is incomplete. Re-run the month (or run the next) to complete the "
                         "publication; nothing will be duplicated"
                     ) from None
@@ -277,10 +276,10 @@ class _Committed:
             except PublicationFailed as error:
                 held[target.name] = f"may hold part of the new publication (undoing failed: {error})"
         restored, store_state = self._undo_in_store(held)
-        states = "; ".join(f"{LABELS[t.name]}: {held[t.name]}" for t in self.targets)
+        states = "; ".join(f"{t.label}: {held[t.name]}" for t in self.targets)
         ending = " Nothing remains published; fix the cause and re-run the month." if restored else ""
         return (
-            f"Publishing {_months(self.plan)} failed at {LABELS[self.targets[failed_at].name]}: {failure}. "
+            f"Publishing {_months(self.plan)} failed at {self.targets[failed_at].label}: {failure}. "
             f"{states}; metrics store: {store_state}.{ending}"
         )
 
@@ -312,7 +311,7 @@ def _record(store: MetricsStore, publication_id: int, target: str, state: str, l
 
 
 def _lost_lock(plan: PublicationPlan, targets: Sequence[PublicationTarget]) -> str:
-    states = "; ".join(f"{LABELS[t.name]}: holds the new publication" for t in targets)
+    states = "; ".join(f"{t.label}: holds the new publication" for t in targets)
     return (
         f"The metrics store's connection holding the publication lock was lost while {_months(plan)} was "
         f"being published, so another run may have published meanwhile. {states}; metrics store: holds it, "

@@ -10,6 +10,13 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.user_satisfaction.scoring import Rating
 
 SERVICE, CHANNEL, PERIOD = "make-a-lpa", "digital", "month"
+RECORD_FIELDS = ("_timestamp", "service", "channel", "count", "dataType", "period")  # in this order
+
+# The files a publication writes besides the month files (`month_file_name`).
+RECORDS_JSON, CUMULATIVE_CSV = "data.json", "data.csv"  # the public records; the series as a table
+CSVW_METADATA, REVISIONS_CSV = f"{CUMULATIVE_CSV}-metadata.json", "revisions.csv"
+NOTES_MD, REPORT_HTML = "notes.md", "report.html"
+CUMULATIVE_FILES = (RECORDS_JSON, CUMULATIVE_CSV, CSVW_METADATA, REVISIONS_CSV, NOTES_MD, REPORT_HTML)
 SATISFACTION_PERCENT = "user-satisfaction-percent"
 RATING_DATA_TYPES = tuple(rating.data_type for rating in Rating)
 # Column order of data.csv: how people read the series.
@@ -88,14 +95,9 @@ def count_value(data_type: str, value: float) -> int | float:
 
 
 def record(month: Month, data_type: str, value: float) -> Record:
-    return {
-        "_timestamp": month.published_timestamp,
-        "service": SERVICE,
-        "channel": CHANNEL,
-        "count": count_value(data_type, value),
-        "dataType": data_type,
-        "period": PERIOD,
-    }
+    """The record as OPG publishes it, its fields in RECORD_FIELDS' order."""
+    values = (month.published_timestamp, SERVICE, CHANNEL, count_value(data_type, value), data_type, PERIOD)
+    return dict(zip(RECORD_FIELDS, values, strict=True))
 
 
 @dataclass(frozen=True)

@@ -29,14 +29,21 @@ from perfplat_assets.publication.notes import (
     method_name,
     method_periods,
 )
-from perfplat_assets.publication.records import RATING_DATA_TYPES, Record
+from perfplat_assets.publication.records import (
+    CSVW_METADATA,
+    CUMULATIVE_CSV,
+    NOTES_MD,
+    RATING_DATA_TYPES,
+    RECORDS_JSON,
+    REVISIONS_CSV,
+    Record,
+)
 from perfplat_assets.publication.revisions import revisions_csv
 from perfplat_assets.user_satisfaction.scoring import Rating
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-REPORT_HTML = "report.html"
 TITLE = "Make a lasting power of attorney: monthly service performance"
 
 # GOV.UK's palette. Text, axes, lines and markers are at least 4.5:1 on white (so graphics pass 3:1 too).
@@ -415,11 +422,11 @@ def _revisions_section(revisions: Sequence[Mapping[str, str]]) -> str:
 
 def _data_section() -> str:
     files = [
-        ("data.csv", "every month, a column per measure (CSV)"),
-        ("data.csv-metadata.json", "what each column of data.csv means (CSV on the Web)"),
-        ("data.json", "every record in OPG's format (JSON)"),
-        ("revisions.csv", "every change to a published figure (CSV)"),
-        ("notes.md", "how the figures are made (Markdown)"),
+        (CUMULATIVE_CSV, "every month, a column per measure (CSV)"),
+        (CSVW_METADATA, f"what each column of {CUMULATIVE_CSV} means (CSV on the Web)"),
+        (RECORDS_JSON, "every record in OPG's format (JSON)"),
+        (REVISIONS_CSV, "every change to a published figure (CSV)"),
+        (NOTES_MD, "how the figures are made (Markdown)"),
     ]
     items = "".join(f'<li><a href="{name}">{name}</a>: {escape(what)}</li>' for name, what in files)
     return (

@@ -20,8 +20,8 @@ from pydantic import Field
 
 from perfplat_assets.common.network import unreachable_cause
 from perfplat_assets.publication.directory import PublicationDirectory
-from perfplat_assets.publication.files import CUMULATIVE_CSV
 from perfplat_assets.publication.plan import PublicationPlan
+from perfplat_assets.publication.records import CUMULATIVE_CSV
 from perfplat_assets.publication.targets import (
     Change,
     HeldFiles,
@@ -39,6 +39,8 @@ class S3Publication(ConfigurableResource):
     """
 
     name: ClassVar[str] = "s3"
+    label: ClassVar[str] = "S3"
+    holds_files: ClassVar[bool] = True
     s3: S3Resource
     bucket: str | None = Field(default=None, description="Bucket; unset: no S3 publication.")
     prefix: str = Field(default="", description="Key prefix, e.g. 'make-an-lpa/'.")
@@ -137,6 +139,8 @@ class CkanCatalogue(ConfigurableResource):
     """data.gov.uk (CKAN): one resource on the dataset, linking to the hosted cumulative CSV."""
 
     name: ClassVar[str] = "ckan"
+    label: ClassVar[str] = "CKAN"
+    holds_files: ClassVar[bool] = False
     url: str | None = Field(default=None, description="CKAN site URL (PERFPLAT_CKAN_URL); unset: no CKAN.")
     api_token: str | None = Field(default=None, description="API token (PERFPLAT_CKAN_API_TOKEN).")
     dataset: str = Field(

@@ -24,7 +24,11 @@ class Change:
 class PublicationTarget(Protocol):
     """What every target does. `current` is whatever `read_current` returned: what `undo` restores."""
 
-    name: ClassVar[str]
+    name: ClassVar[str]  # in the journal
+    label: ClassVar[str]  # in messages for people
+    holds_files: ClassVar[
+        bool
+    ]  # a files target is undone on failure; CKAN, which only links, is completed later
 
     def read_current(self, plan: PublicationPlan) -> Any: ...
 

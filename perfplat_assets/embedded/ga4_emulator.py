@@ -34,7 +34,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -249,12 +249,7 @@ def run_report(
     sessions_for_month: SessionsForMonth,
     settings: ReportSettings = ReportSettings(),
 ) -> RunReportResponse:
-    """Answer one `runReport` the way GA4 would for the sessions `sessions_for_month` yields.
-
-    Sessions are gathered from every London month the range touches (and one either side in another time
-    zone, whose days straddle London's months) and de-duplicated by `session_id`, so a `sessions_for_month`
-    that files a session under the "wrong" month, or returns everything every time, counts each once.
-    """
+    """Answer one `runReport` the way GA4 would for the sessions `sessions_for_month` yields."""
     _only_fields(request, REQUEST_FIELDS)
     if request.offset < 0 or request.limit < 0:
         raise ApiError("offset and limit must not be negative.")
@@ -263,9 +258,42 @@ def run_report(
     _only_named(request.metrics, "metric", SESSIONS)
     comparisons = _comparisons(request)
     dimensions = [YEAR_MONTH, COMPARISON] if comparisons else [YEAR_MONTH]
-    sort_key = _sort_key(request, dimensions)
+    counts, sessions = _count_sessions(
+        (start, end), comparisons, sessions_for_month, ZoneInfo(settings.time_zone)
+    )
+    rows = sorted(counts.items(), key=_sort_key(request, dimensions))
+    offset = 0 if settings.ignore_offset else request.offset
+    page = rows[offset : offset + min(request.limit or DEFAULT_LIMIT, MAX_LIMIT)]
+    value = "{}.5" if settings.fractional_sessions else "{}"
+    return RunReportResponse(
+        dimension_headers=[DimensionHeader(name=name) for name in dimensions],
+        metric_headers=[MetricHeader(name=SESSIONS, type_=MetricType.TYPE_INTEGER)],
+        rows=[
+            Row(
+                dimension_values=[DimensionValue(value=part) for part in key],
+                metric_values=[MetricValue(value=value.format(count))],
+            )
+            for key, count in page
+        ],
+        row_count=len(rows),
+        metadata=_metadata(settings, sessions),
+        kind=KIND,
+    )
 
-    zone = ZoneInfo(settings.time_zone)
+
+def _count_sessions(
+    dates: tuple[date, date],
+    comparisons: Mapping[str, re.Pattern[str]],
+    sessions_for_month: SessionsForMonth,
+    zone: ZoneInfo,
+) -> tuple[Counter[tuple[str, ...]], int]:
+    """Sessions per (yearMonth[, comparison]) in the property's time zone, and how many there were.
+
+    Sessions are gathered from every London month the range touches (and one either side in another time
+    zone, whose days straddle London's months) and de-duplicated by `session_id`, so a `sessions_for_month`
+    that files a session under the "wrong" month, or returns everything every time, counts each once.
+    """
+    start, end = dates
     first, last = Month.of(start.year, start.month), Month.of(end.year, end.month)
     if zone != LONDON:
         first, last = first.previous(), last.next()
@@ -283,11 +311,11 @@ def run_report(
             for name, pattern in comparisons.items():
                 if any(pattern.fullmatch(path) for path in session.page_paths):
                     counts[(year_month, name)] += 1
+    return counts, len(seen)
 
-    rows = sorted(counts.items(), key=sort_key)
-    offset = 0 if settings.ignore_offset else request.offset
-    page = rows[offset : offset + min(request.limit or DEFAULT_LIMIT, MAX_LIMIT)]
 
+def _metadata(settings: ReportSettings, sessions: int) -> ResponseMetaData:
+    """The response's metadata, with the flags the settings raise (a sample reads half the sessions)."""
     metadata = ResponseMetaData(
         currency_code=CURRENCY,
         time_zone=settings.time_zone,
@@ -297,26 +325,10 @@ def run_report(
     if settings.subject_to_thresholding:
         metadata.subject_to_thresholding = True
     if settings.sampled:
-        space = len(seen)
         metadata.sampling_metadatas = [
-            SamplingMetadata(samples_read_count=(space + 1) // 2, sampling_space_size=space)
+            SamplingMetadata(samples_read_count=(sessions + 1) // 2, sampling_space_size=sessions)
         ]
-    return RunReportResponse(
-        dimension_headers=[DimensionHeader(name=name) for name in dimensions],
-        metric_headers=[MetricHeader(name=SESSIONS, type_=MetricType.TYPE_INTEGER)],
-        rows=[
-            Row(
-                dimension_values=[DimensionValue(value=value) for value in key],
-                metric_values=[
-                    MetricValue(value=f"{count}.5" if settings.fractional_sessions else str(count))
-                ],
-            )
-            for key, count in page
-        ],
-        row_count=len(rows),
-        metadata=metadata,
-        kind=KIND,
-    )
+    return metadata
 
 
 # --- the server ----------------------------------------------------------------------------------------

@@ -169,7 +169,10 @@ def test_a_session_just_before_midnight_utc_in_summer_belongs_to_the_next_month(
 
 def test_order_bys_are_honoured_most_significant_first(client: BetaAnalyticsDataClient) -> None:
     request = perfplat()
-    request.order_bys = list(reversed(request.order_bys))  # comparison, then yearMonth
+    request.order_bys = [
+        *_ordering("comparison", OrderType.ALPHANUMERIC),
+        *_ordering("yearMonth", OrderType.NUMERIC),
+    ]
 
     assert [row[:2] for row in rows(client.run_report(request))] == [
         ("202406", "completed"),

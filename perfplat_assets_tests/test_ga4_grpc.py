@@ -246,7 +246,7 @@ def test_production_grpc_path_with_a_service_account_stays_on_loopback(
     # The request came over gRPC, with the order and the quota asked for.
     [request] = emulator.requests
     assert request.property == f"properties/{PROPERTY}" and request.return_property_quota
-    assert [o.dimension.dimension_name for o in request.order_bys] == ["yearMonth", "comparison"]
+    assert [o.dimension.dimension_name for o in request.order_bys] == ["yearMonth"]
     # Signed by the service account's own key (self-signed JWT), not a token fetched from anywhere.
     [metadata] = emulator.grpc_metadata
     scheme, token = str(metadata["authorization"]).split(" ", 1)

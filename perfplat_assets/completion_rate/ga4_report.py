@@ -71,15 +71,13 @@ SERVER_ERRORS = (google_exceptions.ServerError,)
 # gRPC's "could not decode the answer" comes back as INTERNAL with this text.
 _GRPC_UNDECODABLE = "Exception deserializing response"
 
+# Ordered by yearMonth, which GA4's documentation shows as orderable, so that paging is stable month by
+# month. Not by the comparison column, which it does not: rows are keyed by their dimension values, and a
+# page that repeats or skips a row within a month is caught (`_refuse_unsettled`).
 _ORDER_BYS = [
     OrderBy(
         dimension=OrderBy.DimensionOrderBy(
             dimension_name=YEAR_MONTH, order_type=OrderBy.DimensionOrderBy.OrderType.NUMERIC
-        )
-    ),
-    OrderBy(
-        dimension=OrderBy.DimensionOrderBy(
-            dimension_name=COMPARISON, order_type=OrderBy.DimensionOrderBy.OrderType.ALPHANUMERIC
         )
     ),
 ]

@@ -7,6 +7,8 @@ from itertools import pairwise
 
 from perfplat_assets.common.months import Month
 
+SATISFACTION_NOTE = "From the feedback form at the end of a session, rounded to a whole number."
+
 METHOD_DESCRIPTIONS = {
     "weighted-gds": "weighted GDS score: (0 x very dissatisfied + 25 x dissatisfied + 50 x neither "
     "+ 75 x satisfied + 100 x very satisfied) / responses",
@@ -29,6 +31,13 @@ DIGITAL_TAKE_UP_NOTE = (
     "received in the month, from OPG's case-management system, one decimal place. Often revised one to three "
     "months later"
 )
+
+
+def methods_heading(methods: Mapping[Month, str]) -> str:
+    """What introduces the list of methods: a warning when they changed."""
+    if method_changes(methods):
+        return "The method changed, so figures either side of a change are not directly comparable:"
+    return "The method used:"
 
 
 def method_periods(methods: Mapping[Month, str]) -> list[tuple[Month, Month, str]]:
@@ -64,12 +73,7 @@ def notes_markdown(methods: Mapping[Month, str]) -> str:
         "",
         "## User satisfaction (`user-satisfaction-percent`)",
         "",
-        "From the feedback form at the end of a session, rounded to a whole number. "
-        + (
-            "The method changed, so figures either side of a change are not directly comparable:"
-            if method_changes(methods)
-            else "The method used:"
-        ),
+        f"{SATISFACTION_NOTE} {methods_heading(methods)}",
         "",
     ]
     for first, last, method in method_periods(methods):

@@ -24,10 +24,12 @@ from perfplat_assets.publication.notes import (
     COMPLETION_RATE_NOTE,
     DIGITAL_TAKE_UP_NOTE,
     METHOD_DESCRIPTIONS,
+    SATISFACTION_NOTE,
     UPTIME_NOTE,
     method_changes,
     method_name,
     method_periods,
+    methods_heading,
 )
 from perfplat_assets.publication.records import (
     CSVW_METADATA,
@@ -364,16 +366,10 @@ def _methods_section(methods: Mapping[Month, str]) -> str:
         f"{escape(METHOD_DESCRIPTIONS.get(method, method))}</li>"
         for first, last, method in periods
     )
-    changed = (
-        "The method changed, so figures either side of a change are not directly comparable:"
-        if method_changes(methods)
-        else "The method used:"
-    )
     satisfaction = (
-        f"<p>From the feedback form at the end of a session, rounded to a whole number. {changed}</p>"
-        f"<ul>{items}</ul>"
+        f"<p>{SATISFACTION_NOTE} {methods_heading(methods)}</p><ul>{items}</ul>"
         if periods
-        else "<p>From the feedback form at the end of a session, rounded to a whole number.</p>"
+        else f"<p>{SATISFACTION_NOTE}</p>"
     )
     return "\n".join(
         [

@@ -141,7 +141,19 @@ def test_a_current_link_climbing_out_of_versions_is_refused(tmp_path, store, out
     assert _snapshot(outside) == before
 
 
-@pytest.mark.parametrize("name", ["data.json", "report.html", month_file_name(JUNE), month_file_name(MAY)])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "data.json",
+        "data.csv",
+        "data.csv-metadata.json",
+        "revisions.csv",
+        "notes.md",
+        "report.html",
+        month_file_name(JUNE),
+        month_file_name(MAY),
+    ],
+)
 def test_a_link_planted_at_a_published_name_is_refused_and_its_target_kept(tmp_path, store, outside, name):
     directory = _directory(tmp_path, store)
     _publish(directory, store, MAY)

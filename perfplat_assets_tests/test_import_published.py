@@ -20,23 +20,13 @@ from perfplat_assets.metrics_store.tables import imports, published_records
 from perfplat_assets.publication.records import month_file_name
 from perfplat_assets_tests.support.aws import BUCKET, PREFIX
 from perfplat_assets_tests.support.ci import needs_jq
+from perfplat_assets_tests.support.published import published_record
 from perfplat_assets_tests.support.run_results import failure_message
 from perfplat_assets_tests.support.services import BIN
 
 PERFPLAT = str(BIN / "perfplat")
 FIRST, LAST_PUBLISHED = Month.parse("2021-03"), Month.parse("2026-06")
 RATINGS = ("very-satisfied", "satisfied", "neither", "dissatisfied", "very-dissatisfied")
-
-
-def _record(month: Month, data_type: str, count: object) -> dict:
-    return {
-        "_timestamp": month.published_timestamp,
-        "service": "make-a-lpa",
-        "channel": "digital",
-        "count": count,
-        "dataType": data_type,
-        "period": "month",
-    }
 
 
 def opg_shaped_series() -> list[dict]:
@@ -51,16 +41,16 @@ def opg_shaped_series() -> list[dict]:
         if month.label >= "2025-05":  # what the counts below give: weighted about 69.9, top-two-box 65.3
             satisfaction = 70 if month.label < "2026-04" else 65
         day = [
-            _record(month, "user-satisfaction-percent", satisfaction),
-            _record(
+            published_record(month, "user-satisfaction-percent", satisfaction),
+            published_record(
                 month, "digital-take-up", str(take_up) if "2026-01" <= month.label <= "2026-05" else take_up
             ),
-            _record(month, "uptime-percent", 100),
+            published_record(month, "uptime-percent", 100),
         ]
         if month == LAST_PUBLISHED:
             day.pop(1)  # take-up arrives about a month late
         if month.label >= "2025-05":
-            day += [_record(month, t, 8000 // (n + 1) + index) for n, t in enumerate(RATINGS)]
+            day += [published_record(month, t, 8000 // (n + 1) + index) for n, t in enumerate(RATINGS)]
         records += day if index % 3 else list(reversed(day))
     return records
 

@@ -20,6 +20,7 @@ from perfplat_assets.metrics_store.tables import published_records
 from perfplat_assets.publication.checks import record_problems, satisfaction_inconsistencies
 from perfplat_assets.publication.plan import StoreSnapshot, dropped_pairs, plan_problems, plan_publication
 from perfplat_assets.user_satisfaction.scoring import MethodSchedule
+from perfplat_assets_tests.support.published import published_record
 from perfplat_assets_tests.support.run_results import failure_message, materialize_month
 from perfplat_assets_tests.support.services import BIN
 
@@ -28,17 +29,6 @@ MARCH, APRIL, MAY = Month.parse("2025-03"), Month.parse("2025-04"), Month.parse(
 MARCH_26, JUNE_26 = Month.parse("2026-03"), Month.parse("2026-06")
 RATINGS = ("very-satisfied", "satisfied", "neither", "dissatisfied", "very-dissatisfied")
 OPGS_METHODS = MethodSchedule.parse("2021-03:weighted-gds,2026-04:top-two-box")
-
-
-def _record(month: Month, data_type: str, count: object) -> dict:
-    return {
-        "_timestamp": month.published_timestamp,
-        "service": "make-a-lpa",
-        "channel": "digital",
-        "count": count,
-        "dataType": data_type,
-        "period": "month",
-    }
 
 
 def _month(month: Month, percent: float, counts: tuple[int, ...]) -> dict[tuple[Month, str], float]:
@@ -75,7 +65,7 @@ JUNE_26_COUNTS = (8424, 4049, 983, 200, 260)  # 13916 responses, top-two-box 124
     ],
 )
 def test_a_record_outside_its_datatypes_bounds_is_named_with_the_bound(data_type, count, problem):
-    problems = record_problems(_record(MAY, data_type, count), MAY)
+    problems = record_problems(published_record(MAY, data_type, count), MAY)
     assert len(problems) == 1 and problems[0].startswith(problem), problems
 
 
@@ -93,7 +83,7 @@ def test_a_record_outside_its_datatypes_bounds_is_named_with_the_bound(data_type
     ],
 )
 def test_a_record_within_its_bounds_passes(data_type, count):
-    assert record_problems(_record(MAY, data_type, count), MAY) == []
+    assert record_problems(published_record(MAY, data_type, count), MAY) == []
 
 
 # the satisfaction percentage against its counts
@@ -161,7 +151,10 @@ def test_the_plan_withholds_a_stored_month_out_of_bounds_and_publishes_the_rest(
     ]
     assert "2025-04" not in plan.file("data.csv").content.decode()
     assert plan_problems(plan, MAY) == []
-    already_public = [_record(APRIL, "uptime-percent", 100), _record(MARCH, "uptime-percent", 100)]
+    already_public = [
+        published_record(APRIL, "uptime-percent", 100),
+        published_record(MARCH, "uptime-percent", 100),
+    ]
     assert dropped_pairs(plan, already_public) == [], "withholding the month is deliberate, and named"
 
 
@@ -176,11 +169,14 @@ def _import(path: Path, postgres_url: str) -> subprocess.CompletedProcess:
 def _series() -> list[dict]:
     """March 2025 (satisfaction and uptime only) and May 2025 with its five counts, as OPG published them."""
     return [
-        _record(MARCH, "user-satisfaction-percent", 83),
-        _record(MARCH, "uptime-percent", 100),
-        _record(MAY, "user-satisfaction-percent", 84),
-        *(_record(MAY, data_type, count) for data_type, count in zip(RATINGS, MAY_COUNTS, strict=True)),
-        _record(MAY, "uptime-percent", 100),
+        published_record(MARCH, "user-satisfaction-percent", 83),
+        published_record(MARCH, "uptime-percent", 100),
+        published_record(MAY, "user-satisfaction-percent", 84),
+        *(
+            published_record(MAY, data_type, count)
+            for data_type, count in zip(RATINGS, MAY_COUNTS, strict=True)
+        ),
+        published_record(MAY, "uptime-percent", 100),
     ]
 
 
@@ -242,10 +238,10 @@ def test_a_stored_month_out_of_bounds_is_withheld_and_the_run_fails_naming_it(
     monkeypatch.setenv("PERFPLAT_PUBLISH_DIR", str(publish))
     store = MetricsStore(url=postgres_url)
     march_and_april = [
-        _record(MARCH, "user-satisfaction-percent", 83),
-        _record(MARCH, "uptime-percent", 100),
-        _record(APRIL, "user-satisfaction-percent", 85),
-        _record(APRIL, "uptime-percent", 100),
+        published_record(MARCH, "user-satisfaction-percent", 83),
+        published_record(MARCH, "uptime-percent", 100),
+        published_record(APRIL, "user-satisfaction-percent", 85),
+        published_record(APRIL, "uptime-percent", 100),
     ]
     path = tmp_path / "history.json"
     path.write_text(json.dumps(march_and_april), encoding="utf-8")

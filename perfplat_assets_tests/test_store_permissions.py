@@ -30,6 +30,7 @@ from perfplat_assets.store_schema import STORED_TABLES
 from perfplat_assets.uptime.assets import uptime as uptime_asset
 from perfplat_assets.uptime.availability import Uptime
 from perfplat_assets.uptime.table import uptime_table as uptime
+from perfplat_assets_tests.support.published import published_record
 from perfplat_assets_tests.support.services import BIN
 
 assert STORED_TABLES  # every stored asset's table is registered, so `TABLES` is the whole schema
@@ -101,14 +102,7 @@ def _assert_one_clear_sentence(message: str, role: URL) -> None:
 
 def _published_file(tmp_path: Path) -> Path:
     records = [
-        {
-            "_timestamp": month.published_timestamp,
-            "service": "make-a-lpa",
-            "channel": "digital",
-            "count": count,
-            "dataType": data_type,
-            "period": "month",
-        }
+        published_record(month, data_type, count)
         for month in (MAY, Month.parse("2025-06"))
         for data_type, count in (("digital-take-up", 41.5), ("uptime-percent", 100))
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from typing import ClassVar
 
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
 from pydantic import Field
@@ -30,61 +31,45 @@ EMBEDDED_PROPERTY_ID = "0"
 DATA_DIR_DESCRIPTION = "Home of the embedded sample's SQLite files."
 
 
-def _sample_in(data_dir: str, setting: str) -> str:
-    return f"embedded sample in {data_dir} ({setting} unset)"
+class _ServesTheSample:
+    """What every embedded source says of itself: it serves the sample in place of its setting's source."""
+
+    setting: ClassVar[str]
+
+    @property
+    def embedded(self) -> bool:
+        return True
+
+    @property
+    def sample_setting(self) -> str | None:
+        return self.setting
+
+    def describe(self) -> str:
+        where = getattr(self, "data_dir", None)
+        return f"embedded sample{f' in {where}' if where else ''} ({self.setting} unset)"
 
 
-class EmbeddedMakeAnLpaDatabase(MakeAnLpaDatabase):
+class EmbeddedMakeAnLpaDatabase(_ServesTheSample, MakeAnLpaDatabase):
     """A SQLite copy of the service's database, seeded with the sample's feedback and applications."""
 
     data_dir: str = Field(default=DEFAULT_DATA_DIR, description=DATA_DIR_DESCRIPTION)
 
-    @property
-    def embedded(self) -> bool:
-        return True
-
-    @property
-    def sample_setting(self) -> str | None:
-        return self.setting
-
     def _engine(self, months: Sequence[Month]) -> Engine:
         return lpa_database(self.data_dir, months)
 
-    def describe(self) -> str:
-        return _sample_in(self.data_dir, self.setting)
 
-
-class EmbeddedSiriusDatabase(SiriusDatabase):
+class EmbeddedSiriusDatabase(_ServesTheSample, SiriusDatabase):
     """A SQLite copy of Sirius, seeded with the sample's cases under the contract perfplat assumes."""
 
     data_dir: str = Field(default=DEFAULT_DATA_DIR, description=DATA_DIR_DESCRIPTION)
 
-    @property
-    def embedded(self) -> bool:
-        return True
-
-    @property
-    def sample_setting(self) -> str | None:
-        return self.setting
-
     def _engine(self, months: Sequence[Month]) -> Engine:
         return sirius_database(self.data_dir, months)
 
-    def describe(self) -> str:
-        return _sample_in(self.data_dir, self.setting)
 
-
-class EmbeddedGoogleAnalytics(GoogleAnalytics):
+class EmbeddedGoogleAnalytics(_ServesTheSample, GoogleAnalytics):
     """The GA4 emulator on loopback, serving the sample's sessions, started for each report and reached
     through the real client."""
-
-    @property
-    def embedded(self) -> bool:
-        return True
-
-    @property
-    def sample_setting(self) -> str | None:
-        return self.setting
 
     def describe(self) -> str:
         return f"embedded GA4 emulator ({self.setting} unset)"
@@ -97,19 +82,8 @@ class EmbeddedGoogleAnalytics(GoogleAnalytics):
             yield self._anonymous_client(emulator.endpoint), source
 
 
-class EmbeddedRoute53HealthCheck(Route53HealthCheck):
+class EmbeddedRoute53HealthCheck(_ServesTheSample, Route53HealthCheck):
     """Synthetic hourly health-check data in place of CloudWatch's."""
-
-    @property
-    def embedded(self) -> bool:
-        return True
-
-    @property
-    def sample_setting(self) -> str | None:
-        return self.setting
-
-    def describe(self) -> str:
-        return f"embedded sample ({self.setting} unset)"
 
     def hourly_status(self, months: Sequence[Month]) -> dict[datetime, float]:
         return sample_health_checks(contiguous(months))

@@ -27,9 +27,11 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/perfplat-demo
 
+# The suite on parallel workers, one per core by default; tests sharing one costly server stay on one worker.
+TEST_WORKERS ?= auto
 test: install
 	-$(BIN)/python -m perfplat_assets_tests.ckan.install  # CKAN for its tests; they skip loudly without it
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # Every benchmark, as recorded in docs/PERFORMANCE.md (satisfaction builds its 10-million-row table once).
 bench: install

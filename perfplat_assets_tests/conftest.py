@@ -29,11 +29,29 @@ HOW_TO_GET_POSTGRES = (
 )
 
 
+# `make test` runs the tests on parallel workers (pytest-xdist, `--dist loadgroup`). Every test makes its own
+# world (its own temporary folder, Postgres database, DAGSTER_HOME, ports from the kernel, an emptied moto
+# server per worker), so any test may run beside any other. What is costly and shared stays on one worker:
+# the tests that use it form a group, so it is set up once, not once per worker.
+SHARED_ON_ONE_WORKER = {
+    "ckan_server": "ckan",  # one real CKAN for the run (ckan_site resets its dataset per test)
+    "chromium": "chromium",  # one browser at a time, and axe-core's one-time npm install into ~/.cache
+    "fresh_clone": "fresh-clone",  # test_newcomer's clone and `make install`, module-scoped
+    "image_venv": "image-venv",  # test_deployment's image venv, module-scoped
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """`-m postgres` selects (and `-m "not postgres"` leaves out) every test that uses the real server."""
+    """`-m postgres` selects (and `-m "not postgres"` leaves out) every test that uses the real server; a
+    test that uses something in SHARED_ON_ONE_WORKER joins its xdist group."""
     for item in items:
-        if "postgres_server" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "postgres_server" in fixtures:
             item.add_marker(pytest.mark.postgres)
+        groups = [group for fixture, group in SHARED_ON_ONE_WORKER.items() if fixture in fixtures]
+        if groups:
+            item.add_marker(pytest.mark.xdist_group(groups[0]))
 
 
 @pytest.fixture(autouse=True)
@@ -66,16 +84,23 @@ def aws_endpoint(_moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture
 def s3_bucket(perfplat_env: Path, aws_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """S3 publication on: a bucket on moto's server, with perfplat's variables naming it."""
+    """S3 publication on: a bucket on moto's server, AWS_ENDPOINT_URL_S3, PERFPLAT_S3_BUCKET and
+    PERFPLAT_S3_PREFIX naming it. The sample guard stays on: see `sample_data_allowed`."""
     import boto3
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", aws_endpoint)
     monkeypatch.setenv("PERFPLAT_S3_BUCKET", BUCKET)
     monkeypatch.setenv("PERFPLAT_S3_PREFIX", PREFIX)
-    monkeypatch.setenv("PERFPLAT_ALLOW_SAMPLE_DATA", "true")  # the embedded sources feed these tests
     client = boto3.client("s3", endpoint_url=aws_endpoint, region_name=REGION)
     client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     return client
+
+
+@pytest.fixture
+def sample_data_allowed(perfplat_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PERFPLAT_ALLOW_SAMPLE_DATA=true: the guard that keeps the embedded sample's figures from S3 and CKAN
+    is off, for a test that publishes the sample there. Only the tests that ask for it by name have it."""
+    monkeypatch.setenv("PERFPLAT_ALLOW_SAMPLE_DATA", "true")
 
 
 @pytest.fixture(scope="session")

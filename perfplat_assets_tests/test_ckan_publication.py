@@ -11,6 +11,9 @@ from perfplat_assets_tests.support.aws import BUCKET, PREFIX
 from perfplat_assets_tests.support.faults import FaultyHop, Reply
 from perfplat_assets_tests.support.run_results import failure_message, materialize_month
 
+# Every test here publishes the embedded sample to S3 and CKAN: the sample guard is off for all of them.
+pytestmark = pytest.mark.usefixtures("sample_data_allowed")
+
 MAY, JUNE = Month.parse("2025-05"), Month.parse("2025-06")
 RESOURCE_NAME = "Make an LPA monthly service performance (CSV)"
 

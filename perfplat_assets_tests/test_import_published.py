@@ -105,7 +105,7 @@ def test_the_test_series_is_shaped_like_opgs():
 
 @needs_jq
 def test_import_then_publish_the_next_month_keeps_the_whole_series(
-    opg_file, s3_bucket, perfplat_env, tmp_path
+    opg_file, s3_bucket, sample_data_allowed, perfplat_env, tmp_path
 ):
     imported = _import(opg_file)
     assert imported.returncode == 0, imported.stderr

@@ -43,7 +43,7 @@ def _objects(client) -> dict[str, dict]:
     return {item["Key"]: client.get_object(Bucket=BUCKET, Key=item["Key"]) for item in listed}
 
 
-def test_s3_gets_every_file_with_its_content_type(s3, perfplat_env):
+def test_s3_gets_every_file_with_its_content_type(s3, sample_data_allowed, perfplat_env):
     assert _materialize(MAY).success
     objects = _objects(s3)
     assert set(objects) == {PREFIX + name for name in FILES}
@@ -56,7 +56,7 @@ def test_s3_gets_every_file_with_its_content_type(s3, perfplat_env):
     assert len(month) == 9 and all(not record_problems(r, MAY) for r in month)
 
 
-def test_republishing_a_month_replaces_its_objects(s3, perfplat_env):
+def test_republishing_a_month_replaces_its_objects(s3, sample_data_allowed, perfplat_env):
     assert _materialize(MAY).success
     assert _materialize(JUNE).success
     assert _materialize(MAY).success
@@ -67,7 +67,7 @@ def test_republishing_a_month_replaces_its_objects(s3, perfplat_env):
     assert len(keys) == len(set(keys)) == 18
 
 
-def test_an_s3_failure_publishes_nothing_anywhere(s3, perfplat_env, monkeypatch):
+def test_an_s3_failure_publishes_nothing_anywhere(s3, sample_data_allowed, perfplat_env, monkeypatch):
     monkeypatch.setenv("PERFPLAT_S3_BUCKET", "no-such-bucket")
     result = _materialize(MAY)
     assert not result.success
@@ -79,7 +79,7 @@ def test_an_s3_failure_publishes_nothing_anywhere(s3, perfplat_env, monkeypatch)
     assert not _objects(s3)
 
 
-def test_a_dry_run_reports_the_plan_and_writes_nothing(s3, perfplat_env):
+def test_a_dry_run_reports_the_plan_and_writes_nothing(s3, sample_data_allowed, perfplat_env):
     result = _materialize(MAY, ops={"data_gov_uk_publication": {"config": {"dry_run": True}}})
     assert result.success
     assert not result.asset_materializations_for_node("data_gov_uk_publication"), (
@@ -138,8 +138,7 @@ def test_the_month_file_merges_with_data_json_as_the_automation_does(perfplat_en
     )
 
 
-def test_sample_figures_never_reach_s3_by_a_missing_setting(s3, perfplat_env, monkeypatch):
-    monkeypatch.delenv("PERFPLAT_ALLOW_SAMPLE_DATA")
+def test_sample_figures_never_reach_s3_by_a_missing_setting(s3, perfplat_env):
     result = _materialize(MAY)
     assert not result.success
     message = failure_message(result)
@@ -151,7 +150,9 @@ def test_sample_figures_never_reach_s3_by_a_missing_setting(s3, perfplat_env, mo
     assert not _objects(s3) and not (perfplat_env / "publish").exists()
 
 
-def test_a_directory_squatting_on_a_published_name_is_refused_before_anything_is_written(s3, perfplat_env):
+def test_a_directory_squatting_on_a_published_name_is_refused_before_anything_is_written(
+    s3, sample_data_allowed, perfplat_env
+):
     assert _materialize(MAY).success
     before = {key: obj["Body"].read() for key, obj in _objects(s3).items()}
     (perfplat_env / "publish" / "data.csv").unlink()
@@ -165,7 +166,9 @@ def test_a_directory_squatting_on_a_published_name_is_refused_before_anything_is
     assert after == before, "S3 holds exactly the May publication, and no June file"
 
 
-def test_an_empty_metrics_store_cannot_erase_published_months(s3, perfplat_env, monkeypatch, tmp_path):
+def test_an_empty_metrics_store_cannot_erase_published_months(
+    s3, sample_data_allowed, perfplat_env, monkeypatch, tmp_path
+):
     assert _materialize(MAY).success
     monkeypatch.setenv("PERFPLAT_METRICS_DB_URL", f"sqlite:///{tmp_path / 'another-store.sqlite'}")
     result = _materialize(JUNE)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,9 @@ from perfplat_assets_tests.support.aws import BUCKET, PREFIX
 from perfplat_assets_tests.support.ci import unavailable
 from perfplat_assets_tests.support.faults import FaultyHop, Reply, S3WritesThenFails
 from perfplat_assets_tests.support.run_results import failure_message, materialize_month
+
+# Every test here publishes the embedded sample to S3 (and CKAN): the sample guard is off for all of them.
+pytestmark = pytest.mark.usefixtures("sample_data_allowed")
 
 MAY, JUNE, JULY = Month.parse("2025-05"), Month.parse("2025-06"), Month.parse("2025-07")
 
@@ -113,25 +117,47 @@ def s3_hop(s3_bucket, aws_endpoint, monkeypatch) -> Iterator[FaultyHop]:
         yield hop
 
 
-def _fresh(tmp_path: Path, name: str, s3, monkeypatch) -> Path:
-    """A new data directory and an empty bucket: one fault point's world."""
-    data = tmp_path / name
-    monkeypatch.setenv("PERFPLAT_DATA_DIR", str(data))
+def _empty(s3) -> None:
     for key in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []):
         s3.delete_object(Bucket=BUCKET, Key=key["Key"])
-    return data / "publish"
+
+
+class _World:
+    """What a run left behind, kept to be put back: the data directory (the embedded sources, the metrics
+    store and its journal, the published directory and its versions) copied aside, and every object of the
+    bucket with its content type. Put back at the same path, so nothing in it can tell it was copied."""
+
+    def __init__(self, data: Path, s3, kept: Path) -> None:
+        self.data, self.s3, self.kept = data, s3, kept
+        shutil.copytree(data, kept, symlinks=True)
+        self.objects = {}
+        for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+            stored = s3.get_object(Bucket=BUCKET, Key=item["Key"])
+            self.objects[item["Key"]] = (stored["Body"].read(), stored["ContentType"])
+
+    def put_back(self) -> None:
+        shutil.rmtree(self.data)
+        shutil.copytree(self.kept, self.data, symlinks=True)
+        _empty(self.s3)
+        for key, (body, content_type) in self.objects.items():
+            self.s3.put_object(Bucket=BUCKET, Key=key, Body=body, ContentType=content_type)
 
 
 @pytest.mark.parametrize("mode", ["away", "once"])
 def test_s3_failing_after_every_number_of_writes_never_half_publishes(
-    mode, s3_bucket, s3_hop, perfplat_env, tmp_path, monkeypatch
+    mode, s3_bucket, s3_hop, perfplat_env, tmp_path
 ):
     """`away`: S3 refuses everything after N object writes, so the undo fails too and the journal keeps
-    the publication; `once`: only write N+1 is refused, so everything is undone."""
+    the publication; `once`: only write N+1 is refused, so everything is undone. Every fault point starts
+    from the world May's publication left: May runs once, and that world is put back before each point."""
+    publish = perfplat_env / "publish"
+    assert _run(MAY).success
+    may = _World(perfplat_env, s3_bucket, tmp_path / "after-may")
     points = []
     for allowed in range(0, 50):
-        publish = _fresh(tmp_path, f"{mode}-{allowed}", s3_bucket, monkeypatch)
-        assert _run(MAY).success
+        may.put_back()
+        assert_agree(publish, s3_bucket)
+        assert _store_months() == ["2025-05"]
         s3_hop.rule = fault = S3WritesThenFails(allowed, mode)
         result = _run(JUNE)
         s3_hop.heal()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from perfplat_assets_tests.support.services import ROOT, dagster_environment
+from perfplat_assets_tests.support.services import IN_PROCESS_EXECUTOR, ROOT, dagster_environment
 
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 NO_PERMISSION_BYPASS = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]
@@ -34,10 +34,21 @@ RUN = [
 ]
 
 
-def _materialize(env: dict[str, str], *, without_root_bypass: bool = False) -> subprocess.CompletedProcess:
+def _materialize(
+    env: dict[str, str], *, without_root_bypass: bool = False, a_process_per_step: bool = False
+) -> subprocess.CompletedProcess:
+    """The month through the CLI, on Dagster's in-process executor unless `a_process_per_step` (its default
+    executor, as production runs)."""
     prefix = NO_PERMISSION_BYPASS if without_root_bypass else []
+    executor = [] if a_process_per_step else ["--config-json", IN_PROCESS_EXECUTOR]
     return subprocess.run(
-        [*prefix, DAGSTER, *RUN], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+        [*prefix, DAGSTER, *RUN, *executor],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -57,7 +68,7 @@ def test_a_publish_dir_that_is_a_file_fails_the_run_before_any_source_is_asked(t
     env = dagster_environment(
         tmp_path, PERFPLAT_PUBLISH_DIR=str(not_a_directory), PERFPLAT_METRICS_DB_URL=postgres_url
     )
-    result = _materialize(env)
+    result = _materialize(env, a_process_per_step=True)  # every measure's step checks, each in its process
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert f"PERFPLAT_PUBLISH_DIR: {not_a_directory} is a regular file, not a directory" in output
@@ -73,7 +84,7 @@ def test_a_run_that_does_not_publish_is_not_stopped_by_the_directory(tmp_path, p
     env = dagster_environment(
         tmp_path, PERFPLAT_PUBLISH_DIR=str(not_a_directory), PERFPLAT_METRICS_DB_URL=postgres_url
     )
-    args = [DAGSTER, *RUN]
+    args = [DAGSTER, *RUN, "--config-json", IN_PROCESS_EXECUTOR]
     args[args.index("*")] = "uptime"
     result = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-3000:]

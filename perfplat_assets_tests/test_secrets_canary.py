@@ -1,8 +1,9 @@
 """The canary: passwords given in every form a URL allows never appear anywhere perfplat writes or prints.
 
-One month runs through Dagster's CLI with the feedback, Sirius and metrics-store URLs each carrying a
-password in a different form (the local Postgres trusts loopback, so the passwords are accepted and
-ignored), then a run whose database cannot be reached fails with a password in its URL. Then everything
+One month runs through Dagster's CLI, on its default executor (a process per step, as production runs), with
+the feedback, Sirius and metrics-store URLs each carrying a password in a different form (the local Postgres
+trusts loopback, so the passwords are accepted and ignored), then a run whose database cannot be reached
+fails with a password in its URL (in process: its step fails the same way). Then everything
 is searched: stdout and stderr, every file of DAGSTER_HOME (event log, run storage, compute logs), every
 published and embedded file, and every table of the metrics store.
 """
@@ -16,7 +17,7 @@ from urllib.parse import quote
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from perfplat_assets_tests.support.services import DAGSTER, ROOT, dagster_environment
+from perfplat_assets_tests.support.services import DAGSTER, IN_PROCESS_EXECUTOR, ROOT, dagster_environment
 from perfplat_assets_tests.support.sources import create_postgres_feedback, create_sirius, feedback
 
 CANARIES = {
@@ -55,10 +56,15 @@ def test_no_password_appears_anywhere(tmp_path, postgres_url):
     )
     assert good.returncode == 0, good.stderr[-3000:]
 
+    # The failing run on the in-process executor: the good run above went through every step's own process.
     unreachable = base.set(port=1, query={"password": CANARIES["failure"], "connect_timeout": "2"})
     env["PERFPLAT_LPA_DB_URL"] = unreachable.render_as_string(hide_password=False)
     bad = subprocess.run(
-        [*command, "--partition", "2025-06-01"], env=env, cwd=ROOT, capture_output=True, text=True
+        [*command, "--partition", "2025-06-01", "--config-json", IN_PROCESS_EXECUTOR],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert bad.returncode != 0
     assert "Cannot connect to the database in PERFPLAT_LPA_DB_URL" in bad.stdout + bad.stderr

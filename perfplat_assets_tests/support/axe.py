@@ -6,6 +6,7 @@ A machine without npm, or whose install fails, skips loudly; under CI it fails (
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -19,8 +20,20 @@ WCAG_AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa
 
 
 def axe_source() -> str:
-    """The text of axe.min.js, installing axe-core 4 into the cache the first time."""
+    """The text of axe.min.js, installing axe-core 4 into the cache the first time; under a lock, so that
+    parallel test workers (or two checkouts' test runs) install it once, not over each other."""
     script = AXE_PREFIX / "node_modules" / "axe-core" / "axe.min.js"
+    if script.is_file():
+        return script.read_text(encoding="utf-8")
+    AXE_PREFIX.mkdir(parents=True, exist_ok=True)
+    with open(AXE_PREFIX / ".install-lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        _install(script)
+    return script.read_text(encoding="utf-8")
+
+
+def _install(script: Path) -> None:
+    """npm install, unless another process installed it while this one waited for the lock."""
     if not script.is_file():
         npm = shutil.which("npm")
         if npm is None:
@@ -28,7 +41,6 @@ def axe_source() -> str:
                 "the accessibility test needs npm to install axe-core: `apt-get install npm` (Debian), "
                 f"or put axe-core 4 at {script}"
             )
-        AXE_PREFIX.mkdir(parents=True, exist_ok=True)
         try:
             subprocess.run(
                 [
@@ -49,7 +61,6 @@ def axe_source() -> str:
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
             output = (getattr(error, "stderr", None) or str(error)).strip()[-800:]
             unavailable(f"`npm install {AXE_VERSION}` into {AXE_PREFIX} failed: {output}")
-    return script.read_text(encoding="utf-8")
 
 
 def axe_violations(page) -> list[dict]:

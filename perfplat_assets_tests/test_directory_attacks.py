@@ -316,3 +316,24 @@ def test_the_refusal_names_the_entry_without_a_traceback_for_an_unreadable_listi
     os.mkfifo(version / "notes.md")
     message = _refused(directory, store)
     assert re.search(r"notes\.md is a special file \(a pipe, socket or device\)", message), message
+
+
+def test_a_temporary_link_left_by_a_killed_run_is_removed_and_nothing_else_of_its_name(
+    tmp_path, store, outside
+):
+    """A run killed between making a temporary link and renaming it into place leaves the link; the next
+    publication removes it. An entry of the same name that is not such a link is not perfplat's to remove."""
+    directory = _directory(tmp_path, store)
+    _publish(directory, store, MAY)
+    publish_dir = tmp_path / "publish"
+    os.symlink(".current/data.json", publish_dir / ".data.json.a1b2c3.tmp")
+    os.symlink(".versions/20250101T000000-abcdef12-a1b2c3", publish_dir / ".current.d4e5f6.tmp")
+    os.symlink(outside / "secret.txt", publish_dir / ".notes.md.abcdef.tmp")
+    (publish_dir / ".report.html.123456.tmp").write_text("someone else's\n")
+    before = _snapshot(outside)
+    _publish(directory, store, JUNE)
+    assert not os.path.lexists(publish_dir / ".data.json.a1b2c3.tmp")
+    assert not os.path.lexists(publish_dir / ".current.d4e5f6.tmp")
+    assert os.readlink(publish_dir / ".notes.md.abcdef.tmp") == str(outside / "secret.txt")
+    assert (publish_dir / ".report.html.123456.tmp").read_text() == "someone else's\n"
+    assert _snapshot(outside) == before

@@ -141,6 +141,7 @@ class PublicationDirectory(ConfigurableResource):
                 self._link(top, sorted({**survey.held, **planned}))
                 self._point_current_at(top, staged)
                 self._prune(top, keep={staged, previous})
+                _remove_leftover_links(top)
         except PublicationFailed:
             raise
         except journal.StoreFailed as error:
@@ -430,10 +431,34 @@ def _is_ours(top: int, name: str) -> bool:
     return _link_target(top, name) == f"{CURRENT}/{name}"
 
 
+_TEMPORARY_LINK = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{6}\.tmp")
+
+
+def _temporary_link(name: str) -> str:
+    return f".{name}.{uuid.uuid4().hex[:6]}.tmp"
+
+
+def _remove_leftover_links(top: int) -> None:
+    """The temporary links of a run killed between making one and renaming it into place: only a link
+    named as perfplat names them and pointing where perfplat points them is removed (unlinking a link never
+    touches what it points to); anything else of that name is left alone."""
+    for entry in os.listdir(top):
+        found = _TEMPORARY_LINK.fullmatch(entry)
+        target = _link_target(top, entry) if found else None
+        if found and target in (f"{CURRENT}/{found['name']}", *_version_targets(target)):
+            os.unlink(entry, dir_fd=top)
+
+
+def _version_targets(target: str | None) -> tuple[str, ...]:
+    """`target` itself when it is where `.current` points (a version), else nothing."""
+    version = (target or "").removeprefix(f"{VERSIONS}/")
+    return (target,) if target and version != target and _VERSION_NAME.fullmatch(version) else ()
+
+
 def _replace_symlink(top: int, target: str, name: str) -> None:
     """`name` becomes a link to `target` in one rename, which replaces the entry itself, never what it
     links to."""
-    temporary = f".{name}.{uuid.uuid4().hex[:6]}.tmp"
+    temporary = _temporary_link(name)
     os.symlink(target, temporary, dir_fd=top)
     try:
         os.replace(temporary, name, src_dir_fd=top, dst_dir_fd=top)

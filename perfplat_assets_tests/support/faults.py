@@ -5,7 +5,6 @@ it is only pointed at the hop instead of the server."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +36,7 @@ class FaultyHop:
         self.on_request: Callable[[str, str], None] = lambda method, path: None
         self.seen: list[tuple[str, str]] = []
         self._lock = threading.Lock()
+        self._closing = threading.Event()  # ends an injected delay early when the hop is shut down
         hop = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -73,7 +73,7 @@ class FaultyHop:
                 hop.on_request(method, path)
                 pause = hop.delay(method, path)
                 if pause:
-                    time.sleep(pause)  # the injected slowness itself, not synchronisation
+                    hop._closing.wait(pause)  # the injected slowness itself; cut short when the hop closes
                 reply = hop.rule(method, path)
                 if reply is not None:
                     self._send(reply.status, {"Content-Type": reply.content_type}, reply.body)
@@ -111,6 +111,7 @@ class FaultyHop:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._closing.set()
         self.server.shutdown()
         self.server.server_close()
 

@@ -15,7 +15,21 @@ from pathlib import Path
 
 class FileRefused(ValueError):
     """The path is not a file perfplat will read. The message is the problem alone ("is a directory, not a
-    file"): the caller names the file and says what it should be, in its own error."""
+    file"): the caller names the file and says what it should be, in its own error. `mode` is what the entry
+    is, when that is the problem (None: it is a regular file, refused for its size or its links)."""
+
+    def __init__(self, message: str, mode: int | None = None) -> None:
+        super().__init__(message)
+        self.mode = mode
+
+
+def kind_of(mode: int) -> str:
+    """What a directory entry is, in words: "a symbolic link", "a directory", "a regular file", or "a
+    special file (a pipe, socket or device)"."""
+    for test, name in ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return name
+    return "a regular file" if stat.S_ISREG(mode) else "a special file (a pipe, socket or device)"
 
 
 _FLAGS = (
@@ -31,15 +45,19 @@ def _refuse(mode: int) -> None:
     if stat.S_ISREG(mode):
         return
     if stat.S_ISLNK(mode):
-        raise FileRefused("is a symbolic link, which perfplat does not follow: name the file itself")
+        raise FileRefused("is a symbolic link, which perfplat does not follow: name the file itself", mode)
     if stat.S_ISDIR(mode):
-        raise FileRefused("is a directory, not a file")
-    raise FileRefused("is not a regular file (a pipe, socket or device)")
+        raise FileRefused("is a directory, not a file", mode)
+    raise FileRefused("is not a regular file (a pipe, socket or device)", mode)
 
 
-def read_bounded(path: str | Path, limit: int, what: str) -> bytes:
-    """The bytes of the regular file at `path`, at most `limit` of them; `what` names what the file should
-    be, for the refusal of a larger one ("larger than 50,000,000 bytes, so not {what}").
+def read_bounded(
+    path: str | Path, limit: int, what: str, *, dir_fd: int | None = None, single_link: bool = False
+) -> bytes:
+    """The bytes of the regular file at `path` (relative to the directory `dir_fd`, when given), at most
+    `limit` of them; `what` names what the file should be, for the refusal of a larger one ("larger than
+    50,000,000 bytes, so not {what}"). With `single_link`, a file with other names (a hard link, which could
+    be anything on the file system) is refused too.
 
     Raises `FileRefused` for a link, anything but a regular file, or a file above the limit; any other
     failure to open or read (no such file, permission denied) is the `OSError` itself, for the caller to
@@ -47,22 +65,24 @@ def read_bounded(path: str | Path, limit: int, what: str) -> bytes:
     """
     # lstat first: a device is never opened (opening one can act), a socket cannot be; then the checks are
     # made again on what was opened, in case the path changed in between.
-    _refuse(os.lstat(path).st_mode)
+    _refuse(os.stat(path, dir_fd=dir_fd, follow_symlinks=False).st_mode)
     try:
-        descriptor = os.open(path, _FLAGS)
+        descriptor = os.open(path, _FLAGS, dir_fd=dir_fd)
     except OSError as error:
         if error.errno == errno.ELOOP:  # the path became a link after lstat
             _refuse(stat.S_IFLNK)
         raise
     try:
-        return _read(descriptor, limit, what)
+        return _read(descriptor, limit, what, single_link)
     finally:
         os.close(descriptor)
 
 
-def _read(descriptor: int, limit: int, what: str) -> bytes:
+def _read(descriptor: int, limit: int, what: str, single_link: bool) -> bytes:
     status = os.fstat(descriptor)  # of what was opened: nothing can be swapped in after this
     _refuse(status.st_mode)
+    if single_link and status.st_nlink > 1:
+        raise FileRefused(f"has {status.st_nlink} names (a hard link)")
     too_large = FileRefused(f"is larger than {limit:,} bytes, so not {what}")
     if status.st_size > limit:
         raise too_large

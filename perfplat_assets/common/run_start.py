@@ -8,13 +8,13 @@ cannot take the publication fails the run before GA4, the databases or CloudWatc
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, ConfigurableResource, Failure
 from pydantic import Field
 
 from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION
+from perfplat_assets.common.files import kind_of
 
 PUBLISH_DIR_SETTING = "PERFPLAT_PUBLISH_DIR"
 
@@ -24,9 +24,8 @@ def directory_problem(directory: Path) -> str | None:
     read and write, or a path it can create."""
     existing = next(p for p in (directory, *directory.parents) if os.path.lexists(p))
     if not existing.is_dir():
-        kind = "a regular file" if stat.S_ISREG(os.lstat(existing).st_mode) else "not a directory"
         where = "" if existing == directory else f", on the way to {directory},"
-        return f"{existing}{where} is {kind}, not a directory"
+        return f"{existing}{where} is {kind_of(os.lstat(existing).st_mode)}, not a directory"
     if not os.access(existing, os.R_OK | os.W_OK | os.X_OK):
         doing = "write in" if existing == directory else f"create {directory} in"
         return f"perfplat cannot {doing} {existing}: it needs read, write and search (rwx) access there"

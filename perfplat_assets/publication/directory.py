@@ -23,7 +23,7 @@ import re
 import shutil
 import stat
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +33,7 @@ from typing import ClassVar
 from dagster import ConfigurableResource
 from pydantic import Field, PrivateAttr
 
+from perfplat_assets.common.files import FileRefused, kind_of, read_bounded
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication import journal
@@ -67,13 +68,6 @@ class _Survey:
 
 def _digest(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
-
-
-def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a directory")):
-        if test(mode):
-            return name
-    return "a regular file" if stat.S_ISREG(mode) else "a special file (a pipe, socket or device)"
 
 
 class PublicationDirectory(ConfigurableResource):
@@ -140,7 +134,7 @@ class PublicationDirectory(ConfigurableResource):
                 staged = self._stage(top, plan, planned, (previous, carried))
                 self._link(top, sorted({**survey.held, **planned}))
                 self._point_current_at(top, staged)
-                self._prune(top, keep={staged, previous})
+                self._prune(top, survey.recorded, keep={staged, previous})
                 _remove_leftover_links(top)
         except PublicationFailed:
             raise
@@ -193,7 +187,7 @@ class PublicationDirectory(ConfigurableResource):
         if not os.path.lexists(directory):
             return _Survey()
         if not directory.is_dir():
-            raise self._refused(f"{directory} is {_kind(os.lstat(directory).st_mode)}, not a directory")
+            raise self._refused(f"{directory} is {kind_of(os.lstat(directory).st_mode)}, not a directory")
         survey = _Survey(recorded=journal.directory_versions_of(self.store, str(directory)))
         try:
             with self._opened() as top:
@@ -216,20 +210,20 @@ class PublicationDirectory(ConfigurableResource):
         if mode is None:
             return
         if not stat.S_ISDIR(mode):
-            raise self._entry_refused(f"{VERSIONS}", f"is {_kind(mode)}{_pointing(top, VERSIONS)}")
+            raise self._entry_refused(f"{VERSIONS}", f"is {kind_of(mode)}{_pointing(top, VERSIONS)}")
         with _opened_at(top, VERSIONS) as versions:
             for version in survey.recorded:
                 kind = _mode(versions, version)
                 if kind is not None and not stat.S_ISDIR(kind):
                     entry = f"{VERSIONS}/{version}"
-                    raise self._entry_refused(entry, f"is {_kind(kind)}{_pointing(versions, version)}")
+                    raise self._entry_refused(entry, f"is {kind_of(kind)}{_pointing(versions, version)}")
 
     def _current(self, top: int, survey: _Survey) -> str | None:
         mode = _mode(top, CURRENT)
         if mode is None:
             return None
         if not stat.S_ISLNK(mode):
-            raise self._entry_refused(CURRENT, f"is {_kind(mode)}, where perfplat keeps a symbolic link")
+            raise self._entry_refused(CURRENT, f"is {kind_of(mode)}, where perfplat keeps a symbolic link")
         target = os.readlink(CURRENT, dir_fd=top)
         version = target.removeprefix(f"{VERSIONS}/")
         if target == version or not _VERSION_NAME.fullmatch(version) or ".." in version:
@@ -239,7 +233,7 @@ class PublicationDirectory(ConfigurableResource):
                 CURRENT, f"links to {target}, a version perfplat did not make", f"remove {CURRENT}"
             )
         if (kind := _mode_in(top, VERSIONS, version)) is None or not stat.S_ISDIR(kind):
-            shown = "missing" if kind is None else f"{_kind(kind)}"
+            shown = "missing" if kind is None else f"{kind_of(kind)}"
             raise self._entry_refused(CURRENT, f"links to {target}, which is {shown}", f"remove {CURRENT}")
         return version
 
@@ -289,30 +283,20 @@ class PublicationDirectory(ConfigurableResource):
                     f"is a symbolic link to {os.readlink(name, dir_fd=top)!r}, which perfplat did not make"
                 )
             else:
-                problem = f"is {_kind(mode)} where perfplat publishes its file"
+                problem = f"is {kind_of(mode)} where perfplat publishes its file"
             raise self._entry_refused(name, problem)
 
     def _read(self, folder: int, name: str, entry: str, *, single_link: bool) -> bytes:
-        """A file's bytes, never through a link, never past the bound. A plain file with other names (a
-        hard link) could hold anything, so it is refused; a version's files are checked by digest."""
+        """A file's bytes, read as perfplat reads every file it is handed (`read_bounded`). A plain file with
+        other names (a hard link) could hold anything, so it is refused; a version's files are checked by
+        digest."""
         try:
-            descriptor = os.open(
-                name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder
+            return read_bounded(
+                name, MAX_FILE_BYTES, "a file perfplat published", dir_fd=folder, single_link=single_link
             )
-        except OSError as error:
-            if error.errno == errno.ELOOP:
-                target = os.readlink(name, dir_fd=folder)
-                raise self._entry_refused(entry, f"is a symbolic link to {target!r}") from None
-            raise
-        with os.fdopen(descriptor, "rb") as file:
-            status = os.fstat(descriptor)
-            if not stat.S_ISREG(status.st_mode):
-                raise self._entry_refused(entry, f"is {_kind(status.st_mode)}")
-            if single_link and status.st_nlink > 1:
-                raise self._entry_refused(entry, f"has {status.st_nlink} names (a hard link)")
-            if status.st_size > MAX_FILE_BYTES:
-                raise self._entry_refused(entry, f"is larger than {MAX_FILE_BYTES:,} bytes")
-            return file.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]
+        except FileRefused as refused:
+            problem = str(refused) if refused.mode is None else f"is {kind_of(refused.mode)}"
+            raise self._entry_refused(entry, problem + _pointing(folder, name)) from None
 
     # --- writing: each step relative to the directory's descriptor, never through a link ---------------
 
@@ -377,10 +361,10 @@ class PublicationDirectory(ConfigurableResource):
         _replace_symlink(top, f"{VERSIONS}/{version}", CURRENT)
         os.fsync(top)
 
-    def _prune(self, top: int, keep: set[str | None]) -> None:
+    def _prune(self, top: int, recorded: Iterable[str], keep: set[str | None]) -> None:
         """Recorded versions other than the current and the previous one (kept for an undo) go; a version
-        perfplat has no record of is never touched."""
-        recorded = journal.directory_versions_of(self.store, str(self.directory()))
+        perfplat has no record of is never touched. (The versions this publication recorded are among those
+        kept, so the record the survey read is the whole of what may go.)"""
         gone = [version for version in recorded if version not in keep]
         with _opened_at(top, VERSIONS) as versions:
             for version in gone:

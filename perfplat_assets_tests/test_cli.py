@@ -13,6 +13,7 @@ from perfplat_assets_tests.support.services import (
     BIN,
     DAGSTER,
     IN_PROCESS_EXECUTOR,
+    MATERIALIZE_EVERY_ASSET,
     ROOT,
     dagster_environment,
 )
@@ -67,12 +68,7 @@ def test_materialize_a_month_from_a_postgres_feedback_table(tmp_path, postgres_u
     publish = tmp_path / "publish"
     env = dagster_environment(tmp_path, PERFPLAT_LPA_DB_URL=postgres_url, PERFPLAT_PUBLISH_DIR=str(publish))
     args = [
-        "asset",
-        "materialize",
-        "-m",
-        "perfplat_assets.definitions",
-        "--select",
-        "*",
+        *MATERIALIZE_EVERY_ASSET,
         "--partition",
         "2025-05-01",
         # The month's figures are the point, not the executor: the range run below keeps the default.
@@ -104,7 +100,7 @@ def test_a_range_of_months_is_one_run_and_one_ga4_request(tmp_path):
             PERFPLAT_GA4_PROPERTY_ID="0",
             NO_PROXY="127.0.0.1",
         )
-        args = ["asset", "materialize", "-m", "perfplat_assets.definitions", "--select", "*"]
+        args = MATERIALIZE_EVERY_ASSET
         result = _dagster(*args, "--partition-range", "2024-01-01...2025-12-01", env=env, cwd=ROOT)
         assert result.returncode == 0, result.stderr[-3000:]
         assert emulator.requests_served == 1

@@ -20,8 +20,6 @@ run here.
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import json
 import os
 import subprocess
@@ -34,18 +32,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 from google.auth import jwt
 
 from perfplat_assets.common.months import LONDON
 from perfplat_assets.embedded.sample_data import SampleSession
 from perfplat_assets_tests.support.ga4_faults import FaultyGA4Emulator
+from perfplat_assets_tests.support.keys import (
+    SERVICE_ACCOUNT,
+    private_key,
+    self_signed_for_loopback,
+    service_account_info,
+)
 
 PROPERTY = "123456"
-SERVICE_ACCOUNT = "perfplat-test@perfplat-test.iam.gserviceaccount.com"
 MAY = datetime(2025, 5, 10, 12, tzinfo=LONDON)
 SESSIONS = [
     SampleSession("s1", MAY, ("/lpa/type", "/lpa/1/applicant"), None),
@@ -117,55 +117,20 @@ def tripwire() -> Iterator[_Tripwire]:
     thread.join()
 
 
-def _private_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def _pem(key: rsa.RSAPrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes, Path]:
     """A self-signed certificate for IP 127.0.0.1: (private key PEM, certificate PEM, its file)."""
-    key = _private_key()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    certificate_pem = certificate.public_bytes(serialization.Encoding.PEM)
+    key_pem, certificate_pem = self_signed_for_loopback()
     path = tmp_path_factory.mktemp("tls") / "roots.pem"
     path.write_bytes(certificate_pem)
-    return _pem(key), certificate_pem, path
+    return key_pem, certificate_pem, path
 
 
 @pytest.fixture(scope="module")
 def service_account(tmp_path_factory: pytest.TempPathFactory, tripwire: _Tripwire) -> tuple[Path, bytes]:
     """A service account key file whose token_uri is the tripwire: (the file, the public key PEM)."""
-    key = _private_key()
-    info = {
-        "type": "service_account",
-        "project_id": "perfplat-test",
-        "private_key_id": "test-key-1",
-        "private_key": _pem(key).decode(),
-        "client_email": SERVICE_ACCOUNT,
-        "client_id": "1",
-        "token_uri": f"{tripwire.url}/token",
-    }
+    key = private_key()
+    info = service_account_info(key, f"{tripwire.url}/token")
     path = tmp_path_factory.mktemp("credentials") / "service-account.json"
     path.write_text(json.dumps(info))
     public = key.public_key().public_bytes(

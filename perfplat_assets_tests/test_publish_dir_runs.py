@@ -18,20 +18,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from perfplat_assets_tests.support.services import IN_PROCESS_EXECUTOR, ROOT, dagster_environment
+from perfplat_assets_tests.support.services import (
+    DAGSTER,
+    IN_PROCESS_EXECUTOR,
+    MATERIALIZE_EVERY_ASSET,
+    ROOT,
+    dagster_environment,
+)
 
-DAGSTER = str(Path(sys.executable).parent / "dagster")
 NO_PERMISSION_BYPASS = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]
-RUN = [
-    "asset",
-    "materialize",
-    "-m",
-    "perfplat_assets.definitions",
-    "--select",
-    "*",
-    "--partition",
-    "2025-05-01",
-]
+RUN = [*MATERIALIZE_EVERY_ASSET, "--partition", "2025-05-01"]
 
 
 def _materialize(

@@ -17,7 +17,13 @@ from urllib.parse import quote
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from perfplat_assets_tests.support.services import DAGSTER, IN_PROCESS_EXECUTOR, ROOT, dagster_environment
+from perfplat_assets_tests.support.services import (
+    DAGSTER,
+    IN_PROCESS_EXECUTOR,
+    MATERIALIZE_EVERY_ASSET,
+    ROOT,
+    dagster_environment,
+)
 from perfplat_assets_tests.support.sources import create_postgres_feedback, create_sirius, feedback
 
 CANARIES = {
@@ -50,7 +56,7 @@ def test_no_password_appears_anywhere(tmp_path, postgres_url):
         PERFPLAT_METRICS_DB_URL=metrics.render_as_string(hide_password=False),
         PERFPLAT_SIRIUS_DB_URL=sirius.render_as_string(hide_password=False),
     )
-    command = [DAGSTER, "asset", "materialize", "-m", "perfplat_assets.definitions", "--select", "*"]
+    command = [DAGSTER, *MATERIALIZE_EVERY_ASSET]
     good = subprocess.run(
         [*command, "--partition", "2025-05-01"], env=env, cwd=ROOT, capture_output=True, text=True
     )

@@ -15,8 +15,6 @@ cleared so that the name reaches the resolver; retries are short through each cl
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import json
 import socket
 import ssl
@@ -31,10 +29,6 @@ from typing import Any
 
 import grpc
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from dagster import DagsterInstance, SensorResult, build_sensor_context
 from dagster_aws.s3 import S3Resource
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
@@ -59,6 +53,7 @@ from perfplat_assets.uptime.resources import Route53HealthCheck
 from perfplat_assets_tests.support.aws import BUCKET, PREFIX, REGION, sqs_queue
 from perfplat_assets_tests.support.faults import FaultyHop, Reply
 from perfplat_assets_tests.support.ga4_faults import FaultyGA4Emulator
+from perfplat_assets_tests.support.keys import private_key, self_signed_for_loopback, service_account_info
 
 UNRESOLVABLE = "perfplat-unresolvable.invalid"
 PROPERTY = "123456"
@@ -103,26 +98,7 @@ def closed_port() -> Iterator[int]:
 @pytest.fixture(scope="module")
 def untrusted_certificate() -> tuple[bytes, bytes]:
     """A self-signed certificate for 127.0.0.1 that no client here trusts: (private key PEM, cert PEM)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
-        )
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return key_pem, certificate.public_bytes(serialization.Encoding.PEM)
+    return self_signed_for_loopback()
 
 
 class _Server(ThreadingHTTPServer):
@@ -198,18 +174,7 @@ def assert_not_an_answer(message: str) -> None:
 def service_account(tmp_path: Path, closed_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Production's credentials: a service account key (GAPIC signs its own JWT with it, so no token is
     fetched; its token_uri is a closed loopback port all the same)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    info = {
-        "type": "service_account",
-        "project_id": "perfplat-test",
-        "private_key_id": "test-key-1",
-        "private_key": key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ).decode(),
-        "client_email": "perfplat-test@perfplat-test.iam.gserviceaccount.com",
-        "client_id": "1",
-        "token_uri": f"http://127.0.0.1:{closed_port}/token",
-    }
+    info = service_account_info(private_key(), f"http://127.0.0.1:{closed_port}/token")
     path = tmp_path / "service-account.json"
     path.write_text(json.dumps(info))
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))

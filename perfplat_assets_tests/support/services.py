@@ -26,6 +26,8 @@ DAGSTER = str(BIN / "dagster")  # Dagster's own CLI
 # ones that are (test_cli's range run, the secrets canary's good run, the daemon, `dg launch`, `make dev`,
 # the UI backfill) keep the default.
 IN_PROCESS_EXECUTOR = '{"execution": {"config": {"in_process": {}}}}'
+# `dagster asset materialize` of the code location, every asset, as an engineer types it (then a partition).
+MATERIALIZE_EVERY_ASSET = ["asset", "materialize", "-m", "perfplat_assets.definitions", "--select", "*"]
 
 T = TypeVar("T")
 

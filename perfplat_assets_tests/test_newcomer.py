@@ -13,7 +13,7 @@ from dagster import DagsterInstance, materialize
 
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
-from perfplat_assets.user_satisfaction.table import user_satisfaction_table as user_satisfaction
+from perfplat_assets.user_satisfaction.measure import table as user_satisfaction
 from perfplat_assets_tests.support.services import ROOT, DagsterServices, free_port, stop_group
 
 QUIET = ("BetaWarning", "SupersessionWarning", "Telemetry", "telemetry")

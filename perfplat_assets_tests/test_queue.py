@@ -18,7 +18,6 @@ from dagster import (
 from dagster._core.storage.dagster_run import DagsterRun
 from dagster._core.utils import make_new_run_id
 
-from perfplat_assets import asset_names
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.configuration import build_resources, queue_configured, queue_sensor_interval
 from perfplat_assets.definitions import assets
@@ -27,6 +26,7 @@ from perfplat_assets.embedded.local_stack import (
     QUEUE_NAME,
     create_queues,
 )
+from perfplat_assets.measures import pipeline
 from perfplat_assets.queue import cli
 from perfplat_assets.queue.resources import SqsQueue
 from perfplat_assets.queue.sensor import build_queue_sensor
@@ -379,7 +379,7 @@ def test_queuecli_says_when_nothing_answers(capsys):
 
 
 def test_queuecli_knows_the_pipelines_assets():
-    assert set(asset_names.PIPELINE) == {a.key.to_user_string() for a in assets}
+    assert set(pipeline()) == {a.key.to_user_string() for a in assets}
 
 
 def test_a_dry_run_message_publishes_nothing(perfplat_env, endpoint, sqs, queues):

@@ -14,17 +14,20 @@ from typing import TYPE_CHECKING
 from dagster import DagsterInstance, materialize
 
 from perfplat_assets.common.months import Month
+from perfplat_assets.completion_rate.measure import COMPLETION_RATE
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
 from perfplat_assets.publication import report
 from perfplat_assets.publication.importing import import_published_file
-from perfplat_assets.publication.notes import COMPLETION_RATE_NOTE, METHOD_DESCRIPTIONS, method_changes
+from perfplat_assets.publication.notes import method_changes
 from perfplat_assets.publication.plan import StoreSnapshot, plan_publication
-from perfplat_assets.publication.records import RATING_DATA_TYPES, record
+from perfplat_assets.publication.records import record
 from perfplat_assets.publication.report import month_ticks, report_html
-from perfplat_assets.user_satisfaction.scoring import MethodSchedule
+from perfplat_assets.user_satisfaction.scoring import METHOD_DESCRIPTIONS, MethodSchedule, Rating
 from perfplat_assets_tests.support.axe import axe_violations
 from perfplat_assets_tests.support.browser import ARTIFACTS
+
+RATINGS = tuple(rating.data_type for rating in Rating)
 
 if TYPE_CHECKING:
     pass
@@ -45,7 +48,7 @@ HISTORY = [
         "run_id": "run-0",
     }
 ]
-CHARTS = ("satisfaction", "ratings", "take-up", "completion", "uptime")
+CHARTS = ("user-satisfaction", "ratings", "digital-take-up", "completion-rate", "uptime")
 # Each month's percentage is its counts' score under its method, rounded: 2026-01's counts (420, 310, 90,
 # 40, 25) give a weighted score of 70750 / 885 = 79.94, 2026-04's (441, 331, 97, 61, 60) a top-two-box
 # share of 100 x 772 / 990 = 77.98, and so on, 7 more of each rating every month.
@@ -56,7 +59,7 @@ def _values(months=MONTHS) -> dict:
     values = {}
     for i, month in enumerate(months):
         values[(month, "user-satisfaction-percent")] = SATISFACTION[i]
-        for data_type, count in zip(RATING_DATA_TYPES, (420, 310, 90, 40, 25), strict=True):
+        for data_type, count in zip(RATINGS, (420, 310, 90, 40, 25), strict=True):
             values[(month, data_type)] = count + 7 * i
         values[(month, "digital-take-up")] = 40.1 + i / 2
         if month != WITHHELD:
@@ -121,11 +124,11 @@ def test_each_measure_is_a_chart_named_by_its_title_and_description():
     assert [s["aria-labelledby"] for s in svgs] == [f"chart-{c}-title chart-{c}-desc" for c in CHARTS]
     for svg in svgs:
         assert svg["role"] == "img" and "width" not in svg and svg["viewbox"].startswith("0 0 ")
-    described = page.text_by_id["chart-completion-desc"]
+    described = page.text_by_id["chart-completion-rate-desc"]
     assert "Latest: 66.4% in June 2026" in described
     assert "Lowest: 61.4% in January 2026; highest: 66.4% in June 2026" in described
     assert "Not published for 1 month: March 2026" in described
-    assert "Latest: 75% in June 2026" in page.text_by_id["chart-satisfaction-desc"]
+    assert "Latest: 75% in June 2026" in page.text_by_id["chart-user-satisfaction-desc"]
     assert len(page.all("figure")) == len(page.all("figcaption")) == len(CHARTS)
     ids = [attributes["id"] for _, attributes in page.elements if "id" in attributes]
     assert len(ids) == len(set(ids)), "every chart's SVG ids are its own"
@@ -137,7 +140,7 @@ def test_the_figures_are_tables_with_a_row_per_month():
     assert tables == [f"table-{c}" for c in CHARTS] + ["table-revisions"]
     assert len(page.all("caption")) == len(tables)
     assert {th["scope"] for th in page.all("th")} == {"col", "row"}
-    completion = page.text_by_id["table-completion"]
+    completion = page.text_by_id["table-completion-rate"]
     assert "March 2026not published" in completion and "June 202666.4%" in completion
     rows = [th for th in page.all("th") if th["scope"] == "row"]
     assert len(rows) == len(CHARTS) * len(MONTHS) + len(HISTORY)
@@ -145,7 +148,7 @@ def test_the_figures_are_tables_with_a_row_per_month():
 
 def test_methods_revisions_and_dates_come_from_the_data():
     html = _plan().file("report.html").content.decode()
-    assert COMPLETION_RATE_NOTE.replace("'", "&#x27;") in html
+    assert COMPLETION_RATE.note.replace("'", "&#x27;") in html
     assert METHOD_DESCRIPTIONS["top-two-box"] in html and METHOD_DESCRIPTIONS["weighted-gds"] in html
     assert '<time datetime="2026-04">April 2026</time> to <time datetime="2026-06">June 2026</time>' in html
     assert "from Apr 2026: top-two-box" in html, "the chart marks the change of method"
@@ -301,7 +304,7 @@ def _imported_plan(schedule: str | None = None):
 
 
 def _satisfaction_chart(html: str) -> str:
-    start = html.index('<svg role="img" aria-labelledby="chart-satisfaction-title')
+    start = html.index('<svg role="img" aria-labelledby="chart-user-satisfaction-title')
     return html[start : html.index("</svg>", start)]
 
 
@@ -319,7 +322,7 @@ def test_imported_months_have_the_method_in_force_and_its_change_is_marked():
     assert "from Apr 2026: top-two-box" in chart
     assert (
         "The method changed in April 2026, from the weighted GDS score to the top-two-box share: figures "
-        "either side are not directly comparable." in page.text_by_id["chart-satisfaction-desc"]
+        "either side are not directly comparable." in page.text_by_id["chart-user-satisfaction-desc"]
     )
     notes = plan.file("notes.md").content.decode()
     assert f"- 2026-01: {weighted}" in notes and f"- 2026-03: {weighted}" in notes

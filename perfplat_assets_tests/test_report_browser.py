@@ -9,9 +9,12 @@ from itertools import combinations
 import pytest
 
 from perfplat_assets.common.months import Month
-from perfplat_assets.publication.records import RATING_DATA_TYPES, record
+from perfplat_assets.publication.records import record
 from perfplat_assets.publication.report import report_html
+from perfplat_assets.user_satisfaction.scoring import Rating
 from perfplat_assets_tests.support.browser import ARTIFACTS
+
+RATINGS = tuple(rating.data_type for rating in Rating)
 
 CHANGED = Month.parse("2026-04")  # OPG's change of method
 RATINGS_FROM = Month.parse("2025-05")  # OPG's first month with the five counts
@@ -40,7 +43,7 @@ def _series(first: Month, count: int) -> tuple[list, dict[Month, str]]:
             record(month, "uptime-percent", 100),
         ]
         if month >= RATINGS_FROM:
-            counts = zip(RATING_DATA_TYPES, (420, 310, 90, 40, 25), strict=True)
+            counts = zip(RATINGS, (420, 310, 90, 40, 25), strict=True)
             records += [record(month, data_type, count + i) for data_type, count in counts]
     methods = {month: "weighted-gds" if month < CHANGED else "top-two-box" for month in months}
     return records, methods
@@ -59,10 +62,10 @@ def _intersect(a: dict, b: dict) -> bool:
     ("first", "count", "labels"),
     [
         # January to June 2026: every month, month over year.
-        ("2026-01", 6, {"satisfaction": 6, "ratings": 6, "take-up": 6, "uptime": 6}),
+        ("2026-01", 6, {"user-satisfaction": 6, "ratings": 6, "digital-take-up": 6, "uptime": 6}),
         # March 2021 to November 2026: the Januaries of 2022 to 2026; the ratings, May 2025 to November
         # 2026 (19 months), every 3rd month from January: July and October 2025, then four in 2026.
-        ("2021-03", 69, {"satisfaction": 5, "ratings": 6, "take-up": 5, "uptime": 5}),
+        ("2021-03", 69, {"user-satisfaction": 5, "ratings": 6, "digital-take-up": 5, "uptime": 5}),
     ],
 )
 def test_no_two_month_labels_overlap_in_the_browser(chromium, tmp_path, first, count, labels):

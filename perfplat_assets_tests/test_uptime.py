@@ -15,7 +15,7 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
 from perfplat_assets.uptime.availability import hour_starts, hours_in, uptime
-from perfplat_assets.uptime.table import uptime_table
+from perfplat_assets.uptime.measure import table as uptime_table
 
 AUGUST, SEPTEMBER, OCTOBER = Month.parse("2026-08"), Month.parse("2026-09"), Month.parse("2026-10")
 

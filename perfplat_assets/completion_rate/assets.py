@@ -4,12 +4,11 @@ from collections.abc import Iterator
 
 from dagster import AssetCheckResult, AssetExecutionContext, Output
 
-from perfplat_assets.asset_names import COMPLETION_RATE
 from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.completion_rate.applications import application_counts
-from perfplat_assets.completion_rate.checks import CHECKS
 from perfplat_assets.completion_rate.ga4_report import GA4_POOL
+from perfplat_assets.completion_rate.measure import COMPLETION_RATE
 from perfplat_assets.completion_rate.rate import CompletionRate
 from perfplat_assets.completion_rate.rate import completion_rate as completion_figures
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
@@ -18,7 +17,7 @@ from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.resources import QualityThresholds
 
 
-@monthly_asset(COMPLETION_RATE, kinds={"googleanalytics"}, checks=CHECKS, pool=GA4_POOL)
+@monthly_asset(COMPLETION_RATE.name, kinds={"googleanalytics"}, checks=COMPLETION_RATE.checks, pool=GA4_POOL)
 def completion_rate(
     context: AssetExecutionContext,
     run_start: RunStart,
@@ -53,4 +52,4 @@ def completion_rate(
     if not report.flags.london_months:
         context.log.warning(figures[0].not_available_reason)
     limits = quality_thresholds.limits()
-    yield from output_with_checks(context, CHECKS, figures, limits, metadata)
+    yield from output_with_checks(context, COMPLETION_RATE.checks, figures, limits, metadata)

@@ -4,9 +4,8 @@ from collections.abc import Iterator
 
 from dagster import AssetCheckResult, AssetExecutionContext, Output
 
-from perfplat_assets.asset_names import DIGITAL_TAKE_UP
 from perfplat_assets.common.run_start import RunStart
-from perfplat_assets.digital_take_up.checks import CHECKS
+from perfplat_assets.digital_take_up.measure import DIGITAL_TAKE_UP
 from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFiguresFile
 from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
 from perfplat_assets.digital_take_up.take_up import digital_take_up as take_up_figures
@@ -15,7 +14,7 @@ from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.rules import Limits
 
 
-@monthly_asset(DIGITAL_TAKE_UP, kinds={"sql"}, checks=CHECKS)
+@monthly_asset(DIGITAL_TAKE_UP.name, kinds={"sql"}, checks=DIGITAL_TAKE_UP.checks)
 def digital_take_up(
     context: AssetExecutionContext,
     run_start: RunStart,
@@ -31,4 +30,4 @@ def digital_take_up(
     else:
         source, description, figures = "sirius", sirius_db.describe(), sirius_db.applications(months)
     take_up = [take_up_figures(month, figures.get(month), source) for month in months]
-    yield from output_with_checks(context, CHECKS, take_up, Limits(), {"source": description})
+    yield from output_with_checks(context, DIGITAL_TAKE_UP.checks, take_up, Limits(), {"source": description})

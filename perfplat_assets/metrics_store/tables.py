@@ -22,8 +22,6 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from perfplat_assets import asset_names
-
 metadata = MetaData()
 
 # Each stored asset's table and the figures a month of it is (see `common.columns` for how one maps to the
@@ -34,19 +32,14 @@ STORED_ASSETS: dict[str, tuple[Table, type[Any]]] = {}
 def stored_asset(table: Table, figures: type[Any]) -> Table:
     """Register an asset's table (on `metadata`, named after the asset) and the figures its rows hold.
 
-    The table is declared beside its asset, so the store imports no measure. A store creates the tables
+    The table is declared with its asset, so the store imports no measure. A store creates the tables
     registered when it first connects: whatever builds one for the pipeline (the code location, the
     `perfplat` command, through `configuration`) imports `perfplat_assets.store_schema`, which gathers them
     all."""
-    if table.metadata is not metadata or table.name not in asset_names.STORED:
-        raise ValueError(f"{table.name} is not a stored asset's table on the metrics store's metadata")
+    if table.metadata is not metadata:
+        raise ValueError(f"{table.name} is not on the metrics store's metadata")
     STORED_ASSETS[table.name] = (table, figures)
     return table
-
-
-def unregistered_assets() -> list[str]:
-    """The stored assets whose table no imported module has registered, in `asset_names.STORED` order."""
-    return [name for name in asset_names.STORED if name not in STORED_ASSETS]
 
 
 def month_column() -> Column:

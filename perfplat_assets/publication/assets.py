@@ -7,6 +7,7 @@ from typing import Any
 from dagster import (
     AssetCheckResult,
     AssetExecutionContext,
+    AssetIn,
     AssetMaterialization,
     AssetObservation,
     Config,
@@ -20,8 +21,7 @@ from pydantic import Field
 from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, PERFORMANCE_DATASET
 from perfplat_assets.common.metadata import markdown_cell
 from perfplat_assets.common.months import Month, last_closed_month
-from perfplat_assets.completion_rate.rate import CompletionRate
-from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
+from perfplat_assets.measures import measures
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.publication.checks import CHECKS
@@ -34,9 +34,7 @@ from perfplat_assets.publication.revisions import Revision
 from perfplat_assets.publication.targets import Change, PublicationFailed
 from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.rules import Limits
-from perfplat_assets.uptime.availability import Uptime
 from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
-from perfplat_assets.user_satisfaction.scoring import UserSatisfaction
 
 # How a month published from imported history is told from one a run computed (the freshness check does):
 # the full sha256 in its metadata, the short form the import reports (a tag value holds at most 63
@@ -45,18 +43,19 @@ IMPORT_SHA256 = "import_sha256"
 IMPORT_TAG = "perfplat/imported_sha256"
 
 
-@monthly_asset(PERFORMANCE_DATASET, kinds={"sql"}, checks=CHECKS)
+@monthly_asset(
+    PERFORMANCE_DATASET,
+    kinds={"sql"},
+    checks=CHECKS,
+    ins={measure.name: AssetIn(measure.name) for measure in measures()},
+)
 def performance_dataset(
-    context: AssetExecutionContext,
-    user_satisfaction: list[UserSatisfaction],
-    digital_take_up: list[DigitalTakeUp],
-    completion_rate: list[CompletionRate],
-    uptime: list[Uptime],
+    context: AssetExecutionContext, **figures: list[Any]
 ) -> Iterator[Output[list[DatasetValue]] | AssetCheckResult]:
-    """The month's values by published dataType. A measure without data is left out, never sent as 0; a
-    month a check has blocked upstream gets no values at all."""
+    """The month's values by published dataType, from every registered measure. A measure without data is
+    left out, never sent as 0; a month a check has blocked upstream gets no values at all."""
     months = partition_months(context)
-    values, notes = dataset_values(months, user_satisfaction, digital_take_up, completion_rate, uptime)
+    values, notes = dataset_values(months, measures(), figures)
     for entry, reason in notes.items():
         context.log.warning(f"{entry}: {reason}")
     limits = Limits(last_closed=last_closed_month())

@@ -2,7 +2,7 @@
 dataset's check that holds them. Pure: no Dagster.
 
 A record is in the format when its fields, service, channel, period and `_timestamp` are exactly OPG's, its
-dataType is one perfplat publishes, and its count is within that dataType's bounds (`records.BOUNDS`).
+dataType is one perfplat publishes, and its count is within that dataType's bounds (its measure's).
 """
 
 from __future__ import annotations
@@ -11,23 +11,20 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from fractions import Fraction
 from typing import Any
 
 from perfplat_assets.common.months import Month, last_closed_month
+from perfplat_assets.measures import measures
 from perfplat_assets.publication.records import (
-    BOUNDS,
     CHANNEL,
     DATA_TYPES,
     PERIOD,
     RECORD_FIELDS,
-    SATISFACTION_PERCENT,
     SERVICE,
     DatasetValue,
     record,
 )
 from perfplat_assets.quality.rules import Check, Finding, Limits
-from perfplat_assets.user_satisfaction.scoring import METHODS, Rating, RatingCounts
 
 DATA_TYPE_PATTERN = re.compile(r"[a-z]+(-[a-z]+)*")
 
@@ -58,7 +55,7 @@ def record_problems(item: Mapping[str, Any], last_closed: Month) -> list[str]:
         problems.append(f"dataType {data_type!r} is not letters and dashes")
     elif data_type not in DATA_TYPES:
         problems.append(f"dataType {data_type!r} is not one perfplat publishes")
-    elif number and (outside := BOUNDS[data_type].problem(count)):
+    elif number and (outside := DATA_TYPES[data_type].bounds.problem(count)):
         problems.append(outside)
     timestamp = item.get("_timestamp")
     if not isinstance(timestamp, str) or not re.fullmatch(r"\d{4}-\d{2}-01T00:00:00\+00:00", timestamp):
@@ -71,57 +68,37 @@ def record_problems(item: Mapping[str, Any], last_closed: Month) -> list[str]:
     return problems
 
 
-# OPG rounded the satisfaction percentage by hand: a published percentage may be this far from its counts'.
-SATISFACTION_TOLERANCE_POINTS = 1
-
-
-def satisfaction_inconsistencies(
-    values: Mapping[tuple[Month, str], float], method_for: Callable[[Month], str | None]
-) -> list[tuple[Month, str]]:
-    """Months whose satisfaction percentage is more than a point from what its five published counts give
-    under the month's method, with why. A month without all five counts, or whose method is not known
-    (`method_for` gives None), cannot be checked and is not named."""
-    found = []
-    for month in sorted({month for month, data_type in values if data_type == SATISFACTION_PERCENT}):
-        pairs = [(month, SATISFACTION_PERCENT), *((month, rating.data_type) for rating in Rating)]
-        if not all(pair in values and math.isfinite(values[pair]) for pair in pairs):
-            continue
-        method = method_for(month)
-        counts = RatingCounts(**{rating.column: int(values[(month, rating.data_type)]) for rating in Rating})
-        if method is None or counts.total == 0:
-            continue
-        score, percent = METHODS[method](counts), values[(month, SATISFACTION_PERCENT)]
-        gap = abs(Fraction(percent) - score)
-        if gap > SATISFACTION_TOLERANCE_POINTS:
-            found.append(
-                (
-                    month,
-                    f"{SATISFACTION_PERCENT} {percent:g} is {float(gap):.2f} points from {float(score):.2f}, "
-                    f"the {method} score of {month}'s five rating counts: more than the "
-                    f"{SATISFACTION_TOLERANCE_POINTS} point its rounding allows",
-                )
-            )
-    return found
-
-
 def implausible_months(
     values: Mapping[tuple[Month, str], float], method_for: Callable[[Month], str | None]
 ) -> dict[Month, list[str]]:
-    """Months holding a value outside its dataType's bounds, or a satisfaction percentage its counts do not
-    give, with each value at fault and the bound it breaks."""
+    """Months holding a value outside its dataType's bounds, or values that disagree with each other (a
+    satisfaction percentage its counts do not give), with each value at fault and the bound it breaks."""
     found: dict[Month, list[str]] = {}
     for (month, data_type), value in sorted(values.items()):
-        bounds = BOUNDS.get(data_type)
+        known = DATA_TYPES.get(data_type)
         problem = (
-            (f"count {value!r} is not a number" if not math.isfinite(value) else bounds.problem(value))
-            if bounds
+            (f"count {value!r} is not a number" if not math.isfinite(value) else known.bounds.problem(value))
+            if known
             else None
         )
         if problem:
             found.setdefault(month, []).append(f"{data_type} {problem}")
-    for month, problem in satisfaction_inconsistencies(values, method_for):
+    for month, _, problem in inconsistencies(values, method_for):
         found.setdefault(month, []).append(problem)
     return found
+
+
+def inconsistencies(
+    values: Mapping[tuple[Month, str], float], method_for: Callable[[Month], str | None]
+) -> list[tuple[Month, str, str]]:
+    """Every registered measure's rule across its published dataTypes, broken: the month, the measure's
+    headline dataType and why."""
+    return [
+        (month, measure.headline.name, problem)
+        for measure in measures()
+        if measure.consistency
+        for month, problem in measure.consistency(values, method_for)
+    ]
 
 
 def _month_of(item: Mapping[str, Any]) -> Month | None:

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
+from perfplat_assets.common.measure import DataType, Measure
 from perfplat_assets.common.months import Month
-from perfplat_assets.publication.notes import (
-    COMPLETION_RATE_NOTE,
-    DIGITAL_TAKE_UP_NOTE,
-    METHOD_DESCRIPTIONS,
-    UPTIME_NOTE,
-    method_periods,
-)
-from perfplat_assets.publication.records import BOUNDS, DATA_TYPES, RATING_DATA_TYPES
+from perfplat_assets.measures import measures
+from perfplat_assets.publication.notes import method_periods
 
 PUBLISHER = {
     "schema:name": "Office of the Public Guardian",
@@ -22,26 +17,27 @@ PUBLISHER = {
 LICENCE = "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 
 
-def _satisfaction_note(methods: Mapping[Month, str]) -> str:
-    periods = [
-        f"{first}{'' if first == last else f' to {last}'}: {METHOD_DESCRIPTIONS.get(method, method)}"
-        for first, last, method in method_periods(methods)
-    ]
-    return "Satisfaction with the service, rounded to a whole number. Method by month: " + "; ".join(periods)
+def _description(measure: Measure, data_type: DataType, methods: Mapping[Month, str]) -> str:
+    """The column's description: its own, else its measure's note; with the method month by month where
+    the measure's method changes over time."""
+    text = data_type.description or measure.note
+    if measure.methods and data_type is measure.headline:
+        periods = [
+            f"{first}{'' if first == last else f' to {last}'}: {measure.methods.get(method, method)}"
+            for first, last, method in method_periods(methods)
+        ]
+        text += ". Method by month: " + "; ".join(periods)
+    return text
+
+
+def _listed(names: Iterable[str]) -> str:
+    """ "a, b and c"."""
+    *rest, last = names
+    return f"{', '.join(rest)} and {last}" if rest else last
 
 
 def csv_metadata(methods: Mapping[Month, str], csv_name: str = "data.csv") -> str:
     """Each column's title, datatype and description, the publisher, the licence and the methods."""
-    descriptions = {
-        "user-satisfaction-percent": _satisfaction_note(methods),
-        **{
-            data_type: f"Responses to the feedback form rating the service '{data_type.replace('-', ' ')}'"
-            for data_type in RATING_DATA_TYPES
-        },
-        "digital-take-up": DIGITAL_TAKE_UP_NOTE,
-        "completion-rate": COMPLETION_RATE_NOTE,
-        "uptime-percent": UPTIME_NOTE,
-    }
     columns = [
         {
             "name": "month",
@@ -51,31 +47,26 @@ def csv_metadata(methods: Mapping[Month, str], csv_name: str = "data.csv") -> st
             "dc:description": "The calendar month (Europe/London) the figures are for.",
         }
     ]
-    for data_type in DATA_TYPES:
-        whole = BOUNDS[data_type].whole
-        columns.append(
+    for measure in measures():
+        columns += [
             {
-                "name": data_type.replace("-", "_"),
-                "titles": data_type,
-                "datatype": (
-                    "nonNegativeInteger"
-                    if data_type in RATING_DATA_TYPES
-                    else "integer"
-                    if whole
-                    else "decimal"
-                ),
+                "name": data_type.name.replace("-", "_"),
+                "titles": data_type.name,
+                "datatype": data_type.csvw_datatype,
                 "null": "",
-                "dc:description": descriptions[data_type] + ". Empty when not available for the month.",
+                "dc:description": _description(measure, data_type, methods)
+                + ". Empty when not available for the month.",
             }
-        )
+            for data_type in measure.data_types
+        ]
     document = {
         "@context": "http://www.w3.org/ns/csvw",
         "url": csv_name,
         "dc:title": "Make a lasting power of attorney: monthly service performance data",
         "dc:description": (
-            "Monthly performance of the GOV.UK service Make a lasting power of attorney: user satisfaction, "
-            "digital take-up, completion rate and uptime. Values revised after publication are listed in "
-            "revisions.csv; methods are explained in notes.md."
+            "Monthly performance of the GOV.UK service Make a lasting power of attorney: "
+            f"{_listed(measure.title.lower() for measure in measures())}. Values revised after publication "
+            "are listed in revisions.csv; methods are explained in notes.md."
         ),
         "dc:publisher": PUBLISHER,
         "dc:license": {"@id": LICENCE},

@@ -17,9 +17,9 @@ from typing import Any
 
 from perfplat_assets.common.json_input import nesting, repeated_keys
 from perfplat_assets.common.months import FIRST_MONTH, Month
-from perfplat_assets.publication.checks import record_problems, satisfaction_inconsistencies
+from perfplat_assets.publication.checks import inconsistencies, record_problems
 from perfplat_assets.publication.plan import Pair
-from perfplat_assets.publication.records import RECORD_FIELDS, SATISFACTION_PERCENT, count_value
+from perfplat_assets.publication.records import RECORD_FIELDS, count_value
 from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
 
 MAX_PROBLEMS_SHOWN = 20
@@ -67,8 +67,8 @@ def read_published_history(
     for position, item in enumerate(_records(content, name), start=1):
         reading.add(position, item)
     schedule = methods or MethodSchedule.parse(DEFAULT_METHOD_SCHEDULE)
-    for month, problem in satisfaction_inconsistencies(reading.values, schedule.method_for):
-        reading.problems.append(f"record {reading.first_seen[(month, SATISFACTION_PERCENT)]}: {problem}")
+    for month, data_type, problem in inconsistencies(reading.values, schedule.method_for):
+        reading.problems.append(f"record {reading.first_seen[(month, data_type)]}: {problem}")
     if reading.problems:
         problems = reading.problems
         shown = problems[:MAX_PROBLEMS_SHOWN]

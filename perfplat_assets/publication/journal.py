@@ -21,6 +21,7 @@ from perfplat_assets.common.columns import to_row
 from perfplat_assets.common.database import failure
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
+from perfplat_assets.measures import method_measure
 from perfplat_assets.metrics_store.resources import SETTING, MetricsStore
 from perfplat_assets.metrics_store.tables import (
     directory_versions,
@@ -32,7 +33,6 @@ from perfplat_assets.metrics_store.tables import (
 from perfplat_assets.publication.history import PublishedHistory
 from perfplat_assets.publication.plan import Pair, PublicationPlan, StoreSnapshot
 from perfplat_assets.publication.records import count_value
-from perfplat_assets.user_satisfaction.table import user_satisfaction_table
 
 APPLYING, APPLIED, UNDONE = "applying", "applied", "undone"  # an entry's states
 PLANNED, FAILED = "planned", "failed"  # a target's states, beside APPLIED and UNDONE
@@ -74,9 +74,9 @@ def read_snapshot(store: MetricsStore) -> StoreSnapshot:
     with _store(store, "reading the published values"), store.transaction(commit=False) as connection:
         published = connection.execute(select(published_records)).mappings().all()
         history = connection.execute(select(revisions).order_by(revisions.c.id)).mappings().all()
-        methods = connection.execute(
-            select(user_satisfaction_table.c.month, user_satisfaction_table.c.method)
-        ).all()
+        by_method = method_measure()
+        table = by_method.table if by_method else None
+        methods = connection.execute(select(table.c.month, table.c.method)).all() if table is not None else []
     return StoreSnapshot(
         published={(Month.parse(r["month"]), r["data_type"]): r["count"] for r in published},
         published_at={Month.parse(r["month"]): r["published_at"] for r in published},

@@ -5,32 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from itertools import pairwise
 
+from perfplat_assets.common.measure import Measure
 from perfplat_assets.common.months import Month
-
-SATISFACTION_NOTE = "From the feedback form at the end of a session, rounded to a whole number."
-
-METHOD_DESCRIPTIONS = {
-    "weighted-gds": "weighted GDS score: (0 x very dissatisfied + 25 x dissatisfied + 50 x neither "
-    "+ 75 x satisfied + 100 x very satisfied) / responses",
-    "top-two-box": "top-two-box share: 100 x (satisfied + very satisfied) / responses",
-}
-
-
-COMPLETION_RATE_NOTE = (
-    "Sessions that reached the 'who is applying' page (the LPA is created) per 100 sessions that reached a "
-    "page starting a new LPA, from Google Analytics 4, one decimal place. GA4 counts sessions, not journeys, "
-    "so users who return to finish an LPA can push the ratio up; a month over 100 is withheld"
-)
-UPTIME_NOTE = (
-    "The share of the month in which the service's Route 53 health check (HTTPS, every 30 seconds from three "
-    "regions) found it healthy, from CloudWatch's hourly averages, two decimal places. A month without "
-    "health-check data for most of its hours is left out"
-)
-DIGITAL_TAKE_UP_NOTE = (
-    "LPA applications made from a form produced by Make an LPA, as a percentage of all LPA applications "
-    "received in the month, from OPG's case-management system, one decimal place. Often revised one to three "
-    "months later"
-)
+from perfplat_assets.measures import measures
 
 
 def methods_heading(methods: Mapping[Month, str]) -> str:
@@ -52,9 +29,9 @@ def method_periods(methods: Mapping[Month, str]) -> list[tuple[Month, Month, str
     return periods
 
 
-def method_name(method: str) -> str:
+def method_name(descriptions: Mapping[str, str], method: str) -> str:
     """How a sentence names a method: "weighted GDS score" (its description up to the formula)."""
-    return METHOD_DESCRIPTIONS.get(method, method).partition(":")[0]
+    return descriptions.get(method, method).partition(":")[0]
 
 
 def method_changes(methods: Mapping[Month, str]) -> list[tuple[Month, str, str]]:
@@ -65,33 +42,28 @@ def method_changes(methods: Mapping[Month, str]) -> list[tuple[Month, str, str]]
 
 
 def notes_markdown(methods: Mapping[Month, str]) -> str:
+    """How each registered measure's figures are made, a section each; a measure made by methods that
+    change lists them month by month (`methods`, the months' methods)."""
     lines = [
         "# Make an LPA: monthly service performance data",
         "",
         "Published by the Office of the Public Guardian. One record per month and dataType in `data.json`;",
         "one row per month in `data.csv`. A measure without data for a month is left out, never shown as 0.",
         "",
-        "## User satisfaction (`user-satisfaction-percent`)",
-        "",
-        f"{SATISFACTION_NOTE} {methods_heading(methods)}",
-        "",
     ]
-    for first, last, method in method_periods(methods):
-        span = str(first) if first == last else f"{first} to {last}"
-        lines.append(f"- {span}: {METHOD_DESCRIPTIONS.get(method, method)}")
-    lines += [
-        "",
-        "## Completion rate (`completion-rate`)",
-        "",
-        COMPLETION_RATE_NOTE + ".",
-        "",
-        "## Digital take-up (`digital-take-up`)",
-        "",
-        DIGITAL_TAKE_UP_NOTE + "; every change to a published value is listed in `revisions.csv`.",
-        "",
-        "## Uptime (`uptime-percent`)",
-        "",
-        UPTIME_NOTE + ".",
-        "",
-    ]
+    for measure in measures():
+        lines += [f"## {measure.title} (`{measure.headline.name}`)", "", _note(measure, methods), ""]
+        if measure.methods:
+            lines += [
+                f"- {first if first == last else f'{first} to {last}'}: {measure.methods.get(method, method)}"
+                for first, last, method in method_periods(methods)
+            ]
+            lines.append("")
     return "\n".join(lines)
+
+
+def _note(measure: Measure, methods: Mapping[Month, str]) -> str:
+    note = f"{measure.note}."
+    if measure.revised_months:
+        note = f"{measure.note}; every change to a published value is listed in `revisions.csv`."
+    return f"{note} {methods_heading(methods)}" if measure.methods else note

@@ -17,9 +17,10 @@ from datetime import datetime
 
 from perfplat_assets.common.columns import to_row
 from perfplat_assets.common.months import Month
+from perfplat_assets.measures import method_measure
 from perfplat_assets.publication.checks import implausible_months, published_format_findings
 from perfplat_assets.publication.files import content_type, publication_files
-from perfplat_assets.publication.records import RECORDS_JSON, SATISFACTION_PERCENT, Record, record
+from perfplat_assets.publication.records import RECORDS_JSON, Record, record
 from perfplat_assets.publication.revisions import Revision, find_revisions
 from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
 
@@ -136,10 +137,10 @@ def published_methods(snapshot: StoreSnapshot, published: Mapping[Pair, float]) 
     else, for a month with a satisfaction percentage it did not compute (an imported one), the one the
     schedule says was in force then."""
     months = {month for month, _ in published}
+    by_method = method_measure()
+    headline = by_method.headline.name if by_method else None
     scheduled = {
-        month: snapshot.schedule.method_for(month)
-        for month, data_type in published
-        if data_type == SATISFACTION_PERCENT
+        month: snapshot.schedule.method_for(month) for month, data_type in published if data_type == headline
     }
     return scheduled | {month: method for month, method in snapshot.methods.items() if month in months}
 

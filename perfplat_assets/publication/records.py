@@ -6,8 +6,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from perfplat_assets.common.measure import DataType
 from perfplat_assets.common.months import Month
-from perfplat_assets.user_satisfaction.scoring import Rating
+from perfplat_assets.measures import data_types
 
 SERVICE, CHANNEL, PERIOD = "make-a-lpa", "digital", "month"
 RECORD_FIELDS = ("_timestamp", "service", "channel", "count", "dataType", "period")  # in this order
@@ -17,81 +18,16 @@ RECORDS_JSON, CUMULATIVE_CSV = "data.json", "data.csv"  # the public records; th
 CSVW_METADATA, REVISIONS_CSV = f"{CUMULATIVE_CSV}-metadata.json", "revisions.csv"
 NOTES_MD, REPORT_HTML = "notes.md", "report.html"
 CUMULATIVE_FILES = (RECORDS_JSON, CUMULATIVE_CSV, CSVW_METADATA, REVISIONS_CSV, NOTES_MD, REPORT_HTML)
-SATISFACTION_PERCENT = "user-satisfaction-percent"
-RATING_DATA_TYPES = tuple(rating.data_type for rating in Rating)
-# Column order of data.csv: how people read the series.
-DATA_TYPES = (
-    SATISFACTION_PERCENT,
-    *RATING_DATA_TYPES,
-    "digital-take-up",
-    "completion-rate",
-    "uptime-percent",
-)
-# No month of Make an LPA comes near a billion responses: a count at or above it is a defect (an import once
-# took `1e300` and published a 301-digit integer).
-COUNT_CEILING = 10**9
+# Every published dataType, in `data.csv`'s column order (how people read the series), by name.
+DATA_TYPES: Mapping[str, DataType] = {data_type.name: data_type for data_type in data_types()}
 
-
-@dataclass(frozen=True)
-class Bounds:
-    """What a dataType's value may be: `low..high` inclusive, and whether it is a whole number."""
-
-    low: int
-    high: int
-    whole: bool
-    what: str  # how a message names the value: "a percentage", "a rating count"
-
-    def problem(self, count: float) -> str | None:
-        """Why `count` is outside the bounds, naming the bound; None when it is within them."""
-        shown = _shown(count)
-        if count < self.low:
-            below = "negative" if self.low == 0 else f"below {self.low}"
-            return f"count {shown} is {below}: {self.low} is the least {self.what} can be"
-        if count > self.high:
-            return f"count {shown} is above {self.high}, the most {self.what} can be"
-        if self.whole and not float(count).is_integer():
-            return f"count {shown} is not a whole number, as {self.what} must be"
-        return None
-
-
-def _shown(count: float) -> str:
-    """A count as people read it: `5000` for 5000.0, `1e+300` kept short."""
-    return (
-        str(int(count))
-        if isinstance(count, float) and count.is_integer() and abs(count) < 1e15
-        else str(count)
-    )
-
-
-PERCENTAGE = Bounds(0, 100, whole=False, what="a percentage")
-# The bounds of every dataType, stated once. The satisfaction percentage must also agree with its month's
-# five counts where they are published (quality.rules.satisfaction_inconsistencies).
-BOUNDS: Mapping[str, Bounds] = {
-    SATISFACTION_PERCENT: Bounds(0, 100, whole=True, what="a satisfaction percentage"),
-    **{
-        data_type: Bounds(0, COUNT_CEILING - 1, whole=True, what="a rating count")
-        for data_type in RATING_DATA_TYPES
-    },
-    "digital-take-up": PERCENTAGE,
-    "completion-rate": PERCENTAGE,
-    "uptime-percent": PERCENTAGE,
-}
-# Counts and the satisfaction percentage are whole numbers; the rates carry their decimals (rounded where
-# they are computed; published history keeps the decimals it was published with).
-WHOLE_NUMBER_DATA_TYPES = frozenset(data_type for data_type, bounds in BOUNDS.items() if bounds.whole)
-# Published as a whole number when it is one, as OPG always has: `100`, not `100.0`.
-WHOLE_WHEN_INTEGRAL_DATA_TYPES = frozenset({"uptime-percent"})
 
 Record = dict[str, Any]
 
 
 def count_value(data_type: str, value: float) -> int | float:
     """The JSON number for a dataType: `8424`, never `8424.0` or `"8424"`."""
-    if data_type in WHOLE_NUMBER_DATA_TYPES:
-        return int(value)
-    if data_type in WHOLE_WHEN_INTEGRAL_DATA_TYPES and float(value).is_integer():
-        return int(value)
-    return float(value)
+    return DATA_TYPES[data_type].published(value)
 
 
 def record(month: Month, data_type: str, value: float) -> Record:

@@ -14,18 +14,14 @@ import io
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from perfplat_assets.common.measure import DataType, Measure
 from perfplat_assets.common.months import Month
+from perfplat_assets.measures import measures
 from perfplat_assets.publication.notes import (
-    COMPLETION_RATE_NOTE,
-    DIGITAL_TAKE_UP_NOTE,
-    METHOD_DESCRIPTIONS,
-    SATISFACTION_NOTE,
-    UPTIME_NOTE,
     method_changes,
     method_name,
     method_periods,
@@ -35,13 +31,11 @@ from perfplat_assets.publication.records import (
     CSVW_METADATA,
     CUMULATIVE_CSV,
     NOTES_MD,
-    RATING_DATA_TYPES,
     RECORDS_JSON,
     REVISIONS_CSV,
     Record,
 )
 from perfplat_assets.publication.revisions import revisions_csv
-from perfplat_assets.user_satisfaction.scoring import Rating
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -54,17 +48,17 @@ SECONDARY = "#505a5f"
 BLUE = "#1d70b8"
 GRID = "#b1b4b6"  # gridlines only: a reading aid, not information
 
-# The five ratings, best first: each a line with its own colour (every one at least 3:1 on white), marker and
-# dash, so no rating is told by colour alone. (Hatched stacked bars were tried: matplotlib writes each hatch
-# as a pattern of some 15 KB, and the page is copied to every target on every publication.)
-RATING_STYLES = {
-    "very-satisfied": ("#003078", "o", "-"),
-    "satisfied": ("#1d70b8", "s", "--"),
-    "neither": ("#505a5f", "^", ":"),
-    "dissatisfied": ("#d4351c", "D", "-."),
-    "very-dissatisfied": ("#942514", "v", (0, (6, 2, 1, 2, 1, 2))),
-}
-RATING_LABELS = {rating.data_type: rating.label for rating in Rating}
+# A measure's parts (the five ratings, best first), in their order: each a line with its own colour (every
+# one at least 3:1 on white), marker and dash, so no part is told by colour alone. (Hatched stacked bars were
+# tried: matplotlib writes each hatch as a pattern of some 15 KB, and the page is copied to every target on
+# every publication.)
+PART_STYLES = (
+    ("#003078", "o", "-"),
+    ("#1d70b8", "s", "--"),
+    ("#505a5f", "^", ":"),
+    ("#d4351c", "D", "-."),
+    ("#942514", "v", (0, (6, 2, 1, 2, 1, 2))),
+)
 
 RC = {
     "svg.hashsalt": "perfplat-report",  # ids from content, not from a random salt
@@ -89,22 +83,6 @@ MAX_TICKS = 8
 TICK_STEPS = (1, 2, 3, 6, 12, 24, 60)
 
 
-@dataclass(frozen=True)
-class Measure:
-    data_type: str
-    anchor: str
-    name: str
-    what: str  # how a value reads in a sentence: "84% of responses satisfied"
-
-
-MEASURES = (
-    Measure("user-satisfaction-percent", "satisfaction", "User satisfaction", "satisfaction score"),
-    Measure("digital-take-up", "take-up", "Digital take-up", "applications made online"),
-    Measure("completion-rate", "completion", "Completion rate", "completion rate"),
-    Measure("uptime-percent", "uptime", "Uptime", "uptime"),
-)
-
-
 def report_html(
     all_records: Sequence[Record],
     revision_history: Sequence[Mapping[str, object]],
@@ -116,11 +94,13 @@ def report_html(
         values.setdefault(item["dataType"], {})[Month.from_timestamp(item["_timestamp"])] = item["count"]
     months = sorted({month for series in values.values() for month in series})
     revisions = list(csv.DictReader(io.StringIO(revisions_csv(revision_history))))
-    sections = [_measure_section(m, months, values.get(m.data_type, {}), methods) for m in MEASURES]
-    sections.insert(1, _ratings_section(months, values))
-    contents = [(m.anchor, m.name) for m in MEASURES[:1]]
-    contents += [("ratings", "Ratings")]
-    contents += [(m.anchor, m.name) for m in MEASURES[1:]]
+    sections, contents = [], []
+    for measure in measures():
+        sections.append(_measure_section(measure, months, values.get(measure.headline.name, {}), methods))
+        contents.append((measure.anchor, measure.title))
+        if measure.parts:
+            sections.append(_breakdown_section(measure, months, values))
+            contents.append((_breakdown_anchor(measure), measure.breakdown))
     contents += [("methods", "How the figures are made"), ("revisions", "Revisions"), ("data", "The data")]
     body = [
         "<header>",
@@ -199,8 +179,9 @@ def _time(month: Month) -> str:
     return f'<time datetime="{month.label}">{_month_name(month)}</time>'
 
 
-def _percent(value: int | float) -> str:
-    return f"{value}%"
+def _shown(data_type: DataType, value: int | float) -> str:
+    """A value as the page shows it: `84%`, `2,812 responses`."""
+    return f"{value}%" if data_type.unit == "per cent" else f"{value:,} {data_type.unit}"
 
 
 def _dates(months: Sequence[Month], revisions: Sequence[Mapping[str, str]]) -> str:
@@ -228,11 +209,12 @@ def _summary(measure: Measure, months: Sequence[Month], series: Mapping[Month, i
     latest = present[-1]
     low = min(present, key=lambda m: (series[m], m))
     high = max(present, key=lambda m: (series[m], m))
+    shown = measure.headline
     text = (
-        f"{measure.name} by month, {_month_name(months[0])} to {_month_name(months[-1])}. "
-        f"Latest: {_percent(series[latest])} in {_month_name(latest)}. "
-        f"Lowest: {_percent(series[low])} in {_month_name(low)}; "
-        f"highest: {_percent(series[high])} in {_month_name(high)}."
+        f"{measure.title} by month, {_month_name(months[0])} to {_month_name(months[-1])}. "
+        f"Latest: {_shown(shown, series[latest])} in {_month_name(latest)}. "
+        f"Lowest: {_shown(shown, series[low])} in {_month_name(low)}; "
+        f"highest: {_shown(shown, series[high])} in {_month_name(high)}."
     )
     missing = [m for m in months if m not in series]
     if missing:
@@ -247,20 +229,21 @@ def _measure_section(
     series: Mapping[Month, int | float],
     methods: Mapping[Month, str],
 ) -> str:
-    heading = f'<section aria-labelledby="{measure.anchor}"><h2 id="{measure.anchor}">{measure.name}</h2>'
+    heading = f'<section aria-labelledby="{measure.anchor}"><h2 id="{measure.anchor}">{measure.title}</h2>'
+    unit = measure.headline.unit
     if not series:
         return heading + "<p>No figures for this measure have been published.</p></section>"
     changes = _method_changes(measure, months, methods)
-    summary = _summary(measure, months, series) + _changes_sentence(changes)
+    summary = _summary(measure, months, series) + _changes_sentence(measure, changes)
     svg = _line_chart(measure, months, series, changes, summary)
-    caption = f"<figcaption><strong>{measure.name}, per cent, by month</strong> {escape(summary)}"
+    caption = f"<figcaption><strong>{measure.title}, {unit}, by month</strong> {escape(summary)}"
     if changes:
         caption += " The dashed line marks a change of method (see How the figures are made)."
     rows = [
         (
             f'<tr><th scope="row">{_time(month)}</th>'
             + (
-                f'<td class="n">{_percent(series[month])}</td>'
+                f'<td class="n">{_shown(measure.headline, series[month])}</td>'
                 if month in series
                 else "<td>not published</td>"
             )
@@ -270,15 +253,15 @@ def _measure_section(
     ]
     table = _table(
         f"table-{measure.anchor}",
-        f"{measure.name} by month",
-        ["Month", f"{measure.name} (per cent)"],
+        f"{measure.title} by month",
+        ["Month", f"{measure.title} ({unit})"],
         rows,
     )
     return "\n".join(
         [
             heading,
             f"<figure>{svg}{caption}</figcaption></figure>",
-            f"<details><summary>{measure.name} as a table</summary>{table}</details>",
+            f"<details><summary>{measure.title} as a table</summary>{table}</details>",
             "</section>",
         ]
     )
@@ -287,60 +270,70 @@ def _measure_section(
 def _method_changes(
     measure: Measure, months: Sequence[Month], methods: Mapping[Month, str]
 ) -> list[tuple[Month, str, str]]:
-    """The changes of method the measure's chart marks: satisfaction's, within the months it shows."""
-    if measure.data_type != "user-satisfaction-percent":
+    """The changes of method the measure's chart marks, within the months it shows: none for a measure
+    whose method does not change."""
+    if not measure.methods:
         return []
     return [change for change in method_changes(methods) if change[0] in months]
 
 
-def _changes_sentence(changes: Sequence[tuple[Month, str, str]]) -> str:
+def _changes_sentence(measure: Measure, changes: Sequence[tuple[Month, str, str]]) -> str:
     """The changes of method in words, for the chart's text alternative as much as for its caption."""
     return "".join(
-        f" The method changed in {_month_name(month)}, from the {method_name(before)} to the "
-        f"{method_name(after)}: figures either side are not directly comparable."
+        f" The method changed in {_month_name(month)}, from the {method_name(measure.methods, before)} to "
+        f"the {method_name(measure.methods, after)}: figures either side are not directly comparable."
         for month, before, after in changes
     )
 
 
-def _ratings_section(months: Sequence[Month], values: Mapping[str, Mapping[Month, int | float]]) -> str:
-    heading = '<section aria-labelledby="ratings"><h2 id="ratings">Ratings</h2>'
-    rated = [m for m in months if any(m in values.get(t, {}) for t in RATING_DATA_TYPES)]
-    if not rated:
-        return heading + "<p>No ratings have been published.</p></section>"
-    totals = {m: sum(values.get(t, {}).get(m, 0) for t in RATING_DATA_TYPES) for m in rated}
-    latest = rated[-1]
+def _breakdown_anchor(measure: Measure) -> str:
+    return measure.breakdown.lower().replace(" ", "-")
+
+
+def _breakdown_section(
+    measure: Measure, months: Sequence[Month], values: Mapping[str, Mapping[Month, int | float]]
+) -> str:
+    """A measure's parts (user satisfaction's five rating counts), each as a share of the month's total."""
+    anchor, parts = _breakdown_anchor(measure), measure.parts
+    heading = f'<section aria-labelledby="{anchor}"><h2 id="{anchor}">{escape(measure.breakdown)}</h2>'
+    shown = [m for m in months if any(m in values.get(part.name, {}) for part in parts)]
+    if not shown:
+        return heading + f"<p>No {escape(measure.breakdown.lower())} have been published.</p></section>"
+    totals = {m: sum(values.get(part.name, {}).get(m, 0) for part in parts) for m in shown}
+    latest, unit = shown[-1], parts[0].unit
     shares = ", ".join(
-        f"{RATING_LABELS[t].lower()} {_share(values.get(t, {}).get(latest, 0), totals[latest])}"
-        for t in RATING_DATA_TYPES
+        f"{part.title.lower()} {_share(values.get(part.name, {}).get(latest, 0), totals[latest])}"
+        for part in parts
     )
     summary = (
-        f"Responses to the feedback form by rating, {_month_name(rated[0])} to {_month_name(rated[-1])}, "
-        f"as a share of each month's responses. {_month_name(latest)}: {totals[latest]} responses; {shares}."
+        f"{measure.breakdown} by month, {_month_name(shown[0])} to {_month_name(shown[-1])}, as a share of "
+        f"each month's {unit}. {_month_name(latest)}: {totals[latest]} {unit}; {shares}."
     )
-    svg = _ratings_chart(rated, values, totals, summary)
+    svg = _parts_chart(measure, anchor, shown, values, totals, summary)
     rows = [
         f'<tr><th scope="row">{_time(month)}</th>'
         + "".join(
-            f'<td class="n">{values[t][month]}</td>' if month in values.get(t, {}) else "<td>-</td>"
-            for t in RATING_DATA_TYPES
+            f'<td class="n">{values[part.name][month]}</td>'
+            if month in values.get(part.name, {})
+            else "<td>-</td>"
+            for part in parts
         )
         + f'<td class="n">{totals[month]}</td></tr>'
-        for month in rated
+        for month in shown
     ]
     table = _table(
-        "table-ratings",
-        "Responses by rating and month",
-        ["Month", *(RATING_LABELS[t] for t in RATING_DATA_TYPES), "All responses"],
+        f"table-{anchor}",
+        f"{measure.breakdown}: {unit} by month",
+        ["Month", *(part.title for part in parts), f"All {unit}"],
         rows,
     )
     return "\n".join(
         [
             heading,
-            "<p>What people said when asked how satisfied they were with the service: the responses behind "
-            "the satisfaction score.</p>",
-            f"<figure>{svg}<figcaption><strong>Responses by rating, by month</strong> {escape(summary)}"
-            "</figcaption></figure>",
-            f"<details><summary>Ratings as a table</summary>{table}</details>",
+            f"<p>{escape(measure.breakdown_note)}.</p>" if measure.breakdown_note else "",
+            f"<figure>{svg}<figcaption><strong>{escape(measure.breakdown)}, by month</strong> "
+            f"{escape(summary)}</figcaption></figure>",
+            f"<details><summary>{escape(measure.breakdown)} as a table</summary>{table}</details>",
             "</section>",
         ]
     )
@@ -360,32 +353,27 @@ def _table(table_id: str, caption: str, headers: Sequence[str], rows: Sequence[s
 
 
 def _methods_section(methods: Mapping[Month, str]) -> str:
-    periods = method_periods(methods)
-    items = "".join(
-        f"<li>{_time(first) if first == last else f'{_time(first)} to {_time(last)}'}: "
-        f"{escape(METHOD_DESCRIPTIONS.get(method, method))}</li>"
-        for first, last, method in periods
-    )
-    satisfaction = (
-        f"<p>{SATISFACTION_NOTE} {methods_heading(methods)}</p><ul>{items}</ul>"
-        if periods
-        else f"<p>{SATISFACTION_NOTE}</p>"
-    )
     return "\n".join(
         [
             '<section aria-labelledby="methods"><h2 id="methods">How the figures are made</h2>',
             "<p>A measure without data for a month is left out, never shown as 0.</p>",
-            "<h3>User satisfaction</h3>",
-            satisfaction,
-            "<h3>Digital take-up</h3>",
-            f"<p>{escape(DIGITAL_TAKE_UP_NOTE)}.</p>",
-            "<h3>Completion rate</h3>",
-            f"<p>{escape(COMPLETION_RATE_NOTE)}.</p>",
-            "<h3>Uptime</h3>",
-            f"<p>{escape(UPTIME_NOTE)}.</p>",
+            *(f"<h3>{escape(m.title)}</h3>{_method_note(m, methods)}" for m in measures()),
             "</section>",
         ]
     )
+
+
+def _method_note(measure: Measure, methods: Mapping[Month, str]) -> str:
+    """How the measure's figures are made; with each month's method where it changes over time."""
+    periods = method_periods(methods) if measure.methods else []
+    if not periods:
+        return f"<p>{escape(measure.note)}.</p>"
+    items = "".join(
+        f"<li>{_time(first) if first == last else f'{_time(first)} to {_time(last)}'}: "
+        f"{escape(measure.methods.get(method, method))}</li>"
+        for first, last, method in periods
+    )
+    return f"<p>{escape(measure.note)}. {methods_heading(methods)}</p><ul>{items}</ul>"
 
 
 def _revisions_section(revisions: Sequence[Mapping[str, str]]) -> str:
@@ -489,18 +477,20 @@ def _line_chart(
         axes.plot(range(len(months)), ys, color=BLUE, linewidth=2, marker="o", markersize=6)
         axes.grid(axis="y", color=GRID, linewidth=0.6)
         axes.set_axisbelow(True)
-        axes.set_ylabel("per cent")
+        axes.set_ylabel(measure.headline.unit)
         _month_axis(axes, months)
         low, high = min(v for v in ys if not math.isnan(v)), max(v for v in ys if not math.isnan(v))
         margin = max((high - low) * 0.25, 1.0)
-        # A percentage axis never reads past 100: just enough room above a value near it for its marker.
-        bottom, top = max(0.0, low - margin), min(high + margin, max(high, 100.0) + margin * 0.3)
+        # The axis never reads past the dataType's bounds (a percentage's 100): just enough room above a
+        # value near them for its marker.
+        floor, ceiling = float(measure.headline.bounds.low), float(measure.headline.bounds.high)
+        bottom, top = max(floor, low - margin), min(high + margin, max(high, ceiling) + margin * 0.3)
         axes.set_ylim(bottom, top)
-        axes.set_yticks([t for t in axes.get_yticks() if bottom <= t <= min(top, 100.0)])
+        axes.set_yticks([t for t in axes.get_yticks() if bottom <= t <= min(top, ceiling)])
         axes.yaxis.set_major_formatter(lambda value, _: f"{value:g}")
         last = max(i for i, v in enumerate(ys) if not math.isnan(v))
         axes.annotate(
-            _percent(series[months[last]]),
+            _shown(measure.headline, series[months[last]]),
             (last, ys[last]),
             xytext=(0, 8),
             textcoords="offset points",
@@ -510,7 +500,7 @@ def _line_chart(
         for first, _, method in changes:
             label = f"from {_month_short(first)}: {method}"
             _mark_change(axes, months.index(first) - 0.5, label, len(months))
-        return _svg(figure, f"chart-{measure.anchor}", f"{measure.name} by month", summary)
+        return _svg(figure, f"chart-{measure.anchor}", f"{measure.title} by month", summary)
 
 
 def _mark_change(axes, at: float, label: str, length: int) -> None:
@@ -530,7 +520,9 @@ def _mark_change(axes, at: float, label: str, length: int) -> None:
     )
 
 
-def _ratings_chart(
+def _parts_chart(
+    measure: Measure,
+    anchor: str,
     months: Sequence[Month],
     values: Mapping[str, Mapping[Month, int | float]],
     totals: Mapping[Month, int | float],
@@ -539,11 +531,10 @@ def _ratings_chart(
     with _style():
         figure = _figure(3.4)
         axes = figure.add_subplot()
-        for data_type in RATING_DATA_TYPES:
-            colour, marker, dashes = RATING_STYLES[data_type]
+        for part, (colour, marker, dashes) in zip(measure.parts, PART_STYLES, strict=False):
             shares = [
-                100 * values[data_type][m] / totals[m]
-                if totals[m] and m in values.get(data_type, {})
+                100 * values[part.name][m] / totals[m]
+                if totals[m] and m in values.get(part.name, {})
                 else math.nan
                 for m in months
             ]
@@ -555,15 +546,15 @@ def _ratings_chart(
                 linestyle=dashes,
                 linewidth=1.8,
                 markersize=6,
-                label=RATING_LABELS[data_type],
+                label=part.title,
             )
         axes.grid(axis="y", color=GRID, linewidth=0.6)
         axes.set_axisbelow(True)
         axes.set_ylim(0, 100)
-        axes.set_ylabel("per cent of responses")
+        axes.set_ylabel(f"per cent of {measure.parts[0].unit}")
         _month_axis(axes, months)
         figure.legend(loc="outside lower center", ncols=2, frameon=False, fontsize=9)
-        return _svg(figure, "chart-ratings", "Responses by rating, by month", summary)
+        return _svg(figure, f"chart-{anchor}", f"{measure.breakdown}, by month", summary)
 
 
 _XML_PROLOGUE = re.compile(r"\A.*?(?=<svg)", re.DOTALL)

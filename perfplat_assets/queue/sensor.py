@@ -39,10 +39,10 @@ from dagster import (
     sensor,
 )
 
-from perfplat_assets.asset_names import COMPLETION_RATE, DATA_GOV_UK_PUBLICATION
+from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION
 from perfplat_assets.common.months import last_closed_month
 from perfplat_assets.common.network import unreachable_cause
-from perfplat_assets.completion_rate.ga4_report import GA4_RUN_TAG
+from perfplat_assets.measures import run_tags
 from perfplat_assets.queue.messages import InvalidMessage, MonthRequest, parse_message
 from perfplat_assets.queue.resources import SqsQueue
 
@@ -222,7 +222,7 @@ class _Tick:
             | {REQUEST_TAG: request_key(request)}
             | months.get("tags", {})
             | ({"perfplat/dry_run": "true"} if request.dry_run else {})
-            | ({GA4_RUN_TAG: "true"} if request.assets is None or COMPLETION_RATE in request.assets else {}),
+            | run_tags(request.assets),
         )
 
     def evaluate(self) -> SensorResult:

@@ -2,10 +2,10 @@
 
 - `monthly`, on the 1st at 07:00 (PERFPLAT_MONTHLY_CRON): every asset for the month that just closed, so its
   month file is in the bucket before OPG's automation copies it at 12:00 UTC.
-- `settled`, on the 4th at 06:00: GA4 again for that month, once its figures have settled; a changed value
-  is recorded as a revision and republished.
-- `revisions`, on the 4th at 09:00: take-up for the three months before, since OPG's take-up figures are
-  revised for up to three months.
+- `settled`, on the 4th at 06:00: the measures that settle (`Measure.settles`: GA4's completion rate) again
+  for that month; a changed value is recorded as a revision and republished.
+- `revisions`, on the 4th at 09:00: the measures revised later (`Measure.revised_months`: digital take-up,
+  three months) for the months before.
 """
 
 from __future__ import annotations
@@ -25,21 +25,27 @@ from dagster import (
     schedule,
 )
 
-from perfplat_assets.asset_names import (
-    COMPLETION_RATE,
-    DATA_GOV_UK_PUBLICATION,
-    DIGITAL_TAKE_UP,
-    PERFORMANCE_DATASET,
-)
+from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, PERFORMANCE_DATASET
 from perfplat_assets.common.months import LONDON, Month
-from perfplat_assets.completion_rate.ga4_report import GA4_RUN_TAG
+from perfplat_assets.measures import measures, run_tags
 
 if TYPE_CHECKING:
     from dagster._core.definitions.target import ExecutableDefinition
 
-REVISED_ASSETS = (DIGITAL_TAKE_UP, PERFORMANCE_DATASET, DATA_GOV_UK_PUBLICATION)
-SETTLED_ASSETS = (COMPLETION_RATE, PERFORMANCE_DATASET, DATA_GOV_UK_PUBLICATION)
-REVISED_MONTHS = 3
+PUBLISHED = (PERFORMANCE_DATASET, DATA_GOV_UK_PUBLICATION)  # what a re-collected measure is republished by
+
+
+def settled_assets() -> tuple[str, ...]:
+    return (*(m.name for m in measures() if m.settles), *PUBLISHED)
+
+
+def revised_assets() -> tuple[str, ...]:
+    return (*(m.name for m in measures() if m.revised_months), *PUBLISHED)
+
+
+def revised_months() -> int:
+    """How many months before the one that just closed the `revisions` schedule re-collects."""
+    return max((m.revised_months for m in measures()), default=0)
 
 
 def closed_month_at(context: ScheduleEvaluationContext) -> Month:
@@ -67,38 +73,39 @@ def build_schedules(assets: Sequence[AssetsDefinition], monthly_cron: str) -> li
     everything = define_asset_job(
         "monthly_figures",
         selection=AssetSelection.assets(*assets),
-        tags={GA4_RUN_TAG: "true"},
+        tags=run_tags(None),
         description="Every measure of a month, combined, checked and published.",
     )
-    settled_ga4 = define_asset_job(
-        "settled_completion_rate",
-        selection=AssetSelection.assets(*(AssetKey(name) for name in SETTLED_ASSETS)),
-        tags={GA4_RUN_TAG: "true"},
-        description="The completion rate collected again once GA4 has settled, and republished.",
+    settled_figures = define_asset_job(
+        "settled_figures",
+        selection=AssetSelection.assets(*(AssetKey(name) for name in settled_assets())),
+        tags=run_tags(settled_assets()),
+        description="The measures whose sources settle after a month closes, again, and republished.",
     )
-    take_up = define_asset_job(
-        "take_up_revisions",
-        selection=AssetSelection.assets(*(AssetKey(name) for name in REVISED_ASSETS)),
-        description="Digital take-up and what is built from it, re-collected for months already published.",
+    revised_figures = define_asset_job(
+        "revised_figures",
+        selection=AssetSelection.assets(*(AssetKey(name) for name in revised_assets())),
+        tags=run_tags(revised_assets()),
+        description="The measures revised after publication, re-collected for months already published.",
     )
 
     # The month that just closed, published before OPG's automation copies it.
     monthly = closed_month_schedule("monthly", everything, monthly_cron)
-    # The month that closed on the 1st, with GA4's settled figures.
-    settled = closed_month_schedule("settled", settled_ga4, "0 6 4 * *")
+    # The month that closed on the 1st, with its sources' settled figures.
+    settled = closed_month_schedule("settled", settled_figures, "0 6 4 * *")
 
     @schedule(
         name="revisions",
-        job=take_up,
+        job=revised_figures,
         cron_schedule="0 9 4 * *",
         execution_timezone=LONDON.key,
         default_status=DefaultScheduleStatus.RUNNING,
     )
     def revisions(context: ScheduleEvaluationContext) -> list[RunRequest]:
-        """Take-up for the three months before the month that just closed."""
+        """The revised measures for the months before the month that just closed."""
         closed = closed_month_at(context)
         month, requests = closed, []
-        for _ in range(REVISED_MONTHS):
+        for _ in range(revised_months()):
             month = month.previous()
             # A month is revised on three successive ticks: the key names the tick as well as the month.
             key = f"revisions:{closed.key}:{month.key}"

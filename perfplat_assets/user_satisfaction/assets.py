@@ -4,19 +4,18 @@ from collections.abc import Iterator
 
 from dagster import AssetCheckResult, AssetExecutionContext, Output
 
-from perfplat_assets.asset_names import USER_SATISFACTION
 from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.resources import QualityThresholds
-from perfplat_assets.user_satisfaction.checks import CHECKS
 from perfplat_assets.user_satisfaction.feedback import read_rating_counts
+from perfplat_assets.user_satisfaction.measure import USER_SATISFACTION
 from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
 from perfplat_assets.user_satisfaction.scoring import UserSatisfaction, satisfaction_figures
 
 
-@monthly_asset(USER_SATISFACTION, kinds={"sql"}, checks=CHECKS)
+@monthly_asset(USER_SATISFACTION.name, kinds={"sql"}, checks=USER_SATISFACTION.checks)
 def user_satisfaction(
     context: AssetExecutionContext,
     run_start: RunStart,
@@ -32,4 +31,6 @@ def user_satisfaction(
     counts = make_an_lpa_db.read(read_rating_counts, months, make_an_lpa_db.feedback_table)
     figures = [satisfaction_figures(month, counts[month], schedule) for month in months]
     limits = quality_thresholds.limits()
-    yield from output_with_checks(context, CHECKS, figures, limits, {"source": make_an_lpa_db.describe()})
+    yield from output_with_checks(
+        context, USER_SATISFACTION.checks, figures, limits, {"source": make_an_lpa_db.describe()}
+    )

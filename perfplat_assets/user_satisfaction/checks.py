@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
+from fractions import Fraction
 
+from perfplat_assets.common.months import Month
 from perfplat_assets.quality.rules import Check, Finding, Limits
-from perfplat_assets.user_satisfaction.scoring import Rating, UserSatisfaction
+from perfplat_assets.user_satisfaction.scoring import (
+    METHODS,
+    SATISFACTION_PERCENT,
+    Rating,
+    RatingCounts,
+    UserSatisfaction,
+)
 
 
 def rating_counts_add_up(satisfaction: Sequence[UserSatisfaction], _: Limits) -> list[Finding]:
@@ -70,3 +79,36 @@ CHECKS: tuple[Check[UserSatisfaction], ...] = (
     Check(unknown_ratings_within_share, "Few responses carry a rating that is none of the five."),
     Check(enough_responses, "Enough rated responses for the percentage to be a statistic."),
 )
+
+
+# OPG rounded the satisfaction percentage by hand: a published percentage may be this far from its counts'.
+SATISFACTION_TOLERANCE_POINTS = 1
+
+
+def satisfaction_inconsistencies(
+    values: Mapping[tuple[Month, str], float], method_for: Callable[[Month], str | None]
+) -> list[tuple[Month, str]]:
+    """Months whose satisfaction percentage is more than a point from what its five published counts give
+    under the month's method, with why. A month without all five counts, or whose method is not known
+    (`method_for` gives None), cannot be checked and is not named."""
+    found = []
+    for month in sorted({month for month, data_type in values if data_type == SATISFACTION_PERCENT}):
+        pairs = [(month, SATISFACTION_PERCENT), *((month, rating.data_type) for rating in Rating)]
+        if not all(pair in values and math.isfinite(values[pair]) for pair in pairs):
+            continue
+        method = method_for(month)
+        counts = RatingCounts(**{rating.column: int(values[(month, rating.data_type)]) for rating in Rating})
+        if method is None or counts.total == 0:
+            continue
+        score, percent = METHODS[method](counts), values[(month, SATISFACTION_PERCENT)]
+        gap = abs(Fraction(percent) - score)
+        if gap > SATISFACTION_TOLERANCE_POINTS:
+            found.append(
+                (
+                    month,
+                    f"{SATISFACTION_PERCENT} {percent:g} is {float(gap):.2f} points from {float(score):.2f}, "
+                    f"the {method} score of {month}'s five rating counts: more than the "
+                    f"{SATISFACTION_TOLERANCE_POINTS} point its rounding allows",
+                )
+            )
+    return found

@@ -123,6 +123,16 @@ METHODS: dict[str, Callable[[RatingCounts], Fraction]] = {
     "top-two-box": top_two_box_share,
 }
 
+# How the notes, the CSVW and the report describe each method.
+METHOD_DESCRIPTIONS = {
+    "weighted-gds": "weighted GDS score: (0 x very dissatisfied + 25 x dissatisfied + 50 x neither "
+    "+ 75 x satisfied + 100 x very satisfied) / responses",
+    "top-two-box": "top-two-box share: 100 x (satisfied + very satisfied) / responses",
+}
+
+# The published dataType of the percentage; each rating's count is published under `Rating.data_type`.
+SATISFACTION_PERCENT = "user-satisfaction-percent"
+
 # OPG published the weighted score up to March 2026 and the top-two-box share from April 2026.
 DEFAULT_METHOD_SCHEDULE = "2021-03:weighted-gds,2026-04:top-two-box"
 

@@ -1,9 +1,13 @@
-"""The completion rate's table in the metrics store: a month's sessions, GA4's flags and the database's
-cross-check."""
+"""The completion rate, declared once: its table in the metrics store (a month's sessions, GA4's flags and
+the database's cross-check) and what is published from it."""
+
+from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Float, Integer, String, Table, Text
 
-from perfplat_assets.asset_names import COMPLETION_RATE
+from perfplat_assets.common.measure import PERCENTAGE, DataType, Measure
+from perfplat_assets.completion_rate.checks import CHECKS
+from perfplat_assets.completion_rate.ga4_report import GA4_RUN_TAG
 from perfplat_assets.completion_rate.rate import CompletionRate
 from perfplat_assets.metrics_store.tables import (
     blocked_by_column,
@@ -13,9 +17,11 @@ from perfplat_assets.metrics_store.tables import (
     stored_asset,
 )
 
-completion_rate_table = stored_asset(
+NAME = "completion_rate"
+
+table = stored_asset(
     Table(
-        COMPLETION_RATE,
+        NAME,
         metadata,
         month_column(),
         Column(
@@ -50,4 +56,35 @@ completion_rate_table = stored_asset(
         blocked_by_column(),
     ),
     CompletionRate,
+)
+
+
+def _values(month: CompletionRate) -> dict[str, float] | None:
+    percent = month.completion_rate_percent
+    return None if percent is None else {"completion-rate": percent}
+
+
+COMPLETION_RATE = Measure(
+    name=NAME,
+    home=__package__,
+    title="Completion rate",
+    figures=CompletionRate,
+    table=table,
+    data_types=(
+        DataType(
+            "completion-rate",
+            "Completion rate",
+            "per cent",
+            PERCENTAGE,
+        ),
+    ),
+    values=_values,
+    checks=CHECKS,
+    note="Sessions that reached the 'who is applying' page (the LPA is created) per 100 sessions that "
+    "reached a page starting a new LPA, from Google Analytics 4, one decimal place. GA4 counts sessions, not "
+    "journeys, so users who return to finish an LPA can push the ratio up; a month over 100 is withheld",
+    summary_noun="completion rate",
+    settles=True,  # GA4's figures for a month settle in the days after it closes
+    run_tags={GA4_RUN_TAG: "true"},  # GA4's run-level concurrency limit
+    missing="the completion rate was not computed for this month",
 )

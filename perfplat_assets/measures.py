@@ -1,0 +1,85 @@
+"""The registered measures, one line each, in the order the dataset, `data.csv` and the report show them.
+
+Everything downstream of the measures (the dataset, the records, the CSVW, the notes, the report, the
+store's tables, the schedules, the queue and the definitions) reads them from here and names none. A
+measure is declared once, in its own folder (`<measure>/measure.py`, see docs/ADDING_A_MEASURE.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, PERFORMANCE_DATASET
+from perfplat_assets.common.measure import DataType, Measure
+from perfplat_assets.completion_rate.measure import COMPLETION_RATE
+from perfplat_assets.digital_take_up.measure import DIGITAL_TAKE_UP
+from perfplat_assets.uptime.measure import UPTIME
+from perfplat_assets.user_satisfaction.measure import USER_SATISFACTION
+
+_registered: list[Measure] = [
+    USER_SATISFACTION,
+    DIGITAL_TAKE_UP,
+    COMPLETION_RATE,
+    UPTIME,
+]
+_read = False
+
+
+def register(measure: Measure) -> None:
+    """Add a measure after the built-in ones: for a measure that lives outside this package (the tests'
+    toy measure). It must happen before anything reads the registry, which fixes it for the process."""
+    if _read:
+        raise RuntimeError(
+            f"register {measure.name} before anything reads the measures: perfplat has read them already"
+        )
+    if any(known.name == measure.name for known in _registered):
+        raise ValueError(f"a measure named {measure.name} is registered already")
+    clashes = {d.name for d in measure.data_types} & {d.name for d in _all_data_types()}
+    if clashes:
+        raise ValueError(f"{measure.name} publishes dataTypes another measure does: {sorted(clashes)}")
+    if measure.methods and method_measure_of(_registered):
+        raise ValueError(f"{measure.name} declares methods, and only one measure's method can be tracked")
+    _registered.append(measure)
+
+
+def measures() -> tuple[Measure, ...]:
+    """Every registered measure; from the first call on, no more can be registered."""
+    global _read
+    _read = True
+    return tuple(_registered)
+
+
+def _all_data_types() -> Iterator[DataType]:
+    """Every dataType registered so far, without fixing the registry."""
+    for measure in _registered:
+        yield from measure.data_types
+
+
+def data_types() -> tuple[DataType, ...]:
+    """Every published dataType, measure by measure: the column order of `data.csv`."""
+    return tuple(data_type for measure in measures() for data_type in measure.data_types)
+
+
+def method_measure_of(registered: Sequence[Measure]) -> Measure | None:
+    return next((measure for measure in registered if measure.methods), None)
+
+
+def method_measure() -> Measure | None:
+    """The measure made by methods that change over time (user satisfaction): the months' methods the
+    publication states are its."""
+    return method_measure_of(measures())
+
+
+def pipeline() -> tuple[str, ...]:
+    """Every asset a month's run materialises: the measures, then the dataset and its publication."""
+    return (*(measure.name for measure in measures()), PERFORMANCE_DATASET, DATA_GOV_UK_PUBLICATION)
+
+
+def run_tags(assets: Sequence[str] | None) -> dict[str, str]:
+    """The tags a run materialising `assets` (None: every asset) carries for the measures among them."""
+    return {
+        key: value
+        for measure in measures()
+        if assets is None or measure.name in assets
+        for key, value in measure.run_tags.items()
+    }

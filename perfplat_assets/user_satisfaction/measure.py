@@ -1,0 +1,101 @@
+"""User satisfaction, declared once: its table in the metrics store (a month's rating counts, method and
+percentage) and what is published from it."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Integer, String, Table
+
+from perfplat_assets.common.measure import COUNT_CEILING, Bounds, DataType, Measure
+from perfplat_assets.metrics_store.tables import (
+    blocked_by_column,
+    metadata,
+    month_column,
+    not_available_column,
+    stored_asset,
+)
+from perfplat_assets.user_satisfaction.checks import CHECKS, satisfaction_inconsistencies
+from perfplat_assets.user_satisfaction.scoring import (
+    METHOD_DESCRIPTIONS,
+    SATISFACTION_PERCENT,
+    Rating,
+    UserSatisfaction,
+)
+
+NAME = "user_satisfaction"
+
+table = stored_asset(
+    Table(
+        NAME,
+        metadata,
+        month_column(),
+        *(
+            Column(
+                rating.column,
+                Integer,
+                nullable=False,
+                comment=f"Responses rating the service '{rating.label}'.",
+            )
+            for rating in Rating
+        ),
+        Column(
+            "unknown_ratings",
+            Integer,
+            nullable=False,
+            comment="Responses with a rating that is none of the five.",
+        ),
+        Column(
+            "total_responses", Integer, nullable=False, comment="The database's own count of rated responses."
+        ),
+        Column("satisfaction_percent", Integer, comment="The published percentage, by the month's method."),
+        Column("method", String(40), nullable=False, comment="The satisfaction method in force that month."),
+        not_available_column(),
+        blocked_by_column(),
+    ),
+    UserSatisfaction,
+)
+
+
+def _values(month: UserSatisfaction) -> dict[str, float] | None:
+    if month.satisfaction_percent is None:
+        return None
+    return {SATISFACTION_PERCENT: month.satisfaction_percent, **month.counts.published()}
+
+
+RATING_COUNT = Bounds(0, COUNT_CEILING - 1, whole=True, what="a rating count")
+
+USER_SATISFACTION = Measure(
+    name=NAME,
+    home=__package__,
+    title="User satisfaction",
+    figures=UserSatisfaction,
+    table=table,
+    data_types=(
+        DataType(
+            SATISFACTION_PERCENT,
+            "User satisfaction",
+            "per cent",
+            Bounds(0, 100, whole=True, what="a satisfaction percentage"),
+            "Satisfaction with the service, rounded to a whole number",
+        ),
+        *(
+            DataType(
+                rating.data_type,
+                rating.label,
+                "responses",
+                RATING_COUNT,
+                f"Responses to the feedback form rating the service '{rating.data_type.replace('-', ' ')}'",
+            )
+            for rating in Rating
+        ),
+    ),
+    values=_values,
+    checks=CHECKS,
+    note="From the feedback form at the end of a session, rounded to a whole number",
+    summary_noun="satisfaction score",
+    breakdown="Ratings",
+    breakdown_note="What people said when asked how satisfied they were with the service: the responses "
+    "behind the satisfaction score",
+    methods=METHOD_DESCRIPTIONS,
+    consistency=satisfaction_inconsistencies,
+    missing="user satisfaction was not computed for this month",
+)

@@ -1,0 +1,29 @@
+"""`python -m perfplat_assets_tests.toy_measure.run_month YYYY-MM-01`: register the toy measure, then run
+every asset of the code location for the month in process, on the environment's settings; print what the
+run said as JSON. Registration comes first, before anything reads the measures."""
+
+import json
+import sys
+
+from perfplat_assets.measures import register
+from perfplat_assets_tests.toy_measure.measure import AVERAGE_PROCESSING_DAYS
+
+
+def main() -> None:
+    register(AVERAGE_PROCESSING_DAYS)
+    from perfplat_assets.common.months import Month
+    from perfplat_assets_tests.support.run_results import materialize_month
+
+    result = materialize_month(Month.parse(sys.argv[1]))
+    checks = {
+        f"{e.asset_key.to_user_string()}:{e.check_name}": e.passed
+        for e in result.get_asset_check_evaluations()
+    }
+    materialized = sorted(
+        e.asset_key.to_user_string() for e in result.get_asset_materialization_events() if e.asset_key
+    )
+    print(json.dumps({"success": result.success, "checks": checks, "materialized": materialized}))
+
+
+if __name__ == "__main__":
+    main()

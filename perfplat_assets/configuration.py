@@ -1,4 +1,5 @@
-"""Every setting perfplat reads, in one place: the README's configuration table mirrors this module.
+"""Every resource perfplat runs with, from the environment: the README's configuration table mirrors this
+module and each registered measure's `sources` module, which reads its own sources' settings.
 
 Values that may hold secrets are passed as `EnvVar`s, so Dagster reads them at run time and never shows or
 stores them; a variable that is unset selects the embedded default for its source.
@@ -7,25 +8,20 @@ stores them; a variable that is unset selects the embedded default for its sourc
 from __future__ import annotations
 
 import os
+from importlib import import_module
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from dagster import EnvVar
 from dagster._utils.schedules import is_valid_cron_string
 from dagster_aws.s3 import S3Resource
 
-from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.run_start import RunStart
+from perfplat_assets.common.settings import SettingError, Settings, env, flag, given, is_set, number
 from perfplat_assets.common.sources import sample_settings
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
-from perfplat_assets.completion_rate.resources import GoogleAnalytics
-from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFiguresFile
-from perfplat_assets.embedded.resources import (
-    EmbeddedGoogleAnalytics,
-    EmbeddedMakeAnLpaDatabase,
-    EmbeddedRoute53HealthCheck,
-    EmbeddedSiriusDatabase,
-)
+from perfplat_assets.embedded.resources import STAND_INS
+from perfplat_assets.measures import measures
 from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.directory import PublicationDirectory
@@ -33,85 +29,8 @@ from perfplat_assets.publication.resources import CkanCatalogue, DataGovUkPublis
 from perfplat_assets.quality.resources import LIMITS, QualityThresholds
 from perfplat_assets.queue.resources import SqsQueue
 from perfplat_assets.store_schema import STORED_TABLES
-from perfplat_assets.uptime.resources import Route53HealthCheck
-from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
-from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
 
-
-def _set(name: str) -> bool:
-    return bool(os.environ.get(name, "").strip())
-
-
-def _env(name: str, default: Any = None) -> Any:
-    """The variable as an `EnvVar` when set (read at run time, never displayed), else the default."""
-    return EnvVar(name) if _set(name) else default
-
-
-def _given(**fields: str) -> dict[str, EnvVar]:
-    """Resource fields whose variable is set, as `EnvVar`s; the others keep the resource's own default, so
-    that a default is stated once, beside the field."""
-    return {field: EnvVar(name) for field, name in fields.items() if _set(name)}
-
-
-class SettingError(ValueError):
-    """A setting that cannot work; the message names the variable and shows a valid example. Raised when
-    the code location loads, before any source is asked for anything."""
-
-
-def _number(
-    name: str, default: float, kind: type[int] | type[float], low: float = 0, high: float | None = None
-) -> Any:
-    """A plain (non-secret) number within [low, high], read now so that a typo is reported at load."""
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    expected = "a whole number" if kind is int else "a number"
-    span = f"from {low:g}" + (f" to {high:g}" if high is not None else "")
-    try:
-        value = kind(text)
-    except ValueError:
-        raise SettingError(f"{name} must be {expected}, not {text!r}: {span}, e.g. {default}") from None
-    if not (low <= value and (high is None or value <= high)):  # NaN fails too
-        raise SettingError(f"{name} must be {expected} {span}, not {text!r}: e.g. {default}")
-    return value
-
-
-TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
-
-
-def _flag(name: str) -> bool:
-    """true/false, 1/0 or yes/no in any case; unset is false. Anything else is refused rather than read as
-    false: `PERFPLAT_DRY_RUN=on` must not publish for real."""
-    text = os.environ.get(name, "").strip().lower()
-    if text in TRUE:
-        return True
-    if text in (*FALSE, ""):
-        return False
-    raise SettingError(
-        f"{name} must be true or false (or 1/0, yes/no), not {os.environ[name]!r}: e.g. {name}=true"
-    )
-
-
-def _method_schedule() -> str:
-    text = os.environ.get("PERFPLAT_SATISFACTION_METHODS", "").strip() or DEFAULT_METHOD_SCHEDULE
-    try:
-        MethodSchedule.parse(text)
-    except ValueError as error:
-        raise SettingError(
-            f"PERFPLAT_SATISFACTION_METHODS: {error}. A valid schedule: {DEFAULT_METHOD_SCHEDULE}"
-        ) from None
-    return text
-
-
-def _property_id() -> Any:
-    """GA4's property id is digits (e.g. 123456789); checked now, handed over as an EnvVar."""
-    text = os.environ.get("PERFPLAT_GA4_PROPERTY_ID", "").strip()
-    if text and not text.isdigit():
-        raise SettingError(
-            f"PERFPLAT_GA4_PROPERTY_ID must be the numeric GA4 property id, e.g. 123456789, not {text!r} "
-            "(GA4 admin, Property settings, Property ID)"
-        )
-    return _env("PERFPLAT_GA4_PROPERTY_ID")
+__all__ = ["SettingError", "build_resources", "monthly_cron", "queue_configured", "queue_sensor_interval"]
 
 
 def data_dir() -> str:
@@ -119,11 +38,11 @@ def data_dir() -> str:
 
 
 def queue_configured() -> bool:
-    return _set("PERFPLAT_SQS_QUEUE_URL") or _set("PERFPLAT_SQS_QUEUE_NAME")
+    return is_set("PERFPLAT_SQS_QUEUE_URL") or is_set("PERFPLAT_SQS_QUEUE_NAME")
 
 
 def queue_sensor_interval() -> int:
-    return _number("PERFPLAT_SQS_SENSOR_INTERVAL_SECONDS", 30, int, low=1, high=86_400)
+    return number("PERFPLAT_SQS_SENSOR_INTERVAL_SECONDS", 30, int, low=1, high=86_400)
 
 
 # The 1st at 07:00 London time: the month file is in the bucket hours before OPG's automation reads it.
@@ -145,84 +64,52 @@ def build_resources() -> dict[str, Any]:
     found by type, so that a new source cannot slip past its guard."""
     assert STORED_TABLES  # imported so that the store below creates every stored asset's table
     home = data_dir()
-    metrics_store = MetricsStore(url=_env("PERFPLAT_METRICS_DB_URL"), data_dir=home)
-    resources: dict[str, Any] = {
-        # The sources in the order the publication guard names those serving the sample.
-        "make_an_lpa_db": _make_an_lpa_database(home),
-        "satisfaction_methods": SatisfactionMethods(schedule=_method_schedule()),
-        "google_analytics": _google_analytics(),
-        "sirius_db": _sirius_database(home),
-        "takeup_figures_file": TakeUpFiguresFile(path=_env("PERFPLAT_TAKEUP_FIGURES_FILE")),
-        "route53_health_check": _route53_health_check(),
+    metrics_store = MetricsStore(url=env("PERFPLAT_METRICS_DB_URL"), data_dir=home)
+    # The sources in the order the publication guard names those serving the sample: the measures'.
+    resources: dict[str, Any] = measure_sources(Settings(data_dir=home, samples=STAND_INS))
+    resources |= {
         "quality_thresholds": QualityThresholds(
-            completion_rate_max_gap_points=_number(
+            completion_rate_max_gap_points=number(
                 "PERFPLAT_CHECK_COMPLETION_RATE_MAX_GAP",
                 LIMITS.completion_rate_max_gap_points,
                 float,
                 high=100,
             ),
-            unknown_ratings_max_percent=_number(
+            unknown_ratings_max_percent=number(
                 "PERFPLAT_CHECK_UNKNOWN_RATINGS_MAX_PERCENT",
                 LIMITS.unknown_ratings_max_percent,
                 float,
                 high=100,
             ),
-            minimum_responses=_number("PERFPLAT_CHECK_MINIMUM_RESPONSES", LIMITS.minimum_responses, int),
+            minimum_responses=number("PERFPLAT_CHECK_MINIMUM_RESPONSES", LIMITS.minimum_responses, int),
         ),
         "sqs_queue": SqsQueue(
-            queue_url=_env("PERFPLAT_SQS_QUEUE_URL"),
-            queue_name=_env("PERFPLAT_SQS_QUEUE_NAME"),
-            dead_letter_queue_url=_env("PERFPLAT_SQS_DLQ_URL"),
-            region_name=_env("AWS_REGION"),
-            endpoint_url=_env("AWS_ENDPOINT_URL_SQS"),
+            queue_url=env("PERFPLAT_SQS_QUEUE_URL"),
+            queue_name=env("PERFPLAT_SQS_QUEUE_NAME"),
+            dead_letter_queue_url=env("PERFPLAT_SQS_DLQ_URL"),
+            region_name=env("AWS_REGION"),
+            endpoint_url=env("AWS_ENDPOINT_URL_SQS"),
         ),
         "metrics_store": metrics_store,
         "metrics_store_io_manager": MetricsStoreIOManager(store=metrics_store),
     }
-    publish_dir = _env("PERFPLAT_PUBLISH_DIR", str(Path(home) / "publish"))
+    publish_dir = env("PERFPLAT_PUBLISH_DIR", str(Path(home) / "publish"))
     resources["run_start"] = RunStart(publish_dir=publish_dir)
     resources["publisher"] = _publisher(publish_dir, sample_settings(resources.values()), metrics_store)
     return resources
 
 
-# Each source: its production class when its setting is set, else the embedded default's class, which
-# serves the sample and says so to the publication guard.
-
-
-def _make_an_lpa_database(home: str) -> MakeAnLpaDatabase:
-    if not _set("PERFPLAT_LPA_DB_URL"):
-        return EmbeddedMakeAnLpaDatabase(data_dir=home)
-    return MakeAnLpaDatabase(url=EnvVar("PERFPLAT_LPA_DB_URL"))
-
-
-def _google_analytics() -> GoogleAnalytics:
-    property_id, api_endpoint = _property_id(), _env("PERFPLAT_GA4_API_ENDPOINT")
-    if property_id is None and api_endpoint is None:
-        return EmbeddedGoogleAnalytics()
-    return GoogleAnalytics(property_id=property_id, api_endpoint=api_endpoint)
-
-
-def _sirius_database(home: str) -> SiriusDatabase:
-    contract = _given(
-        cases_table="PERFPLAT_SIRIUS_CASES_TABLE",
-        case_type_column="PERFPLAT_SIRIUS_CASE_TYPE_COLUMN",
-        receipt_date_column="PERFPLAT_SIRIUS_RECEIPT_DATE_COLUMN",
-        online_id_column="PERFPLAT_SIRIUS_ONLINE_ID_COLUMN",
-        lpa_case_type="PERFPLAT_SIRIUS_LPA_CASE_TYPE",
-    )
-    if not _set("PERFPLAT_SIRIUS_DB_URL"):
-        return EmbeddedSiriusDatabase(data_dir=home, **contract)
-    return SiriusDatabase(url=EnvVar("PERFPLAT_SIRIUS_DB_URL"), **contract)
-
-
-def _route53_health_check() -> Route53HealthCheck:
-    if not _set("PERFPLAT_UPTIME_HEALTH_CHECK_ID"):
-        return EmbeddedRoute53HealthCheck()
-    return Route53HealthCheck(
-        health_check_id=EnvVar("PERFPLAT_UPTIME_HEALTH_CHECK_ID"),
-        endpoint_url=_env("AWS_ENDPOINT_URL_CLOUDWATCH"),
-        **_given(region="PERFPLAT_UPTIME_REGION"),
-    )
+def measure_sources(settings: Settings) -> dict[str, Any]:
+    """Every registered measure's source resources, from its `<home>.sources` module (a measure without one
+    reads no source); a source two measures read (the service's database) is built once."""
+    found: dict[str, Any] = {}
+    for measure in measures():
+        module = f"{measure.home}.sources"
+        if find_spec(module) is None:
+            continue
+        for key, resource in import_module(module).sources(settings).items():
+            found.setdefault(key, resource)
+    return found
 
 
 def _publisher(
@@ -231,17 +118,17 @@ def _publisher(
     return DataGovUkPublisher(
         directory=PublicationDirectory(path=publish_dir, store=metrics_store),
         s3=S3Publication(
-            s3=S3Resource(region_name=_env("AWS_REGION"), endpoint_url=_env("AWS_ENDPOINT_URL_S3")),
-            bucket=_env("PERFPLAT_S3_BUCKET"),
-            **_given(prefix="PERFPLAT_S3_PREFIX"),
+            s3=S3Resource(region_name=env("AWS_REGION"), endpoint_url=env("AWS_ENDPOINT_URL_S3")),
+            bucket=env("PERFPLAT_S3_BUCKET"),
+            **given(prefix="PERFPLAT_S3_PREFIX"),
         ),
         ckan=CkanCatalogue(
-            url=_env("PERFPLAT_CKAN_URL"),
-            api_token=_env("PERFPLAT_CKAN_API_TOKEN"),
-            **_given(dataset="PERFPLAT_CKAN_DATASET"),
+            url=env("PERFPLAT_CKAN_URL"),
+            api_token=env("PERFPLAT_CKAN_API_TOKEN"),
+            **given(dataset="PERFPLAT_CKAN_DATASET"),
         ),
-        public_base_url=_env("PERFPLAT_PUBLIC_BASE_URL"),
+        public_base_url=env("PERFPLAT_PUBLIC_BASE_URL"),
         sample_sources=sample_sources,
-        allow_sample_data=_flag("PERFPLAT_ALLOW_SAMPLE_DATA"),
-        dry_run=_flag("PERFPLAT_DRY_RUN"),
+        allow_sample_data=flag("PERFPLAT_ALLOW_SAMPLE_DATA"),
+        dry_run=flag("PERFPLAT_DRY_RUN"),
     )

@@ -1,7 +1,8 @@
 """A measure is declared once: a fifth measure, declared in the test package alone
-(`perfplat_assets_tests/toy_measure/`) and registered with one call, flows through the real code location
-to the metrics store, its checks, the dataset, `data.json`, `data.csv`, the CSVW, `notes.md` and
-`report.html`, with no line of perfplat changed. Its figure for May 2026 is 10.5 days, by hand.
+(`perfplat_assets_tests/toy_measure/`: its declaration, asset, source and sample) and registered with one
+call, flows through the real code location to the metrics store, its checks, the dataset, `data.json`,
+`data.csv`, the CSVW, `notes.md` and `report.html`, with no line of perfplat changed. Its sample's figure for
+May 2026 is 10.5 days, by hand.
 
 The run is a subprocess of its own: registering a measure fixes the registry for the process, and its
 table joins the store's metadata, which must not leak into other tests on this worker."""
@@ -46,6 +47,8 @@ def test_a_measure_from_the_test_package_is_published_everywhere(toy_month):
     assert said["success"]
     assert "average_processing_days" in said["materialized"]
     assert said["checks"]["average_processing_days:processing_days_within_a_year"] is True
+    # Its source's setting is read from its own folder, and the publication guard knows its sample.
+    assert said["sample_sources"][-1] == "PERFPLAT_TOY_PROCESSING_TIMES_URL"
 
     engine = create_engine(f"sqlite:///{data_dir / 'metrics.sqlite'}")
     with engine.connect() as connection:

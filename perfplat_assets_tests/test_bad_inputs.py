@@ -125,7 +125,7 @@ def test_the_code_location_itself_refuses_to_load_with_a_bad_setting(perfplat_en
     assert (
         done.stderr.strip()
         .splitlines()[-1]
-        .startswith("perfplat_assets.configuration.SettingError: PERFPLAT_DRY_RUN")
+        .startswith("perfplat_assets.common.settings.SettingError: PERFPLAT_DRY_RUN")
     )
 
 

@@ -7,6 +7,7 @@ from pydantic import Field
 from sqlalchemy import Connection
 
 from perfplat_assets.common.months import Month
+from perfplat_assets.common.settings import Settings, env, is_set
 from perfplat_assets.common.sql_source import SqlSource
 
 Answer = TypeVar("Answer")
@@ -33,3 +34,10 @@ class MakeAnLpaDatabase(SqlSource):
         """`query`'s answer on the table named `table` for `months`, in one read-only transaction."""
         with self.connection(months) as connection:
             return query(connection, months, table)
+
+
+def make_an_lpa_database(settings: Settings) -> MakeAnLpaDatabase:
+    """The service's database at PERFPLAT_LPA_DB_URL, else the embedded default's copy: the source two
+    measures read, built alike for each."""
+    url = MakeAnLpaDatabase.setting
+    return settings.source(MakeAnLpaDatabase, is_set(url), url=env(url))

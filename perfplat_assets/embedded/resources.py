@@ -7,7 +7,7 @@ data.gov.uk. The production classes hold no sample branch.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import ClassVar
@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.months import Month, contiguous
+from perfplat_assets.common.sources import SourceResource
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
 from perfplat_assets.completion_rate.ga4_report import Source
 from perfplat_assets.completion_rate.resources import ANONYMOUS, GoogleAnalytics, bypass_proxy
@@ -87,3 +88,13 @@ class EmbeddedRoute53HealthCheck(_ServesTheSample, Route53HealthCheck):
 
     def hourly_status(self, months: Sequence[Month]) -> dict[datetime, float]:
         return sample_health_checks(contiguous(months))
+
+
+# The embedded default's stand-in for each kind of source, which `configuration` hands to the measures'
+# `sources` modules: a source whose settings are unset serves the sample.
+STAND_INS: Mapping[type[SourceResource], type[SourceResource]] = {
+    MakeAnLpaDatabase: EmbeddedMakeAnLpaDatabase,
+    SiriusDatabase: EmbeddedSiriusDatabase,
+    GoogleAnalytics: EmbeddedGoogleAnalytics,
+    Route53HealthCheck: EmbeddedRoute53HealthCheck,
+}

@@ -1,5 +1,5 @@
-"""Average processing days, a toy: a month's figure is worked out from the month alone, so a test knows it
-by hand (10 days, plus a tenth of a day per calendar month: 10.5 in May)."""
+"""Average processing days, a toy: its sample's figure is worked out from the month alone, so a test knows
+it by hand (10 days, plus a tenth of a day per calendar month: 10.5 in May)."""
 
 from __future__ import annotations
 
@@ -28,10 +28,6 @@ class ProcessingDays:
     average_days: float | None
     not_available_reason: str | None = None
     blocked_by: str | None = None
-
-
-def processing_days(month: Month) -> ProcessingDays:
-    return ProcessingDays(month, 10 + month.first_day.month / 10)
 
 
 def processing_days_within_a_year(months: Sequence[ProcessingDays], _: Limits) -> list[Finding]:

@@ -12,8 +12,10 @@ from perfplat_assets_tests.toy_measure.measure import AVERAGE_PROCESSING_DAYS
 def main() -> None:
     register(AVERAGE_PROCESSING_DAYS)
     from perfplat_assets.common.months import Month
+    from perfplat_assets.configuration import build_resources
     from perfplat_assets_tests.support.run_results import materialize_month
 
+    sample_sources = build_resources()["publisher"].sample_sources
     result = materialize_month(Month.parse(sys.argv[1]))
     checks = {
         f"{e.asset_key.to_user_string()}:{e.check_name}": e.passed
@@ -22,7 +24,8 @@ def main() -> None:
     materialized = sorted(
         e.asset_key.to_user_string() for e in result.get_asset_materialization_events() if e.asset_key
     )
-    print(json.dumps({"success": result.success, "checks": checks, "materialized": materialized}))
+    said = {"success": result.success, "checks": checks, "materialized": materialized}
+    print(json.dumps(said | {"sample_sources": sample_sources}))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,101 @@
+"""How perfplat reads a setting from the environment, checked when the code location loads.
+
+Values that may hold secrets are passed on as `EnvVar`s, so Dagster reads them at run time and never shows
+or stores them. `configuration` reads perfplat's own settings with these, and hands each measure's
+`sources` module a `Settings` for the settings of its sources (see docs/ADDING_A_MEASURE.md).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from dagster import EnvVar
+
+from perfplat_assets.common.sources import SourceResource
+
+Source = TypeVar("Source", bound=SourceResource)
+
+
+class SettingError(ValueError):
+    """A setting that cannot work; the message names the variable and shows a valid example. Raised when
+    the code location loads, before any source is asked for anything."""
+
+
+def is_set(name: str) -> bool:
+    return bool(os.environ.get(name, "").strip())
+
+
+def env(name: str, default: Any = None) -> Any:
+    """The variable as an `EnvVar` when set (read at run time, never displayed), else the default."""
+    return EnvVar(name) if is_set(name) else default
+
+
+def given(**fields: str) -> dict[str, EnvVar]:
+    """Resource fields whose variable is set, as `EnvVar`s; the others keep the resource's own default, so
+    that a default is stated once, beside the field."""
+    return {name: EnvVar(variable) for name, variable in fields.items() if is_set(variable)}
+
+
+def number(
+    name: str, default: float, kind: type[int] | type[float], low: float = 0, high: float | None = None
+) -> Any:
+    """A plain (non-secret) number within [low, high], read now so that a typo is reported at load."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    expected = "a whole number" if kind is int else "a number"
+    span = f"from {low:g}" + (f" to {high:g}" if high is not None else "")
+    try:
+        value = kind(text)
+    except ValueError:
+        raise SettingError(f"{name} must be {expected}, not {text!r}: {span}, e.g. {default}") from None
+    if not (low <= value and (high is None or value <= high)):  # NaN fails too
+        raise SettingError(f"{name} must be {expected} {span}, not {text!r}: e.g. {default}")
+    return value
+
+
+TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+def flag(name: str) -> bool:
+    """true/false, 1/0 or yes/no in any case; unset is false. Anything else is refused rather than read as
+    false: `PERFPLAT_DRY_RUN=on` must not publish for real."""
+    text = os.environ.get(name, "").strip().lower()
+    if text in TRUE:
+        return True
+    if text in (*FALSE, ""):
+        return False
+    raise SettingError(
+        f"{name} must be true or false (or 1/0, yes/no), not {os.environ[name]!r}: e.g. {name}=true"
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a measure's `sources` module builds its source resources with: the data directory, and the
+    embedded default's stand-in for each kind of source (given by `configuration`, which may import the
+    embedded default where a measure may not)."""
+
+    data_dir: str
+    samples: Mapping[type[SourceResource], Callable[..., SourceResource]] = field(default_factory=dict)
+
+    def source(
+        self,
+        kind: type[Source],
+        configured: bool,
+        sample: Callable[..., SourceResource] | None = None,
+        **fields: Any,
+    ) -> Source:
+        """`kind` with `fields` when its settings are `configured`, else its stand-in in the embedded default
+        (`sample`, for a kind of source only its measure reads; else the embedded default's own), which
+        serves the sample and says so to the publication guard."""
+        if configured:
+            return kind(**fields)
+        stand_in = sample or self.samples.get(kind)
+        if stand_in is None:
+            raise SettingError(f"set {kind.setting}: the embedded default has no sample for {kind.__name__}")
+        home = {"data_dir": self.data_dir} if "data_dir" in getattr(stand_in, "model_fields", {}) else {}
+        return stand_in(**home, **fields)  # type: ignore[return-value]

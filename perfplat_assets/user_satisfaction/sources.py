@@ -1,0 +1,32 @@
+"""User satisfaction's sources, from their settings: the service's feedback table and the method schedule."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from perfplat_assets.common.make_an_lpa_database import make_an_lpa_database
+from perfplat_assets.common.settings import SettingError, Settings
+from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
+from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
+
+METHODS_SETTING = "PERFPLAT_SATISFACTION_METHODS"
+
+
+def method_schedule() -> str:
+    """The schedule, checked now so that a typo fails the code location."""
+    text = os.environ.get(METHODS_SETTING, "").strip() or DEFAULT_METHOD_SCHEDULE
+    try:
+        MethodSchedule.parse(text)
+    except ValueError as error:
+        raise SettingError(
+            f"{METHODS_SETTING}: {error}. A valid schedule: {DEFAULT_METHOD_SCHEDULE}"
+        ) from None
+    return text
+
+
+def sources(settings: Settings) -> dict[str, Any]:
+    return {
+        "make_an_lpa_db": make_an_lpa_database(settings),
+        "satisfaction_methods": SatisfactionMethods(schedule=method_schedule()),
+    }

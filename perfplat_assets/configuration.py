@@ -26,7 +26,6 @@ from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.directory import PublicationDirectory
 from perfplat_assets.publication.resources import CkanCatalogue, DataGovUkPublisher, S3Publication
-from perfplat_assets.quality.resources import LIMITS, QualityThresholds
 from perfplat_assets.queue.resources import SqsQueue
 from perfplat_assets.store_schema import STORED_TABLES
 
@@ -68,21 +67,6 @@ def build_resources() -> dict[str, Any]:
     # The sources in the order the publication guard names those serving the sample: the measures'.
     resources: dict[str, Any] = measure_sources(Settings(data_dir=home, samples=STAND_INS))
     resources |= {
-        "quality_thresholds": QualityThresholds(
-            completion_rate_max_gap_points=number(
-                "PERFPLAT_CHECK_COMPLETION_RATE_MAX_GAP",
-                LIMITS.completion_rate_max_gap_points,
-                float,
-                high=100,
-            ),
-            unknown_ratings_max_percent=number(
-                "PERFPLAT_CHECK_UNKNOWN_RATINGS_MAX_PERCENT",
-                LIMITS.unknown_ratings_max_percent,
-                float,
-                high=100,
-            ),
-            minimum_responses=number("PERFPLAT_CHECK_MINIMUM_RESPONSES", LIMITS.minimum_responses, int),
-        ),
         "sqs_queue": SqsQueue(
             queue_url=env("PERFPLAT_SQS_QUEUE_URL"),
             queue_name=env("PERFPLAT_SQS_QUEUE_NAME"),

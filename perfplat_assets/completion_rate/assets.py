@@ -11,10 +11,9 @@ from perfplat_assets.completion_rate.ga4_report import GA4_POOL
 from perfplat_assets.completion_rate.measure import COMPLETION_RATE
 from perfplat_assets.completion_rate.rate import CompletionRate
 from perfplat_assets.completion_rate.rate import completion_rate as completion_figures
-from perfplat_assets.completion_rate.resources import GoogleAnalytics
+from perfplat_assets.completion_rate.resources import CompletionRateThresholds, GoogleAnalytics
 from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.quality.checks import output_with_checks
-from perfplat_assets.quality.resources import QualityThresholds
 
 
 @monthly_asset(COMPLETION_RATE.name, kinds={"googleanalytics"}, checks=COMPLETION_RATE.checks, pool=GA4_POOL)
@@ -23,7 +22,7 @@ def completion_rate(
     run_start: RunStart,
     google_analytics: GoogleAnalytics,
     make_an_lpa_db: MakeAnLpaDatabase,
-    quality_thresholds: QualityThresholds,
+    completion_rate_thresholds: CompletionRateThresholds,
 ) -> Iterator[Output[list[CompletionRate]] | AssetCheckResult]:
     """Sessions that reached the "who is applying" page per 100 sessions that reached a start page, from
     one GA4 request for every month of the run."""
@@ -51,5 +50,5 @@ def completion_rate(
     }
     if not report.flags.london_months:
         context.log.warning(figures[0].not_available_reason)
-    limits = quality_thresholds.limits()
+    limits = completion_rate_thresholds.limits()
     yield from output_with_checks(context, COMPLETION_RATE.checks, figures, limits, metadata)

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from perfplat_assets.completion_rate.rate import CompletionRate
 from perfplat_assets.quality.rules import Check, Finding, Limits, outside_0_100
+
+
+@dataclass(frozen=True)
+class CompletionRateLimits(Limits):
+    """The judgement call of the cross-check's warning (its `CompletionRateThresholds` setting)."""
+
+    max_gap_points: float = 10.0
 
 
 def completion_rate_within_range(rates: Sequence[CompletionRate], _: Limits) -> list[Finding]:
@@ -70,11 +78,11 @@ def ga4_response_exact(rates: Sequence[CompletionRate], _: Limits) -> list[Findi
 
 
 def completion_rate_agrees_with_applications(
-    rates: Sequence[CompletionRate], limits: Limits
+    rates: Sequence[CompletionRate], limits: CompletionRateLimits
 ) -> list[Finding]:
     """GA4's rate against the Make an LPA database's LPAs created per 100 started, stored beside it."""
     findings = []
-    max_gap_points = limits.completion_rate_max_gap_points
+    max_gap_points = limits.max_gap_points
     for r in rates:
         if r.applications is None:
             findings.append(

@@ -7,8 +7,8 @@ import os
 from typing import Any
 
 from perfplat_assets.common.make_an_lpa_database import make_an_lpa_database
-from perfplat_assets.common.settings import SettingError, Settings, env
-from perfplat_assets.completion_rate.resources import GoogleAnalytics
+from perfplat_assets.common.settings import SettingError, Settings, env, number
+from perfplat_assets.completion_rate.resources import CompletionRateThresholds, GoogleAnalytics
 
 PROPERTY_ID, API_ENDPOINT = GoogleAnalytics.setting, "PERFPLAT_GA4_API_ENDPOINT"
 
@@ -32,4 +32,12 @@ def sources(settings: Settings) -> dict[str, Any]:
             GoogleAnalytics, configured, property_id=given_id, api_endpoint=endpoint
         ),
         "make_an_lpa_db": make_an_lpa_database(settings),
+        "completion_rate_thresholds": CompletionRateThresholds(
+            max_gap_points=number(
+                "PERFPLAT_CHECK_COMPLETION_RATE_MAX_GAP",
+                CompletionRateThresholds().max_gap_points,
+                float,
+                high=100,
+            )
+        ),
     }

@@ -26,12 +26,10 @@ class Finding:
 
 @dataclass(frozen=True)
 class Limits:
-    """The judgement calls the warning checks use (the `QualityThresholds` resource), and the month that
-    closed last, which no published record may be after."""
+    """What a rule is judged against: the month that closed last, which no published record may be after.
+    A measure whose warning checks need judgement calls extends it with them (`SatisfactionLimits`), read
+    from its settings by its own thresholds resource."""
 
-    completion_rate_max_gap_points: float = 10.0
-    unknown_ratings_max_percent: float = 2.0
-    minimum_responses: int = 100
     last_closed: Month | None = None
 
 

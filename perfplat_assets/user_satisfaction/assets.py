@@ -8,10 +8,9 @@ from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.quality.checks import output_with_checks
-from perfplat_assets.quality.resources import QualityThresholds
 from perfplat_assets.user_satisfaction.feedback import read_rating_counts
 from perfplat_assets.user_satisfaction.measure import USER_SATISFACTION
-from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
+from perfplat_assets.user_satisfaction.resources import SatisfactionMethods, SatisfactionThresholds
 from perfplat_assets.user_satisfaction.scoring import UserSatisfaction, satisfaction_figures
 
 
@@ -21,7 +20,7 @@ def user_satisfaction(
     run_start: RunStart,
     make_an_lpa_db: MakeAnLpaDatabase,
     satisfaction_methods: SatisfactionMethods,
-    quality_thresholds: QualityThresholds,
+    satisfaction_thresholds: SatisfactionThresholds,
 ) -> Iterator[Output[list[UserSatisfaction]] | AssetCheckResult]:
     """Feedback ratings per month, counted inside the database so that no free text, email or phone is read,
     and the percentage by the method OPG published with in that month (see the README)."""
@@ -30,7 +29,7 @@ def user_satisfaction(
     schedule = satisfaction_methods.parsed()
     counts = make_an_lpa_db.read(read_rating_counts, months, make_an_lpa_db.feedback_table)
     figures = [satisfaction_figures(month, counts[month], schedule) for month in months]
-    limits = quality_thresholds.limits()
+    limits = satisfaction_thresholds.limits()
     yield from output_with_checks(
         context, USER_SATISFACTION.checks, figures, limits, {"source": make_an_lpa_db.describe()}
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 
 from perfplat_assets.common.months import Month
@@ -15,6 +16,14 @@ from perfplat_assets.user_satisfaction.scoring import (
     RatingCounts,
     UserSatisfaction,
 )
+
+
+@dataclass(frozen=True)
+class SatisfactionLimits(Limits):
+    """The judgement calls of satisfaction's warning checks (its `SatisfactionThresholds` settings)."""
+
+    unknown_ratings_max_percent: float = 2.0
+    minimum_responses: int = 100
 
 
 def rating_counts_add_up(satisfaction: Sequence[UserSatisfaction], _: Limits) -> list[Finding]:
@@ -36,7 +45,9 @@ def rating_counts_add_up(satisfaction: Sequence[UserSatisfaction], _: Limits) ->
     return findings
 
 
-def unknown_ratings_within_share(satisfaction: Sequence[UserSatisfaction], limits: Limits) -> list[Finding]:
+def unknown_ratings_within_share(
+    satisfaction: Sequence[UserSatisfaction], limits: SatisfactionLimits
+) -> list[Finding]:
     findings = []
     max_share_percent = limits.unknown_ratings_max_percent
     for month in satisfaction:
@@ -56,7 +67,7 @@ def unknown_ratings_within_share(satisfaction: Sequence[UserSatisfaction], limit
     return findings
 
 
-def enough_responses(satisfaction: Sequence[UserSatisfaction], limits: Limits) -> list[Finding]:
+def enough_responses(satisfaction: Sequence[UserSatisfaction], limits: SatisfactionLimits) -> list[Finding]:
     minimum = limits.minimum_responses
     return [
         Finding(

@@ -6,8 +6,8 @@ import os
 from typing import Any
 
 from perfplat_assets.common.make_an_lpa_database import make_an_lpa_database
-from perfplat_assets.common.settings import SettingError, Settings
-from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
+from perfplat_assets.common.settings import SettingError, Settings, number
+from perfplat_assets.user_satisfaction.resources import DEFAULTS, SatisfactionMethods, SatisfactionThresholds
 from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
 
 METHODS_SETTING = "PERFPLAT_SATISFACTION_METHODS"
@@ -29,4 +29,13 @@ def sources(settings: Settings) -> dict[str, Any]:
     return {
         "make_an_lpa_db": make_an_lpa_database(settings),
         "satisfaction_methods": SatisfactionMethods(schedule=method_schedule()),
+        "satisfaction_thresholds": SatisfactionThresholds(
+            unknown_ratings_max_percent=number(
+                "PERFPLAT_CHECK_UNKNOWN_RATINGS_MAX_PERCENT",
+                DEFAULTS.unknown_ratings_max_percent,
+                float,
+                high=100,
+            ),
+            minimum_responses=number("PERFPLAT_CHECK_MINIMUM_RESPONSES", DEFAULTS.minimum_responses, int),
+        ),
     }

@@ -15,8 +15,6 @@ from perfplat_assets.common.months import Month
 if TYPE_CHECKING:
     from sqlalchemy import Table
 
-    from perfplat_assets.quality.rules import Check
-
 Figures = TypeVar("Figures")
 
 # No month of Make an LPA comes near a billion responses: a count at or above it is a defect (an import once
@@ -108,7 +106,7 @@ class Measure(Generic[Figures]):
     table: Table  # its table in the metrics store, registered with `metrics_store.tables.stored_asset`
     data_types: tuple[DataType, ...]
     values: Callable[[Figures], Mapping[str, float] | None]  # a month's values by dataType; None: none
-    checks: Sequence[Check[Figures]]
+    checks: Sequence[Any]  # its `quality.rules.Check`s (quality builds on this module, not the other way)
     note: str  # how its figures are made, for notes.md and report.html: a sentence without its full stop
     summary_noun: str  # how the report's text alternative names a value: "completion rate"
     # The report's section on its parts, when it has parts: its heading, and what they are.

@@ -108,7 +108,6 @@ class Measure(Generic[Figures]):
     values: Callable[[Figures], Mapping[str, float] | None]  # a month's values by dataType; None: none
     checks: Sequence[Any]  # its `quality.rules.Check`s (quality builds on this module, not the other way)
     note: str  # how its figures are made, for notes.md and report.html: a sentence without its full stop
-    summary_noun: str  # how the report's text alternative names a value: "completion rate"
     # The report's section on its parts, when it has parts: its heading, and what they are.
     breakdown: str = ""
     breakdown_note: str = ""
@@ -121,7 +120,6 @@ class Measure(Generic[Figures]):
     settles: bool = False
     revised_months: int = 0  # re-collected for this many months before, on the `revisions` schedule
     run_tags: Mapping[str, str] = field(default_factory=dict)  # on every run that materialises it
-    missing: str = ""  # why a month has no figure when the figures do not say
 
     @property
     def headline(self) -> DataType:
@@ -143,4 +141,4 @@ class Measure(Generic[Figures]):
         if found:
             return dict(found), None
         reason: Any = getattr(figures, "not_available_reason", None) if figures is not None else None
-        return {}, reason or self.missing or f"{self.title.lower()} was not computed for this month"
+        return {}, reason or f"{self.title.lower()} was not computed for this month"

@@ -83,8 +83,6 @@ COMPLETION_RATE = Measure(
     note="Sessions that reached the 'who is applying' page (the LPA is created) per 100 sessions that "
     "reached a page starting a new LPA, from Google Analytics 4, one decimal place. GA4 counts sessions, not "
     "journeys, so users who return to finish an LPA can push the ratio up; a month over 100 is withheld",
-    summary_noun="completion rate",
     settles=True,  # GA4's figures for a month settle in the days after it closes
     run_tags={GA4_RUN_TAG: "true"},  # GA4's run-level concurrency limit
-    missing="the completion rate was not computed for this month",
 )

@@ -59,7 +59,5 @@ DIGITAL_TAKE_UP = Measure(
     note="LPA applications made from a form produced by Make an LPA, as a percentage of all LPA applications "
     "received in the month, from OPG's case-management system, one decimal place. Often revised one to three "
     "months later",
-    summary_noun="applications made online",
     revised_months=3,  # OPG's take-up figures are revised for up to three months
-    missing="digital take-up was not computed for this month",
 )

@@ -59,6 +59,4 @@ UPTIME = Measure(
     note="The share of the month in which the service's Route 53 health check (HTTPS, every 30 seconds from "
     "three regions) found it healthy, from CloudWatch's hourly averages, two decimal places. A month without "
     "health-check data for most of its hours is left out",
-    summary_noun="uptime",
-    missing="uptime was not computed for this month",
 )

@@ -91,11 +91,9 @@ USER_SATISFACTION = Measure(
     values=_values,
     checks=CHECKS,
     note="From the feedback form at the end of a session, rounded to a whole number",
-    summary_noun="satisfaction score",
     breakdown="Ratings",
     breakdown_note="What people said when asked how satisfied they were with the service: the responses "
     "behind the satisfaction score",
     methods=METHOD_DESCRIPTIONS,
     consistency=satisfaction_inconsistencies,
-    missing="user satisfaction was not computed for this month",
 )

@@ -69,5 +69,4 @@ AVERAGE_PROCESSING_DAYS = Measure(
         Check(processing_days_within_a_year, "No month averages more than a year.", blocks_publication=True),
     ),
     note="Days from an application's receipt to its registration, averaged over the month's registrations",
-    summary_noun="average processing days",
 )

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 
 from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, PERFORMANCE_DATASET
 from perfplat_assets.common.measure import DataType, Measure
+from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.completion_rate.measure import COMPLETION_RATE
 from perfplat_assets.digital_take_up.measure import DIGITAL_TAKE_UP
 from perfplat_assets.uptime.measure import UPTIME
@@ -68,6 +69,13 @@ def method_measure() -> Measure | None:
     """The measure made by methods that change over time (user satisfaction): the months' methods the
     publication states are its."""
     return method_measure_of(measures())
+
+
+def default_method_schedule() -> MethodSchedule:
+    """The months' methods unless configured: the default of the measure whose method changes (OPG's
+    schedule for user satisfaction); none when no measure's does."""
+    by_method = method_measure()
+    return by_method.method_schedule() if by_method else MethodSchedule(())
 
 
 def pipeline() -> tuple[str, ...]:

@@ -20,7 +20,7 @@ from perfplat_assets.metrics_store.tables import published_records
 from perfplat_assets.publication.checks import record_problems
 from perfplat_assets.publication.plan import StoreSnapshot, dropped_pairs, plan_problems, plan_publication
 from perfplat_assets.user_satisfaction.checks import satisfaction_inconsistencies
-from perfplat_assets.user_satisfaction.scoring import MethodSchedule
+from perfplat_assets.user_satisfaction.scoring import parse_methods
 from perfplat_assets_tests.support.published import published_record
 from perfplat_assets_tests.support.run_results import failure_message, materialize_month
 from perfplat_assets_tests.support.services import BIN
@@ -29,7 +29,7 @@ PERFPLAT = str(BIN / "perfplat")
 MARCH, APRIL, MAY = Month.parse("2025-03"), Month.parse("2025-04"), Month.parse("2025-05")
 MARCH_26, JUNE_26 = Month.parse("2026-03"), Month.parse("2026-06")
 RATINGS = ("very-satisfied", "satisfied", "neither", "dissatisfied", "very-dissatisfied")
-OPGS_METHODS = MethodSchedule.parse("2021-03:weighted-gds,2026-04:top-two-box")
+OPGS_METHODS = parse_methods("2021-03:weighted-gds,2026-04:top-two-box")
 
 
 def _month(month: Month, percent: float, counts: tuple[int, ...]) -> dict[tuple[Month, str], float]:
@@ -112,7 +112,7 @@ def test_a_percentage_more_than_a_point_from_its_counts_is_named_with_the_method
     assert "user-satisfaction-percent 88 is 1.71 points from 86.29, the weighted-gds score" in found[0][1]
     assert "user-satisfaction-percent 86 is 3.63 points from 89.63, the top-two-box score" in found[1][1]
     assert "more than the 1 point" in found[1][1]
-    weighted_only = MethodSchedule.parse("2021-03:weighted-gds")
+    weighted_only = parse_methods("2021-03:weighted-gds")
     assert [m for m, _ in satisfaction_inconsistencies(values, weighted_only.method_for)] == [MARCH_26]
 
 

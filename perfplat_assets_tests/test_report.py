@@ -23,7 +23,7 @@ from perfplat_assets.publication.notes import method_changes
 from perfplat_assets.publication.plan import StoreSnapshot, plan_publication
 from perfplat_assets.publication.records import record
 from perfplat_assets.publication.report import month_ticks, report_html
-from perfplat_assets.user_satisfaction.scoring import METHOD_DESCRIPTIONS, MethodSchedule, Rating
+from perfplat_assets.user_satisfaction.scoring import METHOD_DESCRIPTIONS, Rating, parse_methods
 from perfplat_assets_tests.support.axe import axe_violations
 from perfplat_assets_tests.support.browser import ARTIFACTS
 
@@ -297,7 +297,7 @@ def _imported_plan(schedule: str | None = None):
     published |= {
         (month, "user-satisfaction-percent"): 86.0 for month in MONTHS[:5] if month.label != "2026-02"
     }
-    extra = (MethodSchedule.parse(schedule),) if schedule else ()
+    extra = (parse_methods(schedule),) if schedule else ()
     snapshot = StoreSnapshot(published, {m: REVISED for m in MONTHS[:5]}, [], {JUNE: "top-two-box"}, *extra)
     values = {(JUNE, "user-satisfaction-percent"): 90.0, (JUNE, "uptime-percent"): 100.0}
     return plan_publication(snapshot, [JUNE], values, run_id="run-1", now=NOW, csv_url=None)

@@ -5,14 +5,14 @@ import pytest
 from perfplat_assets.common.months import Month
 from perfplat_assets.user_satisfaction.scoring import (
     DEFAULT_METHOD_SCHEDULE,
-    MethodSchedule,
     RatingCounts,
+    parse_methods,
     satisfaction_figures,
     top_two_box_share,
     weighted_gds_score,
 )
 
-SCHEDULE = MethodSchedule.parse(DEFAULT_METHOD_SCHEDULE)
+SCHEDULE = parse_methods(DEFAULT_METHOD_SCHEDULE)
 
 
 # (month, very-satisfied, satisfied, neither, dissatisfied, very-dissatisfied, published, method)
@@ -69,7 +69,7 @@ def test_a_month_without_ratings_is_not_available_rather_than_zero():
 
 
 def test_the_schedule_is_configuration():
-    schedule = MethodSchedule.parse("2021-03:top-two-box, 2024-01:weighted-gds")
+    schedule = parse_methods("2021-03:top-two-box, 2024-01:weighted-gds")
     assert schedule.method_for(Month.parse("2023-12")) == "top-two-box"
     assert schedule.method_for(Month.parse("2024-01")) == "weighted-gds"
     assert SCHEDULE.method_for(Month.parse("2026-03")) == "weighted-gds"
@@ -87,4 +87,4 @@ def test_the_schedule_is_configuration():
 )
 def test_a_bad_schedule_says_what_is_wrong(text, complaint):
     with pytest.raises(ValueError, match=complaint):
-        MethodSchedule.parse(text)
+        parse_methods(text)

@@ -15,13 +15,13 @@ from perfplat_assets.publication.records import DatasetValue
 from perfplat_assets.uptime.availability import hour_starts, uptime
 from perfplat_assets.user_satisfaction.scoring import (
     DEFAULT_METHOD_SCHEDULE,
-    MethodSchedule,
     RatingCounts,
+    parse_methods,
     satisfaction_figures,
 )
 
 MAY, JUNE = Month.parse("2025-05"), Month.parse("2025-06")
-SCHEDULE = MethodSchedule.parse(DEFAULT_METHOD_SCHEDULE)
+SCHEDULE = parse_methods(DEFAULT_METHOD_SCHEDULE)
 FLAGGED = ReportFlags(
     sampled=True, data_truncation_reasons=("dimension cardinality",), time_zone="Europe/London"
 )
@@ -31,7 +31,7 @@ FIGURES = {
         satisfaction_figures(
             MAY, RatingCounts(420, 310, 90, 40, 25, unknown=3, rated_responses=885), SCHEDULE
         )
-        for SCHEDULE in [MethodSchedule.parse(DEFAULT_METHOD_SCHEDULE)]
+        for SCHEDULE in [parse_methods(DEFAULT_METHOD_SCHEDULE)]
     ],
     "digital_take_up": [
         digital_take_up(MAY, TakeUpFigures(412, 1000, "revised"), "figures-file"),

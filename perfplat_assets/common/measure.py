@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month
 
 if TYPE_CHECKING:
@@ -115,11 +116,17 @@ class Measure(Generic[Figures]):
     # over time (the satisfaction schedule): the notes, the CSVW and the report state it month by month and
     # mark each change.
     methods: Mapping[str, str] = field(default_factory=dict)
+    default_methods: str = ""  # the schedule in force unless configured: `YYYY-MM:method,...`
     consistency: ConsistencyRule | None = None  # a rule across its published dataTypes
     # Re-collected for the month that just closed on the `settled` schedule (GA4 settles in three days).
     settles: bool = False
     revised_months: int = 0  # re-collected for this many months before, on the `revisions` schedule
     run_tags: Mapping[str, str] = field(default_factory=dict)  # on every run that materialises it
+
+    def method_schedule(self, text: str = "") -> MethodSchedule:
+        """Its methods month by month: `text` (`YYYY-MM:method,...`), else its default."""
+        what = f"{self.title.lower()} method"
+        return MethodSchedule.parse(text or self.default_methods, list(self.methods), what)
 
     @property
     def headline(self) -> DataType:

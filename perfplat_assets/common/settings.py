@@ -12,8 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from dagster import EnvVar
+from dagster import ConfigurableResource, EnvVar
+from pydantic import Field
 
+from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.sources import SourceResource
 
 Source = TypeVar("Source", bound=SourceResource)
@@ -99,3 +101,16 @@ class Settings:
             raise SettingError(f"set {kind.setting}: the embedded default has no sample for {kind.__name__}")
         home = {"data_dir": self.data_dir} if "data_dir" in getattr(stand_in, "model_fields", {}) else {}
         return stand_in(**home, **fields)  # type: ignore[return-value]
+
+
+class MethodScheduleSetting(ConfigurableResource):
+    """Which method is in force from which month (`YYYY-MM:method,...`), for the measure whose method
+    changes over time: the measure computes each month by it, and the publication states it for months it
+    imported. Checked at load by the measure's `sources` module."""
+
+    schedule: str = Field(description="e.g. 2021-03:weighted-gds,2026-04:top-two-box")
+    methods: list[str] = Field(description="The methods the schedule may name.")
+    what: str = Field(description='How a refusal names the schedule: "satisfaction method".')
+
+    def parsed(self) -> MethodSchedule:
+        return MethodSchedule.parse(self.schedule, self.methods, self.what)

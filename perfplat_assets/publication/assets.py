@@ -21,6 +21,7 @@ from pydantic import Field
 from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, PERFORMANCE_DATASET
 from perfplat_assets.common.metadata import markdown_cell
 from perfplat_assets.common.months import Month, last_closed_month
+from perfplat_assets.common.settings import MethodScheduleSetting
 from perfplat_assets.measures import measures
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.partitions import monthly_asset, partition_months
@@ -34,7 +35,6 @@ from perfplat_assets.publication.revisions import Revision
 from perfplat_assets.publication.targets import Change, PublicationFailed
 from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.rules import Limits
-from perfplat_assets.user_satisfaction.resources import SatisfactionMethods
 
 # How a month published from imported history is told from one a run computed (the freshness check does):
 # the full sha256 in its metadata, the short form the import reports (a tag value holds at most 63
@@ -95,11 +95,11 @@ def data_gov_uk_publication(
     performance_dataset: list[DatasetValue],
     metrics_store: MetricsStore,
     publisher: DataGovUkPublisher,
-    satisfaction_methods: SatisfactionMethods,
+    method_schedule: MethodScheduleSetting,
 ) -> Iterator[MaterializeResult | AssetMaterialization | AssetObservation]:
     """The month's file for OPG's monthly automation and the cumulative files rebuilt from every published
     month, written to every target or to none (see the README's "Everywhere or nowhere"). The files state
-    an imported month's satisfaction method from `satisfaction_methods`, the store's for a computed one."""
+    an imported month's method from `method_schedule`, the store's for a computed one."""
     months = partition_months(context)
     dry_run = config.dry_run or publisher.dry_run
     blocked = withheld_months(months, performance_dataset)
@@ -114,7 +114,7 @@ def data_gov_uk_publication(
             publisher.hosted_csv_url(),
             last_closed_month(),
             dry_run,
-            satisfaction_methods.parsed(),
+            method_schedule.parsed(),
         )
         outcome = _publish(context, request, metrics_store, publisher)
         implausible = dict(outcome.plan.withheld)  # stored values out of bounds: their months stay out

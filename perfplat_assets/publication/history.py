@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from perfplat_assets.common.json_input import nesting, repeated_keys
+from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import FIRST_MONTH, Month
+from perfplat_assets.measures import default_method_schedule
 from perfplat_assets.publication.checks import inconsistencies, record_problems
 from perfplat_assets.publication.plan import Pair
 from perfplat_assets.publication.records import RECORD_FIELDS, count_value
-from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
 
 MAX_PROBLEMS_SHOWN = 20
 MAX_NESTING = 2  # an array of records, each a flat object
@@ -66,7 +67,7 @@ def read_published_history(
     reading = _Reading(last_closed)
     for position, item in enumerate(_records(content, name), start=1):
         reading.add(position, item)
-    schedule = methods or MethodSchedule.parse(DEFAULT_METHOD_SCHEDULE)
+    schedule = methods or default_method_schedule()
     for month, data_type, problem in inconsistencies(reading.values, schedule.method_for):
         reading.problems.append(f"record {reading.first_seen[(month, data_type)]}: {problem}")
     if reading.problems:

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from perfplat_assets.common.columns import to_row
+from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month
-from perfplat_assets.measures import method_measure
+from perfplat_assets.measures import default_method_schedule, method_measure
 from perfplat_assets.publication.checks import implausible_months, published_format_findings
 from perfplat_assets.publication.files import content_type, publication_files
 from perfplat_assets.publication.records import RECORDS_JSON, Record, record
 from perfplat_assets.publication.revisions import Revision, find_revisions
-from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
 
 PUBLIC_RECORDS = RECORDS_JSON  # the cumulative file whose records are public: what the guard protects
 
@@ -40,7 +40,7 @@ class StoreSnapshot:
     published_at: Mapping[Month, datetime]
     revision_history: Sequence[Mapping[str, object]]
     methods: Mapping[Month, str]
-    schedule: MethodSchedule = field(default_factory=lambda: MethodSchedule.parse(DEFAULT_METHOD_SCHEDULE))
+    schedule: MethodSchedule = field(default_factory=default_method_schedule)
 
 
 @dataclass(frozen=True)

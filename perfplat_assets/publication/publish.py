@@ -25,7 +25,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from perfplat_assets.common.errors import SourceUnavailable
+from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month
+from perfplat_assets.measures import default_method_schedule
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication import journal
 from perfplat_assets.publication.journal import APPLIED, FAILED, StoreFailed
@@ -41,7 +43,6 @@ from perfplat_assets.publication.plan import (
     read_public_records,
 )
 from perfplat_assets.publication.targets import Change, HeldFiles, PublicationFailed, PublicationTarget
-from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
 
 NOT_TOUCHED = "not touched"
 
@@ -62,7 +63,7 @@ class PublicationRequest:
     dry_run: bool = False
     # Which satisfaction method was in force when (PERFPLAT_SATISFACTION_METHODS): what the files state for
     # an imported month, which the store holds without one.
-    schedule: MethodSchedule = field(default_factory=lambda: MethodSchedule.parse(DEFAULT_METHOD_SCHEDULE))
+    schedule: MethodSchedule = field(default_factory=default_method_schedule)
 
 
 @dataclass

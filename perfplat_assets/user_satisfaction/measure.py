@@ -15,6 +15,7 @@ from perfplat_assets.metrics_store.tables import (
 )
 from perfplat_assets.user_satisfaction.checks import CHECKS, satisfaction_inconsistencies
 from perfplat_assets.user_satisfaction.scoring import (
+    DEFAULT_METHOD_SCHEDULE,
     METHOD_DESCRIPTIONS,
     SATISFACTION_PERCENT,
     Rating,
@@ -95,5 +96,6 @@ USER_SATISFACTION = Measure(
     breakdown_note="What people said when asked how satisfied they were with the service: the responses "
     "behind the satisfaction score",
     methods=METHOD_DESCRIPTIONS,
+    default_methods=DEFAULT_METHOD_SCHEDULE,
     consistency=satisfaction_inconsistencies,
 )

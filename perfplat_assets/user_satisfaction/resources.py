@@ -1,21 +1,10 @@
-"""The satisfaction method schedule and the thresholds of its warning checks (the Make an LPA database is
-in `common.make_an_lpa_database`)."""
+"""The thresholds of satisfaction's warning checks (the Make an LPA database is in
+`common.make_an_lpa_database`, the method schedule is a `common.settings.MethodScheduleSetting`)."""
 
 from dagster import ConfigurableResource
 from pydantic import Field
 
 from perfplat_assets.user_satisfaction.checks import SatisfactionLimits
-from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
-
-
-class SatisfactionMethods(ConfigurableResource):
-    """Which satisfaction method is in force from which month: `YYYY-MM:method,...`."""
-
-    schedule: str = Field(default=DEFAULT_METHOD_SCHEDULE, description="e.g. " + DEFAULT_METHOD_SCHEDULE)
-
-    def parsed(self) -> MethodSchedule:
-        return MethodSchedule.parse(self.schedule)
-
 
 DEFAULTS = SatisfactionLimits()  # stated once, on `SatisfactionLimits`
 

@@ -8,7 +8,8 @@ from enum import Enum
 from fractions import Fraction
 from typing import Any
 
-from perfplat_assets.common.months import FIRST_MONTH, Month
+from perfplat_assets.common.methods import MethodSchedule
+from perfplat_assets.common.months import Month
 from perfplat_assets.common.rounding import round_half_up
 
 
@@ -137,43 +138,9 @@ SATISFACTION_PERCENT = "user-satisfaction-percent"
 DEFAULT_METHOD_SCHEDULE = "2021-03:weighted-gds,2026-04:top-two-box"
 
 
-@dataclass(frozen=True)
-class MethodSchedule:
-    """Which method is in force from which month on."""
-
-    changes: tuple[tuple[Month, str], ...]
-
-    @classmethod
-    def parse(cls, text: str) -> MethodSchedule:
-        """Parse `YYYY-MM:method,...`, e.g. the default `2021-03:weighted-gds,2026-04:top-two-box`."""
-        changes = []
-        for part in filter(None, (p.strip() for p in text.split(","))):
-            month_text, _, method = part.partition(":")
-            if method not in METHODS:
-                raise ValueError(
-                    f"satisfaction method schedule {text!r}: {method!r} is not a method; "
-                    f"use one of {', '.join(METHODS)}"
-                )
-            month = Month.parse(month_text)
-            if any(seen == month for seen, _ in changes):
-                raise ValueError(
-                    f"satisfaction method schedule {text!r} names {month} twice: one method a month"
-                )
-            changes.append((month, method))
-        if not changes:
-            raise ValueError("the satisfaction method schedule is empty")
-        changes.sort()
-        if changes[0][0] > Month(FIRST_MONTH):
-            raise ValueError(
-                f"satisfaction method schedule {text!r} must start by {Month(FIRST_MONTH)}, the first month"
-            )
-        return cls(tuple(changes))
-
-    def method_for(self, month: Month) -> str:
-        in_force = [method for since, method in self.changes if since <= month]
-        if not in_force:
-            raise ValueError(f"no satisfaction method is in force for {month}")
-        return in_force[-1]
+def parse_methods(text: str) -> MethodSchedule:
+    """A satisfaction method schedule, `YYYY-MM:method,...`, e.g. DEFAULT_METHOD_SCHEDULE."""
+    return MethodSchedule.parse(text, METHODS, "satisfaction method")
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ import os
 from typing import Any
 
 from perfplat_assets.common.make_an_lpa_database import make_an_lpa_database
-from perfplat_assets.common.settings import SettingError, Settings, number
-from perfplat_assets.user_satisfaction.resources import DEFAULTS, SatisfactionMethods, SatisfactionThresholds
-from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, MethodSchedule
+from perfplat_assets.common.settings import MethodScheduleSetting, SettingError, Settings, number
+from perfplat_assets.user_satisfaction.resources import DEFAULTS, SatisfactionThresholds
+from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, METHODS, parse_methods
 
 METHODS_SETTING = "PERFPLAT_SATISFACTION_METHODS"
 
@@ -17,7 +17,7 @@ def method_schedule() -> str:
     """The schedule, checked now so that a typo fails the code location."""
     text = os.environ.get(METHODS_SETTING, "").strip() or DEFAULT_METHOD_SCHEDULE
     try:
-        MethodSchedule.parse(text)
+        parse_methods(text)
     except ValueError as error:
         raise SettingError(
             f"{METHODS_SETTING}: {error}. A valid schedule: {DEFAULT_METHOD_SCHEDULE}"
@@ -28,7 +28,9 @@ def method_schedule() -> str:
 def sources(settings: Settings) -> dict[str, Any]:
     return {
         "make_an_lpa_db": make_an_lpa_database(settings),
-        "satisfaction_methods": SatisfactionMethods(schedule=method_schedule()),
+        "method_schedule": MethodScheduleSetting(
+            schedule=method_schedule(), methods=list(METHODS), what="satisfaction method"
+        ),
         "satisfaction_thresholds": SatisfactionThresholds(
             unknown_ratings_max_percent=number(
                 "PERFPLAT_CHECK_UNKNOWN_RATINGS_MAX_PERCENT",

@@ -78,6 +78,11 @@ def default_method_schedule() -> MethodSchedule:
     return by_method.method_schedule() if by_method else MethodSchedule(())
 
 
+def measure_of(data_type: str) -> Measure | None:
+    """The registered measure that publishes `data_type`."""
+    return next((m for m in measures() if any(d.name == data_type for d in m.data_types)), None)
+
+
 def pipeline() -> tuple[str, ...]:
     """Every asset a month's run materialises: the measures, then the dataset and its publication."""
     return (*(measure.name for measure in measures()), PERFORMANCE_DATASET, DATA_GOV_UK_PUBLICATION)

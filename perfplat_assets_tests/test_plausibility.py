@@ -126,7 +126,7 @@ def test_a_month_without_all_five_counts_or_its_method_is_not_judged():
 # the plan withholds a stored month out of bounds
 
 
-def test_the_plan_withholds_a_stored_month_out_of_bounds_and_publishes_the_rest():
+def test_the_plan_withholds_a_stored_measure_out_of_bounds_and_publishes_the_rest():
     stored = {
         (MARCH, "uptime-percent"): 100.0,
         (APRIL, "uptime-percent"): 100.0,
@@ -141,22 +141,28 @@ def test_the_plan_withholds_a_stored_month_out_of_bounds_and_publishes_the_rest(
         now=datetime(2025, 6, 2, tzinfo=UTC),
         csv_url=None,
     )
-    assert list(plan.withheld) == [APRIL]
-    assert plan.withheld[APRIL].startswith(
-        "very-satisfied count 1e+300 is above 999999999, the most a rating count can be. 2025-04 is left out"
+    # April's satisfaction is withheld (its rating count is out of bounds); April's uptime is published.
+    assert list(plan.withheld) == [(APRIL, "user_satisfaction")]
+    reason = plan.withheld[(APRIL, "user_satisfaction")]
+    assert reason.startswith(
+        "very-satisfied count 1e+300 is above 999999999, the most a rating count can be. This measure of "
+        "2025-04 is withheld (it is left out of every file)"
     )
-    assert "correct its row in the store's published_records table" in plan.withheld[APRIL]
-    assert [(r["_timestamp"][:7], r["count"]) for r in json.loads(plan.file("data.json").content)] == [
-        ("2025-03", 100),
-        ("2025-05", 99.5),
+    assert "correct its row in the store's published_records table" in reason
+    records = json.loads(plan.file("data.json").content)
+    assert [(r["_timestamp"][:7], r["dataType"], r["count"]) for r in records] == [
+        ("2025-03", "uptime-percent", 100),
+        ("2025-04", "uptime-percent", 100),
+        ("2025-05", "uptime-percent", 99.5),
     ]
-    assert "2025-04" not in plan.file("data.csv").content.decode()
+    assert "1e+300" not in plan.file("data.csv").content.decode()
     assert plan_problems(plan, MAY) == []
     already_public = [
         published_record(APRIL, "uptime-percent", 100),
+        published_record(APRIL, "very-satisfied", 1e300),
         published_record(MARCH, "uptime-percent", 100),
     ]
-    assert dropped_pairs(plan, already_public) == [], "withholding the month is deliberate, and named"
+    assert dropped_pairs(plan, already_public) == [], "withholding the measure is deliberate, and named"
 
 
 # at import: the installed command on a real PostgreSQL store
@@ -249,36 +255,46 @@ def test_a_stored_month_out_of_bounds_is_withheld_and_the_run_fails_naming_it(
     assert _import(path, postgres_url).returncode == 0
     _set_stored(store, APRIL, "user-satisfaction-percent", 5000)
 
-    # The import's months and May are published; April, out of bounds, is left out of every file.
+    # The import's months and May are published; April's satisfaction, out of bounds, is left out of every
+    # file, and April's uptime is published.
     first = materialize_month(MAY)
     assert not first.success
     message = failure_message(first)
-    assert "Published 2025-05; withheld 2025-04: user-satisfaction-percent count 5000 is above 100, the " in (
-        message
+    assert (
+        "Published 2025-05; withheld 2025-04 user-satisfaction: user-satisfaction-percent count 5000 is "
+        "above 100, the " in message
     )
     assert "correct its row in the store's published_records table" in message
     published, data_csv = _publication(publish)
     assert published[("2025-03", "user-satisfaction-percent")] == 83
     assert published[("2025-05", "very-satisfied")] > 0
-    assert {month for month, _ in published} == {"2025-03", "2025-05"}
-    assert "5000" not in data_csv and "\r\n2025-04," not in data_csv
-    assert [row["month"] for row in csv.DictReader(data_csv.splitlines())] == ["2025-03", "2025-05"]
+    assert {pair for pair in published if pair[0] == "2025-04"} == {("2025-04", "uptime-percent")}
+    assert "5000" not in data_csv
+    assert [row["month"] for row in csv.DictReader(data_csv.splitlines())] == [
+        "2025-03",
+        "2025-04",
+        "2025-05",
+    ]
     assert (publish / "make_a_lasting_power_of_attorney_25_05.json").is_file()
-    assert not (publish / "make_a_lasting_power_of_attorney_25_04.json").exists()
+    april = json.loads((publish / "make_a_lasting_power_of_attorney_25_04.json").read_text(encoding="utf-8"))
+    assert [r["dataType"] for r in april] == ["uptime-percent"]
     stored = store.read(published_records)
     assert stored[(stored["month"] == APRIL.key) & (stored["data_type"] == "user-satisfaction-percent")][
         "count"
     ].tolist() == [5000], "the store keeps the row, for the operator to correct"
 
-    # Corrected in the store, April is published; out of bounds again, it is withheld though data.json
-    # already holds it: the withholding is deliberate and named, not a silent drop.
+    # Corrected in the store, April's satisfaction is published; April's uptime out of bounds is then
+    # withheld though data.json already holds it: the withholding is deliberate and named, not a silent drop.
     _set_stored(store, APRIL, "user-satisfaction-percent", 85)
     assert materialize_month(MAY).success
     assert _publication(publish)[0][("2025-04", "user-satisfaction-percent")] == 85
     _set_stored(store, APRIL, "uptime-percent", 100.5)
     again = materialize_month(MAY)
     assert not again.success
-    assert "withheld 2025-04: uptime-percent count 100.5 is above 100, the most a percentage can be" in (
-        failure_message(again)
+    assert (
+        "withheld 2025-04 uptime: uptime-percent count 100.5 is above 100, the most a percentage can be"
+        in (failure_message(again))
     )
-    assert {month for month, _ in _publication(publish)[0]} == {"2025-03", "2025-05"}
+    assert {pair for pair in _publication(publish)[0] if pair[0] == "2025-04"} == {
+        ("2025-04", "user-satisfaction-percent")
+    }

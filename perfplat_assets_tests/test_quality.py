@@ -101,7 +101,7 @@ def ga4(monkeypatch):
     emulator.stop()
 
 
-def test_a_rate_over_100_blocks_publication(perfplat_env, ga4):
+def test_a_rate_over_100_withholds_the_completion_rate_alone(perfplat_env, ga4):
     ga4.sessions_for_month = _sessions(started=100, completed_without_start=20, completed_with_start=90)
     result = _materialize()
     assert not result.success
@@ -112,7 +112,25 @@ def test_a_rate_over_100_blocks_publication(perfplat_env, ga4):
     }
     message = failure_message(result)
     assert "completion_rate_within_range failed for 2025-05" in message and "110.0%" in message
-    assert _published(perfplat_env) is None
+    published = _published(perfplat_env)
+    assert published is not None, "a blocked measure withholds itself, not the month"
+    assert "completion-rate" not in published and len(published) == 8
+
+
+def test_a_blocked_measure_keeps_its_earlier_published_value_and_the_rest_is_republished(perfplat_env, ga4):
+    # First published at 90 of 100 (90.0); GA4 later answers 110 of 100 for the same month.
+    ga4.sessions_for_month = _sessions(started=100, completed_without_start=0, completed_with_start=90)
+    assert _materialize().success
+    first = _published(perfplat_env)
+    assert first is not None and first["completion-rate"] == 90.0
+    ga4.sessions_for_month = _sessions(started=100, completed_without_start=20, completed_with_start=90)
+    result = _materialize()
+    assert not result.success
+    assert "withheld 2025-05 completion-rate: completion_rate_within_range failed" in failure_message(result)
+    again = _published(perfplat_env)
+    assert again == first, "the earlier completion rate stays, and the other measures are as they were"
+    revisions = (perfplat_env / "publish" / "revisions.csv").read_text(encoding="utf-8").splitlines()
+    assert revisions[1:] == [], "keeping the earlier value is no revision"
 
 
 def test_no_sessions_started_withholds_only_that_measure(perfplat_env, ga4):
@@ -229,7 +247,11 @@ def test_counts_that_do_not_add_up_block_publication(perfplat_env):
     assert (
         "rating_counts_add_up failed for 2025-05" in message and "add up to 15" in message and "16" in message
     )
-    assert _published(perfplat_env) is None
+    assert "Published 2025-05; withheld 2025-05 user-satisfaction: rating_counts_add_up" in message
+    published = _published(perfplat_env)
+    assert published is not None, "the month's other measures are published"
+    assert not {"user-satisfaction-percent", "very-satisfied"} & published.keys()
+    assert {"digital-take-up", "completion-rate", "uptime-percent"} <= published.keys()
 
 
 # digital_take_up
@@ -246,7 +268,9 @@ def test_more_digital_than_all_applications_blocks_publication(perfplat_env, mon
     message = failure_message(result)
     assert "digital_within_total failed for 2025-05" in message
     assert "more digital applications (120) than applications in all (100)" in message
-    assert _published(perfplat_env) is None
+    published = _published(perfplat_env)
+    assert published is not None and "digital-take-up" not in published, "take-up alone is withheld"
+    assert {"user-satisfaction-percent", "completion-rate", "uptime-percent"} <= published.keys()
 
 
 # performance_dataset
@@ -369,7 +393,7 @@ def _materialize_range(first: str, last: str) -> ExecuteInProcessResult:
     )
 
 
-def test_in_a_range_a_blocked_month_is_withheld_and_the_others_published(perfplat_env, monkeypatch):
+def test_in_a_range_a_blocked_measure_is_withheld_and_everything_else_published(perfplat_env, monkeypatch):
     figures = perfplat_env.parent / "take-up.csv"
     figures.write_text(
         "month,digital_applications,total_applications,note\n"
@@ -382,13 +406,21 @@ def test_in_a_range_a_blocked_month_is_withheld_and_the_others_published(perfpla
     [run_steps] = [{e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}]
     assert {"user_satisfaction", "digital_take_up", "completion_rate", "performance_dataset"} <= run_steps
     message = failure_message(result)
-    assert "Published 2025-04, 2025-06; withheld 2025-05: digital_within_total failed for 2025-05" in message
+    assert (
+        "Published 2025-04, 2025-05, 2025-06; withheld 2025-05 digital-take-up: digital_within_total failed "
+        "for 2025-05" in message
+    )
     publish = perfplat_env / "publish"
-    assert (publish / "make_a_lasting_power_of_attorney_25_04.json").exists()
-    assert (publish / "make_a_lasting_power_of_attorney_25_06.json").exists()
-    assert not (publish / MAY_FILE).exists()
-    months = {r["_timestamp"][:7] for r in json.loads((publish / "data.json").read_text(encoding="utf-8"))}
-    assert months == {"2025-04", "2025-06"}
+    for month in ("25_04", "25_05", "25_06"):
+        assert (publish / f"make_a_lasting_power_of_attorney_{month}.json").exists()
+    records = json.loads((publish / "data.json").read_text(encoding="utf-8"))
+    take_up = {r["_timestamp"][:7]: r["count"] for r in records if r["dataType"] == "digital-take-up"}
+    assert take_up == {"2025-04": 40.0, "2025-06": 45.0}
+    assert {r["_timestamp"][:7] for r in records if r["dataType"] == "uptime-percent"} == {
+        "2025-04",
+        "2025-05",
+        "2025-06",
+    }
     check = _check(result, "digital_take_up", "digital_within_total")
     assert not check.passed and check.metadata["months"].value == "2025-05"
     recorded = [
@@ -396,7 +428,7 @@ def test_in_a_range_a_blocked_month_is_withheld_and_the_others_published(perfpla
         for e in result.all_events
         if e.event_type_value == "ASSET_MATERIALIZATION" and e.step_key == "data_gov_uk_publication"
     ]
-    assert sorted(recorded) == ["2025-04-01", "2025-06-01"]
+    assert sorted(recorded) == ["2025-04-01", "2025-05-01", "2025-06-01"]
 
 
 def test_a_run_without_the_publication_fails_at_the_blocking_check(perfplat_env, monkeypatch):

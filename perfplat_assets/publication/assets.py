@@ -22,12 +22,12 @@ from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, PERFORMANCE_DAT
 from perfplat_assets.common.metadata import markdown_cell
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.common.settings import MethodScheduleSetting
-from perfplat_assets.measures import measures
+from perfplat_assets.measures import measure_of, measures
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.publication.checks import CHECKS
 from perfplat_assets.publication.dataset import dataset_values
-from perfplat_assets.publication.plan import PublicationPlan
+from perfplat_assets.publication.plan import PublicationPlan, Withholding, measure_pairs
 from perfplat_assets.publication.publish import PublicationOutcome, PublicationRequest, publish
 from perfplat_assets.publication.records import DATA_TYPES, DatasetValue, count_value, month_file_name
 from perfplat_assets.publication.resources import DataGovUkPublisher
@@ -62,21 +62,22 @@ def performance_dataset(
     yield from output_with_checks(context, CHECKS, values, limits, {"records": len(values), **notes})
 
 
-def withheld_months(months: Sequence[Month], dataset: Sequence[DatasetValue]) -> dict[Month, str]:
-    """Months of the run that may not be published, and why: a blocking check failed for the month (here
-    or upstream; the dataset's values carry it), or it has no figures at all."""
-    withheld = {}
+def blocked_values(
+    months: Sequence[Month], dataset: Sequence[DatasetValue]
+) -> tuple[dict[Withholding, str], dict[Month, str]]:
+    """The run's measures a blocking check withholds, by (month, measure), with why (here or upstream: the
+    dataset's values carry it); and the months with no figures at all."""
+    blocked: dict[Withholding, str] = {}
+    empty: dict[Month, str] = {}
     for month in months:
         own = [value for value in dataset if value.month == month]
-        reasons = [value.blocked_by for value in own if value.blocked_by]
-        if reasons:
-            withheld[month] = "; ".join(dict.fromkeys(reasons))
-        elif not own:
-            withheld[month] = (
-                f"nothing to publish for {month}: every measure is missing "
-                "(see performance_dataset's metadata)"
-            )
-    return withheld
+        if not own:
+            empty[month] = "every measure is missing (see performance_dataset's metadata)"
+        for value in own:
+            if value.blocked_by:
+                measure = measure_of(value.data_type)
+                blocked[(month, measure.name if measure else value.data_type)] = value.blocked_by
+    return blocked, empty
 
 
 class PublicationConfig(Config):
@@ -102,46 +103,60 @@ def data_gov_uk_publication(
     an imported month's method from `method_schedule`, the store's for a computed one."""
     months = partition_months(context)
     dry_run = config.dry_run or publisher.dry_run
-    blocked = withheld_months(months, performance_dataset)
-    publishable = [month for month in months if month not in blocked]
-    implausible: dict[Month, str] = {}
+    blocked, empty = blocked_values(months, performance_dataset)
+    free = [v for v in performance_dataset if v.month in months and not v.blocked_by]
+    publishable = sorted({v.month for v in free})
+    implausible: dict[Withholding, str] = {}
     if publishable:
-        values = {(v.month, v.data_type): v.count for v in performance_dataset if v.month in publishable}
         request = PublicationRequest(
             publishable,
-            values,
+            {(v.month, v.data_type): v.count for v in free},
             context.run.run_id,
             publisher.hosted_csv_url(),
             last_closed_month(),
             dry_run,
             method_schedule.parsed(),
+            # A blocked measure of a month published for its other measures keeps its earlier publication.
+            keep={
+                pair for month, name in blocked if month in publishable for pair in measure_pairs(month, name)
+            },
         )
         outcome = _publish(context, request, metrics_store, publisher)
-        implausible = dict(outcome.plan.withheld)  # stored values out of bounds: their months stay out
-        publishable = [month for month in publishable if month not in implausible]
+        implausible = dict(outcome.plan.withheld)  # values out of bounds: their measures stay out
+        publishable = list(outcome.plan.months)
         metadata = _outcome_metadata(outcome, publishable, len(outcome.plan.values), publisher, dry_run)
         yield from _imported_months_published(context, outcome, months)
     else:
         metadata = {}
-    withheld = Withheld(blocked, implausible)
-    metadata = {f"withheld {month}": reason for month, reason in withheld.reasons.items()} | metadata
+    withheld = Withheld(blocked, implausible, empty)
+    metadata = {f"withheld {label}": reason for label, reason in withheld.reasons.items()} | metadata
     yield from _results(context, months, publishable, withheld, metadata, dry_run)
 
 
 @dataclass(frozen=True)
 class Withheld:
-    """The run's months that are not published: those a check blocked (an earlier publication of them
-    stays) and those whose stored values are out of bounds (left out of every file), each with why."""
+    """What of the run's months is not published, each with why: measures a check blocked (an earlier
+    publication of them stays), measures holding values out of bounds, and months with nothing at all."""
 
-    blocked: Mapping[Month, str]
-    implausible: Mapping[Month, str]
+    blocked: Mapping[Withholding, str]
+    implausible: Mapping[Withholding, str]
+    empty: Mapping[Month, str]
 
     @property
-    def reasons(self) -> dict[Month, str]:
-        """Every reason each month is withheld for, in month order."""
-        both = (self.blocked, self.implausible)
-        months = sorted({month for reasons in both for month in reasons})
-        return {month: "; ".join(r[month] for r in both if month in r) for month in months}
+    def reasons(self) -> dict[str, str]:
+        """Why, by what is withheld ("2026-05 completion-rate", or a month), in month order; measures of a
+        month withheld for one reason (the dataset's own check, say) are named together."""
+        by_month: dict[Month, dict[str, list[str]]] = {}
+        for withheld in (self.blocked, self.implausible):
+            for (month, name), reason in withheld.items():
+                by_month.setdefault(month, {}).setdefault(reason, []).append(name.replace("_", "-"))
+        for month, reason in self.empty.items():
+            by_month.setdefault(month, {}).setdefault(f"nothing to publish: {reason}", [])
+        return {
+            " ".join([str(month), ", ".join(names)]).strip(): reason
+            for month in sorted(by_month)
+            for reason, names in by_month[month].items()
+        }
 
 
 def _results(
@@ -152,10 +167,10 @@ def _results(
     metadata: dict[str, Any],
     dry_run: bool,
 ) -> Iterator[MaterializeResult | AssetMaterialization | AssetObservation]:
-    """What the run records: a dry run observes each month and materialises nothing; months a check
-    blocked are withheld (an earlier publication of them stays), and so are months whose stored values are
-    out of bounds (left out of every file), while the others are published and recorded as materialised;
-    then the run fails naming what was withheld and why."""
+    """What the run records: a dry run observes each month and materialises nothing; a month published for
+    any of its measures is recorded as materialised, while a measure a check blocked or whose values are out
+    of bounds is withheld (an earlier publication of it stays); then the run fails naming what was withheld
+    and why."""
     if dry_run:
         for month in months:
             yield AssetObservation(context.asset_key, partition=month.key, metadata=metadata)
@@ -164,10 +179,10 @@ def _results(
         for month in publishable:  # what did go out is on record, though the run fails
             yield AssetMaterialization(context.asset_key, partition=month.key, metadata=metadata)
         published = ", ".join(str(m) for m in publishable) or "nothing"
-        ending = " A month a check blocked keeps any earlier publication; fix the source and re-run it."
+        ending = " A measure a check blocked keeps any earlier publication; fix the source and re-run it."
         raise Failure(
             f"Published {published}; withheld "
-            + " | ".join(f"{month}: {reason}" for month, reason in withheld.reasons.items())
+            + " | ".join(f"{label}: {reason}" for label, reason in withheld.reasons.items())
             + "."
             + (ending if withheld.blocked else ""),
             metadata=metadata,

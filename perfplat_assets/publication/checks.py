@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from perfplat_assets.common.months import Month, last_closed_month
-from perfplat_assets.measures import measures
+from perfplat_assets.measures import measure_of, measures
 from perfplat_assets.publication.records import (
     CHANNEL,
     DATA_TYPES,
@@ -37,6 +37,7 @@ def records_in_published_format(dataset: Sequence[DatasetValue], limits: Limits)
         record(value.month, value.data_type, 0)
         | {"count": value.count if isinstance(value.count, int) else float(value.count)}
         for value in dataset
+        if not value.blocked_by  # a measure already withheld is not published: it cannot break the format
     ]
     return published_format_findings(records, limits.last_closed or last_closed_month())
 
@@ -68,23 +69,25 @@ def record_problems(item: Mapping[str, Any], last_closed: Month) -> list[str]:
     return problems
 
 
-def implausible_months(
+def implausible_measures(
     values: Mapping[tuple[Month, str], float], method_for: Callable[[Month], str | None]
-) -> dict[Month, list[str]]:
-    """Months holding a value outside its dataType's bounds, or values that disagree with each other (a
-    satisfaction percentage its counts do not give), with each value at fault and the bound it breaks."""
-    found: dict[Month, list[str]] = {}
+) -> dict[tuple[Month, str], list[str]]:
+    """Each (month, measure) holding a value outside its dataType's bounds, or values that disagree with each
+    other (a satisfaction percentage its counts do not give), with each value at fault and the bound it
+    breaks: the measure's values of that month are withheld together."""
+    found: dict[tuple[Month, str], list[str]] = {}
     for (month, data_type), value in sorted(values.items()):
-        known = DATA_TYPES.get(data_type)
+        known, measure = DATA_TYPES.get(data_type), measure_of(data_type)
+        if known is None or measure is None:
+            continue
         problem = (
-            (f"count {value!r} is not a number" if not math.isfinite(value) else known.bounds.problem(value))
-            if known
-            else None
+            f"count {value!r} is not a number" if not math.isfinite(value) else known.bounds.problem(value)
         )
         if problem:
-            found.setdefault(month, []).append(f"{data_type} {problem}")
-    for month, _, problem in inconsistencies(values, method_for):
-        found.setdefault(month, []).append(problem)
+            found.setdefault((month, measure.name), []).append(f"{data_type} {problem}")
+    for month, data_type, problem in inconsistencies(values, method_for):
+        measure = measure_of(data_type)
+        found.setdefault((month, measure.name if measure else data_type), []).append(problem)
     return found
 
 

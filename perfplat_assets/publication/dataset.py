@@ -12,17 +12,18 @@ from perfplat_assets.publication.records import DatasetValue
 
 def month_measures(
     measures: Sequence[Measure], month: Mapping[str, Any]
-) -> tuple[dict[str, float], dict[str, str]]:
-    """A month's values by dataType, from each measure's figures for it (`month[measure.name]`, absent when
-    there are none), and the reason each measure left out is missing.
+) -> tuple[dict[str, dict[str, float]], dict[str, str]]:
+    """A month's values by measure and dataType, from each measure's figures for it (`month[measure.name]`,
+    absent when there are none), and the reason each measure left out is missing.
 
     A measure without data is left out, never published as 0.
     """
-    values: dict[str, float] = {}
+    values: dict[str, dict[str, float]] = {}
     missing: dict[str, str] = {}
     for measure in measures:
         found, reason = measure.published_values(month.get(measure.name))
-        values |= found
+        if found:
+            values[measure.name] = found
         if reason:
             missing[measure.name.replace("_", "-")] = reason
     return values, missing
@@ -32,9 +33,12 @@ def dataset_values(
     months: Sequence[Month], measures: Sequence[Measure], figures: Mapping[str, Sequence[Any]]
 ) -> tuple[list[DatasetValue], dict[str, str]]:
     """The months' values by published dataType, from each measure's figures (`figures[measure.name]`), and
-    notes for people: each month withheld because a check blocked one of its measures upstream, and each
-    measure left out, with why. A withheld month's values carry the reason (`blocked_by`), so the
-    publication learns it from its input, not behind Dagster's back."""
+    notes for people: each measure a check blocked upstream, and each measure left out, with why.
+
+    A blocked measure's values carry the reason (`blocked_by`), so the publication learns it from its input,
+    not behind Dagster's back, and withholds that measure alone: the month's other measures are published.
+    A measure blocked without a value to carry the reason withholds the whole month, since the publication
+    could not otherwise tell that its earlier values must stay."""
     by_measure = {
         measure.name: {item.month: item for item in figures.get(measure.name, ())} for measure in measures
     }
@@ -42,11 +46,22 @@ def dataset_values(
     notes: dict[str, str] = {}
     for month in months:
         upstream = {name: by_month[month] for name, by_month in by_measure.items() if month in by_month}
-        blocked = "; ".join(f.blocked_by for f in upstream.values() if f.blocked_by) or None
         found, missing = month_measures(measures, upstream)
-        values += [DatasetValue(month, data_type, value, blocked) for data_type, value in found.items()]
-        if blocked:
-            notes[f"withheld {month}"] = blocked
-        else:
-            notes.update({f"left out {month} {measure}": reason for measure, reason in missing.items()})
+        blocks = {name: f.blocked_by for name, f in upstream.items() if f.blocked_by}
+        whole_month = "; ".join(reason for name, reason in blocks.items() if name not in found) or None
+        for name, by_data_type in found.items():
+            reason = "; ".join(r for r in (blocks.get(name), whole_month) if r) or None
+            values += [
+                DatasetValue(month, data_type, value, reason) for data_type, value in by_data_type.items()
+            ]
+        notes.update(
+            {f"withheld {month} {name.replace('_', '-')}": reason for name, reason in blocks.items()}
+        )
+        notes.update(
+            {
+                f"left out {month} {measure}": reason
+                for measure, reason in missing.items()
+                if measure.replace("-", "_") not in blocks
+            }
+        )
     return values, notes

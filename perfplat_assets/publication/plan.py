@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from perfplat_assets.common.columns import to_row
 from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month
-from perfplat_assets.measures import default_method_schedule, method_measure
-from perfplat_assets.publication.checks import implausible_months, published_format_findings
+from perfplat_assets.measures import default_method_schedule, measures, method_measure
+from perfplat_assets.publication.checks import implausible_measures, published_format_findings
 from perfplat_assets.publication.files import content_type, publication_files
 from perfplat_assets.publication.records import RECORDS_JSON, Record, record
 from perfplat_assets.publication.revisions import Revision, find_revisions
@@ -27,6 +27,7 @@ from perfplat_assets.publication.revisions import Revision, find_revisions
 PUBLIC_RECORDS = RECORDS_JSON  # the cumulative file whose records are public: what the guard protects
 
 Pair = tuple[Month, str]  # (month, dataType): the unit of publication
+Withholding = tuple[Month, str]  # (month, measure): the unit a check or a bound withholds
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,9 @@ class PublicationPlan:
     files: tuple[PublishedFile, ...]  # in the order to write them: cumulative files first, month files last
     ckan: CkanResource | None
     digest: str
-    # Months left out of every file because a value is implausible, with why and what to do: never published,
-    # and named in the run's failure.
-    withheld: Mapping[Month, str] = field(default_factory=dict)
+    # The measures of a month withheld because a value is implausible, by (month, measure), with why and what
+    # to do: never published (an earlier publication stays), and named in the run's failure.
+    withheld: Mapping[Withholding, str] = field(default_factory=dict)
 
     def file(self, name: str) -> PublishedFile:
         return next(f for f in self.files if f.name == name)
@@ -91,24 +92,26 @@ def plan_publication(
     run_id: str,
     now: datetime,
     csv_url: str | None,
+    keep: Collection[Pair] = (),
 ) -> PublicationPlan:
     """The publication of `months` with `values`, on top of what the store holds. A changed or withdrawn
-    value of a month already public is a revision, dated `now` and recorded with `run_id`. A month holding a
-    value outside its dataType's bounds (one imported before perfplat checked them) is withheld: left out of
-    every file and of the store's changes, and named in `withheld`."""
+    value of a month already public is a revision, dated `now` and recorded with `run_id`.
+
+    `keep` are the pairs of measures a check blocked: their earlier published values stay as they were. A
+    measure holding a value outside its dataType's bounds (the run's, or one imported before perfplat
+    checked them) is withheld the same way: the run's values of it are not published and its earlier ones
+    stay, or, where those are out of bounds too, it is left out of every file; each is named in
+    `withheld`."""
     asked = tuple(sorted(set(months)))
-    stray = sorted({month for month, _ in values} - set(asked))
+    stray = sorted({month for month, _ in (*values, *keep)} - set(asked))
     if stray:
         raise PlanRefused(f"values for {', '.join(map(str, stray))} in a publication of {_labels(asked)}")
-    candidates = {pair: v for pair, v in snapshot.published.items() if pair[0] not in asked} | dict(values)
-    withheld = {
-        month: _withheld_reason(month, problems, month in asked)
-        for month, problems in implausible_months(candidates, snapshot.methods.get).items()
-    }
-    ordered = tuple(month for month in asked if month not in withheld)
-    published = {pair: v for pair, v in candidates.items() if pair[0] not in withheld}
-    values = {pair: v for pair, v in values.items() if pair[0] not in withheld}
-    revisions = tuple(find_revisions(snapshot.published, values, ordered))
+    earlier = snapshot.published
+    run = dict(values) | {pair: earlier[pair] for pair in keep if pair in earlier}
+    published, withheld = _plausible({p: v for p, v in earlier.items() if p[0] not in asked} | run, snapshot)
+    ordered = tuple(month for month in asked if any(p in published for p in values if p[0] == month))
+    values = {pair: v for pair, v in published.items() if pair[0] in ordered}
+    revisions = tuple(find_revisions(earlier, values, ordered))
     history = [
         *snapshot.revision_history,
         *({**to_row(r), "revised_at": now, "run_id": run_id} for r in revisions),
@@ -122,7 +125,7 @@ def plan_publication(
     )
     return PublicationPlan(
         months=ordered,
-        values={pair: v for pair, v in published.items() if pair[0] in ordered},
+        values=values,
         revisions=revisions,
         records=tuple(records),
         files=built,
@@ -130,6 +133,32 @@ def plan_publication(
         digest=_digest(built, ckan),
         withheld=withheld,
     )
+
+
+def _plausible(
+    candidates: Mapping[Pair, float], snapshot: StoreSnapshot
+) -> tuple[dict[Pair, float], dict[Withholding, str]]:
+    """`candidates` less every measure of a month holding an implausible value, with that measure's earlier
+    published values put back where they are plausible; and why each was withheld."""
+    kept = dict(candidates)
+    withheld: dict[Withholding, str] = {}
+    for (month, name), problems in implausible_measures(candidates, snapshot.methods.get).items():
+        pairs = [pair for pair in measure_pairs(month, name) if pair in candidates]
+        for pair in pairs:
+            kept.pop(pair, None)
+        earlier = {pair: snapshot.published[pair] for pair in pairs if pair in snapshot.published}
+        restored = earlier if earlier and earlier != {p: candidates[p] for p in pairs} else {}
+        if restored and not implausible_measures(restored, snapshot.methods.get):
+            kept |= restored
+        asked = any(candidates[pair] != snapshot.published.get(pair) for pair in pairs)
+        withheld[(month, name)] = _withheld_reason(month, problems, asked, bool(restored))
+    return kept, withheld
+
+
+def measure_pairs(month: Month, name: str) -> list[Pair]:
+    """The month's pairs of the measure `name`: one for every dataType it publishes."""
+    measure = next((m for m in measures() if m.name == name), None)
+    return [(month, d.name) for d in measure.data_types] if measure else []
 
 
 def published_methods(snapshot: StoreSnapshot, published: Mapping[Pair, float]) -> dict[Month, str]:
@@ -145,8 +174,8 @@ def published_methods(snapshot: StoreSnapshot, published: Mapping[Pair, float]) 
     return scheduled | {month: method for month, method in snapshot.methods.items() if month in months}
 
 
-def _withheld_reason(month: Month, problems: list[str], asked: bool) -> str:
-    """Why a month is withheld and what to do, for the run's failure."""
+def _withheld_reason(month: Month, problems: list[str], asked: bool, kept: bool) -> str:
+    """Why a measure of a month is withheld and what to do, for the run's failure."""
     fix = (
         f"correct the source and re-run {month}"
         if asked
@@ -154,7 +183,8 @@ def _withheld_reason(month: Month, problems: list[str], asked: bool) -> str:
         f"run): correct it at its source and re-run {month}, or, for an imported month, correct its row in "
         "the store's published_records table"
     )
-    return f"{'; '.join(problems)}. {month} is left out of every file until it is corrected: {fix}"
+    held = "its earlier publication stays" if kept else "it is left out of every file"
+    return f"{'; '.join(problems)}. This measure of {month} is withheld ({held}) until it is corrected: {fix}"
 
 
 def _digest(files: Sequence[PublishedFile], ckan: CkanResource | None) -> str:
@@ -174,7 +204,8 @@ def plan_problems(plan: PublicationPlan, last_closed: Month) -> list[str]:
     """Why the plan would not be in OPG's format: checked on the whole plan before anything is written."""
     problems = [finding.message for finding in published_format_findings(plan.records, last_closed)]
     if not plan.months and plan.withheld:
-        problems += [f"{month} is withheld: {reason}" for month, reason in sorted(plan.withheld.items())]
+        withheld = sorted(plan.withheld.items())
+        problems += [f"{month} {name} is withheld: {why}" for (month, name), why in withheld]
     for month in plan.months:
         if not any(m == month for m, _ in plan.values):
             problems.append(f"{month}: nothing to publish")
@@ -186,11 +217,8 @@ def dropped_pairs(plan: PublicationPlan, public: Sequence[Mapping[str, object]])
     without recording them as a revision: publishing would silently remove them."""
     planned = {(Month.from_timestamp(r["_timestamp"]), str(r["dataType"])) for r in plan.records}
     withdrawn = {(r.month, r.data_type) for r in plan.revisions if r.new_count is None}
-    held = {
-        (month, str(r["dataType"]))
-        for r in public
-        if (month := Month.from_timestamp(r["_timestamp"])) not in plan.withheld  # withheld and named
-    }
+    withheld = {pair for month, name in plan.withheld for pair in measure_pairs(month, name)}
+    held = {(Month.from_timestamp(r["_timestamp"]), str(r["dataType"])) for r in public} - withheld
     return sorted(held - planned - withdrawn)
 
 

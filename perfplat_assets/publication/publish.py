@@ -19,7 +19,7 @@ by the next run. Every failure says what each target holds now.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -61,9 +61,11 @@ class PublicationRequest:
     csv_url: str | None
     last_closed: Month
     dry_run: bool = False
-    # Which satisfaction method was in force when (PERFPLAT_SATISFACTION_METHODS): what the files state for
-    # an imported month, which the store holds without one.
+    # Which method was in force when (PERFPLAT_SATISFACTION_METHODS): what the files state for an imported
+    # month, which the store holds without one.
     schedule: MethodSchedule = field(default_factory=default_method_schedule)
+    # The pairs of measures a check blocked in the months asked: their earlier publication stays.
+    keep: Collection[Pair] = ()
 
 
 @dataclass
@@ -145,7 +147,13 @@ def _snapshot(store: MetricsStore, request: PublicationRequest) -> StoreSnapshot
 def _checked_plan(snapshot: StoreSnapshot, request: PublicationRequest, now: datetime) -> PublicationPlan:
     try:
         plan = plan_publication(
-            snapshot, request.months, request.values, run_id=request.run_id, now=now, csv_url=request.csv_url
+            snapshot,
+            request.months,
+            request.values,
+            run_id=request.run_id,
+            now=now,
+            csv_url=request.csv_url,
+            keep=request.keep,
         )
     except PlanRefused as error:
         raise PublicationFailed(f"{error}. Nothing was published") from None

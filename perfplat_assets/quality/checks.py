@@ -24,7 +24,7 @@ from dagster import (
     Output,
 )
 
-from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION
+from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, PERFORMANCE_DATASET
 from perfplat_assets.common.metadata import figures_metadata, figures_table, markdown_cell
 from perfplat_assets.common.months import Month
 from perfplat_assets.quality.rules import Check, Finding, Limits
@@ -34,11 +34,14 @@ Figures = TypeVar("Figures")
 
 
 def check_specs(asset: str, checks: Sequence[Check[Any]]) -> list[AssetCheckSpec]:
+    """Each check as Dagster shows it. A measure's blocking check withholds that measure for the month; the
+    dataset's own withholds the whole month."""
+    withholds = "the month" if asset == PERFORMANCE_DATASET else "this measure for the month"
     return [
         AssetCheckSpec(
             check.name,
             asset=asset,
-            description=("Blocks publication of the month. " if check.blocks_publication else "Warning. ")
+            description=(f"Blocks publication of {withholds}. " if check.blocks_publication else "Warning. ")
             + check.description,
             metadata={"blocks_publication": check.blocks_publication},
         )
@@ -107,7 +110,8 @@ def output_with_checks(
     marked = [_marked(month, evaluation.blocked_by(month.month)) for month in figures]
     for month in marked:
         if month.blocked_by:
-            context.log.error(f"{month.month} will not be published: {month.blocked_by}")
+            what = context.asset_key.to_user_string()
+            context.log.error(f"{what} for {month.month} will not be published: {month.blocked_by}")
     for month in marked:
         context.add_asset_metadata(figures_metadata(month), partition_key=month.month.key)
     yield Output(marked, metadata={"months": figures_table(marked), **metadata})

@@ -7,15 +7,19 @@ measure is declared once, in its own folder (`<measure>/measure.py`, see docs/AD
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, PERFORMANCE_DATASET
 from perfplat_assets.common.measure import DataType, Measure
 from perfplat_assets.common.methods import MethodSchedule
+from perfplat_assets.common.months import Month
 from perfplat_assets.completion_rate.measure import COMPLETION_RATE
 from perfplat_assets.digital_take_up.measure import DIGITAL_TAKE_UP
 from perfplat_assets.uptime.measure import UPTIME
 from perfplat_assets.user_satisfaction.measure import USER_SATISFACTION
+
+# A measure's method month by month, by measure name: what the notes, the CSVW and the report state.
+Methods = Mapping[str, Mapping[Month, str]]
 
 _registered: list[Measure] = [
     USER_SATISFACTION,
@@ -38,8 +42,6 @@ def register(measure: Measure) -> None:
     clashes = {d.name for d in measure.data_types} & {d.name for d in _all_data_types()}
     if clashes:
         raise ValueError(f"{measure.name} publishes dataTypes another measure does: {sorted(clashes)}")
-    if measure.methods and method_measure_of(_registered):
-        raise ValueError(f"{measure.name} declares methods, and only one measure's method can be tracked")
     _registered.append(measure)
 
 
@@ -61,21 +63,16 @@ def data_types() -> tuple[DataType, ...]:
     return tuple(data_type for measure in measures() for data_type in measure.data_types)
 
 
-def method_measure_of(registered: Sequence[Measure]) -> Measure | None:
-    return next((measure for measure in registered if measure.methods), None)
+def method_measures() -> tuple[Measure, ...]:
+    """The measures made by methods that change over time (user satisfaction's schedule): the notes, the
+    CSVW and the report state each one's method month by month."""
+    return tuple(measure for measure in measures() if measure.methods)
 
 
-def method_measure() -> Measure | None:
-    """The measure made by methods that change over time (user satisfaction): the months' methods the
-    publication states are its."""
-    return method_measure_of(measures())
-
-
-def default_method_schedule() -> MethodSchedule:
-    """The months' methods unless configured: the default of the measure whose method changes (OPG's
-    schedule for user satisfaction); none when no measure's does."""
-    by_method = method_measure()
-    return by_method.method_schedule() if by_method else MethodSchedule(())
+def default_method_schedules() -> dict[str, MethodSchedule]:
+    """By measure, the methods in force unless configured (OPG's schedule for user satisfaction): what the
+    files state for a month imported from published history, which the store holds without one."""
+    return {m.name: m.method_schedule() for m in method_measures() if m.default_methods}
 
 
 def measure_of(data_type: str) -> Measure | None:

@@ -69,7 +69,9 @@ def _values(months=MONTHS) -> dict:
 
 
 def _plan(history=HISTORY):
-    snapshot = StoreSnapshot(published={}, published_at={}, revision_history=history, methods=METHODS)
+    snapshot = StoreSnapshot(
+        published={}, published_at={}, revision_history=history, methods={"user_satisfaction": METHODS}
+    )
     return plan_publication(snapshot, MONTHS, _values(), run_id="run-1", now=NOW, csv_url=None)
 
 
@@ -188,10 +190,12 @@ def test_the_same_records_give_the_same_bytes():
     random.Random(7).shuffle(shuffled)
     # As the recovery re-plans: rows read back from the store, revised_at naive UTC as SQLite keeps it.
     naive = [{**row, "revised_at": REVISED.replace(tzinfo=None)} for row in HISTORY]
-    assert report_html(records, HISTORY, METHODS) == report_html(
-        shuffled, naive, dict(reversed(METHODS.items()))
+    assert report_html(records, HISTORY, {"user_satisfaction": METHODS}) == report_html(
+        shuffled, naive, {"user_satisfaction": dict(reversed(METHODS.items()))}
     )
-    assert report_html(records, HISTORY, METHODS) != report_html(records[1:], HISTORY, METHODS)
+    assert report_html(records, HISTORY, {"user_satisfaction": METHODS}) != report_html(
+        records[1:], HISTORY, {"user_satisfaction": METHODS}
+    )
 
 
 def test_a_publication_of_nothing_yet_is_still_a_page():
@@ -297,8 +301,9 @@ def _imported_plan(schedule: str | None = None):
     published |= {
         (month, "user-satisfaction-percent"): 86.0 for month in MONTHS[:5] if month.label != "2026-02"
     }
-    extra = (parse_methods(schedule),) if schedule else ()
-    snapshot = StoreSnapshot(published, {m: REVISED for m in MONTHS[:5]}, [], {JUNE: "top-two-box"}, *extra)
+    extra = ({"user_satisfaction": parse_methods(schedule)},) if schedule else ()
+    computed = {"user_satisfaction": {JUNE: "top-two-box"}}
+    snapshot = StoreSnapshot(published, {m: REVISED for m in MONTHS[:5]}, [], computed, *extra)
     values = {(JUNE, "user-satisfaction-percent"): 90.0, (JUNE, "uptime-percent"): 100.0}
     return plan_publication(snapshot, [JUNE], values, run_id="run-1", now=NOW, csv_url=None)
 

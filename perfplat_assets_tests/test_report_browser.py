@@ -71,7 +71,7 @@ def _intersect(a: dict, b: dict) -> bool:
 def test_no_two_month_labels_overlap_in_the_browser(chromium, tmp_path, first, count, labels):
     records, methods = _series(Month.parse(first), count)
     page_file = tmp_path / "report.html"
-    page_file.write_text(report_html(records, [], methods), encoding="utf-8")
+    page_file.write_text(report_html(records, [], {"user_satisfaction": methods}), encoding="utf-8")
     page = chromium.new_page(viewport={"width": 1024, "height": 800})
     page.goto(page_file.as_uri())
     for width in (1024, 320):

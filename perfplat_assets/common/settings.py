@@ -108,6 +108,7 @@ class MethodScheduleSetting(ConfigurableResource):
     changes over time: the measure computes each month by it, and the publication states it for months it
     imported. Checked at load by the measure's `sources` module."""
 
+    measure: str = Field(description="The measure whose method it is: user_satisfaction.")
     schedule: str = Field(description="e.g. 2021-03:weighted-gds,2026-04:top-two-box")
     methods: list[str] = Field(description="The methods the schedule may name.")
     what: str = Field(description='How a refusal names the schedule: "satisfaction method".')

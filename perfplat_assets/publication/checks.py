@@ -70,7 +70,7 @@ def record_problems(item: Mapping[str, Any], last_closed: Month) -> list[str]:
 
 
 def implausible_measures(
-    values: Mapping[tuple[Month, str], float], method_for: Callable[[Month], str | None]
+    values: Mapping[tuple[Month, str], float], method_for: Mapping[str, MethodFor]
 ) -> dict[tuple[Month, str], list[str]]:
     """Each (month, measure) holding a value outside its dataType's bounds, or values that disagree with each
     other (a satisfaction percentage its counts do not give), with each value at fault and the bound it
@@ -92,16 +92,23 @@ def implausible_measures(
 
 
 def inconsistencies(
-    values: Mapping[tuple[Month, str], float], method_for: Callable[[Month], str | None]
+    values: Mapping[tuple[Month, str], float], method_for: Mapping[str, MethodFor]
 ) -> list[tuple[Month, str, str]]:
     """Every registered measure's rule across its published dataTypes, broken: the month, the measure's
-    headline dataType and why."""
+    headline dataType and why. `method_for` gives each measure's method of a month (None: not known)."""
     return [
         (month, measure.headline.name, problem)
         for measure in measures()
         if measure.consistency
-        for month, problem in measure.consistency(values, method_for)
+        for month, problem in measure.consistency(values, method_for.get(measure.name, _unknown))
     ]
+
+
+MethodFor = Callable[[Month], str | None]
+
+
+def _unknown(_: Month) -> None:
+    return None
 
 
 def _month_of(item: Mapping[str, Any]) -> Month | None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from perfplat_assets.common.measure import DataType, Measure
-from perfplat_assets.common.months import Month
-from perfplat_assets.measures import measures
+from perfplat_assets.measures import Methods, measures
 from perfplat_assets.publication.notes import method_periods
 
 PUBLISHER = {
@@ -17,14 +16,15 @@ PUBLISHER = {
 LICENCE = "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 
 
-def _description(measure: Measure, data_type: DataType, methods: Mapping[Month, str]) -> str:
+def _description(measure: Measure, data_type: DataType, methods: Methods) -> str:
     """The column's description: its own, else its measure's note; with the method month by month where
     the measure's method changes over time."""
     text = data_type.description or measure.note
-    if measure.methods and data_type is measure.headline:
+    by_month = methods.get(measure.name, {})
+    if measure.methods and by_month and data_type is measure.headline:
         periods = [
             f"{first}{'' if first == last else f' to {last}'}: {measure.methods.get(method, method)}"
-            for first, last, method in method_periods(methods)
+            for first, last, method in method_periods(by_month)
         ]
         text += ". Method by month: " + "; ".join(periods)
     return text
@@ -36,7 +36,7 @@ def _listed(names: Iterable[str]) -> str:
     return f"{', '.join(rest)} and {last}" if rest else last
 
 
-def csv_metadata(methods: Mapping[Month, str], csv_name: str = "data.csv") -> str:
+def csv_metadata(methods: Methods, csv_name: str = "data.csv") -> str:
     """Each column's title, datatype and description, the publisher, the licence and the methods."""
     columns = [
         {

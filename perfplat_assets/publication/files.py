@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from perfplat_assets.common.months import Month
+from perfplat_assets.measures import Methods
 from perfplat_assets.publication.csvw import csv_metadata
 from perfplat_assets.publication.notes import notes_markdown
 from perfplat_assets.publication.records import (
@@ -68,7 +69,7 @@ def publication_files(
     months: Sequence[Month],
     all_records: Sequence[Record],
     revision_history: Sequence[Mapping[str, object]],
-    methods: Mapping[Month, str],
+    methods: Methods,
 ) -> dict[str, str]:
     """Name to content, in the order to write them: everything rebuilt from every published month first,
     the run's month files last, so OPG's automation never finds a month file before the rest is there."""

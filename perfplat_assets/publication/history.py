@@ -18,7 +18,7 @@ from typing import Any
 from perfplat_assets.common.json_input import nesting, repeated_keys
 from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import FIRST_MONTH, Month
-from perfplat_assets.measures import default_method_schedule
+from perfplat_assets.measures import default_method_schedules
 from perfplat_assets.publication.checks import inconsistencies, record_problems
 from perfplat_assets.publication.plan import Pair
 from perfplat_assets.publication.records import RECORD_FIELDS, count_value
@@ -60,15 +60,17 @@ def _number(count: Any) -> tuple[Any, bool]:
 
 
 def read_published_history(
-    content: bytes, name: str, last_closed: Month, methods: MethodSchedule | None = None
+    content: bytes, name: str, last_closed: Month, methods: Mapping[str, MethodSchedule] | None = None
 ) -> PublishedHistory:
     """Every record of `content` (a published `data.json`), or a refusal listing what is wrong where. A
-    month's satisfaction percentage must agree with its five counts under `methods` (by default OPG's)."""
+    month's values must agree with each other (a satisfaction percentage with its five counts) under each
+    measure's schedule of methods in `methods` (by default its own: OPG's)."""
     reading = _Reading(last_closed)
     for position, item in enumerate(_records(content, name), start=1):
         reading.add(position, item)
-    schedule = methods or default_method_schedule()
-    for month, data_type, problem in inconsistencies(reading.values, schedule.method_for):
+    schedules = default_method_schedules() | dict(methods or {})
+    method_for = {name: schedule.method_for for name, schedule in schedules.items()}
+    for month, data_type, problem in inconsistencies(reading.values, method_for):
         reading.problems.append(f"record {reading.first_seen[(month, data_type)]}: {problem}")
     if reading.problems:
         problems = reading.problems

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,10 +19,10 @@ MAX_IMPORT_BYTES = 50_000_000
 
 
 def import_published_file(
-    path: str | Path, store: MetricsStore, methods: MethodSchedule | None = None
+    path: str | Path, store: MetricsStore, methods: Mapping[str, MethodSchedule] | None = None
 ) -> tuple[PublishedHistory, ImportReport]:
-    """Read, check and load one published `data.json` (satisfaction checked under `methods`, by default
-    OPG's schedule); raises `HistoryRefused` or `StoreFailed`."""
+    """Read, check and load one published `data.json` (each measure's values checked under its schedule
+    of methods in `methods`, by default its own: OPG's); raises `HistoryRefused` or `StoreFailed`."""
     file = Path(path).expanduser()
     try:
         content = read_bounded(file, MAX_IMPORT_BYTES, "a published data.json")

@@ -21,7 +21,7 @@ from perfplat_assets.common.columns import to_row
 from perfplat_assets.common.database import failure
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
-from perfplat_assets.measures import method_measure
+from perfplat_assets.measures import method_measures
 from perfplat_assets.metrics_store.resources import SETTING, MetricsStore
 from perfplat_assets.metrics_store.tables import (
     directory_versions,
@@ -74,14 +74,17 @@ def read_snapshot(store: MetricsStore) -> StoreSnapshot:
     with _store(store, "reading the published values"), store.transaction(commit=False) as connection:
         published = connection.execute(select(published_records)).mappings().all()
         history = connection.execute(select(revisions).order_by(revisions.c.id)).mappings().all()
-        by_method = method_measure()
-        table = by_method.table if by_method else None
-        methods = connection.execute(select(table.c.month, table.c.method)).all() if table is not None else []
+        methods = {
+            measure.name: connection.execute(select(measure.table.c.month, measure.table.c.method)).all()
+            for measure in method_measures()
+        }
     return StoreSnapshot(
         published={(Month.parse(r["month"]), r["data_type"]): r["count"] for r in published},
         published_at={Month.parse(r["month"]): r["published_at"] for r in published},
         revision_history=[dict(row) for row in history],
-        methods={Month.parse(month): method for month, method in methods},
+        methods={
+            name: {Month.parse(month): method for month, method in rows} for name, rows in methods.items()
+        },
     )
 
 

@@ -7,7 +7,7 @@ from itertools import pairwise
 
 from perfplat_assets.common.measure import Measure
 from perfplat_assets.common.months import Month
-from perfplat_assets.measures import measures
+from perfplat_assets.measures import Methods, measures
 
 
 def methods_heading(methods: Mapping[Month, str]) -> str:
@@ -18,7 +18,7 @@ def methods_heading(methods: Mapping[Month, str]) -> str:
 
 
 def method_periods(methods: Mapping[Month, str]) -> list[tuple[Month, Month, str]]:
-    """Runs of consecutive published months that used the same satisfaction method."""
+    """Runs of consecutive published months that used the same method."""
     periods: list[tuple[Month, Month, str]] = []
     for month in sorted(methods):
         method = methods[month]
@@ -41,9 +41,9 @@ def method_changes(methods: Mapping[Month, str]) -> list[tuple[Month, str, str]]
     return [(month, before, method) for (_, before), (month, method) in pairwise(ordered) if method != before]
 
 
-def notes_markdown(methods: Mapping[Month, str]) -> str:
+def notes_markdown(methods: Methods) -> str:
     """How each registered measure's figures are made, a section each; a measure made by methods that
-    change lists them month by month (`methods`, the months' methods)."""
+    change lists them month by month (`methods`, by measure)."""
     lines = [
         "# Make an LPA: monthly service performance data",
         "",
@@ -52,11 +52,12 @@ def notes_markdown(methods: Mapping[Month, str]) -> str:
         "",
     ]
     for measure in measures():
-        lines += [f"## {measure.title} (`{measure.headline.name}`)", "", _note(measure, methods), ""]
-        if measure.methods:
+        by_month = methods.get(measure.name, {})
+        lines += [f"## {measure.title} (`{measure.headline.name}`)", "", _note(measure, by_month), ""]
+        if measure.methods and by_month:
             lines += [
                 f"- {first if first == last else f'{first} to {last}'}: {measure.methods.get(method, method)}"
-                for first, last, method in method_periods(methods)
+                for first, last, method in method_periods(by_month)
             ]
             lines.append("")
     return "\n".join(lines)
@@ -66,4 +67,4 @@ def _note(measure: Measure, methods: Mapping[Month, str]) -> str:
     note = f"{measure.note}."
     if measure.revised_months:
         note = f"{measure.note}; every change to a published value is listed in `revisions.csv`."
-    return f"{note} {methods_heading(methods)}" if measure.methods else note
+    return f"{note} {methods_heading(methods)}" if measure.methods and methods else note

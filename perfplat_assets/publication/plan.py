@@ -18,7 +18,7 @@ from datetime import datetime
 from perfplat_assets.common.columns import to_row
 from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month
-from perfplat_assets.measures import default_method_schedule, measures, method_measure
+from perfplat_assets.measures import Methods, default_method_schedules, measures, method_measures
 from perfplat_assets.publication.checks import implausible_measures, published_format_findings
 from perfplat_assets.publication.files import content_type, publication_files
 from perfplat_assets.publication.records import RECORDS_JSON, Record, record
@@ -33,15 +33,15 @@ Withholding = tuple[Month, str]  # (month, measure): the unit a check or a bound
 @dataclass(frozen=True)
 class StoreSnapshot:
     """What the metrics store holds, read in one transaction: the published values, every revision so
-    far (rows as `revisions.csv` lists them) and the satisfaction method of each month computed; and the
-    schedule of methods (PERFPLAT_SATISFACTION_METHODS, OPG's by default), which says the method of a month
-    the store holds but perfplat did not compute: an imported one."""
+    far (rows as `revisions.csv` lists them) and, by measure, the method of each month computed; and the
+    schedules of methods by measure (PERFPLAT_SATISFACTION_METHODS, OPG's by default), which say the method
+    of a month the store holds but perfplat did not compute: an imported one."""
 
     published: Mapping[Pair, float]
     published_at: Mapping[Month, datetime]
     revision_history: Sequence[Mapping[str, object]]
-    methods: Mapping[Month, str]
-    schedule: MethodSchedule = field(default_factory=default_method_schedule)
+    methods: Methods
+    schedules: Mapping[str, MethodSchedule] = field(default_factory=default_method_schedules)
 
 
 @dataclass(frozen=True)
@@ -142,13 +142,14 @@ def _plausible(
     published values put back where they are plausible; and why each was withheld."""
     kept = dict(candidates)
     withheld: dict[Withholding, str] = {}
-    for (month, name), problems in implausible_measures(candidates, snapshot.methods.get).items():
+    method_for = {name: by_month.get for name, by_month in snapshot.methods.items()}
+    for (month, name), problems in implausible_measures(candidates, method_for).items():
         pairs = [pair for pair in measure_pairs(month, name) if pair in candidates]
         for pair in pairs:
             kept.pop(pair, None)
         earlier = {pair: snapshot.published[pair] for pair in pairs if pair in snapshot.published}
         restored = earlier if earlier and earlier != {p: candidates[p] for p in pairs} else {}
-        if restored and not implausible_measures(restored, snapshot.methods.get):
+        if restored and not implausible_measures(restored, method_for):
             kept |= restored
         asked = any(candidates[pair] != snapshot.published.get(pair) for pair in pairs)
         withheld[(month, name)] = _withheld_reason(month, problems, asked, bool(restored))
@@ -161,17 +162,21 @@ def measure_pairs(month: Month, name: str) -> list[Pair]:
     return [(month, d.name) for d in measure.data_types] if measure else []
 
 
-def published_methods(snapshot: StoreSnapshot, published: Mapping[Pair, float]) -> dict[Month, str]:
-    """The satisfaction method of every published month the files state: the one perfplat computed it by,
-    else, for a month with a satisfaction percentage it did not compute (an imported one), the one the
-    schedule says was in force then."""
+def published_methods(
+    snapshot: StoreSnapshot, published: Mapping[Pair, float]
+) -> dict[str, dict[Month, str]]:
+    """By measure, the method of every published month the files state: the one perfplat computed it by,
+    else, for a month it did not compute (an imported one), the one the measure's schedule says was in
+    force then."""
     months = {month for month, _ in published}
-    by_method = method_measure()
-    headline = by_method.headline.name if by_method else None
-    scheduled = {
-        month: snapshot.schedule.method_for(month) for month, data_type in published if data_type == headline
-    }
-    return scheduled | {month: method for month, method in snapshot.methods.items() if month in months}
+    found: dict[str, dict[Month, str]] = {}
+    for measure in method_measures():
+        schedule = snapshot.schedules.get(measure.name)
+        headline = measure.headline.name
+        scheduled = {m: schedule.method_for(m) for m, t in published if t == headline} if schedule else {}
+        computed = snapshot.methods.get(measure.name, {})
+        found[measure.name] = scheduled | {m: method for m, method in computed.items() if m in months}
+    return found
 
 
 def _withheld_reason(month: Month, problems: list[str], asked: bool, kept: bool) -> str:

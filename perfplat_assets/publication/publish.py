@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month
-from perfplat_assets.measures import default_method_schedule
+from perfplat_assets.measures import default_method_schedules
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication import journal
 from perfplat_assets.publication.journal import APPLIED, FAILED, StoreFailed
@@ -61,9 +61,9 @@ class PublicationRequest:
     csv_url: str | None
     last_closed: Month
     dry_run: bool = False
-    # Which method was in force when (PERFPLAT_SATISFACTION_METHODS): what the files state for an imported
-    # month, which the store holds without one.
-    schedule: MethodSchedule = field(default_factory=default_method_schedule)
+    # By measure, which method was in force when (PERFPLAT_SATISFACTION_METHODS): what the files state for
+    # an imported month, which the store holds without one.
+    schedules: Mapping[str, MethodSchedule] = field(default_factory=default_method_schedules)
     # The pairs of measures a check blocked in the months asked: their earlier publication stays.
     keep: Collection[Pair] = ()
 
@@ -140,8 +140,9 @@ def _finish(
 
 
 def _snapshot(store: MetricsStore, request: PublicationRequest) -> StoreSnapshot:
-    """What the store holds, with the request's schedule of satisfaction methods for its imported months."""
-    return replace(journal.read_snapshot(store), schedule=request.schedule)
+    """What the store holds, with the request's schedules of methods for its imported months."""
+    snapshot = journal.read_snapshot(store)
+    return replace(snapshot, schedules={**snapshot.schedules, **request.schedules})
 
 
 def _checked_plan(snapshot: StoreSnapshot, request: PublicationRequest, now: datetime) -> PublicationPlan:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from perfplat_assets.common.measure import DataType, Measure
 from perfplat_assets.common.months import Month
-from perfplat_assets.measures import measures
+from perfplat_assets.measures import Methods, measures
 from perfplat_assets.publication.notes import (
     method_changes,
     method_name,
@@ -86,7 +86,7 @@ TICK_STEPS = (1, 2, 3, 6, 12, 24, 60)
 def report_html(
     all_records: Sequence[Record],
     revision_history: Sequence[Mapping[str, object]],
-    methods: Mapping[Month, str],
+    methods: Methods,
 ) -> str:
     """The page: each measure's chart, summary and table, the ratings, the methods and the revisions."""
     values: dict[str, dict[Month, int | float]] = {}
@@ -96,7 +96,8 @@ def report_html(
     revisions = list(csv.DictReader(io.StringIO(revisions_csv(revision_history))))
     sections, contents = [], []
     for measure in measures():
-        sections.append(_measure_section(measure, months, values.get(measure.headline.name, {}), methods))
+        series, by_month = values.get(measure.headline.name, {}), methods.get(measure.name, {})
+        sections.append(_measure_section(measure, months, series, by_month))
         contents.append((measure.anchor, measure.title))
         if measure.parts:
             sections.append(_breakdown_section(measure, months, values))
@@ -352,12 +353,12 @@ def _table(table_id: str, caption: str, headers: Sequence[str], rows: Sequence[s
     )
 
 
-def _methods_section(methods: Mapping[Month, str]) -> str:
+def _methods_section(methods: Methods) -> str:
     return "\n".join(
         [
             '<section aria-labelledby="methods"><h2 id="methods">How the figures are made</h2>',
             "<p>A measure without data for a month is left out, never shown as 0.</p>",
-            *(f"<h3>{escape(m.title)}</h3>{_method_note(m, methods)}" for m in measures()),
+            *(f"<h3>{escape(m.title)}</h3>{_method_note(m, methods.get(m.name, {}))}" for m in measures()),
             "</section>",
         ]
     )

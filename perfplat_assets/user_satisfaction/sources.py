@@ -7,6 +7,7 @@ from typing import Any
 
 from perfplat_assets.common.make_an_lpa_database import make_an_lpa_database
 from perfplat_assets.common.settings import MethodScheduleSetting, SettingError, Settings, number
+from perfplat_assets.user_satisfaction.measure import NAME
 from perfplat_assets.user_satisfaction.resources import DEFAULTS, SatisfactionThresholds
 from perfplat_assets.user_satisfaction.scoring import DEFAULT_METHOD_SCHEDULE, METHODS, parse_methods
 
@@ -29,7 +30,7 @@ def sources(settings: Settings) -> dict[str, Any]:
     return {
         "make_an_lpa_db": make_an_lpa_database(settings),
         "method_schedule": MethodScheduleSetting(
-            schedule=method_schedule(), methods=list(METHODS), what="satisfaction method"
+            measure=NAME, schedule=method_schedule(), methods=list(METHODS), what="satisfaction method"
         ),
         "satisfaction_thresholds": SatisfactionThresholds(
             unknown_ratings_max_percent=number(

@@ -113,7 +113,8 @@ def test_csvw_metadata_describes_the_csv(perfplat_env):
     by_title = {c["titles"]: c for c in columns}
     satisfaction = by_title["user-satisfaction-percent"]["dc:description"]
     assert "2026-03: weighted GDS score" in satisfaction and "2026-04: top-two-box share" in satisfaction
-    assert "counts sessions, not journeys" in by_title["completion-rate"]["dc:description"]
+    completion = by_title["completion-rate"]["dc:description"]
+    assert "2026-03 to 2026-04: journeys in GA4's BigQuery export" in completion
     assert by_title["digital-take-up"]["datatype"] == "decimal"
     assert by_title["very-satisfied"]["datatype"] == "nonNegativeInteger"
 
@@ -143,7 +144,7 @@ def test_sample_figures_never_reach_s3_by_a_missing_setting(s3, perfplat_env):
     assert not result.success
     message = failure_message(result)
     assert (
-        "PERFPLAT_LPA_DB_URL and PERFPLAT_SIRIUS_DB_URL and PERFPLAT_GA4_PROPERTY_ID and "
+        "PERFPLAT_LPA_DB_URL and PERFPLAT_SIRIUS_DB_URL and PERFPLAT_GA4_BIGQUERY_DATASET and "
         "PERFPLAT_UPTIME_HEALTH_CHECK_ID unset" in message
     )
     assert "Nothing was published" in message

@@ -1,54 +1,92 @@
-"""The completion rate: GA4's sessions that reached the applicant page per 100 that reached a start page."""
+"""The completion rate: sessions that went from a start page to "who is applying", counted exactly in GA4's
+BigQuery export where it is read, else GA4's Data API ratio of two session counts."""
 
 from collections.abc import Iterator
+from typing import Any
 
 from dagster import AssetCheckResult, AssetExecutionContext, Output
 
 from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.completion_rate.applications import application_counts
-from perfplat_assets.completion_rate.ga4_report import GA4_POOL
+from perfplat_assets.completion_rate.export import GA4Export, JourneyCounts
+from perfplat_assets.completion_rate.ga4_report import GA4_POOL, CompletionReport
+from perfplat_assets.completion_rate.journeys import coverage
 from perfplat_assets.completion_rate.measure import COMPLETION_RATE
-from perfplat_assets.completion_rate.rate import CompletionRate
-from perfplat_assets.completion_rate.rate import completion_rate as completion_figures
+from perfplat_assets.completion_rate.rate import CompletionRate, month_figures
 from perfplat_assets.completion_rate.resources import CompletionRateThresholds, GoogleAnalytics
 from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.quality.checks import output_with_checks
 
 
-@monthly_asset(COMPLETION_RATE.name, kinds={"googleanalytics"}, checks=COMPLETION_RATE.checks, pool=GA4_POOL)
+@monthly_asset(
+    COMPLETION_RATE.name, kinds={"googleanalytics", "bigquery"}, checks=COMPLETION_RATE.checks, pool=GA4_POOL
+)
 def completion_rate(
     context: AssetExecutionContext,
     run_start: RunStart,
+    ga4_export: GA4Export,
     google_analytics: GoogleAnalytics,
     make_an_lpa_db: MakeAnLpaDatabase,
     completion_rate_thresholds: CompletionRateThresholds,
 ) -> Iterator[Output[list[CompletionRate]] | AssetCheckResult]:
-    """Sessions that reached the "who is applying" page per 100 sessions that reached a start page, from
-    one GA4 request for every month of the run."""
+    """Each month from one source, never a mix: the export's journeys for the months its daily tables
+    cover (one query for all of them), the Data API's ratio for months before the export began or when it is
+    not read, and the Data API's ratio kept beside an exact month for comparison when its property is set."""
     run_start.check(context)
     months = partition_months(context)
-    report = google_analytics.completion_report(months)
-    counts = make_an_lpa_db.read(application_counts, months, make_an_lpa_db.applications_table)
+    covered = coverage(ga4_export.tables(), months) if ga4_export.enabled else None
+    settled = [month for month in months if covered and covered[month].settled]
+    counted = ga4_export.journeys(settled) if settled else None
+    asked_data_api = google_analytics.embedded or bool(google_analytics.property_id)
+    report = google_analytics.completion_report(months) if asked_data_api else None
+    applications = make_an_lpa_db.read(application_counts, months, make_an_lpa_db.applications_table)
     figures = [
-        completion_figures(
-            month, report.sessions[month], report.flags, None if counts is None else counts[month]
+        month_figures(
+            month,
+            covered[month] if covered else None,
+            counted.sessions.get(month) if counted else None,
+            (report.sessions[month], report.flags) if report else None,
+            None if applications is None else applications[month],
         )
         for month in months
     ]
-    metadata = {
-        "source": google_analytics.describe(),
-        "ga4_requests": report.requests,
-        "ga4_time_zone": report.flags.time_zone,
-        # What this run cost of the property's quota, and what is left (GA4's `property_quota`).
-        **report.quota.as_metadata(),
-        **(
-            {"ga4_data_truncation_reasons": "; ".join(report.flags.data_truncation_reasons)}
-            if report.flags.data_truncated
-            else {}
-        ),
-    }
-    if not report.flags.london_months:
-        context.log.warning(figures[0].not_available_reason)
+    for item in figures:
+        if item.not_available_reason:
+            context.log.warning(f"completion rate {item.month}: {item.not_available_reason}")
+    metadata = _metadata(ga4_export, google_analytics, counted, report, figures)
     limits = completion_rate_thresholds.limits()
     yield from output_with_checks(context, COMPLETION_RATE.checks, figures, limits, metadata)
+
+
+def _metadata(
+    ga4_export: GA4Export,
+    google_analytics: GoogleAnalytics,
+    counted: JourneyCounts | None,
+    report: CompletionReport | None,
+    figures: list[CompletionRate],
+) -> dict[str, Any]:
+    """Where each month came from, and what the sources' requests cost."""
+    metadata: dict[str, Any] = {"methods": ", ".join(f"{f.month}: {f.method}" for f in figures)}
+    if ga4_export.enabled:
+        metadata["export"] = ga4_export.describe()
+    if counted is not None:
+        metadata |= {
+            "bigquery_job": counted.job_id,
+            "bigquery_bytes_processed": counted.bytes_processed,
+            "bigquery_bytes_billed": counted.bytes_billed,
+        }
+    if report is not None:
+        metadata |= {
+            "source": google_analytics.describe(),
+            "ga4_requests": report.requests,
+            "ga4_time_zone": report.flags.time_zone,
+            # What this run cost of the property's quota, and what is left (GA4's `property_quota`).
+            **report.quota.as_metadata(),
+            **(
+                {"ga4_data_truncation_reasons": "; ".join(report.flags.data_truncation_reasons)}
+                if report.flags.data_truncated
+                else {}
+            ),
+        }
+    return metadata

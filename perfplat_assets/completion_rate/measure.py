@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Column, Float, Integer, String, Table, Text
 from perfplat_assets.common.measure import PERCENTAGE, DataType, Measure
 from perfplat_assets.completion_rate.checks import CHECKS
 from perfplat_assets.completion_rate.ga4_report import GA4_RUN_TAG
+from perfplat_assets.completion_rate.journeys import DATA_API_RATIO, EXPORT_JOURNEYS
 from perfplat_assets.completion_rate.rate import CompletionRate
 from perfplat_assets.metrics_store.tables import (
     blocked_by_column,
@@ -52,6 +53,19 @@ table = stored_asset(
         Column(
             "database_completion_rate_percent", Float, comment="Created per 100 started, from the database."
         ),
+        # NULL below: stored before the export was a source (the Data API's ratio, without a comparison).
+        Column(
+            "method", String(40), comment="Which source counted it: the export's journeys or the Data API."
+        ),
+        Column(
+            "data_api_sessions_started", Integer, comment="Beside an exact month: the Data API's started."
+        ),
+        Column(
+            "data_api_sessions_completed", Integer, comment="Beside an exact month: the Data API's completed."
+        ),
+        Column(
+            "data_api_completion_rate_percent", Float, comment="Beside an exact month: the Data API's ratio."
+        ),
         not_available_column(),
         blocked_by_column(),
     ),
@@ -80,9 +94,23 @@ COMPLETION_RATE = Measure(
     ),
     values=_values,
     checks=CHECKS,
-    note="Sessions that reached the 'who is applying' page (the LPA is created) per 100 sessions that "
-    "reached a page starting a new LPA, from Google Analytics 4, one decimal place. GA4 counts sessions, not "
-    "journeys, so users who return to finish an LPA can push the ratio up; a month over 100 is withheld",
+    note="Sessions that began an LPA and reached the 'who is applying' page (the LPA is created), per 100 "
+    "sessions that began one, from Google Analytics 4, one decimal place; a month over 100 is withheld",
+    methods={
+        EXPORT_JOURNEYS: "journeys in GA4's BigQuery export: a session (user_pseudo_id and ga_session_id) "
+        "started if it viewed a start page (/user/dashboard/create, /user/dashboard/create/<digits> or "
+        "/lpa/type) and completed if it viewed the 'who is applying' page (/lpa/<digits>/applicant) "
+        "no earlier than its first start-page view and within 24 hours of it; page_view events of the "
+        "daily tables only, the page being the path of page_location without query string or fragment "
+        "(any host, case sensitive, one trailing slash allowed); each session in the Europe/London "
+        "month of its first start-page view; completed per 100 started, half-up to one decimal (at "
+        "most 100)",
+        DATA_API_RATIO: "GA4 Data API ratio: sessions that viewed the 'who is applying' page per 100 "
+        "sessions that viewed a start page, two counts GA4 makes independently (save-and-return users can "
+        "push it over 100)",
+    },
+    # Before the export was a source, every month was the Data API's ratio.
+    default_methods=f"2021-03:{DATA_API_RATIO}",
     settles=True,  # GA4's figures for a month settle in the days after it closes
     run_tags={GA4_RUN_TAG: "true"},  # GA4's run-level concurrency limit
 )

@@ -1,4 +1,5 @@
-"""The completion rate from session counts. Pure functions, no I/O."""
+"""The completion rate from session counts, by either method (the export's journeys, or the Data API's
+ratio of two session counts). Pure functions, no I/O."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.rounding import percentage
+from perfplat_assets.completion_rate.journeys import DATA_API_RATIO, EXPORT_JOURNEYS, Coverage
 
 # The months perfplat publishes are London calendar months; GA4 buckets `yearMonth` in the property's zone.
 LONDON_TIME_ZONE = "Europe/London"
@@ -99,9 +101,38 @@ class ApplicationCounts:
 
 
 @dataclass(frozen=True)
+class DataApiComparison:
+    """The Data API's ratio for a month the export counted exactly: kept beside the exact figure, and never
+    published, so that the two can be compared."""
+
+    started: int = 0
+    completed: int = 0
+
+    @property
+    def completion_rate_percent(self) -> float | None:
+        return float(percentage(self.completed, self.started, 1)) if self.started else None
+
+    def columns(self) -> dict[str, object]:
+        return {
+            "data_api_sessions_started": self.started,
+            "data_api_sessions_completed": self.completed,
+            "data_api_completion_rate_percent": self.completion_rate_percent,
+        }
+
+    @classmethod
+    def from_columns(cls, row: Mapping[str, Any]) -> DataApiComparison | None:
+        """None when the month has no comparison (the Data API's own month, or no property to ask)."""
+        if row.get("data_api_sessions_started") is None:
+            return None
+        return cls(row["data_api_sessions_started"], row["data_api_sessions_completed"])
+
+
+@dataclass(frozen=True)
 class CompletionRate:
     """A month of the `completion_rate` asset: what flows to the dataset and is kept in the metrics store.
-    `applications` is None when the Make an LPA database has no applications table to cross-check with."""
+    `applications` is None when the Make an LPA database has no applications table to cross-check with;
+    `method` says which source counted it (`journeys.EXPORT_JOURNEYS` or `DATA_API_RATIO`), and `data_api`
+    holds the Data API's ratio beside an exact month, for comparison."""
 
     month: Month
     sessions_started: int
@@ -110,6 +141,8 @@ class CompletionRate:
     flags: ReportFlags
     applications: ApplicationCounts | None
     not_available_reason: str | None
+    method: str = DATA_API_RATIO
+    data_api: DataApiComparison | None = None
     blocked_by: str | None = None  # why a blocking check withholds the month from publication
 
     @property
@@ -124,6 +157,29 @@ def not_london_months(month: Month, time_zone: str) -> str:
         f"{month} is a {time_zone or 'unknown'} month, not a London month: the completion rate is not "
         f"published for it. Set the property's reporting time zone to {LONDON_TIME_ZONE} in GA4 Admin "
         "(Property details), then re-run the month"
+    )
+
+
+def exact_completion_rate(
+    month: Month,
+    counts: SessionCounts | None,
+    why_not: str | None,
+    applications: ApplicationCounts | None = None,
+    data_api: DataApiComparison | None = None,
+) -> CompletionRate:
+    """The month counted in the export: sessions that completed the journey per 100 that began it, one
+    decimal, half-up (at most 100 by construction); none, with `why_not`, when the export cannot count the
+    whole month, and none when no session began it."""
+    if counts is None:
+        counts, rate, reason = SessionCounts(), None, why_not
+    elif counts.started == 0:
+        rate, reason = None, f"the export holds no session on a start page in {month}"
+    else:
+        rate, reason = float(percentage(counts.completed, counts.started, 1)), None
+    flags = ReportFlags()  # the export has no thresholding, sampling or "(other)" row
+    started, completed = counts.started, counts.completed
+    return CompletionRate(
+        month, started, completed, rate, flags, applications, reason, EXPORT_JOURNEYS, data_api
     )
 
 
@@ -146,3 +202,29 @@ def completion_rate(
     else:
         rate, reason = float(percentage(counts.completed, counts.started, 1)), None
     return CompletionRate(month, counts.started, counts.completed, rate, flags, applications, reason)
+
+
+def month_figures(
+    month: Month,
+    export: Coverage | None,
+    journeys: SessionCounts | None,
+    data_api: tuple[SessionCounts, ReportFlags] | None,
+    applications: ApplicationCounts | None,
+) -> CompletionRate:
+    """The month's figure from the source its months call for, never a mix within a month:
+
+    - the export not read (`export` None): the Data API's ratio, as before the export was a source;
+    - a month before the export's first daily table: the Data API's ratio, when its property is set;
+    - otherwise the export's journeys (`journeys`, for a settled month), with the Data API's ratio beside
+      it when its property is set; a month the export cannot yet count whole is left out, with why.
+    """
+    if export is None or export.before_export:
+        if data_api is None:
+            why = f"{month} is before the export's first daily table, and no GA4 property is set to count it"
+            return exact_completion_rate(month, None, why, applications)
+        return completion_rate(month, data_api[0], data_api[1], applications)
+    comparison = None
+    if data_api is not None and data_api[1].london_months:
+        comparison = DataApiComparison(data_api[0].started, data_api[0].completed)
+    counted = journeys if export.settled else None
+    return exact_completion_rate(month, counted, export.reason, applications, comparison)

@@ -1,16 +1,27 @@
-"""The completion rate's sources, from their settings: GA4's Data API, and the service's database for the
-cross-check."""
+"""The completion rate's sources, from their settings: GA4's BigQuery export (the exact figure), GA4's Data
+API (the ratio, published where there is no export, compared where there is), and the service's database
+for the cross-check.
+
+Which figure is published: the export's when PERFPLAT_GA4_BIGQUERY_DATASET is set (the Data API's beside it
+when PERFPLAT_GA4_PROPERTY_ID is set too); else the Data API's when the property is set; else the embedded
+default's export, with its Data API emulator for the comparison.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from perfplat_assets.common.make_an_lpa_database import make_an_lpa_database
-from perfplat_assets.common.settings import SettingError, Settings, env, number
+from perfplat_assets.common.settings import SettingError, Settings, env, given, is_set, number
+from perfplat_assets.completion_rate import export
+from perfplat_assets.completion_rate.export import GA4Export
 from perfplat_assets.completion_rate.resources import CompletionRateThresholds, GoogleAnalytics
 
 PROPERTY_ID, API_ENDPOINT = GoogleAnalytics.setting, "PERFPLAT_GA4_API_ENDPOINT"
+# A BigQuery location: a region or a multi-region, e.g. EU, US, europe-west2.
+LOCATION = re.compile(r"[A-Za-z]+(-[a-z]+[0-9]*)?")
 
 
 def property_id() -> Any:
@@ -24,12 +35,39 @@ def property_id() -> Any:
     return env(PROPERTY_ID)
 
 
+def _checked(name: str, pattern: re.Pattern[str], example: str) -> None:
+    text = os.environ.get(name, "").strip()
+    if text and not pattern.fullmatch(text):
+        raise SettingError(f"{name} must look like {example}, not {text!r}")
+
+
+def export_settings() -> dict[str, Any]:
+    """The export's settings, checked now: the dataset's and the project's names, the location and the
+    bytes limit (a number); the names are handed over as EnvVars."""
+    _checked(export.SETTING, export.DATASET, "opg-analytics.analytics_123456789 (project.dataset)")
+    _checked(export.PROJECT, re.compile(r"(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,61}[a-z0-9]"), "opg-analytics")
+    _checked(export.LOCATION, LOCATION, "EU or europe-west2")
+    limit = number(export.MAX_BYTES, export.DEFAULT_MAX_BYTES_BILLED, int, low=10 * 2**20)
+    if not is_set(export.SETTING):
+        for name in (export.PROJECT, export.LOCATION, export.ENDPOINT, export.MAX_BYTES):
+            if is_set(name):
+                raise SettingError(f"{name} is set but {export.SETTING} is not: set the export's dataset too")
+    return {
+        "dataset": env(export.SETTING),
+        "max_bytes_billed": limit,
+        **given(project=export.PROJECT, location=export.LOCATION, api_endpoint=export.ENDPOINT),
+    }
+
+
 def sources(settings: Settings) -> dict[str, Any]:
     given_id, endpoint = property_id(), env(API_ENDPOINT)
-    configured = given_id is not None or endpoint is not None
+    exported = is_set(export.SETTING)
+    data_api = given_id is not None or endpoint is not None
     return {
+        "ga4_export": settings.source(GA4Export, exported or data_api, **export_settings()),
+        # With the export set, the Data API is asked only when its property is: never the sample's.
         "google_analytics": settings.source(
-            GoogleAnalytics, configured, property_id=given_id, api_endpoint=endpoint
+            GoogleAnalytics, data_api or exported, property_id=given_id, api_endpoint=endpoint
         ),
         "make_an_lpa_db": make_an_lpa_database(settings),
         "completion_rate_thresholds": CompletionRateThresholds(

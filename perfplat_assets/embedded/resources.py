@@ -13,16 +13,24 @@ from datetime import datetime
 from typing import ClassVar
 
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
+from google.cloud import bigquery
 from pydantic import Field
 from sqlalchemy import Engine
 
 from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
-from perfplat_assets.common.months import Month, contiguous
+from perfplat_assets.common.months import FIRST_MONTH, Month, contiguous, last_closed_month, months_between
 from perfplat_assets.common.sources import SourceResource
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
+from perfplat_assets.completion_rate.export import GA4Export
 from perfplat_assets.completion_rate.ga4_report import Source
 from perfplat_assets.completion_rate.resources import ANONYMOUS, GoogleAnalytics, bypass_proxy
 from perfplat_assets.digital_take_up.resources import SiriusDatabase
+from perfplat_assets.embedded.bigquery_emulator import (
+    SAMPLE_DATASET,
+    SAMPLE_PROJECT,
+    BigQueryEmulator,
+    sample_tables,
+)
 from perfplat_assets.embedded.ga4_emulator import GA4Emulator
 from perfplat_assets.embedded.sample_data import sample_health_checks
 from perfplat_assets.embedded.seed import lpa_database, sirius_database
@@ -83,6 +91,42 @@ class EmbeddedGoogleAnalytics(_ServesTheSample, GoogleAnalytics):
             yield self._anonymous_client(emulator.endpoint), source
 
 
+class EmbeddedGA4Export(_ServesTheSample, GA4Export):
+    """The BigQuery emulator on loopback, serving the sample's GA4 export from the first month to the one
+    that closed last (and the day after, so that every closed month is settled), reached through the real
+    client."""
+
+    @property
+    def enabled(self) -> bool:
+        return True
+
+    @property
+    def supersedes(self) -> str | None:
+        return GoogleAnalytics.setting  # the sample's exact figure is published; its Data API only compared
+
+    def describe(self) -> str:
+        return f"embedded BigQuery emulator ({self.setting} unset)"
+
+    def _dataset(self) -> str:
+        return f"{SAMPLE_PROJECT}.{SAMPLE_DATASET}"
+
+    @contextmanager
+    def _client(self) -> Iterator[bigquery.Client]:
+        from google.auth.credentials import AnonymousCredentials
+
+        served = months_between(Month(FIRST_MONTH), last_closed_month())
+        with BigQueryEmulator(sample_tables(served), location="EU") as emulator:
+            bypass_proxy("127.0.0.1")
+            options = {"api_endpoint": emulator.endpoint}
+            client = bigquery.Client(
+                project=SAMPLE_PROJECT, credentials=AnonymousCredentials(), client_options=options
+            )
+            try:
+                yield client
+            finally:
+                client.close()
+
+
 class EmbeddedRoute53HealthCheck(_ServesTheSample, Route53HealthCheck):
     """Synthetic hourly health-check data in place of CloudWatch's."""
 
@@ -96,5 +140,6 @@ STAND_INS: Mapping[type[SourceResource], type[SourceResource]] = {
     MakeAnLpaDatabase: EmbeddedMakeAnLpaDatabase,
     SiriusDatabase: EmbeddedSiriusDatabase,
     GoogleAnalytics: EmbeddedGoogleAnalytics,
+    GA4Export: EmbeddedGA4Export,
     Route53HealthCheck: EmbeddedRoute53HealthCheck,
 }

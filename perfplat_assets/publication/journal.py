@@ -83,7 +83,9 @@ def read_snapshot(store: MetricsStore) -> StoreSnapshot:
         published_at={Month.parse(r["month"]): r["published_at"] for r in published},
         revision_history=[dict(row) for row in history],
         methods={
-            name: {Month.parse(month): method for month, method in rows} for name, rows in methods.items()
+            # A row stored before its measure recorded a method holds NULL: its schedule says which.
+            name: {Month.parse(month): method for month, method in rows if method}
+            for name, rows in methods.items()
         },
     )
 

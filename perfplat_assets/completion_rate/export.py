@@ -1,0 +1,230 @@
+"""GA4's BigQuery export, through Google's official client: where the completion rate is counted exactly.
+
+One query a run, whatever its range, with query parameters and job labels; only counts per month come
+back, never a user or session identifier. Before it, a listing of the dataset's tables says which months
+are settled (`journeys.coverage`). Every refusal BigQuery can give is told as what to change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import requests
+from google.api_core import exceptions as google
+from google.api_core.retry import Retry, if_exception_type
+from google.auth.exceptions import DefaultCredentialsError
+from google.cloud import bigquery
+from pydantic import Field
+
+from perfplat_assets.common.errors import SourceUnavailable
+from perfplat_assets.common.months import Month
+from perfplat_assets.common.network import is_loopback, unreachable_cause
+from perfplat_assets.common.sources import SourceResource
+from perfplat_assets.completion_rate.journeys import journeys_query
+from perfplat_assets.completion_rate.rate import SessionCounts
+from perfplat_assets.completion_rate.resources import SETTING as PROPERTY_SETTING
+from perfplat_assets.completion_rate.resources import bypass_proxy
+
+SETTING = "PERFPLAT_GA4_BIGQUERY_DATASET"
+PROJECT, LOCATION = "PERFPLAT_BIGQUERY_PROJECT", "PERFPLAT_BIGQUERY_LOCATION"
+MAX_BYTES, ENDPOINT = "PERFPLAT_BIGQUERY_MAX_BYTES_BILLED", "PERFPLAT_BIGQUERY_API_ENDPOINT"
+# A month of Make an LPA's export is some hundreds of megabytes; a range of years a few tens of gigabytes.
+DEFAULT_MAX_BYTES_BILLED = 200 * 10**9
+# `project.dataset`, the project optionally domain-scoped (`example.com:project`).
+DATASET = re.compile(r"(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,61}[a-z0-9]\.[A-Za-z0-9_]{1,1024}")
+ROLES = "BigQuery Data Viewer on the dataset and BigQuery Job User on the project that runs the query"
+# Retried within the deadline: BigQuery's own transient errors, and an answer that did not come in time. An
+# endpoint that cannot be reached at all is not retried: it is said at once.
+TRANSIENT = (
+    google.ServiceUnavailable,
+    google.InternalServerError,
+    google.TooManyRequests,
+    requests.exceptions.ReadTimeout,
+)
+
+
+@dataclass(frozen=True)
+class JourneyCounts:
+    """The export's answer for a run: sessions that began and completed the journey, by London month, and
+    what the job cost."""
+
+    sessions: dict[Month, SessionCounts]
+    job_id: str
+    bytes_processed: int
+    bytes_billed: int
+
+
+class GA4Export(SourceResource):
+    """The GA4 property's BigQuery export; credentials the standard Google way (Application Default
+    Credentials), anonymous for a plain-http loopback emulator."""
+
+    setting = SETTING
+    dataset: str | None = Field(default=None, description="The export's project.dataset; unset: not read.")
+    project: str | None = Field(
+        default=None, description="Runs and pays for the jobs; default: the dataset's."
+    )
+    location: str | None = Field(
+        default=None, description="The dataset's location; default: BigQuery's routing."
+    )
+    max_bytes_billed: int = Field(
+        default=DEFAULT_MAX_BYTES_BILLED, description="Per job; BigQuery refuses more."
+    )
+    api_endpoint: str | None = Field(
+        default=None, description="Endpoint override; plain-http loopback: an emulator."
+    )
+    timeout_seconds: float = Field(
+        default=600.0, description="Seconds within which a job is retried and waited for."
+    )
+    request_timeout: float = Field(default=60.0, description="Seconds one request to BigQuery may take.")
+
+    @property
+    def embedded(self) -> bool:
+        return False
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.dataset)
+
+    @property
+    def sample_setting(self) -> str | None:
+        """Unset, the export is not read and the Data API is: no sample is served in its place."""
+        return None
+
+    @property
+    def supersedes(self) -> str | None:
+        """Read, the export's figure is published, and the Data API only compared with it."""
+        return PROPERTY_SETTING if self.dataset else None
+
+    def describe(self) -> str:
+        return f"GA4's BigQuery export {self.dataset} at {self.api_endpoint or 'bigquery.googleapis.com'}"
+
+    def tables(self) -> list[str]:
+        """The names of the export's tables (`events_YYYYMMDD`, `events_intraday_YYYYMMDD`)."""
+        with self._client() as client, self._told("listing the tables of"):
+            listing = client.list_tables(
+                self._dataset(), retry=_retry(self.timeout_seconds), timeout=self.request_timeout
+            )
+            return [table.table_id for table in listing]
+
+    def journeys(self, months: Sequence[Month]) -> JourneyCounts:
+        """Sessions that began and completed the journey in each of `months`, in one job."""
+        query = journeys_query(self._dataset(), months)
+        config = bigquery.QueryJobConfig(
+            query_parameters=[_parameter(name, value) for name, value in query.parameters.items()],
+            maximum_bytes_billed=self.max_bytes_billed,
+            labels={"app": "perfplat", "measure": "completion_rate", "months": _months_label(months)},
+            use_legacy_sql=False,
+        )
+        with self._client() as client, self._told("querying"):
+            retry = _retry(self.timeout_seconds)
+            job = client.query(
+                query.sql,
+                job_config=config,
+                location=self.location,
+                retry=retry,
+                timeout=self.request_timeout,
+                job_retry=None,  # a failed job is the query's answer, not a fault to run again
+            )
+            rows = job.result(retry=retry, timeout=self.timeout_seconds)
+            found = {
+                Month.parse(row["month"]): SessionCounts(row["started"], row["completed"]) for row in rows
+            }
+        sessions = {month: found.get(month, SessionCounts()) for month in months}
+        return JourneyCounts(
+            sessions, job.job_id, job.total_bytes_processed or 0, job.total_bytes_billed or 0
+        )
+
+    def _dataset(self) -> str:
+        if not self.dataset:
+            raise ValueError(f"{SETTING} is not set: the export is not a source")
+        return self.dataset
+
+    def _project(self) -> str:
+        return self.project or self._dataset().rpartition(".")[0]
+
+    @contextmanager
+    def _client(self) -> Iterator[bigquery.Client]:
+        options = {"api_endpoint": self.api_endpoint} if self.api_endpoint else None
+        if self.api_endpoint and self.api_endpoint.startswith("http://"):
+            host = urlsplit(self.api_endpoint).hostname
+            if not is_loopback(host):
+                raise ValueError(
+                    f"{ENDPOINT} {self.api_endpoint} is plain http on a non-loopback host; only a local "
+                    "emulator may be reached without TLS."
+                )
+            bypass_proxy(host or "127.0.0.1")
+            from google.auth.credentials import AnonymousCredentials
+
+            client = bigquery.Client(
+                project=self._project(), credentials=AnonymousCredentials(), client_options=options
+            )
+        else:
+            try:
+                client = bigquery.Client(project=self._project(), client_options=options)
+            except DefaultCredentialsError as error:
+                raise SourceUnavailable(
+                    f"No usable Google credentials for {self.describe()} ({error}): set "
+                    f"GOOGLE_APPLICATION_CREDENTIALS to a service account with {ROLES} (or unset {SETTING} "
+                    "to count the completion rate with the GA4 Data API)."
+                ) from None
+        try:
+            yield client
+        finally:
+            client.close()
+
+    @contextmanager
+    def _told(self, doing: str) -> Iterator[None]:
+        """BigQuery's refusals as what to change, naming the setting; nothing else is caught."""
+        try:
+            yield
+        except google.GoogleAPICallError as error:
+            raise SourceUnavailable(self._refusal(error, doing)) from None
+        except (OSError, TimeoutError, google.RetryError) as error:
+            cause = unreachable_cause(error)
+            if cause is None:
+                raise SourceUnavailable(
+                    f"{self.describe()} did not answer within {self.timeout_seconds:g} s while {doing} it, "
+                    f"retried: {_short(error)}. Nothing was counted; re-run the month later"
+                ) from None
+            raise SourceUnavailable(
+                f"{self.describe()} could not be reached while {doing} it: {cause}. Check {ENDPOINT}, the "
+                "network and any proxy"
+            ) from None
+
+    def _refusal(self, error: google.GoogleAPICallError, doing: str) -> str:
+        reasons = {str(e.get("reason")) for e in getattr(error, "errors", None) or [] if isinstance(e, dict)}
+        said = _short(error)
+        where = f"BigQuery refused {doing} {self.dataset}: {said}"
+        if "bytesBilledLimitExceeded" in reasons or "bytes billed" in said:
+            return f"{where}. Raise {MAX_BYTES} (now {self.max_bytes_billed:,} bytes) if the range needs it"
+        if isinstance(error, google.NotFound) and "location" in said.lower():
+            now = self.location or "unset"
+            return f"{where}. Check {SETTING} and {LOCATION} (now {now}): the dataset's location"
+        if isinstance(error, google.NotFound):
+            return f"{where}. Check {SETTING} (project.dataset) and {PROJECT} (now {self._project()})"
+        if isinstance(error, google.Forbidden | google.Unauthorized):
+            return f"{where}. The credentials need {ROLES} ({PROJECT}, now {self._project()})"
+        return f"{where}. Nothing was counted; re-run the month once BigQuery answers"
+
+
+def _retry(deadline: float) -> Retry:
+    return Retry(predicate=if_exception_type(*TRANSIENT), initial=1.0, maximum=30.0, timeout=deadline)
+
+
+def _parameter(name: str, value: int | str) -> bigquery.ScalarQueryParameter:
+    return bigquery.ScalarQueryParameter(name, "INT64" if isinstance(value, int) else "STRING", value)
+
+
+def _months_label(months: Sequence[Month]) -> str:
+    """A label value (lowercase, at most 63 characters): `2026-11`, or `2024-12_to_2026-11`."""
+    first, last = min(months).label, max(months).label
+    return first if first == last else f"{first}_to_{last}"
+
+
+def _short(error: BaseException) -> str:
+    text = getattr(error, "message", None) or str(error)
+    return " ".join(str(text).split())[:300]

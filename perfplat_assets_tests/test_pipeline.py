@@ -2,12 +2,10 @@
 
 import csv
 import json
-import re
-from collections import Counter, defaultdict
-from datetime import UTC, datetime, timedelta
+from collections import Counter
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from dagster import DagsterInstance, materialize, serialize_value
@@ -17,8 +15,8 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
 from perfplat_assets.embedded.sample_data import sample_cases, sample_feedback, sample_health_checks
-from perfplat_assets.embedded.sample_export import month_events
 from perfplat_assets.metrics_store.tables import metadata
+from perfplat_assets_tests.support.journeys import journeys_by_hand
 from perfplat_assets_tests.support.sources import create_postgres_feedback, create_sqlite_feedback, feedback
 
 MAY_2025 = Month.parse("2025-05")
@@ -40,35 +38,6 @@ def _uptime_by_hand(month: Month) -> int | float:
     return int(percent) if percent == percent.to_integral() else float(percent)
 
 
-# The service's pages, written out here rather than taken from perfplat.
-START = re.compile(r"(/user/dashboard/create(/[0-9]+)?|/lpa/type)/?")
-APPLICANT = re.compile(r"/lpa/[0-9]+/applicant/?")
-DAY_MICROS = 24 * 3600 * 1_000_000
-
-
-def _journeys_by_hand(month: Month) -> tuple[int, int]:
-    """The definition applied in plain Python to the sample export's events (the previous month's too: a
-    session may begin on its last evening and reach a start page after midnight): sessions of the month
-    that viewed a start page, and those that viewed the applicant page within 24 hours of the first."""
-    views: dict[tuple[str, int], list[tuple[int, str]]] = defaultdict(list)
-    for event in (*month_events(month.previous()), *month_events(month)):
-        params = {p["key"]: p["value"] for p in event["event_params"]}
-        session = (params.get("ga_session_id") or {}).get("int_value")
-        if event["event_name"] != "page_view" or session is None or event["user_pseudo_id"] is None:
-            continue
-        path = urlsplit(params["page_location"]["string_value"]).path
-        views[(event["user_pseudo_id"], session)].append((event["event_timestamp"], path))
-    started = completed = 0
-    for pages in views.values():
-        starts = [moment for moment, path in pages if START.fullmatch(path)]
-        if not starts or Month.containing(datetime.fromtimestamp(min(starts) / 1e6, UTC)) != month:
-            continue
-        started += 1
-        first = min(starts)
-        completed += any(APPLICANT.fullmatch(p) and first <= t <= first + DAY_MICROS for t, p in pages)
-    return started, completed
-
-
 def _expected_by_hand(month: Month) -> dict[str, int | float]:
     """What an analyst would get counting the sample sources directly, without perfplat's code path."""
     ratings = Counter(item.rating for item in sample_feedback(month))
@@ -82,7 +51,7 @@ def _expected_by_hand(month: Month) -> dict[str, int | float]:
     weighted = Decimal(100 * vs + 75 * s + 50 * n + 25 * d) / Decimal(total)
     lpas = [case for case in sample_cases(month) if case.case_type == "LPA"]
     digital = sum(1 for case in lpas if case.online_lpa_id)
-    started, completed = _journeys_by_hand(month)
+    started, completed = journeys_by_hand(month)
     return {
         "user-satisfaction-percent": int(weighted.quantize(Decimal(1), rounding=ROUND_HALF_UP)),
         "very-satisfied": vs,

@@ -24,6 +24,7 @@ from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import LONDON, Month, months_between
 from perfplat_assets.common.settings import SettingError
 from perfplat_assets.completion_rate.export import GA4Export
+from perfplat_assets.completion_rate.journeys import coverage
 from perfplat_assets.completion_rate.measure import table as completion_rate_table
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
@@ -332,3 +333,26 @@ def test_an_export_setting_without_the_dataset_is_refused_at_load(perfplat_env, 
         SettingError, match="PERFPLAT_BIGQUERY_PROJECT is set but PERFPLAT_GA4_BIGQUERY_DATASET"
     ):
         build_resources()
+
+
+def test_an_export_with_only_intraday_tables_is_named_streaming_only():
+    tables = [f"events_intraday_202610{day:02d}" for day in range(1, 32)] + ["events_intraday_20261101"]
+    [october] = coverage(tables, [OCTOBER]).values()
+    assert not october.settled
+    assert "only events_intraday_* tables (streaming only)" in october.reason
+    assert "Daily export in GA4 Admin" in october.reason
+
+
+def test_a_missing_day_among_later_ones_is_told_from_one_not_written_yet():
+    days = [d for d in _days(date(2026, 10, 1), date(2026, 11, 2)) if d != date(2026, 10, 14)]
+    [october] = coverage([f"events_{d:%Y%m%d}" for d in days], [OCTOBER]).values()
+    assert october.reason.startswith("the export has no table for 2026-10-14, though it has later days")
+
+
+def test_an_unknown_project_names_the_settings(bigquery):
+    bigquery.create_dataset("someone-else", DATASET, "EU")
+    with pytest.raises(SourceUnavailable) as refused:
+        _export(bigquery.endpoint).tables()
+    assert "Check PERFPLAT_GA4_BIGQUERY_DATASET (project.dataset) and PERFPLAT_BIGQUERY_PROJECT" in str(
+        refused.value
+    )

@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import requests
 from google.api_core import exceptions as google
@@ -22,12 +21,12 @@ from pydantic import Field
 
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
-from perfplat_assets.common.network import is_loopback, unreachable_cause
+from perfplat_assets.common.network import unreachable_cause
 from perfplat_assets.common.sources import SourceResource
 from perfplat_assets.completion_rate.journeys import journeys_query
 from perfplat_assets.completion_rate.rate import SessionCounts
 from perfplat_assets.completion_rate.resources import SETTING as PROPERTY_SETTING
-from perfplat_assets.completion_rate.resources import bypass_proxy
+from perfplat_assets.completion_rate.resources import plain_http_emulator
 
 SETTING = "PERFPLAT_GA4_BIGQUERY_DATASET"
 PROJECT, LOCATION = "PERFPLAT_BIGQUERY_PROJECT", "PERFPLAT_BIGQUERY_LOCATION"
@@ -149,14 +148,7 @@ class GA4Export(SourceResource):
     @contextmanager
     def _client(self) -> Iterator[bigquery.Client]:
         options = {"api_endpoint": self.api_endpoint} if self.api_endpoint else None
-        if self.api_endpoint and self.api_endpoint.startswith("http://"):
-            host = urlsplit(self.api_endpoint).hostname
-            if not is_loopback(host):
-                raise ValueError(
-                    f"{ENDPOINT} {self.api_endpoint} is plain http on a non-loopback host; only a local "
-                    "emulator may be reached without TLS."
-                )
-            bypass_proxy(host or "127.0.0.1")
+        if plain_http_emulator(self.api_endpoint, ENDPOINT):
             from google.auth.credentials import AnonymousCredentials
 
             client = bigquery.Client(

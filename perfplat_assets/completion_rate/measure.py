@@ -3,73 +3,47 @@ the database's cross-check) and what is published from it."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Float, Integer, String, Text
 
 from perfplat_assets.common.measure import PERCENTAGE, DataType, Measure
 from perfplat_assets.completion_rate.checks import CHECKS
 from perfplat_assets.completion_rate.ga4_report import GA4_RUN_TAG
 from perfplat_assets.completion_rate.journeys import DATA_API_RATIO, EXPORT_JOURNEYS
 from perfplat_assets.completion_rate.rate import CompletionRate
-from perfplat_assets.metrics_store.tables import (
-    blocked_by_column,
-    metadata,
-    month_column,
-    not_available_column,
-    stored_asset,
-)
+from perfplat_assets.metrics_store.tables import measure_table
 
 NAME = "completion_rate"
 
-table = stored_asset(
-    Table(
-        NAME,
-        metadata,
-        month_column(),
-        Column(
-            "sessions_started", Integer, nullable=False, comment="GA4 sessions that reached a start page."
-        ),
-        Column(
-            "sessions_completed",
-            Integer,
-            nullable=False,
-            comment="GA4 sessions that reached 'who is applying'.",
-        ),
-        Column("completion_rate_percent", Float, comment="Completed per 100 started, one decimal place."),
-        Column("subject_to_thresholding", Boolean, nullable=False, comment="GA4 withheld small counts."),
-        Column("sampled", Boolean, nullable=False, comment="GA4 answered from a sample."),
-        Column(
-            "data_loss_from_other_row", Boolean, nullable=False, comment="GA4 folded rows into '(other)'."
-        ),
-        # NULL in the three columns below: stored before perfplat recorded them.
-        Column("data_truncated", Boolean, comment="GA4's data_truncation_reasons were raised."),
-        Column("data_truncation_reasons", Text, comment="GA4's reasons for truncating the data."),
-        Column(
-            "ga4_time_zone", String(64), comment="The property's reporting time zone GA4's months are in."
-        ),
-        # The Make an LPA database's own figure for the month, for the cross-check (NULL: no applications
-        # table).
-        Column("database_lpas_started", Integer, comment="LPAs started, in the Make an LPA database."),
-        Column("database_lpas_created", Integer, comment="LPAs created, in the Make an LPA database."),
-        Column(
-            "database_completion_rate_percent", Float, comment="Created per 100 started, from the database."
-        ),
-        # NULL below: stored before the export was a source (the Data API's ratio, without a comparison).
-        Column(
-            "method", String(40), comment="Which source counted it: the export's journeys or the Data API."
-        ),
-        Column(
-            "data_api_sessions_started", Integer, comment="Beside an exact month: the Data API's started."
-        ),
-        Column(
-            "data_api_sessions_completed", Integer, comment="Beside an exact month: the Data API's completed."
-        ),
-        Column(
-            "data_api_completion_rate_percent", Float, comment="Beside an exact month: the Data API's ratio."
-        ),
-        not_available_column(),
-        blocked_by_column(),
-    ),
+table = measure_table(
+    NAME,
     CompletionRate,
+    Column("sessions_started", Integer, nullable=False, comment="GA4 sessions that reached a start page."),
+    Column(
+        "sessions_completed",
+        Integer,
+        nullable=False,
+        comment="GA4 sessions that reached 'who is applying'.",
+    ),
+    Column("completion_rate_percent", Float, comment="Completed per 100 started, one decimal place."),
+    Column("subject_to_thresholding", Boolean, nullable=False, comment="GA4 withheld small counts."),
+    Column("sampled", Boolean, nullable=False, comment="GA4 answered from a sample."),
+    Column("data_loss_from_other_row", Boolean, nullable=False, comment="GA4 folded rows into '(other)'."),
+    # NULL in the three columns below: stored before perfplat recorded them.
+    Column("data_truncated", Boolean, comment="GA4's data_truncation_reasons were raised."),
+    Column("data_truncation_reasons", Text, comment="GA4's reasons for truncating the data."),
+    Column("ga4_time_zone", String(64), comment="The property's reporting time zone GA4's months are in."),
+    # The Make an LPA database's own figure for the month, for the cross-check (NULL: no applications
+    # table).
+    Column("database_lpas_started", Integer, comment="LPAs started, in the Make an LPA database."),
+    Column("database_lpas_created", Integer, comment="LPAs created, in the Make an LPA database."),
+    Column("database_completion_rate_percent", Float, comment="Created per 100 started, from the database."),
+    # NULL below: stored before the export was a source (the Data API's ratio, without a comparison).
+    Column("method", String(40), comment="Which source counted it: the export's journeys or the Data API."),
+    Column("data_api_sessions_started", Integer, comment="Beside an exact month: the Data API's started."),
+    Column(
+        "data_api_sessions_completed", Integer, comment="Beside an exact month: the Data API's completed."
+    ),
+    Column("data_api_completion_rate_percent", Float, comment="Beside an exact month: the Data API's ratio."),
 )
 
 

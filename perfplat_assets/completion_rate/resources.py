@@ -40,6 +40,22 @@ def bypass_proxy(host: str) -> None:
             os.environ[name] = ",".join([*present, host])
 
 
+def plain_http_emulator(endpoint: str | None, setting: str) -> bool:
+    """Whether `endpoint` is a plain-http emulator, to be called with anonymous credentials: only a loopback
+    one may be (a plain-http endpoint elsewhere is refused, naming `setting`); its host then bypasses any
+    proxy."""
+    if not endpoint or not endpoint.startswith("http://"):
+        return False
+    host = urlsplit(endpoint).hostname
+    if not is_loopback(host):
+        raise ValueError(
+            f"{setting} {endpoint} is plain http on a non-loopback host; only a local emulator may be "
+            "reached without TLS."
+        )
+    bypass_proxy(host or "127.0.0.1")
+    return True
+
+
 class GoogleAnalytics(SourceResource):
     """The service's GA4 property; credentials the standard Google way (GOOGLE_APPLICATION_CREDENTIALS)."""
 
@@ -88,14 +104,8 @@ class GoogleAnalytics(SourceResource):
                 f"{given}PERFPLAT_GA4_PROPERTY_ID is not set: set the numeric GA4 property id (or unset both "
                 "to use the embedded emulator)."
             )
-        if self.api_endpoint and self.api_endpoint.startswith("http://"):
-            host = urlsplit(self.api_endpoint).hostname
-            if not is_loopback(host):
-                raise ValueError(
-                    f"PERFPLAT_GA4_API_ENDPOINT {self.api_endpoint} is plain http on a non-loopback host; "
-                    "only a local emulator may be reached without TLS."
-                )
-            bypass_proxy(host or "127.0.0.1")
+        if plain_http_emulator(self.api_endpoint, "PERFPLAT_GA4_API_ENDPOINT"):
+            assert self.api_endpoint is not None
             source = Source(self.describe(), self.property_id, ANONYMOUS)
             yield self._anonymous_client(self.api_endpoint), source
             return

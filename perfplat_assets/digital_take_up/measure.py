@@ -3,35 +3,23 @@ were counted) and what is published from it."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Integer, String, Table, Text
+from sqlalchemy import Column, Float, Integer, String, Text
 
 from perfplat_assets.common.measure import PERCENTAGE, DataType, Measure
 from perfplat_assets.digital_take_up.checks import CHECKS
 from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
-from perfplat_assets.metrics_store.tables import (
-    blocked_by_column,
-    metadata,
-    month_column,
-    not_available_column,
-    stored_asset,
-)
+from perfplat_assets.metrics_store.tables import measure_table
 
 NAME = "digital_take_up"
 
-table = stored_asset(
-    Table(
-        NAME,
-        metadata,
-        month_column(),
-        Column("digital_applications", Integer, comment="LPA applications made from a Make an LPA form."),
-        Column("total_applications", Integer, comment="LPA applications received in the month."),
-        Column("take_up_percent", Float, comment="Digital applications per 100, one decimal place."),
-        Column("source", String(40), nullable=False, comment="Sirius, or the product team's figures file."),
-        Column("note", Text, nullable=False, comment="The figures file's note for the month."),
-        not_available_column(),
-        blocked_by_column(),
-    ),
+table = measure_table(
+    NAME,
     DigitalTakeUp,
+    Column("digital_applications", Integer, comment="LPA applications made from a Make an LPA form."),
+    Column("total_applications", Integer, comment="LPA applications received in the month."),
+    Column("take_up_percent", Float, comment="Digital applications per 100, one decimal place."),
+    Column("source", String(40), nullable=False, comment="Sirius, or the product team's figures file."),
+    Column("note", Text, nullable=False, comment="The figures file's note for the month."),
 )
 
 

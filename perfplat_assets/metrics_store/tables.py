@@ -42,6 +42,13 @@ def stored_asset(table: Table, figures: type[Any]) -> Table:
     return table
 
 
+def measure_table(name: str, figures: type[Any], *columns: Column) -> Table:
+    """A measure's table, registered: its month, its own `columns`, then why a month has no figure and why a
+    blocking check withholds it."""
+    table = Table(name, metadata, month_column(), *columns, not_available_column(), blocked_by_column())
+    return stored_asset(table, figures)
+
+
 def month_column() -> Column:
     return Column("month", String(10), primary_key=True, comment="The month (YYYY-MM-01, Europe/London).")
 

@@ -3,35 +3,21 @@ healthy) and what is published from it."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Integer, Table
+from sqlalchemy import Column, Float, Integer
 
 from perfplat_assets.common.measure import PERCENTAGE, DataType, Measure
-from perfplat_assets.metrics_store.tables import (
-    blocked_by_column,
-    metadata,
-    month_column,
-    not_available_column,
-    stored_asset,
-)
+from perfplat_assets.metrics_store.tables import measure_table
 from perfplat_assets.uptime.availability import Uptime
 from perfplat_assets.uptime.checks import CHECKS
 
 NAME = "uptime"
 
-table = stored_asset(
-    Table(
-        NAME,
-        metadata,
-        month_column(),
-        Column(
-            "hours_in_month", Integer, nullable=False, comment="Hours in the month (743 to 745 in London)."
-        ),
-        Column("hours_with_data", Integer, nullable=False, comment="Hours with health-check data."),
-        Column("uptime_percent", Float, comment="The share of the month found healthy, two decimal places."),
-        not_available_column(),
-        blocked_by_column(),
-    ),
+table = measure_table(
+    NAME,
     Uptime,
+    Column("hours_in_month", Integer, nullable=False, comment="Hours in the month (743 to 745 in London)."),
+    Column("hours_with_data", Integer, nullable=False, comment="Hours with health-check data."),
+    Column("uptime_percent", Float, comment="The share of the month found healthy, two decimal places."),
 )
 
 

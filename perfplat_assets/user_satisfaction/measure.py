@@ -3,16 +3,10 @@ percentage) and what is published from it."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, String, Table
+from sqlalchemy import Column, Integer, String
 
 from perfplat_assets.common.measure import COUNT_CEILING, Bounds, DataType, Measure
-from perfplat_assets.metrics_store.tables import (
-    blocked_by_column,
-    metadata,
-    month_column,
-    not_available_column,
-    stored_asset,
-)
+from perfplat_assets.metrics_store.tables import measure_table
 from perfplat_assets.user_satisfaction.checks import CHECKS, satisfaction_inconsistencies
 from perfplat_assets.user_satisfaction.scoring import (
     DEFAULT_METHOD_SCHEDULE,
@@ -24,35 +18,29 @@ from perfplat_assets.user_satisfaction.scoring import (
 
 NAME = "user_satisfaction"
 
-table = stored_asset(
-    Table(
-        NAME,
-        metadata,
-        month_column(),
-        *(
-            Column(
-                rating.column,
-                Integer,
-                nullable=False,
-                comment=f"Responses rating the service '{rating.label}'.",
-            )
-            for rating in Rating
-        ),
+table = measure_table(
+    NAME,
+    UserSatisfaction,
+    *(
         Column(
-            "unknown_ratings",
+            rating.column,
             Integer,
             nullable=False,
-            comment="Responses with a rating that is none of the five.",
-        ),
-        Column(
-            "total_responses", Integer, nullable=False, comment="The database's own count of rated responses."
-        ),
-        Column("satisfaction_percent", Integer, comment="The published percentage, by the month's method."),
-        Column("method", String(40), nullable=False, comment="The satisfaction method in force that month."),
-        not_available_column(),
-        blocked_by_column(),
+            comment=f"Responses rating the service '{rating.label}'.",
+        )
+        for rating in Rating
     ),
-    UserSatisfaction,
+    Column(
+        "unknown_ratings",
+        Integer,
+        nullable=False,
+        comment="Responses with a rating that is none of the five.",
+    ),
+    Column(
+        "total_responses", Integer, nullable=False, comment="The database's own count of rated responses."
+    ),
+    Column("satisfaction_percent", Integer, comment="The published percentage, by the month's method."),
+    Column("method", String(40), nullable=False, comment="The satisfaction method in force that month."),
 )
 
 

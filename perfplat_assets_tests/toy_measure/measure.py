@@ -6,17 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Float, Table
+from sqlalchemy import Column, Float
 
 from perfplat_assets.common.measure import Bounds, DataType, Measure
 from perfplat_assets.common.months import Month
-from perfplat_assets.metrics_store.tables import (
-    blocked_by_column,
-    metadata,
-    month_column,
-    not_available_column,
-    stored_asset,
-)
+from perfplat_assets.metrics_store.tables import measure_table
 from perfplat_assets.quality.rules import Check, Finding, Limits
 
 NAME = "average_processing_days"
@@ -38,16 +32,10 @@ def processing_days_within_a_year(months: Sequence[ProcessingDays], _: Limits) -
     ]
 
 
-table = stored_asset(
-    Table(
-        NAME,
-        metadata,
-        month_column(),
-        Column("average_days", Float, comment="Days from receipt to registration, on average."),
-        not_available_column(),
-        blocked_by_column(),
-    ),
+table = measure_table(
+    NAME,
     ProcessingDays,
+    Column("average_days", Float, comment="Days from receipt to registration, on average."),
 )
 
 AVERAGE_PROCESSING_DAYS = Measure(

@@ -42,7 +42,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -52,6 +51,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from perfplat_assets.common.months import Month, last_closed_month, months_between
+from perfplat_assets.embedded.loopback import LoopbackServer
 from perfplat_assets.embedded.sample_export import LazyExportTables
 
 logger = logging.getLogger(__name__)
@@ -758,7 +758,7 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
 
-class BigQueryEmulator:
+class BigQueryEmulator(LoopbackServer):
     """BigQuery's REST API v2 on loopback, over an in-memory DuckDB holding GA4-export tables.
 
     Use as a context manager (or `start()`/`stop()`), then give the real client `endpoint` as its
@@ -778,13 +778,11 @@ class BigQueryEmulator:
         page_rows: int = DEFAULT_PAGE_ROWS,
     ) -> None:
         self.tables_for = tables_for
-        self.host = host
-        self.port = port
+        super().__init__(host, port)
         self.location = location  # of datasets created without one, `tables_for`'s included
         self.page_rows = page_rows  # result rows per page when the client sets no maxResults
         self.jobs: list[RecordedJob] = []
         self.requests: list[RequestInfo] = []
-        self.stopping = threading.Event()  # set by `stop()`: a request held by `answer_otherwise` lets go
         self._datasets: dict[tuple[str, str], _Dataset] = {}
         self._asked: set[tuple[str, str]] = set()
         self._jobs: dict[tuple[str, str], tuple[_Job, dict[str, Any]]] = {}
@@ -799,8 +797,6 @@ class BigQueryEmulator:
             }
         )
         self._db.execute("SET TimeZone = 'UTC'").fetchall()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # --- data ----------------------------------------------------------------------------------------
 
@@ -880,53 +876,10 @@ class BigQueryEmulator:
 
     # --- serving -------------------------------------------------------------------------------------
 
-    def start(self) -> BigQueryEmulator:
-        """Bind (port 0 picks a free port) and serve from a background thread; returns self for chaining."""
-        if self._server is not None:
-            return self
-        self.stopping.clear()
-        server = _Server((self.host, self.port), self)
-        self.port = server.server_address[1]
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="bigquery-emulator", daemon=True
-        )
-        self._thread.start()
-        logger.info("BigQuery emulator serving on %s", self.endpoint)
-        return self
+    title = "BigQuery emulator"
 
-    def stop(self) -> None:
-        """Stop serving, release the port and join the thread; safe to call twice or before `start()`.
-
-        Requests held by `answer_otherwise` (waiting on `stopping`) are let go first. The data stays, so a
-        stopped emulator can be started again."""
-        self.stopping.set()
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join()
-
-    def __enter__(self) -> BigQueryEmulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def endpoint(self) -> str:
-        """The client's `api_endpoint`, scheme included so it speaks plain HTTP."""
-        if self._server is None:
-            raise RuntimeError("The BigQuery emulator is not running: call start() first.")
-        return f"http://{self.host}:{self.port}"
+    def _http_server(self) -> _Server:
+        return _Server((self.host, self.port), self)
 
     def answer_otherwise(self, request: RequestInfo) -> Answer | None:
         """A subclass's answer to this request in place of BigQuery's (an HTTP status and a JSON body,

@@ -39,7 +39,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -65,6 +64,7 @@ from google.analytics.data_v1beta.types import (
 )
 
 from perfplat_assets.common.months import LONDON, Month, months_between
+from perfplat_assets.embedded.loopback import LoopbackServer
 from perfplat_assets.embedded.sample_data import SampleSession, sample_sessions
 
 logger = logging.getLogger(__name__)
@@ -423,7 +423,7 @@ def _serialize(response: RunReportResponse | bytes) -> bytes:
     return response if isinstance(response, bytes) else RunReportResponse.serialize(response)
 
 
-class GA4Emulator:
+class GA4Emulator(LoopbackServer):
     """A GA4 Data API `runReport` endpoint on loopback, serving `sessions_for_month`'s sessions.
 
     Use as a context manager (or `start()`/`stop()`), then point the real client at `endpoint` (REST) or
@@ -441,8 +441,7 @@ class GA4Emulator:
         grpc_tls: tuple[bytes, bytes] | None = None,
     ) -> None:
         self.sessions_for_month = sessions_for_month
-        self.host = host
-        self.port = port
+        super().__init__(host, port)
         self.subject_to_thresholding = False
         self.data_loss_from_other_row = False
         self.sampled = False
@@ -465,26 +464,15 @@ class GA4Emulator:
         self._requests_served = 0
         self._usage = _Usage()
         self._lock = threading.Lock()
-        self.stopping = threading.Event()  # set by `stop()`: a request held by `answer_otherwise` lets go
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> GA4Emulator:
-        """Bind (port 0 picks a free port) and serve from a background thread; returns self for chaining."""
-        if self._server is not None:
-            return self
-        self.stopping.clear()
-        server = _Server((self.host, self.port), self)
-        self.port = server.server_address[1]
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="ga4-emulator", daemon=True
-        )
-        self._thread.start()
+    title = "GA4 emulator"
+
+    def _http_server(self) -> _Server:
+        return _Server((self.host, self.port), self)
+
+    def _started(self) -> None:
         if self._grpc_wanted:
             self._start_grpc()
-        logger.info("GA4 emulator serving on %s", self.endpoint)
-        return self
 
     def _start_grpc(self) -> None:
         handler = grpc.method_handlers_generic_handler(
@@ -509,40 +497,10 @@ class GA4Emulator:
         self._grpc_server = server
         logger.info("GA4 emulator serving gRPC on %s", self.grpc_endpoint)
 
-    def stop(self) -> None:
-        """Stop serving, release the ports and join the thread; safe to call twice or before `start()`.
-
-        Requests held by `answer_otherwise` (waiting on `stopping`) are let go first."""
-        self.stopping.set()
+    def _stopping(self) -> None:
         grpc_server, self._grpc_server = self._grpc_server, None
         if grpc_server is not None:
             grpc_server.stop(grace=None).wait(5)
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join()
-
-    def __enter__(self) -> GA4Emulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def endpoint(self) -> str:
-        """The `api_endpoint` for the client, scheme included so it speaks plain HTTP."""
-        if self._server is None:
-            raise RuntimeError("The GA4 emulator is not running: call start() first.")
-        return f"http://{self.host}:{self.port}"
 
     @property
     def grpc_endpoint(self) -> str:

@@ -275,11 +275,12 @@ def test_a_folder_squatting_on_a_published_name_is_refused_before_anything_is_wr
 
 @pytest.fixture
 def publish_mount(perfplat_env: Path) -> Iterator[Path]:
-    """The publication directory on a tmpfs of its own (256 KiB), so it can be made read-only or full."""
+    """The publication directory on a tmpfs of its own (1 MiB: a few versions of a few months), so it can
+    be made read-only or full."""
     publish = perfplat_env / "publish"
     publish.mkdir(parents=True)
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(publish)], capture_output=True, text=True
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(publish)], capture_output=True, text=True
     )
     if mounted.returncode != 0:
         unavailable(f"mounting a tmpfs needs root (or CAP_SYS_ADMIN): {mounted.stderr.strip()}")

@@ -70,8 +70,7 @@ class S3Publication(ConfigurableResource):
             )
         return PublicationFailed(f"S3 bucket {self.bucket}: {doing} failed: {error}")
 
-    def read(self, name: str) -> bytes | None:
-        client = self.s3.get_client()
+    def _read(self, client: Any, name: str) -> bytes | None:
         try:
             return client.get_object(Bucket=self.bucket, Key=self.key(name))["Body"].read()
         except ClientError as error:
@@ -82,7 +81,10 @@ class S3Publication(ConfigurableResource):
             raise self._fail(f"reading {self.key(name)}", error, client) from None
 
     def read_current(self, plan: PublicationPlan) -> HeldFiles:
-        return HeldFiles({item.name: self.read(item.name) for item in plan.files})
+        """Every file of the plan as the bucket holds it, through one client (building one costs more than
+        reading a file)."""
+        client = self.s3.get_client()
+        return HeldFiles({item.name: self._read(client, item.name) for item in plan.files})
 
     def changes(self, plan: PublicationPlan, current: HeldFiles) -> list[Change]:
         return file_changes(self.name, plan, current, self.key)

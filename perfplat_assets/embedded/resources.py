@@ -25,12 +25,6 @@ from perfplat_assets.completion_rate.export import GA4Export
 from perfplat_assets.completion_rate.ga4_report import Source
 from perfplat_assets.completion_rate.resources import ANONYMOUS, GoogleAnalytics, bypass_proxy
 from perfplat_assets.digital_take_up.resources import SiriusDatabase
-from perfplat_assets.embedded.bigquery_emulator import (
-    SAMPLE_DATASET,
-    SAMPLE_PROJECT,
-    BigQueryEmulator,
-    sample_tables,
-)
 from perfplat_assets.embedded.ga4_emulator import GA4Emulator
 from perfplat_assets.embedded.sample_data import sample_health_checks
 from perfplat_assets.embedded.seed import lpa_database, sirius_database
@@ -108,11 +102,17 @@ class EmbeddedGA4Export(_ServesTheSample, GA4Export):
         return f"embedded BigQuery emulator ({self.setting} unset)"
 
     def _dataset(self) -> str:
+        from perfplat_assets.embedded.bigquery_emulator import SAMPLE_DATASET, SAMPLE_PROJECT
+
         return f"{SAMPLE_PROJECT}.{SAMPLE_DATASET}"
 
     @contextmanager
     def _client(self) -> Iterator[bigquery.Client]:
         from google.auth.credentials import AnonymousCredentials
+
+        # The emulator (DuckDB, sqlglot) is loaded when the sample is first asked for, not with the code
+        # location.
+        from perfplat_assets.embedded.bigquery_emulator import SAMPLE_PROJECT, BigQueryEmulator, sample_tables
 
         served = months_between(Month(FIRST_MONTH), last_closed_month())
         with BigQueryEmulator(sample_tables(served), location="EU") as emulator:

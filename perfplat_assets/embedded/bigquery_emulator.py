@@ -41,7 +41,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -51,7 +51,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from perfplat_assets.common.months import Month, last_closed_month, months_between
-from perfplat_assets.embedded.loopback import LoopbackServer
+from perfplat_assets.embedded.loopback import LoopbackServer, QuietHandler
 from perfplat_assets.embedded.sample_export import LazyExportTables
 
 logger = logging.getLogger(__name__)
@@ -712,7 +712,7 @@ def _page_start(query: Mapping[str, str]) -> int:
 # --- the server ------------------------------------------------------------------------------------------
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     """Hands every request to the emulator and writes its JSON answer."""
 
     server: _Server
@@ -734,20 +734,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
     def _send(self, status: int, payload: dict[str, Any] | str) -> None:
-        text = payload if isinstance(payload, str) else json.dumps(payload)
-        data = text.encode("utf-8")
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            logger.debug("BigQuery emulator: the client left before its answer (it timed out)")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep stderr quiet in tests and pipelines; the access log is there at debug level if wanted."""
-        logger.debug("%s - " + format, self.address_string(), *args)
+        self.write_answer(status, payload if isinstance(payload, str) else json.dumps(payload))
 
 
 class _Server(ThreadingHTTPServer):

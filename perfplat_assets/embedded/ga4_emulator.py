@@ -38,7 +38,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -64,7 +64,7 @@ from google.analytics.data_v1beta.types import (
 )
 
 from perfplat_assets.common.months import LONDON, Month, months_between
-from perfplat_assets.embedded.loopback import LoopbackServer
+from perfplat_assets.embedded.loopback import LoopbackServer, QuietHandler
 from perfplat_assets.embedded.sample_data import SampleSession, sample_sessions
 
 logger = logging.getLogger(__name__)
@@ -356,7 +356,7 @@ class _Usage:
     server_errors: int = 0
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     """Routes `POST /v1beta/properties/<id>:runReport`; everything else gets a GA4-style 404."""
 
     server: _Server
@@ -390,19 +390,7 @@ class _Handler(BaseHTTPRequestHandler):
             text, content_type = payload.body, "text/html; charset=UTF-8"
         else:
             text = payload if isinstance(payload, str) else json.dumps(payload, indent=2)
-        data = text.encode("utf-8")
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            logger.debug("GA4 emulator: the client left before its answer (it timed out)")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep stderr quiet in tests and pipelines; the access log is there at debug level if wanted."""
-        logger.debug("%s - " + format, self.address_string(), *args)
+        self.write_answer(status, text, content_type)
 
 
 @dataclass(frozen=True)

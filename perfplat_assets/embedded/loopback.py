@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 logger = logging.getLogger(__name__)
 
@@ -81,3 +81,24 @@ class LoopbackServer:
         if self._server is None:
             raise RuntimeError(f"The {self.title} is not running: call start() first.")
         return f"http://{self.host}:{self.port}"
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """An emulator's request handler: writes an answer whole, lets a client that left before it go (it
+    timed out), and keeps the access log at debug level, so tests and pipelines stay quiet."""
+
+    def write_answer(
+        self, status: int, text: str, content_type: str = "application/json; charset=UTF-8"
+    ) -> None:
+        data = text.encode("utf-8")
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            logger.debug("%s: the client left before its answer (it timed out)", self.server_version)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s - " + format, self.address_string(), *args)

@@ -13,7 +13,6 @@ import json
 import socket
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ from perfplat_assets.embedded.bigquery_emulator import SAMPLE_DATASET, SAMPLE_PR
 from perfplat_assets.embedded.ga4_emulator import GA4Emulator
 from perfplat_assets.embedded.sample_data import SampleSession
 from perfplat_assets_tests.support.bigquery_faults import FaultyBigQueryEmulator
-from perfplat_assets_tests.support.journeys import journeys_by_hand
+from perfplat_assets_tests.support.journeys import journeys_by_hand, percent_half_up
 from perfplat_assets_tests.support.run_results import failure_message
 
 PROJECT, DATASET = "opg-analytics", "analytics_123456789"
@@ -99,10 +98,6 @@ EVENTS = [
 # A session only in an intraday table: never counted (intraday tables are not settled).
 INTRADAY = [_event(_utc(10, 17, 10), "u16", 115, START), _event(_utc(10, 17, 10, 5), "u16", 115, APPLICANT)]
 BY_HAND = {SEPTEMBER: 66.7, OCTOBER: 54.5}  # 2 of 3; 6 of 11
-
-
-def half_up(numerator: int, denominator: int) -> Decimal:
-    return (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def _days(first: date, last: date) -> list[date]:
@@ -243,7 +238,7 @@ def test_a_24_month_range_is_one_job_and_every_month_is_the_definition_by_hand(p
         started, completed = journeys_by_hand(month)
         row = stored[month.label]
         assert (row["sessions_started"], row["sessions_completed"]) == (started, completed), month
-        assert row["completion_rate_percent"] == float(half_up(100 * completed, started)), month
+        assert row["completion_rate_percent"] == float(percent_half_up(completed, started, "0.1")), month
 
 
 # Errors, each said as what to change (the resource built here, on the real client)

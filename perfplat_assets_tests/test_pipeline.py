@@ -16,16 +16,12 @@ from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
 from perfplat_assets.embedded.sample_data import sample_cases, sample_feedback, sample_health_checks
 from perfplat_assets.metrics_store.tables import metadata
-from perfplat_assets_tests.support.journeys import journeys_by_hand
+from perfplat_assets_tests.support.journeys import journeys_by_hand, percent_half_up
 from perfplat_assets_tests.support.sources import create_postgres_feedback, create_sqlite_feedback, feedback
 
 MAY_2025 = Month.parse("2025-05")
 RATINGS = ("very-satisfied", "satisfied", "neither", "dissatisfied", "very-dissatisfied")
 RECORD_KEYS = ["_timestamp", "service", "channel", "count", "dataType", "period"]
-
-
-def _half_up(numerator: int, denominator: int, places: str) -> Decimal:
-    return (Decimal(100 * numerator) / Decimal(denominator)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
 
 
 def _uptime_by_hand(month: Month) -> int | float:
@@ -59,8 +55,8 @@ def _expected_by_hand(month: Month) -> dict[str, int | float]:
         "neither": n,
         "dissatisfied": d,
         "very-dissatisfied": vd,
-        "digital-take-up": float(_half_up(digital, len(lpas), "0.1")),
-        "completion-rate": float(_half_up(completed, started, "0.1")),
+        "digital-take-up": float(percent_half_up(digital, len(lpas), "0.1")),
+        "completion-rate": float(percent_half_up(completed, started, "0.1")),
         "uptime-percent": _uptime_by_hand(month),
     }
 

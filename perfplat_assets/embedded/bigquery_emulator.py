@@ -1127,17 +1127,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     for _ in range(max(args.months, 1) - 1):
         first = first.previous()
     provider = sample_tables(months_between(first, last))
-    with BigQueryEmulator(provider, host=args.host, port=args.port, location=args.location) as emulator:
-        print(
-            f"BigQuery emulator serving {SAMPLE_PROJECT}.{SAMPLE_DATASET} ({first} to {last}, "
-            f"{args.location}) on {emulator.endpoint} (Ctrl-C to stop)",
-            flush=True,
-        )
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("stopping", flush=True)
+    emulator = BigQueryEmulator(provider, host=args.host, port=args.port, location=args.location)
+    served = f"{SAMPLE_PROJECT}.{SAMPLE_DATASET} ({first} to {last}, {args.location})"
+    emulator.serve_until_interrupted(f"BigQuery emulator serving {served}")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,6 @@ import json
 import logging
 import re
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -622,13 +621,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8085)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
-    with GA4Emulator(host=args.host, port=args.port) as emulator:
-        print(f"GA4 emulator serving sample data on {emulator.endpoint} (Ctrl-C to stop)", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("stopping", flush=True)
+    GA4Emulator(host=args.host, port=args.port).serve_until_interrupted("GA4 emulator serving sample data")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ subclass holds (the tests' fault injection) when it stops."""
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -81,6 +82,15 @@ class LoopbackServer:
         if self._server is None:
             raise RuntimeError(f"The {self.title} is not running: call start() first.")
         return f"http://{self.host}:{self.port}"
+
+    def serve_until_interrupted(self, banner: str) -> None:
+        """Serve in the foreground (an emulator's `python -m` entry): print `banner`, stop at Ctrl-C."""
+        with self:
+            print(f"{banner} on {self.endpoint} (Ctrl-C to stop)", flush=True)
+            try:
+                signal.pause()  # until Ctrl-C
+            except KeyboardInterrupt:
+                print("stopping", flush=True)
 
 
 class QuietHandler(BaseHTTPRequestHandler):

@@ -22,7 +22,7 @@ from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, PERFORMANCE_DAT
 from perfplat_assets.common.metadata import markdown_cell
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.common.settings import MethodScheduleSetting
-from perfplat_assets.measures import default_method_schedules, measure_of, measures
+from perfplat_assets.measures import measure_of, measures
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.publication.checks import CHECKS
@@ -115,7 +115,7 @@ def data_gov_uk_publication(
             publisher.hosted_csv_url(),
             last_closed_month(),
             dry_run,
-            default_method_schedules() | {method_schedule.measure: method_schedule.parsed()},
+            {method_schedule.measure: method_schedule.parsed()},  # the others' defaults: the snapshot's
             # A blocked measure of a month published for its other measures keeps its earlier publication.
             keep={
                 pair for month, name in blocked if month in publishable for pair in measure_pairs(month, name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlsplit
 
 from perfplat_assets.common.months import Month
@@ -38,3 +39,8 @@ def journeys_by_hand(month: Month) -> tuple[int, int]:
         first = min(starts)
         completed += any(APPLICANT.fullmatch(p) and first <= t <= first + DAY_MICROS for t, p in pages)
     return started, completed
+
+
+def percent_half_up(part: int, whole: int, places: str) -> Decimal:
+    """100 x part / whole, rounded half-up to `places` ("0.1"), as an analyst rounds by hand."""
+    return (Decimal(100 * part) / Decimal(whole)).quantize(Decimal(places), rounding=ROUND_HALF_UP)

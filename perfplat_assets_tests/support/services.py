@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
@@ -30,6 +31,8 @@ IN_PROCESS_EXECUTOR = '{"execution": {"config": {"in_process": {}}}}'
 MATERIALIZE_EVERY_ASSET = ["asset", "materialize", "-m", "perfplat_assets.definitions", "--select", "*"]
 
 T = TypeVar("T")
+POLL_INTERVAL = 0.5  # seconds between two looks at a condition
+_between_looks = threading.Event()
 
 
 def poll(
@@ -48,7 +51,7 @@ def poll(
         value = condition()
         if value:
             return value
-        time.sleep(0.5)
+        _between_looks.wait(POLL_INTERVAL)  # never set: the look's interval, inside the deadline
     pytest.fail(f"timed out after {deadline_seconds:.0f} s waiting for {what}\n{log_tails(logs)}")
 
 

@@ -149,10 +149,11 @@ def _plausible(
             kept.pop(pair, None)
         earlier = {pair: snapshot.published[pair] for pair in pairs if pair in snapshot.published}
         restored = earlier if earlier and earlier != {p: candidates[p] for p in pairs} else {}
-        if restored and not implausible_measures(restored, method_for):
+        put_back = bool(restored) and not implausible_measures(restored, method_for)
+        if put_back:
             kept |= restored
         asked = any(candidates[pair] != snapshot.published.get(pair) for pair in pairs)
-        withheld[(month, name)] = _withheld_reason(month, problems, asked, bool(restored))
+        withheld[(month, name)] = _withheld_reason(month, problems, asked, put_back)
     return kept, withheld
 
 

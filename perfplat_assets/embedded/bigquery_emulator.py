@@ -400,9 +400,8 @@ def _wildcard_relation(tables: Sequence[tuple[str, str]], schema_table: str) -> 
         for name, suffix in tables
     ]
     relation: exp.Query = selects[0]
-    for select in selects[1:]:
-        relation = exp.union(relation, select, distinct=False)
-        relation.set("by_name", True)
+    for select in selects[1:]:  # built in place: sqlglot's `exp.union` copies its left side each time
+        relation = exp.Union(this=relation, expression=select, distinct=False, by_name=True)
     return relation
 
 

@@ -7,10 +7,11 @@ data.gov.uk. The production classes hold no sample branch.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
 from google.cloud import bigquery
@@ -29,6 +30,9 @@ from perfplat_assets.embedded.ga4_emulator import GA4Emulator
 from perfplat_assets.embedded.sample_data import sample_health_checks
 from perfplat_assets.embedded.seed import lpa_database, sirius_database
 from perfplat_assets.uptime.resources import Route53HealthCheck
+
+if TYPE_CHECKING:
+    from perfplat_assets.embedded.bigquery_emulator import BigQueryEmulator
 
 EMBEDDED_PROPERTY_ID = "0"
 DATA_DIR_DESCRIPTION = "Home of the embedded sample's SQLite files."
@@ -110,21 +114,40 @@ class EmbeddedGA4Export(_ServesTheSample, GA4Export):
     def _client(self) -> Iterator[bigquery.Client]:
         from google.auth.credentials import AnonymousCredentials
 
-        # The emulator (DuckDB, sqlglot) is loaded when the sample is first asked for, not with the code
-        # location.
-        from perfplat_assets.embedded.bigquery_emulator import SAMPLE_PROJECT, BigQueryEmulator, sample_tables
+        from perfplat_assets.embedded.bigquery_emulator import SAMPLE_PROJECT
 
-        served = months_between(Month(FIRST_MONTH), last_closed_month())
-        with BigQueryEmulator(sample_tables(served), location="EU") as emulator:
-            bypass_proxy("127.0.0.1")
-            options = {"api_endpoint": emulator.endpoint}
-            client = bigquery.Client(
-                project=SAMPLE_PROJECT, credentials=AnonymousCredentials(), client_options=options
-            )
-            try:
-                yield client
-            finally:
-                client.close()
+        emulator = _sample_export()
+        bypass_proxy("127.0.0.1")
+        options = {"api_endpoint": emulator.endpoint}
+        client = bigquery.Client(
+            project=SAMPLE_PROJECT, credentials=AnonymousCredentials(), client_options=options
+        )
+        try:
+            yield client
+        finally:
+            client.close()
+
+
+_sample_exports: dict[Month, BigQueryEmulator] = {}
+_sample_export_lock = threading.Lock()
+
+
+def _sample_export() -> BigQueryEmulator:
+    """The process's BigQuery emulator serving the sample export from the first month to the one that closed
+    last, started when first asked for and kept: a run asks twice (the tables, then the query), and each
+    day's table is loaded into DuckDB once, not once a request. A month that closes meanwhile gets a new one.
+    The emulator (DuckDB, sqlglot) is imported here, not when the code location loads."""
+    from perfplat_assets.embedded.bigquery_emulator import BigQueryEmulator, sample_tables
+
+    closed = last_closed_month()
+    with _sample_export_lock:
+        if closed not in _sample_exports:
+            for stale in _sample_exports.values():
+                stale.stop()
+            _sample_exports.clear()
+            served = months_between(Month(FIRST_MONTH), closed)
+            _sample_exports[closed] = BigQueryEmulator(sample_tables(served), location="EU").start()
+        return _sample_exports[closed]
 
 
 class EmbeddedRoute53HealthCheck(_ServesTheSample, Route53HealthCheck):

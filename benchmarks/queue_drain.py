@@ -26,6 +26,7 @@ from perfplat_assets.common.sqs import LOCAL_CREDENTIALS, sqs_client
 from perfplat_assets.definitions import assets
 from perfplat_assets.embedded.local_stack import create_queues, start_endpoint
 from perfplat_assets.queue.sensor import build_queue_sensor
+from perfplat_assets_tests.support.alerts import NO_ALERT_CHANNELS
 from perfplat_assets_tests.support.aws import REGION, sqs_queue
 
 MAX_TICKS = 10
@@ -80,9 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'tick':>4} {'runs requested':>15} {'left on queue':>14} {'seconds':>8}")
         for tick in range(1, MAX_TICKS + 1):
             started = time.perf_counter()
-            with build_sensor_context(
-                instance=instance, cursor=cursor, resources={"sqs_queue": queue}
-            ) as context:
+            resources = {"sqs_queue": queue, "alerting": NO_ALERT_CHANNELS}
+            with build_sensor_context(instance=instance, cursor=cursor, resources=resources) as context:
                 result = sensor(context)
             seconds.append(time.perf_counter() - started)
             assert isinstance(result, SensorResult)

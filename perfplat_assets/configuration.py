@@ -8,14 +8,18 @@ stores them; a variable that is unset selects the embedded default for its sourc
 from __future__ import annotations
 
 import os
+import re
 from importlib import import_module
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from dagster._utils.schedules import is_valid_cron_string
 from dagster_aws.s3 import S3Resource
 
+from perfplat_assets.alerts.resources import SLACK_API_URL, Alerting
+from perfplat_assets.common.network import is_loopback
 from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.common.settings import SettingError, Settings, env, flag, given, is_set, number
 from perfplat_assets.common.sources import sample_settings
@@ -24,12 +28,23 @@ from perfplat_assets.embedded.resources import STAND_INS
 from perfplat_assets.measures import measures
 from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
 from perfplat_assets.metrics_store.resources import MetricsStore
+from perfplat_assets.publication.deadline import DEFAULT_DEADLINE
 from perfplat_assets.publication.directory import PublicationDirectory
+from perfplat_assets.publication.freshness import PublicationDeadline, valid_deadline
 from perfplat_assets.publication.resources import CkanCatalogue, DataGovUkPublisher, S3Publication
 from perfplat_assets.queue.resources import SqsQueue
 from perfplat_assets.store_schema import STORED_TABLES
 
-__all__ = ["SettingError", "build_resources", "monthly_cron", "queue_configured", "queue_sensor_interval"]
+__all__ = [
+    "SettingError",
+    "alert_interval",
+    "alert_on_success",
+    "alerts_configured",
+    "build_resources",
+    "monthly_cron",
+    "queue_configured",
+    "queue_sensor_interval",
+]
 
 
 def data_dir() -> str:
@@ -58,6 +73,79 @@ def monthly_cron() -> str:
     return cron
 
 
+def publication_deadline() -> str:
+    """By when (a cron in UTC) the month that just closed must be published, read now so that a typo fails
+    the code location."""
+    cron = os.environ.get("PERFPLAT_PUBLICATION_DEADLINE", "").strip() or DEFAULT_DEADLINE
+    if not valid_deadline(cron):
+        raise SettingError(
+            f"PERFPLAT_PUBLICATION_DEADLINE must be a cron expression in UTC such as {DEFAULT_DEADLINE!r} "
+            f"(11:00 on the 1st), not {cron!r}"
+        )
+    return cron
+
+
+def alerts_configured() -> bool:
+    """A channel is set: Slack (a channel and its token) or SNS. Checked at load (`alerting`)."""
+    return (is_set("PERFPLAT_ALERT_SLACK_CHANNEL") and is_set("PERFPLAT_ALERT_SLACK_TOKEN")) or is_set(
+        "PERFPLAT_ALERT_SNS_TOPIC_ARN"
+    )
+
+
+def alert_interval() -> int:
+    """Seconds between two ticks of the alert sensor."""
+    return number("PERFPLAT_ALERT_INTERVAL_SECONDS", 30, int, low=1, high=3600)
+
+
+def alert_on_success() -> bool:
+    """Whether a scheduled publication that went out is summarised on the channels (default true)."""
+    return not is_set("PERFPLAT_ALERT_ON_SUCCESS") or flag("PERFPLAT_ALERT_ON_SUCCESS")
+
+
+def _http_url(name: str, default: str | None = None) -> str | None:
+    """A base URL: https, or plain http on this machine only (a stand-in or a local UI)."""
+    text = os.environ.get(name, "").strip() or default
+    if text is None:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        raise SettingError(
+            f"{name} must be an http(s) URL without credentials, e.g. https://host/, not {text!r}"
+        )
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise SettingError(f"{name} must use https unless it is on this machine (127.0.0.1), not {text!r}")
+    return text
+
+
+_SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+
+
+def alerting(metrics_store: MetricsStore) -> Alerting:
+    """The alert channels, each checked now: Slack needs its channel and token together."""
+    channel, token = is_set("PERFPLAT_ALERT_SLACK_CHANNEL"), is_set("PERFPLAT_ALERT_SLACK_TOKEN")
+    if channel != token:
+        missing = "PERFPLAT_ALERT_SLACK_TOKEN" if channel else "PERFPLAT_ALERT_SLACK_CHANNEL"
+        raise SettingError(
+            f"Slack alerts need PERFPLAT_ALERT_SLACK_CHANNEL (e.g. #opg-perfplat-alerts) and "
+            f"PERFPLAT_ALERT_SLACK_TOKEN (a bot token) together: set {missing}, or unset the other"
+        )
+    topic = os.environ.get("PERFPLAT_ALERT_SNS_TOPIC_ARN", "").strip()
+    if topic and not _SNS_ARN.match(topic):
+        raise SettingError(
+            "PERFPLAT_ALERT_SNS_TOPIC_ARN must be an SNS topic ARN such as "
+            f"arn:aws:sns:eu-west-1:123456789012:perfplat-alerts, not {topic!r}"
+        )
+    alert_on_success(), alert_interval()  # checked now too
+    return Alerting(
+        slack_channel=os.environ.get("PERFPLAT_ALERT_SLACK_CHANNEL", "").strip() or None,
+        slack_token=env("PERFPLAT_ALERT_SLACK_TOKEN"),
+        slack_api_url=_http_url("PERFPLAT_ALERT_SLACK_API_URL", SLACK_API_URL),
+        sns_topic_arn=topic or None,
+        ui_url=_http_url("PERFPLAT_UI_URL"),
+        store=metrics_store,
+    )
+
+
 def build_resources() -> dict[str, Any]:
     """Every resource; the publisher is told which settings are unset by the source resources themselves,
     found by type, so that a new source cannot slip past its guard."""
@@ -79,6 +167,8 @@ def build_resources() -> dict[str, Any]:
     }
     publish_dir = env("PERFPLAT_PUBLISH_DIR", str(Path(home) / "publish"))
     resources["run_start"] = RunStart(publish_dir=publish_dir)
+    resources["publication_deadline"] = PublicationDeadline(cron=publication_deadline())
+    resources["alerting"] = alerting(metrics_store)
     resources["publisher"] = _publisher(publish_dir, sample_settings(resources.values()), metrics_store)
     return resources
 

@@ -4,7 +4,11 @@ from importlib import import_module
 
 from dagster import AssetsDefinition, Definitions
 
+from perfplat_assets.alerts.sensors import build_alert_sensor
 from perfplat_assets.configuration import (
+    alert_interval,
+    alert_on_success,
+    alerts_configured,
     build_resources,
     monthly_cron,
     queue_configured,
@@ -12,9 +16,10 @@ from perfplat_assets.configuration import (
 )
 from perfplat_assets.measures import measures
 from perfplat_assets.publication.assets import data_gov_uk_publication, performance_dataset
+from perfplat_assets.publication.freshness import build_deadline_sensor
 from perfplat_assets.publication.jobs import import_published_series
 from perfplat_assets.queue.sensor import build_queue_sensor
-from perfplat_assets.schedules.definitions import build_schedules
+from perfplat_assets.schedules.definitions import PUBLISHING_SCHEDULES, build_schedules
 
 
 def measure_asset(name: str, home: str) -> AssetsDefinition:
@@ -31,12 +36,33 @@ assets = [
     data_gov_uk_publication,
 ]
 
+resources = build_resources()
+schedules = build_schedules(assets, monthly_cron())
+jobs = [import_published_series]
+# With no alert channel configured there is no alert sensor (the README says so); the deadline is still
+# checked and shown on data_gov_uk_publication.
+alert_sensors = (
+    [
+        build_alert_sensor(
+            [asset.key for asset in assets],
+            [*(schedule.job_name for schedule in schedules), *(job.name for job in jobs)],
+            PUBLISHING_SCHEDULES,
+            on_success=alert_on_success(),
+            interval_seconds=alert_interval(),
+        )
+    ]
+    if alerts_configured()
+    else []
+)
+
 defs = Definitions(
     assets=assets,
-    schedules=build_schedules(assets, monthly_cron()),
-    jobs=[import_published_series],
+    schedules=schedules,
+    jobs=jobs,
     sensors=[
-        build_queue_sensor(assets, running=queue_configured(), interval_seconds=queue_sensor_interval())
+        build_queue_sensor(assets, running=queue_configured(), interval_seconds=queue_sensor_interval()),
+        build_deadline_sensor(),
+        *alert_sensors,
     ],
-    resources=build_resources(),
+    resources=resources,
 )

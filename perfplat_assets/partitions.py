@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from dagster import (
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetsDefinition,
     BackfillPolicy,
@@ -40,11 +41,17 @@ METRICS_STORE = "metrics_store_io_manager"
 
 
 def monthly_asset(
-    name: str, *, kinds: set[str], checks: Sequence[Check[Any]] = (), stored: bool = True, **options: Any
+    name: str,
+    *,
+    kinds: set[str],
+    checks: Sequence[Check[Any]] = (),
+    stored: bool = True,
+    other_checks: Sequence[AssetCheckSpec] = (),
+    **options: Any,
 ) -> Callable[..., AssetsDefinition]:
     """`@asset` as every perfplat asset is declared: the months, the range policy, the group, the specs of
-    its checks, and (unless `stored=False`) the metrics store as where its months are kept, which its
-    description then says holds only what perfplat computed."""
+    its checks (its rules' and `other_checks`), and (unless `stored=False`) the metrics store as where its
+    months are kept, which its description then says holds only what perfplat computed."""
 
     def declare(compute: Callable[..., Any]) -> AssetsDefinition:
         description = inspect.cleandoc(compute.__doc__ or "")
@@ -54,7 +61,7 @@ def monthly_asset(
             backfill_policy=single_run,
             group_name="make_an_lpa",
             kinds=kinds,
-            check_specs=check_specs(name, checks),
+            check_specs=[*check_specs(name, checks), *other_checks],
             description=f"{description} {COMPUTED_ONLY}" if stored else description,
             **({"io_manager_key": METRICS_STORE} if stored else {}),
             **options,

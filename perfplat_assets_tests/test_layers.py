@@ -24,6 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("user_satisfaction", "digital_take_up", "completion_rate", "uptime"),
     ("measures",),  # the registry of the measures above, which everything below reads
     ("publication",),
+    ("alerts",),  # what reaches a person: reads runs, the publication's deadline and records
     ("embedded", "schedules", "queue"),
     ("definitions", "configuration", "store_schema", "cli", "demo"),
 )

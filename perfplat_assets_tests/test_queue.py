@@ -30,6 +30,7 @@ from perfplat_assets.measures import pipeline
 from perfplat_assets.queue import cli
 from perfplat_assets.queue.resources import SqsQueue
 from perfplat_assets.queue.sensor import build_queue_sensor
+from perfplat_assets_tests.support.alerts import NO_ALERT_CHANNELS
 from perfplat_assets_tests.support.aws import REGION, sqs_queue
 from perfplat_assets_tests.support.services import poll
 
@@ -62,10 +63,12 @@ class Pipeline:
         self.cursor: str | None = None
 
     def tick(self, *, keep_cursor: bool = True) -> SensorResult:
-        context = build_sensor_context(
-            instance=self.instance, cursor=self.cursor, resources={"sqs_queue": self.queue}
-        )
-        result = self.sensor(context)
+        with build_sensor_context(
+            instance=self.instance,
+            cursor=self.cursor,
+            resources={"sqs_queue": self.queue, "alerting": NO_ALERT_CHANNELS},
+        ) as context:
+            result = self.sensor(context)
         assert isinstance(result, SensorResult)
         if keep_cursor:
             self.cursor = result.cursor
@@ -245,9 +248,11 @@ def test_with_a_queue_configured_the_sensor_runs_by_default(perfplat_env, monkey
 def test_without_a_queue_the_sensor_is_stopped_and_skips(perfplat_env):
     sensor = build_queue_sensor(assets, running=queue_configured(), interval_seconds=queue_sensor_interval())
     assert sensor.default_status.value == "STOPPED"
-    result = sensor(
-        build_sensor_context(instance=DagsterInstance.ephemeral(), resources={"sqs_queue": SqsQueue()})
-    )
+    with build_sensor_context(
+        instance=DagsterInstance.ephemeral(),
+        resources={"sqs_queue": SqsQueue(), "alerting": NO_ALERT_CHANNELS},
+    ) as context:
+        result = sensor(context)
     assert isinstance(result, SkipReason) and "PERFPLAT_SQS_QUEUE_URL" in result.skip_message
 
 

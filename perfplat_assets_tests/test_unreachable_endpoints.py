@@ -50,6 +50,7 @@ from perfplat_assets.publication.targets import HeldFiles, PublicationFailed
 from perfplat_assets.queue import cli
 from perfplat_assets.queue.sensor import build_queue_sensor
 from perfplat_assets.uptime.resources import Route53HealthCheck
+from perfplat_assets_tests.support.alerts import NO_ALERT_CHANNELS
 from perfplat_assets_tests.support.aws import BUCKET, PREFIX, REGION, sqs_queue
 from perfplat_assets_tests.support.faults import FaultyHop, Reply
 from perfplat_assets_tests.support.ga4_faults import FaultyGA4Emulator
@@ -414,10 +415,11 @@ def test_s3_a_server_error_is_s3s_answer(aws_endpoint, aws_quick_retries):
 def _sensor_skip(endpoint: str, queue_url: str) -> str:
     """One tick of the queue sensor, as Dagster evaluates it."""
     sensor = build_queue_sensor(assets, running=True, interval_seconds=30)
-    context = build_sensor_context(
-        instance=DagsterInstance.ephemeral(), resources={"sqs_queue": sqs_queue(endpoint, queue_url, None)}
-    )
-    result = sensor(context)
+    with build_sensor_context(
+        instance=DagsterInstance.ephemeral(),
+        resources={"sqs_queue": sqs_queue(endpoint, queue_url, None), "alerting": NO_ALERT_CHANNELS},
+    ) as context:
+        result = sensor(context)
     assert isinstance(result, SensorResult) and not result.run_requests
     return result.skip_reason.skip_message
 

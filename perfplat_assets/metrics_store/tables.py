@@ -129,3 +129,18 @@ directory_versions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("directory", "version"),
 )
+
+# The alerts perfplat sent or still owes: one row per alert and channel, so each is delivered once per
+# channel, across daemon restarts, and a channel that failed is tried again a bounded number of times.
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("alert_key", String(200), primary_key=True),
+    Column("channel", String(20), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+)

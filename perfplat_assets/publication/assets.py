@@ -27,6 +27,7 @@ from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.publication.checks import CHECKS
 from perfplat_assets.publication.dataset import dataset_values
+from perfplat_assets.publication.freshness import CHECK_SPEC, IMPORT_TAG, PublicationDeadline, check_result
 from perfplat_assets.publication.plan import PublicationPlan, Withholding, measure_pairs
 from perfplat_assets.publication.publish import PublicationOutcome, PublicationRequest, publish
 from perfplat_assets.publication.records import DATA_TYPES, DatasetValue, count_value, month_file_name
@@ -36,11 +37,10 @@ from perfplat_assets.publication.targets import Change, PublicationFailed
 from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.rules import Limits
 
-# How a month published from imported history is told from one a run computed (the freshness check does):
-# the full sha256 in its metadata, the short form the import reports (a tag value holds at most 63
-# characters) in its tags.
+# How a month published from imported history is told from one a run computed (`published_by_deadline`
+# does): the full sha256 in its metadata, the short form the import reports (a tag value holds at most 63
+# characters) in its tags (`IMPORT_TAG`).
 IMPORT_SHA256 = "import_sha256"
-IMPORT_TAG = "perfplat/imported_sha256"
 
 
 @monthly_asset(
@@ -89,6 +89,7 @@ class PublicationConfig(Config):
     kinds={"json", "csv", "s3"},
     stored=False,
     output_required=False,  # a dry run publishes nothing, so it materialises nothing
+    other_checks=[CHECK_SPEC],
 )
 def data_gov_uk_publication(
     context: AssetExecutionContext,
@@ -97,7 +98,8 @@ def data_gov_uk_publication(
     metrics_store: MetricsStore,
     publisher: DataGovUkPublisher,
     method_schedule: MethodScheduleSetting,
-) -> Iterator[MaterializeResult | AssetMaterialization | AssetObservation]:
+    publication_deadline: PublicationDeadline,
+) -> Iterator[MaterializeResult | AssetMaterialization | AssetObservation | AssetCheckResult]:
     """The month's file for OPG's monthly automation and the cumulative files rebuilt from every published
     month, written to every target or to none (see the README's "Everywhere or nowhere"). The files state
     an imported month's method from `method_schedule`, the store's for a computed one."""
@@ -130,7 +132,9 @@ def data_gov_uk_publication(
         metadata = {}
     withheld = Withheld(blocked, implausible, empty)
     metadata = {f"withheld {label}": reason for label, reason in withheld.reasons.items()} | metadata
-    yield from _results(context, months, publishable, withheld, metadata, dry_run)
+    # Whether the month due at the last deadline is published by a run, this one included.
+    deadline = publication_deadline.status(context.instance, published_now=() if dry_run else publishable)
+    yield from _results(context, months, publishable, withheld, metadata, dry_run, check_result(deadline))
 
 
 @dataclass(frozen=True)
@@ -166,18 +170,21 @@ def _results(
     withheld: Withheld,
     metadata: dict[str, Any],
     dry_run: bool,
-) -> Iterator[MaterializeResult | AssetMaterialization | AssetObservation]:
+    deadline: AssetCheckResult,
+) -> Iterator[MaterializeResult | AssetMaterialization | AssetObservation | AssetCheckResult]:
     """What the run records: a dry run observes each month and materialises nothing; a month published for
     any of its measures is recorded as materialised, while a measure a check blocked or whose values are out
     of bounds is withheld (an earlier publication of it stays); then the run fails naming what was withheld
-    and why."""
+    and why. `published_by_deadline` is reported either way."""
     if dry_run:
         for month in months:
             yield AssetObservation(context.asset_key, partition=month.key, metadata=metadata)
+        yield deadline
         return
     if withheld.reasons:
         for month in publishable:  # what did go out is on record, though the run fails
             yield AssetMaterialization(context.asset_key, partition=month.key, metadata=metadata)
+        yield deadline
         published = ", ".join(str(m) for m in publishable) or "nothing"
         ending = " A measure a check blocked keeps any earlier publication; fix the source and re-run it."
         raise Failure(
@@ -187,7 +194,7 @@ def _results(
             + (ending if withheld.blocked else ""),
             metadata=metadata,
         )
-    yield MaterializeResult(metadata=metadata)
+    yield MaterializeResult(metadata=metadata, check_results=[deadline])
 
 
 def _imported_months_published(

@@ -39,6 +39,8 @@ from dagster import (
     sensor,
 )
 
+from perfplat_assets.alerts.messages import message_dead_lettered
+from perfplat_assets.alerts.resources import Alerting
 from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION
 from perfplat_assets.common.months import last_closed_month
 from perfplat_assets.common.network import unreachable_cause
@@ -93,8 +95,14 @@ def _months(request: MonthRequest) -> dict[str, Any]:
 class _Tick:
     """One evaluation: the queue client, the instance and the acknowledgements still owed."""
 
-    def __init__(self, context: SensorEvaluationContext, queue: SqsQueue, asset_names: Sequence[str]):
-        self.context, self.queue, self.asset_names = context, queue, asset_names
+    def __init__(
+        self,
+        context: SensorEvaluationContext,
+        queue: SqsQueue,
+        asset_names: Sequence[str],
+        alerting: Alerting,
+    ):
+        self.context, self.queue, self.asset_names, self.alerting = context, queue, asset_names, alerting
         self.client = queue.client()
         self.pending: dict[str, dict[str, str]] = json.loads(context.cursor) if context.cursor else {}
         self.now = datetime.now(UTC)
@@ -176,6 +184,8 @@ class _Tick:
             where = "deleted (no PERFPLAT_SQS_DLQ_URL)"
         self.delete(message["ReceiptHandle"])
         self.context.log.warning(f"invalid message {message_id}: {reason}; {where}")
+        alert = message_dead_lettered(message_id, reason, where, self.queue.describe(self.client))
+        self.alerting.raise_alert(alert, self.context.log)  # never raises: the message is dealt with
 
     def handle(
         self,
@@ -279,13 +289,13 @@ def build_queue_sensor(
         description="Materialises the month named by each message on the SQS FIFO queue.",
     )
     def sqs_month_requests(
-        context: SensorEvaluationContext, sqs_queue: SqsQueue
+        context: SensorEvaluationContext, sqs_queue: SqsQueue, alerting: Alerting
     ) -> SensorResult | SkipReason:
         if not sqs_queue.configured:
             return SkipReason(
                 "No queue is configured: set PERFPLAT_SQS_QUEUE_URL or PERFPLAT_SQS_QUEUE_NAME."
             )
-        tick = _Tick(context, sqs_queue, asset_names)
+        tick = _Tick(context, sqs_queue, asset_names, alerting)
         try:
             return tick.evaluate()
         except (BotoCoreError, ClientError) as error:

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from dagster._core.definitions.target import ExecutableDefinition
 
 PUBLISHED = (PERFORMANCE_DATASET, DATA_GOV_UK_PUBLICATION)  # what a re-collected measure is republished by
+# The schedules that publish the month that just closed: the alert sensor summarises what they published.
+PUBLISHING_SCHEDULES = ("monthly", "settled")
 
 
 def settled_assets() -> tuple[str, ...]:
@@ -90,9 +92,9 @@ def build_schedules(assets: Sequence[AssetsDefinition], monthly_cron: str) -> li
     )
 
     # The month that just closed, published before OPG's automation copies it.
-    monthly = closed_month_schedule("monthly", everything, monthly_cron)
+    monthly = closed_month_schedule(PUBLISHING_SCHEDULES[0], everything, monthly_cron)
     # The month that closed on the 1st, with its sources' settled figures.
-    settled = closed_month_schedule("settled", settled_figures, "0 6 4 * *")
+    settled = closed_month_schedule(PUBLISHING_SCHEDULES[1], settled_figures, "0 6 4 * *")
 
     @schedule(
         name="revisions",

@@ -1,0 +1,257 @@
+"""The alert sensor: what needs a person reaches one, on Slack and SNS, without anyone watching the UI.
+
+Each tick it writes down what is new, then delivers what is owed (resources.py):
+- a failed perfplat run, however it was launched: read from the instance's run-status events, so a
+  `dg launch` or `dagster asset materialize` run (in process, with no code location behind it) is seen
+  as well as a schedule's, the queue's, a backfill's or the UI's;
+- `published_by_deadline` failed: the month that closed last is not published by a run in time;
+- a run of the `monthly` or `settled` schedule that published: its figures, warnings and revisions
+  (unless `PERFPLAT_ALERT_ON_SUCCESS=false`).
+The queue sensor writes down the messages it refuses itself. Nothing here fails the tick: a fault in one
+part is logged and the others go on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from dagster import (
+    AssetKey,
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRun,
+    DefaultSensorStatus,
+    RunStatusChangeRecordsFilter,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SkipReason,
+    sensor,
+)
+from sqlalchemy import select
+
+from perfplat_assets.alerts import messages
+from perfplat_assets.alerts.resources import Alerting
+from perfplat_assets.common.months import Month, months_between
+from perfplat_assets.metrics_store.tables import published_records, revisions
+from perfplat_assets.publication.deadline import AUTOMATION
+from perfplat_assets.publication.freshness import CHECK_KEY
+from perfplat_assets.publication.records import DATA_TYPES, count_value
+
+SENSOR_NAME = "perfplat_alerts"
+INTERVAL_SECONDS = 30
+LOOK_BACK_SECONDS = 3600  # on its first tick, the sensor looks this far back for runs that ended
+BATCH = 50  # run-status events read a tick, of each kind
+
+
+def build_alert_sensor(
+    asset_keys: Sequence[AssetKey],
+    job_names: Sequence[str],
+    scheduled: Sequence[str],
+    *,
+    on_success: bool,
+    interval_seconds: int = INTERVAL_SECONDS,
+) -> SensorDefinition:
+    """The sensor for runs of these assets or jobs (whatever code location, or none, launched them);
+    `scheduled` names the schedules whose successes are summarised. RUNNING by default: it is only built
+    when a channel is configured."""
+    watched = Watched(frozenset(asset_keys), frozenset(job_names), frozenset(scheduled))
+
+    @sensor(
+        name=SENSOR_NAME,
+        minimum_interval_seconds=interval_seconds,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Alerts on Slack and SNS: a failed perfplat run, a month not published by "
+        "PERFPLAT_PUBLICATION_DEADLINE, a refused queue message, and each scheduled publication.",
+    )
+    def perfplat_alerts(context: SensorEvaluationContext, alerting: Alerting) -> SkipReason:
+        cursor = _Cursor.read(context.cursor)
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("failed runs", lambda: _failed_runs(context, alerting, watched, cursor)),
+            ("the publication deadline", lambda: _late_month(context, alerting)),
+        ]
+        if on_success:
+            steps.append(("scheduled publications", lambda: _published(context, alerting, watched, cursor)))
+        for what, step in steps:
+            try:
+                step()
+            except Exception as error:
+                context.log.error(f"alerts: could not look at {what}: {type(error).__name__}: {error}")
+        context.update_cursor(cursor.write())
+        counts = alerting.deliver_due(context.log)
+        return SkipReason(f"alerts sent: {counts['sent']}, not sent (tried again later): {counts['failed']}")
+
+    return perfplat_alerts
+
+
+class Watched:
+    """Which runs are perfplat's: a run of its jobs, or one that was to materialise any of its assets
+    (as Dagster planned them: a run launched in process names no code location, and a Python
+    `materialize` no asset selection)."""
+
+    def __init__(self, asset_keys: frozenset[AssetKey], jobs: frozenset[str], scheduled: frozenset[str]):
+        self.asset_keys, self.jobs, self.scheduled = asset_keys, jobs, scheduled
+
+    def includes(self, instance: DagsterInstance, run: DagsterRun) -> bool:
+        if run.job_name in self.jobs or set(run.asset_selection or ()) & self.asset_keys:
+            return True
+        planned = instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
+        return any(
+            entry.dagster_event and entry.dagster_event.asset_key in self.asset_keys for entry in planned
+        )
+
+
+class _Cursor:
+    """Where the sensor has read up to in the instance's run-status events, by kind."""
+
+    def __init__(self, positions: dict[str, str]) -> None:
+        self.positions = positions
+
+    @classmethod
+    def read(cls, text: str | None) -> _Cursor:
+        try:
+            loaded = json.loads(text or "{}")
+        except ValueError:
+            loaded = {}
+        return cls(
+            {k: v for k, v in loaded.items() if isinstance(v, str)} if isinstance(loaded, dict) else {}
+        )
+
+    def write(self) -> str:
+        return json.dumps(self.positions, sort_keys=True)
+
+
+def _ended_runs(
+    instance: DagsterInstance, event: DagsterEventType, cursor: _Cursor, watched: Watched
+) -> list[DagsterRun]:
+    """Perfplat's runs that reached `event` since the cursor (the last hour, the first time)."""
+    position = cursor.positions.get(event.value)
+    since = None if position else datetime.now(UTC).timestamp() - LOOK_BACK_SECONDS
+    result = instance.fetch_run_status_changes(
+        RunStatusChangeRecordsFilter(event_type=event, after_timestamp=since),
+        limit=BATCH,
+        cursor=position,
+        ascending=True,
+    )
+    cursor.positions[event.value] = result.cursor
+    runs = [instance.get_run_by_id(record.run_id) for record in result.records]
+    return [run for run in runs if run is not None and watched.includes(instance, run)]
+
+
+def run_months(run: DagsterRun) -> list[Month]:
+    """The months a run was for, from Dagster's partition tags."""
+    tags = run.tags
+    if "dagster/partition" in tags:
+        return [Month.parse(tags["dagster/partition"])]
+    start, end = (
+        tags.get("dagster/asset_partition_range_start"),
+        tags.get("dagster/asset_partition_range_end"),
+    )
+    return months_between(Month.parse(start), Month.parse(end)) if start and end else []
+
+
+def failure_message(instance: DagsterInstance, run: DagsterRun) -> str:
+    """perfplat's own words for why the run failed: the first failed step's message (its `Failure`'s
+    description when it raised one), else what Dagster said of the run."""
+    for entry in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE):
+        data = entry.dagster_event.step_failure_data if entry.dagster_event else None
+        if data is None:
+            continue
+        if data.user_failure_data and data.user_failure_data.description:
+            return data.user_failure_data.description
+        if data.error:
+            error = data.error
+            while error.cause is not None:  # Dagster's "Error occurred while executing op" wraps perfplat's
+                error = error.cause
+            return error.message.split(": ", 1)[-1] if error.cls_name else error.message
+    for entry in instance.all_logs(run.run_id, of_type=DagsterEventType.RUN_FAILURE):
+        return entry.dagster_event.message if entry.dagster_event and entry.dagster_event.message else ""
+    return ""
+
+
+def _failed_runs(
+    context: SensorEvaluationContext, alerting: Alerting, watched: Watched, cursor: _Cursor
+) -> None:
+    for run in _ended_runs(context.instance, DagsterEventType.RUN_FAILURE, cursor, watched):
+        alert = messages.run_failed(
+            run.run_id,
+            run.job_name,
+            run_months(run),
+            failure_message(context.instance, run),
+            alerting.run_url(run.run_id),
+        )
+        alerting.raise_alert(alert, context.log)
+
+
+def _late_month(context: SensorEvaluationContext, alerting: Alerting) -> None:
+    """Alert on the latest evaluation of `published_by_deadline`, when it failed."""
+    latest = context.instance.event_log_storage.get_latest_asset_check_execution_by_key([CHECK_KEY])
+    record = latest.get(CHECK_KEY)
+    evaluation = _evaluation(record)
+    if evaluation is None or evaluation.passed:
+        return
+    metadata = evaluation.metadata
+    month = Month.parse(str(metadata["month"].value))
+    deadline = datetime.fromisoformat(str(metadata["deadline"].value))
+    url = alerting.asset_url(CHECK_KEY.asset_key.to_user_string(), "checks")
+    alerting.raise_alert(messages.month_late(month, deadline, AUTOMATION, url), context.log)
+
+
+def _evaluation(record: Any) -> Any:
+    event = record.event.dagster_event if record is not None and record.event is not None else None
+    data = event.event_specific_data if event is not None else None
+    return data if data is not None and hasattr(data, "passed") and "month" in data.metadata else None
+
+
+def _published(
+    context: SensorEvaluationContext, alerting: Alerting, watched: Watched, cursor: _Cursor
+) -> None:
+    for run in _ended_runs(context.instance, DagsterEventType.RUN_SUCCESS, cursor, watched):
+        if run.tags.get("dagster/schedule_name") not in watched.scheduled:
+            continue
+        months = run_months(run)
+        alert = messages.month_published(
+            run.run_id,
+            months,
+            _figures(alerting, months),
+            _warnings(context.instance, run),
+            _revisions(alerting, run.run_id),
+            alerting.run_url(run.run_id),
+        )
+        alerting.raise_alert(alert, context.log)
+
+
+def _figures(alerting: Alerting, months: Sequence[Month]) -> dict[Month, list[messages.Figure]]:
+    """The months' published values, as the records hold them."""
+    query = select(published_records).where(published_records.c.month.in_([m.key for m in months]))
+    found: dict[Month, list[messages.Figure]] = {}
+    with alerting.store.transaction(commit=False) as connection:
+        for row in connection.execute(
+            query.order_by(published_records.c.month, published_records.c.data_type)
+        ):
+            data_type = DATA_TYPES.get(row.data_type)
+            unit = f" {data_type.unit}" if data_type is not None else ""
+            shown = f"{count_value(row.data_type, row.count) if data_type else row.count}{unit}"
+            found.setdefault(Month.parse(row.month), []).append(messages.Figure(row.data_type, shown))
+    return found
+
+
+def _warnings(instance: DagsterInstance, run: DagsterRun) -> list[str]:
+    """The run's checks that did not pass, by name and asset."""
+    said = []
+    for entry in instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
+        data = entry.dagster_event.event_specific_data if entry.dagster_event else None
+        if data is not None and not data.passed:
+            said.append(f"{data.check_name} on {data.asset_key.to_user_string()}")
+    return said
+
+
+def _revisions(alerting: Alerting, run_id: str) -> list[str]:
+    query = select(revisions).where(revisions.c.run_id == run_id).order_by(revisions.c.id)
+    with alerting.store.transaction(commit=False) as connection:
+        return [
+            f"{row.month[:7]} {row.data_type} {row.previous_count} -> {row.new_count}"
+            for row in connection.execute(query)
+        ]

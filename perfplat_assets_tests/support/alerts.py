@@ -1,0 +1,130 @@
+"""Where the tests' alerts arrive: a loopback stand-in of Slack's Web API that the real slack_sdk client
+posts to, and an SQS queue subscribed to an SNS topic on moto, read back as a person's inbox would be."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+from perfplat_assets.alerts.resources import Alerting
+from perfplat_assets.embedded.loopback import LoopbackServer, QuietHandler
+from perfplat_assets.metrics_store.resources import MetricsStore
+from perfplat_assets_tests.support.aws import REGION
+
+# No channel is configured: the queue sensor's alerts go nowhere, and its store is never opened.
+NO_ALERT_CHANNELS = Alerting(store=MetricsStore(url="sqlite://"))
+
+SLACK_TOKEN = "xoxb-canary-slack-token-8c1f2e"  # a canary: no alert, log or error may ever hold it
+SLACK_CHANNEL = "#opg-perfplat-alerts"
+
+
+@dataclass(frozen=True)
+class Posted:
+    """One `chat.postMessage` Slack took: the channel, the text, and the token it was sent with."""
+
+    channel: str
+    text: str
+    token: str
+
+
+class _SlackHandler(QuietHandler):
+    server: _SlackServer
+    server_version = "SlackStandIn/1"
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode("utf-8") if length else ""
+        if "json" in (self.headers.get("Content-Type") or ""):
+            fields: dict[str, Any] = json.loads(raw or "{}")
+        else:
+            fields = {key: values[-1] for key, values in parse_qs(raw).items()}
+        token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+        status, answer = self.server.slack.answer(self.path, fields, token)
+        self.write_answer(status, json.dumps(answer))
+
+
+class _SlackServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], slack: SlackStandIn) -> None:
+        self.slack = slack
+        super().__init__(address, _SlackHandler)
+
+
+class SlackStandIn(LoopbackServer):
+    """Slack's Web API as `chat.postMessage` answers it: `ok` with the message for a known token, `ok: false`
+    with `invalid_auth` for another. `fail_next` queues answers to give instead (a 500, an `ok: false`)."""
+
+    title = "Slack stand-in"
+
+    def __init__(self, token: str = SLACK_TOKEN) -> None:
+        super().__init__("127.0.0.1", 0)
+        self.token = token
+        self.posted: list[Posted] = []
+        self._faults: deque[tuple[int, dict[str, Any]]] = deque()
+        self._lock = threading.Lock()
+
+    def _http_server(self) -> _SlackServer:
+        return _SlackServer((self.host, self.port), self)
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.endpoint}/api/"
+
+    def fail_next(self, times: int, status: int = 500, error: str | None = None) -> None:
+        """The next `times` posts are refused: with `status` (a 5xx), or with 200 and `ok: false`."""
+        answer = {"ok": False, "error": error or "internal_error"}
+        with self._lock:
+            self._faults.extend([(status, answer)] * times)
+
+    def answer(self, path: str, fields: dict[str, Any], token: str) -> tuple[int, dict[str, Any]]:
+        if not path.endswith("/chat.postMessage"):
+            return 404, {"ok": False, "error": "unknown_method"}
+        with self._lock:
+            if self._faults:
+                return self._faults.popleft()
+            if token != self.token:
+                return 200, {"ok": False, "error": "invalid_auth"}
+            self.posted.append(Posted(str(fields.get("channel")), str(fields.get("text")), token))
+        return 200, {"ok": True, "channel": "C0PERFPLAT", "ts": f"{len(self.posted)}.000100"}
+
+    def texts(self) -> list[str]:
+        with self._lock:
+            return [post.text for post in self.posted]
+
+
+class SnsInbox:
+    """An SNS topic on moto with an SQS queue subscribed (raw delivery off, as email and Chatbot get the
+    envelope): `read()` returns each notification's subject and message."""
+
+    def __init__(self, endpoint: str, name: str = "perfplat-alerts") -> None:
+        import boto3
+
+        options = {"endpoint_url": endpoint, "region_name": REGION}
+        self.sns = boto3.client("sns", **options)
+        self.sqs = boto3.client("sqs", **options)
+        self.topic_arn = self.sns.create_topic(Name=name)["TopicArn"]
+        self.queue_url = self.sqs.create_queue(QueueName=f"{name}-inbox")["QueueUrl"]
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        self.sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        self.received: list[dict[str, str]] = []
+
+    def read(self) -> list[dict[str, str]]:
+        """Every notification so far (each read once from the queue, kept here)."""
+        while True:
+            batch = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not batch:
+                return list(self.received)
+            for message in batch:
+                envelope = json.loads(message["Body"])
+                self.received.append({"subject": envelope.get("Subject", ""), "message": envelope["Message"]})
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])

@@ -1,0 +1,397 @@
+"""Alerts reach a person on Slack and SNS, once each, and never make anything worse.
+
+Slack is a loopback stand-in receiving the real slack_sdk client's requests; SNS is moto's, read back through
+an SQS queue subscribed to the topic. Runs are real (in process, on an instance of their own), and the sensors
+are evaluated as Dagster evaluates them; the daemon's own path is test_alerts_daemon.py.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dagster import (
+    AssetKey,
+    AssetMaterialization,
+    DagsterInstance,
+    SensorResult,
+    SkipReason,
+    build_sensor_context,
+    materialize,
+)
+
+from perfplat_assets.alerts import messages
+from perfplat_assets.alerts.resources import MAX_ATTEMPTS, Alerting
+from perfplat_assets.alerts.sensors import build_alert_sensor
+from perfplat_assets.common.months import Month
+from perfplat_assets.configuration import SettingError, build_resources
+from perfplat_assets.definitions import assets, defs
+from perfplat_assets.metrics_store.resources import MetricsStore
+from perfplat_assets.publication.deadline import due_month
+from perfplat_assets.publication.freshness import (
+    IMPORT_TAG,
+    PublicationDeadline,
+    build_deadline_sensor,
+    evaluation,
+)
+from perfplat_assets_tests.support.alerts import SLACK_CHANNEL, SLACK_TOKEN, SlackStandIn, SnsInbox
+from perfplat_assets_tests.support.services import ROOT
+
+PASSWORD = "canary-pw-5e1d"  # in a database URL: no alert may hold it, in any form
+SIRIUS_URL = f"postgresql://perfplat:{PASSWORD}@127.0.0.1:9/sirius"  # port 9 (discard): refused
+UI = "http://127.0.0.1:3000"
+NOVEMBER = Month.parse("2026-11")
+
+
+class Said:
+    """A sensor's log, as lines."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def info(self, msg: str) -> None:
+        self.lines.append(f"INFO {msg}")
+
+    def warning(self, msg: str) -> None:
+        self.lines.append(f"WARNING {msg}")
+
+    def error(self, msg: str) -> None:
+        self.lines.append(f"ERROR {msg}")
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines)
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def inbox(aws_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> SnsInbox:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SNS", aws_endpoint)
+    return SnsInbox(aws_endpoint)
+
+
+def _alerting(
+    tmp_path: Path, slack: SlackStandIn | None, inbox: SnsInbox | None, **settings: Any
+) -> Alerting:
+    """Both channels (or those given), recorded in a store of the test's own."""
+    channels: dict[str, Any] = {}
+    if slack is not None:
+        channels |= {
+            "slack_channel": SLACK_CHANNEL,
+            "slack_token": SLACK_TOKEN,
+            "slack_api_url": slack.api_url,
+        }
+    if inbox is not None:
+        channels["sns_topic_arn"] = inbox.topic_arn
+    store = MetricsStore(data_dir=str(tmp_path / "alerts-store"))
+    return Alerting(**{**channels, "ui_url": UI, "store": store, **settings})
+
+
+def _alert(key: str = "run-failed:1") -> messages.Alert:
+    return messages.Alert(key, "perfplat: monthly_figures failed for 2026-11", "the first line\nRun: x")
+
+
+# What an alert says
+
+
+def test_a_failure_alert_gives_the_job_months_first_line_link_and_runbook():
+    failure = (
+        f"Could not read PERFPLAT_SIRIUS_DB_URL ({SIRIUS_URL}): the server could not be reached\n"
+        "Traceback and more detail"
+    )
+    alert = messages.run_failed("abc123", "monthly_figures", [NOVEMBER], failure, f"{UI}/runs/abc123")
+    assert alert.title == "perfplat: monthly_figures failed for 2026-11"
+    assert alert.body.splitlines()[0].startswith("Could not read PERFPLAT_SIRIUS_DB_URL")
+    assert "Traceback" not in alert.body
+    assert f"Run: {UI}/runs/abc123" in alert.body
+    assert "README.md#runbook-a-source-or-target-cannot-be-reached" in alert.body
+    ranged = messages.run_failed(
+        "r",
+        "monthly_figures",
+        [NOVEMBER.previous(), NOVEMBER],
+        "Published 2026-10; withheld 2026-11 user-satisfaction: rating_counts_add_up",
+        None,
+    )
+    assert ranged.title.endswith("failed for 2026-10 to 2026-11")
+    assert "README.md#runbook-a-check-withheld-a-measure" in ranged.body
+    assert "set PERFPLAT_UI_URL" in ranged.body
+
+
+def test_the_late_alert_says_when_the_automation_runs_and_how_to_publish_by_hand():
+    deadline = datetime(2026, 12, 1, 11, tzinfo=UTC)
+    alert = messages.month_late(NOVEMBER, deadline, "OPG's automation runs at 12:00 UTC.", None)
+    assert alert.key == "late:2026-11"
+    assert "11:00 UTC on 1 December" in alert.title
+    assert "12:00 UTC" in alert.body and "queuecli send" in alert.body
+
+
+def test_no_secret_survives_in_any_form():
+    environ = {
+        "PERFPLAT_SIRIUS_DB_URL": SIRIUS_URL,
+        "PERFPLAT_CKAN_API_TOKEN": "ckan/token+with=odd chars",
+        "PERFPLAT_ALERT_SLACK_TOKEN": SLACK_TOKEN,
+        "HOME": "/root",
+    }
+    secrets = messages.known_secrets(environ)
+    text = (
+        f"{SIRIUS_URL} {PASSWORD} canary-pw-5e1d ckan/token+with=odd chars ckan%2Ftoken%2Bwith%3Dodd%20chars "
+        f"ckan%2Ftoken%2Bwith%3Dodd+chars {SLACK_TOKEN} mysql://other:hunter2x@db/x /root"
+    )
+    cleaned = messages.without_secrets(text, secrets)
+    for secret in (PASSWORD, "ckan/token", "ckan%2Ftoken", SLACK_TOKEN, "hunter2x"):
+        assert secret not in cleaned
+    assert "postgresql://perfplat:***@127.0.0.1:9/sirius" in cleaned and "/root" in cleaned
+
+
+# Delivery over the real clients
+
+
+def test_each_alert_reaches_slack_and_sns_once(tmp_path, slack, inbox):
+    alerting, said = _alerting(tmp_path, slack, inbox), Said()
+    assert alerting.raise_alert(_alert(), said)
+    assert not alerting.raise_alert(_alert(), said)  # the same alert again: already owed
+    assert alerting.deliver_due(said) == {"sent": 2, "failed": 0}
+    assert alerting.deliver_due(said) == {"sent": 0, "failed": 0}
+    [posted] = slack.posted
+    assert (posted.channel, posted.token) == (SLACK_CHANNEL, SLACK_TOKEN)
+    assert posted.text == "perfplat: monthly_figures failed for 2026-11\nthe first line\nRun: x"
+    [notification] = inbox.read()
+    assert notification["subject"] == "perfplat: monthly_figures failed for 2026-11"
+    assert notification["message"] == posted.text
+    # A new Alerting on the same store (a daemon restarted) owes nothing.
+    again = _alerting(tmp_path, slack, inbox)
+    assert not again.raise_alert(_alert(), said)
+    assert again.deliver_due(said) == {"sent": 0, "failed": 0}
+    assert len(slack.posted) == 1 and len(inbox.read()) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "said_of_it"),
+    [(500, None, "Slack answered 500"), (200, "channel_not_found", "error 'channel_not_found'")],
+)
+def test_a_failing_slack_is_retried_next_tick_and_holds_up_no_other(
+    tmp_path, slack, inbox, status, error, said_of_it
+):
+    alerting, said = _alerting(tmp_path, slack, inbox), Said()
+    slack.fail_next(1, status, error)
+    alerting.raise_alert(_alert(), said)
+    assert alerting.deliver_due(said) == {"sent": 1, "failed": 1}
+    assert len(inbox.read()) == 1 and slack.posted == []
+    assert said_of_it in str(said) and "PERFPLAT_ALERT_SLACK_CHANNEL" in str(said)
+    assert "attempt 1 of 5" in str(said)
+    assert alerting.deliver_due(said) == {"sent": 1, "failed": 0}
+    assert len(slack.posted) == 1 and len(inbox.read()) == 1
+    assert SLACK_TOKEN not in str(said)
+
+
+def test_a_channel_that_keeps_failing_is_given_up_after_a_bounded_number_of_ticks(tmp_path, slack, inbox):
+    alerting, said = _alerting(tmp_path, slack, inbox, sns_topic_arn=inbox.topic_arn + "-gone"), Said()
+    alerting.raise_alert(_alert(), said)
+    for _ in range(MAX_ATTEMPTS + 2):
+        alerting.deliver_due(said)
+    assert len(slack.posted) == 1
+    refusals = [line for line in said.lines if "not sent to sns" in line.lower() or "NOT sent to sns" in line]
+    assert len(refusals) == MAX_ATTEMPTS
+    assert "SNS refused the alert" in refusals[0] and "PERFPLAT_ALERT_SNS_TOPIC_ARN" in refusals[0]
+    assert refusals[-1].startswith("ERROR") and "given up" in refusals[-1]
+
+
+def test_an_unreachable_slack_is_logged_and_never_raises(tmp_path, inbox):
+    closed = SlackStandIn()
+    with closed:
+        api_url = closed.api_url  # the port is closed again once the stand-in stops
+    alerting, said = (
+        _alerting(
+            tmp_path, None, inbox, slack_channel=SLACK_CHANNEL, slack_token=SLACK_TOKEN, slack_api_url=api_url
+        ),
+        Said(),
+    )
+    alerting.raise_alert(_alert(), said)
+    assert alerting.deliver_due(said) == {"sent": 1, "failed": 1}
+    assert "Slack could not be reached" in str(said) and "PERFPLAT_ALERT_SLACK_API_URL" in str(said)
+
+
+# Settings, checked when the code location loads
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"PERFPLAT_ALERT_SLACK_CHANNEL": SLACK_CHANNEL}, "set PERFPLAT_ALERT_SLACK_TOKEN"),
+        ({"PERFPLAT_ALERT_SLACK_TOKEN": SLACK_TOKEN}, "set PERFPLAT_ALERT_SLACK_CHANNEL"),
+        (
+            {"PERFPLAT_ALERT_SNS_TOPIC_ARN": "perfplat-alerts"},
+            "PERFPLAT_ALERT_SNS_TOPIC_ARN must be an SNS topic ARN",
+        ),
+        (
+            {
+                "PERFPLAT_ALERT_SNS_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:x",
+                "PERFPLAT_UI_URL": "ftp://ui",
+            },
+            "PERFPLAT_UI_URL must be an http(s) URL",
+        ),
+        (
+            {"PERFPLAT_ALERT_SLACK_API_URL": "http://slack.example/api/"},
+            "PERFPLAT_ALERT_SLACK_API_URL must use https",
+        ),
+        (
+            {"PERFPLAT_PUBLICATION_DEADLINE": "11:00 on the 1st"},
+            "PERFPLAT_PUBLICATION_DEADLINE must be a cron",
+        ),
+        ({"PERFPLAT_ALERT_ON_SUCCESS": "sometimes"}, "PERFPLAT_ALERT_ON_SUCCESS must be true or false"),
+    ],
+)
+def test_a_bad_alert_setting_is_refused_naming_it(perfplat_env, monkeypatch, settings, named):
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingError) as refused:
+        build_resources()
+    assert named in str(refused.value)
+    assert SLACK_TOKEN not in str(refused.value)
+
+
+def test_the_alert_sensor_is_absent_without_a_channel_and_running_with_one(perfplat_env):
+    assert "perfplat_alerts" not in {sensor.name for sensor in defs.sensors}  # this process: none set
+    env = {**os.environ, "PERFPLAT_ALERT_SNS_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:perfplat-alerts"}
+    script = (
+        "from perfplat_assets.definitions import defs\n"
+        "print({s.name: s.default_status.value for s in defs.sensors})\n"
+    )
+    printed = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert "'perfplat_alerts': 'RUNNING'" in printed and "'publication_deadline': 'RUNNING'" in printed
+
+
+# The sensors over real runs
+
+
+def _tick(
+    sensor: Any, instance: DagsterInstance, cursor: str | None, **resources: Any
+) -> tuple[Any, str | None]:
+    with build_sensor_context(instance=instance, cursor=cursor, resources=resources) as context:
+        result = sensor(context)
+        return result, context.cursor if not isinstance(result, SensorResult) else result.cursor
+
+
+def _alert_sensor(on_success: bool = True) -> Any:
+    jobs = ["monthly_figures", "settled_figures", "revised_figures", "import_published_series"]
+    return build_alert_sensor([a.key for a in assets], jobs, ("monthly", "settled"), on_success=on_success)
+
+
+def test_a_failed_in_process_run_is_alerted_once_with_perfplats_own_words(
+    perfplat_env, tmp_path, monkeypatch, slack, inbox
+):
+    monkeypatch.setenv("PERFPLAT_SIRIUS_DB_URL", SIRIUS_URL)
+    instance = DagsterInstance.ephemeral()
+    failed = materialize(
+        assets,
+        partition_key=NOVEMBER.key,
+        resources=build_resources(),
+        instance=instance,
+        raise_on_error=False,
+    )  # as `dagster asset materialize` runs it: no code location
+    assert not failed.success
+    alerting, sensor = _alerting(tmp_path, slack, inbox), _alert_sensor()
+    _, cursor = _tick(sensor, instance, None, alerting=alerting)
+    _tick(sensor, instance, cursor, alerting=alerting)
+    [posted] = slack.posted
+    [notification] = inbox.read()
+    assert notification["message"] == posted.text
+    assert posted.text.startswith(f"perfplat: {failed.job_def.name} failed for 2026-11\n")
+    assert "PERFPLAT_SIRIUS_DB_URL" in posted.text and f"{UI}/runs/{failed.run_id}" in posted.text
+    assert PASSWORD not in posted.text and SLACK_TOKEN not in posted.text
+
+
+def test_a_scheduled_publication_is_summarised_unless_turned_off(perfplat_env, tmp_path, slack):
+    instance = DagsterInstance.ephemeral()
+    published = materialize(
+        assets,
+        partition_key=NOVEMBER.key,
+        resources=build_resources(),
+        instance=instance,
+        tags={"dagster/schedule_name": "monthly"},
+    )
+    assert published.success
+    alerting = _alerting(tmp_path, slack, None, store=build_resources()["metrics_store"])
+    _tick(_alert_sensor(on_success=False), instance, None, alerting=alerting)
+    assert slack.posted == []
+    _tick(_alert_sensor(), instance, None, alerting=alerting)
+    [posted] = slack.posted
+    lines = posted.text.splitlines()
+    assert lines[0] == "perfplat: published 2026-11"
+    assert lines[1].startswith("2026-11: ") and "completion-rate" in lines[1] and "per cent" in lines[1]
+    assert "Warnings: " in posted.text and "Revisions: none" in posted.text
+
+
+def test_the_deadline_check_fails_at_the_deadline_and_an_imported_month_does_not_count(
+    perfplat_env, tmp_path, slack
+):
+    deadline = PublicationDeadline(cron="0 11 1 * *")
+    instance = DagsterInstance.ephemeral()
+    before = deadline.status(instance, now=datetime(2026, 12, 1, 10, 59, tzinfo=UTC))
+    assert (before.month, before.deadline) == (Month.parse("2026-10"), datetime(2026, 11, 1, 11, tzinfo=UTC))
+    instance.report_runless_asset_event(
+        AssetMaterialization(
+            AssetKey("data_gov_uk_publication"), partition=NOVEMBER.key, tags={IMPORT_TAG: "ab12"}
+        )
+    )
+    at = deadline.status(instance, now=datetime(2026, 12, 1, 11, 0, tzinfo=UTC))
+    assert (at.month, at.published) == (NOVEMBER, False)
+    assert "was not published by a run by 2026-12-01 11:00 UTC" in at.description
+    # The sensor reports it once a deadline; the alert sensor alerts on the failed check, once.
+    result, cursor = _tick(build_deadline_sensor(), instance, None, publication_deadline=deadline)
+    [reported] = result.asset_events
+    assert reported.check_name == "published_by_deadline"
+    assert not reported.passed and reported.metadata["month"].value == str(due_month(deadline.last()))
+    again, _ = _tick(build_deadline_sensor(), instance, cursor, publication_deadline=deadline)
+    assert isinstance(again, SkipReason) and "already reported" in again.skip_message
+    instance.report_runless_asset_event(evaluation(at))
+    alerting = _alerting(tmp_path, slack, None)
+    _tick(_alert_sensor(), instance, None, alerting=alerting)
+    _tick(_alert_sensor(), instance, None, alerting=alerting)
+    [posted] = slack.posted
+    assert posted.text.startswith("perfplat: 2026-11 is not published (11:00 UTC on 1 December has passed)")
+    assert f"{UI}/assets/data_gov_uk_publication?view=checks" in posted.text
+    # A run that publishes the month passes it.
+    materialize(assets, partition_key=NOVEMBER.key, resources=build_resources(), instance=instance)
+    assert deadline.status(instance, now=datetime(2026, 12, 1, 11, 0, tzinfo=UTC)).published
+
+
+def test_a_month_published_with_a_measure_withheld_is_a_failure_alert_and_counts_as_published(
+    perfplat_env, tmp_path, monkeypatch, slack
+):
+    due = due_month(PublicationDeadline().last())  # the month the last deadline is for
+    figures = tmp_path / "take-up.csv"
+    figures.write_text(
+        f"month,digital_applications,total_applications,note\n{due},120,100,typo\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("PERFPLAT_TAKEUP_FIGURES_FILE", str(figures))
+    instance = DagsterInstance.ephemeral()
+    run = materialize(
+        assets, partition_key=due.key, resources=build_resources(), instance=instance, raise_on_error=False
+    )
+    assert not run.success
+    [deadline_check] = [
+        e.event_specific_data
+        for e in run.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.event_specific_data.check_name == "published_by_deadline"
+    ]
+    assert deadline_check.passed  # published, for its other measures
+    assert PublicationDeadline().status(instance).published
+    _tick(_alert_sensor(), instance, None, alerting=_alerting(tmp_path, slack, None))
+    [posted] = slack.posted
+    lines = posted.text.splitlines()
+    assert lines[1].startswith(f"Published {due}; withheld {due} digital-take-up: digital_within_total")
+    assert "README.md#runbook-a-check-withheld-a-measure" in posted.text

@@ -8,6 +8,7 @@ are evaluated as Dagster evaluates them; the daemon's own path is test_alerts_da
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -395,3 +396,15 @@ def test_a_month_published_with_a_measure_withheld_is_a_failure_alert_and_counts
     lines = posted.text.splitlines()
     assert lines[1].startswith(f"Published {due}; withheld {due} digital-take-up: digital_within_total")
     assert "README.md#runbook-a-check-withheld-a-measure" in posted.text
+
+
+def test_every_runbook_entry_an_alert_names_is_a_section_of_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    anchors = {
+        re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+        for line in readme.splitlines()
+        if line.startswith("#### Runbook: ")
+    }
+    entries = [value for value in vars(messages).values() if isinstance(value, messages.RunbookEntry)]
+    assert len(entries) == 8
+    assert {entry.anchor for entry in entries} <= anchors

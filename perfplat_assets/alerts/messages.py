@@ -16,9 +16,6 @@ from urllib.parse import quote, quote_plus
 from perfplat_assets.common.database import secrets_in
 from perfplat_assets.common.months import Month
 
-# The README's runbook: each alert names the section that says what to do (anchors as GitHub renders them).
-RUNBOOK = "README.md#runbook"
-
 
 @dataclass(frozen=True)
 class RunbookEntry:

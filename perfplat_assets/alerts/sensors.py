@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dagster import (
+    AssetCheckEvaluation,
     AssetKey,
     DagsterEventType,
     DagsterInstance,
@@ -199,10 +200,11 @@ def _late_month(context: SensorEvaluationContext, alerting: Alerting) -> None:
     alerting.raise_alert(messages.month_late(month, deadline, AUTOMATION, url), context.log)
 
 
-def _evaluation(record: Any) -> Any:
+def _evaluation(record: Any) -> AssetCheckEvaluation | None:
+    """The evaluation a check execution record holds, when it is one this check reported (with its month)."""
     event = record.event.dagster_event if record is not None and record.event is not None else None
     data = event.event_specific_data if event is not None else None
-    return data if data is not None and hasattr(data, "passed") and "month" in data.metadata else None
+    return data if isinstance(data, AssetCheckEvaluation) and "month" in data.metadata else None
 
 
 def _published(

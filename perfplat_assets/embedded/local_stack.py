@@ -22,6 +22,7 @@ from perfplat_assets.common.sqs import LOCAL_CREDENTIALS, LOCAL_PORT, LOCAL_REGI
 
 QUEUE_NAME = "perfplat-queue.fifo"
 DEAD_LETTER_QUEUE_NAME = "perfplat-queue-dlq.fifo"
+ALERT_TOPIC_NAME = "perfplat-alerts"  # an SNS topic to point PERFPLAT_ALERT_SNS_TOPIC_ARN at, to try alerts
 # After this many receives without a delete, SQS itself dead-letters a message: the last guard against a
 # message that can never be handled jamming its FIFO group, well above the few receives a valid message
 # sees (a tick, a preview, a redelivery).
@@ -54,10 +55,19 @@ def create_queues(endpoint: str, visibility_timeout: int = 90) -> tuple[str, str
     return queue_url, dlq_url
 
 
+def create_alert_topic(endpoint: str) -> str:
+    """The SNS topic alerts can be sent to on the local stack (alerts stay off until it is configured)."""
+    import boto3
+
+    sns = boto3.client("sns", endpoint_url=endpoint, region_name=LOCAL_REGION, **LOCAL_CREDENTIALS)
+    return str(sns.create_topic(Name=ALERT_TOPIC_NAME)["TopicArn"])
+
+
 def stack_environment(endpoint: str, queue_url: str, dlq_url: str) -> dict[str, str]:
     """What the code location and queuecli need to use the local stack."""
     return {
         "AWS_ENDPOINT_URL_SQS": endpoint,
+        "AWS_ENDPOINT_URL_SNS": endpoint,
         "AWS_REGION": LOCAL_REGION,
         "AWS_DEFAULT_REGION": LOCAL_REGION,
         "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", LOCAL_CREDENTIALS["aws_access_key_id"]),
@@ -117,11 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     server = start_endpoint(options.host, options.port)
     endpoint = f"http://{options.host}:{options.port}"
     queue_url, dlq_url = create_queues(endpoint)
+    topic_arn = create_alert_topic(endpoint)
     environment = stack_environment(endpoint, queue_url, dlq_url)
     print(f"local AWS endpoint on {endpoint}: {QUEUE_NAME} and {DEAD_LETTER_QUEUE_NAME} ready", flush=True)
     print("environment for the code location and queuecli:", flush=True)
     for name, value in environment.items():
         print(f"  export {name}={value}", flush=True)
+    print(f"to try alerts on SNS, set PERFPLAT_ALERT_SNS_TOPIC_ARN={topic_arn} before starting", flush=True)
 
     dagster: subprocess.Popen[bytes] | None = None
     stopping = False

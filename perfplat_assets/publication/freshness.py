@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from dagster import (
     AssetCheckEvaluation,
@@ -89,28 +90,23 @@ def published_by_run(instance: DagsterInstance, month: Month) -> bool:
     return False
 
 
+def _said(status: DeadlineStatus) -> dict[str, Any]:
+    return {
+        "passed": status.published,
+        "severity": AssetCheckSeverity.ERROR,
+        "description": status.description,
+        "metadata": {"month": str(status.month), "deadline": status.deadline.isoformat()},
+    }
+
+
 def check_result(status: DeadlineStatus) -> AssetCheckResult:
     """The check's result as the publication run reports it."""
-    return AssetCheckResult(
-        asset_key=CHECK_KEY.asset_key,
-        check_name=CHECK_NAME,
-        passed=status.published,
-        severity=AssetCheckSeverity.ERROR,
-        description=status.description,
-        metadata={"month": str(status.month), "deadline": status.deadline.isoformat()},
-    )
+    return AssetCheckResult(asset_key=CHECK_KEY.asset_key, check_name=CHECK_NAME, **_said(status))
 
 
 def evaluation(status: DeadlineStatus) -> AssetCheckEvaluation:
     """The check's result as the sensor reports it (no run)."""
-    return AssetCheckEvaluation(
-        asset_key=CHECK_KEY.asset_key,
-        check_name=CHECK_NAME,
-        passed=status.published,
-        severity=AssetCheckSeverity.ERROR,
-        description=status.description,
-        metadata={"month": str(status.month), "deadline": status.deadline.isoformat()},
-    )
+    return AssetCheckEvaluation(asset_key=CHECK_KEY.asset_key, check_name=CHECK_NAME, **_said(status))
 
 
 def build_deadline_sensor(interval_seconds: int = 60) -> SensorDefinition:

@@ -110,20 +110,23 @@ def test_a_failure_alert_gives_the_job_months_first_line_link_and_runbook():
         f"Could not read PERFPLAT_SIRIUS_DB_URL ({SIRIUS_URL}): the server could not be reached\n"
         "Traceback and more detail"
     )
-    alert = messages.run_failed("abc123", "monthly_figures", [NOVEMBER], failure, f"{UI}/runs/abc123")
+    alert = messages.run_failed(
+        "abc123", "monthly_figures", [NOVEMBER], failure, f"{UI}/runs/abc123", "the monthly schedule"
+    )
     assert alert.title == "perfplat: monthly_figures failed for 2026-11"
     assert alert.body.splitlines()[0].startswith("Could not read PERFPLAT_SIRIUS_DB_URL")
     assert "Traceback" not in alert.body
-    assert f"Run: {UI}/runs/abc123" in alert.body
+    assert f"Run: {UI}/runs/abc123" in alert.body and "Launched by the monthly schedule." in alert.body
     assert "README.md#runbook-a-source-or-target-cannot-be-reached" in alert.body
     ranged = messages.run_failed(
         "r",
-        "monthly_figures",
+        "__ASSET_JOB",
         [NOVEMBER.previous(), NOVEMBER],
         "Published 2026-10; withheld 2026-11 user-satisfaction: rating_counts_add_up",
         None,
+        "hand",
     )
-    assert ranged.title.endswith("failed for 2026-10 to 2026-11")
+    assert ranged.title == "perfplat: a run failed for 2026-10 to 2026-11"  # Dagster's implicit job unnamed
     assert "README.md#runbook-a-check-withheld-a-measure" in ranged.body
     assert "set PERFPLAT_UI_URL" in ranged.body
 
@@ -133,7 +136,7 @@ def test_the_late_alert_says_when_the_automation_runs_and_how_to_publish_by_hand
     alert = messages.month_late(NOVEMBER, deadline, "OPG's automation runs at 12:00 UTC.", None)
     assert alert.key == "late:2026-11"
     assert "11:00 UTC on 1 December" in alert.title
-    assert "12:00 UTC" in alert.body and "queuecli send" in alert.body
+    assert "12:00 UTC" in alert.body and "queuecli perfplat-queue.fifo send" in alert.body
 
 
 def test_no_secret_survives_in_any_form():
@@ -309,7 +312,8 @@ def test_a_failed_in_process_run_is_alerted_once_with_perfplats_own_words(
     [posted] = slack.posted
     [notification] = inbox.read()
     assert notification["message"] == posted.text
-    assert posted.text.startswith(f"perfplat: {failed.job_def.name} failed for 2026-11\n")
+    assert posted.text.startswith("perfplat: a run failed for 2026-11\n")
+    assert "Launched by hand" in posted.text
     assert "PERFPLAT_SIRIUS_DB_URL" in posted.text and f"{UI}/runs/{failed.run_id}" in posted.text
     assert PASSWORD not in posted.text and SLACK_TOKEN not in posted.text
 

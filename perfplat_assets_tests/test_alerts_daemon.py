@@ -124,6 +124,7 @@ def test_the_daemon_alerts_a_failed_month_a_poison_message_and_a_late_month_once
     assert sorted(n["message"] for n in notifications) == sorted(texts)
     [failure] = [t for t in texts if "failed for 2026-05" in t]
     assert "PERFPLAT_SIRIUS_DB_URL" in failure and f"{UI}/runs/" in failure
+    assert "Launched by the sqs_month_requests sensor." in failure
     [refused] = [t for t in texts if poison in t]
     assert "dead-letter queue" in refused and "month" in refused
     everything = (

@@ -55,7 +55,8 @@ RUN_FAILED = RunbookEntry(
 )
 LATE = RunbookEntry(
     "runbook-a-month-is-not-published-by-the-deadline",
-    "publish it by hand before 12:00 UTC: `queuecli send YYYY-MM`, or Materialize in the UI",
+    "publish it by hand before 12:00 UTC: `queuecli perfplat-queue.fifo send` (the month that just closed), "
+    "or Materialize all for the month in the UI",
 )
 DEAD_LETTER = RunbookEntry(
     "runbook-a-queue-message-was-dead-lettered",
@@ -110,16 +111,20 @@ def _lines(*lines: str | None) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def run_failed(run_id: str, job: str, months: Sequence[Month], failure: str, run_url: str | None) -> Alert:
-    """A perfplat run failed: the job, the months, the first line of perfplat's own message, where the run
-    is and what to do."""
+def run_failed(
+    run_id: str, job: str, months: Sequence[Month], failure: str, run_url: str | None, launched_by: str
+) -> Alert:
+    """A perfplat run failed: the job (Dagster's implicit asset job is "a run"), the months, the first line
+    of perfplat's own message, what launched it, where the run is and what to do."""
     first_line = failure.strip().splitlines()[0] if failure.strip() else "the run failed (no message)"
     entry = runbook_for(failure)
+    named = "a run" if job.startswith("__") else job
     return Alert(
         key=f"run-failed:{run_id}",
-        title=f"perfplat: {job} failed for {months_said(months)}",
+        title=f"perfplat: {named} failed for {months_said(months)}",
         body=_lines(
             first_line,
+            f"Launched by {launched_by}.",
             f"Run: {run_url}" if run_url else f"Run id: {run_id} (set PERFPLAT_UI_URL for a link)",
             f"What to do: {entry.first_step}. Runbook: {entry.link}",
         ),

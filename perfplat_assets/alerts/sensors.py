@@ -153,6 +153,18 @@ def run_months(run: DagsterRun) -> list[Month]:
     return months_between(Month.parse(start), Month.parse(end)) if start and end else []
 
 
+def launched_by(run: DagsterRun) -> str:
+    """What launched a run, from Dagster's tags."""
+    tags = run.tags
+    if "dagster/schedule_name" in tags:
+        return f"the {tags['dagster/schedule_name']} schedule"
+    if "dagster/backfill" in tags:
+        return f"backfill {tags['dagster/backfill']}"
+    if "dagster/sensor_name" in tags:
+        return f"the {tags['dagster/sensor_name']} sensor"
+    return "hand (the UI, dg launch or dagster asset materialize)"
+
+
 def failure_message(instance: DagsterInstance, run: DagsterRun) -> str:
     """perfplat's own words for why the run failed: the first failed step's message (its `Failure`'s
     description when it raised one), else what Dagster said of the run."""
@@ -182,6 +194,7 @@ def _failed_runs(
             run_months(run),
             failure_message(context.instance, run),
             alerting.run_url(run.run_id),
+            launched_by(run),
         )
         alerting.raise_alert(alert, context.log)
 

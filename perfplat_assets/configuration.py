@@ -19,6 +19,7 @@ from dagster._utils.schedules import is_valid_cron_string
 from dagster_aws.s3 import S3Resource
 
 from perfplat_assets.alerts.resources import SLACK_API_URL, Alerting
+from perfplat_assets.alerts.sensors import INTERVAL_SECONDS
 from perfplat_assets.common.network import is_loopback
 from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.common.settings import SettingError, Settings, env, flag, given, is_set, number
@@ -94,7 +95,7 @@ def alerts_configured() -> bool:
 
 def alert_interval() -> int:
     """Seconds between two ticks of the alert sensor."""
-    return number("PERFPLAT_ALERT_INTERVAL_SECONDS", 30, int, low=1, high=3600)
+    return number("PERFPLAT_ALERT_INTERVAL_SECONDS", INTERVAL_SECONDS, int, low=1, high=3600)
 
 
 def alert_on_success() -> bool:

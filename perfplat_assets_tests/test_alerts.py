@@ -290,7 +290,9 @@ def _tick(
 
 def _alert_sensor(on_success: bool = True) -> Any:
     jobs = ["monthly_figures", "settled_figures", "revised_figures", "import_published_series"]
-    return build_alert_sensor([a.key for a in assets], jobs, ("monthly", "settled"), on_success=on_success)
+    return build_alert_sensor(
+        [a.key for a in assets], jobs, ("monthly", "settled"), on_success=on_success, interval_seconds=30
+    )
 
 
 def test_a_failed_in_process_run_is_alerted_once_with_perfplats_own_words(

@@ -67,6 +67,8 @@ def test_good_data_passes_every_check(perfplat_env):
         e.asset_check_evaluation_data
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.asset_check_evaluation_data.check_name
+        != "published_by_deadline"  # another month's: test_alerts
     ]
     assert len(evaluations) == 11
     assert all(e.passed for e in evaluations), [e.check_name for e in evaluations if not e.passed]

@@ -42,7 +42,7 @@ from perfplat_assets.publication.freshness import CHECK_KEY
 from perfplat_assets.publication.records import DATA_TYPES, count_value
 
 SENSOR_NAME = "perfplat_alerts"
-INTERVAL_SECONDS = 30
+INTERVAL_SECONDS = 30  # between two ticks, unless PERFPLAT_ALERT_INTERVAL_SECONDS says otherwise
 LOOK_BACK_SECONDS = 3600  # on its first tick, the sensor looks this far back for runs that ended
 BATCH = 50  # run-status events read a tick, of each kind
 
@@ -53,7 +53,7 @@ def build_alert_sensor(
     scheduled: Sequence[str],
     *,
     on_success: bool,
-    interval_seconds: int = INTERVAL_SECONDS,
+    interval_seconds: int,
 ) -> SensorDefinition:
     """The sensor for runs of these assets or jobs (whatever code location, or none, launched them);
     `scheduled` names the schedules whose successes are summarised. RUNNING by default: it is only built

@@ -27,8 +27,11 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/perfplat-demo
 
-# The suite on parallel workers, one per core by default; tests sharing one costly server stay on one worker.
-TEST_WORKERS ?= auto
+# The suite on parallel workers, one more than the cores by default: many tests spend much of their time
+# waiting on a daemon, a webserver or a browser, and a third worker on two cores fills those waits (a clean
+# clone's pytest: 590 s on 2 workers, 507 s on 3; docs/PERFORMANCE.md). Tests sharing one costly server
+# stay on one worker.
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 1)')
 test: install
 	-$(BIN)/python -m perfplat_assets_tests.ckan.install  # CKAN for its tests; they skip loudly without it
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup

@@ -11,12 +11,12 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import requests
 from google.api_core import exceptions as google
 from google.api_core.retry import Retry, if_exception_type
 from google.auth.exceptions import DefaultCredentialsError
-from google.cloud import bigquery
 from pydantic import Field
 
 from perfplat_assets.common.errors import SourceUnavailable
@@ -27,6 +27,9 @@ from perfplat_assets.completion_rate.journeys import journeys_query
 from perfplat_assets.completion_rate.rate import SessionCounts
 from perfplat_assets.completion_rate.resources import SETTING as PROPERTY_SETTING
 from perfplat_assets.completion_rate.resources import plain_http_emulator
+
+if TYPE_CHECKING:
+    from google.cloud import bigquery
 
 SETTING = "PERFPLAT_GA4_BIGQUERY_DATASET"
 PROJECT, LOCATION = "PERFPLAT_BIGQUERY_PROJECT", "PERFPLAT_BIGQUERY_LOCATION"
@@ -111,6 +114,8 @@ class GA4Export(SourceResource):
 
     def journeys(self, months: Sequence[Month]) -> JourneyCounts:
         """Sessions that began and completed the journey in each of `months`, in one job."""
+        from google.cloud import bigquery  # with pandas: loaded when the export is read, not at load
+
         query = journeys_query(self._dataset(), months)
         config = bigquery.QueryJobConfig(
             query_parameters=[_parameter(name, value) for name, value in query.parameters.items()],
@@ -147,6 +152,8 @@ class GA4Export(SourceResource):
 
     @contextmanager
     def _client(self) -> Iterator[bigquery.Client]:
+        from google.cloud import bigquery
+
         options = {"api_endpoint": self.api_endpoint} if self.api_endpoint else None
         if plain_http_emulator(self.api_endpoint, ENDPOINT):
             from google.auth.credentials import AnonymousCredentials
@@ -208,6 +215,8 @@ def _retry(deadline: float) -> Retry:
 
 
 def _parameter(name: str, value: int | str) -> bigquery.ScalarQueryParameter:
+    from google.cloud import bigquery
+
     return bigquery.ScalarQueryParameter(name, "INT64" if isinstance(value, int) else "STRING", value)
 
 

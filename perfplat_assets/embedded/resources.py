@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
-from google.cloud import bigquery
 from pydantic import Field
 from sqlalchemy import Engine
 
@@ -32,6 +31,8 @@ from perfplat_assets.embedded.seed import lpa_database, sirius_database
 from perfplat_assets.uptime.resources import Route53HealthCheck
 
 if TYPE_CHECKING:
+    from google.cloud import bigquery
+
     from perfplat_assets.embedded.bigquery_emulator import BigQueryEmulator
 
 EMBEDDED_PROPERTY_ID = "0"
@@ -113,6 +114,7 @@ class EmbeddedGA4Export(_ServesTheSample, GA4Export):
     @contextmanager
     def _client(self) -> Iterator[bigquery.Client]:
         from google.auth.credentials import AnonymousCredentials
+        from google.cloud import bigquery
 
         from perfplat_assets.embedded.bigquery_emulator import SAMPLE_PROJECT
 

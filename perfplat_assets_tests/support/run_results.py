@@ -1,5 +1,6 @@
 """Running a month in process, on the environment's settings, and reading what the run said."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from dagster import DagsterInstance, ExecuteInProcessResult, materialize
@@ -9,11 +10,14 @@ from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
 
 
-def materialize_month(month: Month, run_config: dict[str, Any] | None = None) -> ExecuteInProcessResult:
-    """Every asset for one month, resources built from the environment now, on a fresh instance; a
-    failure is returned, not raised, for the test to read."""
+def materialize_month(
+    month: Month, run_config: dict[str, Any] | None = None, selection: Sequence[str] | None = None
+) -> ExecuteInProcessResult:
+    """Every asset (or those named in `selection`) for one month, resources built from the environment
+    now, on a fresh instance; a failure is returned, not raised, for the test to read."""
     return materialize(
         assets,
+        selection=list(selection) if selection is not None else None,
         partition_key=month.key,
         resources=build_resources(),
         instance=DagsterInstance.ephemeral(),

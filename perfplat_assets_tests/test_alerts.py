@@ -288,6 +288,18 @@ def _tick(
         return result, context.cursor if not isinstance(result, SensorResult) else result.cursor
 
 
+def _materialize(instance: DagsterInstance, month: Month, **options: Any) -> Any:
+    """Every asset for the month, on `instance`, resources from the environment now; failures returned."""
+    return materialize(
+        assets,
+        partition_key=month.key,
+        resources=build_resources(),
+        instance=instance,
+        raise_on_error=False,
+        **options,
+    )
+
+
 def _alert_sensor(on_success: bool = True) -> Any:
     jobs = ["monthly_figures", "settled_figures", "revised_figures", "import_published_series"]
     return build_alert_sensor(
@@ -300,13 +312,7 @@ def test_a_failed_in_process_run_is_alerted_once_with_perfplats_own_words(
 ):
     monkeypatch.setenv("PERFPLAT_SIRIUS_DB_URL", SIRIUS_URL)
     instance = DagsterInstance.ephemeral()
-    failed = materialize(
-        assets,
-        partition_key=NOVEMBER.key,
-        resources=build_resources(),
-        instance=instance,
-        raise_on_error=False,
-    )  # as `dagster asset materialize` runs it: no code location
+    failed = _materialize(instance, NOVEMBER)  # in process, as `dagster asset materialize`: no code location
     assert not failed.success
     alerting, sensor = _alerting(tmp_path, slack, inbox), _alert_sensor()
     _, cursor = _tick(sensor, instance, None, alerting=alerting)
@@ -322,13 +328,7 @@ def test_a_failed_in_process_run_is_alerted_once_with_perfplats_own_words(
 
 def test_a_scheduled_publication_is_summarised_unless_turned_off(perfplat_env, tmp_path, slack):
     instance = DagsterInstance.ephemeral()
-    published = materialize(
-        assets,
-        partition_key=NOVEMBER.key,
-        resources=build_resources(),
-        instance=instance,
-        tags={"dagster/schedule_name": "monthly"},
-    )
+    published = _materialize(instance, NOVEMBER, tags={"dagster/schedule_name": "monthly"})
     assert published.success
     alerting = _alerting(tmp_path, slack, None, store=build_resources()["metrics_store"])
     _tick(_alert_sensor(on_success=False), instance, None, alerting=alerting)
@@ -371,7 +371,7 @@ def test_the_deadline_check_fails_at_the_deadline_and_an_imported_month_does_not
     assert posted.text.startswith("perfplat: 2026-11 is not published (11:00 UTC on 1 December has passed)")
     assert f"{UI}/assets/data_gov_uk_publication?view=checks" in posted.text
     # A run that publishes the month passes it.
-    materialize(assets, partition_key=NOVEMBER.key, resources=build_resources(), instance=instance)
+    _materialize(instance, NOVEMBER)
     assert deadline.status(instance, now=datetime(2026, 12, 1, 11, 0, tzinfo=UTC)).published
 
 
@@ -385,9 +385,7 @@ def test_a_month_published_with_a_measure_withheld_is_a_failure_alert_and_counts
     )
     monkeypatch.setenv("PERFPLAT_TAKEUP_FIGURES_FILE", str(figures))
     instance = DagsterInstance.ephemeral()
-    run = materialize(
-        assets, partition_key=due.key, resources=build_resources(), instance=instance, raise_on_error=False
-    )
+    run = _materialize(instance, due)
     assert not run.success
     [deadline_check] = [
         e.event_specific_data

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from dagster._utils.schedules import is_valid_cron_string
 from dagster_aws.s3 import S3Resource
 
+from perfplat_assets.alerts.messages import without_secrets
 from perfplat_assets.alerts.resources import SLACK_API_URL, Alerting
 from perfplat_assets.alerts.sensors import INTERVAL_SECONDS
 from perfplat_assets.common.network import is_loopback
@@ -109,16 +110,17 @@ def _http_url(name: str, default: str | None = None) -> str | None:
     if text is None:
         return None
     parts = urlsplit(text)
+    shown = without_secrets(text, ())  # a password given in the URL is never echoed
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
         raise SettingError(
-            f"{name} must be an http(s) URL without credentials, e.g. https://host/, not {text!r}"
+            f"{name} must be an http(s) URL without credentials, e.g. https://host/, not {shown!r}"
         )
     if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise SettingError(f"{name} must use https unless it is on this machine (127.0.0.1), not {text!r}")
-    return text
+        raise SettingError(f"{name} must use https unless it is on this machine (127.0.0.1), not {shown!r}")
+    return text.rstrip("/") + "/"  # slack_sdk joins method names to it: without the slash it drops "api"
 
 
-_SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+_SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")  # standard topics
 
 
 def alerting(metrics_store: MetricsStore) -> Alerting:
@@ -133,7 +135,7 @@ def alerting(metrics_store: MetricsStore) -> Alerting:
     topic = os.environ.get("PERFPLAT_ALERT_SNS_TOPIC_ARN", "").strip()
     if topic and not _SNS_ARN.match(topic):
         raise SettingError(
-            "PERFPLAT_ALERT_SNS_TOPIC_ARN must be an SNS topic ARN such as "
+            "PERFPLAT_ALERT_SNS_TOPIC_ARN must be a standard (not FIFO) SNS topic ARN such as "
             f"arn:aws:sns:eu-west-1:123456789012:perfplat-alerts, not {topic!r}"
         )
     alert_on_success(), alert_interval()  # checked now too

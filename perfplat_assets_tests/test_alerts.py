@@ -48,6 +48,7 @@ PASSWORD = "canary-pw-5e1d"  # in a database URL: no alert may hold it, in any f
 SIRIUS_URL = f"postgresql://perfplat:{PASSWORD}@127.0.0.1:9/sirius"  # port 9 (discard): refused
 UI = "http://127.0.0.1:3000"
 NOVEMBER = Month.parse("2026-11")
+DUE = due_month(PublicationDeadline().last())  # the month the last deadline is for, by today's clock
 
 
 class Said:
@@ -163,7 +164,7 @@ def test_no_secret_survives_in_any_form():
 def test_each_alert_reaches_slack_and_sns_once(tmp_path, slack, inbox):
     alerting, said = _alerting(tmp_path, slack, inbox), Said()
     assert alerting.raise_alert(_alert(), said)
-    assert not alerting.raise_alert(_alert(), said)  # the same alert again: already owed
+    assert alerting.raise_alert(_alert(), said)  # the same alert again: on record already, owed once
     assert alerting.deliver_due(said) == {"sent": 2, "failed": 0}
     assert alerting.deliver_due(said) == {"sent": 0, "failed": 0}
     [posted] = slack.posted
@@ -174,7 +175,7 @@ def test_each_alert_reaches_slack_and_sns_once(tmp_path, slack, inbox):
     assert notification["message"] == posted.text
     # A new Alerting on the same store (a daemon restarted) owes nothing.
     again = _alerting(tmp_path, slack, inbox)
-    assert not again.raise_alert(_alert(), said)
+    assert again.raise_alert(_alert(), said)
     assert again.deliver_due(said) == {"sent": 0, "failed": 0}
     assert len(slack.posted) == 1 and len(inbox.read()) == 1
 
@@ -235,7 +236,15 @@ def test_an_unreachable_slack_is_logged_and_never_raises(tmp_path, inbox):
         ({"PERFPLAT_ALERT_SLACK_TOKEN": SLACK_TOKEN}, "set PERFPLAT_ALERT_SLACK_CHANNEL"),
         (
             {"PERFPLAT_ALERT_SNS_TOPIC_ARN": "perfplat-alerts"},
-            "PERFPLAT_ALERT_SNS_TOPIC_ARN must be an SNS topic ARN",
+            "PERFPLAT_ALERT_SNS_TOPIC_ARN must be a standard",
+        ),
+        (
+            {"PERFPLAT_ALERT_SNS_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:perfplat-alerts.fifo"},
+            "not FIFO",
+        ),
+        (
+            {"PERFPLAT_UI_URL": f"https://perfplat:{PASSWORD}@ui.example/"},
+            "PERFPLAT_UI_URL must be an http(s) URL",
         ),
         (
             {
@@ -261,7 +270,7 @@ def test_a_bad_alert_setting_is_refused_naming_it(perfplat_env, monkeypatch, set
     with pytest.raises(SettingError) as refused:
         build_resources()
     assert named in str(refused.value)
-    assert SLACK_TOKEN not in str(refused.value)
+    assert SLACK_TOKEN not in str(refused.value) and PASSWORD not in str(refused.value)
 
 
 def test_the_alert_sensor_is_absent_without_a_channel_and_running_with_one(perfplat_env):
@@ -312,7 +321,7 @@ def test_a_failed_in_process_run_is_alerted_once_with_perfplats_own_words(
 ):
     monkeypatch.setenv("PERFPLAT_SIRIUS_DB_URL", SIRIUS_URL)
     instance = DagsterInstance.ephemeral()
-    failed = _materialize(instance, NOVEMBER)  # in process, as `dagster asset materialize`: no code location
+    failed = _materialize(instance, DUE)  # in process, as `dagster asset materialize`: no code location
     assert not failed.success
     alerting, sensor = _alerting(tmp_path, slack, inbox), _alert_sensor()
     _, cursor = _tick(sensor, instance, None, alerting=alerting)
@@ -320,7 +329,7 @@ def test_a_failed_in_process_run_is_alerted_once_with_perfplats_own_words(
     [posted] = slack.posted
     [notification] = inbox.read()
     assert notification["message"] == posted.text
-    assert posted.text.startswith("perfplat: a run failed for 2026-11\n")
+    assert posted.text.startswith(f"perfplat: a run failed for {DUE}\n")
     assert "Launched by hand" in posted.text
     assert "PERFPLAT_SIRIUS_DB_URL" in posted.text and f"{UI}/runs/{failed.run_id}" in posted.text
     assert PASSWORD not in posted.text and SLACK_TOKEN not in posted.text
@@ -328,7 +337,7 @@ def test_a_failed_in_process_run_is_alerted_once_with_perfplats_own_words(
 
 def test_a_scheduled_publication_is_summarised_unless_turned_off(perfplat_env, tmp_path, slack):
     instance = DagsterInstance.ephemeral()
-    published = _materialize(instance, NOVEMBER, tags={"dagster/schedule_name": "monthly"})
+    published = _materialize(instance, DUE, tags={"dagster/schedule_name": "monthly"})
     assert published.success
     alerting = _alerting(tmp_path, slack, None, store=build_resources()["metrics_store"])
     _tick(_alert_sensor(on_success=False), instance, None, alerting=alerting)
@@ -336,8 +345,8 @@ def test_a_scheduled_publication_is_summarised_unless_turned_off(perfplat_env, t
     _tick(_alert_sensor(), instance, None, alerting=alerting)
     [posted] = slack.posted
     lines = posted.text.splitlines()
-    assert lines[0] == "perfplat: published 2026-11"
-    assert lines[1].startswith("2026-11: ") and "completion-rate" in lines[1] and "per cent" in lines[1]
+    assert lines[0] == f"perfplat: published {DUE}"
+    assert lines[1].startswith(f"{DUE}: ") and "completion-rate" in lines[1] and "per cent" in lines[1]
     assert "Warnings: " in posted.text and "Revisions: none" in posted.text
 
 
@@ -371,14 +380,14 @@ def test_the_deadline_check_fails_at_the_deadline_and_an_imported_month_does_not
     assert posted.text.startswith("perfplat: 2026-11 is not published (11:00 UTC on 1 December has passed)")
     assert f"{UI}/assets/data_gov_uk_publication?view=checks" in posted.text
     # A run that publishes the month passes it.
-    _materialize(instance, NOVEMBER)
+    assert _materialize(instance, NOVEMBER).success
     assert deadline.status(instance, now=datetime(2026, 12, 1, 11, 0, tzinfo=UTC)).published
 
 
 def test_a_month_published_with_a_measure_withheld_is_a_failure_alert_and_counts_as_published(
     perfplat_env, tmp_path, monkeypatch, slack
 ):
-    due = due_month(PublicationDeadline().last())  # the month the last deadline is for
+    due = DUE
     figures = tmp_path / "take-up.csv"
     figures.write_text(
         f"month,digital_applications,total_applications,note\n{due},120,100,typo\n", encoding="utf-8"
@@ -412,3 +421,27 @@ def test_every_runbook_entry_an_alert_names_is_a_section_of_the_readme():
     entries = [value for value in vars(messages).values() if isinstance(value, messages.RunbookEntry)]
     assert len(entries) == 8
     assert {entry.anchor for entry in entries} <= anchors
+
+
+def test_slacks_api_url_gains_its_slash_and_an_alert_cannot_mention_the_channel(
+    perfplat_env, monkeypatch, slack
+):
+    monkeypatch.setenv("PERFPLAT_ALERT_SLACK_CHANNEL", SLACK_CHANNEL)
+    monkeypatch.setenv("PERFPLAT_ALERT_SLACK_TOKEN", SLACK_TOKEN)
+    monkeypatch.setenv(
+        "PERFPLAT_ALERT_SLACK_API_URL", slack.api_url.rstrip("/")
+    )  # slack_sdk would drop "api"
+    api_url = build_resources()["alerting"].slack_api_url
+    assert api_url == slack.api_url
+    alerting, said = _alerting(perfplat_env, slack, None, slack_api_url=api_url), Said()
+    alerting.raise_alert(messages.Alert("x", "perfplat: <!channel> & <https://evil.example|run>", "b"), said)
+    assert alerting.deliver_due(said) == {"sent": 1, "failed": 0}, str(said)
+    [posted] = slack.posted
+    assert posted.text.startswith("perfplat: &lt;!channel&gt; &amp; &lt;https://evil.example|run&gt;")
+
+
+def test_a_refused_message_is_alerted_without_what_it_held():
+    alert = messages.message_dead_lettered(
+        "m-1", "not JSON: 'Jane Doe, 12 High St'", "moved to the dead-letter queue", "queue q"
+    )
+    assert "Reason: not JSON\n" in alert.body and "Jane" not in alert.text

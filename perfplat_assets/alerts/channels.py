@@ -7,7 +7,7 @@ has 60 seconds for everything it does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from botocore.config import Config
@@ -17,8 +17,8 @@ from perfplat_assets.alerts.messages import Alert
 from perfplat_assets.common.network import unreachable_cause
 
 TIMEOUT_SECONDS = 10
-# SNS takes a subject of at most 100 characters, printable ASCII, on one line.
-SUBJECT_LENGTH = 100
+# SNS takes a subject of fewer than 100 characters, printable ASCII, on one line.
+SUBJECT_LENGTH = 99
 
 
 class ChannelUnavailable(Exception):
@@ -31,12 +31,18 @@ class Channel(Protocol):
     def send(self, alert: Alert) -> None: ...
 
 
+def slack_text(text: str) -> str:
+    """Text as Slack shows it literally: `&`, `<` and `>` escaped, so nothing in an alert can mention
+    @channel or make a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 @dataclass(frozen=True)
 class SlackChannel:
     """A bot posting to a channel (`chat.postMessage`) with a bot token."""
 
     channel: str
-    token: str
+    token: str = field(repr=False)
     api_url: str
     name: str = "slack"
 
@@ -46,7 +52,7 @@ class SlackChannel:
 
         client = WebClient(token=self.token, base_url=self.api_url, timeout=TIMEOUT_SECONDS)
         try:
-            client.chat_postMessage(channel=self.channel, text=alert.text, unfurl_links=False, mrkdwn=True)
+            client.chat_postMessage(channel=self.channel, text=slack_text(alert.text), unfurl_links=False)
         except SlackApiError as error:
             status = error.response.status_code
             said = error.response.get("error") if isinstance(error.response.data, dict) else None

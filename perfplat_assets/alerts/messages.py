@@ -146,13 +146,14 @@ def month_late(month: Month, deadline: datetime, automation: str, check_url: str
 
 def message_dead_lettered(message_id: str, reason: str, outcome: str, queue: str) -> Alert:
     """A queue message perfplat refused: its original MessageId (the dead-letter copy gets a new one),
-    why, and what became of it."""
+    why, and what became of it. Whatever the message held stays out of the alert (it could be anything:
+    the reason's quotation of it is cut, and the body is in the dead-letter queue or the sensor's log)."""
     return Alert(
         key=f"dead-letter:{message_id}",
         title=f"perfplat: queue message {message_id} was refused",
         body=_lines(
-            f"Reason: {reason}",
-            f"The message was {outcome} ({queue}).",
+            f"Reason: {re.split(r': |, not ', reason, maxsplit=1)[0]}",
+            f"The message was {outcome} ({queue}); the sensor's log has the whole reason.",
             f"What to do: {DEAD_LETTER.first_step}. Runbook: {DEAD_LETTER.link}",
         ),
     )

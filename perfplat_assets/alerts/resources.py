@@ -9,6 +9,7 @@ per channel across daemon restarts, and lets a channel that failed be tried agai
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -25,6 +26,8 @@ from perfplat_assets.metrics_store.tables import alert_deliveries
 
 SLACK_API_URL = "https://slack.com/api/"
 MAX_ATTEMPTS = 5  # ticks on which an undelivered alert is tried; then it is logged as given up
+DELIVERY_SECONDS = 40.0  # of a sensor tick's 60: what is not tried by then waits for the next tick
+DUE_PER_TICK = 100
 ERROR_LENGTH = 1000
 
 
@@ -64,14 +67,14 @@ class Alerting(ConfigurableResource):
         return f"{self.ui_url.rstrip('/')}/assets/{asset}{suffix}" if self.ui_url else None
 
     def raise_alert(self, alert: Alert, log: Log) -> bool:
-        """Record the alert as owed on every channel, unless it already was; never raises. True when it
-        is new."""
+        """Record the alert as owed on every channel, unless it already is; never raises. True when it is
+        on record (now or from before, or there is no channel to owe it to); False when the store could
+        not record it, so that the caller looks at it again next tick."""
         if not self.configured:
-            return False
+            return True
         secrets = known_secrets(os.environ) | {self.slack_token or ""}
         title, body = (without_secrets(text, secrets) for text in (alert.title, alert.body))
         now = datetime.now(UTC)
-        new = False
         try:
             with self.store.transaction() as connection:
                 owed = set(
@@ -93,16 +96,20 @@ class Alerting(ConfigurableResource):
                 ]
                 if rows:
                     connection.execute(insert(alert_deliveries), rows)
-                    new = True
         except IntegrityError:
-            return False  # another tick recorded it first
+            return True  # another sensor recorded it first
         except Exception as error:
-            log.error(f"could not record alert {alert.key}: {_said(error, secrets)}")
-        return new
+            log.error(
+                f"could not record alert {alert.key} (looked at again next tick): {_said(error, secrets)}"
+            )
+            return False
+        return True
 
-    def deliver_due(self, log: Log) -> dict[str, int]:
+    def deliver_due(self, log: Log, budget_seconds: float = DELIVERY_SECONDS) -> dict[str, int]:
         """Send every recorded alert not yet delivered on its channel and tried fewer than MAX_ATTEMPTS
-        times; each channel on its own, so one that fails holds up no other. Never raises."""
+        times, within `budget_seconds` (a sensor tick has 60 in all). Each attempt is claimed in the store
+        before it is made, so two ticks never send one alert twice and every attempt counts; a channel that
+        fails is not tried again in the same tick, and holds up no other. Never raises."""
         secrets = known_secrets(os.environ) | {self.slack_token or ""}
         counts = {"sent": 0, "failed": 0}
         try:
@@ -111,19 +118,26 @@ class Alerting(ConfigurableResource):
             log.error(f"could not read the alerts owed: {_said(error, secrets)}")
             return counts
         channels = {channel.name: channel for channel in self.channels()}
+        failing: set[str] = set()
+        deadline = time.monotonic() + budget_seconds
         for row in due:
             channel = channels.get(row["channel"])
-            if channel is None:
-                continue  # a channel no longer configured
-            alert = Alert(row["alert_key"], row["title"], row["body"])
+            if channel is None or row["channel"] in failing or time.monotonic() > deadline:
+                continue  # a channel no longer configured, one that failed this tick, or the tick is spent
+            if not self._claim(row, log):
+                continue  # another tick has it
             try:
-                channel.send(alert)
-            except ChannelUnavailable as error:
-                counts["failed"] += 1
-                self._note(row, None, _said(error, secrets), log)
+                channel.send(Alert(row["alert_key"], row["title"], row["body"]))
             except Exception as error:
                 counts["failed"] += 1
-                self._note(row, None, f"{type(error).__name__}: {_said(error, secrets)}", log)
+                failing.add(row["channel"])
+                said = _said(error, secrets)
+                self._note(
+                    row,
+                    None,
+                    said if isinstance(error, ChannelUnavailable) else f"{type(error).__name__}: {said}",
+                    log,
+                )
             else:
                 counts["sent"] += 1
                 self._note(row, datetime.now(UTC), None, log)
@@ -134,23 +148,45 @@ class Alerting(ConfigurableResource):
             select(alert_deliveries)
             .where(alert_deliveries.c.sent_at.is_(None), alert_deliveries.c.attempts < MAX_ATTEMPTS)
             .order_by(alert_deliveries.c.created_at, alert_deliveries.c.alert_key)
+            .limit(DUE_PER_TICK)
         )
         with self.store.transaction() as connection:
             return list(connection.execute(query).mappings().all())
 
-    def _note(self, row: Any, sent_at: datetime | None, error: str | None, log: Log) -> None:
-        attempts = row["attempts"] + 1
-        where = (alert_deliveries.c.alert_key == row["alert_key"]) & (
+    @staticmethod
+    def _row(row: Any) -> Any:
+        return (alert_deliveries.c.alert_key == row["alert_key"]) & (
             alert_deliveries.c.channel == row["channel"]
         )
+
+    def _claim(self, row: Any, log: Log) -> bool:
+        """Count the attempt before making it, if no other tick has since: True when this one may send."""
+        try:
+            with self.store.transaction() as connection:
+                claimed = connection.execute(
+                    update(alert_deliveries)
+                    .where(
+                        self._row(row),
+                        alert_deliveries.c.sent_at.is_(None),
+                        alert_deliveries.c.attempts == row["attempts"],
+                    )
+                    .values(attempts=row["attempts"] + 1)
+                ).rowcount
+        except Exception as error:
+            log.error(
+                f"could not claim alert {row['alert_key']} for {row['channel']}: {type(error).__name__}"
+            )
+            return False
+        return claimed == 1
+
+    def _note(self, row: Any, sent_at: datetime | None, error: str | None, log: Log) -> None:
+        attempts = row["attempts"] + 1  # as claimed
         try:
             with self.store.transaction() as connection:
                 connection.execute(
                     update(alert_deliveries)
-                    .where(where)
-                    .values(
-                        attempts=attempts, sent_at=sent_at, last_error=(error or "")[:ERROR_LENGTH] or None
-                    )
+                    .where(self._row(row))
+                    .values(sent_at=sent_at, last_error=(error or "")[:ERROR_LENGTH] or None)
                 )
         except Exception as failure:
             log.error(f"could not record the delivery of {row['alert_key']}: {type(failure).__name__}")

@@ -14,6 +14,7 @@ part is logged and the others go on.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -31,9 +32,11 @@ from dagster import (
     SkipReason,
     sensor,
 )
+from dagster._core.storage.event_log.base import EventLogCursor
 from sqlalchemy import select
 
 from perfplat_assets.alerts import messages
+from perfplat_assets.alerts.messages import known_secrets, without_secrets
 from perfplat_assets.alerts.resources import Alerting
 from perfplat_assets.common.months import Month, months_between
 from perfplat_assets.metrics_store.tables import published_records, revisions
@@ -72,14 +75,14 @@ def build_alert_sensor(
         steps: list[tuple[str, Callable[[], None]]] = [
             ("failed runs", lambda: _failed_runs(context, alerting, watched, cursor)),
             ("the publication deadline", lambda: _late_month(context, alerting)),
+            ("scheduled publications", lambda: _published(context, alerting, watched, cursor, on_success)),
         ]
-        if on_success:
-            steps.append(("scheduled publications", lambda: _published(context, alerting, watched, cursor)))
         for what, step in steps:
             try:
                 step()
-            except Exception as error:
-                context.log.error(f"alerts: could not look at {what}: {type(error).__name__}: {error}")
+            except Exception as error:  # the cursor stays before what was not looked at
+                said = without_secrets(str(error), known_secrets(os.environ))
+                context.log.error(f"alerts: could not look at {what}: {type(error).__name__}: {said}")
         context.update_cursor(cursor.write())
         counts = alerting.deliver_due(context.log)
         return SkipReason(f"alerts sent: {counts['sent']}, not sent (tried again later): {counts['failed']}")
@@ -124,10 +127,16 @@ class _Cursor:
         return json.dumps(self.positions, sort_keys=True)
 
 
-def _ended_runs(
-    instance: DagsterInstance, event: DagsterEventType, cursor: _Cursor, watched: Watched
-) -> list[DagsterRun]:
-    """Perfplat's runs that reached `event` since the cursor (the last hour, the first time)."""
+def _each_ended_run(
+    instance: DagsterInstance,
+    event: DagsterEventType,
+    cursor: _Cursor,
+    watched: Watched,
+    alert_for: Callable[[DagsterRun], bool],
+) -> None:
+    """`alert_for` each of perfplat's runs that reached `event` since the cursor (the last hour, while the
+    sensor has seen none). The cursor moves past a run only once its alert is recorded (`alert_for` says
+    so), so a run whose alert could not be recorded is looked at again next tick."""
     position = cursor.positions.get(event.value)
     since = None if position else datetime.now(UTC).timestamp() - LOOK_BACK_SECONDS
     result = instance.fetch_run_status_changes(
@@ -136,9 +145,11 @@ def _ended_runs(
         cursor=position,
         ascending=True,
     )
-    cursor.positions[event.value] = result.cursor
-    runs = [instance.get_run_by_id(record.run_id) for record in result.records]
-    return [run for run in runs if run is not None and watched.includes(instance, run)]
+    for record in result.records:
+        run = instance.get_run_by_id(record.run_id)
+        if run is not None and watched.includes(instance, run) and not alert_for(run):
+            return
+        cursor.positions[event.value] = EventLogCursor.from_storage_id(record.storage_id).to_string()
 
 
 def run_months(run: DagsterRun) -> list[Month]:
@@ -187,7 +198,7 @@ def failure_message(instance: DagsterInstance, run: DagsterRun) -> str:
 def _failed_runs(
     context: SensorEvaluationContext, alerting: Alerting, watched: Watched, cursor: _Cursor
 ) -> None:
-    for run in _ended_runs(context.instance, DagsterEventType.RUN_FAILURE, cursor, watched):
+    def alert_for(run: DagsterRun) -> bool:
         alert = messages.run_failed(
             run.run_id,
             run.job_name,
@@ -196,14 +207,16 @@ def _failed_runs(
             alerting.run_url(run.run_id),
             launched_by(run),
         )
-        alerting.raise_alert(alert, context.log)
+        return alerting.raise_alert(alert, context.log)
+
+    _each_ended_run(context.instance, DagsterEventType.RUN_FAILURE, cursor, watched, alert_for)
 
 
 def _late_month(context: SensorEvaluationContext, alerting: Alerting) -> None:
     """Alert on the latest evaluation of `published_by_deadline`, when it failed."""
-    latest = context.instance.event_log_storage.get_latest_asset_check_execution_by_key([CHECK_KEY])
-    record = latest.get(CHECK_KEY)
-    evaluation = _evaluation(record)
+    # The newest execution that holds an evaluation: a run planned since has a row with none yet.
+    history = context.instance.event_log_storage.get_asset_check_execution_history(CHECK_KEY, limit=20)
+    evaluation = next((found for record in history if (found := _evaluation(record)) is not None), None)
     if evaluation is None or evaluation.passed:
         return
     metadata = evaluation.metadata
@@ -221,11 +234,14 @@ def _evaluation(record: Any) -> AssetCheckEvaluation | None:
 
 
 def _published(
-    context: SensorEvaluationContext, alerting: Alerting, watched: Watched, cursor: _Cursor
+    context: SensorEvaluationContext, alerting: Alerting, watched: Watched, cursor: _Cursor, on_success: bool
 ) -> None:
-    for run in _ended_runs(context.instance, DagsterEventType.RUN_SUCCESS, cursor, watched):
-        if run.tags.get("dagster/schedule_name") not in watched.scheduled:
-            continue
+    """Summaries of scheduled publications; with summaries off, the cursor still moves, so that turning
+    them on later does not summarise the months in between."""
+
+    def alert_for(run: DagsterRun) -> bool:
+        if not on_success or run.tags.get("dagster/schedule_name") not in watched.scheduled:
+            return True
         months = run_months(run)
         alert = messages.month_published(
             run.run_id,
@@ -235,7 +251,9 @@ def _published(
             _revisions(alerting, run.run_id),
             alerting.run_url(run.run_id),
         )
-        alerting.raise_alert(alert, context.log)
+        return alerting.raise_alert(alert, context.log)
+
+    _each_ended_run(context.instance, DagsterEventType.RUN_SUCCESS, cursor, watched, alert_for)
 
 
 def _figures(alerting: Alerting, months: Sequence[Month]) -> dict[Month, list[messages.Figure]]:

@@ -184,7 +184,8 @@ class _Tick:
             where = "deleted (no PERFPLAT_SQS_DLQ_URL)"
         self.delete(message["ReceiptHandle"])
         self.context.log.warning(f"invalid message {message_id}: {reason}; {where}")
-        alert = message_dead_lettered(message_id, reason, where, self.queue.describe(self.client))
+        outcome = where.split(" (", 1)[0].split(";", 1)[0]  # not the body the log holds when the DLQ failed
+        alert = message_dead_lettered(message_id, reason, outcome, self.queue.describe(self.client))
         self.alerting.raise_alert(alert, self.context.log)  # never raises: the message is dealt with
 
     def handle(

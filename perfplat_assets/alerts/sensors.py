@@ -133,6 +133,7 @@ def _each_ended_run(
     cursor: _Cursor,
     watched: Watched,
     alert_for: Callable[[DagsterRun], bool],
+    log: Any,
 ) -> None:
     """`alert_for` each of perfplat's runs that reached `event` since the cursor (the last hour, while the
     sensor has seen none). The cursor moves past a run only once its alert is recorded (`alert_for` says
@@ -147,8 +148,12 @@ def _each_ended_run(
     )
     for record in result.records:
         run = instance.get_run_by_id(record.run_id)
-        if run is not None and watched.includes(instance, run) and not alert_for(run):
-            return
+        try:
+            if run is not None and watched.includes(instance, run) and not alert_for(run):
+                return  # the store could not record it: this run again next tick
+        except Exception as error:  # a run perfplat cannot describe must not hold up every later one
+            said = without_secrets(str(error), known_secrets(os.environ))
+            log.error(f"alerts: run {record.run_id} not alerted: {type(error).__name__}: {said}")
         cursor.positions[event.value] = EventLogCursor.from_storage_id(record.storage_id).to_string()
 
 
@@ -209,7 +214,7 @@ def _failed_runs(
         )
         return alerting.raise_alert(alert, context.log)
 
-    _each_ended_run(context.instance, DagsterEventType.RUN_FAILURE, cursor, watched, alert_for)
+    _each_ended_run(context.instance, DagsterEventType.RUN_FAILURE, cursor, watched, alert_for, context.log)
 
 
 def _late_month(context: SensorEvaluationContext, alerting: Alerting) -> None:
@@ -253,7 +258,7 @@ def _published(
         )
         return alerting.raise_alert(alert, context.log)
 
-    _each_ended_run(context.instance, DagsterEventType.RUN_SUCCESS, cursor, watched, alert_for)
+    _each_ended_run(context.instance, DagsterEventType.RUN_SUCCESS, cursor, watched, alert_for, context.log)
 
 
 def _figures(alerting: Alerting, months: Sequence[Month]) -> dict[Month, list[messages.Figure]]:

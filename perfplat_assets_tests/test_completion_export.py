@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dagster import DagsterInstance, ExecuteInProcessResult, materialize
+from dagster import ExecuteInProcessResult
 
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import LONDON, Month, months_between
@@ -26,13 +26,12 @@ from perfplat_assets.completion_rate.export import GA4Export
 from perfplat_assets.completion_rate.journeys import coverage
 from perfplat_assets.completion_rate.measure import table as completion_rate_table
 from perfplat_assets.configuration import build_resources
-from perfplat_assets.definitions import assets
 from perfplat_assets.embedded.bigquery_emulator import SAMPLE_DATASET, SAMPLE_PROJECT, sample_tables
 from perfplat_assets.embedded.ga4_emulator import GA4Emulator
 from perfplat_assets.embedded.sample_data import SampleSession
 from perfplat_assets_tests.support.bigquery_faults import FaultyBigQueryEmulator
 from perfplat_assets_tests.support.journeys import journeys_by_hand, percent_half_up
-from perfplat_assets_tests.support.run_results import failure_message
+from perfplat_assets_tests.support.run_results import failure_message, materialize_range
 
 PROJECT, DATASET = "opg-analytics", "analytics_123456789"
 SEPTEMBER, OCTOBER = Month.parse("2026-09"), Month.parse("2026-10")
@@ -130,17 +129,7 @@ def export_env(perfplat_env: Path, bigquery: FaultyBigQueryEmulator, monkeypatch
 
 def _run(first: Month, last: Month, selection: list[str] | None = None) -> ExecuteInProcessResult:
     """One run over the range, in process, as a backfill of it is."""
-    return materialize(
-        assets,
-        selection=selection,
-        tags={
-            "dagster/asset_partition_range_start": first.key,
-            "dagster/asset_partition_range_end": last.key,
-        },
-        resources=build_resources(),
-        instance=DagsterInstance.ephemeral(),
-        raise_on_error=False,
-    )
+    return materialize_range(first, last, selection)
 
 
 def _published(data_dir: Path) -> dict[str, float]:

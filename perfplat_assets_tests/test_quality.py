@@ -21,7 +21,7 @@ from perfplat_assets.embedded.sample_data import SampleSession, sample_sessions
 from perfplat_assets.user_satisfaction.feedback import read_rating_counts
 from perfplat_assets.user_satisfaction.measure import table as user_satisfaction_table
 from perfplat_assets.user_satisfaction.scoring import RatingCounts
-from perfplat_assets_tests.support.run_results import failure_message
+from perfplat_assets_tests.support.run_results import failure_message, materialize_range
 from perfplat_assets_tests.support.sources import create_sirius, create_sqlite_feedback, feedback
 
 MAY = Month.parse("2025-05")
@@ -386,13 +386,7 @@ def test_published_figures_match_opg_for_its_worked_examples(perfplat_env, monke
 
 
 def _materialize_range(first: str, last: str) -> ExecuteInProcessResult:
-    return materialize(
-        assets,
-        tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
-        resources=build_resources(),
-        instance=DagsterInstance.ephemeral(),
-        raise_on_error=False,
-    )
+    return materialize_range(Month.parse(first), Month.parse(last))
 
 
 def test_in_a_range_a_blocked_measure_is_withheld_and_everything_else_published(perfplat_env, monkeypatch):

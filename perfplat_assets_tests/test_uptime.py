@@ -9,13 +9,12 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pandas as pd
 import pytest
-from dagster import DagsterInstance, materialize
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
-from perfplat_assets.definitions import assets
 from perfplat_assets.uptime.availability import hour_starts, hours_in, uptime
 from perfplat_assets.uptime.measure import table as uptime_table
+from perfplat_assets_tests.support.run_results import materialize_range
 
 AUGUST, SEPTEMBER, OCTOBER = Month.parse("2026-08"), Month.parse("2026-09"), Month.parse("2026-10")
 
@@ -88,16 +87,7 @@ def test_uptime_from_cloudwatch_on_moto_and_a_month_without_data_left_out(
     points |= dict.fromkeys(hour_starts(AUGUST)[:600], 1.0)  # August: too few hours recorded
     _put_status(aws_endpoint, health_check, points)
 
-    result = materialize(
-        assets,
-        tags={
-            "dagster/asset_partition_range_start": AUGUST.key,
-            "dagster/asset_partition_range_end": OCTOBER.key,
-        },
-        resources=build_resources(),
-        instance=DagsterInstance.ephemeral(),
-        raise_on_error=False,
-    )
+    result = materialize_range(AUGUST, OCTOBER)
     assert result.success
     stored = build_resources()["metrics_store"].read(uptime_table).set_index("month")
     # By hand: (745 - 3 - 0.5) healthy hours of 745 = 99.5302...%

@@ -59,6 +59,10 @@ class Alerting(ConfigurableResource):
     def configured(self) -> bool:
         return bool((self.slack_channel and self.slack_token) or self.sns_topic_arn)
 
+    def secrets(self) -> set[str]:
+        """What no alert, log line or recorded error may hold: the environment's secrets and the token."""
+        return known_secrets(os.environ) | ({self.slack_token} if self.slack_token else set())
+
     def run_url(self, run_id: str) -> str | None:
         return f"{self.ui_url.rstrip('/')}/runs/{run_id}" if self.ui_url else None
 
@@ -72,7 +76,7 @@ class Alerting(ConfigurableResource):
         not record it, so that the caller looks at it again next tick."""
         if not self.configured:
             return True
-        secrets = known_secrets(os.environ) | {self.slack_token or ""}
+        secrets = self.secrets()
         title, body = (without_secrets(text, secrets) for text in (alert.title, alert.body))
         now = datetime.now(UTC)
         try:
@@ -110,7 +114,7 @@ class Alerting(ConfigurableResource):
         times, within `budget_seconds` (a sensor tick has 60 in all). Each attempt is claimed in the store
         before it is made, so two ticks never send one alert twice and every attempt counts; a channel that
         fails is not tried again in the same tick, and holds up no other. Never raises."""
-        secrets = known_secrets(os.environ) | {self.slack_token or ""}
+        secrets = self.secrets()
         counts = {"sent": 0, "failed": 0}
         try:
             due = self._due()

@@ -33,6 +33,14 @@ from dagster import (
     sensor,
 )
 from dagster._core.storage.event_log.base import EventLogCursor
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    BACKFILL_ID_TAG,
+    PARTITION_NAME_TAG,
+    SCHEDULE_NAME_TAG,
+    SENSOR_NAME_TAG,
+)
 from sqlalchemy import select
 
 from perfplat_assets.alerts import messages
@@ -81,7 +89,7 @@ def build_alert_sensor(
             try:
                 step()
             except Exception as error:  # the cursor stays before what was not looked at
-                said = without_secrets(str(error), known_secrets(os.environ))
+                said = without_secrets(str(error), alerting.secrets())
                 context.log.error(f"alerts: could not look at {what}: {type(error).__name__}: {said}")
         context.update_cursor(cursor.write())
         counts = alerting.deliver_due(context.log)
@@ -160,24 +168,21 @@ def _each_ended_run(
 def run_months(run: DagsterRun) -> list[Month]:
     """The months a run was for, from Dagster's partition tags."""
     tags = run.tags
-    if "dagster/partition" in tags:
-        return [Month.parse(tags["dagster/partition"])]
-    start, end = (
-        tags.get("dagster/asset_partition_range_start"),
-        tags.get("dagster/asset_partition_range_end"),
-    )
+    if PARTITION_NAME_TAG in tags:
+        return [Month.parse(tags[PARTITION_NAME_TAG])]
+    start, end = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
     return months_between(Month.parse(start), Month.parse(end)) if start and end else []
 
 
 def launched_by(run: DagsterRun) -> str:
     """What launched a run, from Dagster's tags."""
     tags = run.tags
-    if "dagster/schedule_name" in tags:
-        return f"the {tags['dagster/schedule_name']} schedule"
-    if "dagster/backfill" in tags:
-        return f"backfill {tags['dagster/backfill']}"
-    if "dagster/sensor_name" in tags:
-        return f"the {tags['dagster/sensor_name']} sensor"
+    if SCHEDULE_NAME_TAG in tags:
+        return f"the {tags[SCHEDULE_NAME_TAG]} schedule"
+    if BACKFILL_ID_TAG in tags:
+        return f"backfill {tags[BACKFILL_ID_TAG]}"
+    if SENSOR_NAME_TAG in tags:
+        return f"the {tags[SENSOR_NAME_TAG]} sensor"
     return "hand (the UI, dg launch or dagster asset materialize)"
 
 
@@ -245,7 +250,7 @@ def _published(
     them on later does not summarise the months in between."""
 
     def alert_for(run: DagsterRun) -> bool:
-        if not on_success or run.tags.get("dagster/schedule_name") not in watched.scheduled:
+        if not on_success or run.tags.get(SCHEDULE_NAME_TAG) not in watched.scheduled:
             return True
         months = run_months(run)
         alert = messages.month_published(

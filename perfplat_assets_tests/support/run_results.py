@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dagster import DagsterInstance, ExecuteInProcessResult, materialize
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
@@ -22,6 +23,21 @@ def materialize_month(
         resources=build_resources(),
         instance=DagsterInstance.ephemeral(),
         run_config=run_config,
+        raise_on_error=False,
+    )
+
+
+def materialize_range(
+    first: Month, last: Month, selection: Sequence[str] | None = None
+) -> ExecuteInProcessResult:
+    """One run over the months from `first` to `last`, in process, as a single-run backfill of them is;
+    failures returned."""
+    return materialize(
+        assets,
+        selection=list(selection) if selection is not None else None,
+        tags={ASSET_PARTITION_RANGE_START_TAG: first.key, ASSET_PARTITION_RANGE_END_TAG: last.key},
+        resources=build_resources(),
+        instance=DagsterInstance.ephemeral(),
         raise_on_error=False,
     )
 

@@ -172,19 +172,19 @@ class _Tick:
             }
             if target.endswith(".fifo"):
                 params |= {"MessageGroupId": "perfplat", "MessageDeduplicationId": message_id}
+            body = ""
             try:
                 self.client.send_message(**params)
-                where = "moved to the dead-letter queue"
+                outcome = "moved to the dead-letter queue"
             except (BotoCoreError, ClientError) as error:
                 # A broken dead-letter queue must not jam the FIFO group: the message is logged whole
-                # instead, then deleted.
-                why = unreachable_cause(error) or error
-                where = f"NOT dead-lettered ({why}); its body was {message['Body'][:2000]!r}; deleted"
+                # instead (in the log only, never in an alert), then deleted.
+                outcome = f"NOT dead-lettered ({unreachable_cause(error) or error}) but deleted"
+                body = f"; its body was {message['Body'][:2000]!r}"
         else:
-            where = "deleted (no PERFPLAT_SQS_DLQ_URL)"
+            outcome, body = "deleted (no PERFPLAT_SQS_DLQ_URL)", ""
         self.delete(message["ReceiptHandle"])
-        self.context.log.warning(f"invalid message {message_id}: {reason}; {where}")
-        outcome = where.split(" (", 1)[0].split(";", 1)[0]  # not the body the log holds when the DLQ failed
+        self.context.log.warning(f"invalid message {message_id}: {reason}; {outcome}{body}")
         alert = message_dead_lettered(message_id, reason, outcome, self.queue.describe(self.client))
         self.alerting.raise_alert(alert, self.context.log)  # never raises: the message is dealt with
 

@@ -6,18 +6,34 @@ DATA_DIR ?= $(CURDIR)/.perfplat
 # The make targets keep Dagster's instance in .perfplat/, configured by the checkout's local dagster.yaml
 # (production's is deploy/dagster.yaml).
 export DAGSTER_HOME := $(DATA_DIR)/dagster_home
-INSTALLED := $(VENV)/.installed
+PIP := $(BIN)/python -m pip install --progress-bar off --disable-pip-version-check
 
-.PHONY: install demo test bench dev localstack materialize lint format validate clean
+.PHONY: install install-dev install-test demo test bench dev localstack materialize lint format validate clean
 
-install: $(INSTALLED)
+# .venv grows by what each target runs, from this checkout: the demo's environment first (perfplat, its
+# embedded sample from sample/, Dagster's dg), then the local AWS endpoint for `make dev`, then the test tools.
+install: $(VENV)/.installed-demo
+install-dev: $(VENV)/.installed-dev
+install-test: $(VENV)/.installed-test
 
-$(INSTALLED): pyproject.toml
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "perfplat needs Python 3.11 or newer: set PYTHON=python3.11 (or newer)"; exit 1; }
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-demo: pyproject.toml sample/pyproject.toml | $(BIN)/python
+	@echo "installing perfplat, its embedded sample (sample/) and Dagster's dg command into $(VENV):"
+	$(PIP) -e '.[dg]' -e ./sample
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-demo
+	@echo "adding the local AWS endpoint of make dev (moto's server) to $(VENV):"
+	$(PIP) -e './sample[local]'
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed-dev
+	@echo "adding the test tools (pytest, pytest-xdist, hypothesis, playwright, ruff) to $(VENV):"
+	$(PIP) -e '.[test]'
 	@touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
@@ -32,27 +48,27 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 # clone's pytest: 590 s on 2 workers, 507 s on 3; docs/PERFORMANCE.md). Tests sharing one costly server
 # stay on one worker.
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 1)')
-test: install
+test: install-test
 	-$(BIN)/python -m perfplat_assets_tests.ckan.install  # CKAN for its tests; they skip loudly without it
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # Every benchmark, as recorded in docs/PERFORMANCE.md (satisfaction builds its 10-million-row table once).
-bench: install
+bench: install-test
 	$(BIN)/python benchmarks/satisfaction.py
 	$(BIN)/python benchmarks/queue_drain.py
 	$(BIN)/python benchmarks/backfill.py --months 24
 
-dev: install $(DAGSTER_HOME)/dagster.yaml
+dev: install-dev $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/perfplat-localstack --with-dagster
 
-localstack: install
+localstack: install-dev
 	$(BIN)/perfplat-localstack
 
-lint: install
+lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: install
+format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 

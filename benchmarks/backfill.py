@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from perfplat_assets.common.months import Month, last_closed_month
-from perfplat_assets.embedded.ga4_emulator import GA4Emulator
 from perfplat_assets_tests.support.services import DAGSTER, ROOT, dagster_environment
+from perfplat_sample.ga4_emulator import GA4Emulator
 
 
 @dataclass(frozen=True)

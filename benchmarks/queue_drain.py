@@ -24,10 +24,10 @@ from dagster._core.utils import make_new_run_id
 from perfplat_assets.common.months import last_closed_month
 from perfplat_assets.common.sqs import LOCAL_CREDENTIALS, sqs_client
 from perfplat_assets.definitions import assets
-from perfplat_assets.embedded.local_stack import create_queues, start_endpoint
 from perfplat_assets.queue.sensor import build_queue_sensor
 from perfplat_assets_tests.support.alerts import NO_ALERT_CHANNELS
 from perfplat_assets_tests.support.aws import REGION, sqs_queue
+from perfplat_sample.local_stack import create_queues, start_endpoint
 
 MAX_TICKS = 10
 

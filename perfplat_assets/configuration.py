@@ -2,7 +2,8 @@
 module and each registered measure's `sources` module, which reads its own sources' settings.
 
 Values that may hold secrets are passed as `EnvVar`s, so Dagster reads them at run time and never shows or
-stores them; a variable that is unset selects the embedded default for its source.
+stores them; a variable that is unset selects the embedded sample for its source where the sample is installed
+(`common.settings.sample_stand_ins`), and is refused at load where it is not.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.common.settings import SettingError, Settings, env, flag, given, is_set, number
 from perfplat_assets.common.sources import sample_settings
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
-from perfplat_assets.embedded.resources import STAND_INS
 from perfplat_assets.measures import measures
 from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
 from perfplat_assets.metrics_store.resources import MetricsStore
@@ -156,7 +156,7 @@ def build_resources() -> dict[str, Any]:
     home = data_dir()
     metrics_store = MetricsStore(url=env("PERFPLAT_METRICS_DB_URL"), data_dir=home)
     # The sources in the order the publication guard names those serving the sample: the measures'.
-    resources: dict[str, Any] = measure_sources(Settings(data_dir=home, samples=STAND_INS))
+    resources: dict[str, Any] = measure_sources(Settings(data_dir=home))
     resources |= {
         "sqs_queue": SqsQueue(
             queue_url=env("PERFPLAT_SQS_QUEUE_URL"),

@@ -78,7 +78,7 @@ def _loopback_without_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def _moto_server() -> Iterator[str]:
-    from perfplat_assets.embedded.local_stack import start_endpoint
+    from perfplat_sample.local_stack import start_endpoint
 
     server = start_endpoint("127.0.0.1", 0)
     host, port = server.get_host_and_port()

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance
 
-from perfplat_assets.embedded.local_stack import create_queues
 from perfplat_assets_tests.support.alerts import SLACK_CHANNEL, SLACK_TOKEN, SlackStandIn, SnsInbox
 from perfplat_assets_tests.support.aws import REGION
 from perfplat_assets_tests.support.services import BIN, ROOT, poll, stop_group
+from perfplat_sample.local_stack import create_queues
 
 PASSWORD = "canary-daemon-pw-93b1"
 SIRIUS_URL = f"postgresql://perfplat:{PASSWORD}@127.0.0.1:9/sirius"  # port 9: refused

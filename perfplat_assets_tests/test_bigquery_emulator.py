@@ -20,7 +20,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
 from perfplat_assets.common.months import LONDON, Month
-from perfplat_assets.embedded.bigquery_emulator import (
+from perfplat_sample.bigquery_emulator import (
     SAMPLE_DATASET,
     SAMPLE_PROJECT,
     Answer,
@@ -29,8 +29,8 @@ from perfplat_assets.embedded.bigquery_emulator import (
     error_body,
     sample_tables,
 )
-from perfplat_assets.embedded.sample_data import sample_sessions
-from perfplat_assets.embedded.sample_export import SITE, export_tables, month_events
+from perfplat_sample.sample_data import sample_sessions
+from perfplat_sample.sample_export import SITE, export_tables, month_events
 
 PROJECT, DATASET = "opg-analytics", "analytics_123"
 EVENTS = f"`{PROJECT}.{DATASET}.events_*`"

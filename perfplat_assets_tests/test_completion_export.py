@@ -26,12 +26,12 @@ from perfplat_assets.completion_rate.export import GA4Export
 from perfplat_assets.completion_rate.journeys import coverage
 from perfplat_assets.completion_rate.measure import table as completion_rate_table
 from perfplat_assets.configuration import build_resources
-from perfplat_assets.embedded.bigquery_emulator import SAMPLE_DATASET, SAMPLE_PROJECT, sample_tables
-from perfplat_assets.embedded.ga4_emulator import GA4Emulator
-from perfplat_assets.embedded.sample_data import SampleSession
 from perfplat_assets_tests.support.bigquery_faults import FaultyBigQueryEmulator
 from perfplat_assets_tests.support.journeys import journeys_by_hand, percent_half_up
 from perfplat_assets_tests.support.run_results import failure_message, materialize_range
+from perfplat_sample.bigquery_emulator import SAMPLE_DATASET, SAMPLE_PROJECT, sample_tables
+from perfplat_sample.ga4_emulator import GA4Emulator
+from perfplat_sample.sample_data import SampleSession
 
 PROJECT, DATASET = "opg-analytics", "analytics_123456789"
 SEPTEMBER, OCTOBER = Month.parse("2026-09"), Month.parse("2026-10")

@@ -15,8 +15,8 @@ from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import LONDON, Month, months_between
 from perfplat_assets.completion_rate.rate import SessionCounts
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
-from perfplat_assets.embedded.sample_data import SampleSession
 from perfplat_assets_tests.support.ga4_faults import FaultyGA4Emulator
+from perfplat_sample.sample_data import SampleSession
 
 PROPERTY = "123456"
 JUNE, JULY = datetime(2025, 6, 10, 12, tzinfo=LONDON), datetime(2025, 7, 10, 12, tzinfo=LONDON)

@@ -36,7 +36,6 @@ from cryptography.hazmat.primitives import serialization
 from google.auth import jwt
 
 from perfplat_assets.common.months import LONDON
-from perfplat_assets.embedded.sample_data import SampleSession
 from perfplat_assets_tests.support.ga4_faults import FaultyGA4Emulator
 from perfplat_assets_tests.support.keys import (
     SERVICE_ACCOUNT,
@@ -44,6 +43,7 @@ from perfplat_assets_tests.support.keys import (
     self_signed_for_loopback,
     service_account_info,
 )
+from perfplat_sample.sample_data import SampleSession
 
 PROPERTY = "123456"
 MAY = datetime(2025, 5, 10, 12, tzinfo=LONDON)

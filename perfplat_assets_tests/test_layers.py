@@ -25,8 +25,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("measures",),  # the registry of the measures above, which everything below reads
     ("publication",),
     ("alerts",),  # what reaches a person: reads runs, the publication's deadline and records
-    ("embedded", "schedules", "queue"),
-    ("definitions", "configuration", "store_schema", "cli", "demo"),
+    ("schedules", "queue"),
+    ("definitions", "configuration", "store_schema", "cli"),
 )
 LAYER = {unit: depth for depth, units in enumerate(LAYERS) for unit in units}
 
@@ -102,13 +102,13 @@ from .. import uptime
 if TYPE_CHECKING:
     from perfplat_assets.publication.records import DatasetValue
 def later():
-    import perfplat_assets.embedded.seed
+    import perfplat_assets.queue.sensor
 """
     imported = [name for _, name in _imports_in(source, f"{NAME}.common.months", is_package=False)]
     assert f"{NAME}.definitions" in imported
     assert f"{NAME}.uptime" in imported
     assert f"{NAME}.publication.records" in imported
-    assert f"{NAME}.embedded.seed" in imported
+    assert f"{NAME}.queue.sensor" in imported
 
 
 def test_the_code_location_and_the_cli_register_every_stored_assets_table():

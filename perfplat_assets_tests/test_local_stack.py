@@ -11,8 +11,8 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster._core.instance.ref import InstanceRef
 
-from perfplat_assets.embedded.local_stack import group_alive
 from perfplat_assets_tests.support.services import BIN, ROOT, answers, free_port, poll
+from perfplat_sample.local_stack import group_alive
 
 
 def test_queuecli_send_materialises_the_month_through_make_dev(tmp_path):

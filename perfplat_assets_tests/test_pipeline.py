@@ -14,10 +14,10 @@ from sqlalchemy import create_engine, text
 from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
-from perfplat_assets.embedded.sample_data import sample_cases, sample_feedback, sample_health_checks
 from perfplat_assets.metrics_store.tables import metadata
 from perfplat_assets_tests.support.journeys import journeys_by_hand, percent_half_up
 from perfplat_assets_tests.support.sources import create_postgres_feedback, create_sqlite_feedback, feedback
+from perfplat_sample.sample_data import sample_cases, sample_feedback, sample_health_checks
 
 MAY_2025 = Month.parse("2025-05")
 RATINGS = ("very-satisfied", "satisfied", "neither", "dissatisfied", "very-dissatisfied")

@@ -21,11 +21,6 @@ from dagster._core.utils import make_new_run_id
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.configuration import build_resources, queue_configured, queue_sensor_interval
 from perfplat_assets.definitions import assets
-from perfplat_assets.embedded.local_stack import (
-    DEAD_LETTER_QUEUE_NAME,
-    QUEUE_NAME,
-    create_queues,
-)
 from perfplat_assets.measures import pipeline
 from perfplat_assets.queue import cli
 from perfplat_assets.queue.resources import SqsQueue
@@ -33,6 +28,11 @@ from perfplat_assets.queue.sensor import build_queue_sensor
 from perfplat_assets_tests.support.alerts import NO_ALERT_CHANNELS
 from perfplat_assets_tests.support.aws import REGION, sqs_queue
 from perfplat_assets_tests.support.services import poll
+from perfplat_sample.local_stack import (
+    DEAD_LETTER_QUEUE_NAME,
+    QUEUE_NAME,
+    create_queues,
+)
 
 
 @pytest.fixture

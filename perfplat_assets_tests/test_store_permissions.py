@@ -20,7 +20,6 @@ from sqlalchemy.engine import URL, make_url
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.run_start import RunStart
-from perfplat_assets.embedded.resources import EmbeddedRoute53HealthCheck
 from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.metrics_store.tables import imports, metadata, published_records
@@ -32,6 +31,7 @@ from perfplat_assets.uptime.availability import Uptime
 from perfplat_assets.uptime.measure import table as uptime
 from perfplat_assets_tests.support.published import published_record
 from perfplat_assets_tests.support.services import BIN
+from perfplat_sample.resources import EmbeddedRoute53HealthCheck
 
 assert STORED_TABLES  # every stored asset's table is registered, so `TABLES` is the whole schema
 TABLES = metadata.tables

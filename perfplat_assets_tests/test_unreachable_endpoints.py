@@ -43,7 +43,6 @@ from perfplat_assets.common.network import unreachable_cause
 from perfplat_assets.completion_rate.ga4_report import RetrySettings, Source, fetch_completion_report
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
 from perfplat_assets.definitions import assets
-from perfplat_assets.embedded.sample_data import SampleSession
 from perfplat_assets.publication.plan import StoreSnapshot, plan_publication
 from perfplat_assets.publication.resources import CkanCatalogue, S3Publication
 from perfplat_assets.publication.targets import HeldFiles, PublicationFailed
@@ -55,6 +54,7 @@ from perfplat_assets_tests.support.aws import BUCKET, PREFIX, REGION, sqs_queue
 from perfplat_assets_tests.support.faults import FaultyHop, Reply
 from perfplat_assets_tests.support.ga4_faults import FaultyGA4Emulator
 from perfplat_assets_tests.support.keys import private_key, self_signed_for_loopback, service_account_info
+from perfplat_sample.sample_data import SampleSession
 
 UNRESOLVABLE = "perfplat-unresolvable.invalid"
 PROPERTY = "123456"

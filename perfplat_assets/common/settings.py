@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from importlib import import_module
 from typing import Any, TypeVar
 
 from dagster import ConfigurableResource, EnvVar
@@ -75,14 +76,36 @@ def flag(name: str) -> bool:
     )
 
 
+# The embedded sample is a distribution of its own (`sample/` in the checkout), never a dependency of
+# perfplat: it is imported by this name, and only when a source's setting is unset.
+SAMPLE_MODULE = "perfplat_sample.resources"
+INSTALL_SAMPLE = (
+    "install the embedded sample from perfplat's checkout (`make demo`, or `pip install -e ./sample`)"
+)
+
+StandIns = Mapping[type[SourceResource], Callable[..., SourceResource]]
+
+
+def sample_stand_ins() -> StandIns | None:
+    """The embedded sample's stand-in for each kind of source (`STAND_INS`), or None where the sample is not
+    installed (a deployment). Imported when first asked for: with every source configured, never."""
+    try:
+        module = import_module(SAMPLE_MODULE)
+    except ModuleNotFoundError as missing:
+        if missing.name is not None and SAMPLE_MODULE.startswith(missing.name):
+            return None
+        raise
+    return module.STAND_INS
+
+
 @dataclass(frozen=True)
 class Settings:
-    """What a measure's `sources` module builds its source resources with: the data directory, and the
-    embedded default's stand-in for each kind of source (given by `configuration`, which may import the
-    embedded default where a measure may not)."""
+    """What a measure's `sources` module builds its source resources with: the data directory, and where the
+    embedded sample's stand-in for each kind of source comes from (`sample_stand_ins`, unless a test says
+    otherwise), asked only for a source whose settings are unset."""
 
     data_dir: str
-    samples: Mapping[type[SourceResource], Callable[..., SourceResource]] = field(default_factory=dict)
+    stand_ins: Callable[[], StandIns | None] = sample_stand_ins
 
     def source(
         self,
@@ -92,11 +115,20 @@ class Settings:
         **fields: Any,
     ) -> Source:
         """`kind` with `fields` when its settings are `configured`, else its stand-in in the embedded default
-        (`sample`, for a kind of source only its measure reads; else the embedded default's own), which
-        serves the sample and says so to the publication guard."""
+        (`sample`, for a kind of source only its measure reads; else the embedded sample's own), which serves
+        the sample and says so to the publication guard. Without the sample installed, an unset source is
+        refused here, when the code location loads, naming its setting."""
         if configured:
             return kind(**fields)
-        stand_in = sample or self.samples.get(kind)
+        stand_in = sample
+        if stand_in is None:
+            stand_ins = self.stand_ins()
+            if stand_ins is None:
+                raise SettingError(
+                    f"set {kind.setting}: it is unset, and the embedded sample that would stand in for it is "
+                    f"not installed; for a demonstration, {INSTALL_SAMPLE}"
+                )
+            stand_in = stand_ins.get(kind)
         if stand_in is None:
             raise SettingError(f"set {kind.setting}: the embedded default has no sample for {kind.__name__}")
         home = {"data_dir": self.data_dir} if "data_dir" in getattr(stand_in, "model_fields", {}) else {}

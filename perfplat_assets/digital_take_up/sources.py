@@ -18,7 +18,11 @@ def sources(settings: Settings) -> dict[str, Any]:
         lpa_case_type="PERFPLAT_SIRIUS_LPA_CASE_TYPE",
     )
     url = SiriusDatabase.setting
+    # A named figures file takes precedence: Sirius is then not read, so neither it nor its sample is needed.
+    read_sirius = not is_set(TakeUpFiguresFile.setting)
     return {
-        "sirius_db": settings.source(SiriusDatabase, is_set(url), url=env(url), **contract),
+        "sirius_db": settings.source(
+            SiriusDatabase, is_set(url) or not read_sirius, url=env(url), **contract
+        ),
         "takeup_figures_file": TakeUpFiguresFile(path=env(TakeUpFiguresFile.setting)),
     }

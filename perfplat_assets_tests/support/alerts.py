@@ -12,9 +12,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from perfplat_assets.alerts.resources import Alerting
-from perfplat_assets.embedded.loopback import LoopbackServer, QuietHandler
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets_tests.support.aws import REGION
+from perfplat_sample.loopback import LoopbackServer, QuietHandler
 
 # No channel is configured: the queue sensor's alerts go nowhere, and its store is never opened.
 NO_ALERT_CHANNELS = Alerting(store=MetricsStore(url="sqlite://"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from perfplat_assets.embedded.bigquery_emulator import Answer, BigQueryEmulator, RequestInfo, error_body
+from perfplat_sample.bigquery_emulator import Answer, BigQueryEmulator, RequestInfo, error_body
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from google.analytics.data_v1beta.types import RunReportRequest
 
-from perfplat_assets.embedded.ga4_emulator import Answer, GA4Emulator
+from perfplat_sample.ga4_emulator import Answer, GA4Emulator
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlsplit
 
 from perfplat_assets.common.months import Month
-from perfplat_assets.embedded.sample_export import month_events
+from perfplat_sample.sample_export import month_events
 
 # The service's pages, written out here rather than taken from perfplat.
 START = re.compile(r"(/user/dashboard/create(/[0-9]+)?|/lpa/type)/?")

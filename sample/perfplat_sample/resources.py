@@ -25,15 +25,15 @@ from perfplat_assets.completion_rate.export import GA4Export
 from perfplat_assets.completion_rate.ga4_report import Source
 from perfplat_assets.completion_rate.resources import ANONYMOUS, GoogleAnalytics, bypass_proxy
 from perfplat_assets.digital_take_up.resources import SiriusDatabase
-from perfplat_assets.embedded.ga4_emulator import GA4Emulator
-from perfplat_assets.embedded.sample_data import sample_health_checks
-from perfplat_assets.embedded.seed import lpa_database, sirius_database
 from perfplat_assets.uptime.resources import Route53HealthCheck
+from perfplat_sample.ga4_emulator import GA4Emulator
+from perfplat_sample.sample_data import sample_health_checks
+from perfplat_sample.seed import lpa_database, sirius_database
 
 if TYPE_CHECKING:
     from google.cloud import bigquery
 
-    from perfplat_assets.embedded.bigquery_emulator import BigQueryEmulator
+    from perfplat_sample.bigquery_emulator import BigQueryEmulator
 
 EMBEDDED_PROPERTY_ID = "0"
 DATA_DIR_DESCRIPTION = "Home of the embedded sample's SQLite files."
@@ -107,7 +107,7 @@ class EmbeddedGA4Export(_ServesTheSample, GA4Export):
         return f"embedded BigQuery emulator ({self.setting} unset)"
 
     def _dataset(self) -> str:
-        from perfplat_assets.embedded.bigquery_emulator import SAMPLE_DATASET, SAMPLE_PROJECT
+        from perfplat_sample.bigquery_emulator import SAMPLE_DATASET, SAMPLE_PROJECT
 
         return f"{SAMPLE_PROJECT}.{SAMPLE_DATASET}"
 
@@ -116,7 +116,7 @@ class EmbeddedGA4Export(_ServesTheSample, GA4Export):
         from google.auth.credentials import AnonymousCredentials
         from google.cloud import bigquery
 
-        from perfplat_assets.embedded.bigquery_emulator import SAMPLE_PROJECT
+        from perfplat_sample.bigquery_emulator import SAMPLE_PROJECT
 
         emulator = _sample_export()
         bypass_proxy("127.0.0.1")
@@ -139,7 +139,7 @@ def _sample_export() -> BigQueryEmulator:
     last, started when first asked for and kept: a run asks twice (the tables, then the query), and each
     day's table is loaded into DuckDB once, not once a request. A month that closes meanwhile gets a new one.
     The emulator (DuckDB, sqlglot) is imported here, not when the code location loads."""
-    from perfplat_assets.embedded.bigquery_emulator import BigQueryEmulator, sample_tables
+    from perfplat_sample.bigquery_emulator import BigQueryEmulator, sample_tables
 
     closed = last_closed_month()
     with _sample_export_lock:

@@ -51,8 +51,8 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from perfplat_assets.common.months import Month, last_closed_month, months_between
-from perfplat_assets.embedded.loopback import LoopbackServer, QuietHandler
-from perfplat_assets.embedded.sample_export import LazyExportTables
+from perfplat_sample.loopback import LoopbackServer, QuietHandler
+from perfplat_sample.sample_export import LazyExportTables
 
 logger = logging.getLogger(__name__)
 

@@ -63,8 +63,8 @@ from google.analytics.data_v1beta.types import (
 )
 
 from perfplat_assets.common.months import LONDON, Month, months_between
-from perfplat_assets.embedded.loopback import LoopbackServer, QuietHandler
-from perfplat_assets.embedded.sample_data import SampleSession, sample_sessions
+from perfplat_sample.loopback import LoopbackServer, QuietHandler
+from perfplat_sample.sample_data import SampleSession, sample_sessions
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import Any
 
 from perfplat_assets.common.months import LONDON, Month
-from perfplat_assets.embedded.sample_data import SampleSession, sample_sessions
+from perfplat_sample.sample_data import SampleSession, sample_sessions
 
 SITE = "https://www.lastingpowerofattorney.service.gov.uk"
 TABLE_PREFIX = "events_"

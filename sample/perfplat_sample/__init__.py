@@ -1,0 +1,12 @@
+"""perfplat's embedded sample: synthetic Make an LPA sources that need no credentials and no servers.
+
+A distribution of its own (`sample/` in the checkout), so that a deployment of perfplat carries none of it.
+perfplat's configuration imports `perfplat_sample.resources` only when a source's setting is unset; with
+every source configured, no module of this package is loaded. The same pieces are the test suite's fixtures:
+- `sample_data`: deterministic synthetic feedback, Sirius cases, GA4 sessions and health checks, by month;
+- `seed`: SQLite copies of the Make an LPA database and of Sirius, seeded on first use;
+- `ga4_emulator`: a loopback HTTP (and gRPC) server speaking the GA4 Data API's `runReport`;
+- `sample_export` and `bigquery_emulator`: the sample's GA4 BigQuery export, served on loopback;
+- `resources`: the stand-in for each kind of source (`STAND_INS`), which says it serves the sample;
+- `demo` (`perfplat-demo`) and `local_stack` (`perfplat-localstack`, with the `local` extra: moto).
+"""

@@ -57,6 +57,7 @@ bench: install-test
 	$(BIN)/python benchmarks/satisfaction.py
 	$(BIN)/python benchmarks/queue_drain.py
 	$(BIN)/python benchmarks/backfill.py --months 24
+	$(BIN)/python benchmarks/run_floor.py
 
 dev: install-dev $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/perfplat-localstack --with-dagster

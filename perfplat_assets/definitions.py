@@ -2,7 +2,7 @@
 
 from importlib import import_module
 
-from dagster import AssetsDefinition, Definitions
+from dagster import AssetsDefinition, Definitions, in_process_executor
 
 from perfplat_assets.alerts.sensors import build_alert_sensor
 from perfplat_assets.configuration import (
@@ -65,4 +65,8 @@ defs = Definitions(
         *alert_sensors,
     ],
     resources=resources,
+    # Every step in the run's own process: a month's steps are short waits on their sources, and a process
+    # per step spent most of a run starting Python and importing Dagster and perfplat again (4 to 5 s a step,
+    # two at a time). Pools and run-tag limits hold all the same (docs/PERFORMANCE.md, "A month's run").
+    executor=in_process_executor,
 )

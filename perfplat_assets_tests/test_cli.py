@@ -8,16 +8,15 @@ from pathlib import Path
 from dagster import DagsterInstance
 from dagster._core.instance.ref import InstanceRef
 
-from perfplat_assets.embedded.ga4_emulator import GA4Emulator
 from perfplat_assets_tests.support.services import (
     BIN,
     DAGSTER,
-    IN_PROCESS_EXECUTOR,
     MATERIALIZE_EVERY_ASSET,
     ROOT,
     dagster_environment,
 )
 from perfplat_assets_tests.support.sources import create_postgres_feedback
+from perfplat_sample.ga4_emulator import GA4Emulator
 
 # OPG's published counts for May 2025, and the published percentage (weighted 84.25).
 MAY_2025 = {
@@ -71,9 +70,6 @@ def test_materialize_a_month_from_a_postgres_feedback_table(tmp_path, postgres_u
         *MATERIALIZE_EVERY_ASSET,
         "--partition",
         "2025-05-01",
-        # The month's figures are the point, not the executor: the range run below keeps the default.
-        "--config-json",
-        IN_PROCESS_EXECUTOR,
     ]
     result = _dagster(
         *args, env=env, cwd=ROOT
@@ -92,7 +88,6 @@ def test_materialize_a_month_from_a_postgres_feedback_table(tmp_path, postgres_u
 
 
 def test_a_range_of_months_is_one_run_and_one_ga4_request(tmp_path):
-    """On Dagster's default (multiprocess) executor, as production runs it: one process per step."""
     with GA4Emulator() as emulator:
         env = dagster_environment(
             tmp_path,

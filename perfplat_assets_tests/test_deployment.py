@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from perfplat_assets.common.months import LONDON
 from perfplat_assets.configuration import build_resources, monthly_cron
 from perfplat_assets.definitions import assets, defs
 from perfplat_assets_tests.support.services import ROOT, dagster_services, free_port, poll, stop_group
+from perfplat_assets_tests.test_production_without_sample import EVERY_SOURCE, SAMPLE_ONLY
 
 
 def test_the_project_instance_stores_runs_in_postgres(production_home, postgres_url):
@@ -190,8 +192,7 @@ def test_the_image_command_serves_the_code_location(image_venv, tmp_path):
     port = free_port()
     command[command.index("-p") + 1] = str(port)
     command[command.index("-h") + 1] = "127.0.0.1"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PERFPLAT_", "DAGSTER_"))}
-    env |= {"PERFPLAT_DATA_DIR": str(tmp_path / "data"), "DAGSTER_HOME": str(tmp_path)}
+    env = _image_environment(tmp_path) | EVERY_SOURCE  # the image has no sample: every source is set
     log = tmp_path / "code-server.log"
     with log.open("wb") as output:
         server = subprocess.Popen(
@@ -219,15 +220,54 @@ def test_the_image_command_serves_the_code_location(image_venv, tmp_path):
         stop_group(server)
 
 
+def _image_environment(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PERFPLAT_", "DAGSTER_"))}
+    return env | {"PERFPLAT_DATA_DIR": str(tmp_path / "data"), "DAGSTER_HOME": str(tmp_path)}
+
+
+def test_the_image_carries_no_sample_and_an_unset_source_is_named_at_load(image_venv, tmp_path):
+    python = image_venv / "bin" / "python"
+    found = subprocess.run(
+        [
+            python,
+            "-c",
+            f"import importlib.util as u; print([m for m in {list(SAMPLE_ONLY)!r} if u.find_spec(m)])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert found.stdout.strip() == "[]"
+    for script in ("perfplat-demo", "perfplat-localstack"):
+        assert not (image_venv / "bin" / script).exists()
+    unset = {k: v for k, v in EVERY_SOURCE.items() if k != "PERFPLAT_SIRIUS_DB_URL"}
+    load = subprocess.run(
+        [python, "-c", "import perfplat_assets.definitions"],
+        env=_image_environment(tmp_path) | unset,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert load.returncode != 0
+    last = load.stderr.strip().splitlines()[-1]
+    assert "set PERFPLAT_SIRIUS_DB_URL" in last and "pip install -e ./sample" in last, last
+
+
 def test_docker_compose_parses_and_every_command_exists(image_venv):
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
     assert {"postgres", "aws", "code", "webserver", "daemon"} <= set(services)
     ours = {name: s for name, s in services.items() if s.get("image") == "perfplat:latest"}
     assert set(ours) >= {"code", "webserver", "daemon", "queues"}
+    # compose builds the demo target: the production image and the sample's commands.
+    assert compose["x-perfplat"]["build"] == {"context": ".", "target": "demo"}
+    assert "FROM runtime AS demo" in (ROOT / "Dockerfile").read_text()
+    sample_scripts = tomllib.loads((ROOT / "sample" / "pyproject.toml").read_text())["project"]["scripts"]
     for name, service in ours.items():
         command = service.get("command") or _dockerfile_command()
-        assert (image_venv / "bin" / command[0]).exists(), f"{name}: {command[0]} is not in the image"
+        in_image = (image_venv / "bin" / command[0]).exists() or command[0] in sample_scripts
+        assert in_image, f"{name}: {command[0]} is not in the image"
         assert service["environment"]["DAGSTER_PG_HOST"] == "postgres"
     assert services["code"]["command"] == _dockerfile_command()
     workspace = yaml.safe_load((ROOT / "deploy" / "compose" / "workspace.yaml").read_text())
@@ -267,3 +307,45 @@ def test_every_instance_states_the_ga4_limit_perfplat_declares(config):
     ] == [(GA4_RUN_TAG, "true", GA4_CONCURRENCY_LIMIT)]
     pools = concurrency["pools"]
     assert pools.get(GA4_POOL, {}).get("limit", pools["default_limit"]) == GA4_CONCURRENCY_LIMIT
+
+
+def test_a_month_run_in_process_still_waits_for_its_ga4_pool_slot(production_home):
+    """The code location's executor runs every step in the run's process; the completion rate's step still
+    claims a slot of the GA4 pool first, as a process per step did: with the pool's one slot held elsewhere,
+    the step waits, and runs once the slot is freed."""
+    from perfplat_assets.completion_rate.ga4_report import GA4_POOL
+
+    instance = DagsterInstance.get()
+    storage = instance.event_log_storage
+    storage.set_concurrency_slots(GA4_POOL, 1)
+    held = storage.claim_concurrency_slot(GA4_POOL, "another-run", "completion_rate")
+    assert held.is_claimed
+    command = [str(Path(sys.executable).parent / "dagster"), "asset", "materialize"]
+    command += [
+        "-m",
+        "perfplat_assets.definitions",
+        "--select",
+        "completion_rate",
+        "--partition",
+        "2025-05-01",
+    ]
+    run = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        poll(
+            "the step to wait for the GA4 pool",
+            lambda: storage.get_concurrency_info(GA4_POOL).pending_step_count == 1,
+            120,
+            [],
+            [run],
+        )
+        assert run.poll() is None, "the run did not wait for its slot"
+        storage.free_concurrency_slot_for_step("another-run", "completion_rate")
+        output, _ = run.communicate(timeout=240)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 0, output[-3000:]
+    [done] = instance.get_runs()
+    assert done.status == DagsterRunStatus.SUCCESS
+    assert storage.get_concurrency_info(GA4_POOL).claimed_slots == []
+    instance.dispose()

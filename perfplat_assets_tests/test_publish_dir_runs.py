@@ -20,7 +20,6 @@ from sqlalchemy import create_engine, text
 
 from perfplat_assets_tests.support.services import (
     DAGSTER,
-    IN_PROCESS_EXECUTOR,
     MATERIALIZE_EVERY_ASSET,
     ROOT,
     dagster_environment,
@@ -30,15 +29,11 @@ NO_PERMISSION_BYPASS = ["setpriv", "--bounding-set", "-dac_override,-dac_read_se
 RUN = [*MATERIALIZE_EVERY_ASSET, "--partition", "2025-05-01"]
 
 
-def _materialize(
-    env: dict[str, str], *, without_root_bypass: bool = False, a_process_per_step: bool = False
-) -> subprocess.CompletedProcess:
-    """The month through the CLI, on Dagster's in-process executor unless `a_process_per_step` (its default
-    executor, as production runs)."""
+def _materialize(env: dict[str, str], *, without_root_bypass: bool = False) -> subprocess.CompletedProcess:
+    """The month through the CLI, as an engineer runs it."""
     prefix = NO_PERMISSION_BYPASS if without_root_bypass else []
-    executor = [] if a_process_per_step else ["--config-json", IN_PROCESS_EXECUTOR]
     return subprocess.run(
-        [*prefix, DAGSTER, *RUN, *executor],
+        [*prefix, DAGSTER, *RUN],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -64,7 +59,7 @@ def test_a_publish_dir_that_is_a_file_fails_the_run_before_any_source_is_asked(t
     env = dagster_environment(
         tmp_path, PERFPLAT_PUBLISH_DIR=str(not_a_directory), PERFPLAT_METRICS_DB_URL=postgres_url
     )
-    result = _materialize(env, a_process_per_step=True)  # every measure's step checks, each in its process
+    result = _materialize(env)  # every measure's step checks
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert f"PERFPLAT_PUBLISH_DIR: {not_a_directory} is a regular file, not a directory" in output
@@ -80,7 +75,7 @@ def test_a_run_that_does_not_publish_is_not_stopped_by_the_directory(tmp_path, p
     env = dagster_environment(
         tmp_path, PERFPLAT_PUBLISH_DIR=str(not_a_directory), PERFPLAT_METRICS_DB_URL=postgres_url
     )
-    args = [DAGSTER, *RUN, "--config-json", IN_PROCESS_EXECUTOR]
+    args = [DAGSTER, *RUN]
     args[args.index("*")] = "uptime"
     result = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -1,9 +1,9 @@
 """The canary: passwords given in every form a URL allows never appear anywhere perfplat writes or prints.
 
-One month runs through Dagster's CLI, on its default executor (a process per step, as production runs), with
+One month runs through Dagster's CLI, on the code location's executor, as production runs it, with
 the feedback, Sirius and metrics-store URLs each carrying a password in a different form (the local Postgres
 trusts loopback, so the passwords are accepted and ignored), then a run whose database cannot be reached
-fails with a password in its URL (in process: its step fails the same way). Then everything
+fails with a password in its URL. Then everything
 is searched: stdout and stderr, every file of DAGSTER_HOME (event log, run storage, compute logs), every
 published and embedded file, and every table of the metrics store.
 """
@@ -19,7 +19,6 @@ from sqlalchemy.engine import make_url
 
 from perfplat_assets_tests.support.services import (
     DAGSTER,
-    IN_PROCESS_EXECUTOR,
     MATERIALIZE_EVERY_ASSET,
     ROOT,
     dagster_environment,
@@ -62,11 +61,10 @@ def test_no_password_appears_anywhere(tmp_path, postgres_url):
     )
     assert good.returncode == 0, good.stderr[-3000:]
 
-    # The failing run on the in-process executor: the good run above went through every step's own process.
     unreachable = base.set(port=1, query={"password": CANARIES["failure"], "connect_timeout": "2"})
     env["PERFPLAT_LPA_DB_URL"] = unreachable.render_as_string(hide_password=False)
     bad = subprocess.run(
-        [*command, "--partition", "2025-06-01", "--config-json", IN_PROCESS_EXECUTOR],
+        [*command, "--partition", "2025-06-01"],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -21,12 +21,6 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]  # the checkout
 BIN = Path(sys.executable).parent  # the venv's executables
 DAGSTER = str(BIN / "dagster")  # Dagster's own CLI
-# Run config for `dagster asset materialize --config-json`: Dagster's in-process executor, every step in the
-# CLI's own process. The default (multiprocess) starts one process per step, each importing the code location
-# again: about 25 s of CPU a month against 5. For CLI tests that are not about the multiprocess path; the
-# ones that are (test_cli's range run, the secrets canary's good run, the daemon, `dg launch`, `make dev`,
-# the UI backfill) keep the default.
-IN_PROCESS_EXECUTOR = '{"execution": {"config": {"in_process": {}}}}'
 # `dagster asset materialize` of the code location, every asset, as an engineer types it (then a partition).
 MATERIALIZE_EVERY_ASSET = ["asset", "materialize", "-m", "perfplat_assets.definitions", "--select", "*"]
 

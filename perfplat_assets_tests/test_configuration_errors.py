@@ -13,7 +13,7 @@ from perfplat_assets.digital_take_up.measure import table as digital_take_up
 from perfplat_assets.digital_take_up.resources import SiriusDatabase
 from perfplat_assets.embedded.sample_data import SampleSession
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.user_satisfaction.feedback import read_rating_counts
+from perfplat_assets.user_satisfaction.queries import read_rating_counts
 from perfplat_assets_tests.support.ga4_faults import FaultyGA4Emulator
 from perfplat_assets_tests.support.sources import create_sirius
 

@@ -18,9 +18,9 @@ from perfplat_assets.definitions import assets
 from perfplat_assets.embedded.ga4_emulator import GA4Emulator
 from perfplat_assets.embedded.resources import EmbeddedMakeAnLpaDatabase
 from perfplat_assets.embedded.sample_data import SampleSession, sample_sessions
-from perfplat_assets.user_satisfaction.feedback import read_rating_counts
+from perfplat_assets.user_satisfaction.calculation import RatingCounts
 from perfplat_assets.user_satisfaction.measure import table as user_satisfaction_table
-from perfplat_assets.user_satisfaction.scoring import RatingCounts
+from perfplat_assets.user_satisfaction.queries import read_rating_counts
 from perfplat_assets_tests.support.run_results import failure_message, materialize_range
 from perfplat_assets_tests.support.sources import create_sirius, create_sqlite_feedback, feedback
 

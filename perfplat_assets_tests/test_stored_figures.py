@@ -9,7 +9,7 @@ from perfplat_assets.completion_rate.rate import (
     SessionCounts,
     completion_rate,
 )
-from perfplat_assets.digital_take_up.take_up import TakeUpFigures, digital_take_up
+from perfplat_assets.digital_take_up.calculation import TakeUpFigures, digital_take_up
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.records import DatasetValue
 from perfplat_assets.uptime.availability import hour_starts, uptime

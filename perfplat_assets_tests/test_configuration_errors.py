@@ -8,7 +8,7 @@ import pytest
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.months import LONDON, Month
-from perfplat_assets.completion_rate.resources import GoogleAnalytics
+from perfplat_assets.completion_rate.resources.data_api import GoogleAnalytics
 from perfplat_assets.digital_take_up.measure import table as digital_take_up
 from perfplat_assets.digital_take_up.resources import SiriusDatabase
 from perfplat_assets.embedded.sample_data import SampleSession

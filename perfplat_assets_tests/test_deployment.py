@@ -258,7 +258,7 @@ def test_the_ecs_instance_configuration_is_valid():
 @pytest.mark.parametrize("config", ["dagster.yaml", "deploy/dagster.yaml", "deploy/ecs/dagster.yaml"])
 def test_every_instance_states_the_ga4_limit_perfplat_declares(config):
     """Both guards of GA4's concurrent requests hold the one limit `completion_rate.assets` states."""
-    from perfplat_assets.completion_rate.ga4_report import GA4_CONCURRENCY_LIMIT, GA4_POOL, GA4_RUN_TAG
+    from perfplat_assets.completion_rate.queries.data_api import GA4_CONCURRENCY_LIMIT, GA4_POOL, GA4_RUN_TAG
 
     concurrency = yaml.safe_load((ROOT / config).read_text(encoding="utf-8"))["concurrency"]
     assert [

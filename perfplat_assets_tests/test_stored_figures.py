@@ -3,7 +3,7 @@
 import pytest
 
 from perfplat_assets.common.months import Month
-from perfplat_assets.completion_rate.rate import (
+from perfplat_assets.completion_rate.calculation import (
     ApplicationCounts,
     ReportFlags,
     SessionCounts,

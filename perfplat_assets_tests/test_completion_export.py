@@ -22,9 +22,9 @@ from dagster import ExecuteInProcessResult
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import LONDON, Month, months_between
 from perfplat_assets.common.settings import SettingError
-from perfplat_assets.completion_rate.export import GA4Export
-from perfplat_assets.completion_rate.journeys import coverage
 from perfplat_assets.completion_rate.measure import table as completion_rate_table
+from perfplat_assets.completion_rate.queries.bigquery_export import coverage
+from perfplat_assets.completion_rate.resources.bigquery_export import GA4Export
 from perfplat_assets.configuration import build_resources
 from perfplat_assets_tests.support.bigquery_faults import FaultyBigQueryEmulator
 from perfplat_assets_tests.support.journeys import journeys_by_hand, percent_half_up

@@ -8,8 +8,8 @@ from google.analytics.data_v1beta.types import ResponseMetaData
 
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import LONDON, Month, months_between
-from perfplat_assets.completion_rate.rate import ReportFlags, SessionCounts, completion_rate
-from perfplat_assets.completion_rate.resources import GoogleAnalytics
+from perfplat_assets.completion_rate.calculation import ReportFlags, SessionCounts, completion_rate
+from perfplat_assets.completion_rate.resources.data_api import GoogleAnalytics
 from perfplat_assets_tests.support.ga4_faults import FaultyGA4Emulator
 from perfplat_assets_tests.support.run_results import materialize_month
 from perfplat_sample.resources import EmbeddedGoogleAnalytics

@@ -8,11 +8,11 @@ import pytest
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.months import LONDON, Month
-from perfplat_assets.completion_rate.resources import GoogleAnalytics
+from perfplat_assets.completion_rate.resources.data_api import GoogleAnalytics
 from perfplat_assets.digital_take_up.measure import table as digital_take_up
 from perfplat_assets.digital_take_up.resources import SiriusDatabase
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.user_satisfaction.feedback import read_rating_counts
+from perfplat_assets.user_satisfaction.queries import read_rating_counts
 from perfplat_assets_tests.support.ga4_faults import FaultyGA4Emulator
 from perfplat_assets_tests.support.sources import create_sirius
 from perfplat_sample.sample_data import SampleSession

@@ -10,14 +10,13 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from perfplat_assets.common.months import Month, months_between
-from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFiguresFile
-from perfplat_assets.digital_take_up.take_up import (
+from perfplat_assets.digital_take_up.calculation import TakeUpFigures, digital_take_up
+from perfplat_assets.digital_take_up.queries.figures_file import (
     MAX_FILE_BYTES,
     FiguresFileError,
-    TakeUpFigures,
-    digital_take_up,
     read_figures_file,
 )
+from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFiguresFile
 
 CASES = [
     # (kind, received, Make an LPA reference)

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from perfplat_assets.common.months import Month
-from perfplat_assets.digital_take_up.take_up import (
+from perfplat_assets.digital_take_up.calculation import TakeUpFigures
+from perfplat_assets.digital_take_up.queries.figures_file import (
     FIGURES_FILE_COLUMNS,
     MAX_MONTHLY_APPLICATIONS,
     FiguresFileError,
-    TakeUpFigures,
     read_figures_file,
 )
 

@@ -41,7 +41,7 @@ from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
 
 from perfplat_assets.common.months import LONDON, Month
-from perfplat_assets.completion_rate.ga4_report import report_request
+from perfplat_assets.completion_rate.queries.data_api import report_request
 from perfplat_assets_tests.support.ga4_faults import FaultyGA4Emulator
 from perfplat_sample.sample_data import SampleSession
 

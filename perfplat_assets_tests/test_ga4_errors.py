@@ -13,8 +13,8 @@ import pytest
 
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import LONDON, Month, months_between
-from perfplat_assets.completion_rate.rate import SessionCounts
-from perfplat_assets.completion_rate.resources import GoogleAnalytics
+from perfplat_assets.completion_rate.calculation import SessionCounts
+from perfplat_assets.completion_rate.resources.data_api import GoogleAnalytics
 from perfplat_assets_tests.support.ga4_faults import FaultyGA4Emulator
 from perfplat_sample.sample_data import SampleSession
 

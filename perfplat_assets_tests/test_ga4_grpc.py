@@ -2,7 +2,7 @@
 
 In production `GoogleAnalytics` builds `BetaAnalyticsDataClient(client_options={"api_endpoint": ...})`:
 Application Default Credentials and the default gRPC transport. These tests run exactly that branch of
-`resources.py`, with nothing standing in for Google's code:
+`completion_rate/resources/data_api.py`, with nothing standing in for Google's code:
 
 - the emulator serves the Data API over gRPC with TLS, with a certificate for IP 127.0.0.1 made here;
   gRPC trusts it through `GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`;
@@ -61,7 +61,7 @@ CHILD = """
 import json, sys
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
-from perfplat_assets.completion_rate.resources import GoogleAnalytics
+from perfplat_assets.completion_rate.resources.data_api import GoogleAnalytics
 
 settings = json.loads(sys.argv[1])
 ga4 = GoogleAnalytics(**settings)

@@ -23,7 +23,8 @@ from perfplat_assets.common.files import FileRefused, read_bounded
 from perfplat_assets.common.json_input import nesting
 from perfplat_assets.common.metadata import figures_table, markdown_cell
 from perfplat_assets.common.months import Month
-from perfplat_assets.digital_take_up.take_up import digital_take_up, read_figures_file
+from perfplat_assets.digital_take_up.calculation import digital_take_up
+from perfplat_assets.digital_take_up.queries.figures_file import read_figures_file
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.metrics_store.tables import imports, published_records
 from perfplat_assets.publication.history import (

@@ -11,24 +11,39 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from collections.abc import Iterable, Iterator
+from functools import cache
 from pathlib import Path
 
 import perfplat_assets
+from perfplat_assets.measures import measures
 
 PACKAGE = Path(perfplat_assets.__file__).parent
 NAME = PACKAGE.name
 
-# Lowest first. Each top-level module or folder of the package is in exactly one layer.
-LAYERS: tuple[tuple[str, ...], ...] = (
-    ("__init__", "common", "asset_names", "partitions", "quality", "metrics_store"),
-    ("user_satisfaction", "digital_take_up", "completion_rate", "uptime"),
-    ("measures",),  # the registry of the measures above, which everything below reads
+# Lowest first. Each top-level module or folder of the package is in exactly one layer. The measures' own
+# layer, between these two, is read from the registry (`measure_folders`), so a new measure takes it by its
+# line in measures.py alone.
+BELOW_THE_MEASURES = ("__init__", "common", "asset_names", "partitions", "quality", "metrics_store")
+ABOVE_THE_MEASURES: tuple[tuple[str, ...], ...] = (
+    ("measures",),  # the registry of the measures below, which everything above reads
     ("publication",),
     ("alerts",),  # what reaches a person: reads runs, the publication's deadline and records
     ("schedules", "queue"),
     ("definitions", "configuration", "store_schema", "cli"),
 )
-LAYER = {unit: depth for depth, units in enumerate(LAYERS) for unit in units}
+
+
+def measure_folders() -> tuple[str, ...]:
+    """The folder of each registered measure that lives in the package (its `Measure.home`)."""
+    return tuple(_unit(measure.home) for measure in measures() if measure.home.startswith(f"{NAME}."))
+
+
+@cache
+def layer_of() -> dict[str, int]:
+    """Each top-level module or folder's layer, lowest 0."""
+    layers = (BELOW_THE_MEASURES, measure_folders(), *ABOVE_THE_MEASURES)
+    return {unit: depth for depth, units in enumerate(layers) for unit in units}
 
 
 def _unit(module: str) -> str:
@@ -41,11 +56,6 @@ def _module_name(path: Path) -> str:
     relative = path.relative_to(PACKAGE.parent).with_suffix("")
     parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
     return ".".join(parts)
-
-
-def _imported(path: Path) -> list[tuple[int, str]]:
-    """Every module of the package `path` imports, anywhere in it, with the line."""
-    return _imports_in(path.read_text(), _module_name(path), path.name == "__init__.py")
 
 
 def _imports_in(source: str, module: str, is_package: bool) -> list[tuple[int, str]]:
@@ -64,19 +74,23 @@ def _imports_in(source: str, module: str, is_package: bool) -> list[tuple[int, s
     return [(line, name) for line, name in found if name == NAME or name.startswith(f"{NAME}.")]
 
 
-def _modules() -> list[Path]:
-    return sorted(PACKAGE.rglob("*.py"))
+def _package_modules() -> Iterator[tuple[str, str, bool]]:
+    """Every module of the package: its dotted name, its text, and whether it is a package's `__init__`."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        yield _module_name(path), path.read_text(), path.name == "__init__.py"
 
 
-def _upward_imports() -> list[str]:
+def _upward_imports(modules: Iterable[tuple[str, str, bool]]) -> list[str]:
+    """Each import among `modules` (as `_package_modules` gives them) of a layer above the importer's."""
+    layer = layer_of()
     upward = []
-    for path in _modules():
-        importer = _unit(_module_name(path))
-        for line, imported in _imported(path):
+    for module, source, is_package in modules:
+        importer = _unit(module)
+        for line, imported in _imports_in(source, module, is_package):
             target = _unit(imported)
-            if imported != NAME and LAYER[target] > LAYER[importer]:
-                where = f"{path.relative_to(PACKAGE.parent)}:{line} ({importer}, layer {LAYER[importer]})"
-                upward.append(f"{where} imports {imported} (layer {LAYER[target]})")
+            if imported != NAME and layer[target] > layer[importer]:
+                where = f"{module}:{line} ({importer}, layer {layer[importer]})"
+                upward.append(f"{where} imports {imported} (layer {layer[target]})")
     return upward
 
 
@@ -84,12 +98,39 @@ def test_every_module_and_folder_is_in_a_layer():
     units = {path.stem for path in PACKAGE.glob("*.py")} | {
         path.name for path in PACKAGE.iterdir() if path.is_dir() and any(path.glob("*.py"))
     }
-    assert units - LAYER.keys() == set(), "give each new module or folder its layer in LAYERS"
-    assert LAYER.keys() - units == set(), "a layer names a module or folder that is gone"
+    layers = layer_of().keys()
+    assert units - layers == set(), (
+        "register a new measure in measures.py (its folder takes the measures' layer from there), or give "
+        "any other new module or folder its layer here"
+    )
+    assert layers - units == set(), "a layer names a module or folder that is gone"
 
 
 def test_layers_import_downwards_only():
-    assert _upward_imports() == []
+    assert _upward_imports(_package_modules()) == []
+
+
+def test_an_upward_import_fails_the_check():
+    """The check can fail, and for the measures' layer read from the registry: a measure importing the
+    publication or the registry, and common importing a measure, are each reported; a measure importing
+    another measure, or common, is not."""
+    modules = [
+        (
+            f"{NAME}.uptime.calculation",
+            "from perfplat_assets.publication.records import DatasetValue\n",
+            False,
+        ),
+        (f"{NAME}.digital_take_up.assets", "from perfplat_assets.measures import measures\n", False),
+        (f"{NAME}.common.months", "from perfplat_assets.uptime.calculation import Uptime\n", False),
+        (f"{NAME}.completion_rate.checks", "from perfplat_assets.uptime.calculation import Uptime\n", False),
+        (f"{NAME}.uptime", "from ..common.months import Month\n", True),
+    ]
+    upward = _upward_imports(modules)
+    assert [found.split(" imports ")[1].split()[0] for found in upward] == [
+        f"{NAME}.publication.records",
+        f"{NAME}.measures",
+        f"{NAME}.uptime.calculation",
+    ]
 
 
 def test_the_graph_is_read_from_every_kind_of_import():

@@ -19,8 +19,8 @@ from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.metrics_store.tables import published_records
 from perfplat_assets.publication.checks import record_problems
 from perfplat_assets.publication.plan import StoreSnapshot, dropped_pairs, plan_problems, plan_publication
+from perfplat_assets.user_satisfaction.calculation import parse_methods
 from perfplat_assets.user_satisfaction.checks import satisfaction_inconsistencies
-from perfplat_assets.user_satisfaction.scoring import parse_methods
 from perfplat_assets_tests.support.published import published_record
 from perfplat_assets_tests.support.run_results import failure_message, materialize_month
 from perfplat_assets_tests.support.services import BIN

@@ -15,9 +15,9 @@ from sqlalchemy import create_engine, text
 from perfplat_assets.common.months import LONDON, Month
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
-from perfplat_assets.user_satisfaction.feedback import read_rating_counts
+from perfplat_assets.user_satisfaction.calculation import RatingCounts
 from perfplat_assets.user_satisfaction.measure import table as user_satisfaction_table
-from perfplat_assets.user_satisfaction.scoring import RatingCounts
+from perfplat_assets.user_satisfaction.queries import read_rating_counts
 from perfplat_assets_tests.support.run_results import failure_message, materialize_range
 from perfplat_assets_tests.support.sources import create_sirius, create_sqlite_feedback, feedback
 from perfplat_sample.ga4_emulator import GA4Emulator

@@ -23,7 +23,7 @@ from perfplat_assets.publication.notes import method_changes
 from perfplat_assets.publication.plan import StoreSnapshot, plan_publication
 from perfplat_assets.publication.records import record
 from perfplat_assets.publication.report import month_ticks, report_html
-from perfplat_assets.user_satisfaction.scoring import METHOD_DESCRIPTIONS, Rating, parse_methods
+from perfplat_assets.user_satisfaction.calculation import METHOD_DESCRIPTIONS, Rating, parse_methods
 from perfplat_assets_tests.support.axe import axe_violations
 from perfplat_assets_tests.support.browser import ARTIFACTS
 

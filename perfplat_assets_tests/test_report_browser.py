@@ -11,7 +11,7 @@ import pytest
 from perfplat_assets.common.months import Month
 from perfplat_assets.publication.records import record
 from perfplat_assets.publication.report import report_html
-from perfplat_assets.user_satisfaction.scoring import Rating
+from perfplat_assets.user_satisfaction.calculation import Rating
 from perfplat_assets_tests.support.browser import ARTIFACTS
 
 RATINGS = tuple(rating.data_type for rating in Rating)

@@ -3,7 +3,7 @@
 import pytest
 
 from perfplat_assets.common.months import Month
-from perfplat_assets.user_satisfaction.scoring import (
+from perfplat_assets.user_satisfaction.calculation import (
     DEFAULT_METHOD_SCHEDULE,
     RatingCounts,
     parse_methods,

@@ -27,7 +27,7 @@ from perfplat_assets.publication.importing import import_published_file
 from perfplat_assets.publication.journal import StoreFailed
 from perfplat_assets.store_schema import STORED_TABLES
 from perfplat_assets.uptime.assets import uptime as uptime_asset
-from perfplat_assets.uptime.availability import Uptime
+from perfplat_assets.uptime.calculation import Uptime
 from perfplat_assets.uptime.measure import table as uptime
 from perfplat_assets_tests.support.published import published_record
 from perfplat_assets_tests.support.services import BIN

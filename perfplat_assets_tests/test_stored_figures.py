@@ -3,17 +3,17 @@
 import pytest
 
 from perfplat_assets.common.months import Month
-from perfplat_assets.completion_rate.rate import (
+from perfplat_assets.completion_rate.calculation import (
     ApplicationCounts,
     ReportFlags,
     SessionCounts,
     completion_rate,
 )
-from perfplat_assets.digital_take_up.take_up import TakeUpFigures, digital_take_up
+from perfplat_assets.digital_take_up.calculation import TakeUpFigures, digital_take_up
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.records import DatasetValue
-from perfplat_assets.uptime.availability import hour_starts, uptime
-from perfplat_assets.user_satisfaction.scoring import (
+from perfplat_assets.uptime.calculation import hour_starts, uptime
+from perfplat_assets.user_satisfaction.calculation import (
     DEFAULT_METHOD_SCHEDULE,
     RatingCounts,
     parse_methods,

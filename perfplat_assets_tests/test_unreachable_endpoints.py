@@ -40,8 +40,8 @@ from google.auth.credentials import AnonymousCredentials
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import LONDON, Month
 from perfplat_assets.common.network import unreachable_cause
-from perfplat_assets.completion_rate.ga4_report import RetrySettings, Source, fetch_completion_report
-from perfplat_assets.completion_rate.resources import GoogleAnalytics
+from perfplat_assets.completion_rate.queries.data_api import RetrySettings, Source, fetch_completion_report
+from perfplat_assets.completion_rate.resources.data_api import GoogleAnalytics
 from perfplat_assets.definitions import assets
 from perfplat_assets.publication.plan import StoreSnapshot, plan_publication
 from perfplat_assets.publication.resources import CkanCatalogue, S3Publication

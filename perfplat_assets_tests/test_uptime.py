@@ -12,7 +12,7 @@ import pytest
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
-from perfplat_assets.uptime.availability import hour_starts, hours_in, uptime
+from perfplat_assets.uptime.calculation import hour_starts, hours_in, uptime
 from perfplat_assets.uptime.measure import table as uptime_table
 from perfplat_assets_tests.support.run_results import materialize_range
 

@@ -7,12 +7,12 @@ from sqlalchemy.dialects import postgresql
 
 from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.months import Month, months_between
-from perfplat_assets.user_satisfaction.feedback import (
+from perfplat_assets.user_satisfaction.calculation import RatingCounts
+from perfplat_assets.user_satisfaction.queries import (
     feedback_table,
     rating_counts_query,
     read_rating_counts,
 )
-from perfplat_assets.user_satisfaction.scoring import RatingCounts
 from perfplat_assets_tests.support.sources import create_postgres_feedback, create_sqlite_feedback
 
 PERSONAL = {"details": "I am Ada Lovelace-Perfplat", "email": "ada@example.invalid", "phone": "07700 900461"}

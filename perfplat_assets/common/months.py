@@ -2,7 +2,7 @@
 
 `Month` is the one form of a month inside perfplat. Text becomes a month at the edges, in one named place
 each: `Month.parse` for a partition key, a metrics-store key or a month people typed (`2025-05`);
-`Month.from_timestamp` for a published `_timestamp`; GA4's `yearMonth` in `completion_rate.ga4_report`.
+`Month.from_timestamp` for a published `_timestamp`; GA4's `yearMonth` in `completion_rate.queries.data_api`.
 Out again: `key` (partition key and store), `label` (people: `str(month)`), `published_timestamp`, and the
 month file's name in `publication.records.month_file_name`.
 """

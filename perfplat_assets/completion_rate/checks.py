@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from perfplat_assets.completion_rate.rate import CompletionRate
+from perfplat_assets.completion_rate.calculation import CompletionRate
 from perfplat_assets.quality.rules import Check, Finding, Limits, outside_0_100
 
 

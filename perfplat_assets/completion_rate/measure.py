@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, Float, Integer, String, Text
 
 from perfplat_assets.common.measure import PERCENTAGE, DataType, Measure
+from perfplat_assets.completion_rate.calculation import CompletionRate
 from perfplat_assets.completion_rate.checks import CHECKS
-from perfplat_assets.completion_rate.ga4_report import GA4_RUN_TAG
-from perfplat_assets.completion_rate.journeys import DATA_API_RATIO, EXPORT_JOURNEYS
-from perfplat_assets.completion_rate.rate import CompletionRate
+from perfplat_assets.completion_rate.queries.bigquery_export import DATA_API_RATIO, EXPORT_JOURNEYS
+from perfplat_assets.completion_rate.queries.data_api import GA4_RUN_TAG
 from perfplat_assets.metrics_store.tables import measure_table
 
 NAME = "completion_rate"

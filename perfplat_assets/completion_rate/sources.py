@@ -15,9 +15,10 @@ from typing import Any
 
 from perfplat_assets.common.make_an_lpa_database import make_an_lpa_database
 from perfplat_assets.common.settings import SettingError, Settings, env, given, is_set, number
-from perfplat_assets.completion_rate import export
-from perfplat_assets.completion_rate.export import GA4Export
-from perfplat_assets.completion_rate.resources import CompletionRateThresholds, GoogleAnalytics
+from perfplat_assets.completion_rate.resources import bigquery_export
+from perfplat_assets.completion_rate.resources.bigquery_export import GA4Export
+from perfplat_assets.completion_rate.resources.data_api import GoogleAnalytics
+from perfplat_assets.completion_rate.resources.thresholds import CompletionRateThresholds
 
 PROPERTY_ID, API_ENDPOINT = GoogleAnalytics.setting, "PERFPLAT_GA4_API_ENDPOINT"
 # A BigQuery location: a region or a multi-region, e.g. EU, US, europe-west2.
@@ -44,24 +45,41 @@ def _checked(name: str, pattern: re.Pattern[str], example: str) -> None:
 def export_settings() -> dict[str, Any]:
     """The export's settings, checked now: the dataset's and the project's names, the location and the
     bytes limit (a number); the names are handed over as EnvVars."""
-    _checked(export.SETTING, export.DATASET, "opg-analytics.analytics_123456789 (project.dataset)")
-    _checked(export.PROJECT, re.compile(r"(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,61}[a-z0-9]"), "opg-analytics")
-    _checked(export.LOCATION, LOCATION, "EU or europe-west2")
-    limit = number(export.MAX_BYTES, export.DEFAULT_MAX_BYTES_BILLED, int, low=10 * 2**20)
-    if not is_set(export.SETTING):
-        for name in (export.PROJECT, export.LOCATION, export.ENDPOINT, export.MAX_BYTES):
+    _checked(
+        bigquery_export.SETTING,
+        bigquery_export.DATASET,
+        "opg-analytics.analytics_123456789 (project.dataset)",
+    )
+    _checked(
+        bigquery_export.PROJECT, re.compile(r"(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,61}[a-z0-9]"), "opg-analytics"
+    )
+    _checked(bigquery_export.LOCATION, LOCATION, "EU or europe-west2")
+    limit = number(bigquery_export.MAX_BYTES, bigquery_export.DEFAULT_MAX_BYTES_BILLED, int, low=10 * 2**20)
+    if not is_set(bigquery_export.SETTING):
+        for name in (
+            bigquery_export.PROJECT,
+            bigquery_export.LOCATION,
+            bigquery_export.ENDPOINT,
+            bigquery_export.MAX_BYTES,
+        ):
             if is_set(name):
-                raise SettingError(f"{name} is set but {export.SETTING} is not: set the export's dataset too")
+                raise SettingError(
+                    f"{name} is set but {bigquery_export.SETTING} is not: set the export's dataset too"
+                )
     return {
-        "dataset": env(export.SETTING),
+        "dataset": env(bigquery_export.SETTING),
         "max_bytes_billed": limit,
-        **given(project=export.PROJECT, location=export.LOCATION, api_endpoint=export.ENDPOINT),
+        **given(
+            project=bigquery_export.PROJECT,
+            location=bigquery_export.LOCATION,
+            api_endpoint=bigquery_export.ENDPOINT,
+        ),
     }
 
 
 def sources(settings: Settings) -> dict[str, Any]:
     given_id, endpoint = property_id(), env(API_ENDPOINT)
-    exported = is_set(export.SETTING)
+    exported = is_set(bigquery_export.SETTING)
     data_api = given_id is not None or endpoint is not None
     return {
         "ga4_export": settings.source(GA4Export, exported or data_api, **export_settings()),

@@ -5,10 +5,10 @@ from collections.abc import Iterator
 from dagster import AssetCheckResult, AssetExecutionContext, Output
 
 from perfplat_assets.common.run_start import RunStart
+from perfplat_assets.digital_take_up.calculation import DigitalTakeUp
+from perfplat_assets.digital_take_up.calculation import digital_take_up as take_up_figures
 from perfplat_assets.digital_take_up.measure import DIGITAL_TAKE_UP
 from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFiguresFile
-from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
-from perfplat_assets.digital_take_up.take_up import digital_take_up as take_up_figures
 from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.rules import Limits

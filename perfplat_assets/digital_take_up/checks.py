@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
+from perfplat_assets.digital_take_up.calculation import DigitalTakeUp
 from perfplat_assets.quality.rules import Check, Finding, Limits, outside_0_100
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import Column, Float, Integer, String, Text
 
 from perfplat_assets.common.measure import PERCENTAGE, DataType, Measure
+from perfplat_assets.digital_take_up.calculation import DigitalTakeUp
 from perfplat_assets.digital_take_up.checks import CHECKS
-from perfplat_assets.digital_take_up.take_up import DigitalTakeUp
 from perfplat_assets.metrics_store.tables import measure_table
 
 NAME = "digital_take_up"

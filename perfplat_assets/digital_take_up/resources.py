@@ -7,13 +7,9 @@ from pydantic import Field
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.sources import SourceResource
 from perfplat_assets.common.sql_source import SqlSource
-from perfplat_assets.digital_take_up.sirius import DEFAULT_CONTRACT, SiriusContract, read_applications
-from perfplat_assets.digital_take_up.take_up import (
-    SETTING,
-    FiguresFileError,
-    TakeUpFigures,
-    read_figures_file,
-)
+from perfplat_assets.digital_take_up.calculation import TakeUpFigures
+from perfplat_assets.digital_take_up.queries.figures_file import SETTING, FiguresFileError, read_figures_file
+from perfplat_assets.digital_take_up.queries.sirius import DEFAULT_CONTRACT, SiriusContract, read_applications
 
 
 class SiriusDatabase(SqlSource):

@@ -8,8 +8,8 @@ from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.rules import Limits
-from perfplat_assets.uptime.availability import Uptime
-from perfplat_assets.uptime.availability import uptime as month_uptime
+from perfplat_assets.uptime.calculation import Uptime
+from perfplat_assets.uptime.calculation import uptime as month_uptime
 from perfplat_assets.uptime.measure import UPTIME
 from perfplat_assets.uptime.resources import Route53HealthCheck
 

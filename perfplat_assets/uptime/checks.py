@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from perfplat_assets.quality.rules import Check, Finding, Limits, outside_0_100
-from perfplat_assets.uptime.availability import Uptime
+from perfplat_assets.uptime.calculation import Uptime
 
 
 def uptime_within_range(uptime: Sequence[Uptime], _: Limits) -> list[Finding]:

@@ -7,7 +7,7 @@ from sqlalchemy import Column, Float, Integer
 
 from perfplat_assets.common.measure import PERCENTAGE, DataType, Measure
 from perfplat_assets.metrics_store.tables import measure_table
-from perfplat_assets.uptime.availability import Uptime
+from perfplat_assets.uptime.calculation import Uptime
 from perfplat_assets.uptime.checks import CHECKS
 
 NAME = "uptime"

@@ -9,10 +9,10 @@ from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.common.settings import MethodScheduleSetting
 from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.quality.checks import output_with_checks
-from perfplat_assets.user_satisfaction.feedback import read_rating_counts
+from perfplat_assets.user_satisfaction.calculation import UserSatisfaction, satisfaction_figures
 from perfplat_assets.user_satisfaction.measure import USER_SATISFACTION
+from perfplat_assets.user_satisfaction.queries import read_rating_counts
 from perfplat_assets.user_satisfaction.resources import SatisfactionThresholds
-from perfplat_assets.user_satisfaction.scoring import UserSatisfaction, satisfaction_figures
 
 
 @monthly_asset(USER_SATISFACTION.name, kinds={"sql"}, checks=USER_SATISFACTION.checks)

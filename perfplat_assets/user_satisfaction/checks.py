@@ -9,7 +9,7 @@ from fractions import Fraction
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.quality.rules import Check, Finding, Limits
-from perfplat_assets.user_satisfaction.scoring import (
+from perfplat_assets.user_satisfaction.calculation import (
     METHODS,
     SATISFACTION_PERCENT,
     Rating,

@@ -7,14 +7,14 @@ from sqlalchemy import Column, Integer, String
 
 from perfplat_assets.common.measure import COUNT_CEILING, Bounds, DataType, Measure
 from perfplat_assets.metrics_store.tables import measure_table
-from perfplat_assets.user_satisfaction.checks import CHECKS, satisfaction_inconsistencies
-from perfplat_assets.user_satisfaction.scoring import (
+from perfplat_assets.user_satisfaction.calculation import (
     DEFAULT_METHOD_SCHEDULE,
     METHOD_DESCRIPTIONS,
     SATISFACTION_PERCENT,
     Rating,
     UserSatisfaction,
 )
+from perfplat_assets.user_satisfaction.checks import CHECKS, satisfaction_inconsistencies
 
 NAME = "user_satisfaction"
 

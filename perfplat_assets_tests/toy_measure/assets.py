@@ -7,8 +7,9 @@ from dagster import AssetCheckResult, AssetExecutionContext, Output
 from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.rules import Limits
-from perfplat_assets_tests.toy_measure.measure import AVERAGE_PROCESSING_DAYS, ProcessingDays
-from perfplat_assets_tests.toy_measure.sources import ProcessingTimes
+from perfplat_assets_tests.toy_measure.calculation import ProcessingDays
+from perfplat_assets_tests.toy_measure.measure import AVERAGE_PROCESSING_DAYS
+from perfplat_assets_tests.toy_measure.resources import ProcessingTimes
 
 
 @monthly_asset(AVERAGE_PROCESSING_DAYS.name, kinds={"python"}, checks=AVERAGE_PROCESSING_DAYS.checks)

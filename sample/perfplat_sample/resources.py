@@ -21,9 +21,9 @@ from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.months import FIRST_MONTH, Month, contiguous, last_closed_month, months_between
 from perfplat_assets.common.sources import SourceResource
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
-from perfplat_assets.completion_rate.export import GA4Export
-from perfplat_assets.completion_rate.ga4_report import Source
-from perfplat_assets.completion_rate.resources import ANONYMOUS, GoogleAnalytics, bypass_proxy
+from perfplat_assets.completion_rate.queries.data_api import Source
+from perfplat_assets.completion_rate.resources.bigquery_export import GA4Export
+from perfplat_assets.completion_rate.resources.data_api import ANONYMOUS, GoogleAnalytics, bypass_proxy
 from perfplat_assets.digital_take_up.resources import SiriusDatabase
 from perfplat_assets.uptime.resources import Route53HealthCheck
 from perfplat_sample.ga4_emulator import GA4Emulator

@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from perfplat_assets.common.months import LONDON, Month
-from perfplat_assets.uptime.availability import hour_starts
-from perfplat_assets.user_satisfaction.scoring import Rating
+from perfplat_assets.uptime.calculation import hour_starts
+from perfplat_assets.user_satisfaction.calculation import Rating
 
 RATINGS = tuple(rating.form_value for rating in Rating)
 # Ratings the real table has been seen to hold besides the five: legacy values and empty submissions.

@@ -28,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from perfplat_assets.common.database import engine_for
 from perfplat_assets.common.months import Month
-from perfplat_assets.digital_take_up.sirius import DEFAULT_CONTRACT as SIRIUS
+from perfplat_assets.digital_take_up.queries.sirius import DEFAULT_CONTRACT as SIRIUS
 from perfplat_sample.sample_data import sample_cases, sample_feedback, sample_sessions
 
 LPA_DATABASE_FILE = "make-an-lpa.sqlite"

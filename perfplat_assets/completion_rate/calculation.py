@@ -9,7 +9,7 @@ from typing import Any
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.rounding import percentage
-from perfplat_assets.completion_rate.journeys import DATA_API_RATIO, EXPORT_JOURNEYS, Coverage
+from perfplat_assets.completion_rate.queries.bigquery_export import DATA_API_RATIO, EXPORT_JOURNEYS, Coverage
 
 # The months perfplat publishes are London calendar months; GA4 buckets `yearMonth` in the property's zone.
 LONDON_TIME_ZONE = "Europe/London"
@@ -131,8 +131,8 @@ class DataApiComparison:
 class CompletionRate:
     """A month of the `completion_rate` asset: what flows to the dataset and is kept in the metrics store.
     `applications` is None when the Make an LPA database has no applications table to cross-check with;
-    `method` says which source counted it (`journeys.EXPORT_JOURNEYS` or `DATA_API_RATIO`), and `data_api`
-    holds the Data API's ratio beside an exact month, for comparison."""
+    `method` says which source counted it (`queries.bigquery_export.EXPORT_JOURNEYS` or `DATA_API_RATIO`),
+    and `data_api` holds the Data API's ratio beside an exact month, for comparison."""
 
     month: Month
     sessions_started: int

@@ -13,7 +13,7 @@ from sqlalchemy import Column, Connection, Date, MetaData, Select, String, Table
 
 from perfplat_assets.common.months import Month, contiguous
 from perfplat_assets.common.sql import month_bucket, window
-from perfplat_assets.digital_take_up.take_up import TakeUpFigures
+from perfplat_assets.digital_take_up.calculation import TakeUpFigures
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from sqlalchemy import Column, Connection, DateTime, Integer, MetaData, Table, f
 
 from perfplat_assets.common.months import Month, contiguous
 from perfplat_assets.common.sql import month_bucket, window
-from perfplat_assets.completion_rate.rate import ApplicationCounts
+from perfplat_assets.completion_rate.calculation import ApplicationCounts
 
 
 def applications_table(name: str = "applications") -> Table:

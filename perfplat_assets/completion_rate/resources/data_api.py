@@ -5,7 +5,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
-from dagster import ConfigurableResource
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
 from google.auth.exceptions import DefaultCredentialsError
 from pydantic import Field
@@ -14,8 +13,7 @@ from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.network import is_loopback
 from perfplat_assets.common.sources import SourceResource
-from perfplat_assets.completion_rate.checks import CompletionRateLimits
-from perfplat_assets.completion_rate.ga4_report import (
+from perfplat_assets.completion_rate.queries.data_api import (
     GA4_SERVER_ERRORS_PER_HOUR,
     MAX_PAGE_SIZE,
     MAX_PAGES,
@@ -29,7 +27,7 @@ from perfplat_assets.completion_rate.ga4_report import (
 
 SETTING = "PERFPLAT_GA4_PROPERTY_ID"
 ANONYMOUS = "anonymous credentials, as for a loopback emulator"
-DEFAULT_RETRY = RetrySettings()  # the defaults, stated once in ga4_report
+DEFAULT_RETRY = RetrySettings()  # the defaults, stated once in queries.data_api
 
 
 def bypass_proxy(host: str) -> None:
@@ -151,15 +149,3 @@ class GoogleAnalytics(SourceResource):
                 "GOOGLE_APPLICATION_CREDENTIALS to a service account key file with read access to the "
                 "property (or unset PERFPLAT_GA4_PROPERTY_ID to use the embedded emulator)."
             ) from None
-
-
-class CompletionRateThresholds(ConfigurableResource):
-    """The judgement call of the completion rate's cross-check against the service's database."""
-
-    max_gap_points: float = Field(
-        default=CompletionRateLimits().max_gap_points,
-        description="Warn when GA4's rate and the database's created/started ratio differ by more points.",
-    )
-
-    def limits(self) -> CompletionRateLimits:
-        return CompletionRateLimits(max_gap_points=self.max_gap_points)

@@ -2,7 +2,7 @@
 
 One query a run, whatever its range, with query parameters and job labels; only counts per month come
 back, never a user or session identifier. Before it, a listing of the dataset's tables says which months
-are settled (`journeys.coverage`). Every refusal BigQuery can give is told as what to change.
+are settled (`queries.bigquery_export.coverage`). Every refusal BigQuery can give is told as what to change.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.network import unreachable_cause
 from perfplat_assets.common.sources import SourceResource
-from perfplat_assets.completion_rate.journeys import journeys_query
-from perfplat_assets.completion_rate.rate import SessionCounts
-from perfplat_assets.completion_rate.resources import SETTING as PROPERTY_SETTING
-from perfplat_assets.completion_rate.resources import plain_http_emulator
+from perfplat_assets.completion_rate.calculation import SessionCounts
+from perfplat_assets.completion_rate.queries.bigquery_export import journeys_query
+from perfplat_assets.completion_rate.resources.data_api import SETTING as PROPERTY_SETTING
+from perfplat_assets.completion_rate.resources.data_api import plain_http_emulator
 
 if TYPE_CHECKING:
     from google.cloud import bigquery

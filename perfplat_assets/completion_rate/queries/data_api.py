@@ -39,7 +39,7 @@ from google.protobuf.json_format import ParseError
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month, contiguous
 from perfplat_assets.common.network import unreachable_cause
-from perfplat_assets.completion_rate.rate import ReportFlags, SessionCounts
+from perfplat_assets.completion_rate.calculation import ReportFlags, SessionCounts
 
 # GA4 FULL_REGEXP filters match the whole page path (RE2 syntax).
 START_PAGES = r"/user/dashboard/create(/\d+)?|/lpa/type"

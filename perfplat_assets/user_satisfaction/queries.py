@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from perfplat_assets.common.months import Month, contiguous
 from perfplat_assets.common.sql import month_index, window
-from perfplat_assets.user_satisfaction.scoring import Rating, RatingCounts
+from perfplat_assets.user_satisfaction.calculation import Rating, RatingCounts
 
 
 def feedback_table(metadata: MetaData | None = None, name: str = "feedback") -> Table:

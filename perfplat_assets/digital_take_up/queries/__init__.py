@@ -1,0 +1,1 @@
+"""How digital take-up reads its sources: Sirius's SQL, and the product team's figures file."""

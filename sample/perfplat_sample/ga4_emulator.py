@@ -6,7 +6,8 @@ server (REST: ``client_options={"api_endpoint": emulator.endpoint}``, anonymous 
 ``grpc_tls``) exercises the real wire encoding, paging and error handling without a Google account, and the
 answers are deterministic because they come from `sample_data`.
 
-It answers the report perfplat sends (`completion_rate.queries.data_api.report_request`), with GA4's semantics:
+It answers the report perfplat sends (`completion_rate.queries.data_api.report_request`), with GA4's
+semantics:
 
 - one date range of `YYYY-MM-DD` dates, inclusive, in the property's `time_zone` (which `yearMonth` is in);
 - dimension `yearMonth`, metric `sessions`;

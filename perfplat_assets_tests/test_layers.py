@@ -100,14 +100,14 @@ from typing import TYPE_CHECKING
 from perfplat_assets import definitions
 from .. import uptime
 if TYPE_CHECKING:
-    from perfplat_assets.publication.records import DatasetValue
+    from perfplat_assets.publication.published_format.records import DatasetValue
 def later():
     import perfplat_assets.embedded.seed
 """
     imported = [name for _, name in _imports_in(source, f"{NAME}.common.months", is_package=False)]
     assert f"{NAME}.definitions" in imported
     assert f"{NAME}.uptime" in imported
-    assert f"{NAME}.publication.records" in imported
+    assert f"{NAME}.publication.published_format.records" in imported
     assert f"{NAME}.embedded.seed" in imported
 
 

@@ -17,8 +17,13 @@ from sqlalchemy import update
 from perfplat_assets.common.months import Month
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.metrics_store.tables import published_records
-from perfplat_assets.publication.checks import record_problems
-from perfplat_assets.publication.plan import StoreSnapshot, dropped_pairs, plan_problems, plan_publication
+from perfplat_assets.publication.committing.plan import (
+    StoreSnapshot,
+    dropped_pairs,
+    plan_problems,
+    plan_publication,
+)
+from perfplat_assets.publication.published_format.checks import record_problems
 from perfplat_assets.user_satisfaction.checks import satisfaction_inconsistencies
 from perfplat_assets.user_satisfaction.scoring import parse_methods
 from perfplat_assets_tests.support.published import published_record

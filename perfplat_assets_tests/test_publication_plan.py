@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from perfplat_assets.common.months import Month
-from perfplat_assets.publication.plan import (
+from perfplat_assets.publication.committing.plan import (
     PlanRefused,
     StoreSnapshot,
     dropped_pairs,

@@ -17,12 +17,12 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.completion_rate.measure import COMPLETION_RATE
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
-from perfplat_assets.publication import report
-from perfplat_assets.publication.importing import import_published_file
-from perfplat_assets.publication.notes import method_changes
-from perfplat_assets.publication.plan import StoreSnapshot, plan_publication
-from perfplat_assets.publication.records import record
-from perfplat_assets.publication.report import month_ticks, report_html
+from perfplat_assets.publication.committing.plan import StoreSnapshot, plan_publication
+from perfplat_assets.publication.history.importing import import_published_file
+from perfplat_assets.publication.published_format import report
+from perfplat_assets.publication.published_format.notes import method_changes
+from perfplat_assets.publication.published_format.records import record
+from perfplat_assets.publication.published_format.report import month_ticks, report_html
 from perfplat_assets.user_satisfaction.scoring import METHOD_DESCRIPTIONS, Rating, parse_methods
 from perfplat_assets_tests.support.axe import axe_violations
 from perfplat_assets_tests.support.browser import ARTIFACTS

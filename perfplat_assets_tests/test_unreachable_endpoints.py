@@ -44,9 +44,9 @@ from perfplat_assets.completion_rate.ga4_report import RetrySettings, Source, fe
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
 from perfplat_assets.definitions import assets
 from perfplat_assets.embedded.sample_data import SampleSession
-from perfplat_assets.publication.plan import StoreSnapshot, plan_publication
-from perfplat_assets.publication.resources import CkanCatalogue, S3Publication
-from perfplat_assets.publication.targets import HeldFiles, PublicationFailed
+from perfplat_assets.publication.committing.plan import StoreSnapshot, plan_publication
+from perfplat_assets.publication.committing.target import HeldFiles, PublicationFailed
+from perfplat_assets.publication.targets.s3 import CkanCatalogue, S3Publication
 from perfplat_assets.queue import cli
 from perfplat_assets.queue.sensor import build_queue_sensor
 from perfplat_assets.uptime.resources import Route53HealthCheck

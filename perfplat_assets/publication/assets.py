@@ -1,4 +1,5 @@
-"""The dataset every measure is combined into, and its publication to every target (see publish.py)."""
+"""The dataset every measure is combined into, and its publication to every target (see
+committing/publish.py)."""
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,15 +26,20 @@ from perfplat_assets.common.settings import MethodScheduleSetting
 from perfplat_assets.measures import measure_of, measures
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.partitions import monthly_asset, partition_months
-from perfplat_assets.publication.checks import CHECKS
-from perfplat_assets.publication.dataset import dataset_values
+from perfplat_assets.publication.committing.plan import PublicationPlan, Withholding, measure_pairs
+from perfplat_assets.publication.committing.publish import PublicationOutcome, PublicationRequest, publish
+from perfplat_assets.publication.committing.target import Change, PublicationFailed
 from perfplat_assets.publication.freshness import CHECK_SPEC, IMPORT_TAG, PublicationDeadline, check_result
-from perfplat_assets.publication.plan import PublicationPlan, Withholding, measure_pairs
-from perfplat_assets.publication.publish import PublicationOutcome, PublicationRequest, publish
-from perfplat_assets.publication.records import DATA_TYPES, DatasetValue, count_value, month_file_name
-from perfplat_assets.publication.resources import DataGovUkPublisher
-from perfplat_assets.publication.revisions import Revision
-from perfplat_assets.publication.targets import Change, PublicationFailed
+from perfplat_assets.publication.published_format.checks import CHECKS
+from perfplat_assets.publication.published_format.dataset import dataset_values
+from perfplat_assets.publication.published_format.records import (
+    DATA_TYPES,
+    DatasetValue,
+    count_value,
+    month_file_name,
+)
+from perfplat_assets.publication.published_format.revisions import Revision
+from perfplat_assets.publication.targets.s3 import DataGovUkPublisher
 from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.rules import Limits
 

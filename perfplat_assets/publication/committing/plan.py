@@ -19,10 +19,13 @@ from perfplat_assets.common.columns import to_row
 from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month
 from perfplat_assets.measures import Methods, default_method_schedules, measures, method_measures
-from perfplat_assets.publication.checks import implausible_measures, published_format_findings
-from perfplat_assets.publication.files import content_type, publication_files
-from perfplat_assets.publication.records import RECORDS_JSON, Record, record
-from perfplat_assets.publication.revisions import Revision, find_revisions
+from perfplat_assets.publication.published_format.checks import (
+    implausible_measures,
+    published_format_findings,
+)
+from perfplat_assets.publication.published_format.files import content_type, publication_files
+from perfplat_assets.publication.published_format.records import RECORDS_JSON, Record, record
+from perfplat_assets.publication.published_format.revisions import Revision, find_revisions
 
 PUBLIC_RECORDS = RECORDS_JSON  # the cumulative file whose records are public: what the guard protects
 

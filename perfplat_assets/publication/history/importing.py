@@ -11,8 +11,12 @@ from perfplat_assets.common.files import FileRefused, read_bounded
 from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import last_closed_month
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.publication.history import HistoryRefused, PublishedHistory, read_published_history
-from perfplat_assets.publication.journal import ImportReport, import_history
+from perfplat_assets.publication.committing.journal import ImportReport, import_history
+from perfplat_assets.publication.history.reading import (
+    HistoryRefused,
+    PublishedHistory,
+    read_published_history,
+)
 
 # OPG's series is about a hundred kilobytes (a record a month and dataType); a file of this size is not it.
 MAX_IMPORT_BYTES = 50_000_000

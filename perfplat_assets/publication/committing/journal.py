@@ -30,9 +30,9 @@ from perfplat_assets.metrics_store.tables import (
     published_records,
     revisions,
 )
-from perfplat_assets.publication.history import PublishedHistory
-from perfplat_assets.publication.plan import Pair, PublicationPlan, StoreSnapshot
-from perfplat_assets.publication.records import count_value
+from perfplat_assets.publication.committing.plan import Pair, PublicationPlan, StoreSnapshot
+from perfplat_assets.publication.history.reading import PublishedHistory
+from perfplat_assets.publication.published_format.records import count_value
 
 APPLYING, APPLIED, UNDONE = "applying", "applied", "undone"  # an entry's states
 PLANNED, FAILED = "planned", "failed"  # a target's states, beside APPLIED and UNDONE

@@ -29,9 +29,9 @@ from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month
 from perfplat_assets.measures import default_method_schedules
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.publication import journal
-from perfplat_assets.publication.journal import APPLIED, FAILED, StoreFailed
-from perfplat_assets.publication.plan import (
+from perfplat_assets.publication.committing import journal
+from perfplat_assets.publication.committing.journal import APPLIED, FAILED, StoreFailed
+from perfplat_assets.publication.committing.plan import (
     PUBLIC_RECORDS,
     Pair,
     PlanRefused,
@@ -42,7 +42,12 @@ from perfplat_assets.publication.plan import (
     plan_publication,
     read_public_records,
 )
-from perfplat_assets.publication.targets import Change, HeldFiles, PublicationFailed, PublicationTarget
+from perfplat_assets.publication.committing.target import (
+    Change,
+    HeldFiles,
+    PublicationFailed,
+    PublicationTarget,
+)
 
 NOT_TOUCHED = "not touched"
 

@@ -19,16 +19,16 @@ from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
 from perfplat_assets.common.network import unreachable_cause
-from perfplat_assets.publication.directory import PublicationDirectory
-from perfplat_assets.publication.plan import PublicationPlan
-from perfplat_assets.publication.records import CUMULATIVE_CSV
-from perfplat_assets.publication.targets import (
+from perfplat_assets.publication.committing.plan import PublicationPlan
+from perfplat_assets.publication.committing.target import (
     Change,
     HeldFiles,
     PublicationFailed,
     PublicationTarget,
     file_changes,
 )
+from perfplat_assets.publication.published_format.records import CUMULATIVE_CSV
+from perfplat_assets.publication.targets.directory import PublicationDirectory
 
 
 class S3Publication(ConfigurableResource):

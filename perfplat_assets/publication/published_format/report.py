@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 from perfplat_assets.common.measure import DataType, Measure
 from perfplat_assets.common.months import Month
 from perfplat_assets.measures import Methods, measures
-from perfplat_assets.publication.notes import (
+from perfplat_assets.publication.published_format.notes import (
     method_changes,
     method_name,
     method_periods,
     methods_heading,
 )
-from perfplat_assets.publication.records import (
+from perfplat_assets.publication.published_format.records import (
     CSVW_METADATA,
     CUMULATIVE_CSV,
     NOTES_MD,
@@ -35,7 +35,7 @@ from perfplat_assets.publication.records import (
     REVISIONS_CSV,
     Record,
 )
-from perfplat_assets.publication.revisions import revisions_csv
+from perfplat_assets.publication.published_format.revisions import revisions_csv
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

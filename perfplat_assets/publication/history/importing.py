@@ -1,25 +1,102 @@
 """Importing OPG's published series into the metrics store: what `perfplat import-published` and the
-`import_published_series` job share. No Dagster."""
+`import_published_series` job share. The imported months are journalled as a publication to complete
+(`committing/journal.py`), so that the next publication writes them to every target. No Dagster."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import insert, select
+
 from perfplat_assets.common.files import FileRefused, read_bounded
 from perfplat_assets.common.methods import MethodSchedule
-from perfplat_assets.common.months import last_closed_month
+from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.publication.committing.journal import ImportReport, import_history
+from perfplat_assets.metrics_store.tables import imports, publications, published_records
+from perfplat_assets.publication.committing.journal import APPLYING, IMPORT_RUN_PREFIX, in_store
+from perfplat_assets.publication.committing.plan import Pair
 from perfplat_assets.publication.history.reading import (
     HistoryRefused,
     PublishedHistory,
     read_published_history,
 )
+from perfplat_assets.publication.published_format.records import count_value
 
 # OPG's series is about a hundred kilobytes (a record a month and dataType); a file of this size is not it.
 MAX_IMPORT_BYTES = 50_000_000
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    already_imported_at: datetime | None  # set when this very file was imported before: nothing changed
+    imported: int
+    kept: int  # pairs the store already held with the same value
+    differences: tuple[tuple[Pair, float, float], ...]  # (pair, the store's value, the file's), store kept
+    publication_id: int | None  # the journal entry that takes the imported months to the targets
+
+
+def import_history(
+    store: MetricsStore, history: PublishedHistory, source: str, now: datetime
+) -> ImportReport:
+    """Load published history into the store. Precedence: a value the store already holds stays (perfplat
+    computed or imported it before) and a different value in the file is reported, never applied; a pair
+    the store lacks is loaded with its provenance. The imported months are journalled as a publication to
+    complete, so the next publication writes them (and their month files) to every target."""
+    with (
+        in_store(store, "importing published history"),
+        store.publication_lock(),
+        store.transaction(exclusive=published_records) as connection,
+    ):
+        before = connection.execute(select(imports.c.imported_at).where(imports.c.digest == history.digest))
+        if (earlier := before.scalar_one_or_none()) is not None:
+            return ImportReport(earlier, 0, len(history.values), (), None)
+        held = {
+            (Month.parse(row.month), row.data_type): row.count
+            for row in connection.execute(select(published_records)).all()
+        }
+        new = {pair: value for pair, value in history.values.items() if pair not in held}
+        differences = tuple(
+            (pair, held[pair], value)
+            for pair, value in sorted(history.values.items())
+            if pair in held and count_value(pair[1], held[pair]) != count_value(pair[1], value)
+        )
+        import_id = connection.execute(
+            insert(imports).values(
+                digest=history.digest,
+                source=source,
+                imported_at=now,
+                records_in_file=len(history.values),
+                records_imported=len(new),
+            )
+        ).inserted_primary_key[0]
+        publication_id = None
+        if new:
+            connection.execute(
+                insert(published_records),
+                [
+                    {"month": m.key, "data_type": t, "count": v, "published_at": now, "import_id": import_id}
+                    for (m, t), v in sorted(new.items())
+                ],
+            )
+            months = sorted({month.key for month, _ in new})
+            publication_id = connection.execute(
+                insert(publications).values(
+                    months=",".join(months),
+                    plan_digest=history.digest,
+                    run_id=f"{IMPORT_RUN_PREFIX}{history.digest[:12]}",
+                    started_at=now,
+                    state=APPLYING,
+                    targets=json.dumps({}),
+                    note=f"imported from {source}",
+                )
+            ).inserted_primary_key[0]
+    return ImportReport(
+        None, len(new), len(history.values) - len(new) - len(differences), differences, publication_id
+    )
 
 
 def import_published_file(

@@ -32,8 +32,10 @@ from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.deadline import DEFAULT_DEADLINE
 from perfplat_assets.publication.freshness import PublicationDeadline, valid_deadline
+from perfplat_assets.publication.targets.ckan import CkanCatalogue
 from perfplat_assets.publication.targets.directory import PublicationDirectory
-from perfplat_assets.publication.targets.s3 import CkanCatalogue, DataGovUkPublisher, S3Publication
+from perfplat_assets.publication.targets.publisher import DataGovUkPublisher
+from perfplat_assets.publication.targets.s3 import S3Publication
 from perfplat_assets.queue.resources import SqsQueue
 from perfplat_assets.store_schema import STORED_TABLES
 

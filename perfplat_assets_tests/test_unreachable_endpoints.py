@@ -46,7 +46,8 @@ from perfplat_assets.definitions import assets
 from perfplat_assets.embedded.sample_data import SampleSession
 from perfplat_assets.publication.committing.plan import StoreSnapshot, plan_publication
 from perfplat_assets.publication.committing.target import HeldFiles, PublicationFailed
-from perfplat_assets.publication.targets.s3 import CkanCatalogue, S3Publication
+from perfplat_assets.publication.targets.ckan import CkanCatalogue
+from perfplat_assets.publication.targets.s3 import S3Publication
 from perfplat_assets.queue import cli
 from perfplat_assets.queue.sensor import build_queue_sensor
 from perfplat_assets.uptime.resources import Route53HealthCheck

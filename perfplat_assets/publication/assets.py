@@ -39,7 +39,7 @@ from perfplat_assets.publication.published_format.records import (
     month_file_name,
 )
 from perfplat_assets.publication.published_format.revisions import Revision
-from perfplat_assets.publication.targets.s3 import DataGovUkPublisher
+from perfplat_assets.publication.targets.publisher import DataGovUkPublisher
 from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.rules import Limits
 

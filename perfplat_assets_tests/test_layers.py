@@ -30,6 +30,18 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 LAYER = {unit: depth for depth, units in enumerate(LAYERS) for unit in units}
 
+# The publication's parts, lowest first, in the same way: what is published knows nothing of where it goes,
+# committing knows a target only by its shape, and the Dagster side at the top reads them all.
+PUBLICATION_PARTS: tuple[tuple[str, ...], ...] = (
+    ("__init__", "published_format"),
+    ("committing",),
+    ("targets",),
+    ("history",),
+    ("deadline",),
+    ("freshness", "assets"),
+)
+PUBLICATION_PART = {part: depth for depth, parts in enumerate(PUBLICATION_PARTS) for part in parts}
+
 
 def _unit(module: str) -> str:
     """The top-level module or folder a dotted module name (`perfplat_assets.x.y`) belongs to."""
@@ -78,6 +90,37 @@ def _upward_imports() -> list[str]:
                 where = f"{path.relative_to(PACKAGE.parent)}:{line} ({importer}, layer {LAYER[importer]})"
                 upward.append(f"{where} imports {imported} (layer {LAYER[target]})")
     return upward
+
+
+def _part(module: str) -> str:
+    """The part of the publication (`perfplat_assets.publication.x...`) a module belongs to."""
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 else "__init__"
+
+
+def _publication_upward_imports() -> list[str]:
+    upward = []
+    for path in sorted((PACKAGE / "publication").rglob("*.py")):
+        importer = _part(_module_name(path))
+        for line, imported in _imported(path):
+            if _unit(imported) != "publication" or imported == f"{NAME}.publication":
+                continue
+            target = _part(imported)
+            if PUBLICATION_PART[target] > PUBLICATION_PART[importer]:
+                upward.append(f"{path.relative_to(PACKAGE.parent)}:{line} ({importer}) imports {imported}")
+    return upward
+
+
+def test_every_part_of_the_publication_is_in_a_layer():
+    folder = PACKAGE / "publication"
+    parts = {path.stem for path in folder.glob("*.py")} | {
+        path.name for path in folder.iterdir() if path.is_dir() and any(path.glob("*.py"))
+    }
+    assert parts == PUBLICATION_PART.keys(), "give each new part of the publication its place"
+
+
+def test_the_publications_parts_import_downwards_only():
+    assert _publication_upward_imports() == []
 
 
 def test_every_module_and_folder_is_in_a_layer():

@@ -12,6 +12,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from dagster import DagsterInstance, materialize
+from markupsafe import escape
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.completion_rate.measure import COMPLETION_RATE
@@ -150,7 +151,7 @@ def test_the_figures_are_tables_with_a_row_per_month():
 
 def test_methods_revisions_and_dates_come_from_the_data():
     html = _plan().file("report.html").content.decode()
-    assert COMPLETION_RATE.note.replace("'", "&#x27;") in html
+    assert escape(COMPLETION_RATE.note) in html
     assert METHOD_DESCRIPTIONS["top-two-box"] in html and METHOD_DESCRIPTIONS["weighted-gds"] in html
     assert '<time datetime="2026-04">April 2026</time> to <time datetime="2026-06">June 2026</time>' in html
     assert "from Apr 2026: top-two-box" in html, "the chart marks the change of method"

@@ -195,6 +195,7 @@ def _publisher(
     publish_dir: Any, sample_sources: list[str], metrics_store: MetricsStore
 ) -> DataGovUkPublisher:
     return DataGovUkPublisher(
+        store=metrics_store,
         directory=PublicationDirectory(path=publish_dir, store=metrics_store),
         s3=S3Publication(
             s3=S3Resource(region_name=env("AWS_REGION"), endpoint_url=env("AWS_ENDPOINT_URL_S3")),

@@ -18,6 +18,7 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.metrics_store.tables import published_records
 from perfplat_assets.publication.committing.plan import (
+    RevisionStamp,
     StoreSnapshot,
     dropped_pairs,
     plan_problems,
@@ -142,8 +143,7 @@ def test_the_plan_withholds_a_stored_measure_out_of_bounds_and_publishes_the_res
         snapshot,
         [MAY],
         {(MAY, "uptime-percent"): 99.5},
-        run_id="run-1",
-        now=datetime(2025, 6, 2, tzinfo=UTC),
+        stamp=RevisionStamp("run-1", datetime(2025, 6, 2, tzinfo=UTC)),
         csv_url=None,
     )
     # April's satisfaction is withheld (its rating count is out of bounds); April's uptime is published.

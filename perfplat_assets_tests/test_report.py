@@ -18,7 +18,7 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.completion_rate.measure import COMPLETION_RATE
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
-from perfplat_assets.publication.committing.plan import StoreSnapshot, plan_publication
+from perfplat_assets.publication.committing.plan import RevisionStamp, StoreSnapshot, plan_publication
 from perfplat_assets.publication.history.importing import import_published_file
 from perfplat_assets.publication.published_format import report
 from perfplat_assets.publication.published_format.notes import method_changes
@@ -73,7 +73,7 @@ def _plan(history=HISTORY):
     snapshot = StoreSnapshot(
         published={}, published_at={}, revision_history=history, methods={"user_satisfaction": METHODS}
     )
-    return plan_publication(snapshot, MONTHS, _values(), run_id="run-1", now=NOW, csv_url=None)
+    return plan_publication(snapshot, MONTHS, _values(), stamp=RevisionStamp("run-1", NOW), csv_url=None)
 
 
 class _Page(HTMLParser):
@@ -306,7 +306,7 @@ def _imported_plan(schedule: str | None = None):
     computed = {"user_satisfaction": {JUNE: "top-two-box"}}
     snapshot = StoreSnapshot(published, {m: REVISED for m in MONTHS[:5]}, [], computed, *extra)
     values = {(JUNE, "user-satisfaction-percent"): 90.0, (JUNE, "uptime-percent"): 100.0}
-    return plan_publication(snapshot, [JUNE], values, run_id="run-1", now=NOW, csv_url=None)
+    return plan_publication(snapshot, [JUNE], values, stamp=RevisionStamp("run-1", NOW), csv_url=None)
 
 
 def _satisfaction_chart(html: str) -> str:

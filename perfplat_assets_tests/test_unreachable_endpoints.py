@@ -44,7 +44,7 @@ from perfplat_assets.completion_rate.ga4_report import RetrySettings, Source, fe
 from perfplat_assets.completion_rate.resources import GoogleAnalytics
 from perfplat_assets.definitions import assets
 from perfplat_assets.embedded.sample_data import SampleSession
-from perfplat_assets.publication.committing.plan import StoreSnapshot, plan_publication
+from perfplat_assets.publication.committing.plan import RevisionStamp, StoreSnapshot, plan_publication
 from perfplat_assets.publication.committing.target import HeldFiles, PublicationFailed
 from perfplat_assets.publication.targets.ckan import CkanCatalogue
 from perfplat_assets.publication.targets.s3 import S3Publication
@@ -349,8 +349,7 @@ def _plan():
         snapshot,
         [MAY],
         {(MAY, "digital-take-up"): 85.0},
-        run_id="test",
-        now=datetime.now(UTC),
+        stamp=RevisionStamp("test", datetime.now(UTC)),
         csv_url="https://example.org/data.csv",
     )
 

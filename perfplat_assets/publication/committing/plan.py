@@ -48,6 +48,15 @@ class StoreSnapshot:
 
 
 @dataclass(frozen=True)
+class RevisionStamp:
+    """What each revision a plan finds is recorded with, as `revisions.csv` lists it: the run that makes the
+    plan, and when."""
+
+    run_id: str
+    revised_at: datetime
+
+
+@dataclass(frozen=True)
 class PublishedFile:
     name: str
     content: bytes
@@ -92,13 +101,12 @@ def plan_publication(
     months: Sequence[Month],
     values: Mapping[Pair, float],
     *,
-    run_id: str,
-    now: datetime,
+    stamp: RevisionStamp,
     csv_url: str | None,
     keep: Collection[Pair] = (),
 ) -> PublicationPlan:
     """The publication of `months` with `values`, on top of what the store holds. A changed or withdrawn
-    value of a month already public is a revision, dated `now` and recorded with `run_id`.
+    value of a month already public is a revision, recorded with `stamp` (the run, and when).
 
     `keep` are the pairs of measures a check blocked: their earlier published values stay as they were. A
     measure holding a value outside its dataType's bounds (the run's, or one imported before perfplat
@@ -117,7 +125,7 @@ def plan_publication(
     revisions = tuple(find_revisions(earlier, values, ordered))
     history = [
         *snapshot.revision_history,
-        *({**to_row(r), "revised_at": now, "run_id": run_id} for r in revisions),
+        *({**to_row(r), "revised_at": stamp.revised_at, "run_id": stamp.run_id} for r in revisions),
     ]
     records = [record(month, data_type, value) for (month, data_type), value in published.items()]
     files = publication_files(ordered, records, history, published_methods(snapshot, published))

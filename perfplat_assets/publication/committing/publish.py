@@ -36,6 +36,7 @@ from perfplat_assets.publication.committing.plan import (
     Pair,
     PlanRefused,
     PublicationPlan,
+    RevisionStamp,
     StoreSnapshot,
     dropped_pairs,
     plan_problems,
@@ -156,8 +157,7 @@ def _checked_plan(snapshot: StoreSnapshot, request: PublicationRequest, now: dat
             snapshot,
             request.months,
             request.values,
-            run_id=request.run_id,
-            now=now,
+            stamp=RevisionStamp(request.run_id, now),
             csv_url=request.csv_url,
             keep=request.keep,
         )
@@ -210,9 +210,8 @@ def _recover(
     months = sorted({month for entry in entries for month in entry.months})
     snapshot = _snapshot(store, request)
     values = {pair: value for pair, value in snapshot.published.items() if pair[0] in months}
-    plan = plan_publication(
-        snapshot, months, values, run_id=request.run_id, now=datetime.now(UTC), csv_url=request.csv_url
-    )
+    stamp = RevisionStamp(request.run_id, datetime.now(UTC))
+    plan = plan_publication(snapshot, months, values, stamp=stamp, csv_url=request.csv_url)
     for target in targets:
         try:
             target.apply(plan, target.read_current(plan))

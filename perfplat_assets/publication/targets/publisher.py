@@ -7,6 +7,7 @@ from __future__ import annotations
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.committing.target import PublicationFailed, PublicationTarget
 from perfplat_assets.publication.published_format.records import CUMULATIVE_CSV
 from perfplat_assets.publication.targets.ckan import CkanCatalogue
@@ -15,8 +16,10 @@ from perfplat_assets.publication.targets.s3 import S3Publication
 
 
 class DataGovUkPublisher(ConfigurableResource):
-    """Every publication target, in the order a publication uses them, and the dry-run switch."""
+    """The metrics store a publication is made from and committed to, every target it goes to, in the order
+    it uses them, and the dry-run switch."""
 
+    store: MetricsStore
     directory: PublicationDirectory
     s3: S3Publication
     ckan: CkanCatalogue

@@ -9,9 +9,9 @@ import argparse
 import sys
 
 from perfplat_assets.configuration import build_resources
-from perfplat_assets.publication.history import HistoryRefused
-from perfplat_assets.publication.importing import import_published_file, report_lines
-from perfplat_assets.publication.journal import StoreFailed
+from perfplat_assets.publication.committing.journal import StoreFailed
+from perfplat_assets.publication.history.importing import import_published_file, report_lines
+from perfplat_assets.publication.history.reading import HistoryRefused
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,9 +31,11 @@ from perfplat_assets.measures import measures
 from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.deadline import DEFAULT_DEADLINE
-from perfplat_assets.publication.directory import PublicationDirectory
 from perfplat_assets.publication.freshness import PublicationDeadline, valid_deadline
-from perfplat_assets.publication.resources import CkanCatalogue, DataGovUkPublisher, S3Publication
+from perfplat_assets.publication.targets.ckan import CkanCatalogue
+from perfplat_assets.publication.targets.directory import PublicationDirectory
+from perfplat_assets.publication.targets.publisher import DataGovUkPublisher
+from perfplat_assets.publication.targets.s3 import S3Publication
 from perfplat_assets.queue.resources import SqsQueue
 from perfplat_assets.store_schema import STORED_TABLES
 
@@ -193,6 +195,7 @@ def _publisher(
     publish_dir: Any, sample_sources: list[str], metrics_store: MetricsStore
 ) -> DataGovUkPublisher:
     return DataGovUkPublisher(
+        store=metrics_store,
         directory=PublicationDirectory(path=publish_dir, store=metrics_store),
         s3=S3Publication(
             s3=S3Resource(region_name=env("AWS_REGION"), endpoint_url=env("AWS_ENDPOINT_URL_S3")),

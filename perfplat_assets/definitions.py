@@ -17,7 +17,7 @@ from perfplat_assets.configuration import (
 from perfplat_assets.measures import measures
 from perfplat_assets.publication.assets import data_gov_uk_publication, performance_dataset
 from perfplat_assets.publication.freshness import build_deadline_sensor
-from perfplat_assets.publication.jobs import import_published_series
+from perfplat_assets.publication.history.jobs import import_published_series
 from perfplat_assets.queue.sensor import build_queue_sensor
 from perfplat_assets.schedules.definitions import PUBLISHING_SCHEDULES, build_schedules
 

@@ -7,6 +7,6 @@ without a table would leave it to a later run, whose role may not be allowed to 
 """
 
 from perfplat_assets.measures import measures
-from perfplat_assets.publication.table import performance_dataset_table
+from perfplat_assets.publication.published_format.table import performance_dataset_table
 
 STORED_TABLES = (*(measure.table for measure in measures()), performance_dataset_table)

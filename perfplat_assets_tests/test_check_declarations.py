@@ -6,7 +6,7 @@ import inspect
 from perfplat_assets.completion_rate import checks as completion_rate
 from perfplat_assets.definitions import defs
 from perfplat_assets.digital_take_up import checks as digital_take_up
-from perfplat_assets.publication import checks as publication
+from perfplat_assets.publication.published_format import checks as publication
 from perfplat_assets.uptime import checks as uptime
 from perfplat_assets.user_satisfaction import checks as user_satisfaction
 

@@ -19,11 +19,11 @@ from dagster_aws.s3 import S3Resource
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.sqs import LOCAL_CREDENTIALS
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.publication.directory import PublicationDirectory
-from perfplat_assets.publication.publish import PublicationRequest, publish
-from perfplat_assets.publication.records import month_file_name
-from perfplat_assets.publication.resources import S3Publication
-from perfplat_assets.publication.targets import PublicationFailed
+from perfplat_assets.publication.committing.publish import PublicationRequest, publish
+from perfplat_assets.publication.committing.target import PublicationFailed
+from perfplat_assets.publication.published_format.records import month_file_name
+from perfplat_assets.publication.targets.directory import PublicationDirectory
+from perfplat_assets.publication.targets.s3 import S3Publication
 from perfplat_assets_tests.support.aws import BUCKET, REGION
 from perfplat_assets_tests.support.faults import FaultyHop, S3WritesThenFails
 

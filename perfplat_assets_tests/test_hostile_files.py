@@ -27,14 +27,14 @@ from perfplat_assets.digital_take_up.calculation import digital_take_up
 from perfplat_assets.digital_take_up.queries.figures_file import read_figures_file
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.metrics_store.tables import imports, published_records
-from perfplat_assets.publication.history import (
+from perfplat_assets.publication.history.importing import MAX_IMPORT_BYTES
+from perfplat_assets.publication.history.reading import (
     MAX_NESTING,
     HistoryRefused,
     PublishedHistory,
     read_published_history,
 )
-from perfplat_assets.publication.importing import MAX_IMPORT_BYTES
-from perfplat_assets.publication.records import RECORD_FIELDS
+from perfplat_assets.publication.published_format.records import RECORD_FIELDS
 from perfplat_assets_tests.support.services import BIN
 
 PERFPLAT = str(BIN / "perfplat")

@@ -17,7 +17,7 @@ from perfplat_assets.common.months import Month, months_between
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets, defs
 from perfplat_assets.metrics_store.tables import imports, published_records
-from perfplat_assets.publication.records import month_file_name
+from perfplat_assets.publication.published_format.records import month_file_name
 from perfplat_assets_tests.support.aws import BUCKET, PREFIX
 from perfplat_assets_tests.support.ci import needs_jq
 from perfplat_assets_tests.support.published import published_record

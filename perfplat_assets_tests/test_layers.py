@@ -46,6 +46,19 @@ def layer_of() -> dict[str, int]:
     return {unit: depth for depth, units in enumerate(layers) for unit in units}
 
 
+# The publication's parts, lowest first, in the same way: what is published knows nothing of where it goes,
+# committing knows a target only by its shape, and the Dagster side at the top reads them all.
+PUBLICATION_PARTS: tuple[tuple[str, ...], ...] = (
+    ("__init__", "published_format"),
+    ("committing",),
+    ("targets",),
+    ("history",),
+    ("deadline",),
+    ("freshness", "assets"),
+)
+PUBLICATION_PART = {part: depth for depth, parts in enumerate(PUBLICATION_PARTS) for part in parts}
+
+
 def _unit(module: str) -> str:
     """The top-level module or folder a dotted module name (`perfplat_assets.x.y`) belongs to."""
     parts = module.split(".")
@@ -92,6 +105,39 @@ def _upward_imports(modules: Iterable[tuple[str, str, bool]]) -> list[str]:
                 where = f"{module}:{line} ({importer}, layer {layer[importer]})"
                 upward.append(f"{where} imports {imported} (layer {layer[target]})")
     return upward
+
+
+def _part(module: str) -> str:
+    """The part of the publication (`perfplat_assets.publication.x...`) a module belongs to."""
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 else "__init__"
+
+
+def _publication_upward_imports() -> list[str]:
+    upward = []
+    for module, source, is_package in _package_modules():
+        if _unit(module) != "publication":
+            continue
+        importer = _part(module)
+        for line, imported in _imports_in(source, module, is_package):
+            if _unit(imported) != "publication" or imported == f"{NAME}.publication":
+                continue
+            target = _part(imported)
+            if PUBLICATION_PART[target] > PUBLICATION_PART[importer]:
+                upward.append(f"{module}:{line} ({importer}) imports {imported}")
+    return upward
+
+
+def test_every_part_of_the_publication_is_in_a_layer():
+    folder = PACKAGE / "publication"
+    parts = {path.stem for path in folder.glob("*.py")} | {
+        path.name for path in folder.iterdir() if path.is_dir() and any(path.glob("*.py"))
+    }
+    assert parts == PUBLICATION_PART.keys(), "give each new part of the publication its place"
+
+
+def test_the_publications_parts_import_downwards_only():
+    assert _publication_upward_imports() == []
 
 
 def test_every_module_and_folder_is_in_a_layer():
@@ -141,14 +187,14 @@ from typing import TYPE_CHECKING
 from perfplat_assets import definitions
 from .. import uptime
 if TYPE_CHECKING:
-    from perfplat_assets.publication.records import DatasetValue
+    from perfplat_assets.publication.published_format.records import DatasetValue
 def later():
     import perfplat_assets.queue.sensor
 """
     imported = [name for _, name in _imports_in(source, f"{NAME}.common.months", is_package=False)]
     assert f"{NAME}.definitions" in imported
     assert f"{NAME}.uptime" in imported
-    assert f"{NAME}.publication.records" in imported
+    assert f"{NAME}.publication.published_format.records" in imported
     assert f"{NAME}.queue.sensor" in imported
 
 

@@ -17,8 +17,14 @@ from sqlalchemy import update
 from perfplat_assets.common.months import Month
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.metrics_store.tables import published_records
-from perfplat_assets.publication.checks import record_problems
-from perfplat_assets.publication.plan import StoreSnapshot, dropped_pairs, plan_problems, plan_publication
+from perfplat_assets.publication.committing.plan import (
+    RevisionStamp,
+    StoreSnapshot,
+    dropped_pairs,
+    plan_problems,
+    plan_publication,
+)
+from perfplat_assets.publication.published_format.checks import record_problems
 from perfplat_assets.user_satisfaction.calculation import parse_methods
 from perfplat_assets.user_satisfaction.checks import satisfaction_inconsistencies
 from perfplat_assets_tests.support.published import published_record
@@ -137,8 +143,7 @@ def test_the_plan_withholds_a_stored_measure_out_of_bounds_and_publishes_the_res
         snapshot,
         [MAY],
         {(MAY, "uptime-percent"): 99.5},
-        run_id="run-1",
-        now=datetime(2025, 6, 2, tzinfo=UTC),
+        stamp=RevisionStamp("run-1", datetime(2025, 6, 2, tzinfo=UTC)),
         csv_url=None,
     )
     # April's satisfaction is withheld (its rating count is out of bounds); April's uptime is published.

@@ -11,7 +11,7 @@ import pytest
 from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.metrics_store.tables import published_records
-from perfplat_assets.publication.checks import record_problems
+from perfplat_assets.publication.published_format.checks import record_problems
 from perfplat_assets_tests.support.aws import BUCKET, PREFIX
 from perfplat_assets_tests.support.ci import needs_jq
 from perfplat_assets_tests.support.run_results import failure_message, materialize_month

@@ -23,7 +23,7 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.measures import measures
 from perfplat_assets.metrics_store.tables import publications, published_records
-from perfplat_assets.publication.records import month_file_name
+from perfplat_assets.publication.published_format.records import month_file_name
 from perfplat_assets_tests.ckan.fixture import CkanSite, ckan_action
 from perfplat_assets_tests.support.aws import BUCKET, PREFIX
 from perfplat_assets_tests.support.ci import unavailable

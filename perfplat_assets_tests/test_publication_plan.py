@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 import pytest
 
 from perfplat_assets.common.months import Month
-from perfplat_assets.publication.plan import (
+from perfplat_assets.publication.committing.plan import (
     PlanRefused,
+    RevisionStamp,
     StoreSnapshot,
     dropped_pairs,
     plan_problems,
@@ -31,7 +32,7 @@ def _snapshot(published=None, methods=None) -> StoreSnapshot:
 
 
 def _plan(snapshot, months, values, csv_url=None):
-    return plan_publication(snapshot, months, values, run_id="run-1", now=NOW, csv_url=csv_url)
+    return plan_publication(snapshot, months, values, stamp=RevisionStamp("run-1", NOW), csv_url=csv_url)
 
 
 def test_a_first_publication_plans_every_file_cumulative_first_month_files_last():

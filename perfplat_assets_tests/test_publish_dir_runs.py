@@ -117,9 +117,9 @@ PUBLISH_IN_ONE_PROCESS = """
 import sys
 from perfplat_assets.common.months import Month
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.publication.directory import PublicationDirectory
-from perfplat_assets.publication.publish import PublicationRequest, publish
-from perfplat_assets.publication.targets import PublicationFailed
+from perfplat_assets.publication.targets.directory import PublicationDirectory
+from perfplat_assets.publication.committing.publish import PublicationRequest, publish
+from perfplat_assets.publication.committing.target import PublicationFailed
 
 class Log:
     def info(self, message): pass

@@ -12,17 +12,18 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from dagster import DagsterInstance, materialize
+from markupsafe import escape
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.completion_rate.measure import COMPLETION_RATE
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
-from perfplat_assets.publication import report
-from perfplat_assets.publication.importing import import_published_file
-from perfplat_assets.publication.notes import method_changes
-from perfplat_assets.publication.plan import StoreSnapshot, plan_publication
-from perfplat_assets.publication.records import record
-from perfplat_assets.publication.report import month_ticks, report_html
+from perfplat_assets.publication.committing.plan import RevisionStamp, StoreSnapshot, plan_publication
+from perfplat_assets.publication.history.importing import import_published_file
+from perfplat_assets.publication.published_format import report
+from perfplat_assets.publication.published_format.notes import method_changes
+from perfplat_assets.publication.published_format.records import record
+from perfplat_assets.publication.published_format.report import month_ticks, report_html
 from perfplat_assets.user_satisfaction.calculation import METHOD_DESCRIPTIONS, Rating, parse_methods
 from perfplat_assets_tests.support.axe import axe_violations
 from perfplat_assets_tests.support.browser import ARTIFACTS
@@ -72,7 +73,7 @@ def _plan(history=HISTORY):
     snapshot = StoreSnapshot(
         published={}, published_at={}, revision_history=history, methods={"user_satisfaction": METHODS}
     )
-    return plan_publication(snapshot, MONTHS, _values(), run_id="run-1", now=NOW, csv_url=None)
+    return plan_publication(snapshot, MONTHS, _values(), stamp=RevisionStamp("run-1", NOW), csv_url=None)
 
 
 class _Page(HTMLParser):
@@ -150,7 +151,7 @@ def test_the_figures_are_tables_with_a_row_per_month():
 
 def test_methods_revisions_and_dates_come_from_the_data():
     html = _plan().file("report.html").content.decode()
-    assert COMPLETION_RATE.note.replace("'", "&#x27;") in html
+    assert escape(COMPLETION_RATE.note) in html
     assert METHOD_DESCRIPTIONS["top-two-box"] in html and METHOD_DESCRIPTIONS["weighted-gds"] in html
     assert '<time datetime="2026-04">April 2026</time> to <time datetime="2026-06">June 2026</time>' in html
     assert "from Apr 2026: top-two-box" in html, "the chart marks the change of method"
@@ -305,7 +306,7 @@ def _imported_plan(schedule: str | None = None):
     computed = {"user_satisfaction": {JUNE: "top-two-box"}}
     snapshot = StoreSnapshot(published, {m: REVISED for m in MONTHS[:5]}, [], computed, *extra)
     values = {(JUNE, "user-satisfaction-percent"): 90.0, (JUNE, "uptime-percent"): 100.0}
-    return plan_publication(snapshot, [JUNE], values, run_id="run-1", now=NOW, csv_url=None)
+    return plan_publication(snapshot, [JUNE], values, stamp=RevisionStamp("run-1", NOW), csv_url=None)
 
 
 def _satisfaction_chart(html: str) -> str:

@@ -9,8 +9,8 @@ from itertools import combinations
 import pytest
 
 from perfplat_assets.common.months import Month
-from perfplat_assets.publication.records import record
-from perfplat_assets.publication.report import report_html
+from perfplat_assets.publication.published_format.records import record
+from perfplat_assets.publication.published_format.report import report_html
 from perfplat_assets.user_satisfaction.calculation import Rating
 from perfplat_assets_tests.support.browser import ARTIFACTS
 

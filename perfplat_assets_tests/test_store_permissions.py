@@ -23,8 +23,8 @@ from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.metrics_store.tables import imports, metadata, published_records
-from perfplat_assets.publication.importing import import_published_file
-from perfplat_assets.publication.journal import StoreFailed
+from perfplat_assets.publication.committing.journal import StoreFailed
+from perfplat_assets.publication.history.importing import import_published_file
 from perfplat_assets.store_schema import STORED_TABLES
 from perfplat_assets.uptime.assets import uptime as uptime_asset
 from perfplat_assets.uptime.calculation import Uptime

@@ -11,7 +11,7 @@ from perfplat_assets.completion_rate.calculation import (
 )
 from perfplat_assets.digital_take_up.calculation import TakeUpFigures, digital_take_up
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.publication.records import DatasetValue
+from perfplat_assets.publication.published_format.records import DatasetValue
 from perfplat_assets.uptime.calculation import hour_starts, uptime
 from perfplat_assets.user_satisfaction.calculation import (
     DEFAULT_METHOD_SCHEDULE,

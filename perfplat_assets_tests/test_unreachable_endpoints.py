@@ -43,9 +43,10 @@ from perfplat_assets.common.network import unreachable_cause
 from perfplat_assets.completion_rate.queries.data_api import RetrySettings, Source, fetch_completion_report
 from perfplat_assets.completion_rate.resources.data_api import GoogleAnalytics
 from perfplat_assets.definitions import assets
-from perfplat_assets.publication.plan import StoreSnapshot, plan_publication
-from perfplat_assets.publication.resources import CkanCatalogue, S3Publication
-from perfplat_assets.publication.targets import HeldFiles, PublicationFailed
+from perfplat_assets.publication.committing.plan import RevisionStamp, StoreSnapshot, plan_publication
+from perfplat_assets.publication.committing.target import HeldFiles, PublicationFailed
+from perfplat_assets.publication.targets.ckan import CkanCatalogue
+from perfplat_assets.publication.targets.s3 import S3Publication
 from perfplat_assets.queue import cli
 from perfplat_assets.queue.sensor import build_queue_sensor
 from perfplat_assets.uptime.resources import Route53HealthCheck
@@ -348,8 +349,7 @@ def _plan():
         snapshot,
         [MAY],
         {(MAY, "digital-take-up"): 85.0},
-        run_id="test",
-        now=datetime.now(UTC),
+        stamp=RevisionStamp("test", datetime.now(UTC)),
         csv_url="https://example.org/data.csv",
     )
 

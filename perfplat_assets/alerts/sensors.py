@@ -50,7 +50,7 @@ from perfplat_assets.common.months import Month, months_between
 from perfplat_assets.metrics_store.tables import published_records, revisions
 from perfplat_assets.publication.deadline import AUTOMATION
 from perfplat_assets.publication.freshness import CHECK_KEY
-from perfplat_assets.publication.records import DATA_TYPES, count_value
+from perfplat_assets.publication.published_format.records import DATA_TYPES, count_value
 
 SENSOR_NAME = "perfplat_alerts"
 INTERVAL_SECONDS = 30  # between two ticks, unless PERFPLAT_ALERT_INTERVAL_SECONDS says otherwise

@@ -1,4 +1,5 @@
-"""The dataset every measure is combined into, and its publication to every target (see publish.py)."""
+"""The dataset every measure is combined into, and its publication to every target (see
+committing/publish.py)."""
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,17 +24,21 @@ from perfplat_assets.common.metadata import markdown_cell
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.common.settings import MethodScheduleSetting
 from perfplat_assets.measures import measure_of, measures
-from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.partitions import monthly_asset, partition_months
-from perfplat_assets.publication.checks import CHECKS
-from perfplat_assets.publication.dataset import dataset_values
+from perfplat_assets.publication.committing.plan import PublicationPlan, Withholding, measure_pairs
+from perfplat_assets.publication.committing.publish import PublicationOutcome, PublicationRequest, publish
+from perfplat_assets.publication.committing.target import Change, PublicationFailed
 from perfplat_assets.publication.freshness import CHECK_SPEC, IMPORT_TAG, PublicationDeadline, check_result
-from perfplat_assets.publication.plan import PublicationPlan, Withholding, measure_pairs
-from perfplat_assets.publication.publish import PublicationOutcome, PublicationRequest, publish
-from perfplat_assets.publication.records import DATA_TYPES, DatasetValue, count_value, month_file_name
-from perfplat_assets.publication.resources import DataGovUkPublisher
-from perfplat_assets.publication.revisions import Revision
-from perfplat_assets.publication.targets import Change, PublicationFailed
+from perfplat_assets.publication.published_format.checks import CHECKS
+from perfplat_assets.publication.published_format.dataset import dataset_values
+from perfplat_assets.publication.published_format.records import (
+    DATA_TYPES,
+    DatasetValue,
+    count_value,
+    month_file_name,
+)
+from perfplat_assets.publication.published_format.revisions import Revision
+from perfplat_assets.publication.targets.publisher import DataGovUkPublisher
 from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.rules import Limits
 
@@ -95,7 +100,6 @@ def data_gov_uk_publication(
     context: AssetExecutionContext,
     config: PublicationConfig,
     performance_dataset: list[DatasetValue],
-    metrics_store: MetricsStore,
     publisher: DataGovUkPublisher,
     method_schedule: MethodScheduleSetting,
     publication_deadline: PublicationDeadline,
@@ -123,7 +127,7 @@ def data_gov_uk_publication(
                 pair for month, name in blocked if month in publishable for pair in measure_pairs(month, name)
             },
         )
-        outcome = _publish(context, request, metrics_store, publisher)
+        outcome = _publish(context, request, publisher)
         implausible = dict(outcome.plan.withheld)  # values out of bounds: their measures stay out
         publishable = list(outcome.plan.months)
         metadata = _outcome_metadata(outcome, publishable, len(outcome.plan.values), publisher, dry_run)
@@ -134,7 +138,7 @@ def data_gov_uk_publication(
     metadata = {f"withheld {label}": reason for label, reason in withheld.reasons.items()} | metadata
     # Whether the month due at the last deadline is published by a run, this one included.
     deadline = publication_deadline.status(context.instance, published_now=() if dry_run else publishable)
-    yield from _results(context, months, publishable, withheld, metadata, dry_run, check_result(deadline))
+    yield from _results(context, publishable, withheld, metadata, dry_run, check_result(deadline))
 
 
 @dataclass(frozen=True)
@@ -165,7 +169,6 @@ class Withheld:
 
 def _results(
     context: AssetExecutionContext,
-    months: Sequence[Month],
     publishable: Sequence[Month],
     withheld: Withheld,
     metadata: dict[str, Any],
@@ -177,7 +180,7 @@ def _results(
     of bounds is withheld (an earlier publication of it stays); then the run fails naming what was withheld
     and why. `published_by_deadline` is reported either way."""
     if dry_run:
-        for month in months:
+        for month in partition_months(context):
             yield AssetObservation(context.asset_key, partition=month.key, metadata=metadata)
         yield deadline
         return
@@ -216,15 +219,12 @@ def _imported_months_published(
 
 
 def _publish(
-    context: AssetExecutionContext,
-    request: PublicationRequest,
-    metrics_store: MetricsStore,
-    publisher: DataGovUkPublisher,
+    context: AssetExecutionContext, request: PublicationRequest, publisher: DataGovUkPublisher
 ) -> PublicationOutcome:
     """The settings' guards, then the publication itself."""
     try:
         publisher.refuse_unpublishable_settings()
-        outcome = publish(metrics_store, publisher.targets(), request, context.log)
+        outcome = publish(publisher.store, publisher.targets(), request, context.log)
     except PublicationFailed as error:
         raise Failure(f"{error}.") from None
     if request.dry_run:

@@ -17,7 +17,7 @@ from tabulate import tabulate
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.definitions import assets, defs
 from perfplat_assets.metrics_store.tables import published_records
-from perfplat_assets.publication.records import DATA_TYPES, REPORT_HTML
+from perfplat_assets.publication.published_format.records import DATA_TYPES, REPORT_HTML
 
 
 def _months(count: int) -> list[Month]:

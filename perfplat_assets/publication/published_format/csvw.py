@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from perfplat_assets.common.measure import DataType, Measure
 from perfplat_assets.measures import Methods, measures
-from perfplat_assets.publication.notes import method_periods
+from perfplat_assets.publication.published_format.notes import method_periods
 
 PUBLISHER = {
     "schema:name": "Office of the Public Guardian",

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from perfplat_assets.publication.plan import PublicationPlan, PublishedFile
+from perfplat_assets.publication.committing.plan import PublicationPlan, PublishedFile
 
 
 class PublicationFailed(RuntimeError):

@@ -15,7 +15,7 @@ from typing import Any
 
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.measures import measure_of, measures
-from perfplat_assets.publication.records import (
+from perfplat_assets.publication.published_format.records import (
     CHANNEL,
     DATA_TYPES,
     PERIOD,

@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.measures import Methods
-from perfplat_assets.publication.csvw import csv_metadata
-from perfplat_assets.publication.notes import notes_markdown
-from perfplat_assets.publication.records import (
+from perfplat_assets.publication.published_format.csvw import csv_metadata
+from perfplat_assets.publication.published_format.notes import notes_markdown
+from perfplat_assets.publication.published_format.records import (
     CSVW_METADATA,
     CUMULATIVE_CSV,
     CUMULATIVE_FILES,
@@ -25,8 +25,8 @@ from perfplat_assets.publication.records import (
     sort_records,
     wide_table,
 )
-from perfplat_assets.publication.report import report_html
-from perfplat_assets.publication.revisions import revisions_csv
+from perfplat_assets.publication.published_format.report import report_html
+from perfplat_assets.publication.published_format.revisions import revisions_csv
 
 _MONTH_FILE = re.compile(r"make_a_lasting_power_of_attorney_\d{2}_\d{2}\.json")
 CONTENT_TYPES = {

@@ -7,7 +7,7 @@ from typing import Any
 
 from perfplat_assets.common.measure import Measure
 from perfplat_assets.common.months import Month
-from perfplat_assets.publication.records import DatasetValue
+from perfplat_assets.publication.published_format.records import DatasetValue
 
 
 def month_measures(

@@ -36,10 +36,10 @@ from pydantic import Field, PrivateAttr
 from perfplat_assets.common.files import FileRefused, kind_of, read_bounded
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.publication import journal
-from perfplat_assets.publication.files import is_published_name
-from perfplat_assets.publication.plan import PublicationPlan
-from perfplat_assets.publication.targets import Change, HeldFiles, PublicationFailed, file_changes
+from perfplat_assets.publication.committing import journal
+from perfplat_assets.publication.committing.plan import PublicationPlan
+from perfplat_assets.publication.committing.target import Change, HeldFiles, PublicationFailed, file_changes
+from perfplat_assets.publication.published_format.files import is_published_name
 
 SETTING = "PERFPLAT_PUBLISH_DIR"
 VERSIONS, CURRENT = ".versions", ".current"

@@ -19,9 +19,9 @@ from perfplat_assets.common.json_input import nesting, repeated_keys
 from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import FIRST_MONTH, Month
 from perfplat_assets.measures import default_method_schedules
-from perfplat_assets.publication.checks import inconsistencies, record_problems
-from perfplat_assets.publication.plan import Pair
-from perfplat_assets.publication.records import RECORD_FIELDS, count_value
+from perfplat_assets.publication.committing.plan import Pair
+from perfplat_assets.publication.published_format.checks import inconsistencies, record_problems
+from perfplat_assets.publication.published_format.records import RECORD_FIELDS, count_value
 
 MAX_PROBLEMS_SHOWN = 20
 MAX_NESTING = 2  # an array of records, each a flat object

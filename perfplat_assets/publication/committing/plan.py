@@ -19,10 +19,13 @@ from perfplat_assets.common.columns import to_row
 from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month
 from perfplat_assets.measures import Methods, default_method_schedules, measures, method_measures
-from perfplat_assets.publication.checks import implausible_measures, published_format_findings
-from perfplat_assets.publication.files import content_type, publication_files
-from perfplat_assets.publication.records import RECORDS_JSON, Record, record
-from perfplat_assets.publication.revisions import Revision, find_revisions
+from perfplat_assets.publication.published_format.checks import (
+    implausible_measures,
+    published_format_findings,
+)
+from perfplat_assets.publication.published_format.files import content_type, publication_files
+from perfplat_assets.publication.published_format.records import RECORDS_JSON, Record, record
+from perfplat_assets.publication.published_format.revisions import Revision, find_revisions
 
 PUBLIC_RECORDS = RECORDS_JSON  # the cumulative file whose records are public: what the guard protects
 
@@ -42,6 +45,15 @@ class StoreSnapshot:
     revision_history: Sequence[Mapping[str, object]]
     methods: Methods
     schedules: Mapping[str, MethodSchedule] = field(default_factory=default_method_schedules)
+
+
+@dataclass(frozen=True)
+class RevisionStamp:
+    """What each revision a plan finds is recorded with, as `revisions.csv` lists it: the run that makes the
+    plan, and when."""
+
+    run_id: str
+    revised_at: datetime
 
 
 @dataclass(frozen=True)
@@ -89,13 +101,12 @@ def plan_publication(
     months: Sequence[Month],
     values: Mapping[Pair, float],
     *,
-    run_id: str,
-    now: datetime,
+    stamp: RevisionStamp,
     csv_url: str | None,
     keep: Collection[Pair] = (),
 ) -> PublicationPlan:
     """The publication of `months` with `values`, on top of what the store holds. A changed or withdrawn
-    value of a month already public is a revision, dated `now` and recorded with `run_id`.
+    value of a month already public is a revision, recorded with `stamp` (the run, and when).
 
     `keep` are the pairs of measures a check blocked: their earlier published values stay as they were. A
     measure holding a value outside its dataType's bounds (the run's, or one imported before perfplat
@@ -114,7 +125,7 @@ def plan_publication(
     revisions = tuple(find_revisions(earlier, values, ordered))
     history = [
         *snapshot.revision_history,
-        *({**to_row(r), "revised_at": now, "run_id": run_id} for r in revisions),
+        *({**to_row(r), "revised_at": stamp.revised_at, "run_id": stamp.run_id} for r in revisions),
     ]
     records = [record(month, data_type, value) for (month, data_type), value in published.items()]
     files = publication_files(ordered, records, history, published_methods(snapshot, published))

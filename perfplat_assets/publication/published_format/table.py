@@ -4,7 +4,7 @@ from sqlalchemy import Column, Float, String, Table
 
 from perfplat_assets.asset_names import PERFORMANCE_DATASET
 from perfplat_assets.metrics_store.tables import blocked_by_column, metadata, month_column, stored_asset
-from perfplat_assets.publication.records import DatasetValue
+from perfplat_assets.publication.published_format.records import DatasetValue
 
 performance_dataset_table = stored_asset(
     Table(

@@ -5,9 +5,9 @@ from dagster import Config, Failure, MetadataValue, OpExecutionContext, job, op
 from pydantic import Field
 
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.publication.history import HistoryRefused
-from perfplat_assets.publication.importing import import_published_file, report_lines
-from perfplat_assets.publication.journal import StoreFailed
+from perfplat_assets.publication.committing.journal import StoreFailed
+from perfplat_assets.publication.history.importing import import_published_file, report_lines
+from perfplat_assets.publication.history.reading import HistoryRefused
 
 
 class ImportConfig(Config):

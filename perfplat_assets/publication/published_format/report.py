@@ -1,10 +1,12 @@
 """`report.html`: the published figures as a page for people, with a chart and a table for each measure.
 
-Pure: no I/O, no clock. The charts are drawn by matplotlib's SVG backend and inlined, so the page needs no
-JavaScript, no network and nothing beside it. The same records give the same bytes (the plan's digest and an
-idempotent re-apply depend on it): matplotlib's SVG ids are salted with a constant, its date is left out and
-text stays text. The date the page gives is the data's own: the newest published month and the latest
-revision, never the time it was built.
+Pure: no clock, and no I/O but reading its own template. The page is `templates/report.html.j2` (its style
+`templates/report.css`, inline), rendered with autoescaping from what this module works out; the charts are
+drawn by matplotlib's SVG backend and inlined as markup, so the page needs no JavaScript, no network and
+nothing beside it. The same records give the same bytes (the plan's digest and an idempotent re-apply
+depend on it): matplotlib's SVG ids are salted with a constant, its date is left out and text stays text.
+The date the page gives is the data's own: the newest published month and the latest revision, never the
+time it was built.
 """
 
 from __future__ import annotations
@@ -14,20 +16,23 @@ import io
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from html import escape
 from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from perfplat_assets.common.measure import DataType, Measure
 from perfplat_assets.common.months import Month
 from perfplat_assets.measures import Methods, measures
-from perfplat_assets.publication.notes import (
+from perfplat_assets.publication.published_format.notes import (
     method_changes,
     method_name,
     method_periods,
     methods_heading,
 )
-from perfplat_assets.publication.records import (
+from perfplat_assets.publication.published_format.records import (
     CSVW_METADATA,
     CUMULATIVE_CSV,
     NOTES_MD,
@@ -35,7 +40,7 @@ from perfplat_assets.publication.records import (
     REVISIONS_CSV,
     Record,
 )
-from perfplat_assets.publication.revisions import revisions_csv
+from perfplat_assets.publication.published_format.revisions import revisions_csv
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -83,6 +88,76 @@ MAX_TICKS = 8
 TICK_STEPS = (1, 2, 3, 6, 12, 24, 60)
 
 
+@dataclass(frozen=True)
+class Cell:
+    """A cell of a table: a figure (right-aligned, in tabular digits) or words; a date when `datetime`."""
+
+    text: str
+    figure: bool = True
+    datetime: str | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    month: Month
+    cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    caption: str
+    headers: tuple[str, ...]
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart with its caption (a heading and the chart in words) and its figures as a table."""
+
+    svg: Markup
+    heading: str
+    text: str
+    table: Table
+
+
+@dataclass(frozen=True)
+class Section:
+    """A measure's section, or its breakdown's: its chart, or the sentence that says there is none."""
+
+    anchor: str
+    heading: str
+    chart: Chart | None = None
+    note: str = ""  # a paragraph before the chart
+    nothing: str = ""
+
+
+@dataclass(frozen=True)
+class MethodNote:
+    """How a measure's figures are made; each period of one method when its method changes over time."""
+
+    title: str
+    note: str
+    heading: str = ""
+    periods: tuple[tuple[Month, Month, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Revised:
+    datetime: str  # as the store gives it
+    day: str  # as people read it: 3 April 2026
+
+
+# The files published beside the page, each with what it holds.
+DATA_FILES = (
+    (CUMULATIVE_CSV, "every month, a column per measure (CSV)"),
+    (CSVW_METADATA, f"what each column of {CUMULATIVE_CSV} means (CSV on the Web)"),
+    (RECORDS_JSON, "every record in OPG's format (JSON)"),
+    (REVISIONS_CSV, "every change to a published figure (CSV)"),
+    (NOTES_MD, "how the figures are made (Markdown)"),
+)
+
+
 def report_html(
     all_records: Sequence[Record],
     revision_history: Sequence[Mapping[str, object]],
@@ -94,78 +169,21 @@ def report_html(
         values.setdefault(item["dataType"], {})[Month.from_timestamp(item["_timestamp"])] = item["count"]
     months = sorted({month for series in values.values() for month in series})
     revisions = list(csv.DictReader(io.StringIO(revisions_csv(revision_history))))
-    sections, contents = [], []
+    sections = []
     for measure in measures():
         series, by_month = values.get(measure.headline.name, {}), methods.get(measure.name, {})
         sections.append(_measure_section(measure, months, series, by_month))
-        contents.append((measure.anchor, measure.title))
         if measure.parts:
             sections.append(_breakdown_section(measure, months, values))
-            contents.append((_breakdown_anchor(measure), measure.breakdown))
-    contents += [("methods", "How the figures are made"), ("revisions", "Revisions"), ("data", "The data")]
-    body = [
-        "<header>",
-        '<p class="publisher">Office of the Public Guardian</p>',
-        f"<h1>{escape(TITLE)}</h1>",
-        _dates(months, revisions),
-        '<nav aria-label="Contents"><ul>',
-        *(f'<li><a href="#{anchor}">{escape(name)}</a></li>' for anchor, name in contents),
-        "</ul></nav>",
-        "</header>",
-        "<main>",
-        *sections,
-        _methods_section(methods),
-        _revisions_section(revisions),
-        _data_section(),
-        "</main>",
-        "<footer>",
-        "<p>All content is available under the "
-        '<a href="https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/">'
-        "Open Government Licence v3.0</a>, except where otherwise stated.</p>",
-        "</footer>",
-    ]
-    return "\n".join(
-        [
-            "<!DOCTYPE html>",
-            '<html lang="en-GB">',
-            "<head>",
-            '<meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>{escape(TITLE)}</title>",
-            f"<style>{STYLE}</style>",
-            "</head>",
-            "<body>",
-            *body,
-            "</body>",
-            "</html>",
-            "",
-        ]
+    return PAGE.get_template("report.html.j2").render(
+        title=TITLE,
+        months=months,
+        revised=_revised(revisions),
+        sections=sections,
+        methods=[_method_note(measure, methods.get(measure.name, {})) for measure in measures()],
+        revisions=_revisions_table(revisions),
+        files=DATA_FILES,
     )
-
-
-STYLE = (
-    "html{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;color:#0b0c0c;"
-    "background:#fff;line-height:1.5}"
-    "body{margin:0 auto;max-width:60rem;padding:0 1rem 2rem}"
-    "h1{font-size:1.75rem;line-height:1.2;margin:.5rem 0 1rem}"
-    "h2{font-size:1.4rem;margin:2.5rem 0 .75rem;border-top:2px solid #b1b4b6;padding-top:1rem}"
-    "h3{font-size:1.1rem;margin:1.5rem 0 .5rem}"
-    "a{color:#1d70b8}a:visited{color:#4c2c92}"
-    "a:focus,summary:focus,[tabindex]:focus{outline:3px solid #ffdd00;background:#ffdd00;color:#0b0c0c}"
-    ".publisher{margin:1rem 0 0;font-weight:700;color:#505a5f}"
-    "nav ul{padding-left:1.25rem}"
-    "figure{margin:0 0 1rem}"
-    "figure svg{display:block;width:100%;height:auto;max-width:40rem}"
-    "figcaption{margin-top:.5rem}"
-    "figcaption strong{display:block}"
-    ".scroll{overflow-x:auto;max-width:100%}"
-    "table{border-collapse:collapse;margin:.5rem 0 1rem;min-width:12rem}"
-    "caption{text-align:left;font-weight:700;padding-bottom:.25rem}"
-    "th,td{text-align:left;padding:.25rem 1rem .25rem 0;border-bottom:1px solid #b1b4b6;vertical-align:top}"
-    "td.n{text-align:right;font-variant-numeric:tabular-nums}"
-    "summary{cursor:pointer;color:#1d70b8;text-decoration:underline}"
-    "footer{margin-top:3rem;border-top:2px solid #b1b4b6;color:#0b0c0c}"
-)
 
 
 def _month_name(month: Month) -> str:
@@ -176,8 +194,20 @@ def _month_short(month: Month) -> str:
     return month.first_day.strftime("%b %Y")
 
 
-def _time(month: Month) -> str:
-    return f'<time datetime="{month.label}">{_month_name(month)}</time>'
+def _compact(markup: Markup) -> Markup:
+    """The markup without the template's line breaks and indents between tags."""
+    return Markup(re.sub(r">\s*\n\s*<", "><", str(markup)).strip())
+
+
+PAGE = Environment(
+    loader=PackageLoader(__package__, "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+PAGE.filters |= {"month_name": _month_name, "compact": _compact}
 
 
 def _shown(data_type: DataType, value: int | float) -> str:
@@ -185,23 +215,13 @@ def _shown(data_type: DataType, value: int | float) -> str:
     return f"{value}%" if data_type.unit == "per cent" else f"{value:,} {data_type.unit}"
 
 
-def _dates(months: Sequence[Month], revisions: Sequence[Mapping[str, str]]) -> str:
-    if not months:
-        return "<p>No figures have been published yet.</p>"
-    span = (
-        _time(months[0])
-        if len(months) == 1
-        else f"{len(months)} months, {_time(months[0])} to {_time(months[-1])}"
-    )
-    parts = [f"<p>Published with the figures for {_time(months[-1])}, the newest month. Figures for {span}."]
-    if revisions:
-        latest = max(revisions, key=lambda r: r["revised_at"])["revised_at"]
-        day = datetime.fromisoformat(latest)
-        parts.append(
-            f' Last revised on <time datetime="{escape(latest)}">{day.day} {day:%B %Y}</time>'
-            f' (see <a href="#revisions">Revisions</a>).'
-        )
-    return "".join(parts) + "</p>"
+def _revised(revisions: Sequence[Mapping[str, str]]) -> Revised | None:
+    """When a published figure was last revised, if one ever was."""
+    if not revisions:
+        return None
+    latest = max(revisions, key=lambda r: r["revised_at"])["revised_at"]
+    day = datetime.fromisoformat(latest)
+    return Revised(latest, f"{day.day} {day:%B %Y}")
 
 
 def _summary(measure: Measure, months: Sequence[Month], series: Mapping[Month, int | float]) -> str:
@@ -229,43 +249,33 @@ def _measure_section(
     months: Sequence[Month],
     series: Mapping[Month, int | float],
     methods: Mapping[Month, str],
-) -> str:
-    heading = f'<section aria-labelledby="{measure.anchor}"><h2 id="{measure.anchor}">{measure.title}</h2>'
-    unit = measure.headline.unit
+) -> Section:
     if not series:
-        return heading + "<p>No figures for this measure have been published.</p></section>"
+        return Section(
+            measure.anchor, measure.title, nothing="No figures for this measure have been published."
+        )
+    unit = measure.headline.unit
     changes = _method_changes(measure, months, methods)
     summary = _summary(measure, months, series) + _changes_sentence(measure, changes)
-    svg = _line_chart(measure, months, series, changes, summary)
-    caption = f"<figcaption><strong>{measure.title}, {unit}, by month</strong> {escape(summary)}"
-    if changes:
-        caption += " The dashed line marks a change of method (see How the figures are made)."
-    rows = [
-        (
-            f'<tr><th scope="row">{_time(month)}</th>'
-            + (
-                f'<td class="n">{_shown(measure.headline, series[month])}</td>'
-                if month in series
-                else "<td>not published</td>"
-            )
-            + "</tr>"
-        )
+    rows = tuple(
+        Row(month, (Cell(_shown(measure.headline, series[month])),))
+        if month in series
+        else Row(month, (Cell("not published", figure=False),))
         for month in months
-    ]
-    table = _table(
-        f"table-{measure.anchor}",
-        f"{measure.title} by month",
-        ["Month", f"{measure.title} ({unit})"],
-        rows,
     )
-    return "\n".join(
-        [
-            heading,
-            f"<figure>{svg}{caption}</figcaption></figure>",
-            f"<details><summary>{measure.title} as a table</summary>{table}</details>",
-            "</section>",
-        ]
+    chart = Chart(
+        _line_chart(measure, months, series, changes, summary),
+        f"{measure.title}, {unit}, by month",
+        summary
+        + (" The dashed line marks a change of method (see How the figures are made)." if changes else ""),
+        Table(
+            f"table-{measure.anchor}",
+            f"{measure.title} by month",
+            ("Month", f"{measure.title} ({unit})"),
+            rows,
+        ),
     )
+    return Section(measure.anchor, measure.title, chart)
 
 
 def _method_changes(
@@ -293,13 +303,14 @@ def _breakdown_anchor(measure: Measure) -> str:
 
 def _breakdown_section(
     measure: Measure, months: Sequence[Month], values: Mapping[str, Mapping[Month, int | float]]
-) -> str:
+) -> Section:
     """A measure's parts (user satisfaction's five rating counts), each as a share of the month's total."""
     anchor, parts = _breakdown_anchor(measure), measure.parts
-    heading = f'<section aria-labelledby="{anchor}"><h2 id="{anchor}">{escape(measure.breakdown)}</h2>'
     shown = [m for m in months if any(m in values.get(part.name, {}) for part in parts)]
     if not shown:
-        return heading + f"<p>No {escape(measure.breakdown.lower())} have been published.</p></section>"
+        return Section(
+            anchor, measure.breakdown, nothing=f"No {measure.breakdown.lower()} have been published."
+        )
     totals = {m: sum(values.get(part.name, {}).get(m, 0) for part in parts) for m in shown}
     latest, unit = shown[-1], parts[0].unit
     shares = ", ".join(
@@ -310,113 +321,70 @@ def _breakdown_section(
         f"{measure.breakdown} by month, {_month_name(shown[0])} to {_month_name(shown[-1])}, as a share of "
         f"each month's {unit}. {_month_name(latest)}: {totals[latest]} {unit}; {shares}."
     )
-    svg = _parts_chart(measure, anchor, shown, values, totals, summary)
-    rows = [
-        f'<tr><th scope="row">{_time(month)}</th>'
-        + "".join(
-            f'<td class="n">{values[part.name][month]}</td>'
-            if month in values.get(part.name, {})
-            else "<td>-</td>"
-            for part in parts
+    rows = tuple(
+        Row(
+            month,
+            (
+                *(
+                    Cell(str(values[part.name][month]))
+                    if month in values.get(part.name, {})
+                    else Cell("-", figure=False)
+                    for part in parts
+                ),
+                Cell(str(totals[month])),
+            ),
         )
-        + f'<td class="n">{totals[month]}</td></tr>'
         for month in shown
-    ]
-    table = _table(
-        f"table-{anchor}",
-        f"{measure.breakdown}: {unit} by month",
-        ["Month", *(part.title for part in parts), f"All {unit}"],
-        rows,
     )
-    return "\n".join(
-        [
-            heading,
-            f"<p>{escape(measure.breakdown_note)}.</p>" if measure.breakdown_note else "",
-            f"<figure>{svg}<figcaption><strong>{escape(measure.breakdown)}, by month</strong> "
-            f"{escape(summary)}</figcaption></figure>",
-            f"<details><summary>{escape(measure.breakdown)} as a table</summary>{table}</details>",
-            "</section>",
-        ]
+    chart = Chart(
+        _parts_chart(measure, anchor, shown, values, totals, summary),
+        f"{measure.breakdown}, by month",
+        summary,
+        Table(
+            f"table-{anchor}",
+            f"{measure.breakdown}: {unit} by month",
+            ("Month", *(part.title for part in parts), f"All {unit}"),
+            rows,
+        ),
     )
+    return Section(anchor, measure.breakdown, chart, note=measure.breakdown_note)
 
 
 def _share(count: int | float, total: int | float) -> str:
     return f"{100 * count / total:.0f}%" if total else "0%"
 
 
-def _table(table_id: str, caption: str, headers: Sequence[str], rows: Sequence[str]) -> str:
-    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
-    return (
-        f'<div class="scroll" role="region" aria-labelledby="{table_id}-caption" tabindex="0">'
-        f'<table id="{table_id}"><caption id="{table_id}-caption">{escape(caption)}</caption>'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
-    )
-
-
-def _methods_section(methods: Methods) -> str:
-    return "\n".join(
-        [
-            '<section aria-labelledby="methods"><h2 id="methods">How the figures are made</h2>',
-            "<p>A measure without data for a month is left out, never shown as 0.</p>",
-            *(f"<h3>{escape(m.title)}</h3>{_method_note(m, methods.get(m.name, {}))}" for m in measures()),
-            "</section>",
-        ]
-    )
-
-
-def _method_note(measure: Measure, methods: Mapping[Month, str]) -> str:
+def _method_note(measure: Measure, methods: Mapping[Month, str]) -> MethodNote:
     """How the measure's figures are made; with each month's method where it changes over time."""
     periods = method_periods(methods) if measure.methods else []
     if not periods:
-        return f"<p>{escape(measure.note)}.</p>"
-    items = "".join(
-        f"<li>{_time(first) if first == last else f'{_time(first)} to {_time(last)}'}: "
-        f"{escape(measure.methods.get(method, method))}</li>"
-        for first, last, method in periods
+        return MethodNote(measure.title, measure.note)
+    return MethodNote(
+        measure.title,
+        measure.note,
+        methods_heading(methods),
+        tuple((first, last, measure.methods.get(method, method)) for first, last, method in periods),
     )
-    return f"<p>{escape(measure.note)}. {methods_heading(methods)}</p><ul>{items}</ul>"
 
 
-def _revisions_section(revisions: Sequence[Mapping[str, str]]) -> str:
-    heading = '<section aria-labelledby="revisions"><h2 id="revisions">Revisions</h2>'
-    if not revisions:
-        return heading + "<p>No published figure has been revised.</p></section>"
-    rows = [
-        f'<tr><th scope="row">{_time(Month.parse(r["month"]))}</th><td>{escape(r["dataType"])}</td>'
-        f'<td class="n">{escape(r["previous_value"]) or "none"}</td>'
-        f'<td class="n">{escape(r["new_value"]) or "withdrawn"}</td>'
-        f'<td><time datetime="{escape(r["revised_at"])}">{escape(r["revised_at"][:10])}</time></td></tr>'
+def _revisions_table(revisions: Sequence[Mapping[str, str]]) -> Table:
+    rows = tuple(
+        Row(
+            Month.parse(r["month"]),
+            (
+                Cell(r["dataType"], figure=False),
+                Cell(r["previous_value"] or "none"),
+                Cell(r["new_value"] or "withdrawn"),
+                Cell(r["revised_at"][:10], figure=False, datetime=r["revised_at"]),
+            ),
+        )
         for r in revisions
-    ]
-    table = _table(
+    )
+    return Table(
         "table-revisions",
         "Every change to a published figure, oldest first",
-        ["Month", "Measure", "Previous value", "New value", "Revised on"],
+        ("Month", "Measure", "Previous value", "New value", "Revised on"),
         rows,
-    )
-    return "\n".join(
-        [
-            heading,
-            "<p>Figures already published that were later changed or withdrawn, as listed in "
-            '<a href="revisions.csv">revisions.csv</a>.</p>',
-            table,
-            "</section>",
-        ]
-    )
-
-
-def _data_section() -> str:
-    files = [
-        (CUMULATIVE_CSV, "every month, a column per measure (CSV)"),
-        (CSVW_METADATA, f"what each column of {CUMULATIVE_CSV} means (CSV on the Web)"),
-        (RECORDS_JSON, "every record in OPG's format (JSON)"),
-        (REVISIONS_CSV, "every change to a published figure (CSV)"),
-        (NOTES_MD, "how the figures are made (Markdown)"),
-    ]
-    items = "".join(f'<li><a href="{name}">{name}</a>: {escape(what)}</li>' for name, what in files)
-    return (
-        '<section aria-labelledby="data"><h2 id="data">The data</h2>'
-        f"<p>The figures on this page are published beside it:</p><ul>{items}</ul></section>"
     )
 
 
@@ -470,7 +438,7 @@ def _line_chart(
     series: Mapping[Month, int | float],
     changes: Sequence[tuple[Month, str, str]],
     summary: str,
-) -> str:
+) -> Markup:
     with _style():
         figure = _figure(2.8)
         axes = figure.add_subplot()
@@ -528,7 +496,7 @@ def _parts_chart(
     values: Mapping[str, Mapping[Month, int | float]],
     totals: Mapping[Month, int | float],
     summary: str,
-) -> str:
+) -> Markup:
     with _style():
         figure = _figure(3.4)
         axes = figure.add_subplot()
@@ -561,7 +529,7 @@ def _parts_chart(
 _XML_PROLOGUE = re.compile(r"\A.*?(?=<svg)", re.DOTALL)
 
 
-def _svg(figure: Figure, chart_id: str, title: str, description: str) -> str:
+def _svg(figure: Figure, chart_id: str, title: str, description: str) -> Markup:
     """The figure as inline SVG: ids made unique to the chart, sized by its viewBox to the page's width,
     named by its <title> and <desc>."""
     buffer = io.StringIO()
@@ -578,8 +546,8 @@ def _svg(figure: Figure, chart_id: str, title: str, description: str) -> str:
     )
     opening = svg.index(">", svg.index("<svg")) + 1
     return (
-        svg[:opening]
-        + f'<title id="{chart_id}-title">{escape(title)}</title>'
-        + f'<desc id="{chart_id}-desc">{escape(description)}</desc>'
-        + svg[opening:].rstrip()
+        Markup(svg[:opening])
+        + Markup('<title id="{}-title">{}</title>').format(chart_id, title)
+        + Markup('<desc id="{}-desc">{}</desc>').format(chart_id, description)
+        + Markup(svg[opening:].rstrip())
     )

@@ -29,20 +29,26 @@ from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month
 from perfplat_assets.measures import default_method_schedules
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.publication import journal
-from perfplat_assets.publication.journal import APPLIED, FAILED, StoreFailed
-from perfplat_assets.publication.plan import (
+from perfplat_assets.publication.committing import journal
+from perfplat_assets.publication.committing.journal import APPLIED, FAILED, StoreFailed
+from perfplat_assets.publication.committing.plan import (
     PUBLIC_RECORDS,
     Pair,
     PlanRefused,
     PublicationPlan,
+    RevisionStamp,
     StoreSnapshot,
     dropped_pairs,
     plan_problems,
     plan_publication,
     read_public_records,
 )
-from perfplat_assets.publication.targets import Change, HeldFiles, PublicationFailed, PublicationTarget
+from perfplat_assets.publication.committing.target import (
+    Change,
+    HeldFiles,
+    PublicationFailed,
+    PublicationTarget,
+)
 
 NOT_TOUCHED = "not touched"
 
@@ -151,8 +157,7 @@ def _checked_plan(snapshot: StoreSnapshot, request: PublicationRequest, now: dat
             snapshot,
             request.months,
             request.values,
-            run_id=request.run_id,
-            now=now,
+            stamp=RevisionStamp(request.run_id, now),
             csv_url=request.csv_url,
             keep=request.keep,
         )
@@ -205,9 +210,8 @@ def _recover(
     months = sorted({month for entry in entries for month in entry.months})
     snapshot = _snapshot(store, request)
     values = {pair: value for pair, value in snapshot.published.items() if pair[0] in months}
-    plan = plan_publication(
-        snapshot, months, values, run_id=request.run_id, now=datetime.now(UTC), csv_url=request.csv_url
-    )
+    stamp = RevisionStamp(request.run_id, datetime.now(UTC))
+    plan = plan_publication(snapshot, months, values, stamp=stamp, csv_url=request.csv_url)
     for target in targets:
         try:
             target.apply(plan, target.read_current(plan))

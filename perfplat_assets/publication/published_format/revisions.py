@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from perfplat_assets.common.months import Month
-from perfplat_assets.publication.records import count_value
+from perfplat_assets.publication.published_format.records import count_value
 
 REVISIONS_CSV_COLUMNS = ("month", "dataType", "previous_value", "new_value", "revised_at", "run_id")
 

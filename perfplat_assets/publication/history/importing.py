@@ -1,0 +1,149 @@
+"""Importing OPG's published series into the metrics store: what `perfplat import-published` and the
+`import_published_series` job share. The imported months are journalled as a publication to complete
+(`committing/journal.py`), so that the next publication writes them to every target. No Dagster."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from perfplat_assets.common.files import FileRefused, read_bounded
+from perfplat_assets.common.methods import MethodSchedule
+from perfplat_assets.common.months import Month, last_closed_month
+from perfplat_assets.metrics_store.resources import MetricsStore
+from perfplat_assets.metrics_store.tables import imports, publications, published_records
+from perfplat_assets.publication.committing.journal import APPLYING, IMPORT_RUN_PREFIX, in_store
+from perfplat_assets.publication.committing.plan import Pair
+from perfplat_assets.publication.history.reading import (
+    HistoryRefused,
+    PublishedHistory,
+    read_published_history,
+)
+from perfplat_assets.publication.published_format.records import count_value
+
+# OPG's series is about a hundred kilobytes (a record a month and dataType); a file of this size is not it.
+MAX_IMPORT_BYTES = 50_000_000
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    already_imported_at: datetime | None  # set when this very file was imported before: nothing changed
+    imported: int
+    kept: int  # pairs the store already held with the same value
+    differences: tuple[tuple[Pair, float, float], ...]  # (pair, the store's value, the file's), store kept
+    publication_id: int | None  # the journal entry that takes the imported months to the targets
+
+
+def import_history(
+    store: MetricsStore, history: PublishedHistory, source: str, now: datetime
+) -> ImportReport:
+    """Load published history into the store. Precedence: a value the store already holds stays (perfplat
+    computed or imported it before) and a different value in the file is reported, never applied; a pair
+    the store lacks is loaded with its provenance. The imported months are journalled as a publication to
+    complete, so the next publication writes them (and their month files) to every target."""
+    with (
+        in_store(store, "importing published history"),
+        store.publication_lock(),
+        store.transaction(exclusive=published_records) as connection,
+    ):
+        before = connection.execute(select(imports.c.imported_at).where(imports.c.digest == history.digest))
+        if (earlier := before.scalar_one_or_none()) is not None:
+            return ImportReport(earlier, 0, len(history.values), (), None)
+        held = {
+            (Month.parse(row.month), row.data_type): row.count
+            for row in connection.execute(select(published_records)).all()
+        }
+        new = {pair: value for pair, value in history.values.items() if pair not in held}
+        differences = tuple(
+            (pair, held[pair], value)
+            for pair, value in sorted(history.values.items())
+            if pair in held and count_value(pair[1], held[pair]) != count_value(pair[1], value)
+        )
+        import_id = connection.execute(
+            insert(imports).values(
+                digest=history.digest,
+                source=source,
+                imported_at=now,
+                records_in_file=len(history.values),
+                records_imported=len(new),
+            )
+        ).inserted_primary_key[0]
+        publication_id = None
+        if new:
+            connection.execute(
+                insert(published_records),
+                [
+                    {"month": m.key, "data_type": t, "count": v, "published_at": now, "import_id": import_id}
+                    for (m, t), v in sorted(new.items())
+                ],
+            )
+            months = sorted({month.key for month, _ in new})
+            publication_id = connection.execute(
+                insert(publications).values(
+                    months=",".join(months),
+                    plan_digest=history.digest,
+                    run_id=f"{IMPORT_RUN_PREFIX}{history.digest[:12]}",
+                    started_at=now,
+                    state=APPLYING,
+                    targets=json.dumps({}),
+                    note=f"imported from {source}",
+                )
+            ).inserted_primary_key[0]
+    return ImportReport(
+        None, len(new), len(history.values) - len(new) - len(differences), differences, publication_id
+    )
+
+
+def import_published_file(
+    path: str | Path, store: MetricsStore, methods: Mapping[str, MethodSchedule] | None = None
+) -> tuple[PublishedHistory, ImportReport]:
+    """Read, check and load one published `data.json` (each measure's values checked under its schedule
+    of methods in `methods`, by default its own: OPG's); raises `HistoryRefused` or `StoreFailed`."""
+    file = Path(path).expanduser()
+    try:
+        content = read_bounded(file, MAX_IMPORT_BYTES, "a published data.json")
+    except FileRefused as refused:
+        raise HistoryRefused(
+            f"{file} {refused}. An import takes the published data.json itself: a regular file of at most "
+            f"{MAX_IMPORT_BYTES:,} bytes."
+        ) from None
+    except OSError as error:
+        raise HistoryRefused(f"{file} cannot be read: {error.strerror}") from None
+    except ValueError as error:  # a path holding a NUL character
+        raise HistoryRefused(f"{str(file)!r} cannot be read: {error}") from None
+    history = read_published_history(content, str(file), last_closed_month(), methods)
+    return history, import_history(store, history, str(file.resolve()), datetime.now(UTC))
+
+
+def report_lines(history: PublishedHistory, report: ImportReport, source: str) -> list[str]:
+    """What an import did, in sentences for the terminal, the log and the job's metadata."""
+    months = history.months
+    span = f"{months[0]} to {months[-1]}" if months else "no month"
+    if report.already_imported_at is not None:
+        when = f"{report.already_imported_at:%Y-%m-%d %H:%M} UTC"
+        return [f"{source} (sha256 {history.digest[:12]}) was imported on {when}: nothing changed."]
+    lines = [
+        f"{source}: {len(history.values)} records for {len(months)} months ({span}), "
+        f"sha256 {history.digest[:12]}.",
+        f"Imported {report.imported} records as published history; {report.kept} were already in the store.",
+    ]
+    if history.converted:
+        lines.append(f"{len(history.converted)} counts were JSON strings and are now numbers:")
+        lines += [f"  {line}" for line in history.converted]
+    if report.differences:
+        lines.append(
+            f"{len(report.differences)} values differ from what the store holds; the store's are kept "
+            "(re-publishing a month records any change as a revision):"
+        )
+        lines += [f"  {m} {t}: store {stored}, file {filed}" for (m, t), stored, filed in report.differences]
+    if report.publication_id is not None:
+        lines.append(
+            f"The next publication (any month) writes the imported months to every target (journal entry "
+            f"#{report.publication_id})."
+        )
+    return lines

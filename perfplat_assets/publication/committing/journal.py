@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
@@ -25,7 +25,6 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.measures import method_measures
 from perfplat_assets.metrics_store.resources import SETTING, MetricsStore
 from perfplat_assets.metrics_store.tables import (
-    directory_versions,
     publications,
     published_records,
     revisions,
@@ -196,47 +195,4 @@ def compensate(
             update(publications)
             .where(publications.c.id == publication_id)
             .values(state=UNDONE, finished_at=now, targets=json.dumps(dict.fromkeys(targets, UNDONE)))
-        )
-
-
-def directory_versions_of(store: MetricsStore, directory: str) -> dict[str, dict[str, str]]:
-    """The versions perfplat made in `directory`, each with its files' names and digests."""
-    query = select(directory_versions).where(directory_versions.c.directory == directory)
-    with (
-        in_store(store, "reading the publication directory's versions"),
-        store.transaction(commit=False) as connection,
-    ):
-        rows = connection.execute(query.order_by(directory_versions.c.id)).mappings().all()
-    return {row["version"]: json.loads(row["files"]) for row in rows}
-
-
-def record_directory_version(
-    store: MetricsStore, directory: str, version: str, files: Mapping[str, str]
-) -> None:
-    """On record before the version is written, so every version perfplat made is one it knows."""
-    row = {
-        "directory": directory,
-        "version": version,
-        "files": json.dumps(dict(sorted(files.items()))),
-        "created_at": datetime.now(UTC),
-    }
-    with (
-        in_store(store, "recording a version of the publication directory"),
-        store.transaction() as connection,
-    ):
-        connection.execute(insert(directory_versions).values(row))
-
-
-def forget_directory_versions(store: MetricsStore, directory: str, versions: Sequence[str]) -> None:
-    """Versions pruned from the directory leave the record."""
-    if not versions:
-        return
-    with (
-        in_store(store, "pruning the publication directory's versions"),
-        store.transaction() as connection,
-    ):
-        connection.execute(
-            delete(directory_versions).where(
-                directory_versions.c.directory == directory, directory_versions.c.version.in_(list(versions))
-            )
         )

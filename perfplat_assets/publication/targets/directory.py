@@ -40,6 +40,7 @@ from perfplat_assets.publication.committing import journal
 from perfplat_assets.publication.committing.plan import PublicationPlan
 from perfplat_assets.publication.committing.target import Change, HeldFiles, PublicationFailed, file_changes
 from perfplat_assets.publication.published_format.files import is_published_name
+from perfplat_assets.publication.targets import directory_versions
 
 SETTING = "PERFPLAT_PUBLISH_DIR"
 VERSIONS, CURRENT = ".versions", ".current"
@@ -188,7 +189,7 @@ class PublicationDirectory(ConfigurableResource):
             return _Survey()
         if not directory.is_dir():
             raise self._refused(f"{directory} is {kind_of(os.lstat(directory).st_mode)}, not a directory")
-        survey = _Survey(recorded=journal.directory_versions_of(self.store, str(directory)))
+        survey = _Survey(recorded=directory_versions.directory_versions_of(self.store, str(directory)))
         try:
             with self._opened() as top:
                 self._check_versions(top, survey)
@@ -325,7 +326,7 @@ class PublicationDirectory(ConfigurableResource):
         digest once linked: a swap of the entry before the link is caught, and after it the link holds."""
         source, kept = carried
         digests = {name: _digest(data) for name, data in {**kept, **written}.items()}
-        journal.record_directory_version(self.store, str(self.directory()), version, digests)
+        directory_versions.record_directory_version(self.store, str(self.directory()), version, digests)
         with suppress(FileExistsError):
             os.mkdir(VERSIONS, 0o755, dir_fd=top)
         with _opened_at(top, VERSIONS) as versions:
@@ -370,7 +371,7 @@ class PublicationDirectory(ConfigurableResource):
             for version in gone:
                 if _mode(versions, version) is not None:
                     shutil.rmtree(version, dir_fd=versions)  # on descriptors: never follows a link
-        journal.forget_directory_versions(self.store, str(self.directory()), gone)
+        directory_versions.forget_directory_versions(self.store, str(self.directory()), gone)
 
 
 def _mode(folder: int, name: str) -> int | None:

@@ -259,7 +259,7 @@ def test_docker_compose_parses_and_every_command_exists(image_venv):
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
     assert {"postgres", "aws", "code", "webserver", "daemon"} <= set(services)
-    ours = {name: s for name, s in services.items() if s.get("image") == "perfplat:latest"}
+    ours = {name: s for name, s in services.items() if s.get("image") == "perfplat-demo:latest"}
     assert set(ours) >= {"code", "webserver", "daemon", "queues"}
     # compose builds the demo target: the production image and the sample's commands.
     assert compose["x-perfplat"]["build"] == {"context": ".", "target": "demo"}
@@ -298,8 +298,8 @@ def test_the_ecs_instance_configuration_is_valid():
 
 @pytest.mark.parametrize("config", ["dagster.yaml", "deploy/dagster.yaml", "deploy/ecs/dagster.yaml"])
 def test_every_instance_states_the_ga4_limit_perfplat_declares(config):
-    """Both guards of GA4's concurrent requests hold the one limit `completion_rate.assets` states."""
-    from perfplat_assets.completion_rate.queries.data_api import GA4_CONCURRENCY_LIMIT, GA4_POOL, GA4_RUN_TAG
+    """Both guards of GA4's concurrent requests hold the one limit `completion_rate/measure.py` states."""
+    from perfplat_assets.completion_rate.measure import GA4_CONCURRENCY_LIMIT, GA4_POOL, GA4_RUN_TAG
 
     concurrency = yaml.safe_load((ROOT / config).read_text(encoding="utf-8"))["concurrency"]
     assert [
@@ -314,7 +314,7 @@ def test_a_month_run_in_process_still_waits_for_its_ga4_pool_slot(production_hom
     """The code location's executor runs every step in the run's process; the completion rate's step still
     claims a slot of the GA4 pool first, as a process per step did: with the pool's one slot held elsewhere,
     the step waits, and runs once the slot is freed."""
-    from perfplat_assets.completion_rate.queries.data_api import GA4_POOL
+    from perfplat_assets.completion_rate.measure import GA4_POOL
 
     instance = DagsterInstance.get()
     storage = instance.event_log_storage

@@ -9,9 +9,9 @@ from dagster import AssetCheckResult, AssetExecutionContext, Output
 from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.completion_rate.calculation import CompletionRate, month_figures
-from perfplat_assets.completion_rate.measure import COMPLETION_RATE
+from perfplat_assets.completion_rate.measure import COMPLETION_RATE, GA4_POOL
 from perfplat_assets.completion_rate.queries.bigquery_export import coverage
-from perfplat_assets.completion_rate.queries.data_api import GA4_POOL, CompletionReport
+from perfplat_assets.completion_rate.queries.data_api import CompletionReport
 from perfplat_assets.completion_rate.queries.make_an_lpa_database import application_counts
 from perfplat_assets.completion_rate.resources.bigquery_export import GA4Export, JourneyCounts
 from perfplat_assets.completion_rate.resources.data_api import GoogleAnalytics

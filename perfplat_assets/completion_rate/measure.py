@@ -9,10 +9,17 @@ from perfplat_assets.common.measure import PERCENTAGE, DataType, Measure
 from perfplat_assets.completion_rate.calculation import CompletionRate
 from perfplat_assets.completion_rate.checks import CHECKS
 from perfplat_assets.completion_rate.queries.bigquery_export import DATA_API_RATIO, EXPORT_JOURNEYS
-from perfplat_assets.completion_rate.queries.data_api import GA4_RUN_TAG
 from perfplat_assets.metrics_store.tables import measure_table
 
 NAME = "completion_rate"
+
+# GA4 allows 10 concurrent requests per property, shared with its other users; perfplat takes at most this
+# many. Two guards hold it, and every dagster.yaml states it (a test checks they agree): runs carrying
+# GA4_RUN_TAG are limited under `tag_concurrency_limits`, and the completion_rate step's pool, GA4_POOL,
+# shares `pools.default_limit` slots across every run, however it was launched (a UI backfill tags nothing).
+GA4_CONCURRENCY_LIMIT = 3
+GA4_RUN_TAG = "perfplat/ga4"
+GA4_POOL = "ga4"
 
 table = measure_table(
     NAME,

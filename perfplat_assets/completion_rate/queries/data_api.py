@@ -53,13 +53,6 @@ PAGE_SIZE = 100_000  # rows per runReport page unless configured
 MAX_PAGES = 20
 # GA4 counts server errors per project and property: past 10 in an hour, every request is refused.
 GA4_SERVER_ERRORS_PER_HOUR = 10
-# GA4 allows 10 concurrent requests per property, shared with its other users; perfplat takes at most this
-# many. Two guards hold it, and every dagster.yaml states it (a test checks they agree): runs carrying
-# GA4_RUN_TAG are limited under `tag_concurrency_limits`, and the completion_rate step's pool, GA4_POOL,
-# shares `pools.default_limit` slots across every run, however it was launched (a UI backfill tags nothing).
-GA4_CONCURRENCY_LIMIT = 3
-GA4_RUN_TAG = "perfplat/ga4"
-GA4_POOL = "ga4"
 # A connection can fail for a moment (a restarting proxy, a resolver's hiccup), so an endpoint that cannot
 # be reached is tried a few times more, within the deadline; GA4 counts none of these, as none reached it.
 UNREACHABLE_RETRIES = 3

@@ -1,4 +1,4 @@
-"""The GA4 Data API, through Google's official client (the embedded default's emulator is `embedded`'s)."""
+"""The GA4 Data API, through Google's client (the embedded sample's emulator is in `perfplat_sample`)."""
 
 import os
 from collections.abc import Iterator
@@ -100,7 +100,7 @@ class GoogleAnalytics(SourceResource):
             given = "PERFPLAT_GA4_API_ENDPOINT is set but " if self.api_endpoint else ""
             raise ValueError(
                 f"{given}PERFPLAT_GA4_PROPERTY_ID is not set: set the numeric GA4 property id (or unset both "
-                "to use the embedded emulator)."
+                "to use the embedded sample's emulator, where it is installed)."
             )
         if plain_http_emulator(self.api_endpoint, "PERFPLAT_GA4_API_ENDPOINT"):
             assert self.api_endpoint is not None
@@ -147,5 +147,6 @@ class GoogleAnalytics(SourceResource):
             raise SourceUnavailable(
                 f"No usable Google credentials for {self.describe()} ({error}): set "
                 "GOOGLE_APPLICATION_CREDENTIALS to a service account key file with read access to the "
-                "property (or unset PERFPLAT_GA4_PROPERTY_ID to use the embedded emulator)."
+                "property (or, where the embedded sample is installed, unset PERFPLAT_GA4_PROPERTY_ID to use "
+                "its emulator)."
             ) from None

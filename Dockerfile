@@ -10,12 +10,15 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md constraints.txt ./
 COPY perfplat_assets ./perfplat_assets
-COPY sample ./sample
-# The package's wheel, then wheels of every dependency at the tested versions; the sample's apart, for the
-# demo target only.
+# The package's wheel, then wheels of every dependency at the tested versions.
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels . \
- && pip wheel --no-cache-dir --wheel-dir /wheels --constraint constraints.txt /wheels/perfplat-*.whl \
- && pip wheel --no-cache-dir --wheel-dir /sample-wheels ./sample
+ && pip wheel --no-cache-dir --wheel-dir /wheels --constraint constraints.txt /wheels/perfplat-*.whl
+
+# The sample's wheels, for the demo target only: production's build never reads sample/.
+FROM python:3.11-slim AS sample-build
+WORKDIR /src
+COPY sample ./sample
+RUN pip wheel --no-cache-dir --wheel-dir /sample-wheels --constraint sample/constraints.txt ./sample
 
 FROM python:3.11-slim AS runtime
 COPY --from=build /wheels /wheels
@@ -34,7 +37,7 @@ CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "pe
 # `docker build --target demo`: the same image with the embedded sample, for docker-compose.yml's local stack.
 FROM runtime AS demo
 USER root
-COPY --from=build /sample-wheels /sample-wheels
+COPY --from=sample-build /sample-wheels /sample-wheels
 RUN pip install --no-cache-dir --no-index --find-links /sample-wheels perfplat-sample && rm -rf /sample-wheels
 USER perfplat
 

@@ -163,7 +163,7 @@ def test_an_upward_import_fails_the_check():
     modules = [
         (
             f"{NAME}.uptime.calculation",
-            "from perfplat_assets.publication.records import DatasetValue\n",
+            "from perfplat_assets.publication.published_format.records import DatasetValue\n",
             False,
         ),
         (f"{NAME}.digital_take_up.assets", "from perfplat_assets.measures import measures\n", False),
@@ -173,7 +173,7 @@ def test_an_upward_import_fails_the_check():
     ]
     upward = _upward_imports(modules)
     assert [found.split(" imports ")[1].split()[0] for found in upward] == [
-        f"{NAME}.publication.records",
+        f"{NAME}.publication.published_format.records",
         f"{NAME}.measures",
         f"{NAME}.uptime.calculation",
     ]
@@ -212,3 +212,22 @@ def test_the_code_location_and_the_cli_register_every_stored_assets_table():
             [sys.executable, "-c", script.format(entry=entry)], capture_output=True, text=True, check=True
         )
         assert run.stdout.strip() == "[]", entry
+
+
+def test_no_module_of_the_package_imports_the_sample():
+    """The embedded sample sits above everything, outside the package: perfplat reaches it only by name, in
+    `common/settings.py` (`SAMPLE_MODULE`), when a source's setting is unset. An import of it anywhere in the
+    package, deferred or not, would make production carry it."""
+    importers = [
+        f"{module}:{node.lineno}"
+        for module, source, _ in _package_modules()
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        and any(
+            name.split(".")[0] == "perfplat_sample"
+            for name in (
+                [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            )
+        )
+    ]
+    assert importers == []

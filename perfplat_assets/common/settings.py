@@ -80,7 +80,7 @@ def flag(name: str) -> bool:
 # perfplat: it is imported by this name, and only when a source's setting is unset.
 SAMPLE_MODULE = "perfplat_sample.resources"
 INSTALL_SAMPLE = (
-    "install the embedded sample from perfplat's checkout (`make demo`, or `pip install -e ./sample`)"
+    "install the embedded sample from perfplat's checkout (`make install`, or `pip install -e ./sample`)"
 )
 
 StandIns = Mapping[type[SourceResource], Callable[..., SourceResource]]
@@ -114,7 +114,7 @@ class Settings:
         sample: Callable[..., SourceResource] | None = None,
         **fields: Any,
     ) -> Source:
-        """`kind` with `fields` when its settings are `configured`, else its stand-in in the embedded default
+        """`kind` with `fields` when its settings are `configured`, else its stand-in in the embedded sample
         (`sample`, for a kind of source only its measure reads; else the embedded sample's own), which serves
         the sample and says so to the publication guard. Without the sample installed, an unset source is
         refused here, when the code location loads, naming its setting."""
@@ -130,7 +130,7 @@ class Settings:
                 )
             stand_in = stand_ins.get(kind)
         if stand_in is None:
-            raise SettingError(f"set {kind.setting}: the embedded default has no sample for {kind.__name__}")
+            raise SettingError(f"set {kind.setting}: the embedded sample has no stand-in for {kind.__name__}")
         home = {"data_dir": self.data_dir} if "data_dir" in getattr(stand_in, "model_fields", {}) else {}
         return stand_in(**home, **fields)  # type: ignore[return-value]
 

@@ -1,4 +1,4 @@
-"""A source database reached through SQLAlchemy (the embedded default's SQLite sample is `embedded`'s)."""
+"""A source database reached through SQLAlchemy (the embedded sample's SQLite copies: `perfplat_sample`)."""
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager

@@ -1,7 +1,8 @@
 """perfplat's embedded sample: synthetic Make an LPA sources that need no credentials and no servers.
 
 A distribution of its own (`sample/` in the checkout), so that a deployment of perfplat carries none of it.
-perfplat's configuration imports `perfplat_sample.resources` only when a source's setting is unset; with
+perfplat imports `perfplat_sample.resources` (`common.settings.sample_stand_ins`) only when a source's
+setting is unset; with
 every source configured, no module of this package is loaded. The same pieces are the test suite's fixtures:
 - `sample_data`: deterministic synthetic feedback, Sirius cases, GA4 sessions and health checks, by month;
 - `seed`: SQLite copies of the Make an LPA database and of Sirius, seeded on first use;

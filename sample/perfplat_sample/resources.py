@@ -1,4 +1,5 @@
-"""The embedded default's sources: what `configuration` chooses for a source whose setting is unset.
+"""The embedded sample's sources: what `common.settings.sample_stand_ins` hands the measures' `sources`
+modules for a source whose setting is unset.
 
 Each is its production class serving the sample instead (SQLite copies seeded on demand, the GA4 emulator,
 synthetic health checks), and says so (`embedded`), so the publication guard keeps the sample off S3 and
@@ -159,8 +160,8 @@ class EmbeddedRoute53HealthCheck(_ServesTheSample, Route53HealthCheck):
         return sample_health_checks(contiguous(months))
 
 
-# The embedded default's stand-in for each kind of source, which `configuration` hands to the measures'
-# `sources` modules: a source whose settings are unset serves the sample.
+# The embedded sample's stand-in for each kind of source, which `common.settings.sample_stand_ins` hands
+# to the measures' `sources` modules: a source whose settings are unset serves the sample.
 STAND_INS: Mapping[type[SourceResource], type[SourceResource]] = {
     MakeAnLpaDatabase: EmbeddedMakeAnLpaDatabase,
     SiriusDatabase: EmbeddedSiriusDatabase,

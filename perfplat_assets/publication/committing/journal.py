@@ -108,6 +108,27 @@ def incomplete(store: MetricsStore) -> list[JournalEntry]:
     ]
 
 
+def journal_entry(
+    months: Sequence[str],
+    digest: str,
+    run_id: str,
+    now: datetime,
+    targets: Mapping[str, str],
+    note: str | None = None,
+) -> dict[str, object]:
+    """A journal entry's row, `applying`, for `months` (their keys): a publication's, or an import's (no
+    targets), which the next publication completes."""
+    return {
+        "months": ",".join(months),
+        "plan_digest": digest,
+        "run_id": run_id,
+        "started_at": now,
+        "state": APPLYING,
+        "targets": json.dumps(dict(targets)),
+        "note": note,
+    }
+
+
 def commit(
     store: MetricsStore, plan: PublicationPlan, run_id: str, targets: Sequence[str], now: datetime
 ) -> int:
@@ -117,15 +138,8 @@ def commit(
         {"month": month.key, "data_type": data_type, "count": value, "published_at": now}
         for (month, data_type), value in sorted(plan.values.items())
     ]
-    entry = {
-        "months": ",".join(keys),
-        "plan_digest": plan.digest,
-        "run_id": run_id,
-        "started_at": now,
-        "state": APPLYING,
-        "targets": json.dumps(dict.fromkeys(targets, PLANNED)),
-    }
     with in_store(store, "recording the publication"), store.transaction() as connection:
+        entry = journal_entry(keys, plan.digest, run_id, now, dict.fromkeys(targets, PLANNED))
         publication_id = connection.execute(insert(publications).values(entry)).inserted_primary_key[0]
         store.replace_months(connection, published_records, keys, rows)
         if plan.revisions:

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.metrics_store.tables import imports, publications, published_records
-from perfplat_assets.publication.committing.journal import APPLYING, IMPORT_RUN_PREFIX, in_store
+from perfplat_assets.publication.committing.journal import IMPORT_RUN_PREFIX, in_store, journal_entry
 from perfplat_assets.publication.committing.plan import Pair
 from perfplat_assets.publication.history.reading import (
     HistoryRefused,
@@ -83,17 +82,9 @@ def import_history(
                 ],
             )
             months = sorted({month.key for month, _ in new})
-            publication_id = connection.execute(
-                insert(publications).values(
-                    months=",".join(months),
-                    plan_digest=history.digest,
-                    run_id=f"{IMPORT_RUN_PREFIX}{history.digest[:12]}",
-                    started_at=now,
-                    state=APPLYING,
-                    targets=json.dumps({}),
-                    note=f"imported from {source}",
-                )
-            ).inserted_primary_key[0]
+            run_id = f"{IMPORT_RUN_PREFIX}{history.digest[:12]}"
+            entry = journal_entry(months, history.digest, run_id, now, {}, note=f"imported from {source}")
+            publication_id = connection.execute(insert(publications).values(entry)).inserted_primary_key[0]
     return ImportReport(
         None, len(new), len(history.values) - len(new) - len(differences), differences, publication_id
     )

@@ -29,22 +29,19 @@ print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 """
 
 
-def _environment(tmp_path, **settings: str) -> dict[str, str]:
+def _loaded(tmp_path, settings: dict[str, str]) -> set[str]:
+    """The top-level modules a fresh interpreter holds after loading the code location with `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PERFPLAT_", "DAGSTER_"))}
-    return env | {"PERFPLAT_DATA_DIR": str(tmp_path / "data"), "DAGSTER_HOME": str(tmp_path)} | settings
+    env |= {"PERFPLAT_DATA_DIR": str(tmp_path / "data"), "DAGSTER_HOME": str(tmp_path), **settings}
+    run = subprocess.run(
+        [sys.executable, "-c", LOADED], env=env, cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    return set(json.loads(run.stdout.splitlines()[-1]))
 
 
 def test_the_code_location_with_every_source_set_imports_nothing_of_the_sample(tmp_path):
     """The sample is installed here (the tests use it): its absence from sys.modules is the code's doing."""
-    run = subprocess.run(
-        [sys.executable, "-c", LOADED],
-        env=_environment(tmp_path, **EVERY_SOURCE),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    loaded = set(json.loads(run.stdout.splitlines()[-1]))
+    loaded = _loaded(tmp_path, EVERY_SOURCE)
     assert "perfplat_assets" in loaded
     assert loaded.isdisjoint(SAMPLE_ONLY), sorted(loaded & set(SAMPLE_ONLY))
 
@@ -52,15 +49,7 @@ def test_the_code_location_with_every_source_set_imports_nothing_of_the_sample(t
 def test_with_a_source_unset_the_code_location_loads_the_sample(tmp_path):
     """The contrast to the test above: the same check sees the sample when it is used."""
     settings = {k: v for k, v in EVERY_SOURCE.items() if k != "PERFPLAT_UPTIME_HEALTH_CHECK_ID"}
-    run = subprocess.run(
-        [sys.executable, "-c", LOADED],
-        env=_environment(tmp_path, **settings),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "perfplat_sample" in json.loads(run.stdout.splitlines()[-1])
+    assert "perfplat_sample" in _loaded(tmp_path, settings)
 
 
 def test_perfplat_depends_on_nothing_of_the_sample():

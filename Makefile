@@ -7,7 +7,8 @@ DATA_DIR ?= $(CURDIR)/.perfplat
 # (production's is deploy/dagster.yaml).
 export DAGSTER_HOME := $(DATA_DIR)/dagster_home
 # The installs run uv, itself installed into .venv by pip from PyPI: it downloads and installs in parallel,
-# the demo's environment in about a quarter of pip's time (docs/PERFORMANCE.md); it prints each package it adds.
+# the demo's environment in about a quarter of pip's time (docs/PERFORMANCE.md), and prints each package it
+# adds.
 UV := $(BIN)/uv
 INSTALL := $(UV) pip install --python $(BIN)/python --compile-bytecode
 

@@ -100,12 +100,10 @@ def sample_stand_ins() -> StandIns | None:
 
 @dataclass(frozen=True)
 class Settings:
-    """What a measure's `sources` module builds its source resources with: the data directory, and where the
-    embedded sample's stand-in for each kind of source comes from (`sample_stand_ins`, unless a test says
-    otherwise), asked only for a source whose settings are unset."""
+    """What a measure's `sources` module builds its source resources with: the data directory; the embedded
+    sample's stand-ins come from `sample_stand_ins`, asked only for a source whose settings are unset."""
 
     data_dir: str
-    stand_ins: Callable[[], StandIns | None] = sample_stand_ins
 
     def source(
         self,
@@ -122,7 +120,7 @@ class Settings:
             return kind(**fields)
         stand_in = sample
         if stand_in is None:
-            stand_ins = self.stand_ins()
+            stand_ins = sample_stand_ins()
             if stand_ins is None:
                 raise SettingError(
                     f"set {kind.setting}: it is unset, and the embedded sample that would stand in for it is "

@@ -22,8 +22,19 @@ from sqlalchemy import create_engine, text
 from perfplat_assets.common.months import LONDON
 from perfplat_assets.configuration import build_resources, monthly_cron
 from perfplat_assets.definitions import assets, defs
-from perfplat_assets_tests.support.services import ROOT, dagster_services, free_port, poll, stop_group
-from perfplat_assets_tests.test_production_without_sample import EVERY_SOURCE, SAMPLE_ONLY
+from perfplat_assets_tests.support.services import (
+    DAGSTER,
+    ROOT,
+    dagster_services,
+    free_port,
+    poll,
+    stop_group,
+)
+from perfplat_assets_tests.test_production_without_sample import (
+    EVERY_SOURCE,
+    SAMPLE_ONLY,
+    deployment_environment,
+)
 
 
 def test_the_project_instance_stores_runs_in_postgres(production_home, postgres_url):
@@ -193,7 +204,7 @@ def test_the_image_command_serves_the_code_location(image_venv, tmp_path):
     port = free_port()
     command[command.index("-p") + 1] = str(port)
     command[command.index("-h") + 1] = "127.0.0.1"
-    env = _image_environment(tmp_path) | EVERY_SOURCE  # the image has no sample: every source is set
+    env = deployment_environment(tmp_path, EVERY_SOURCE)  # the image has no sample: every source is set
     log = tmp_path / "code-server.log"
     with log.open("wb") as output:
         server = subprocess.Popen(
@@ -221,11 +232,6 @@ def test_the_image_command_serves_the_code_location(image_venv, tmp_path):
         stop_group(server)
 
 
-def _image_environment(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PERFPLAT_", "DAGSTER_"))}
-    return env | {"PERFPLAT_DATA_DIR": str(tmp_path / "data"), "DAGSTER_HOME": str(tmp_path)}
-
-
 def test_the_image_carries_no_sample_and_an_unset_source_is_named_at_load(image_venv, tmp_path):
     python = image_venv / "bin" / "python"
     found = subprocess.run(
@@ -244,7 +250,7 @@ def test_the_image_carries_no_sample_and_an_unset_source_is_named_at_load(image_
     unset = {k: v for k, v in EVERY_SOURCE.items() if k != "PERFPLAT_SIRIUS_DB_URL"}
     load = subprocess.run(
         [python, "-c", "import perfplat_assets.definitions"],
-        env=_image_environment(tmp_path) | unset,
+        env=deployment_environment(tmp_path, unset),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -321,7 +327,7 @@ def test_a_month_run_in_process_still_waits_for_its_ga4_pool_slot(production_hom
     storage.set_concurrency_slots(GA4_POOL, 1)
     held = storage.claim_concurrency_slot(GA4_POOL, "another-run", "completion_rate")
     assert held.is_claimed
-    command = [str(Path(sys.executable).parent / "dagster"), "asset", "materialize"]
+    command = [DAGSTER, "asset", "materialize"]
     command += [
         "-m",
         "perfplat_assets.definitions",

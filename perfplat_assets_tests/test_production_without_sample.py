@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 from perfplat_assets_tests.support.services import ROOT
 
@@ -29,10 +30,16 @@ print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 """
 
 
-def _loaded(tmp_path, settings: dict[str, str]) -> set[str]:
-    """The top-level modules a fresh interpreter holds after loading the code location with `settings`."""
+def deployment_environment(tmp_path: Path, settings: dict[str, str]) -> dict[str, str]:
+    """A deployment's environment: no PERFPLAT_ or DAGSTER_ variable from outside, a home in `tmp_path`,
+    then `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PERFPLAT_", "DAGSTER_"))}
-    env |= {"PERFPLAT_DATA_DIR": str(tmp_path / "data"), "DAGSTER_HOME": str(tmp_path), **settings}
+    return env | {"PERFPLAT_DATA_DIR": str(tmp_path / "data"), "DAGSTER_HOME": str(tmp_path), **settings}
+
+
+def _loaded(tmp_path: Path, settings: dict[str, str]) -> set[str]:
+    """The top-level modules a fresh interpreter holds after loading the code location with `settings`."""
+    env = deployment_environment(tmp_path, settings)
     run = subprocess.run(
         [sys.executable, "-c", LOADED], env=env, cwd=tmp_path, capture_output=True, text=True, check=True
     )

@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from perfplat_assets.common.months import Month, months_between
-from perfplat_assets.user_satisfaction.queries import read_rating_counts
+from perfplat_assets.user_satisfaction.queries.make_an_lpa_database import read_rating_counts
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DATABASE = "perfplat_bench_{rows}"  # one database per table size, each built once

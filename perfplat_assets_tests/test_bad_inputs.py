@@ -24,7 +24,7 @@ from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import SettingError, build_resources
 from perfplat_assets.queue.messages import InvalidMessage, MonthRequest, parse_message
-from perfplat_assets.user_satisfaction.queries import read_rating_counts
+from perfplat_assets.user_satisfaction.queries.make_an_lpa_database import read_rating_counts
 from perfplat_assets_tests.support.services import poll
 from perfplat_assets_tests.support.sources import create_postgres_feedback, feedback
 

@@ -12,7 +12,7 @@ from perfplat_assets.completion_rate.resources.data_api import GoogleAnalytics
 from perfplat_assets.digital_take_up.measure import table as digital_take_up
 from perfplat_assets.digital_take_up.resources import SiriusDatabase
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.user_satisfaction.queries import read_rating_counts
+from perfplat_assets.user_satisfaction.queries.make_an_lpa_database import read_rating_counts
 from perfplat_assets_tests.support.ga4_faults import FaultyGA4Emulator
 from perfplat_assets_tests.support.sources import create_sirius
 from perfplat_sample.sample_data import SampleSession

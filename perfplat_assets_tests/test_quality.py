@@ -17,7 +17,7 @@ from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
 from perfplat_assets.user_satisfaction.calculation import RatingCounts
 from perfplat_assets.user_satisfaction.measure import table as user_satisfaction_table
-from perfplat_assets.user_satisfaction.queries import read_rating_counts
+from perfplat_assets.user_satisfaction.queries.make_an_lpa_database import read_rating_counts
 from perfplat_assets_tests.support.run_results import failure_message, materialize_range
 from perfplat_assets_tests.support.sources import create_sirius, create_sqlite_feedback, feedback
 from perfplat_sample.ga4_emulator import GA4Emulator

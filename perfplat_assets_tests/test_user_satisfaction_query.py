@@ -8,7 +8,7 @@ from sqlalchemy.dialects import postgresql
 from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.months import Month, months_between
 from perfplat_assets.user_satisfaction.calculation import RatingCounts
-from perfplat_assets.user_satisfaction.queries import (
+from perfplat_assets.user_satisfaction.queries.make_an_lpa_database import (
     feedback_table,
     rating_counts_query,
     read_rating_counts,

@@ -11,8 +11,8 @@ from perfplat_assets.partitions import monthly_asset, partition_months
 from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.user_satisfaction.calculation import UserSatisfaction, satisfaction_figures
 from perfplat_assets.user_satisfaction.measure import USER_SATISFACTION
-from perfplat_assets.user_satisfaction.queries import read_rating_counts
-from perfplat_assets.user_satisfaction.resources import SatisfactionThresholds
+from perfplat_assets.user_satisfaction.queries.make_an_lpa_database import read_rating_counts
+from perfplat_assets.user_satisfaction.resources.thresholds import SatisfactionThresholds
 
 
 @monthly_asset(USER_SATISFACTION.name, kinds={"sql"}, checks=USER_SATISFACTION.checks)

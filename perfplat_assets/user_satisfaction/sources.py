@@ -9,7 +9,7 @@ from perfplat_assets.common.make_an_lpa_database import make_an_lpa_database
 from perfplat_assets.common.settings import MethodScheduleSetting, SettingError, Settings, number
 from perfplat_assets.user_satisfaction.calculation import DEFAULT_METHOD_SCHEDULE, METHODS, parse_methods
 from perfplat_assets.user_satisfaction.measure import NAME
-from perfplat_assets.user_satisfaction.resources import DEFAULTS, SatisfactionThresholds
+from perfplat_assets.user_satisfaction.resources.thresholds import DEFAULTS, SatisfactionThresholds
 
 METHODS_SETTING = "PERFPLAT_SATISFACTION_METHODS"
 

@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from sqlalchemy import create_engine, insert, text
 
-from perfplat_assets.user_satisfaction.queries import feedback_table
+from perfplat_assets.user_satisfaction.queries.make_an_lpa_database import feedback_table
 
 # The Make an LPA service's own DDL, not SQLAlchemy's idea of it.
 FEEDBACK_DDL = (

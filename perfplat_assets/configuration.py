@@ -37,6 +37,7 @@ from perfplat_assets.publication.targets.directory import PublicationDirectory
 from perfplat_assets.publication.targets.publisher import DataGovUkPublisher
 from perfplat_assets.publication.targets.s3 import S3Publication
 from perfplat_assets.queue.resources import SqsQueue
+from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 from perfplat_assets.store_schema import STORED_TABLES
 
 __all__ = [
@@ -49,6 +50,12 @@ __all__ = [
     "queue_configured",
     "queue_sensor_interval",
 ]
+
+
+# The service whose pipeline the code location builds. The registry declares every service OPG publishes
+# (`services/registry.py`); until each has its own pipeline (its assets, store tables and publication folder,
+# issue 28), the code location publishes this one's.
+PUBLISHED_SERVICE = MAKE_AN_LPA
 
 
 def data_dir() -> str:
@@ -194,15 +201,18 @@ def measure_sources(settings: Settings) -> dict[str, Any]:
 def _publisher(
     publish_dir: Any, sample_sources: list[str], metrics_store: MetricsStore
 ) -> DataGovUkPublisher:
+    service = PUBLISHED_SERVICE.name
     return DataGovUkPublisher(
+        service=service,
         store=metrics_store,
-        directory=PublicationDirectory(path=publish_dir, store=metrics_store),
+        directory=PublicationDirectory(path=publish_dir, store=metrics_store, service=service),
         s3=S3Publication(
             s3=S3Resource(region_name=env("AWS_REGION"), endpoint_url=env("AWS_ENDPOINT_URL_S3")),
             bucket=env("PERFPLAT_S3_BUCKET"),
             **given(prefix="PERFPLAT_S3_PREFIX"),
         ),
         ckan=CkanCatalogue(
+            service=service,
             url=env("PERFPLAT_CKAN_URL"),
             api_token=env("PERFPLAT_CKAN_API_TOKEN"),
             **given(dataset="PERFPLAT_CKAN_DATASET"),

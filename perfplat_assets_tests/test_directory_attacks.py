@@ -21,9 +21,9 @@ from perfplat_assets.common.sqs import LOCAL_CREDENTIALS
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.committing.publish import PublicationRequest, publish
 from perfplat_assets.publication.committing.target import PublicationFailed
-from perfplat_assets.publication.published_format.records import month_file_name
 from perfplat_assets.publication.targets.directory import PublicationDirectory
 from perfplat_assets.publication.targets.s3 import S3Publication
+from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 from perfplat_assets_tests.support.aws import BUCKET, REGION
 from perfplat_assets_tests.support.faults import FaultyHop, S3WritesThenFails
 
@@ -43,6 +43,7 @@ class _Log:
 
 def _request(month: Month, uptime: float = 99.5) -> PublicationRequest:
     return PublicationRequest(
+        service=MAKE_AN_LPA,
         months=[month],
         values={(month, "uptime-percent"): uptime},
         run_id=f"run-{month.key}-{uptime}",
@@ -84,7 +85,7 @@ def _snapshot(root: Path) -> dict[str, object]:
 
 
 def _directory(tmp_path: Path, store: MetricsStore) -> PublicationDirectory:
-    return PublicationDirectory(path=str(tmp_path / "publish"), store=store)
+    return PublicationDirectory(path=str(tmp_path / "publish"), store=store, service=MAKE_AN_LPA.name)
 
 
 def _publish(directory: PublicationDirectory, store: MetricsStore, month: Month, uptime: float = 99.5):
@@ -150,8 +151,8 @@ def test_a_current_link_climbing_out_of_versions_is_refused(tmp_path, store, out
         "revisions.csv",
         "notes.md",
         "report.html",
-        month_file_name(JUNE),
-        month_file_name(MAY),
+        MAKE_AN_LPA.month_file_name(JUNE),
+        MAKE_AN_LPA.month_file_name(MAY),
     ],
 )
 def test_a_link_planted_at_a_published_name_is_refused_and_its_target_kept(tmp_path, store, outside, name):
@@ -246,22 +247,28 @@ def test_versions_are_recorded_and_pruned_from_the_record_only(tmp_path, store, 
     assert (publish_dir / ".versions" / "someone-elses" / "theirs.txt").read_text() == "theirs\n"
     # what a reader sees: every month, through links perfplat made
     for month in (MAY, JUNE, JULY):
-        assert os.readlink(publish_dir / month_file_name(month)) == f".current/{month_file_name(month)}"
-        assert '"uptime-percent"' in (publish_dir / month_file_name(month)).read_text()
+        assert (
+            os.readlink(publish_dir / MAKE_AN_LPA.month_file_name(month))
+            == f".current/{MAKE_AN_LPA.month_file_name(month)}"
+        )
+        assert '"uptime-percent"' in (publish_dir / MAKE_AN_LPA.month_file_name(month)).read_text()
 
 
 def test_plain_files_from_before_versioning_are_adopted_but_a_hard_link_is_not(tmp_path, store, outside):
     publish_dir = tmp_path / "publish"
     publish_dir.mkdir()
-    (publish_dir / month_file_name(MAY)).write_text("[]\n")
+    (publish_dir / MAKE_AN_LPA.month_file_name(MAY)).write_text("[]\n")
     os.link(outside / "data.json", publish_dir / "notes.md")
     directory = _directory(tmp_path, store)
     message = _refused(directory, store)
     assert "notes.md has 2 names (a hard link)" in message
     (publish_dir / "notes.md").unlink()
     _publish(directory, store, JUNE)
-    assert (publish_dir / month_file_name(MAY)).read_text() == "[]\n"  # adopted as it was
-    assert os.readlink(publish_dir / month_file_name(MAY)) == f".current/{month_file_name(MAY)}"
+    assert (publish_dir / MAKE_AN_LPA.month_file_name(MAY)).read_text() == "[]\n"  # adopted as it was
+    assert (
+        os.readlink(publish_dir / MAKE_AN_LPA.month_file_name(MAY))
+        == f".current/{MAKE_AN_LPA.month_file_name(MAY)}"
+    )
 
 
 @pytest.fixture
@@ -302,7 +309,7 @@ def test_an_undo_after_an_earlier_publication_says_it_is_restored(tmp_path, stor
         publish(store, [directory, failing_s3], _request(JUNE), _Log())
     assert "directory: restored to the previous publication" in str(failed.value)
     assert _current_version(publish_dir) == before
-    assert not os.path.lexists(publish_dir / month_file_name(JUNE))
+    assert not os.path.lexists(publish_dir / MAKE_AN_LPA.month_file_name(JUNE))
 
 
 def test_the_refusal_names_the_entry_without_a_traceback_for_an_unreadable_listing(tmp_path, store):

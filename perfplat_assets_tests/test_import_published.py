@@ -17,7 +17,7 @@ from perfplat_assets.common.months import Month, months_between
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets, defs
 from perfplat_assets.metrics_store.tables import imports, published_records
-from perfplat_assets.publication.published_format.records import month_file_name
+from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 from perfplat_assets_tests.support.aws import BUCKET, PREFIX
 from perfplat_assets_tests.support.ci import needs_jq
 from perfplat_assets_tests.support.published import published_record
@@ -139,12 +139,12 @@ def test_import_then_publish_the_next_month_keeps_the_whole_series(
     # Every month has its month file, in the directory and in S3.
     objects = {item["Key"] for item in s3_bucket.list_objects_v2(Bucket=BUCKET)["Contents"]}
     for month in months_between(FIRST, july):
-        assert (publish / month_file_name(month)).is_file(), month
-        assert PREFIX + month_file_name(month) in objects, month
+        assert (publish / MAKE_AN_LPA.month_file_name(month)).is_file(), month
+        assert PREFIX + MAKE_AN_LPA.month_file_name(month) in objects, month
 
     # OPG's automation appends the month file to its data.json with `jq -s flatten`: no duplicate.
     merged = subprocess.run(
-        ["jq", "-s", "flatten", str(opg_file), str(publish / month_file_name(july))],
+        ["jq", "-s", "flatten", str(opg_file), str(publish / MAKE_AN_LPA.month_file_name(july))],
         capture_output=True,
         text=True,
         check=True,
@@ -153,9 +153,9 @@ def test_import_then_publish_the_next_month_keeps_the_whole_series(
     assert (
         len(merged_keys)
         == len(set(merged_keys))
-        == 261 + len(json.loads((publish / month_file_name(july)).read_text()))
+        == 261 + len(json.loads((publish / MAKE_AN_LPA.month_file_name(july)).read_text()))
     )
-    month_file_text = (publish / month_file_name(july)).read_text(encoding="utf-8")
+    month_file_text = (publish / MAKE_AN_LPA.month_file_name(july)).read_text(encoding="utf-8")
     assert month_file_text.startswith('[\n  {\n    "_timestamp"'), "a JSON array indented by 2"
 
     again = _import(opg_file)

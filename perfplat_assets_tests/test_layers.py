@@ -27,6 +27,7 @@ NAME = PACKAGE.name
 BELOW_THE_MEASURES = ("__init__", "common", "asset_names", "partitions", "quality", "metrics_store")
 ABOVE_THE_MEASURES: tuple[tuple[str, ...], ...] = (
     ("measures",),  # the registry of the measures below, which everything above reads
+    ("services",),  # each service's declaration (its measures, names and sources) and their registry
     ("publication",),
     ("alerts",),  # what reaches a person: reads runs, the publication's deadline and records
     ("schedules", "queue"),

@@ -25,6 +25,7 @@ from perfplat_assets.publication.committing.plan import (
     plan_publication,
 )
 from perfplat_assets.publication.published_format.checks import record_problems
+from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 from perfplat_assets.user_satisfaction.calculation import parse_methods
 from perfplat_assets.user_satisfaction.checks import satisfaction_inconsistencies
 from perfplat_assets_tests.support.published import published_record
@@ -72,7 +73,7 @@ JUNE_26_COUNTS = (8424, 4049, 983, 200, 260)  # 13916 responses, top-two-box 124
     ],
 )
 def test_a_record_outside_its_datatypes_bounds_is_named_with_the_bound(data_type, count, problem):
-    problems = record_problems(published_record(MAY, data_type, count), MAY)
+    problems = record_problems(published_record(MAY, data_type, count), MAY, MAKE_AN_LPA.service)
     assert len(problems) == 1 and problems[0].startswith(problem), problems
 
 
@@ -90,7 +91,7 @@ def test_a_record_outside_its_datatypes_bounds_is_named_with_the_bound(data_type
     ],
 )
 def test_a_record_within_its_bounds_passes(data_type, count):
-    assert record_problems(published_record(MAY, data_type, count), MAY) == []
+    assert record_problems(published_record(MAY, data_type, count), MAY, MAKE_AN_LPA.service) == []
 
 
 # the satisfaction percentage against its counts
@@ -138,7 +139,7 @@ def test_the_plan_withholds_a_stored_measure_out_of_bounds_and_publishes_the_res
         (APRIL, "uptime-percent"): 100.0,
         (APRIL, "very-satisfied"): 1e300,
     }
-    snapshot = StoreSnapshot(stored, {MARCH: datetime(2025, 4, 2, tzinfo=UTC)}, [], {})
+    snapshot = StoreSnapshot(stored, {MARCH: datetime(2025, 4, 2, tzinfo=UTC)}, [], {}, service=MAKE_AN_LPA)
     plan = plan_publication(
         snapshot,
         [MAY],

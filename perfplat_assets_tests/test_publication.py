@@ -12,6 +12,7 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.metrics_store.tables import published_records
 from perfplat_assets.publication.published_format.checks import record_problems
+from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 from perfplat_assets_tests.support.aws import BUCKET, PREFIX
 from perfplat_assets_tests.support.ci import needs_jq
 from perfplat_assets_tests.support.run_results import failure_message, materialize_month
@@ -53,7 +54,7 @@ def test_s3_gets_every_file_with_its_content_type(s3, sample_data_allowed, perfp
         assert stored["ContentType"] == kind, name
         assert stored["Body"].read() == (local / name).read_bytes(), name
     month = json.loads((local / MAY_FILE).read_text(encoding="utf-8"))
-    assert len(month) == 9 and all(not record_problems(r, MAY) for r in month)
+    assert len(month) == 9 and all(not record_problems(r, MAY, MAKE_AN_LPA.service) for r in month)
 
 
 def test_republishing_a_month_replaces_its_objects(s3, sample_data_allowed, perfplat_env):
@@ -133,7 +134,7 @@ def test_the_month_file_merges_with_data_json_as_the_automation_does(perfplat_en
     records = json.loads(merged.stdout)
     keys = [(r["_timestamp"], r["dataType"]) for r in records]
     assert len(keys) == len(set(keys)) == 18
-    assert all(not record_problems(r, JUNE) for r in records)
+    assert all(not record_problems(r, JUNE, MAKE_AN_LPA.service) for r in records)
     assert sorted(records, key=lambda r: (r["_timestamp"], r["dataType"])) == json.loads(
         (perfplat_env / "publish" / "data.json").read_text(encoding="utf-8")
     )

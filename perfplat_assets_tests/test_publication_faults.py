@@ -23,7 +23,7 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.measures import measures
 from perfplat_assets.metrics_store.tables import publications, published_records
-from perfplat_assets.publication.published_format.records import month_file_name
+from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 from perfplat_assets_tests.ckan.fixture import CkanSite, ckan_action
 from perfplat_assets_tests.support.aws import BUCKET, PREFIX
 from perfplat_assets_tests.support.ci import unavailable
@@ -96,7 +96,7 @@ def assert_agree(publish: Path, s3) -> None:
         assert files == first, f"{name} differs from the other targets"
         assert _months_in(files.get("data.json")) == months, f"{name}'s data.json is not the store's"
         month_files = {n for n in files if n.startswith("make_a_lasting_power_of_attorney_")}
-        assert month_files == {month_file_name(Month.parse(m)) for m in months}, name
+        assert month_files == {MAKE_AN_LPA.month_file_name(Month.parse(m)) for m in months}, name
 
 
 def assert_agree_or_incomplete(publish: Path, s3) -> str:
@@ -271,15 +271,15 @@ def test_a_folder_squatting_on_a_published_name_is_refused_before_anything_is_wr
     publish = perfplat_env / "publish"
     assert _run(MAY).success
     before = _targets(publish, s3_bucket)
-    squatter = publish / month_file_name(MAY)
+    squatter = publish / MAKE_AN_LPA.month_file_name(MAY)
     squatter.unlink()
     squatter.mkdir()
     (squatter / "something").write_text("an operator's file")
     result = _run(JUNE)
     assert not result.success
     message = failure_message(result)
-    assert f"{month_file_name(MAY)} is a directory where perfplat publishes its file" in message
-    assert f"remove {month_file_name(MAY)}" in message and "Nothing was published" in message
+    assert f"{MAKE_AN_LPA.month_file_name(MAY)} is a directory where perfplat publishes its file" in message
+    assert f"remove {MAKE_AN_LPA.month_file_name(MAY)}" in message and "Nothing was published" in message
     assert _s3_objects(s3_bucket) == before["s3"]
     assert _store_months() == ["2025-05"]
     assert json.loads((publish / "data.json").read_bytes()) == json.loads(before["directory"]["data.json"])
@@ -425,4 +425,6 @@ def test_files_published_before_versioning_are_adopted(s3_bucket, perfplat_env):
         (publish / name).write_bytes(content)
     assert _run(JUNE).success
     assert_agree(publish, s3_bucket)
-    assert _directory_files(publish)[month_file_name(MAY)] == plain[month_file_name(MAY)]
+    assert (
+        _directory_files(publish)[MAKE_AN_LPA.month_file_name(MAY)] == plain[MAKE_AN_LPA.month_file_name(MAY)]
+    )

@@ -15,6 +15,7 @@ from perfplat_assets.publication.committing.plan import (
     plan_publication,
     read_public_records,
 )
+from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 
 APRIL, MAY, JUNE = Month.parse("2025-04"), Month.parse("2025-05"), Month.parse("2025-06")
 NOW = datetime(2025, 7, 2, 6, 0, tzinfo=UTC)
@@ -28,6 +29,7 @@ def _snapshot(published=None, methods=None) -> StoreSnapshot:
         published_at={month: EARLIER for month, _ in published},
         revision_history=[],
         methods={"user_satisfaction": methods or {}},
+        service=MAKE_AN_LPA,
     )
 
 

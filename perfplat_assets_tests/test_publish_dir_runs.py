@@ -120,6 +120,7 @@ from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.targets.directory import PublicationDirectory
 from perfplat_assets.publication.committing.publish import PublicationRequest, publish
 from perfplat_assets.publication.committing.target import PublicationFailed
+from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 
 class Log:
     def info(self, message): pass
@@ -127,9 +128,10 @@ class Log:
 
 store = MetricsStore(url=sys.argv[2])
 month = Month.parse("2025-06")
-request = PublicationRequest([month], {(month, "uptime-percent"): 99.5}, "run", None, month)
+request = PublicationRequest(MAKE_AN_LPA, [month], {(month, "uptime-percent"): 99.5}, "run", None, month)
 try:
-    publish(store, [PublicationDirectory(path=sys.argv[1], store=store)], request, Log())
+    directory = PublicationDirectory(path=sys.argv[1], store=store, service=MAKE_AN_LPA.name)
+    publish(store, [directory], request, Log())
 except PublicationFailed as error:
     print(error)
     sys.exit(1)

@@ -24,6 +24,7 @@ from perfplat_assets.publication.published_format import report
 from perfplat_assets.publication.published_format.notes import method_changes
 from perfplat_assets.publication.published_format.records import record
 from perfplat_assets.publication.published_format.report import month_ticks, report_html
+from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 from perfplat_assets.user_satisfaction.calculation import METHOD_DESCRIPTIONS, Rating, parse_methods
 from perfplat_assets_tests.support.axe import axe_violations
 from perfplat_assets_tests.support.browser import ARTIFACTS
@@ -71,7 +72,11 @@ def _values(months=MONTHS) -> dict:
 
 def _plan(history=HISTORY):
     snapshot = StoreSnapshot(
-        published={}, published_at={}, revision_history=history, methods={"user_satisfaction": METHODS}
+        published={},
+        published_at={},
+        revision_history=history,
+        methods={"user_satisfaction": METHODS},
+        service=MAKE_AN_LPA,
     )
     return plan_publication(snapshot, MONTHS, _values(), stamp=RevisionStamp("run-1", NOW), csv_url=None)
 
@@ -186,21 +191,23 @@ def test_the_same_records_give_the_same_bytes():
     again = _plan()
     assert first.file("report.html").content == again.file("report.html").content
     assert first.digest == again.digest
-    records = [record(month, data_type, value) for (month, data_type), value in _values().items()]
+    records = [
+        record(MAKE_AN_LPA, month, data_type, value) for (month, data_type), value in _values().items()
+    ]
     shuffled = records[:]
     random.Random(7).shuffle(shuffled)
     # As the recovery re-plans: rows read back from the store, revised_at naive UTC as SQLite keeps it.
     naive = [{**row, "revised_at": REVISED.replace(tzinfo=None)} for row in HISTORY]
-    assert report_html(records, HISTORY, {"user_satisfaction": METHODS}) == report_html(
-        shuffled, naive, {"user_satisfaction": dict(reversed(METHODS.items()))}
+    assert report_html(MAKE_AN_LPA, records, HISTORY, {"user_satisfaction": METHODS}) == report_html(
+        MAKE_AN_LPA, shuffled, naive, {"user_satisfaction": dict(reversed(METHODS.items()))}
     )
-    assert report_html(records, HISTORY, {"user_satisfaction": METHODS}) != report_html(
-        records[1:], HISTORY, {"user_satisfaction": METHODS}
+    assert report_html(MAKE_AN_LPA, records, HISTORY, {"user_satisfaction": METHODS}) != report_html(
+        MAKE_AN_LPA, records[1:], HISTORY, {"user_satisfaction": METHODS}
     )
 
 
 def test_a_publication_of_nothing_yet_is_still_a_page():
-    html = report_html([], [], {})
+    html = report_html(MAKE_AN_LPA, [], [], {})
     assert "No figures have been published yet" in html and "<svg" not in html
 
 
@@ -304,7 +311,9 @@ def _imported_plan(schedule: str | None = None):
     }
     extra = ({"user_satisfaction": parse_methods(schedule)},) if schedule else ()
     computed = {"user_satisfaction": {JUNE: "top-two-box"}}
-    snapshot = StoreSnapshot(published, {m: REVISED for m in MONTHS[:5]}, [], computed, *extra)
+    snapshot = StoreSnapshot(
+        published, {m: REVISED for m in MONTHS[:5]}, [], computed, *extra, service=MAKE_AN_LPA
+    )
     values = {(JUNE, "user-satisfaction-percent"): 90.0, (JUNE, "uptime-percent"): 100.0}
     return plan_publication(snapshot, [JUNE], values, stamp=RevisionStamp("run-1", NOW), csv_url=None)
 
@@ -372,8 +381,8 @@ def test_the_pipeline_states_imported_months_methods_from_perfplat_satisfaction_
     methods come from the setting, as the computed month's does."""
     monkeypatch.setenv("PERFPLAT_SATISFACTION_METHODS", "2021-03:weighted-gds,2025-03:top-two-box")
     imported = [Month.parse(f"2025-{m:02d}") for m in range(1, 5)]
-    history = [record(month, "user-satisfaction-percent", 85) for month in imported]
-    history += [record(month, "uptime-percent", 100) for month in imported]
+    history = [record(MAKE_AN_LPA, month, "user-satisfaction-percent", 85) for month in imported]
+    history += [record(MAKE_AN_LPA, month, "uptime-percent", 100) for month in imported]
     (tmp_path / "opg.json").write_text(json.dumps(history), encoding="utf-8")
     import_published_file(tmp_path / "opg.json", build_resources()["metrics_store"])
     _publish(Month.parse("2025-05"))

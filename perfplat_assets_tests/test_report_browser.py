@@ -11,6 +11,7 @@ import pytest
 from perfplat_assets.common.months import Month
 from perfplat_assets.publication.published_format.records import record
 from perfplat_assets.publication.published_format.report import report_html
+from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 from perfplat_assets.user_satisfaction.calculation import Rating
 from perfplat_assets_tests.support.browser import ARTIFACTS
 
@@ -38,13 +39,13 @@ def _series(first: Month, count: int) -> tuple[list, dict[Month, str]]:
     records = []
     for i, month in enumerate(months):
         records += [
-            record(month, "user-satisfaction-percent", 80 + i % 7),
-            record(month, "digital-take-up", 40 + i % 5 / 10),
-            record(month, "uptime-percent", 100),
+            record(MAKE_AN_LPA, month, "user-satisfaction-percent", 80 + i % 7),
+            record(MAKE_AN_LPA, month, "digital-take-up", 40 + i % 5 / 10),
+            record(MAKE_AN_LPA, month, "uptime-percent", 100),
         ]
         if month >= RATINGS_FROM:
             counts = zip(RATINGS, (420, 310, 90, 40, 25), strict=True)
-            records += [record(month, data_type, count + i) for data_type, count in counts]
+            records += [record(MAKE_AN_LPA, month, data_type, count + i) for data_type, count in counts]
     methods = {month: "weighted-gds" if month < CHANGED else "top-two-box" for month in months}
     return records, methods
 
@@ -71,7 +72,9 @@ def _intersect(a: dict, b: dict) -> bool:
 def test_no_two_month_labels_overlap_in_the_browser(chromium, tmp_path, first, count, labels):
     records, methods = _series(Month.parse(first), count)
     page_file = tmp_path / "report.html"
-    page_file.write_text(report_html(records, [], {"user_satisfaction": methods}), encoding="utf-8")
+    page_file.write_text(
+        report_html(MAKE_AN_LPA, records, [], {"user_satisfaction": methods}), encoding="utf-8"
+    )
     page = chromium.new_page(viewport={"width": 1024, "height": 800})
     page.goto(page_file.as_uri())
     for width in (1024, 320):

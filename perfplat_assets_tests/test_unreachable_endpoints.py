@@ -49,6 +49,7 @@ from perfplat_assets.publication.targets.ckan import CkanCatalogue
 from perfplat_assets.publication.targets.s3 import S3Publication
 from perfplat_assets.queue import cli
 from perfplat_assets.queue.sensor import build_queue_sensor
+from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 from perfplat_assets.uptime.resources import Route53HealthCheck
 from perfplat_assets_tests.support.alerts import NO_ALERT_CHANNELS
 from perfplat_assets_tests.support.aws import BUCKET, PREFIX, REGION, sqs_queue
@@ -344,7 +345,9 @@ def test_cloudwatch_a_server_error_is_cloudwatchs_answer(aws_endpoint, aws_quick
 
 def _plan():
     """A publication of one month, as publish.py plans it from the store."""
-    snapshot = StoreSnapshot(published={}, published_at={}, revision_history=[], methods={})
+    snapshot = StoreSnapshot(
+        published={}, published_at={}, revision_history=[], methods={}, service=MAKE_AN_LPA
+    )
     return plan_publication(
         snapshot,
         [MAY],
@@ -491,7 +494,7 @@ def test_queuecli_a_server_error_is_sqs_answer(capsys, aws_endpoint):
 
 
 def _ckan(url: str, dataset: str = "make-a-lasting-power-of-attorney-service-performance") -> CkanCatalogue:
-    return CkanCatalogue(url=url, api_token=SECRET_TOKEN, dataset=dataset)
+    return CkanCatalogue(service=MAKE_AN_LPA.name, url=url, api_token=SECRET_TOKEN, dataset=dataset)
 
 
 @pytest.mark.parametrize("fault", ["unresolvable", "refused", "untrusted TLS", "proxy"])

@@ -4,7 +4,7 @@
 each: `Month.parse` for a partition key, a metrics-store key or a month people typed (`2025-05`);
 `Month.from_timestamp` for a published `_timestamp`; GA4's `yearMonth` in `completion_rate.queries.data_api`.
 Out again: `key` (partition key and store), `label` (people: `str(month)`), `published_timestamp`, and the
-month file's name in `publication.published_format.records.month_file_name`.
+month file's name in `common.service.Service.month_file_name`.
 """
 
 from __future__ import annotations

@@ -35,7 +35,6 @@ from perfplat_assets.publication.published_format.records import (
     DATA_TYPES,
     DatasetValue,
     count_value,
-    month_file_name,
 )
 from perfplat_assets.publication.published_format.revisions import Revision
 from perfplat_assets.publication.targets.publisher import DataGovUkPublisher
@@ -115,6 +114,7 @@ def data_gov_uk_publication(
     implausible: dict[Withholding, str] = {}
     if publishable:
         request = PublicationRequest(
+            publisher.published_service,
             publishable,
             {(v.month, v.data_type): v.count for v in free},
             context.run.run_id,
@@ -244,7 +244,7 @@ def _outcome_metadata(
     plan = outcome.plan
     metadata: dict[str, Any] = {
         "targets": ", ".join(t.name for t in publisher.targets()),
-        "month_files": ", ".join(month_file_name(month) for month in months),
+        "month_files": ", ".join(publisher.published_service.month_file_name(month) for month in months),
         "records_this_run": records_this_run,
         "records_published_in_all": len(plan.records),
         "months_published_in_all": len(plan.published_months),

@@ -22,6 +22,7 @@ from perfplat_assets.common.columns import to_row
 from perfplat_assets.common.database import failure
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
+from perfplat_assets.common.service import Service
 from perfplat_assets.measures import method_measures
 from perfplat_assets.metrics_store.resources import SETTING, MetricsStore
 from perfplat_assets.metrics_store.tables import (
@@ -67,8 +68,8 @@ def in_store(store: MetricsStore, doing: str) -> Iterator[None]:
         raise StoreFailed(failure(error, SETTING, store.engine().url, doing)) from None
 
 
-def read_snapshot(store: MetricsStore) -> StoreSnapshot:
-    """Everything a plan is built from, read in one transaction."""
+def read_snapshot(store: MetricsStore, service: Service) -> StoreSnapshot:
+    """Everything a plan of `service`'s publication is built from, read in one transaction."""
     with in_store(store, "reading the published values"), store.transaction(commit=False) as connection:
         published = connection.execute(select(published_records)).mappings().all()
         history = connection.execute(select(revisions).order_by(revisions.c.id)).mappings().all()
@@ -77,6 +78,7 @@ def read_snapshot(store: MetricsStore) -> StoreSnapshot:
             for measure in method_measures()
         }
     return StoreSnapshot(
+        service=service,
         published={(Month.parse(r["month"]), r["data_type"]): r["count"] for r in published},
         published_at={Month.parse(r["month"]): r["published_at"] for r in published},
         revision_history=[dict(row) for row in history],

@@ -18,6 +18,7 @@ from datetime import datetime
 from perfplat_assets.common.columns import to_row
 from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month
+from perfplat_assets.common.service import Service
 from perfplat_assets.measures import Methods, default_method_schedules, measures, method_measures
 from perfplat_assets.publication.published_format.checks import (
     implausible_measures,
@@ -35,16 +36,17 @@ Withholding = tuple[Month, str]  # (month, measure): the unit a check or a bound
 
 @dataclass(frozen=True)
 class StoreSnapshot:
-    """What the metrics store holds, read in one transaction: the published values, every revision so
-    far (rows as `revisions.csv` lists them) and, by measure, the method of each month computed; and the
-    schedules of methods by measure (PERFPLAT_SATISFACTION_METHODS, OPG's by default), which say the method
-    of a month the store holds but perfplat did not compute: an imported one."""
+    """What the metrics store holds of `service`, read in one transaction: the published values, every
+    revision so far (rows as `revisions.csv` lists them) and, by measure, the method of each month computed;
+    and the schedules of methods by measure (PERFPLAT_SATISFACTION_METHODS, OPG's by default), which say the
+    method of a month the store holds but perfplat did not compute: an imported one."""
 
     published: Mapping[Pair, float]
     published_at: Mapping[Month, datetime]
     revision_history: Sequence[Mapping[str, object]]
     methods: Methods
     schedules: Mapping[str, MethodSchedule] = field(default_factory=default_method_schedules)
+    service: Service = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class CkanResource:
 
 @dataclass(frozen=True)
 class PublicationPlan:
+    service: Service  # whose publication it is
     months: tuple[Month, ...]  # the months published by this plan: those asked for, less any withheld
     values: Mapping[Pair, float]  # what the store holds for the run's months once it is applied
     revisions: tuple[Revision, ...]  # values of those months that were public and change
@@ -127,14 +130,16 @@ def plan_publication(
         *snapshot.revision_history,
         *({**to_row(r), "revised_at": stamp.revised_at, "run_id": stamp.run_id} for r in revisions),
     ]
-    records = [record(month, data_type, value) for (month, data_type), value in published.items()]
-    files = publication_files(ordered, records, history, published_methods(snapshot, published))
+    service = snapshot.service
+    records = [record(service, month, data_type, value) for (month, data_type), value in published.items()]
+    files = publication_files(service, ordered, records, history, published_methods(snapshot, published))
     newest = max((month for month, _ in published), default=None)
     ckan = CkanResource(csv_url, newest.key) if csv_url and newest else None
     built = tuple(
         PublishedFile(name, text.encode("utf-8"), content_type(name)) for name, text in files.items()
     )
     return PublicationPlan(
+        service=service,
         months=ordered,
         values=values,
         revisions=revisions,
@@ -219,7 +224,10 @@ def _labels(months: Sequence[Month]) -> str:
 
 def plan_problems(plan: PublicationPlan, last_closed: Month) -> list[str]:
     """Why the plan would not be in OPG's format: checked on the whole plan before anything is written."""
-    problems = [finding.message for finding in published_format_findings(plan.records, last_closed)]
+    problems = [
+        finding.message
+        for finding in published_format_findings(plan.records, last_closed, plan.service.service)
+    ]
     if not plan.months and plan.withheld:
         withheld = sorted(plan.withheld.items())
         problems += [f"{month} {name} is withheld: {why}" for (month, name), why in withheld]

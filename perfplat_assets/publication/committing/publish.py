@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month
+from perfplat_assets.common.service import Service
 from perfplat_assets.measures import default_method_schedules
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.committing import journal
@@ -61,6 +62,7 @@ class Log(Protocol):
 
 @dataclass(frozen=True)
 class PublicationRequest:
+    service: Service  # whose months they are
     months: Sequence[Month]
     values: Mapping[Pair, float]
     run_id: str
@@ -147,7 +149,7 @@ def _finish(
 
 def _snapshot(store: MetricsStore, request: PublicationRequest) -> StoreSnapshot:
     """What the store holds, with the request's schedules of methods for its imported months."""
-    snapshot = journal.read_snapshot(store)
+    snapshot = journal.read_snapshot(store, request.service)
     return replace(snapshot, schedules={**snapshot.schedules, **request.schedules})
 
 

@@ -2,8 +2,9 @@
 whole, with its defects named by position. Pure: no I/O.
 
 Months before perfplat's sources (the service deletes feedback after two years) exist only as published
-figures; importing them lets perfplat's cumulative files carry the whole series. A count published as a
-JSON string (`"44.2"`, a defect of the hand process) becomes a number, and is reported.
+figures; importing them lets perfplat's cumulative files carry the whole series. Whose series a file is comes
+from its records' `service` field: one registered service's, never a mix. A count published as a JSON string
+(`"44.2"`, a defect of the hand process) becomes a number, and is reported.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from typing import Any
 
 from perfplat_assets.common.json_input import nesting, repeated_keys
 from perfplat_assets.common.methods import MethodSchedule
-from perfplat_assets.common.months import FIRST_MONTH, Month
+from perfplat_assets.common.months import Month
+from perfplat_assets.common.service import Service
 from perfplat_assets.measures import default_method_schedules
 from perfplat_assets.publication.committing.plan import Pair
 from perfplat_assets.publication.published_format.checks import inconsistencies, record_problems
 from perfplat_assets.publication.published_format.records import RECORD_FIELDS, count_value
+from perfplat_assets.services.registry import service_named, services
 
 MAX_PROBLEMS_SHOWN = 20
 MAX_NESTING = 2  # an array of records, each a flat object
@@ -33,6 +36,7 @@ class HistoryRefused(ValueError):
 
 @dataclass(frozen=True)
 class PublishedHistory:
+    service: Service  # whose series it is, from its records
     values: Mapping[Pair, float]
     converted: tuple[str, ...]  # counts that were strings, as "record 212 (2026-01 digital-take-up): '44.2'"
     digest: str  # sha256 of the file's bytes: its provenance, and how a second import is recognised
@@ -65,8 +69,9 @@ def read_published_history(
     """Every record of `content` (a published `data.json`), or a refusal listing what is wrong where. A
     month's values must agree with each other (a satisfaction percentage with its five counts) under each
     measure's schedule of methods in `methods` (by default its own: OPG's)."""
-    reading = _Reading(last_closed)
-    for position, item in enumerate(_records(content, name), start=1):
+    items = _records(content, name)
+    reading = _Reading(last_closed, _service_of(items, name))
+    for position, item in enumerate(items, start=1):
         reading.add(position, item)
     schedules = default_method_schedules() | dict(methods or {})
     method_for = {name: schedule.method_for for name, schedule in schedules.items()}
@@ -80,7 +85,8 @@ def read_published_history(
             f"{name} was not imported: {len(problems)} record(s) break the published format{more}: "
             + " | ".join(shown)
         )
-    return PublishedHistory(reading.values, tuple(reading.converted), hashlib.sha256(content).hexdigest())
+    digest = hashlib.sha256(content).hexdigest()
+    return PublishedHistory(reading.service, reading.values, tuple(reading.converted), digest)
 
 
 def _records(content: bytes, name: str) -> list[Any]:
@@ -105,11 +111,32 @@ def _records(content: bytes, name: str) -> list[Any]:
     return items
 
 
+def _service_of(items: list[Any], name: str) -> Service:
+    """The one registered service whose records `items` are, from their `service` field."""
+    found = sorted({str(item.get("service")) for item in items if isinstance(item, dict)})
+    known = ", ".join(s.service for s in services())
+    if not found:
+        raise HistoryRefused(f"{name} holds no record, so it is no service's published series")
+    if len(found) > 1:
+        raise HistoryRefused(
+            f"{name} mixes the records of {len(found)} services ({', '.join(found)}): import each service's "
+            f"published data.json on its own"
+        )
+    service = service_named(found[0])
+    if service is None:
+        raise HistoryRefused(
+            f"{name} holds records of the service {found[0]!r}, which perfplat does not publish: its "
+            f"services are {known}"
+        )
+    return service
+
+
 @dataclass
 class _Reading:
     """The records read so far: their values, where each pair was first seen, and what is wrong."""
 
     last_closed: Month
+    service: Service
     values: dict[Pair, float] = field(default_factory=dict)
     first_seen: dict[Pair, int] = field(default_factory=dict)
     converted: list[str] = field(default_factory=list)
@@ -121,7 +148,7 @@ class _Reading:
             self.problems.append(f"{where} is a JSON {type(item).__name__}, not a record")
             return
         count, was_string = _number(item.get("count"))
-        found = _record_problems(item, count, self.last_closed)
+        found = _record_problems(item, count, self.last_closed, self.service)
         if found:
             self.problems.append(f"{where}: {'; '.join(found)}")
             return
@@ -140,12 +167,12 @@ class _Reading:
             )
 
 
-def _record_problems(item: dict[str, Any], count: Any, last_closed: Month) -> list[str]:
+def _record_problems(item: dict[str, Any], count: Any, last_closed: Month, service: Service) -> list[str]:
     """Why a record of the file cannot be imported: the published format, and the series' start."""
     normalised = {name: item.get(name) for name in RECORD_FIELDS} | {"count": count}
-    found = record_problems(normalised, last_closed)
+    found = record_problems(normalised, last_closed, service.service)
     if set(item) != set(RECORD_FIELDS):
         found.insert(0, f"fields are {sorted(item)}, expected {list(RECORD_FIELDS)}")
-    if not found and (month := Month.from_timestamp(item["_timestamp"])) < Month(FIRST_MONTH):
-        found.append(f"{month} is before {Month(FIRST_MONTH)}, where the series starts")
+    if not found and not service.has(month := Month.from_timestamp(item["_timestamp"])):
+        found.append(f"{month} is before {service.first_month}, where {service}'s series starts")
     return found

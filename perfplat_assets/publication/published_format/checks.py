@@ -20,13 +20,14 @@ from perfplat_assets.publication.published_format.records import (
     DATA_TYPES,
     PERIOD,
     RECORD_FIELDS,
-    SERVICE,
     DatasetValue,
-    record,
 )
 from perfplat_assets.quality.rules import Check, Finding, Limits
 
 DATA_TYPE_PATTERN = re.compile(r"[a-z]+(-[a-z]+)*")
+# The `service` the dataset's check writes its values' records with: whose service they are is the
+# publication's to say; this check holds every other field and the bounds.
+_DATASET = "dataset"
 
 
 def records_in_published_format(dataset: Sequence[DatasetValue], limits: Limits) -> list[Finding]:
@@ -34,16 +35,23 @@ def records_in_published_format(dataset: Sequence[DatasetValue], limits: Limits)
     dataType's bounds. The count is the value as computed, before it is written as a whole number, so that
     a fraction where a whole number belongs is caught rather than cut off."""
     records = [
-        record(value.month, value.data_type, 0)
-        | {"count": value.count if isinstance(value.count, int) else float(value.count)}
+        {
+            "_timestamp": value.month.published_timestamp,
+            "service": _DATASET,
+            "channel": CHANNEL,
+            "count": value.count if isinstance(value.count, int) else float(value.count),
+            "dataType": value.data_type,
+            "period": PERIOD,
+        }
         for value in dataset
         if not value.blocked_by  # a measure already withheld is not published: it cannot break the format
     ]
-    return published_format_findings(records, limits.last_closed or last_closed_month())
+    return published_format_findings(records, limits.last_closed or last_closed_month(), _DATASET)
 
 
-def record_problems(item: Mapping[str, Any], last_closed: Month) -> list[str]:
-    """Why a record is not in OPG's published format; empty when it is."""
+def record_problems(item: Mapping[str, Any], last_closed: Month, service: str) -> list[str]:
+    """Why a record is not in OPG's published format as the service whose `service` value is `service`
+    publishes it; empty when it is."""
     problems = []
     if list(item) != list(RECORD_FIELDS):
         problems.append(f"fields are {sorted(item)}, expected exactly {list(RECORD_FIELDS)}")
@@ -63,7 +71,7 @@ def record_problems(item: Mapping[str, Any], last_closed: Month) -> list[str]:
         problems.append(f"_timestamp {timestamp!r} is not the first of a month at T00:00:00+00:00")
     elif Month.from_timestamp(timestamp) > last_closed:
         problems.append(f"_timestamp {timestamp} is a month that has not closed")
-    for name, expected in (("service", SERVICE), ("channel", CHANNEL), ("period", PERIOD)):
+    for name, expected in (("service", service), ("channel", CHANNEL), ("period", PERIOD)):
         if item.get(name) != expected:
             problems.append(f"{name} is {item.get(name)!r}, not {expected!r}")
     return problems
@@ -118,11 +126,14 @@ def _month_of(item: Mapping[str, Any]) -> Month | None:
         return None
 
 
-def published_format_findings(records: Sequence[Mapping[str, Any]], last_closed: Month) -> list[Finding]:
-    """Every record not in OPG's format, and every (_timestamp, dataType) published more than once."""
+def published_format_findings(
+    records: Sequence[Mapping[str, Any]], last_closed: Month, service: str
+) -> list[Finding]:
+    """Every record not in OPG's format as `service` publishes it, and every (_timestamp, dataType)
+    published more than once."""
     findings = []
     for item in records:
-        problems = record_problems(item, last_closed)
+        problems = record_problems(item, last_closed, service)
         if problems:
             month = _month_of(item)
             findings.append(

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 
 from perfplat_assets.common.measure import DataType, Measure
+from perfplat_assets.common.service import Service
 from perfplat_assets.measures import Methods, measures
 from perfplat_assets.publication.published_format.notes import method_periods
 
@@ -36,7 +37,7 @@ def _listed(names: Iterable[str]) -> str:
     return f"{', '.join(rest)} and {last}" if rest else last
 
 
-def csv_metadata(methods: Methods, csv_name: str = "data.csv") -> str:
+def csv_metadata(service: Service, methods: Methods, csv_name: str = "data.csv") -> str:
     """Each column's title, datatype and description, the publisher, the licence and the methods."""
     columns = [
         {
@@ -62,9 +63,9 @@ def csv_metadata(methods: Methods, csv_name: str = "data.csv") -> str:
     document = {
         "@context": "http://www.w3.org/ns/csvw",
         "url": csv_name,
-        "dc:title": "Make a lasting power of attorney: monthly service performance data",
+        "dc:title": f"{service.title}: monthly service performance data",
         "dc:description": (
-            "Monthly performance of the GOV.UK service Make a lasting power of attorney: "
+            f"Monthly performance of the GOV.UK service {service.title}: "
             f"{_listed(measure.title.lower() for measure in measures())}. Values revised after publication "
             "are listed in revisions.csv; methods are explained in notes.md."
         ),

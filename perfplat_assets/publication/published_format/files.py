@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Mapping, Sequence
 
 from perfplat_assets.common.months import Month
+from perfplat_assets.common.service import Service
 from perfplat_assets.measures import Methods
 from perfplat_assets.publication.published_format.csvw import csv_metadata
 from perfplat_assets.publication.published_format.notes import notes_markdown
@@ -21,14 +21,12 @@ from perfplat_assets.publication.published_format.records import (
     REPORT_HTML,
     REVISIONS_CSV,
     Record,
-    month_file_name,
     sort_records,
     wide_table,
 )
 from perfplat_assets.publication.published_format.report import report_html
 from perfplat_assets.publication.published_format.revisions import revisions_csv
 
-_MONTH_FILE = re.compile(r"make_a_lasting_power_of_attorney_\d{2}_\d{2}\.json")
 CONTENT_TYPES = {
     ".json": "application/json",
     ".csv": "text/csv; charset=utf-8",
@@ -38,10 +36,10 @@ CONTENT_TYPES = {
 CSVW_CONTENT_TYPE = "application/csvm+json"
 
 
-def is_published_name(name: str) -> bool:
-    """Whether `name` is one perfplat publishes (a cumulative file or a month file): what the directory
-    target treats as its own."""
-    return name in CUMULATIVE_FILES or bool(_MONTH_FILE.fullmatch(name))
+def is_published_name(service: Service, name: str) -> bool:
+    """Whether `name` is one perfplat publishes for `service` (a cumulative file or one of its month files):
+    what the directory target treats as its own."""
+    return name in CUMULATIVE_FILES or bool(service.month_file_pattern.fullmatch(name))
 
 
 def content_type(name: str) -> str:
@@ -66,6 +64,7 @@ def records_csv(records: Sequence[Record]) -> str:
 
 
 def publication_files(
+    service: Service,
     months: Sequence[Month],
     all_records: Sequence[Record],
     revision_history: Sequence[Mapping[str, object]],
@@ -76,12 +75,12 @@ def publication_files(
     return {
         RECORDS_JSON: records_json(all_records),
         CUMULATIVE_CSV: records_csv(all_records),
-        CSVW_METADATA: csv_metadata(methods, CUMULATIVE_CSV),
+        CSVW_METADATA: csv_metadata(service, methods, CUMULATIVE_CSV),
         REVISIONS_CSV: revisions_csv(revision_history),
-        NOTES_MD: notes_markdown(methods),
-        REPORT_HTML: report_html(all_records, revision_history, methods),
+        NOTES_MD: notes_markdown(service, methods),
+        REPORT_HTML: report_html(service, all_records, revision_history, methods),
         **{
-            month_file_name(month): records_json(
+            service.month_file_name(month): records_json(
                 [r for r in all_records if r["_timestamp"] == month.published_timestamp]
             )
             for month in months

@@ -7,6 +7,7 @@ from itertools import pairwise
 
 from perfplat_assets.common.measure import Measure
 from perfplat_assets.common.months import Month
+from perfplat_assets.common.service import Service
 from perfplat_assets.measures import Methods, measures
 
 
@@ -41,11 +42,11 @@ def method_changes(methods: Mapping[Month, str]) -> list[tuple[Month, str, str]]
     return [(month, before, method) for (_, before), (month, method) in pairwise(ordered) if method != before]
 
 
-def notes_markdown(methods: Methods) -> str:
+def notes_markdown(service: Service, methods: Methods) -> str:
     """How each registered measure's figures are made, a section each; a measure made by methods that
     change lists them month by month (`methods`, by measure)."""
     lines = [
-        "# Make an LPA: monthly service performance data",
+        f"# {service.short_title}: monthly service performance data",
         "",
         "Published by the Office of the Public Guardian. One record per month and dataType in `data.json`;",
         "one row per month in `data.csv`. A measure without data for a month is left out, never shown as 0.",

@@ -8,12 +8,13 @@ from typing import Any
 
 from perfplat_assets.common.measure import DataType
 from perfplat_assets.common.months import Month
+from perfplat_assets.common.service import Service
 from perfplat_assets.measures import data_types
 
-SERVICE, CHANNEL, PERIOD = "make-a-lpa", "digital", "month"
+CHANNEL, PERIOD = "digital", "month"  # the `service` field is the service's own (`Service.service`)
 RECORD_FIELDS = ("_timestamp", "service", "channel", "count", "dataType", "period")  # in this order
 
-# The files a publication writes besides the month files (`month_file_name`).
+# The files a publication writes besides the month files (`Service.month_file_name`).
 RECORDS_JSON, CUMULATIVE_CSV = "data.json", "data.csv"  # the public records; the series as a table
 CSVW_METADATA, REVISIONS_CSV = f"{CUMULATIVE_CSV}-metadata.json", "revisions.csv"
 NOTES_MD, REPORT_HTML = "notes.md", "report.html"
@@ -30,9 +31,16 @@ def count_value(data_type: str, value: float) -> int | float:
     return DATA_TYPES[data_type].published(value)
 
 
-def record(month: Month, data_type: str, value: float) -> Record:
-    """The record as OPG publishes it, its fields in RECORD_FIELDS' order."""
-    values = (month.published_timestamp, SERVICE, CHANNEL, count_value(data_type, value), data_type, PERIOD)
+def record(service: Service, month: Month, data_type: str, value: float) -> Record:
+    """The service's record as OPG publishes it, its fields in RECORD_FIELDS' order."""
+    values = (
+        month.published_timestamp,
+        service.service,
+        CHANNEL,
+        count_value(data_type, value),
+        data_type,
+        PERIOD,
+    )
     return dict(zip(RECORD_FIELDS, values, strict=True))
 
 
@@ -49,11 +57,6 @@ class DatasetValue:
 def sort_records(records: Iterable[Record]) -> list[Record]:
     """The published order: by `_timestamp`, then `dataType`."""
     return sorted(records, key=lambda r: (r["_timestamp"], r["dataType"]))
-
-
-def month_file_name(month: Month) -> str:
-    """The name OPG's monthly automation picks up, e.g. `make_a_lasting_power_of_attorney_26_06.json`."""
-    return f"make_a_lasting_power_of_attorney_{month.first_day:%y_%m}.json"
 
 
 def wide_table(records: Sequence[Record]) -> tuple[list[str], list[list[int | float | str]]]:

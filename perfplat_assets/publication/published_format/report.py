@@ -25,6 +25,7 @@ from markupsafe import Markup
 
 from perfplat_assets.common.measure import DataType, Measure
 from perfplat_assets.common.months import Month
+from perfplat_assets.common.service import Service
 from perfplat_assets.measures import Methods, measures
 from perfplat_assets.publication.published_format.notes import (
     method_changes,
@@ -45,7 +46,6 @@ from perfplat_assets.publication.published_format.revisions import revisions_csv
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-TITLE = "Make a lasting power of attorney: monthly service performance"
 
 # GOV.UK's palette. Text, axes, lines and markers are at least 4.5:1 on white (so graphics pass 3:1 too).
 INK = "#0b0c0c"
@@ -159,6 +159,7 @@ DATA_FILES = (
 
 
 def report_html(
+    service: Service,
     all_records: Sequence[Record],
     revision_history: Sequence[Mapping[str, object]],
     methods: Methods,
@@ -176,7 +177,7 @@ def report_html(
         if measure.parts:
             sections.append(_breakdown_section(measure, months, values))
     return PAGE.get_template("report.html.j2").render(
-        title=TITLE,
+        title=f"{service.title}: monthly service performance",
         months=months,
         revised=_revised(revisions),
         sections=sections,

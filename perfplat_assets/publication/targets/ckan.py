@@ -17,6 +17,7 @@ from pydantic import Field
 from perfplat_assets.common.network import unreachable_cause
 from perfplat_assets.publication.committing.plan import PublicationPlan
 from perfplat_assets.publication.committing.target import Change, PublicationFailed
+from perfplat_assets.services.registry import service_called
 
 
 class CkanCatalogue(ConfigurableResource):
@@ -27,10 +28,17 @@ class CkanCatalogue(ConfigurableResource):
     holds_files: ClassVar[bool] = False
     url: str | None = Field(default=None, description="CKAN site URL (PERFPLAT_CKAN_URL); unset: no CKAN.")
     api_token: str | None = Field(default=None, description="API token (PERFPLAT_CKAN_API_TOKEN).")
-    dataset: str = Field(
-        default="make-a-lasting-power-of-attorney-service-performance", description="Dataset name or id."
-    )
-    resource_name: str = Field(default="Make an LPA monthly service performance (CSV)")
+    service: str = Field(description="The service whose dataset it is, by name: make_an_lpa.")
+    dataset: str | None = Field(default=None, description="Dataset name or id; unset: the service's own.")
+
+    @property
+    def dataset_id(self) -> str:
+        """The dataset: as configured, else the one the service declares."""
+        return self.dataset or service_called(self.service).ckan_dataset
+
+    @property
+    def resource_name(self) -> str:
+        return f"{service_called(self.service).short_title} monthly service performance (CSV)"
 
     @property
     def enabled(self) -> bool:
@@ -80,16 +88,16 @@ class CkanCatalogue(ConfigurableResource):
     def check_access(self) -> None:
         """Before anything is written: the dataset exists and the token may update it. (CKAN treats an
         unknown token as anonymous, so a read alone would not tell.)"""
-        dataset = self._call("package_show", id=self.dataset)
+        dataset = self._call("package_show", id=self.dataset_id)
         allowed = self._call("organization_list_for_user", permission="update_dataset")
         if dataset.get("owner_org") not in {organization["id"] for organization in allowed}:
             raise PublicationFailed(
-                f"CKAN on {self.url}: the API token may not update dataset {self.dataset}; check "
+                f"CKAN on {self.url}: the API token may not update dataset {self.dataset_id}; check "
                 "PERFPLAT_CKAN_API_TOKEN (an unknown token counts as anonymous) and the token's organisation"
             )
 
     def _existing(self) -> dict[str, Any] | None:
-        dataset = self._call("package_show", id=self.dataset)
+        dataset = self._call("package_show", id=self.dataset_id)
         ours = [r for r in dataset.get("resources", []) if r.get("name") == self.resource_name]
         return ours[0] if ours else None
 
@@ -115,7 +123,7 @@ class CkanCatalogue(ConfigurableResource):
         """Create the resource the first time; patch it afterwards, so there is never a duplicate."""
         existing = self._existing()  # a create that failed after CKAN made it must not make a second
         if existing is None:
-            self._call("resource_create", package_id=self.dataset, **self._wanted(plan))
+            self._call("resource_create", package_id=self.dataset_id, **self._wanted(plan))
         elif self.changes(plan, existing)[0].action != "unchanged":
             self._call("resource_patch", id=existing["id"], **self._wanted(plan))
 

@@ -34,6 +34,7 @@ from dagster import ConfigurableResource
 from pydantic import Field, PrivateAttr
 
 from perfplat_assets.common.files import FileRefused, kind_of, read_bounded
+from perfplat_assets.common.service import Service
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.committing import journal
@@ -41,6 +42,7 @@ from perfplat_assets.publication.committing.plan import PublicationPlan
 from perfplat_assets.publication.committing.target import Change, HeldFiles, PublicationFailed, file_changes
 from perfplat_assets.publication.published_format.files import is_published_name
 from perfplat_assets.publication.targets import directory_versions
+from perfplat_assets.services.registry import service_called
 
 SETTING = "PERFPLAT_PUBLISH_DIR"
 VERSIONS, CURRENT = ".versions", ".current"
@@ -81,8 +83,13 @@ class PublicationDirectory(ConfigurableResource):
         default=f"{DEFAULT_DATA_DIR}/publish", description="Directory the files are written to."
     )
     store: MetricsStore
+    service: str = Field(description="The service whose files it holds, by name: make_an_lpa.")
 
     _adopted: str | None = PrivateAttr(default=None)
+
+    @property
+    def published_service(self) -> Service:
+        return service_called(self.service)
 
     def directory(self) -> Path:
         return Path(self.path).resolve()
@@ -247,7 +254,7 @@ class PublicationDirectory(ConfigurableResource):
             for name in sorted(os.listdir(folder)):
                 entry = f"{VERSIONS}/{version}/{name}"
                 if (expected is not None and name not in expected) or (
-                    expected is None and not is_published_name(name)
+                    expected is None and not is_published_name(self.published_service, name)
                 ):
                     raise self._entry_refused(entry, "is not a file perfplat published in that version")
                 content = self._read(folder, name, entry, single_link=False)
@@ -266,7 +273,7 @@ class PublicationDirectory(ConfigurableResource):
         held = {}
         for name in sorted(os.listdir(top)):
             mode = _mode(top, name)
-            if is_published_name(name) and mode is not None and stat.S_ISREG(mode):
+            if is_published_name(self.published_service, name) and mode is not None and stat.S_ISREG(mode):
                 held[name] = self._read(top, name, name, single_link=True)
         return held
 

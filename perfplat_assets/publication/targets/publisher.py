@@ -7,18 +7,21 @@ from __future__ import annotations
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from perfplat_assets.common.service import Service
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.committing.target import PublicationFailed, PublicationTarget
 from perfplat_assets.publication.published_format.records import CUMULATIVE_CSV
 from perfplat_assets.publication.targets.ckan import CkanCatalogue
 from perfplat_assets.publication.targets.directory import PublicationDirectory
 from perfplat_assets.publication.targets.s3 import S3Publication
+from perfplat_assets.services.registry import service_called
 
 
 class DataGovUkPublisher(ConfigurableResource):
     """The metrics store a publication is made from and committed to, every target it goes to, in the order
     it uses them, and the dry-run switch."""
 
+    service: str = Field(description="The service it publishes, by name: make_an_lpa.")
     store: MetricsStore
     directory: PublicationDirectory
     s3: S3Publication
@@ -35,6 +38,10 @@ class DataGovUkPublisher(ConfigurableResource):
         default=False,
         description="Let sample figures reach S3 or CKAN (PERFPLAT_ALLOW_SAMPLE_DATA), for demos.",
     )
+
+    @property
+    def published_service(self) -> Service:
+        return service_called(self.service)
 
     def refuse_unpublishable_settings(self) -> None:
         """Before anything is read or written: synthetic figures must never reach the public by a missing

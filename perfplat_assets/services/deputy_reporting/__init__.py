@@ -1,0 +1,1 @@
+"""Complete the deputy report: its user satisfaction, from the digideps service's database."""

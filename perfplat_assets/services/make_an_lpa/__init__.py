@@ -1,0 +1,1 @@
+"""Make a lasting power of attorney: the service perfplat was built for."""

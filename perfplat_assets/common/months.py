@@ -87,6 +87,19 @@ class Month:
         return self.next().start
 
     @property
+    def wall_clock_start(self) -> datetime:
+        """Midnight on the first day as London's clocks read it, without a zone: the start for a column that
+        holds London wall-clock times (`timestamp without time zone`). It marks the same instant as `start`:
+        the clocks change at 01:00 UTC on a Sunday, never at midnight on a first, so that midnight is
+        neither skipped nor repeated."""
+        return datetime.combine(self.first_day, datetime.min.time())
+
+    @property
+    def wall_clock_end(self) -> datetime:
+        """Exclusive end in London wall-clock time: the next month's `wall_clock_start`."""
+        return self.next().wall_clock_start
+
+    @property
     def published_timestamp(self) -> str:
         """OPG's `_timestamp`: always midnight `+00:00` on the first, whatever the clocks say."""
         return f"{self.key}T00:00:00+00:00"

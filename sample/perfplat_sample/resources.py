@@ -27,9 +27,10 @@ from perfplat_assets.completion_rate.resources.bigquery_export import GA4Export
 from perfplat_assets.completion_rate.resources.data_api import ANONYMOUS, GoogleAnalytics, bypass_proxy
 from perfplat_assets.digital_take_up.resources import SiriusDatabase
 from perfplat_assets.uptime.resources import Route53HealthCheck
+from perfplat_assets.user_satisfaction.resources.deputy_reporting_database import DeputyReportingDatabase
 from perfplat_sample.ga4_emulator import GA4Emulator
 from perfplat_sample.sample_data import sample_health_checks
-from perfplat_sample.seed import lpa_database, sirius_database
+from perfplat_sample.seed import deputy_reporting_database, lpa_database, sirius_database
 
 if TYPE_CHECKING:
     from google.cloud import bigquery
@@ -74,6 +75,15 @@ class EmbeddedSiriusDatabase(_ServesTheSample, SiriusDatabase):
 
     def _engine(self, months: Sequence[Month]) -> Engine:
         return sirius_database(self.data_dir, months)
+
+
+class EmbeddedDeputyReportingDatabase(_ServesTheSample, DeputyReportingDatabase):
+    """A SQLite copy of digideps' database, seeded with the sample's satisfaction scores."""
+
+    data_dir: str = Field(default=DEFAULT_DATA_DIR, description=DATA_DIR_DESCRIPTION)
+
+    def _engine(self, months: Sequence[Month]) -> Engine:
+        return deputy_reporting_database(self.data_dir, months)
 
 
 class EmbeddedGoogleAnalytics(_ServesTheSample, GoogleAnalytics):
@@ -165,6 +175,7 @@ class EmbeddedRoute53HealthCheck(_ServesTheSample, Route53HealthCheck):
 STAND_INS: Mapping[type[SourceResource], type[SourceResource]] = {
     MakeAnLpaDatabase: EmbeddedMakeAnLpaDatabase,
     SiriusDatabase: EmbeddedSiriusDatabase,
+    DeputyReportingDatabase: EmbeddedDeputyReportingDatabase,
     GoogleAnalytics: EmbeddedGoogleAnalytics,
     GA4Export: EmbeddedGA4Export,
     Route53HealthCheck: EmbeddedRoute53HealthCheck,

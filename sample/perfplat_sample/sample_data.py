@@ -84,6 +84,61 @@ def sample_feedback(month: Month) -> Iterator[SampleFeedback]:
         )
 
 
+# Complete the deputy report's published series starts in April 2023; the new-deputy report (NDR), whose
+# responses carry `ndr_id` rather than `report_id`, was withdrawn in April 2026.
+DEPUTY_REPORTING_FIRST_MONTH = Month.of(2023, 4)
+NDR_LAST_MONTH = Month.of(2026, 3)
+DEPUTY_ROLES = ("LAY", "PA", "PROF")
+REPORT_TYPES = ("102", "103", "104", "102-4", "103-4")
+
+
+@dataclass(frozen=True)
+class SampleSatisfaction:
+    """A row of digideps' `satisfaction` table: `created_at` in London wall-clock time, to the second, as
+    digideps writes it."""
+
+    created_at: datetime
+    score: int
+    report_id: int | None
+    ndr_id: int | None
+    deputy_role: str
+    report_type: str
+    comments: str | None
+
+
+def sample_satisfaction(month: Month) -> Iterator[SampleSatisfaction]:
+    """A few hundred scores a month, from April 2023: most given on submitting a report, a few on a new-deputy
+    report (until March 2026), and some linked to neither (which digideps' figures leave out)."""
+    if month < DEPUTY_REPORTING_FIRST_MONTH:
+        return
+    rng = _rng("deputy-reporting", month)
+    age = _months_since_launch(month)
+    responses = 300 + 60 * (age % 6) + rng.randint(0, 150)
+    # Scores 1 (very dissatisfied) to 5 (very satisfied).
+    weights = [
+        3 + rng.uniform(-1, 1),
+        4 + rng.uniform(-1, 1),
+        9 + rng.uniform(-2, 2),
+        38,
+        46 + rng.uniform(-4, 4),
+    ]
+    ids = age * 10_000
+    for number in range(responses):
+        created_at = _moment_in(month, rng).replace(tzinfo=None, microsecond=0)
+        roll = rng.random()
+        ndr = roll < 0.04 and month <= NDR_LAST_MONTH
+        unlinked = 0.04 <= roll < 0.09
+        yield SampleSatisfaction(
+            created_at=created_at,
+            score=rng.choices((1, 2, 3, 4, 5), weights)[0],
+            report_id=None if ndr or unlinked else ids + number,
+            ndr_id=ids + number if ndr else None,
+            deputy_role=rng.choice(DEPUTY_ROLES),
+            report_type=rng.choice(REPORT_TYPES),
+            comments="sample comment: the report was straightforward" if rng.random() < 0.2 else None,
+        )
+
+
 @dataclass(frozen=True)
 class SampleCase:
     case_type: str

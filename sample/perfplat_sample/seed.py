@@ -1,4 +1,4 @@
-"""SQLite stand-ins for the Make an LPA database and Sirius, seeded lazily, one month at a time.
+"""SQLite stand-ins for the Make an LPA database, Sirius and digideps, seeded lazily, one month at a time.
 
 A month is seeded the first time something asks for it, so the files never need rebuilding as months
 close. Concurrent runs are safe: claiming a month and seeding it happen in one write transaction.
@@ -27,12 +27,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from perfplat_assets.common.database import engine_for
-from perfplat_assets.common.months import Month
+from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.digital_take_up.queries.sirius import DEFAULT_CONTRACT as SIRIUS
-from perfplat_sample.sample_data import sample_cases, sample_feedback, sample_sessions
+from perfplat_sample.sample_data import sample_cases, sample_feedback, sample_satisfaction, sample_sessions
 
 LPA_DATABASE_FILE = "make-an-lpa.sqlite"
 SIRIUS_DATABASE_FILE = "sirius.sqlite"
+DEPUTY_REPORTING_DATABASE_FILE = "digideps.sqlite"
 
 _lpa = MetaData()
 feedback = Table(
@@ -64,6 +65,24 @@ cases = Table(
     Column(SIRIUS.online_id_column, String),
 )
 _sirius_seeded = Table("sample_months", _sirius, Column("month", String, primary_key=True))
+
+_digideps = MetaData()
+# digideps' table as its migrations leave it before April 2026 (Version310 then drops `ndr_id`).
+# `created_at` is London wall-clock time without an offset, as digideps writes it; SQLite compares it as
+# SQLAlchemy's DateTime text, which the query's bounds are rendered in too.
+satisfaction = Table(
+    "satisfaction",
+    _digideps,
+    Column("id", Integer, primary_key=True),
+    Column("score", Integer, nullable=False),
+    Column("deputy_role", String(50)),
+    Column("report_type", String(9)),
+    Column("created_at", DateTime(timezone=False), nullable=False),
+    Column("comments", String(1200)),
+    Column("report_id", Integer, unique=True),
+    Column("ndr_id", Integer, unique=True),
+)
+_digideps_seeded = Table("sample_months", _digideps, Column("month", String, primary_key=True))
 
 
 def _utc(moment: datetime) -> datetime:
@@ -105,6 +124,23 @@ def _seed_cases(connection: Connection, month: Month) -> None:
     connection.execute(insert(cases), rows)
 
 
+def _seed_satisfaction(connection: Connection, month: Month) -> None:
+    rows = [
+        {
+            "score": row.score,
+            "deputy_role": row.deputy_role,
+            "report_type": row.report_type,
+            "created_at": row.created_at,
+            "comments": row.comments,
+            "report_id": row.report_id,
+            "ndr_id": row.ndr_id,
+        }
+        for row in sample_satisfaction(month)
+    ]
+    if rows:
+        connection.execute(insert(satisfaction), rows)
+
+
 def _ensure(
     path: Path,
     metadata: MetaData,
@@ -131,3 +167,11 @@ def lpa_database(data_dir: str | Path, months: Sequence[Month]) -> Engine:
 def sirius_database(data_dir: str | Path, months: Sequence[Month]) -> Engine:
     """The sample Sirius database, holding at least `months`."""
     return _ensure(Path(data_dir) / SIRIUS_DATABASE_FILE, _sirius, _sirius_seeded, _seed_cases, months)
+
+
+def deputy_reporting_database(data_dir: str | Path, months: Sequence[Month]) -> Engine:
+    """The sample digideps database, holding at least those of `months` that have closed: a month still
+    open is neither seeded nor claimed, so it is seeded whole once it closes."""
+    closed = [month for month in months if month <= last_closed_month()]
+    path = Path(data_dir) / DEPUTY_REPORTING_DATABASE_FILE
+    return _ensure(path, _digideps, _digideps_seeded, _seed_satisfaction, closed)

@@ -28,6 +28,8 @@ from perfplat_assets.completion_rate.resources.data_api import ANONYMOUS, Google
 from perfplat_assets.digital_take_up.resources import SiriusDatabase
 from perfplat_assets.uptime.resources import Route53HealthCheck
 from perfplat_assets.user_satisfaction.resources.deputy_reporting_database import DeputyReportingDatabase
+from perfplat_assets.user_satisfaction.resources.feedback_exports import FeedbackExports
+from perfplat_sample.feedback_exports import EmbeddedFeedbackExports
 from perfplat_sample.ga4_emulator import GA4Emulator
 from perfplat_sample.sample_data import sample_health_checks
 from perfplat_sample.seed import deputy_reporting_database, lpa_database, sirius_database
@@ -179,4 +181,5 @@ STAND_INS: Mapping[type[SourceResource], type[SourceResource]] = {
     GoogleAnalytics: EmbeddedGoogleAnalytics,
     GA4Export: EmbeddedGA4Export,
     Route53HealthCheck: EmbeddedRoute53HealthCheck,
+    FeedbackExports: EmbeddedFeedbackExports,
 }

@@ -35,6 +35,10 @@ class Service:
     ckan_dataset: str  # its dataset on data.gov.uk, unless configured
     default_methods: str = ""  # the satisfaction method schedule in force unless configured
     deadline: str = "0 11 1 * *"  # by when (a cron in UTC) its month must be published, unless configured
+    # The service perfplat published alone before services were declared: what that perfplat left without a
+    # service (the metrics store's tables, the asset keys, the flat publication directory and S3 drop) is
+    # this service's, and is carried over to its own on first use.
+    inherits_single_service_layout: bool = False
 
     def __post_init__(self) -> None:
         for field, value, pattern in (

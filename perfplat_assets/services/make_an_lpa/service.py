@@ -14,4 +14,5 @@ MAKE_AN_LPA = Service(
     measures=("user_satisfaction", "digital_take_up", "completion_rate", "uptime"),
     ckan_dataset="make-a-lasting-power-of-attorney-service-performance",
     default_methods=DEFAULT_METHOD_SCHEDULE,
+    inherits_single_service_layout=True,
 )

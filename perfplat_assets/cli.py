@@ -29,10 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     # Outside a run, settings given as environment variables are resolved here.
     resources = build_resources()
     store = resources["metrics_store"].process_config_and_initialize()
-    schedule = resources["method_schedule"]  # the months' methods, as the runs compute them
-    methods = {schedule.measure: schedule.parsed()}
     try:
-        history, report = import_published_file(options.path, store, methods)
+        history, report = import_published_file(options.path, store)
     except (HistoryRefused, StoreFailed) as error:
         print(f"perfplat import-published: {error}", file=sys.stderr)
         return 2

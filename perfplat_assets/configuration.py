@@ -24,12 +24,23 @@ from perfplat_assets.alerts.resources import SLACK_API_URL, Alerting
 from perfplat_assets.alerts.sensors import INTERVAL_SECONDS
 from perfplat_assets.common.network import is_loopback
 from perfplat_assets.common.run_start import RunStart
-from perfplat_assets.common.settings import SettingError, Settings, env, flag, given, is_set, number
+from perfplat_assets.common.service import Service
+from perfplat_assets.common.settings import (
+    SettingError,
+    Settings,
+    env,
+    flag,
+    given,
+    is_set,
+    number,
+    service_variable,
+)
 from perfplat_assets.common.sources import sample_settings
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
-from perfplat_assets.measures import measures
+from perfplat_assets.measures import service_measures
 from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
 from perfplat_assets.metrics_store.resources import MetricsStore
+from perfplat_assets.partitions import resource_key
 from perfplat_assets.publication.deadline import DEFAULT_DEADLINE
 from perfplat_assets.publication.freshness import PublicationDeadline, valid_deadline
 from perfplat_assets.publication.targets.ckan import CkanCatalogue
@@ -37,7 +48,7 @@ from perfplat_assets.publication.targets.directory import PublicationDirectory
 from perfplat_assets.publication.targets.publisher import DataGovUkPublisher
 from perfplat_assets.publication.targets.s3 import S3Publication
 from perfplat_assets.queue.resources import SqsQueue
-from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
+from perfplat_assets.services.registry import services
 from perfplat_assets.store_schema import STORED_TABLES
 
 __all__ = [
@@ -47,15 +58,10 @@ __all__ = [
     "alerts_configured",
     "build_resources",
     "monthly_cron",
+    "published_services",
     "queue_configured",
     "queue_sensor_interval",
 ]
-
-
-# The service whose pipeline the code location builds. The registry declares every service OPG publishes
-# (`services/registry.py`); until each has its own pipeline (its assets, store tables and publication folder,
-# issue 28), the code location publishes this one's.
-PUBLISHED_SERVICE = MAKE_AN_LPA
 
 
 def data_dir() -> str:
@@ -84,16 +90,38 @@ def monthly_cron() -> str:
     return cron
 
 
-def publication_deadline() -> str:
-    """By when (a cron in UTC) the month that just closed must be published, read now so that a typo fails
-    the code location."""
-    cron = os.environ.get("PERFPLAT_PUBLICATION_DEADLINE", "").strip() or DEFAULT_DEADLINE
+def publication_deadline(service: Service) -> str:
+    """By when (a cron in UTC) the service's month that just closed must be published, read now so that a
+    typo fails the code location."""
+    variable = service_variable(service, "PUBLICATION_DEADLINE")
+    cron = os.environ.get(variable, "").strip() or service.deadline
     if not valid_deadline(cron):
         raise SettingError(
-            f"PERFPLAT_PUBLICATION_DEADLINE must be a cron expression in UTC such as {DEFAULT_DEADLINE!r} "
-            f"(11:00 on the 1st), not {cron!r}"
+            f"{variable} must be a cron expression in UTC such as {DEFAULT_DEADLINE!r} (11:00 on the 1st), "
+            f"not {cron!r}"
         )
     return cron
+
+
+SERVICES = "PERFPLAT_SERVICES"
+
+
+def published_services() -> tuple[Service, ...]:
+    """The services this deployment runs (PERFPLAT_SERVICES: their names, comma-separated), in the
+    registry's order; unset, every registered one. Only these load, and only their sources need setting."""
+    registered = services()
+    text = os.environ.get(SERVICES, "").strip()
+    if not text:
+        return registered
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    known = [service.name for service in registered]
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise SettingError(
+            f"{SERVICES} must name services perfplat publishes, comma-separated, from {', '.join(known)} "
+            f"(e.g. {SERVICES}={known[0]}), not {text!r}"
+        )
+    return tuple(service for service in registered if service.name in names)
 
 
 def alerts_configured() -> bool:
@@ -159,14 +187,14 @@ def alerting(metrics_store: MetricsStore) -> Alerting:
 
 
 def build_resources() -> dict[str, Any]:
-    """Every resource; the publisher is told which settings are unset by the source resources themselves,
-    found by type, so that a new source cannot slip past its guard."""
+    """Every resource: those every service shares, then each published service's own, under its name
+    (`partitions.resource_key`). A service's publisher is told which of its settings are unset by its source
+    resources themselves, found by type, so that a new source cannot slip past its guard."""
     assert STORED_TABLES  # imported so that the store below creates every stored asset's table
     home = data_dir()
-    metrics_store = MetricsStore(url=env("PERFPLAT_METRICS_DB_URL"), data_dir=home)
-    # The sources in the order the publication guard names those serving the sample: the measures'.
-    resources: dict[str, Any] = measure_sources(Settings(data_dir=home))
-    resources |= {
+    inheriting = next((s.name for s in services() if s.inherits_single_service_layout), None)
+    metrics_store = MetricsStore(url=env("PERFPLAT_METRICS_DB_URL"), data_dir=home, carry_over_to=inheriting)
+    resources: dict[str, Any] = {
         "sqs_queue": SqsQueue(
             queue_url=env("PERFPLAT_SQS_QUEUE_URL"),
             queue_name=env("PERFPLAT_SQS_QUEUE_NAME"),
@@ -179,29 +207,36 @@ def build_resources() -> dict[str, Any]:
     }
     publish_dir = env("PERFPLAT_PUBLISH_DIR", str(Path(home) / "publish"))
     resources["run_start"] = RunStart(publish_dir=publish_dir)
-    resources["publication_deadline"] = PublicationDeadline(cron=publication_deadline())
     resources["alerting"] = alerting(metrics_store)
-    resources["publisher"] = _publisher(publish_dir, sample_settings(resources.values()), metrics_store)
+    settings = Settings(data_dir=home)
+    for service in published_services():
+        own = service_sources(settings, service)
+        own["publisher"] = _publisher(service, publish_dir, sample_settings(own.values()), metrics_store)
+        own["publication_deadline"] = PublicationDeadline(
+            service=service.name, cron=publication_deadline(service)
+        )
+        resources |= {resource_key(service, role): resource for role, resource in own.items()}
     return resources
 
 
-def measure_sources(settings: Settings) -> dict[str, Any]:
-    """Every registered measure's source resources, from its `<home>.sources` module (a measure without one
-    reads no source); a source two measures read (the service's database) is built once."""
+def service_sources(settings: Settings, service: Service) -> dict[str, Any]:
+    """By role, the resources the service's measures read, from each measure's `<home>.sources` module (a
+    measure without one reads no source); a source two measures read (Make an LPA's database) is built
+    once. In the order the publication guard names those serving the sample: the measures'."""
     found: dict[str, Any] = {}
-    for measure in measures():
+    for measure in service_measures(service):
         module = f"{measure.home}.sources"
         if find_spec(module) is None:
             continue
-        for key, resource in import_module(module).sources(settings).items():
-            found.setdefault(key, resource)
+        for role, resource in import_module(module).sources(settings, service).items():
+            found.setdefault(role, resource)
     return found
 
 
 def _publisher(
-    publish_dir: Any, sample_sources: list[str], metrics_store: MetricsStore
+    published: Service, publish_dir: Any, sample_sources: list[str], metrics_store: MetricsStore
 ) -> DataGovUkPublisher:
-    service = PUBLISHED_SERVICE.name
+    service = published.name
     return DataGovUkPublisher(
         service=service,
         store=metrics_store,
@@ -215,7 +250,7 @@ def _publisher(
             service=service,
             url=env("PERFPLAT_CKAN_URL"),
             api_token=env("PERFPLAT_CKAN_API_TOKEN"),
-            **given(dataset="PERFPLAT_CKAN_DATASET"),
+            **given(dataset=service_variable(published, "CKAN_DATASET")),
         ),
         public_base_url=env("PERFPLAT_PUBLIC_BASE_URL"),
         sample_sources=sample_sources,

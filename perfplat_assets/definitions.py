@@ -1,50 +1,57 @@
-"""The perfplat code location. Importing it reads the environment and nothing else: no connections."""
+"""The perfplat code location: a pipeline for each service this deployment publishes (PERFPLAT_SERVICES,
+by default every registered one), side by side. Importing it reads the environment and nothing else: no
+connections."""
 
 from importlib import import_module
 
 from dagster import AssetsDefinition, Definitions, in_process_executor
 
 from perfplat_assets.alerts.sensors import build_alert_sensor
+from perfplat_assets.common.service import Service
 from perfplat_assets.configuration import (
     alert_interval,
     alert_on_success,
     alerts_configured,
     build_resources,
     monthly_cron,
+    published_services,
     queue_configured,
     queue_sensor_interval,
 )
-from perfplat_assets.measures import measures
-from perfplat_assets.publication.assets import data_gov_uk_publication, performance_dataset
+from perfplat_assets.measures import service_measures
+from perfplat_assets.publication.assets import build_assets
 from perfplat_assets.publication.freshness import build_deadline_sensor
 from perfplat_assets.publication.history.jobs import import_published_series
 from perfplat_assets.queue.sensor import build_queue_sensor
 from perfplat_assets.schedules.definitions import PUBLISHING_SCHEDULES, build_schedules
 
 
-def measure_asset(name: str, home: str) -> AssetsDefinition:
-    """A registered measure's asset: `<home>.assets.<name>`, where its folder declares it."""
-    found = getattr(import_module(f"{home}.assets"), name, None)
-    if not isinstance(found, AssetsDefinition):
-        raise TypeError(f"the measure {name} is registered, but {home}.assets has no asset named {name}")
-    return found
+def service_assets(service: Service) -> list[AssetsDefinition]:
+    """The service's pipeline: each of its measures' assets (`<home>.assets.build_asset`, where the
+    measure's folder declares it), its dataset and its publication."""
+    measures = []
+    for measure in service_measures(service):
+        build = getattr(import_module(f"{measure.home}.assets"), "build_asset", None)
+        if build is None:
+            raise TypeError(
+                f"the measure {measure.name} is registered, but {measure.home}.assets has no build_asset"
+            )
+        measures.append(build(service))
+    return [*measures, *build_assets(service)]
 
-
-assets = [
-    *(measure_asset(measure.name, measure.home) for measure in measures()),
-    performance_dataset,
-    data_gov_uk_publication,
-]
 
 resources = build_resources()
-schedules = build_schedules(assets, monthly_cron())
+services = published_services()
+assets = [asset for service in services for asset in service_assets(service)]
+schedules = build_schedules(services, monthly_cron())
 jobs = [import_published_series]
 # With no alert channel configured there is no alert sensor (the README says so); the deadline is still
-# checked and shown on data_gov_uk_publication.
+# checked and shown on each service's data_gov_uk_publication.
 alert_sensors = (
     [
         build_alert_sensor(
-            [asset.key for asset in assets],
+            services,
+            [key for asset in assets for key in asset.keys],
             [*(schedule.job_name for schedule in schedules), *(job.name for job in jobs)],
             PUBLISHING_SCHEDULES,
             on_success=alert_on_success(),
@@ -60,8 +67,8 @@ defs = Definitions(
     schedules=schedules,
     jobs=jobs,
     sensors=[
-        build_queue_sensor(assets, running=queue_configured(), interval_seconds=queue_sensor_interval()),
-        build_deadline_sensor(),
+        build_queue_sensor(services, running=queue_configured(), interval_seconds=queue_sensor_interval()),
+        build_deadline_sensor(services),
         *alert_sensors,
     ],
     resources=resources,

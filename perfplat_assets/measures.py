@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
-from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, PERFORMANCE_DATASET
 from perfplat_assets.common.measure import DataType, Measure
 from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month
+from perfplat_assets.common.service import Service
+from perfplat_assets.common.settings import method_schedule
 from perfplat_assets.completion_rate.measure import COMPLETION_RATE
 from perfplat_assets.digital_take_up.measure import DIGITAL_TAKE_UP
 from perfplat_assets.uptime.measure import UPTIME
@@ -58,6 +59,20 @@ def _all_data_types() -> Iterator[DataType]:
         yield from measure.data_types
 
 
+def service_measures(service: Service) -> tuple[Measure, ...]:
+    """The registered measures `service` publishes, in the order its declaration gives them."""
+    by_name = {measure.name: measure for measure in measures()}
+    missing = [name for name in service.measure_names if name not in by_name]
+    if missing:
+        raise ValueError(f"{service.name} publishes {', '.join(missing)}, which no registered measure is")
+    return tuple(by_name[name] for name in service.measure_names)
+
+
+def service_data_types(service: Service) -> tuple[DataType, ...]:
+    """Every dataType `service` publishes, measure by measure: the column order of its `data.csv`."""
+    return tuple(data_type for measure in service_measures(service) for data_type in measure.data_types)
+
+
 def data_types() -> tuple[DataType, ...]:
     """Every published dataType, measure by measure: the column order of `data.csv`."""
     return tuple(data_type for measure in measures() for data_type in measure.data_types)
@@ -75,14 +90,16 @@ def default_method_schedules() -> dict[str, MethodSchedule]:
     return {m.name: m.method_schedule() for m in method_measures() if m.default_methods}
 
 
+def method_schedules(service: Service) -> dict[str, MethodSchedule]:
+    """By measure, the methods in force month by month in `service`'s series: its setting
+    (`PERFPLAT_<SERVICE>_<Measure.methods_setting>`), else the measure's default; checked from the service's
+    first month. What a run computes by, and what an import of its published history is read by."""
+    return {m.name: method_schedule(service, m) for m in service_measures(service) if m.methods}
+
+
 def measure_of(data_type: str) -> Measure | None:
     """The registered measure that publishes `data_type`."""
     return next((m for m in measures() if any(d.name == data_type for d in m.data_types)), None)
-
-
-def pipeline() -> tuple[str, ...]:
-    """Every asset a month's run materialises: the measures, then the dataset and its publication."""
-    return (*(measure.name for measure in measures()), PERFORMANCE_DATASET, DATA_GOV_UK_PUBLICATION)
 
 
 def run_tags(assets: Sequence[str] | None) -> dict[str, str]:

@@ -359,7 +359,9 @@ def test_the_deadline_check_fails_at_the_deadline_and_an_imported_month_does_not
     assert (before.month, before.deadline) == (Month.parse("2026-10"), datetime(2026, 11, 1, 11, tzinfo=UTC))
     instance.report_runless_asset_event(
         AssetMaterialization(
-            AssetKey("data_gov_uk_publication"), partition=NOVEMBER.key, tags={IMPORT_TAG: "ab12"}
+            AssetKey(["make_an_lpa", "data_gov_uk_publication"]),
+            partition=NOVEMBER.key,
+            tags={IMPORT_TAG: "ab12"},
         )
     )
     at = deadline.status(instance, now=datetime(2026, 12, 1, 11, 0, tzinfo=UTC))

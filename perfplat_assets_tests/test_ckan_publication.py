@@ -19,7 +19,9 @@ RESOURCE_NAME = "Make an LPA monthly service performance (CSV)"
 
 
 def _materialize(month: Month, dry_run: bool = False):
-    config = {"ops": {"data_gov_uk_publication": {"config": {"dry_run": True}}}} if dry_run else None
+    config = (
+        {"ops": {"make_an_lpa__data_gov_uk_publication": {"config": {"dry_run": True}}}} if dry_run else None
+    )
     return materialize_month(month, config)
 
 
@@ -85,7 +87,9 @@ def test_an_s3_failure_leaves_ckan_untouched(ckan, s3_bucket, monkeypatch):
 def test_a_dry_run_changes_nothing_anywhere(ckan, s3_bucket, perfplat_env):
     result = _materialize(MAY, dry_run=True)
     assert result.success
-    plan = result.asset_observations_for_node("data_gov_uk_publication")[0].metadata["plan"].value
+    plan = (
+        result.asset_observations_for_node("make_an_lpa__data_gov_uk_publication")[0].metadata["plan"].value
+    )
     assert f"| ckan | {RESOURCE_NAME} | create |" in plan
     assert f"| s3 | {PREFIX}data.csv | create |" in plan
     assert not _resources(ckan)
@@ -125,7 +129,7 @@ def test_a_ckan_failure_after_the_files_is_completed_by_a_rerun(ckan, flaky_ckan
     keys = [(r["_timestamp"], r["dataType"]) for r in records]
     assert len(keys) == len(set(keys)) == 9
     assert (
-        second.asset_materializations_for_node("data_gov_uk_publication")[0]
+        second.asset_materializations_for_node("make_an_lpa__data_gov_uk_publication")[0]
         .metadata["revisions_this_run"]
         .value
         == 0

@@ -219,7 +219,7 @@ def test_a_24_month_range_is_one_job_and_every_month_is_the_definition_by_hand(p
     with FaultyBigQueryEmulator(sample_tables(months), location="EU") as emulator:
         monkeypatch.setenv("PERFPLAT_GA4_BIGQUERY_DATASET", f"{SAMPLE_PROJECT}.{SAMPLE_DATASET}")
         monkeypatch.setenv("PERFPLAT_BIGQUERY_API_ENDPOINT", emulator.endpoint)
-        assert _run(months[0], months[-1], selection=["completion_rate"]).success
+        assert _run(months[0], months[-1], selection=["make_an_lpa/completion_rate"]).success
         [job] = emulator.jobs
     assert job.labels["months"] == "2024-12_to_2026-11"
     stored = _stored()

@@ -220,13 +220,13 @@ def test_a_property_in_another_time_zone_leaves_the_measure_out_saying_why(perfp
     assert result.success
     published = _published_may(perfplat_env)
     assert "completion-rate" not in published and "uptime-percent" in published
-    [dataset] = result.asset_materializations_for_node("performance_dataset")
+    [dataset] = result.asset_materializations_for_node("make_an_lpa__performance_dataset")
     print(list(dataset.metadata))
     reason = dataset.metadata["left out 2025-05 completion-rate"].value
     assert "reporting time zone is America/New_York" in reason and "Europe/London in GA4 Admin" in reason
     check = _evaluation(result, "completion_rate_available")
     assert not check.passed and "America/New_York" in check.description
-    [completion] = result.asset_materializations_for_node("completion_rate")
+    [completion] = result.asset_materializations_for_node("make_an_lpa__completion_rate")
     assert completion.metadata["ga4_time_zone"].value == "America/New_York"
 
 
@@ -243,7 +243,7 @@ def test_truncated_data_warns_and_the_quota_is_in_the_metadata(perfplat_env, pip
     assert not check.passed and check.severity.value == "WARN"
     assert "data_truncated (DATE_RANGE)" in check.description
     assert _published_may(perfplat_env)["completion-rate"] == 60.0
-    [completion] = result.asset_materializations_for_node("completion_rate")
+    [completion] = result.asset_materializations_for_node("make_an_lpa__completion_rate")
     metadata = {key: value.value for key, value in completion.metadata.items()}
     assert (
         metadata["ga4_tokens_per_day_consumed"] == 10 and metadata["ga4_tokens_per_day_remaining"] == 199_990

@@ -247,7 +247,7 @@ def test_imported_months_are_recorded_on_the_publication_once_it_writes_them(opg
     instance = DagsterInstance.ephemeral()
     july = Month.parse("2026-07")
     assert materialize(assets, partition_key=july.key, resources=build_resources(), instance=instance).success
-    publication = AssetKey("data_gov_uk_publication")
+    publication = AssetKey(["make_an_lpa", "data_gov_uk_publication"])
     materialized = instance.get_materialized_partitions(publication)
     assert materialized == {m.key for m in months_between(FIRST, july)}  # 65 months: 64 imported, July
     records = instance.fetch_materializations(publication, limit=200).records
@@ -255,7 +255,7 @@ def test_imported_months_are_recorded_on_the_publication_once_it_writes_them(opg
     assert by_month["2021-03-01"].tags == {"perfplat/imported_sha256": digest[:12]}
     assert by_month["2021-03-01"].metadata["import_sha256"].value == digest
     assert "perfplat/imported_sha256" not in (by_month[july.key].tags or {})
-    assert instance.get_materialized_partitions(AssetKey("uptime")) == {july.key}
+    assert instance.get_materialized_partitions(AssetKey(["make_an_lpa", "uptime"])) == {july.key}
     # A second run imports nothing new, so it records no imported month again.
     august = Month.parse("2026-08")
     assert materialize(

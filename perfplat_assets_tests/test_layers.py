@@ -24,10 +24,9 @@ NAME = PACKAGE.name
 # Lowest first. Each top-level module or folder of the package is in exactly one layer. The measures' own
 # layer, between these two, is read from the registry (`measure_folders`), so a new measure takes it by its
 # line in measures.py alone.
-BELOW_THE_MEASURES = ("__init__", "common", "asset_names", "partitions", "quality", "metrics_store")
+BELOW_THE_MEASURES = ("__init__", "common", "services", "asset_names", "partitions", "quality", "metrics_store")
 ABOVE_THE_MEASURES: tuple[tuple[str, ...], ...] = (
     ("measures",),  # the registry of the measures below, which everything above reads
-    ("services",),  # each service's declaration (its measures, names and sources) and their registry
     ("publication",),
     ("alerts",),  # what reaches a person: reads runs, the publication's deadline and records
     ("schedules", "queue"),
@@ -204,9 +203,10 @@ def test_the_code_location_and_the_cli_register_every_stored_assets_table():
     fresh interpreter, where nothing else has imported them."""
     script = (
         "import perfplat_assets.{entry}\n"
-        "from perfplat_assets.measures import measures\n"
+        "from perfplat_assets.services.registry import services\n"
         "from perfplat_assets.metrics_store.tables import STORED_ASSETS\n"
-        "print(sorted(({{m.name for m in measures()}} | {{'performance_dataset'}}) - STORED_ASSETS.keys()))\n"
+        "wanted = {{f'{{s.name}}__{{m}}' for s in services() for m in (*s.measure_names, 'performance_dataset')}}\n"
+        "print(sorted(wanted - STORED_ASSETS.keys()))\n"
     )
     for entry in ("definitions", "cli"):
         run = subprocess.run(

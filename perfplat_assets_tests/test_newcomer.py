@@ -117,7 +117,10 @@ def test_each_month_of_a_range_run_carries_its_own_figures(perfplat_env):
     )
     assert result.success
     stored = build_resources()["metrics_store"].read(user_satisfaction).set_index("month")
-    by_month = {m.partition: m.metadata for m in result.asset_materializations_for_node("user_satisfaction")}
+    by_month = {
+        m.partition: m.metadata
+        for m in result.asset_materializations_for_node("make_an_lpa__user_satisfaction")
+    }
     assert sorted(by_month) == ["2025-01-01", "2025-02-01", "2025-03-01"]
     for month, metadata in by_month.items():
         assert metadata["satisfaction_percent"].value == stored.loc[month, "satisfaction_percent"]
@@ -127,7 +130,7 @@ def test_each_month_of_a_range_run_carries_its_own_figures(perfplat_env):
         assert metadata["dagster/column_schema"].schema.columns[0].name == "month"
     assert len({m["total_responses"].value for m in by_month.values()}) == 3, "each month its own figures"
     figures = {
-        name: result.asset_materializations_for_node(name)[0].metadata
+        name: result.asset_materializations_for_node(f"make_an_lpa__{name}")[0].metadata
         for name in ("digital_take_up", "completion_rate", "uptime")
     }
     assert {"take_up_percent", "digital_applications", "total_applications"} <= set(
@@ -137,5 +140,5 @@ def test_each_month_of_a_range_run_carries_its_own_figures(perfplat_env):
         figures["completion_rate"]
     )
     assert "uptime_percent" in figures["uptime"]
-    publication = result.asset_materializations_for_node("data_gov_uk_publication")[0].metadata
+    publication = result.asset_materializations_for_node("make_an_lpa__data_gov_uk_publication")[0].metadata
     assert "| 2025-02 |" in publication["published"].value and "data.json" in publication["files"].value

@@ -137,7 +137,7 @@ def test_a_measure_without_data_is_left_out_not_zero(perfplat_env: Path, monkeyp
     records = _published(perfplat_env / "publish", "make_a_lasting_power_of_attorney_25_05.json")
     assert "digital-take-up" not in {r["dataType"] for r in records}
     assert len(records) == 8
-    metadata = result.asset_materializations_for_node("performance_dataset")[0].metadata
+    metadata = result.asset_materializations_for_node("make_an_lpa__performance_dataset")[0].metadata
     assert "figures-file has no figures for 2025-05" in metadata["left out 2025-05 digital-take-up"].value
     csv_row = (perfplat_env / "publish" / "data.csv").read_text(encoding="utf-8").splitlines()[1].split(",")
     assert csv_row[7] == ""  # digital-take-up: empty, not 0
@@ -202,7 +202,7 @@ def test_a_month_the_source_has_forgotten_keeps_its_history(perfplat_env: Path, 
     engine.dispose()
     again = _run(MAY_2025, DagsterInstance.ephemeral())
 
-    metadata = again.asset_materializations_for_node("user_satisfaction")[0].metadata
+    metadata = again.asset_materializations_for_node("make_an_lpa__user_satisfaction")[0].metadata
     assert metadata["kept_stored_figures_for"].value == "2025-05"
     assert _published(perfplat_env / "publish", "make_a_lasting_power_of_attorney_25_05.json") == before
     assert not (perfplat_env / "publish" / "revisions.csv").read_text(encoding="utf-8").splitlines()[1:]

@@ -83,10 +83,10 @@ def test_an_s3_failure_publishes_nothing_anywhere(s3, sample_data_allowed, perfp
 def test_a_dry_run_reports_the_plan_and_writes_nothing(s3, sample_data_allowed, perfplat_env):
     result = _materialize(MAY, ops={"data_gov_uk_publication": {"config": {"dry_run": True}}})
     assert result.success
-    assert not result.asset_materializations_for_node("data_gov_uk_publication"), (
+    assert not result.asset_materializations_for_node("make_an_lpa__data_gov_uk_publication"), (
         "a dry run is no publication"
     )
-    metadata = result.asset_observations_for_node("data_gov_uk_publication")[0].metadata
+    metadata = result.asset_observations_for_node("make_an_lpa__data_gov_uk_publication")[0].metadata
     plan = metadata["plan"].value
     assert f"| s3 | {PREFIX}{MAY_FILE} | create |" in plan and f"| directory | {MAY_FILE} | create |" in plan
     assert not _objects(s3)
@@ -95,7 +95,7 @@ def test_a_dry_run_reports_the_plan_and_writes_nothing(s3, sample_data_allowed, 
 
     assert _materialize(MAY).success  # published for real; a second dry run has nothing to change
     again = _materialize(MAY, ops={"data_gov_uk_publication": {"config": {"dry_run": True}}})
-    plan = again.asset_observations_for_node("data_gov_uk_publication")[0].metadata["plan"].value
+    plan = again.asset_observations_for_node("make_an_lpa__data_gov_uk_publication")[0].metadata["plan"].value
     assert f"| s3 | {PREFIX}data.json | unchanged |" in plan and "| create |" not in plan
 
 

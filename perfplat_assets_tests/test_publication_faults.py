@@ -165,7 +165,9 @@ def test_s3_failing_after_every_number_of_writes_never_half_publishes(
     publish = perfplat_env / "publish"
     assert _run(MAY).success
     for month in (JUNE, JULY):
-        computed = materialize_month(month, selection=[measure.name for measure in measures()])
+        computed = materialize_month(
+            month, selection=[f"make_an_lpa/{measure.name}" for measure in measures()]
+        )
         assert computed.success, failure_message(computed)
     may = _World(perfplat_env, s3_bucket, tmp_path / "after-may")
     points = []
@@ -388,7 +390,9 @@ def test_a_ckan_failure_leaves_ckan_pending_and_the_next_month_completes_it(
 
     following = _run(first.next())  # the next month: recovery completes CKAN, then it publishes
     assert following.success, failure_message(following)
-    recovery = following.asset_materializations_for_node("data_gov_uk_publication")[0].metadata["recovery"]
+    recovery = following.asset_materializations_for_node("make_an_lpa__data_gov_uk_publication")[0].metadata[
+        "recovery"
+    ]
     assert "completed by this run" in recovery.value
     assert "applying" not in _journal_states()
     [resource] = _ckan_resources(ckan_site)

@@ -280,7 +280,13 @@ def test_more_digital_than_all_applications_blocks_publication(perfplat_env, mon
 
 def test_a_record_out_of_format_blocks_publication(perfplat_env):
     # A crafted upstream row in the metrics store: a negative count.
-    assert _materialize(selection=["user_satisfaction", "digital_take_up", "completion_rate"]).success
+    assert _materialize(
+        selection=[
+            "make_an_lpa/user_satisfaction",
+            "make_an_lpa/digital_take_up",
+            "make_an_lpa/completion_rate",
+        ]
+    ).success
     store = build_resources()["metrics_store"]
     with store.transaction() as connection:
         connection.execute(
@@ -288,7 +294,9 @@ def test_a_record_out_of_format_blocks_publication(perfplat_env):
             .where(user_satisfaction_table.c.month == MAY.key)
             .values(neither=-3)
         )
-    result = _materialize(selection=["performance_dataset", "data_gov_uk_publication"])
+    result = _materialize(
+        selection=["make_an_lpa/performance_dataset", "make_an_lpa/data_gov_uk_publication"]
+    )
     assert not result.success
     check = _check(result, "performance_dataset", "records_in_published_format")
     assert not check.passed and check.severity.value == "ERROR"
@@ -319,7 +327,7 @@ def test_a_revised_sirius_figure_is_recorded(perfplat_env, monkeypatch, tmp_path
     second = _materialize()
     assert second.success
     assert _published(perfplat_env)["digital-take-up"] == 66.7
-    metadata = second.asset_materializations_for_node("data_gov_uk_publication")[0].metadata
+    metadata = second.asset_materializations_for_node("make_an_lpa__data_gov_uk_publication")[0].metadata
     assert metadata["revisions_this_run"].value == 1
     assert "| 2025-05 | digital-take-up | 33.3 | 66.7 |" in metadata["revisions"].value
 
@@ -334,7 +342,7 @@ def test_a_revised_sirius_figure_is_recorded(perfplat_env, monkeypatch, tmp_path
     third = _materialize()  # unchanged sources: nothing to record
     assert third.success
     assert (
-        third.asset_materializations_for_node("data_gov_uk_publication")[0]
+        third.asset_materializations_for_node("make_an_lpa__data_gov_uk_publication")[0]
         .metadata["revisions_this_run"]
         .value
         == 0
@@ -431,7 +439,7 @@ def test_a_run_without_the_publication_fails_at_the_blocking_check(perfplat_env,
     figures = perfplat_env.parent / "take-up.csv"
     figures.write_text("month,digital_applications,total_applications,note\n2025-05,120,100,typo\n")
     monkeypatch.setenv("PERFPLAT_TAKEUP_FIGURES_FILE", str(figures))
-    result = _materialize(selection=["digital_take_up"])
+    result = _materialize(selection=["make_an_lpa/digital_take_up"])
     assert not result.success
     message = failure_message(result)
     assert "this run does not publish, so it fails here" in message
@@ -440,7 +448,7 @@ def test_a_run_without_the_publication_fails_at_the_blocking_check(perfplat_env,
 
 def test_thresholds_come_from_the_environment(perfplat_env, monkeypatch):
     monkeypatch.setenv("PERFPLAT_CHECK_MINIMUM_RESPONSES", "50000")
-    result = _materialize(selection=["user_satisfaction"])
+    result = _materialize(selection=["make_an_lpa/user_satisfaction"])
     assert result.success
     assert "fewer than 50000" in _check(result, "user_satisfaction", "enough_responses").description
     monkeypatch.setenv("PERFPLAT_CHECK_MINIMUM_RESPONSES", "lots")

@@ -21,10 +21,10 @@ from dagster._core.utils import make_new_run_id
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.configuration import build_resources, queue_configured, queue_sensor_interval
 from perfplat_assets.definitions import assets
-from perfplat_assets.measures import pipeline
 from perfplat_assets.queue import cli
 from perfplat_assets.queue.resources import SqsQueue
-from perfplat_assets.queue.sensor import build_queue_sensor
+from perfplat_assets.queue.sensor import build_queue_sensor, pipeline_keys
+from perfplat_assets.services.registry import services
 from perfplat_assets_tests.support.alerts import NO_ALERT_CHANNELS
 from perfplat_assets_tests.support.aws import REGION, sqs_queue
 from perfplat_assets_tests.support.services import poll
@@ -56,7 +56,7 @@ class Pipeline:
     def __init__(self, endpoint: str, queue_url: str, dlq_url: str | None):
         self.instance = DagsterInstance.ephemeral()
         self.queue = sqs_queue(endpoint, queue_url, dlq_url)
-        self.sensor = build_queue_sensor(assets, running=True, interval_seconds=30)
+        self.sensor = build_queue_sensor(services(), running=True, interval_seconds=30)
         self.job = Definitions(
             assets=assets, resources=build_resources()
         ).resolve_implicit_global_asset_job_def()
@@ -145,7 +145,10 @@ def test_an_assets_subset_selects_exactly_those_assets(perfplat_env, endpoint, s
     pipeline = Pipeline(endpoint, queue_url, dlq_url)
     _send(sqs, queue_url, '{"year": 2024, "month": 1, "assets": ["digital_take_up", "performance_dataset"]}')
     [request] = pipeline.tick().run_requests
-    assert set(request.asset_selection) == {AssetKey("digital_take_up"), AssetKey("performance_dataset")}
+    assert set(request.asset_selection) == {
+        AssetKey(["make_an_lpa", "digital_take_up"]),
+        AssetKey(["make_an_lpa", "performance_dataset"]),
+    }
 
 
 def _open_month() -> dict[str, int]:
@@ -240,13 +243,17 @@ def test_an_unreachable_queue_skips_naming_the_endpoint(perfplat_env):
 
 def test_with_a_queue_configured_the_sensor_runs_by_default(perfplat_env, monkeypatch):
     monkeypatch.setenv("PERFPLAT_SQS_QUEUE_URL", "http://127.0.0.1:4566/123456789012/perfplat-queue.fifo")
-    sensor = build_queue_sensor(assets, running=queue_configured(), interval_seconds=queue_sensor_interval())
+    sensor = build_queue_sensor(
+        services(), running=queue_configured(), interval_seconds=queue_sensor_interval()
+    )
     assert sensor.default_status.value == "RUNNING"
     assert sensor.minimum_interval_seconds == 30
 
 
 def test_without_a_queue_the_sensor_is_stopped_and_skips(perfplat_env):
-    sensor = build_queue_sensor(assets, running=queue_configured(), interval_seconds=queue_sensor_interval())
+    sensor = build_queue_sensor(
+        services(), running=queue_configured(), interval_seconds=queue_sensor_interval()
+    )
     assert sensor.default_status.value == "STOPPED"
     with build_sensor_context(
         instance=DagsterInstance.ephemeral(),
@@ -384,7 +391,8 @@ def test_queuecli_says_when_nothing_answers(capsys):
 
 
 def test_queuecli_knows_the_pipelines_assets():
-    assert set(pipeline()) == {a.key.to_user_string() for a in assets}
+    keys = {key for service in services() for key in pipeline_keys(service)}
+    assert keys == {a.key for a in assets}
 
 
 def test_a_dry_run_message_publishes_nothing(perfplat_env, endpoint, sqs, queues):
@@ -393,10 +401,15 @@ def test_a_dry_run_message_publishes_nothing(perfplat_env, endpoint, sqs, queues
     _send(sqs, queue_url, '{"year": 2024, "month": 1, "dry_run": true}')
     first = pipeline.tick()
     [request] = first.run_requests
-    assert request.run_config == {"ops": {"data_gov_uk_publication": {"config": {"dry_run": True}}}}
+    assert request.run_config == {
+        "ops": {
+            f"{service.name}__data_gov_uk_publication": {"config": {"dry_run": True}}
+            for service in services()
+        }
+    }
     [outcome] = pipeline.launch(first)
-    assert not outcome.asset_materializations_for_node("data_gov_uk_publication")
-    metadata = outcome.asset_observations_for_node("data_gov_uk_publication")[0].metadata
+    assert not outcome.asset_materializations_for_node("make_an_lpa__data_gov_uk_publication")
+    metadata = outcome.asset_observations_for_node("make_an_lpa__data_gov_uk_publication")[0].metadata
     assert metadata["dry_run"].value is True
     assert "| directory | make_a_lasting_power_of_attorney_24_01.json | create |" in metadata["plan"].value
     assert not (perfplat_env / "publish").exists()

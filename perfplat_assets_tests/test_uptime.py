@@ -102,5 +102,5 @@ def test_uptime_from_cloudwatch_on_moto_and_a_month_without_data_left_out(
     published = json.loads((perfplat_env / "publish" / "data.json").read_text(encoding="utf-8"))
     uptimes = {r["_timestamp"][:7]: r["count"] for r in published if r["dataType"] == "uptime-percent"}
     assert uptimes == {"2026-10": 99.53}, "a month without enough data is left out, never published as 100"
-    dataset = result.asset_materializations_for_node("performance_dataset")[0].metadata
+    dataset = result.asset_materializations_for_node("make_an_lpa__performance_dataset")[0].metadata
     assert "only 0 of the month's 720 hours" in dataset["left out 2026-09 uptime"].value

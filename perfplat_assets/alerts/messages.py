@@ -15,6 +15,7 @@ from urllib.parse import quote, quote_plus
 
 from perfplat_assets.common.database import secrets_in
 from perfplat_assets.common.months import Month
+from perfplat_assets.common.service import Service
 
 
 @dataclass(frozen=True)
@@ -131,13 +132,23 @@ def run_failed(
     )
 
 
-def month_late(month: Month, deadline: datetime, automation: str, check_url: str | None) -> Alert:
-    """The month that closed last was not published by a run by the deadline."""
+def month_late(
+    service: Service,
+    month: Month,
+    deadline: datetime,
+    automation: str,
+    check_url: str | None,
+    why: Sequence[str] = (),
+) -> Alert:
+    """The service's month that closed last was not published by a run by its deadline; `why`: what the
+    store says of its measures that month (a source not available yet, a check that withheld it)."""
     return Alert(
-        key=f"late:{month}",
-        title=f"perfplat: {month} is not published ({deadline:%H:%M} UTC on {deadline:%-d %B} has passed)",
+        key=f"late:{service.name}:{month}",
+        title=f"perfplat: {service}'s {month} is not published ({deadline:%H:%M} UTC on {deadline:%-d %B} "
+        "has passed)",
         body=_lines(
-            f"No run has published {month} yet (an imported month does not count). {automation}",
+            f"No run has published {service}'s {month} yet (an imported month does not count). {automation}",
+            *(f"Why: {reason}" for reason in why),
             f"Check: {check_url}" if check_url else None,
             f"What to do: {LATE.first_step}. Runbook: {LATE.link}",
         ),

@@ -4,7 +4,7 @@ Each tick it writes down what is new, then delivers what is owed (resources.py):
 - a failed perfplat run, however it was launched: read from the instance's run-status events, so a
   `dg launch` or `dagster asset materialize` run (in process, with no code location behind it) is seen
   as well as a schedule's, the queue's, a backfill's or the UI's;
-- `published_by_deadline` failed: the month that closed last is not published by a run in time;
+- `published_by_deadline` failed: a service's month that closed last is not published by a run in time;
 - a run of the `monthly` or `settled` schedule that published: its figures, warnings and revisions
   (unless `PERFPLAT_ALERT_ON_SUCCESS=false`).
 The queue sensor writes down the messages it refuses itself. Nothing here fails the tick: a fault in one
@@ -21,6 +21,7 @@ from typing import Any
 
 from dagster import (
     AssetCheckEvaluation,
+    AssetCheckKey,
     AssetKey,
     DagsterEventType,
     DagsterInstance,
@@ -47,10 +48,13 @@ from perfplat_assets.alerts import messages
 from perfplat_assets.alerts.messages import known_secrets, without_secrets
 from perfplat_assets.alerts.resources import Alerting
 from perfplat_assets.common.months import Month, months_between
-from perfplat_assets.metrics_store.tables import published_records, revisions
-from perfplat_assets.publication.deadline import AUTOMATION
-from perfplat_assets.publication.freshness import CHECK_KEY
+from perfplat_assets.common.service import Service
+from perfplat_assets.measures import service_measures
+from perfplat_assets.metrics_store.tables import publication_record, service_table
+from perfplat_assets.publication.deadline import AUTOMATION, CHECK_NAME
+from perfplat_assets.publication.freshness import publication_key
 from perfplat_assets.publication.published_format.records import DATA_TYPES, count_value
+from perfplat_assets.services.registry import services
 
 SENSOR_NAME = "perfplat_alerts"
 INTERVAL_SECONDS = 30  # between two ticks, unless PERFPLAT_ALERT_INTERVAL_SECONDS says otherwise
@@ -59,6 +63,7 @@ BATCH = 50  # run-status events read a tick, of each kind
 
 
 def build_alert_sensor(
+    published: Sequence[Service],
     asset_keys: Sequence[AssetKey],
     job_names: Sequence[str],
     scheduled: Sequence[str],
@@ -66,23 +71,29 @@ def build_alert_sensor(
     on_success: bool,
     interval_seconds: int,
 ) -> SensorDefinition:
-    """The sensor for runs of these assets or jobs (whatever code location, or none, launched them);
-    `scheduled` names the schedules whose successes are summarised. RUNNING by default: it is only built
-    when a channel is configured."""
+    """The sensor for runs of these assets or jobs (whatever code location, or none, launched them) and the
+    deadlines of the `published` services; `scheduled` names the schedules whose successes are summarised.
+    RUNNING by default: it is only built when a channel is configured."""
     watched = Watched(frozenset(asset_keys), frozenset(job_names), frozenset(scheduled))
 
     @sensor(
         name=SENSOR_NAME,
         minimum_interval_seconds=interval_seconds,
         default_status=DefaultSensorStatus.RUNNING,
-        description="Alerts on Slack and SNS: a failed perfplat run, a month not published by "
-        "PERFPLAT_PUBLICATION_DEADLINE, a refused queue message, and each scheduled publication.",
+        description="Alerts on Slack and SNS: a failed perfplat run, a service's month not published by its "
+        "deadline, a refused queue message, and each scheduled publication.",
     )
     def perfplat_alerts(context: SensorEvaluationContext, alerting: Alerting) -> SkipReason:
         cursor = _Cursor.read(context.cursor)
         steps: list[tuple[str, Callable[[], None]]] = [
             ("failed runs", lambda: _failed_runs(context, alerting, watched, cursor)),
-            ("the publication deadline", lambda: _late_month(context, alerting)),
+            *(
+                (
+                    f"{service}'s publication deadline",
+                    lambda service=service: _late_month(context, alerting, service),
+                )
+                for service in published
+            ),
             ("scheduled publications", lambda: _published(context, alerting, watched, cursor, on_success)),
         ]
         for what, step in steps:
@@ -187,22 +198,30 @@ def launched_by(run: DagsterRun) -> str:
 
 
 def failure_message(instance: DagsterInstance, run: DagsterRun) -> str:
-    """perfplat's own words for why the run failed: the first failed step's message (its `Failure`'s
-    description when it raised one), else what Dagster said of the run."""
+    """perfplat's own words for why the run failed, naming the service whose step failed: the first failed
+    step's message (its `Failure`'s description when it raised one), else what Dagster said of the run."""
     for entry in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE):
         data = entry.dagster_event.step_failure_data if entry.dagster_event else None
         if data is None:
             continue
+        whose = _service_of_step(entry.step_key)
         if data.user_failure_data and data.user_failure_data.description:
-            return data.user_failure_data.description
+            return whose + data.user_failure_data.description
         if data.error:
             error = data.error
             while error.cause is not None:  # Dagster's "Error occurred while executing op" wraps perfplat's
                 error = error.cause
-            return error.message.split(": ", 1)[-1] if error.cls_name else error.message
+            return whose + (error.message.split(": ", 1)[-1] if error.cls_name else error.message)
     for entry in instance.all_logs(run.run_id, of_type=DagsterEventType.RUN_FAILURE):
         return entry.dagster_event.message if entry.dagster_event and entry.dagster_event.message else ""
     return ""
+
+
+def _service_of_step(step_key: str | None) -> str:
+    """ "Use an LPA: " for a step of one of its assets (`use_an_lpa__user_satisfaction`); else nothing."""
+    name = (step_key or "").partition("__")[0]
+    found = next((service for service in services() if service.name == name), None)
+    return f"{found}: " if found else ""
 
 
 def _failed_runs(
@@ -222,18 +241,34 @@ def _failed_runs(
     _each_ended_run(context.instance, DagsterEventType.RUN_FAILURE, cursor, watched, alert_for, context.log)
 
 
-def _late_month(context: SensorEvaluationContext, alerting: Alerting) -> None:
-    """Alert on the latest evaluation of `published_by_deadline`, when it failed."""
+def _late_month(context: SensorEvaluationContext, alerting: Alerting, service: Service) -> None:
+    """Alert on the latest evaluation of the service's `published_by_deadline`, when it failed."""
+    check = AssetCheckKey(publication_key(service.name), CHECK_NAME)
     # The newest execution that holds an evaluation: a run planned since has a row with none yet.
-    history = context.instance.event_log_storage.get_asset_check_execution_history(CHECK_KEY, limit=20)
+    history = context.instance.event_log_storage.get_asset_check_execution_history(check, limit=20)
     evaluation = next((found for record in history if (found := _evaluation(record)) is not None), None)
     if evaluation is None or evaluation.passed:
         return
     metadata = evaluation.metadata
     month = Month.parse(str(metadata["month"].value))
     deadline = datetime.fromisoformat(str(metadata["deadline"].value))
-    url = alerting.asset_url(CHECK_KEY.asset_key.to_user_string(), "checks")
-    alerting.raise_alert(messages.month_late(month, deadline, AUTOMATION, url), context.log)
+    url = alerting.asset_url(check.asset_key.to_user_string(), "checks")
+    why = _not_published_because(alerting, service, month)
+    alerting.raise_alert(messages.month_late(service, month, deadline, AUTOMATION, url, why), context.log)
+
+
+def _not_published_because(alerting: Alerting, service: Service, month: Month) -> list[str]:
+    """What the store says of the service's measures in `month`: why a figure is not available (an export
+    that does not cover the month yet, naming the days and the setting) or why a check withheld it."""
+    said = []
+    with alerting.store.transaction(commit=False) as connection:
+        for measure in service_measures(service):
+            table = service_table(service.name, measure.table)
+            row = connection.execute(select(table).where(table.c.month == month.key)).mappings().first()
+            reason = row and (row["not_available_reason"] or row["blocked_by"])
+            if reason:
+                said.append(f"{measure.title.lower()}: {reason}")
+    return said
 
 
 def _evaluation(record: Any) -> AssetCheckEvaluation | None:
@@ -267,17 +302,19 @@ def _published(
 
 
 def _figures(alerting: Alerting, months: Sequence[Month]) -> dict[Month, list[messages.Figure]]:
-    """The months' published values, as the records hold them."""
-    query = select(published_records).where(published_records.c.month.in_([m.key for m in months]))
+    """The months' published values of every service, as its records hold them, each named by its
+    service."""
     found: dict[Month, list[messages.Figure]] = {}
     with alerting.store.transaction(commit=False) as connection:
-        for row in connection.execute(
-            query.order_by(published_records.c.month, published_records.c.data_type)
-        ):
-            data_type = DATA_TYPES.get(row.data_type)
-            unit = f" {data_type.unit}" if data_type is not None else ""
-            shown = f"{count_value(row.data_type, row.count) if data_type else row.count}{unit}"
-            found.setdefault(Month.parse(row.month), []).append(messages.Figure(row.data_type, shown))
+        for service in services():
+            published = publication_record(service.name).published_records
+            query = select(published).where(published.c.month.in_([m.key for m in months]))
+            for row in connection.execute(query.order_by(published.c.month, published.c.data_type)):
+                data_type = DATA_TYPES.get(row.data_type)
+                unit = f" {data_type.unit}" if data_type is not None else ""
+                shown = f"{count_value(row.data_type, row.count) if data_type else row.count}{unit}"
+                figure = messages.Figure(f"{service} {row.data_type}", shown)
+                found.setdefault(Month.parse(row.month), []).append(figure)
     return found
 
 
@@ -292,9 +329,14 @@ def _warnings(instance: DagsterInstance, run: DagsterRun) -> list[str]:
 
 
 def _revisions(alerting: Alerting, run_id: str) -> list[str]:
-    query = select(revisions).where(revisions.c.run_id == run_id).order_by(revisions.c.id)
+    """The run's revisions of every service, each named by its service."""
+    said = []
     with alerting.store.transaction(commit=False) as connection:
-        return [
-            f"{row.month[:7]} {row.data_type} {row.previous_count} -> {row.new_count}"
-            for row in connection.execute(query)
-        ]
+        for service in services():
+            revisions = publication_record(service.name).revisions
+            query = select(revisions).where(revisions.c.run_id == run_id).order_by(revisions.c.id)
+            said += [
+                f"{service} {row.month[:7]} {row.data_type} {row.previous_count} -> {row.new_count}"
+                for row in connection.execute(query)
+            ]
+    return said

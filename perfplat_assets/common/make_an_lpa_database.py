@@ -7,7 +7,8 @@ from pydantic import Field
 from sqlalchemy import Connection
 
 from perfplat_assets.common.months import Month
-from perfplat_assets.common.settings import Settings, env, is_set
+from perfplat_assets.common.service import Service
+from perfplat_assets.common.settings import Settings, env, is_set, service_variable
 from perfplat_assets.common.sql_source import SqlSource
 
 Answer = TypeVar("Answer")
@@ -21,7 +22,7 @@ class MakeAnLpaDatabase(SqlSource):
     itself (`read`): the database imports neither measure, and neither measure imports the other.
     """
 
-    setting = "PERFPLAT_LPA_DB_URL"
+    setting = "PERFPLAT_MAKE_AN_LPA_DB_URL"  # PERFPLAT_LPA_DB_URL before perfplat published several services
     feedback_table: str = Field(default="feedback", description="Name of the feedback table.")
     applications_table: str = Field(default="applications", description="Name of the applications table.")
 
@@ -36,8 +37,8 @@ class MakeAnLpaDatabase(SqlSource):
             return query(connection, months, table)
 
 
-def make_an_lpa_database(settings: Settings) -> MakeAnLpaDatabase:
-    """The service's database at PERFPLAT_LPA_DB_URL, else the embedded default's copy: the source two
-    measures read, built alike for each."""
-    url = MakeAnLpaDatabase.setting
+def make_an_lpa_database(settings: Settings, service: Service) -> MakeAnLpaDatabase:
+    """The service's database at PERFPLAT_MAKE_AN_LPA_DB_URL (its earlier name PERFPLAT_LPA_DB_URL works
+    too), else the embedded default's copy: the source two measures read, built alike for each."""
+    url = service_variable(service, "DB_URL", legacy="PERFPLAT_LPA_DB_URL")
     return settings.source(MakeAnLpaDatabase, is_set(url), url=env(url))

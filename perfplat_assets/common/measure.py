@@ -117,6 +117,8 @@ class Measure(Generic[Figures]):
     # mark each change.
     methods: Mapping[str, str] = field(default_factory=dict)
     default_methods: str = ""  # the schedule in force unless configured: `YYYY-MM:method,...`
+    # The name of the setting that configures it, for each service: `PERFPLAT_<SERVICE>_<methods_setting>`.
+    methods_setting: str = ""
     consistency: ConsistencyRule | None = None  # a rule across its published dataTypes
     # Re-collected for the month that just closed on the `settled` schedule (GA4 settles in three days).
     settles: bool = False

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from perfplat_assets.common.months import FIRST_MONTH, Month
+from perfplat_assets.common.months import Month
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,19 @@ class MethodSchedule:
         if not changes:
             raise ValueError(f"the {what} schedule is empty")
         changes.sort()
-        if changes[0][0] > Month(FIRST_MONTH):
-            raise ValueError(f"{what} schedule {text!r} must start by {Month(FIRST_MONTH)}, the first month")
         return cls(tuple(changes))
+
+    @property
+    def text(self) -> str:
+        """As it is written in a setting: `2021-03:weighted-gds,2026-04:top-two-box`."""
+        return ",".join(f"{month.label}:{method}" for month, method in self.changes)
+
+    def starts_by(self, month: Month, what: str) -> None:
+        """Refuse a schedule with no method in force in `month` (a service's first), naming it."""
+        if self.changes[0][0] > month:
+            raise ValueError(
+                f"the {what} schedule must start by {month}, the first month, not {self.changes[0][0]}"
+            )
 
     def method_for(self, month: Month) -> str:
         in_force = [method for since, method in self.changes if since <= month]

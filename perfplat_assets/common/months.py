@@ -16,7 +16,6 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
-FIRST_MONTH = date(2021, 3, 1)
 
 
 @dataclass(frozen=True, order=True)

@@ -38,7 +38,8 @@ class RunStart(ConfigurableResource):
     publish_dir: str = Field(description="The publication directory (PERFPLAT_PUBLISH_DIR).")
 
     def check(self, context: AssetExecutionContext) -> None:
-        if AssetKey(DATA_GOV_UK_PUBLICATION) not in context.job_def.asset_layer.selected_asset_keys:
+        publication = AssetKey([*context.asset_key.path[:-1], DATA_GOV_UK_PUBLICATION])
+        if publication not in context.job_def.asset_layer.selected_asset_keys:
             return  # the run does not publish
         problem = directory_problem(Path(self.publish_dir).resolve())
         if problem:

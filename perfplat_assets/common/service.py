@@ -18,6 +18,15 @@ _NAME = re.compile(r"[a-z]+(_[a-z]+)*")
 
 
 @dataclass(frozen=True)
+class Uses:
+    """A measure a service publishes (by the measure's name) and, for a measure that services read from
+    different kinds of source (user satisfaction), the kind its service reads: `feedback_exports`."""
+
+    measure: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Service:
     """An OPG service whose monthly figures perfplat publishes.
 
@@ -31,9 +40,8 @@ class Service:
     short_title: str  # "Make an LPA": how a heading or an alert names it
     stem: str  # "make_a_lasting_power_of_attorney"
     first_month: Month  # the first month of its published series: nothing is asked of it before
-    measures: tuple[str, ...]  # the names of the registered measures it publishes, in the files' order
+    measures: tuple[Uses, ...]  # the measures it publishes, in the files' order, each with its source
     ckan_dataset: str  # its dataset on data.gov.uk, unless configured
-    default_methods: str = ""  # the satisfaction method schedule in force unless configured
     deadline: str = "0 11 1 * *"  # by when (a cron in UTC) its month must be published, unless configured
     # The service perfplat published alone before services were declared: what that perfplat left without a
     # service (the metrics store's tables, the asset keys, the flat publication directory and S3 drop) is
@@ -50,6 +58,14 @@ class Service:
                 raise ValueError(f"service {self.name!r}: its {field} {value!r} must be {pattern.pattern}")
         if not self.measures:
             raise ValueError(f"service {self.name!r} publishes no measure")
+
+    @property
+    def measure_names(self) -> tuple[str, ...]:
+        return tuple(uses.measure for uses in self.measures)
+
+    def source_of(self, measure: str) -> str:
+        """The kind of source its `measure` is read from ("" where the measure has one kind only)."""
+        return next((uses.source for uses in self.measures if uses.measure == measure), "")
 
     def month_file_name(self, month: Month) -> str:
         """The name OPG's monthly automation picks up, e.g. `make_a_lasting_power_of_attorney_26_06.json`."""

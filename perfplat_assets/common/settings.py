@@ -16,7 +16,9 @@ from typing import Any, TypeVar
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
 
+from perfplat_assets.common.measure import Measure
 from perfplat_assets.common.methods import MethodSchedule
+from perfplat_assets.common.service import Service
 from perfplat_assets.common.sources import SourceResource
 
 Source = TypeVar("Source", bound=SourceResource)
@@ -29,6 +31,23 @@ class SettingError(ValueError):
 
 def is_set(name: str) -> bool:
     return bool(os.environ.get(name, "").strip())
+
+
+def service_variable(service: Service, name: str, legacy: str | None = None) -> str:
+    """The variable holding `service`'s own setting `name`: `PERFPLAT_<SERVICE>_<NAME>`, e.g.
+    PERFPLAT_USE_AN_LPA_SATISFACTION_METHODS. For the service perfplat published alone before services were
+    declared, the name that setting had then (`legacy`, by default `PERFPLAT_<NAME>`) keeps working while
+    the new one is unset; both set to different values is refused, naming both."""
+    own = f"{service.setting_prefix}{name}"
+    if not service.inherits_single_service_layout:
+        return own
+    old = legacy or f"PERFPLAT_{name}"
+    if is_set(old) and is_set(own) and os.environ[old].strip() != os.environ[own].strip():
+        raise SettingError(
+            f"{old} and {own} are both set, to different values: {own} is {service}'s, and {old} its name "
+            f"before perfplat published several services; unset {old}"
+        )
+    return old if is_set(old) and not is_set(own) else own
 
 
 def env(name: str, default: Any = None) -> Any:
@@ -131,6 +150,20 @@ class Settings:
             raise SettingError(f"set {kind.setting}: the embedded sample has no stand-in for {kind.__name__}")
         home = {"data_dir": self.data_dir} if "data_dir" in getattr(stand_in, "model_fields", {}) else {}
         return stand_in(**home, **fields)  # type: ignore[return-value]
+
+
+def method_schedule(service: Service, measure: Measure) -> MethodSchedule:
+    """The methods `measure` is made by in `service`'s series, month by month: its setting
+    (`PERFPLAT_<SERVICE>_<Measure.methods_setting>`), else the measure's default; checked now, from the
+    service's first month, so that a typo fails the code location."""
+    variable = service_variable(service, measure.methods_setting)
+    text = os.environ.get(variable, "").strip()
+    try:
+        schedule = measure.method_schedule(text)
+        schedule.starts_by(service.first_month, f"{measure.title.lower()} method")
+    except ValueError as error:
+        raise SettingError(f"{variable}: {error}. A valid schedule: {measure.default_methods}") from None
+    return schedule
 
 
 class MethodScheduleSetting(ConfigurableResource):

@@ -4,10 +4,11 @@ BigQuery export where it is read, else GA4's Data API ratio of two session count
 from collections.abc import Iterator
 from typing import Any
 
-from dagster import AssetCheckResult, AssetExecutionContext, Output
+from dagster import AssetCheckResult, AssetExecutionContext, AssetsDefinition, Output
 
 from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
-from perfplat_assets.common.run_start import RunStart
+from perfplat_assets.common.months import Month
+from perfplat_assets.common.service import Service
 from perfplat_assets.completion_rate.calculation import CompletionRate, month_figures
 from perfplat_assets.completion_rate.measure import COMPLETION_RATE, GA4_POOL
 from perfplat_assets.completion_rate.queries.bigquery_export import coverage
@@ -16,26 +17,43 @@ from perfplat_assets.completion_rate.queries.make_an_lpa_database import applica
 from perfplat_assets.completion_rate.resources.bigquery_export import GA4Export, JourneyCounts
 from perfplat_assets.completion_rate.resources.data_api import GoogleAnalytics
 from perfplat_assets.completion_rate.resources.thresholds import CompletionRateThresholds
-from perfplat_assets.partitions import monthly_asset, partition_months
+from perfplat_assets.partitions import ServiceResources, monthly_asset, service_months
 from perfplat_assets.quality.checks import output_with_checks
 
 
-@monthly_asset(
-    COMPLETION_RATE.name, kinds={"googleanalytics", "bigquery"}, checks=COMPLETION_RATE.checks, pool=GA4_POOL
-)
-def completion_rate(
-    context: AssetExecutionContext,
-    run_start: RunStart,
-    ga4_export: GA4Export,
-    google_analytics: GoogleAnalytics,
-    make_an_lpa_db: MakeAnLpaDatabase,
-    completion_rate_thresholds: CompletionRateThresholds,
+def build_asset(service: Service) -> AssetsDefinition:
+    """The service's `completion_rate` asset."""
+
+    @monthly_asset(
+        service,
+        COMPLETION_RATE.name,
+        kinds={"googleanalytics", "bigquery"},
+        checks=COMPLETION_RATE.checks,
+        pool=GA4_POOL,
+        roles=("ga4_export", "google_analytics", "make_an_lpa_db", "completion_rate_thresholds"),
+    )
+    def completion_rate(
+        context: AssetExecutionContext,
+    ) -> Iterator[Output[list[CompletionRate]] | AssetCheckResult]:
+        """Each month from one source, never a mix: the export's journeys for the months its daily tables
+        cover (one query for all of them), the Data API's ratio for months before the export began or when
+        it is not read, and the Data API's ratio kept beside an exact month for comparison when its property
+        is set."""
+        months = service_months(context, service)
+        if months:
+            yield from completion_rates(context, months, ServiceResources(context, service))
+
+    return completion_rate
+
+
+def completion_rates(
+    context: AssetExecutionContext, months: list[Month], resources: ServiceResources
 ) -> Iterator[Output[list[CompletionRate]] | AssetCheckResult]:
-    """Each month from one source, never a mix: the export's journeys for the months its daily tables
-    cover (one query for all of them), the Data API's ratio for months before the export began or when it is
-    not read, and the Data API's ratio kept beside an exact month for comparison when its property is set."""
-    run_start.check(context)
-    months = partition_months(context)
+    """The months' completion rates from the service's sources, checked."""
+    ga4_export: GA4Export = resources.ga4_export
+    google_analytics: GoogleAnalytics = resources.google_analytics
+    make_an_lpa_db: MakeAnLpaDatabase = resources.make_an_lpa_db
+    completion_rate_thresholds: CompletionRateThresholds = resources.completion_rate_thresholds
     covered = coverage(ga4_export.tables(), months) if ga4_export.enabled else None
     settled = [month for month in months if covered and covered[month].settled]
     counted = ga4_export.journeys(settled) if settled else None

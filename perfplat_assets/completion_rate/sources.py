@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from perfplat_assets.common.make_an_lpa_database import make_an_lpa_database
+from perfplat_assets.common.service import Service
 from perfplat_assets.common.settings import SettingError, Settings, env, given, is_set, number
 from perfplat_assets.completion_rate.resources import bigquery_export
 from perfplat_assets.completion_rate.resources.bigquery_export import GA4Export
@@ -77,7 +78,7 @@ def export_settings() -> dict[str, Any]:
     }
 
 
-def sources(settings: Settings) -> dict[str, Any]:
+def sources(settings: Settings, service: Service) -> dict[str, Any]:
     given_id, endpoint = property_id(), env(API_ENDPOINT)
     exported = is_set(bigquery_export.SETTING)
     data_api = given_id is not None or endpoint is not None
@@ -87,7 +88,7 @@ def sources(settings: Settings) -> dict[str, Any]:
         "google_analytics": settings.source(
             GoogleAnalytics, data_api or exported, property_id=given_id, api_endpoint=endpoint
         ),
-        "make_an_lpa_db": make_an_lpa_database(settings),
+        "make_an_lpa_db": make_an_lpa_database(settings, service),
         "completion_rate_thresholds": CompletionRateThresholds(
             max_gap_points=number(
                 "PERFPLAT_CHECK_COMPLETION_RATE_MAX_GAP",

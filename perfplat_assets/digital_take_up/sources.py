@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from perfplat_assets.common.service import Service
 from perfplat_assets.common.settings import Settings, env, given, is_set
 from perfplat_assets.digital_take_up.resources import SiriusDatabase, TakeUpFiguresFile
 
 
-def sources(settings: Settings) -> dict[str, Any]:
+def sources(settings: Settings, service: Service) -> dict[str, Any]:
+    """By role, what digital take-up reads (its settings are its own: only Make an LPA publishes it)."""
     contract = given(
         cases_table="PERFPLAT_SIRIUS_CASES_TABLE",
         case_type_column="PERFPLAT_SIRIUS_CASE_TYPE_COLUMN",

@@ -1,22 +1,24 @@
-"""The partition-aware IO manager: each asset's months live in its own metrics-store table, and what flows
-between assets is that asset's figures, a list with one item per month (per month and dataType for the
-dataset)."""
+"""The partition-aware IO manager: each asset's months live in its own metrics-store table (its service's
+copy of the asset's table, named as its key: `make_an_lpa__user_satisfaction`), and what flows between
+assets is that asset's figures, a list with one item per month (per month and dataType for the dataset)."""
 
 from collections.abc import Sequence
 from typing import Any
 
-from dagster import ConfigurableIOManager, InputContext, OutputContext, ResourceDependency
+from dagster import AssetKey, ConfigurableIOManager, InputContext, OutputContext, ResourceDependency
 
 from perfplat_assets.common.metadata import column_schema
 from perfplat_assets.common.months import Month
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.metrics_store.tables import STORED_ASSETS
+from perfplat_assets.metrics_store.tables import SEPARATOR, STORED_ASSETS
 
 
-def _stored(asset: str) -> str:
-    if asset not in STORED_ASSETS:
-        raise KeyError(f"the metrics store has no table for asset {asset!r}")
-    return asset
+def _stored(key: AssetKey) -> str:
+    """The table of the asset `key`: its path joined with `__`."""
+    name = SEPARATOR.join(key.path)
+    if name not in STORED_ASSETS:
+        raise KeyError(f"the metrics store has no table for asset {key.to_user_string()!r}")
+    return name
 
 
 class MetricsStoreIOManager(ConfigurableIOManager):
@@ -25,7 +27,7 @@ class MetricsStoreIOManager(ConfigurableIOManager):
     store: ResourceDependency[MetricsStore]
 
     def handle_output(self, context: OutputContext, obj: Sequence[Any]) -> None:
-        asset = _stored(context.asset_key.path[-1])
+        asset = _stored(context.asset_key)
         table, _ = STORED_ASSETS[asset]
         months = [Month.parse(key) for key in context.asset_partition_keys]
         kept = self.store.save(asset, months, obj)
@@ -47,4 +49,4 @@ class MetricsStoreIOManager(ConfigurableIOManager):
 
     def load_input(self, context: InputContext) -> list[Any]:
         months = [Month.parse(key) for key in context.asset_partition_keys]
-        return self.store.load(_stored(context.asset_key.path[-1]), months)
+        return self.store.load(_stored(context.asset_key), months)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Table,
     delete,
     insert,
+    inspect,
     select,
     text,
 )
@@ -30,12 +32,13 @@ from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
 from perfplat_assets.metrics_store.rights import missing_columns, missing_rights
-from perfplat_assets.metrics_store.tables import STORED_ASSETS, metadata
+from perfplat_assets.metrics_store.tables import STORED_ASSETS, metadata, table_name, templates
 
 if TYPE_CHECKING:
     import pandas as pd
 
 SETTING = "PERFPLAT_METRICS_DB_URL"
+log = logging.getLogger(__name__)
 # Postgres advisory lock key of the publication: one publisher at a time per store.
 PUBLICATION_LOCK_KEY = 0x70657266  # "perf"
 SCHEMA_LOCK_KEY = 0x70657267
@@ -64,13 +67,29 @@ def _add_missing_columns(connection: Connection) -> None:
             connection.execute(text(f'ALTER TABLE "{table}" ADD COLUMN "{column.name}" {kind}'))
 
 
-def _create_schema(connection: Connection) -> None:
+def _carry_over(connection: Connection, service: str) -> list[str]:
+    """A store written before services were declared keeps one service's tables under the templates' own
+    names (`published_records`): each is renamed to that service's (`<service>__published_records`), rows,
+    keys and all, unless the service has its own already. Returns what moved."""
+    present = set(inspect(connection).get_table_names())
+    moved = []
+    for template in templates.tables:
+        own = table_name(service, template)
+        if template in present and own not in present:
+            connection.execute(text(f'ALTER TABLE "{template}" RENAME TO "{own}"'))
+            moved.append(f"{template} -> {own}")
+    return moved
+
+
+def _create_schema(connection: Connection, carry_over_to: str | None) -> list[str]:
     """The tables, created or upgraded, once: the steps of a run start at once, and on a fresh store only
-    one may create them."""
+    one may create them. Returns the tables carried over to `carry_over_to` (`_carry_over`)."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+    moved = _carry_over(connection, carry_over_to) if carry_over_to else []
     metadata.create_all(connection)
     _add_missing_columns(connection)
+    return moved
 
 
 class MetricsStore(ConfigurableResource):
@@ -78,6 +97,11 @@ class MetricsStore(ConfigurableResource):
 
     url: str | None = Field(default=None, description="SQLAlchemy URL; unset: SQLite in data_dir.")
     data_dir: str = Field(default=DEFAULT_DATA_DIR, description="Home of the embedded default's files.")
+    carry_over_to: str | None = Field(
+        default=None,
+        description="The service that a store written before services were declared belongs to: its "
+        "tables are carried over to that service's on first use.",
+    )
 
     _engine: Engine | None = PrivateAttr(default=None)
 
@@ -89,13 +113,18 @@ class MetricsStore(ConfigurableResource):
             engine = engine_for(url, SETTING, write_lock_on_begin=True)
             try:
                 with connect(engine, SETTING, transaction=True) as connection:
-                    _create_schema(connection)
+                    moved = _create_schema(connection, self.carry_over_to)
             except DBAPIError as error:
                 engine.dispose()
                 raise SourceUnavailable(
                     failure(error, SETTING, engine.url, "creating or upgrading perfplat's tables")
                 ) from None
             self._engine = engine
+            if moved:
+                log.warning(
+                    f"The metrics store was written before services were declared: its tables are now "
+                    f"{self.carry_over_to}'s, nothing else changed ({', '.join(moved)})"
+                )
         return self._engine
 
     @contextmanager
@@ -201,7 +230,8 @@ class MetricsStore(ConfigurableResource):
             return kept
 
     def save(self, asset: str, months: Sequence[Month], figures: Sequence[Any]) -> list[Month]:
-        """Store an asset's months (`write_months`); the months whose stored figures were kept."""
+        """Store an asset's months in its table (`asset`: the table's name, `<service>__<asset>`) with
+        `write_months`; the months whose stored figures were kept."""
         table, _ = STORED_ASSETS[asset]
         kept = self.write_months(table, [m.key for m in months], [to_row(item) for item in figures])
         return [Month.parse(key) for key in kept]

@@ -1,5 +1,5 @@
-"""The dataset every measure is combined into, and its publication to every target (see
-committing/publish.py)."""
+"""Each service's dataset, which its measures are combined into, and its publication to every target (see
+committing/publish.py): a factory, called once for each service."""
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -11,6 +11,7 @@ from dagster import (
     AssetIn,
     AssetMaterialization,
     AssetObservation,
+    AssetsDefinition,
     Config,
     Failure,
     MaterializeResult,
@@ -21,21 +22,29 @@ from pydantic import Field
 
 from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, PERFORMANCE_DATASET
 from perfplat_assets.common.metadata import markdown_cell
+from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month, last_closed_month
-from perfplat_assets.common.settings import MethodScheduleSetting
-from perfplat_assets.measures import measure_of, measures
-from perfplat_assets.partitions import monthly_asset, partition_months
+from perfplat_assets.common.service import Service
+from perfplat_assets.measures import measure_of, service_data_types, service_measures
+from perfplat_assets.partitions import (
+    ServiceResources,
+    asset_key,
+    monthly_asset,
+    partition_months,
+    service_months,
+)
 from perfplat_assets.publication.committing.plan import PublicationPlan, Withholding, measure_pairs
 from perfplat_assets.publication.committing.publish import PublicationOutcome, PublicationRequest, publish
 from perfplat_assets.publication.committing.target import Change, PublicationFailed
-from perfplat_assets.publication.freshness import CHECK_SPEC, IMPORT_TAG, PublicationDeadline, check_result
+from perfplat_assets.publication.freshness import (
+    IMPORT_TAG,
+    PublicationDeadline,
+    check_result,
+    deadline_check_spec,
+)
 from perfplat_assets.publication.published_format.checks import CHECKS
 from perfplat_assets.publication.published_format.dataset import dataset_values
-from perfplat_assets.publication.published_format.records import (
-    DATA_TYPES,
-    DatasetValue,
-    count_value,
-)
+from perfplat_assets.publication.published_format.records import DatasetValue, count_value
 from perfplat_assets.publication.published_format.revisions import Revision
 from perfplat_assets.publication.targets.publisher import DataGovUkPublisher
 from perfplat_assets.quality.checks import output_with_checks
@@ -47,23 +56,38 @@ from perfplat_assets.quality.rules import Limits
 IMPORT_SHA256 = "import_sha256"
 
 
-@monthly_asset(
-    PERFORMANCE_DATASET,
-    kinds={"sql"},
-    checks=CHECKS,
-    ins={measure.name: AssetIn(measure.name) for measure in measures()},
-)
-def performance_dataset(
-    context: AssetExecutionContext, **figures: list[Any]
-) -> Iterator[Output[list[DatasetValue]] | AssetCheckResult]:
-    """The month's values by published dataType, from every registered measure. A measure without data is
-    left out, never sent as 0; a month a check has blocked upstream gets no values at all."""
-    months = partition_months(context)
-    values, notes = dataset_values(months, measures(), figures)
-    for entry, reason in notes.items():
-        context.log.warning(f"{entry}: {reason}")
-    limits = Limits(last_closed=last_closed_month())
-    yield from output_with_checks(context, CHECKS, values, limits, {"records": len(values), **notes})
+def build_assets(service: Service) -> list[AssetsDefinition]:
+    """The service's dataset and its publication."""
+    return [build_dataset(service), build_publication(service)]
+
+
+def build_dataset(service: Service) -> AssetsDefinition:
+    """The service's `performance_dataset`: every one of its measures combined."""
+    published = service_measures(service)
+
+    @monthly_asset(
+        service,
+        PERFORMANCE_DATASET,
+        kinds={"sql"},
+        checks=CHECKS,
+        ins={measure.name: AssetIn(asset_key(service, measure.name)) for measure in published},
+    )
+    def performance_dataset(
+        context: AssetExecutionContext, **figures: list[Any]
+    ) -> Iterator[Output[list[DatasetValue]] | AssetCheckResult]:
+        """The month's values by published dataType, from every measure of the service. A measure without
+        data is left out, never sent as 0; a month a check has blocked upstream gets no values at all."""
+        months = service_months(context, service)
+        if not months:
+            return
+        values, notes = dataset_values(months, published, figures)
+        for entry, reason in notes.items():
+            context.log.warning(f"{service}: {entry}: {reason}")
+        limits = Limits(last_closed=last_closed_month())
+        metadata = {"service": service.title, "records": len(values), **notes}
+        yield from output_with_checks(context, CHECKS, values, limits, metadata)
+
+    return performance_dataset
 
 
 def blocked_values(
@@ -88,25 +112,48 @@ class PublicationConfig(Config):
     dry_run: bool = Field(default=False, description="Report what would change and write nothing.")
 
 
-@monthly_asset(
-    DATA_GOV_UK_PUBLICATION,
-    kinds={"json", "csv", "s3"},
-    stored=False,
-    output_required=False,  # a dry run publishes nothing, so it materialises nothing
-    other_checks=[CHECK_SPEC],
-)
-def data_gov_uk_publication(
+def build_publication(service: Service) -> AssetsDefinition:
+    """The service's `data_gov_uk_publication`."""
+    # The schedule of methods a measure of the service is made by (satisfaction's), for its imported months.
+    schedules = ("method_schedule",) if any(m.methods for m in service_measures(service)) else ()
+
+    @monthly_asset(
+        service,
+        DATA_GOV_UK_PUBLICATION,
+        kinds={"json", "csv", "s3"},
+        stored=False,
+        checks=[deadline_check_spec(service)],
+        ins={PERFORMANCE_DATASET: AssetIn(asset_key(service, PERFORMANCE_DATASET))},
+        roles=("publisher", "publication_deadline", *schedules),
+    )
+    def data_gov_uk_publication(
+        context: AssetExecutionContext, config: PublicationConfig, performance_dataset: list[DatasetValue]
+    ) -> Iterator[MaterializeResult | AssetMaterialization | AssetObservation | AssetCheckResult]:
+        """The service's month files for OPG's monthly automation and its cumulative files rebuilt from
+        every published month, written to every target or to none (see the README's "Everywhere or
+        nowhere"). The files state an imported month's method from the service's method schedule, the
+        store's for a computed one."""
+        months = service_months(context, service)
+        if not months:
+            return
+        resources = ServiceResources(context, service)
+        methods = {resources.method_schedule.measure: resources.method_schedule.parsed()} if schedules else {}
+        yield from publish_months(context, months, config, performance_dataset, resources, methods)
+
+    return data_gov_uk_publication
+
+
+def publish_months(
     context: AssetExecutionContext,
+    months: list[Month],
     config: PublicationConfig,
     performance_dataset: list[DatasetValue],
-    publisher: DataGovUkPublisher,
-    method_schedule: MethodScheduleSetting,
-    publication_deadline: PublicationDeadline,
+    resources: ServiceResources,
+    methods: Mapping[str, MethodSchedule],
 ) -> Iterator[MaterializeResult | AssetMaterialization | AssetObservation | AssetCheckResult]:
-    """The month's file for OPG's monthly automation and the cumulative files rebuilt from every published
-    month, written to every target or to none (see the README's "Everywhere or nowhere"). The files state
-    an imported month's method from `method_schedule`, the store's for a computed one."""
-    months = partition_months(context)
+    """Publish the run's months of the service to every target, and record what went out."""
+    publisher: DataGovUkPublisher = resources.publisher
+    deadline_resource: PublicationDeadline = resources.publication_deadline
     dry_run = config.dry_run or publisher.dry_run
     blocked, empty = blocked_values(months, performance_dataset)
     free = [v for v in performance_dataset if v.month in months and not v.blocked_by]
@@ -121,7 +168,7 @@ def data_gov_uk_publication(
             publisher.hosted_csv_url(),
             last_closed_month(),
             dry_run,
-            {method_schedule.measure: method_schedule.parsed()},  # the others' defaults: the snapshot's
+            methods,  # the others' defaults: the snapshot's
             # A blocked measure of a month published for its other measures keeps its earlier publication.
             keep={
                 pair for month, name in blocked if month in publishable for pair in measure_pairs(month, name)
@@ -137,7 +184,7 @@ def data_gov_uk_publication(
     withheld = Withheld(blocked, implausible, empty)
     metadata = {f"withheld {label}": reason for label, reason in withheld.reasons.items()} | metadata
     # Whether the month due at the last deadline is published by a run, this one included.
-    deadline = publication_deadline.status(context.instance, published_now=() if dry_run else publishable)
+    deadline = deadline_resource.status(context.instance, published_now=() if dry_run else publishable)
     yield from _results(context, publishable, withheld, metadata, dry_run, check_result(deadline))
 
 
@@ -285,7 +332,8 @@ def _plan_table(changes: list[Change]) -> MetadataValue:
 
 def _preview(plan: PublicationPlan, months: list[Month]) -> MetadataValue:
     """The run's months as people read them: a row a month, a column a dataType."""
-    shown = [t for t in DATA_TYPES if any(pair[1] == t for pair in plan.values)]
+    names = [data_type.name for data_type in service_data_types(plan.service)]
+    shown = [t for t in names if any(pair[1] == t for pair in plan.values)]
     lines = ["| month | " + " | ".join(shown) + " |", "|" + " --- |" * (len(shown) + 1)]
     for month in months:
         cells = [

@@ -1,5 +1,6 @@
-"""`published_by_deadline`, the check on data_gov_uk_publication that the month that just closed was
-published by a run in time (see deadline.py), and the sensor that evaluates it once each deadline passes.
+"""`published_by_deadline`, the check on each service's data_gov_uk_publication that the month that just
+closed was published by a run in time (see deadline.py), and the sensor that evaluates it, for every service,
+once each of its deadlines passes.
 
 Dagster's `build_time_partition_freshness_checks` would count an imported month (its materialisation is
 recorded too) and prints a SupersessionWarning in every command, so the check is perfplat's own: the
@@ -9,13 +10,13 @@ whether or not anything ran. The alert sensor (alerts/sensors.py) alerts on a fa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from dagster import (
     AssetCheckEvaluation,
-    AssetCheckKey,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
@@ -35,26 +36,38 @@ from pydantic import Field
 
 from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION
 from perfplat_assets.common.months import Month
+from perfplat_assets.common.service import Service
 from perfplat_assets.publication.deadline import CHECK_NAME, DEFAULT_DEADLINE, DeadlineStatus, due_month
 
 IMPORT_TAG = "perfplat/imported_sha256"  # on an imported month's materialisation: it does not count
-CHECK_KEY = AssetCheckKey(AssetKey(DATA_GOV_UK_PUBLICATION), CHECK_NAME)
-CHECK_SPEC = AssetCheckSpec(
-    CHECK_NAME,
-    asset=DATA_GOV_UK_PUBLICATION,
-    description=(
-        "The month that closed last is published by a run (not imported) by PERFPLAT_PUBLICATION_DEADLINE, "
-        "an hour before OPG's monthly automation copies it at 12:00 UTC on the 1st. Reported by every "
-        "publication run and by the publication_deadline sensor once each deadline passes."
-    ),
-)
 SENSOR_NAME = "publication_deadline"
 
 
-class PublicationDeadline(ConfigurableResource):
-    """When the month that just closed must be published: a cron in UTC (checked when the location loads)."""
+def publication_key(service: str) -> AssetKey:
+    """The publication of the service named `service`."""
+    return AssetKey([service, DATA_GOV_UK_PUBLICATION])
 
-    cron: str = Field(default=DEFAULT_DEADLINE, description="PERFPLAT_PUBLICATION_DEADLINE")
+
+def deadline_check_spec(service: Service) -> AssetCheckSpec:
+    """The check, on the service's publication."""
+    return AssetCheckSpec(
+        CHECK_NAME,
+        asset=publication_key(service.name),
+        description=(
+            f"{service.title}'s month that closed last is published by a run (not imported) by its deadline "
+            f"({service.setting_prefix}PUBLICATION_DEADLINE), an hour before OPG's monthly automation copies "
+            "it at 12:00 UTC on the 1st. Reported by every publication run and by the publication_deadline "
+            "sensor once each deadline passes."
+        ),
+    )
+
+
+class PublicationDeadline(ConfigurableResource):
+    """When a service's month that just closed must be published: a cron in UTC (checked when the location
+    loads)."""
+
+    service: str = Field(description="The service whose deadline it is, by name: make_an_lpa.")
+    cron: str = Field(default=DEFAULT_DEADLINE, description="PERFPLAT_<SERVICE>_PUBLICATION_DEADLINE")
 
     def last(self, now: datetime | None = None) -> datetime:
         """The latest deadline at or before `now`."""
@@ -68,7 +81,7 @@ class PublicationDeadline(ConfigurableResource):
         or an earlier one, as the instance records it."""
         deadline = self.last(now)
         month = due_month(deadline)
-        published = month in set(published_now) or published_by_run(instance, month)
+        published = month in set(published_now) or published_by_run(instance, self.service, month)
         return DeadlineStatus(month, deadline, published)
 
 
@@ -76,11 +89,11 @@ def valid_deadline(cron: str) -> bool:
     return is_valid_cron_string(cron)
 
 
-def published_by_run(instance: DagsterInstance, month: Month) -> bool:
-    """A run recorded the month on data_gov_uk_publication (withheld measures or not); a month recorded
-    there because an import was published does not count."""
+def published_by_run(instance: DagsterInstance, service: str, month: Month) -> bool:
+    """A run recorded the month on the service's data_gov_uk_publication (withheld measures or not); a
+    month recorded there because an import was published does not count."""
     records = instance.fetch_materializations(
-        AssetRecordsFilter(asset_key=AssetKey(DATA_GOV_UK_PUBLICATION), asset_partitions=[month.key]),
+        AssetRecordsFilter(asset_key=publication_key(service), asset_partitions=[month.key]),
         limit=100,
     ).records
     for record in records:
@@ -100,34 +113,51 @@ def _said(status: DeadlineStatus) -> dict[str, Any]:
 
 
 def check_result(status: DeadlineStatus) -> AssetCheckResult:
-    """The check's result as the publication run reports it."""
-    return AssetCheckResult(asset_key=CHECK_KEY.asset_key, check_name=CHECK_NAME, **_said(status))
+    """The check's result as the publication run reports it (on the run's own asset)."""
+    return AssetCheckResult(check_name=CHECK_NAME, **_said(status))
 
 
-def evaluation(status: DeadlineStatus) -> AssetCheckEvaluation:
+def evaluation(service: str, status: DeadlineStatus) -> AssetCheckEvaluation:
     """The check's result as the sensor reports it (no run)."""
-    return AssetCheckEvaluation(asset_key=CHECK_KEY.asset_key, check_name=CHECK_NAME, **_said(status))
+    return AssetCheckEvaluation(asset_key=publication_key(service), check_name=CHECK_NAME, **_said(status))
 
 
-def build_deadline_sensor(interval_seconds: int = 60) -> SensorDefinition:
-    """Reports `published_by_deadline` once for each deadline that passes (its cursor is the last
-    deadline reported); RUNNING by default, as it only reads the instance."""
+def build_deadline_sensor(services: Sequence[Service], interval_seconds: int = 60) -> SensorDefinition:
+    """Reports `published_by_deadline` once for each deadline of each service that passes (its cursor holds
+    each service's last deadline reported); RUNNING by default, as it only reads the instance."""
+    keys = {service.name: f"{service.name}__publication_deadline" for service in services}
 
     @sensor(
         name=SENSOR_NAME,
         minimum_interval_seconds=interval_seconds,
         default_status=DefaultSensorStatus.RUNNING,
-        description="At each PERFPLAT_PUBLICATION_DEADLINE, reports whether the month that closed last was "
-        "published by a run (the published_by_deadline check on data_gov_uk_publication).",
+        required_resource_keys=set(keys.values()),
+        description="At each service's publication deadline, reports whether its month that closed last was "
+        "published by a run (the published_by_deadline check on its data_gov_uk_publication).",
     )
-    def publication_deadline(
-        context: SensorEvaluationContext, publication_deadline: PublicationDeadline
-    ) -> SensorResult | SkipReason:
-        deadline = publication_deadline.last()
-        if context.cursor == deadline.isoformat():
-            return SkipReason(f"the deadline of {deadline:%Y-%m-%d %H:%M} UTC is already reported")
-        status = publication_deadline.status(context.instance)
-        context.log.info(status.description)
-        return SensorResult(asset_events=[evaluation(status)], cursor=deadline.isoformat())
+    def publication_deadline(context: SensorEvaluationContext) -> SensorResult | SkipReason:
+        reported = _cursor(context.cursor)
+        events, now = [], {}
+        for service, key in keys.items():
+            deadline_resource: PublicationDeadline = getattr(context.resources, key)
+            deadline = deadline_resource.last()
+            now[service] = deadline.isoformat()
+            if reported.get(service) == now[service]:
+                continue
+            status = deadline_resource.status(context.instance)
+            context.log.info(f"{service}: {status.description}")
+            events.append(evaluation(service, status))
+        if not events:
+            return SkipReason("every service's last deadline is already reported")
+        return SensorResult(asset_events=events, cursor=json.dumps(now, sort_keys=True))
 
     return publication_deadline
+
+
+def _cursor(text: str | None) -> dict[str, str]:
+    """Each service's last deadline reported; a cursor of no form known (none yet) reports every one."""
+    try:
+        found = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}

@@ -29,14 +29,18 @@ from perfplat_assets.common.metadata import figures_metadata, figures_table, mar
 from perfplat_assets.common.months import Month
 from perfplat_assets.quality.rules import Check, Finding, Limits
 
-PUBLICATION = AssetKey(DATA_GOV_UK_PUBLICATION)
 Figures = TypeVar("Figures")
 
 
-def check_specs(asset: str, checks: Sequence[Check[Any]]) -> list[AssetCheckSpec]:
+def publication_of(asset: AssetKey) -> AssetKey:
+    """The publication of the service whose asset `asset` is: `make_an_lpa/data_gov_uk_publication`."""
+    return AssetKey([*asset.path[:-1], DATA_GOV_UK_PUBLICATION])
+
+
+def check_specs(asset: AssetKey, checks: Sequence[Check[Any]]) -> list[AssetCheckSpec]:
     """Each check as Dagster shows it. A measure's blocking check withholds that measure for the month; the
     dataset's own withholds the whole month."""
-    withholds = "the month" if asset == PERFORMANCE_DATASET else "this measure for the month"
+    withholds = "the month" if asset.path[-1] == PERFORMANCE_DATASET else "this measure for the month"
     return [
         AssetCheckSpec(
             check.name,
@@ -116,7 +120,10 @@ def output_with_checks(
         context.add_asset_metadata(figures_metadata(month), partition_key=month.month.key)
     yield Output(marked, metadata={"months": figures_table(marked), **metadata})
     yield from evaluation.results
-    if evaluation.blocked and PUBLICATION not in context.job_def.asset_layer.selected_asset_keys:
+    if (
+        evaluation.blocked
+        and publication_of(context.asset_key) not in context.job_def.asset_layer.selected_asset_keys
+    ):
         # No publication step in this run to withhold the month and say why: fail here instead.
         raise Failure(
             "A check blocking publication failed; this run does not publish, so it fails here: "

@@ -20,8 +20,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.common.network import is_loopback, server_error_status, unreachable_cause
 from perfplat_assets.common.sqs import LOCAL_CREDENTIALS, LOCAL_PORT, LOCAL_REGION, sqs_client
-from perfplat_assets.measures import pipeline
 from perfplat_assets.queue.messages import InvalidMessage, parse_message
+from perfplat_assets.queue.sensor import pipeline_keys
+from perfplat_assets.services.registry import services
 
 LOCAL_ENDPOINT = f"http://localhost:{LOCAL_PORT}"
 
@@ -97,7 +98,12 @@ def command_send(
     """Each month goes in its own message group (order matters only within a month), unless told."""
     body = payload if payload is not None else json.dumps(default_payload())
     try:
-        request = parse_message(body, asset_names=pipeline(), last_closed=last_closed_month())
+        request = parse_message(
+            body,
+            asset_names=[key.to_user_string() for service in services() for key in pipeline_keys(service)],
+            last_closed=last_closed_month(),
+            services={service.service: service.name for service in services()},
+        )
     except InvalidMessage as reason:
         raise CliError(f"payload refused, nothing sent: {reason}") from None
     url = _queue_url(client, queue, endpoint)

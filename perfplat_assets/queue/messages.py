@@ -2,18 +2,21 @@
 
 A message asks for one month, `{"year": 2021, "month": 7}`, or a range of months,
 `{"from": {"year": 2021, "month": 3}, "to": {"year": 2026, "month": 10}}`, which is run as one run over
-the range; either may add `"assets": [...]` and `"dry_run": true`.
+the range, for every service that has the month; either may add `"service": "use-an-lpa"` (a service's
+`service` value, as its records carry it: that service alone), `"assets": [...]` (asset keys such as
+`make_an_lpa/uptime`, or names such as `uptime` within the services asked for) and `"dry_run": true`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 
 from perfplat_assets.common.json_input import nesting, repeated_keys
-from perfplat_assets.common.months import FIRST_MONTH, Month, months_between
+from perfplat_assets.common.months import Month, months_between
+from perfplat_assets.services.registry import first_month
 
 
 class InvalidMessage(ValueError):
@@ -64,9 +67,10 @@ def read_json(text: str) -> object:
 @dataclass(frozen=True)
 class MonthRequest:
     month: Month  # the first month asked for
-    assets: tuple[str, ...] | None = None  # None: every asset of the pipeline
+    assets: tuple[str, ...] | None = None  # asset keys (`make_an_lpa/uptime`); None: every asset asked for
     dry_run: bool = False  # publish nothing; report what publishing would change
     last: Month | None = None  # the last month of a range; None: the one month
+    service: str | None = None  # the one service asked for, by name (`use_an_lpa`); None: every service
 
     @property
     def months(self) -> list[Month]:
@@ -93,8 +97,8 @@ def _month(body: dict[str, object], last_closed: Month | None, where: str = "") 
     if not 1 <= year <= 9999:
         raise InvalidMessage(f"{where}year {year} is not a year")
     month = Month(date(year, month_number, 1))
-    if month < Month(FIRST_MONTH):
-        raise InvalidMessage(f"{month} is before {Month(FIRST_MONTH)}, the first month perfplat publishes")
+    if month < first_month():
+        raise InvalidMessage(f"{month} is before {first_month()}, the first month perfplat publishes")
     if last_closed is not None and month > last_closed:
         raise InvalidMessage(
             f"{month} has not closed yet; the newest month that can be asked for is {last_closed}"
@@ -115,11 +119,18 @@ def _range(body: dict[str, object], last_closed: Month | None) -> tuple[Month, M
     return first, last
 
 
-def parse_message(text: str, *, asset_names: Collection[str], last_closed: Month | None) -> MonthRequest:
-    """The month (and optional subset of assets) a message asks for.
+def parse_message(
+    text: str,
+    *,
+    asset_names: Collection[str],
+    last_closed: Month | None,
+    services: Mapping[str, str] | None = None,
+) -> MonthRequest:
+    """The month (and optional service and subset of assets) a message asks for.
 
-    `last_closed` is the newest month that may be asked for; None skips that test (for a sender that
-    cannot know when the message will be read).
+    `asset_names` are the pipeline's asset keys (`make_an_lpa/uptime`); `services` maps each service's
+    `service` value to its name (`use-an-lpa` to `use_an_lpa`); `last_closed` is the newest month that may
+    be asked for; None skips that test (for a sender that cannot know when the message will be read).
     """
     body = read_json(text)
     if not isinstance(body, dict):
@@ -129,21 +140,50 @@ def parse_message(text: str, *, asset_names: Collection[str], last_closed: Month
         raise InvalidMessage("a message names one month (year, month) or a range (from, to), not both")
     month, last = _range(body, last_closed) if ranged else (_month(body, last_closed), None)
     allowed = {"from", "to"} if ranged else {"year", "month"}
-    unknown_fields = sorted(set(body) - allowed - {"assets", "dry_run"})
+    unknown_fields = sorted(set(body) - allowed - {"assets", "dry_run", "service"})
     if unknown_fields:
         raise InvalidMessage(
             f"unknown fields {unknown_fields}; a message has year and month (or from and to) and optionally "
-            "assets and dry_run"
+            "service, assets and dry_run"
         )
     dry_run = body.get("dry_run", False)
     if not isinstance(dry_run, bool):
         raise InvalidMessage(f"'dry_run' must be true or false, not {dry_run!r}")
+    service = _service(body, services or {})
     assets = body.get("assets")
     if assets is None:
-        return MonthRequest(month, None, dry_run, last)
+        return MonthRequest(month, None, dry_run, last, service)
     if not isinstance(assets, list) or not assets or not all(isinstance(a, str) for a in assets):
         raise InvalidMessage(f"'assets' must be a non-empty list of asset names, not {assets!r}")
-    unknown = sorted(set(assets) - set(asset_names))
-    if unknown:
-        raise InvalidMessage(f"unknown assets {unknown}; the pipeline's assets are {sorted(asset_names)}")
-    return MonthRequest(month, tuple(sorted(set(assets))), dry_run, last)
+    keys = sorted({key for name in assets for key in _asset_keys(name, asset_names, service)})
+    return MonthRequest(month, tuple(keys), dry_run, last, service)
+
+
+def _service(body: dict[str, object], services: Mapping[str, str]) -> str | None:
+    """The service the message names, by its `service` value, as perfplat names it; None: every one."""
+    value = body.get("service")
+    if value is None:
+        return None
+    if value not in services:
+        known = ", ".join(sorted(services))
+        raise InvalidMessage(f"'service' must be one this deployment publishes ({known}), not {value!r}")
+    return services[str(value)]
+
+
+def _asset_keys(name: str, asset_names: Collection[str], service: str | None) -> list[str]:
+    """The asset keys a message's asset names: itself (`make_an_lpa/uptime`), or each asset of that name
+    in the services asked for (`uptime`)."""
+    found = [
+        key
+        for key in asset_names
+        if key == name
+        or (
+            "/" not in name
+            and key.endswith(f"/{name}")
+            and (service is None or key.startswith(f"{service}/"))
+        )
+    ]
+    if not found or (service is not None and any(not key.startswith(f"{service}/") for key in found)):
+        shown = sorted(k for k in asset_names if service is None or k.startswith(f"{service}/"))
+        raise InvalidMessage(f"unknown asset {name!r}; the pipeline's assets are {shown}")
+    return found

@@ -18,14 +18,13 @@ import hashlib
 import json
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from dagster import (
     AssetKey,
-    AssetsDefinition,
     AssetSelection,
     DagsterInstance,
     DagsterRunStatus,
@@ -41,12 +40,15 @@ from dagster import (
 
 from perfplat_assets.alerts.messages import message_dead_lettered
 from perfplat_assets.alerts.resources import Alerting
-from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION
+from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, PERFORMANCE_DATASET
 from perfplat_assets.common.months import last_closed_month
 from perfplat_assets.common.network import unreachable_cause
-from perfplat_assets.measures import run_tags
+from perfplat_assets.common.service import Service
+from perfplat_assets.measures import run_tags, service_measures
+from perfplat_assets.partitions import asset_key
 from perfplat_assets.queue.messages import InvalidMessage, MonthRequest, parse_message
 from perfplat_assets.queue.resources import SqsQueue
+from perfplat_assets.services.registry import services
 
 SENSOR_NAME = "sqs_month_requests"
 MESSAGE_TAG_PREFIX = "perfplat/sqs-message-"
@@ -60,6 +62,12 @@ RANGE_START_TAG, RANGE_END_TAG = "dagster/asset_partition_range_start", "dagster
 NOT_STARTED = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.QUEUED]
 
 
+def pipeline_keys(service: Service) -> list[AssetKey]:
+    """Every asset of the service's pipeline: its measures, its dataset and its publication."""
+    names = [*(m.name for m in service_measures(service)), PERFORMANCE_DATASET, DATA_GOV_UK_PUBLICATION]
+    return [asset_key(service, name) for name in names]
+
+
 def message_tag(message_id: str) -> str:
     return f"{MESSAGE_TAG_PREFIX}{message_id}"
 
@@ -68,15 +76,18 @@ def run_exists_for(instance: DagsterInstance, message_id: str) -> bool:
     return bool(instance.get_run_records(RunsFilter(tags={message_tag(message_id): "received"}), limit=1))
 
 
-def _run_config(request: MonthRequest) -> dict[str, Any]:
-    if request.dry_run and (request.assets is None or DATA_GOV_UK_PUBLICATION in request.assets):
-        return {"ops": {DATA_GOV_UK_PUBLICATION: {"config": {"dry_run": True}}}}
-    return {}
+def _run_config(request: MonthRequest, selected: Sequence[AssetKey]) -> dict[str, Any]:
+    """A dry run's config, on each publication the run materialises (its op is `<service>__<asset>`)."""
+    if not request.dry_run:
+        return {}
+    publications = [key for key in selected if key.path[-1] == DATA_GOV_UK_PUBLICATION]
+    return {"ops": {"__".join(key.path): {"config": {"dry_run": True}} for key in publications}}
 
 
 def request_key(request: MonthRequest) -> str:
-    """The request's identity as a tag value: the same months, assets and dry run make the same key."""
-    selection = ",".join(request.assets) if request.assets else "*"
+    """The request's identity as a tag value: the same months, service, assets and dry run make the same
+    key."""
+    selection = ",".join(request.assets) if request.assets else (request.service or "*")
     return f"{request.label}|{selection}" + ("|dry-run" if request.dry_run else "")
 
 
@@ -99,10 +110,12 @@ class _Tick:
         self,
         context: SensorEvaluationContext,
         queue: SqsQueue,
-        asset_names: Sequence[str],
+        pipelines: Mapping[str, Sequence[AssetKey]],
         alerting: Alerting,
     ):
-        self.context, self.queue, self.asset_names, self.alerting = context, queue, asset_names, alerting
+        self.context, self.queue, self.pipelines, self.alerting = context, queue, pipelines, alerting
+        self.asset_names = [key.to_user_string() for keys in pipelines.values() for key in keys]
+        self.services = {service.service: service.name for service in services() if service.name in pipelines}
         self.client = queue.client()
         self.pending: dict[str, dict[str, str]] = json.loads(context.cursor) if context.cursor else {}
         self.now = datetime.now(UTC)
@@ -203,7 +216,10 @@ class _Tick:
             return "redelivered"
         try:
             request = parse_message(
-                message["Body"], asset_names=self.asset_names, last_closed=self.last_closed
+                message["Body"],
+                asset_names=self.asset_names,
+                last_closed=self.last_closed,
+                services=self.services,
             )
         except InvalidMessage as reason:
             self.dead_letter(message, str(reason))
@@ -224,17 +240,28 @@ class _Tick:
                 "since": self.now.isoformat(),
             }
         months = _months(request)
+        selected = self.selection(request)
+        every = [key for keys in self.pipelines.values() for key in keys]
         return RunRequest(
             run_key=_run_key(request, message_ids),
             partition_key=months.get("partition_key"),
-            asset_selection=None if request.assets is None else [AssetKey(a) for a in request.assets],
-            run_config=_run_config(request),
+            asset_selection=selected,
+            run_config=_run_config(request, selected or every),
             tags={message_tag(i): "received" for i in message_ids}
             | {REQUEST_TAG: request_key(request)}
             | months.get("tags", {})
             | ({"perfplat/dry_run": "true"} if request.dry_run else {})
-            | run_tags(request.assets),
+            | run_tags(None if selected is None else [key.path[-1] for key in selected]),
         )
+
+    def selection(self, request: MonthRequest) -> list[AssetKey] | None:
+        """The assets the request names; else every asset of the service it names; else None: every asset
+        of every service."""
+        if request.assets is not None:
+            return [AssetKey.from_user_string(name) for name in request.assets]
+        if request.service is not None:
+            return list(self.pipelines[request.service])
+        return None
 
     def evaluate(self) -> SensorResult:
         """Acknowledge what earlier ticks started, then take messages until the queue has none to hand
@@ -277,14 +304,14 @@ def _failure(queue: str, error: BotoCoreError | ClientError) -> str:
 
 
 def build_queue_sensor(
-    assets: Sequence[AssetsDefinition], *, running: bool, interval_seconds: int
+    published: Sequence[Service], *, running: bool, interval_seconds: int
 ) -> SensorDefinition:
-    """The sensor for these assets; RUNNING by default when a queue is configured."""
-    asset_names = [a.key.to_user_string() for a in assets]
+    """The sensor for the pipelines of these services; RUNNING by default when a queue is configured."""
+    pipelines = {service.name: pipeline_keys(service) for service in published}
 
     @sensor(
         name=SENSOR_NAME,
-        asset_selection=AssetSelection.assets(*assets),
+        asset_selection=AssetSelection.assets(*(key for keys in pipelines.values() for key in keys)),
         minimum_interval_seconds=interval_seconds,
         default_status=DefaultSensorStatus.RUNNING if running else DefaultSensorStatus.STOPPED,
         description="Materialises the month named by each message on the SQS FIFO queue.",
@@ -296,7 +323,7 @@ def build_queue_sensor(
             return SkipReason(
                 "No queue is configured: set PERFPLAT_SQS_QUEUE_URL or PERFPLAT_SQS_QUEUE_NAME."
             )
-        tick = _Tick(context, sqs_queue, asset_names, alerting)
+        tick = _Tick(context, sqs_queue, pipelines, alerting)
         try:
             return tick.evaluate()
         except (BotoCoreError, ClientError) as error:

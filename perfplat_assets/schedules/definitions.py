@@ -1,21 +1,22 @@
-"""When months run on their own, London time.
+"""When months run on their own, London time, for every service the deployment publishes, in one run each.
 
 - `monthly`, on the 1st at 07:00 (PERFPLAT_MONTHLY_CRON): every asset for the month that just closed, so its
-  month file is in the bucket before OPG's automation copies it at 12:00 UTC.
+  month files are in the bucket before OPG's automation copies them at 12:00 UTC.
 - `settled`, on the 4th at 06:00: the measures that settle (`Measure.settles`: GA4's completion rate) again
   for that month; a changed value is recorded as a revision and republished.
 - `revisions`, on the 4th at 09:00: the measures revised later (`Measure.revised_months`: digital take-up,
   three months) for the months before.
+
+A service whose series starts after a month asked for is no failure: its assets do nothing for that month.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from dagster import (
     AssetKey,
-    AssetsDefinition,
     AssetSelection,
     DefaultScheduleStatus,
     RunRequest,
@@ -27,22 +28,40 @@ from dagster import (
 
 from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, PERFORMANCE_DATASET
 from perfplat_assets.common.months import LONDON, Month
-from perfplat_assets.measures import measures, run_tags
+from perfplat_assets.common.service import Service
+from perfplat_assets.measures import measures, run_tags, service_measures
+from perfplat_assets.partitions import asset_key
 
 if TYPE_CHECKING:
     from dagster._core.definitions.target import ExecutableDefinition
+
+    from perfplat_assets.common.measure import Measure
 
 PUBLISHED = (PERFORMANCE_DATASET, DATA_GOV_UK_PUBLICATION)  # what a re-collected measure is republished by
 # The schedules that publish the month that just closed: the alert sensor summarises what they published.
 PUBLISHING_SCHEDULES = ("monthly", "settled")
 
 
-def settled_assets() -> tuple[str, ...]:
-    return (*(m.name for m in measures() if m.settles), *PUBLISHED)
+def settled_assets(services: Sequence[Service]) -> list[AssetKey]:
+    """Each service's measures that settle, with its dataset and publication; none for a service with none."""
+    return _republished(services, lambda measure: measure.settles)
 
 
-def revised_assets() -> tuple[str, ...]:
-    return (*(m.name for m in measures() if m.revised_months), *PUBLISHED)
+def revised_assets(services: Sequence[Service]) -> list[AssetKey]:
+    """Each service's measures revised later, with its dataset and publication."""
+    return _republished(services, lambda measure: bool(measure.revised_months))
+
+
+def _republished(services: Sequence[Service], chosen: Callable[[Measure], bool]) -> list[AssetKey]:
+    keys = []
+    for service in services:
+        names = [m.name for m in service_measures(service) if chosen(m)]
+        keys += [asset_key(service, name) for name in (*names, *PUBLISHED)] if names else []
+    return keys
+
+
+def _names(keys: Sequence[AssetKey]) -> list[str]:
+    return [key.path[-1] for key in keys]
 
 
 def revised_months() -> int:
@@ -71,34 +90,44 @@ def closed_month_schedule(name: str, job: ExecutableDefinition, cron: str) -> Sc
     return closed_month
 
 
-def build_schedules(assets: Sequence[AssetsDefinition], monthly_cron: str) -> list[ScheduleDefinition]:
+def build_schedules(services: Sequence[Service], monthly_cron: str) -> list[ScheduleDefinition]:
+    """`monthly` for every service; `settled` and `revisions` where a service has measures that settle or
+    are revised later (none, for a deployment of services without)."""
     everything = define_asset_job(
         "monthly_figures",
-        selection=AssetSelection.assets(*assets),
+        selection=AssetSelection.groups(*(service.name for service in services)),
         tags=run_tags(None),
-        description="Every measure of a month, combined, checked and published.",
+        description="Every service's measures of a month, combined, checked and published.",
     )
-    settled_figures = define_asset_job(
-        "settled_figures",
-        selection=AssetSelection.assets(*(AssetKey(name) for name in settled_assets())),
-        tags=run_tags(settled_assets()),
-        description="The measures whose sources settle after a month closes, again, and republished.",
-    )
-    revised_figures = define_asset_job(
-        "revised_figures",
-        selection=AssetSelection.assets(*(AssetKey(name) for name in revised_assets())),
-        tags=run_tags(revised_assets()),
-        description="The measures revised after publication, re-collected for months already published.",
-    )
-
     # The month that just closed, published before OPG's automation copies it.
-    monthly = closed_month_schedule(PUBLISHING_SCHEDULES[0], everything, monthly_cron)
-    # The month that closed on the 1st, with its sources' settled figures.
-    settled = closed_month_schedule(PUBLISHING_SCHEDULES[1], settled_figures, "0 6 4 * *")
+    schedules = [closed_month_schedule(PUBLISHING_SCHEDULES[0], everything, monthly_cron)]
+    settled, revised = settled_assets(services), revised_assets(services)
+    if settled:
+        settled_figures = define_asset_job(
+            "settled_figures",
+            selection=AssetSelection.assets(*settled),
+            tags=run_tags(_names(settled)),
+            description="The measures whose sources settle after a month closes, again, and republished.",
+        )
+        # The month that closed on the 1st, with its sources' settled figures.
+        schedules.append(closed_month_schedule(PUBLISHING_SCHEDULES[1], settled_figures, "0 6 4 * *"))
+    if revised:
+        revised_figures = define_asset_job(
+            "revised_figures",
+            selection=AssetSelection.assets(*revised),
+            tags=run_tags(_names(revised)),
+            description="The measures revised after publication, re-collected for months already published.",
+        )
+        schedules.append(revisions_schedule(revised_figures))
+    return schedules
+
+
+def revisions_schedule(job: ExecutableDefinition) -> ScheduleDefinition:
+    """On the 4th at 09:00: the revised measures for the months before the month that just closed."""
 
     @schedule(
         name="revisions",
-        job=revised_figures,
+        job=job,
         cron_schedule="0 9 4 * *",
         execution_timezone=LONDON.key,
         default_status=DefaultScheduleStatus.RUNNING,
@@ -114,4 +143,4 @@ def build_schedules(assets: Sequence[AssetsDefinition], monthly_cron: str) -> li
             requests.insert(0, RunRequest(run_key=key, partition_key=month.key))
         return requests
 
-    return [monthly, settled, revisions]
+    return revisions

@@ -2,10 +2,10 @@
 
 from collections.abc import Iterator
 
-from dagster import AssetCheckResult, AssetExecutionContext, Output
+from dagster import AssetCheckResult, AssetExecutionContext, AssetsDefinition, Output
 
-from perfplat_assets.common.run_start import RunStart
-from perfplat_assets.partitions import monthly_asset, partition_months
+from perfplat_assets.common.service import Service
+from perfplat_assets.partitions import ServiceResources, monthly_asset, service_months
 from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.rules import Limits
 from perfplat_assets.uptime.calculation import Uptime
@@ -14,15 +14,20 @@ from perfplat_assets.uptime.measure import UPTIME
 from perfplat_assets.uptime.resources import Route53HealthCheck
 
 
-@monthly_asset(UPTIME.name, kinds={"aws"}, checks=UPTIME.checks)
-def uptime(
-    context: AssetExecutionContext, run_start: RunStart, route53_health_check: Route53HealthCheck
-) -> Iterator[Output[list[Uptime]] | AssetCheckResult]:
-    """The share of the month the service's Route 53 health check found it healthy, from CloudWatch's
-    hourly data, one query for every month of the run."""
-    run_start.check(context)
-    months = partition_months(context)
-    hourly = route53_health_check.hourly_status(months)
-    where = route53_health_check.describe()
-    figures = [month_uptime(month, hourly, where) for month in months]
-    yield from output_with_checks(context, UPTIME.checks, figures, Limits(), {"source": where})
+def build_asset(service: Service) -> AssetsDefinition:
+    """The service's `uptime` asset."""
+
+    @monthly_asset(service, UPTIME.name, kinds={"aws"}, checks=UPTIME.checks, roles=("route53_health_check",))
+    def uptime(context: AssetExecutionContext) -> Iterator[Output[list[Uptime]] | AssetCheckResult]:
+        """The share of the month the service's Route 53 health check found it healthy, from CloudWatch's
+        hourly data, one query for every month of the run."""
+        months = service_months(context, service)
+        if not months:
+            return
+        health_check: Route53HealthCheck = ServiceResources(context, service).route53_health_check
+        hourly = health_check.hourly_status(months)
+        where = health_check.describe()
+        figures = [month_uptime(month, hourly, where) for month in months]
+        yield from output_with_checks(context, UPTIME.checks, figures, Limits(), {"source": where})
+
+    return uptime

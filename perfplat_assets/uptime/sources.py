@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from perfplat_assets.common.service import Service
 from perfplat_assets.common.settings import Settings, env, given, is_set
 from perfplat_assets.uptime.resources import Route53HealthCheck
 
 
-def sources(settings: Settings) -> dict[str, Any]:
+def sources(settings: Settings, service: Service) -> dict[str, Any]:
+    """By role, what uptime reads (its settings are its own: only Make an LPA publishes it)."""
     health_check = Route53HealthCheck.setting
     configured = is_set(health_check)
     fields = (

@@ -1,36 +1,64 @@
-"""User satisfaction: the feedback form's ratings, counted per month in the Make an LPA database."""
+"""User satisfaction, for any service: its ratings counted per month in whichever source the service reads
+them from, and the percentage by the method in force that month."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
-from dagster import AssetCheckResult, AssetExecutionContext, Output
+from dagster import AssetCheckResult, AssetExecutionContext, AssetsDefinition, Output
 
 from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
-from perfplat_assets.common.run_start import RunStart
-from perfplat_assets.common.settings import MethodScheduleSetting
-from perfplat_assets.partitions import monthly_asset, partition_months
+from perfplat_assets.common.months import Month
+from perfplat_assets.common.service import Service
+from perfplat_assets.partitions import ServiceResources, monthly_asset, service_months
 from perfplat_assets.quality.checks import output_with_checks
-from perfplat_assets.user_satisfaction.calculation import UserSatisfaction, satisfaction_figures
+from perfplat_assets.user_satisfaction.calculation import (
+    RatingCounts,
+    UserSatisfaction,
+    not_available,
+    satisfaction_figures,
+)
 from perfplat_assets.user_satisfaction.measure import USER_SATISFACTION
 from perfplat_assets.user_satisfaction.queries.make_an_lpa_database import read_rating_counts
-from perfplat_assets.user_satisfaction.resources.thresholds import SatisfactionThresholds
+
+KINDS = {"make_an_lpa_database": {"sql"}, "feedback_exports": {"csv"}, "deputy_reporting_database": {"sql"}}
 
 
-@monthly_asset(USER_SATISFACTION.name, kinds={"sql"}, checks=USER_SATISFACTION.checks)
-def user_satisfaction(
-    context: AssetExecutionContext,
-    run_start: RunStart,
-    make_an_lpa_db: MakeAnLpaDatabase,
-    method_schedule: MethodScheduleSetting,
-    satisfaction_thresholds: SatisfactionThresholds,
-) -> Iterator[Output[list[UserSatisfaction]] | AssetCheckResult]:
-    """Feedback ratings per month, counted inside the database so that no free text, email or phone is read,
-    and the percentage by the method OPG published with in that month (see the README)."""
-    run_start.check(context)
-    months = partition_months(context)
-    schedule = method_schedule.parsed()
-    counts = make_an_lpa_db.read(read_rating_counts, months, make_an_lpa_db.feedback_table)
-    figures = [satisfaction_figures(month, counts[month], schedule) for month in months]
-    limits = satisfaction_thresholds.limits()
-    yield from output_with_checks(
-        context, USER_SATISFACTION.checks, figures, limits, {"source": make_an_lpa_db.describe()}
+def rating_counts(source: Any, months: Sequence[Month]) -> dict[Month, RatingCounts | str]:
+    """Each month's counts from the service's source, or why the month is not available. Make an LPA's
+    database serves two measures, so its feedback query is this measure's, run on it."""
+    if isinstance(source, MakeAnLpaDatabase):
+        return dict(source.read(read_rating_counts, months, source.feedback_table))
+    return source.rating_counts(months)
+
+
+def build_asset(service: Service) -> AssetsDefinition:
+    """The service's `user_satisfaction` asset."""
+    kind = service.source_of(USER_SATISFACTION.name)
+
+    @monthly_asset(
+        service,
+        USER_SATISFACTION.name,
+        kinds=KINDS.get(kind, set()),
+        checks=USER_SATISFACTION.checks,
+        roles=("ratings", "method_schedule", "satisfaction_thresholds"),
     )
+    def user_satisfaction(context: AssetExecutionContext) -> Iterator[Output[list[Any]] | AssetCheckResult]:
+        """Feedback ratings per month, counted inside the source so that no free text, email or phone is
+        read, and the percentage by the method OPG published with in that month (see the README)."""
+        months = service_months(context, service)
+        if not months:
+            return
+        resources = ServiceResources(context, service)
+        schedule = resources.method_schedule.parsed()
+        counts = rating_counts(resources.ratings, months)
+        figures: list[UserSatisfaction] = [
+            satisfaction_figures(month, found, schedule)
+            if isinstance(found, RatingCounts)
+            else not_available(month, found, schedule)
+            for month, found in ((month, counts[month]) for month in months)
+        ]
+        limits = resources.satisfaction_thresholds.limits()
+        metadata = {"service": service.title, "source": resources.ratings.describe()}
+        yield from output_with_checks(context, USER_SATISFACTION.checks, figures, limits, metadata)
+
+    return user_satisfaction

@@ -155,6 +155,11 @@ class UserSatisfaction:
     blocked_by: str | None = None  # why a blocking check withholds the month from publication
 
 
+def not_available(month: Month, reason: str, schedule: MethodSchedule) -> UserSatisfaction:
+    """A month its source cannot give yet (an export that does not cover it): no figure, never 0."""
+    return UserSatisfaction(month, RatingCounts(), None, schedule.method_for(month), reason)
+
+
 def satisfaction_figures(month: Month, counts: RatingCounts, schedule: MethodSchedule) -> UserSatisfaction:
     """The month's figures as OPG publishes them: the percentage rounded half-up to a whole number."""
     method = schedule.method_for(month)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from perfplat_assets.common.months import Month
+from perfplat_assets.common.rounding import round_half_up
 from perfplat_assets.quality.rules import Check, Finding, Limits
 from perfplat_assets.user_satisfaction.calculation import (
     METHODS,
@@ -92,16 +93,12 @@ CHECKS: tuple[Check[UserSatisfaction], ...] = (
 )
 
 
-# OPG rounded the satisfaction percentage by hand: a published percentage may be this far from its counts'.
-SATISFACTION_TOLERANCE_POINTS = 1
-
-
 def satisfaction_inconsistencies(
     values: Mapping[tuple[Month, str], float], method_for: Callable[[Month], str | None]
 ) -> list[tuple[Month, str]]:
-    """Months whose satisfaction percentage is more than a point from what its five published counts give
-    under the month's method, with why. A month without all five counts, or whose method is not known
-    (`method_for` gives None), cannot be checked and is not named."""
+    """Months whose satisfaction percentage is not what its five published counts give under the month's
+    method, rounded half up as OPG rounds it, with both figures. A month without all five counts, or whose
+    method is not known (`method_for` gives None), cannot be checked and is not named."""
     found = []
     for month in sorted({month for month, data_type in values if data_type == SATISFACTION_PERCENT}):
         pairs = [(month, SATISFACTION_PERCENT), *((month, rating.data_type) for rating in Rating)]
@@ -112,14 +109,13 @@ def satisfaction_inconsistencies(
         if method is None or counts.total == 0:
             continue
         score, percent = METHODS[method](counts), values[(month, SATISFACTION_PERCENT)]
-        gap = abs(Fraction(percent) - score)
-        if gap > SATISFACTION_TOLERANCE_POINTS:
+        expected = round_half_up(score, 0)
+        if Fraction(percent) != expected:
             found.append(
                 (
                     month,
-                    f"{SATISFACTION_PERCENT} {percent:g} is {float(gap):.2f} points from {float(score):.2f}, "
-                    f"the {method} score of {month}'s five rating counts: more than the "
-                    f"{SATISFACTION_TOLERANCE_POINTS} point its rounding allows",
+                    f"{SATISFACTION_PERCENT} {percent:g} is not {expected}, what {month}'s five rating "
+                    f"counts give by the {method} method ({float(score):.2f}, rounded half up)",
                 )
             )
     return found

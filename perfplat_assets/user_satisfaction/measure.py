@@ -85,5 +85,6 @@ USER_SATISFACTION = Measure(
     "behind the satisfaction score",
     methods=METHOD_DESCRIPTIONS,
     default_methods=DEFAULT_METHOD_SCHEDULE,
+    methods_setting="SATISFACTION_METHODS",
     consistency=satisfaction_inconsistencies,
 )

@@ -1,44 +1,76 @@
-"""User satisfaction's sources, from their settings: the service's feedback table and the method schedule."""
+"""User satisfaction's sources for a service, from its settings: the ratings (from the kind of source the
+service declares: its own database's feedback table, GOV.UK's feedback exports, or the digideps
+`satisfaction` table), the method schedule and the thresholds of its checks, each the service's own."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from perfplat_assets.common.make_an_lpa_database import make_an_lpa_database
-from perfplat_assets.common.settings import MethodScheduleSetting, SettingError, Settings, number
-from perfplat_assets.user_satisfaction.calculation import DEFAULT_METHOD_SCHEDULE, METHODS, parse_methods
-from perfplat_assets.user_satisfaction.measure import NAME
+from perfplat_assets.common.service import Service
+from perfplat_assets.common.settings import (
+    MethodScheduleSetting,
+    Settings,
+    env,
+    is_set,
+    method_schedule,
+    number,
+    service_variable,
+)
+from perfplat_assets.common.sources import SourceResource
+from perfplat_assets.user_satisfaction.calculation import METHODS
+from perfplat_assets.user_satisfaction.measure import NAME, USER_SATISFACTION
+from perfplat_assets.user_satisfaction.resources.deputy_reporting_database import DeputyReportingDatabase
+from perfplat_assets.user_satisfaction.resources.feedback_exports import FeedbackExports
 from perfplat_assets.user_satisfaction.resources.thresholds import DEFAULTS, SatisfactionThresholds
 
-METHODS_SETTING = "PERFPLAT_SATISFACTION_METHODS"
+
+def _feedback_exports(settings: Settings, service: Service) -> SourceResource:
+    location = FeedbackExports.setting
+    text = os.environ.get(location, "").strip()
+    fields = {"region_name": env("AWS_REGION"), "endpoint_url": env("AWS_ENDPOINT_URL_S3")}
+    # The location names no secret: read now, so that a malformed one fails the code location.
+    return settings.source(FeedbackExports, bool(text), location=text or None, **fields)
 
 
-def method_schedule() -> str:
-    """The schedule, checked now so that a typo fails the code location."""
-    text = os.environ.get(METHODS_SETTING, "").strip() or DEFAULT_METHOD_SCHEDULE
-    try:
-        parse_methods(text)
-    except ValueError as error:
-        raise SettingError(
-            f"{METHODS_SETTING}: {error}. A valid schedule: {DEFAULT_METHOD_SCHEDULE}"
-        ) from None
-    return text
+def _deputy_reporting_database(settings: Settings, service: Service) -> SourceResource:
+    url = DeputyReportingDatabase.setting
+    return settings.source(DeputyReportingDatabase, is_set(url), url=env(url))
 
 
-def sources(settings: Settings) -> dict[str, Any]:
+# The kinds of source a service's ratings come from, by the name its declaration gives (`Uses.source`).
+RATING_SOURCES: dict[str, Callable[[Settings, Service], SourceResource]] = {
+    "make_an_lpa_database": make_an_lpa_database,
+    "feedback_exports": _feedback_exports,
+    "deputy_reporting_database": _deputy_reporting_database,
+}
+
+
+def sources(settings: Settings, service: Service) -> dict[str, Any]:
+    """By role, what the service's user satisfaction reads."""
+    kind = service.source_of(NAME)
+    if kind not in RATING_SOURCES:
+        known = ", ".join(RATING_SOURCES)
+        raise ValueError(f"{service.name} reads user satisfaction from {kind!r}, which is none of {known}")
     return {
-        "make_an_lpa_db": make_an_lpa_database(settings),
+        "ratings": RATING_SOURCES[kind](settings, service),
         "method_schedule": MethodScheduleSetting(
-            measure=NAME, schedule=method_schedule(), methods=list(METHODS), what="satisfaction method"
+            measure=NAME,
+            schedule=method_schedule(service, USER_SATISFACTION).text,
+            methods=list(METHODS),
+            what="satisfaction method",
         ),
         "satisfaction_thresholds": SatisfactionThresholds(
             unknown_ratings_max_percent=number(
-                "PERFPLAT_CHECK_UNKNOWN_RATINGS_MAX_PERCENT",
+                service_variable(service, "CHECK_UNKNOWN_RATINGS_MAX_PERCENT"),
                 DEFAULTS.unknown_ratings_max_percent,
                 float,
                 high=100,
             ),
-            minimum_responses=number("PERFPLAT_CHECK_MINIMUM_RESPONSES", DEFAULTS.minimum_responses, int),
+            minimum_responses=number(
+                service_variable(service, "CHECK_MINIMUM_RESPONSES"), DEFAULTS.minimum_responses, int
+            ),
         ),
     }

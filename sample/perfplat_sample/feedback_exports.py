@@ -22,8 +22,9 @@ from pathlib import Path
 
 from pydantic import Field
 
-from perfplat_assets.common.months import FIRST_MONTH, Month, last_closed_month, months_between
+from perfplat_assets.common.months import Month, last_closed_month, months_between
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
+from perfplat_assets.services.use_an_lpa.service import USE_AN_LPA
 from perfplat_assets.user_satisfaction.queries.feedback_exports import (
     AGGREGATED,
     DONE_PAGE,
@@ -159,7 +160,7 @@ def sample_exports(data_dir: str | Path, through: Month | None = None) -> Path:
     modification time when the sample says GOV.UK wrote it."""
     folder = Path(data_dir) / EXPORTS_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    for month in months_between(Month(FIRST_MONTH), through or last_written()):
+    for month in months_between(USE_AN_LPA.first_month, through or last_written()):
         target = folder / export_name(month)
         if target.exists():
             continue

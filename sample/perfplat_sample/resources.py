@@ -19,13 +19,14 @@ from pydantic import Field
 from sqlalchemy import Engine
 
 from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
-from perfplat_assets.common.months import FIRST_MONTH, Month, contiguous, last_closed_month, months_between
+from perfplat_assets.common.months import Month, contiguous, last_closed_month, months_between
 from perfplat_assets.common.sources import SourceResource
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
 from perfplat_assets.completion_rate.queries.data_api import Source
 from perfplat_assets.completion_rate.resources.bigquery_export import GA4Export
 from perfplat_assets.completion_rate.resources.data_api import ANONYMOUS, GoogleAnalytics, bypass_proxy
 from perfplat_assets.digital_take_up.resources import SiriusDatabase
+from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 from perfplat_assets.uptime.resources import Route53HealthCheck
 from perfplat_assets.user_satisfaction.resources.deputy_reporting_database import DeputyReportingDatabase
 from perfplat_assets.user_satisfaction.resources.feedback_exports import FeedbackExports
@@ -160,7 +161,7 @@ def _sample_export() -> BigQueryEmulator:
             for stale in _sample_exports.values():
                 stale.stop()
             _sample_exports.clear()
-            served = months_between(Month(FIRST_MONTH), closed)
+            served = months_between(MAKE_AN_LPA.first_month, closed)
             _sample_exports[closed] = BigQueryEmulator(sample_tables(served), location="EU").start()
         return _sample_exports[closed]
 

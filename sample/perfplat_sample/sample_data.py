@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from perfplat_assets.common.months import LONDON, Month
+from perfplat_assets.services.deputy_reporting.service import DEPUTY_REPORTING
 from perfplat_assets.uptime.calculation import hour_starts
 from perfplat_assets.user_satisfaction.calculation import Rating
 
@@ -84,9 +85,8 @@ def sample_feedback(month: Month) -> Iterator[SampleFeedback]:
         )
 
 
-# Complete the deputy report's published series starts in April 2023; the new-deputy report (NDR), whose
-# responses carry `ndr_id` rather than `report_id`, was withdrawn in April 2026.
-DEPUTY_REPORTING_FIRST_MONTH = Month.of(2023, 4)
+# The new-deputy report (NDR), whose responses carry `ndr_id` rather than `report_id`, was withdrawn in
+# April 2026.
 NDR_LAST_MONTH = Month.of(2026, 3)
 DEPUTY_ROLES = ("LAY", "PA", "PROF")
 REPORT_TYPES = ("102", "103", "104", "102-4", "103-4")
@@ -109,7 +109,7 @@ class SampleSatisfaction:
 def sample_satisfaction(month: Month) -> Iterator[SampleSatisfaction]:
     """A few hundred scores a month, from April 2023: most given on submitting a report, a few on a new-deputy
     report (until March 2026), and some linked to neither (which digideps' figures leave out)."""
-    if month < DEPUTY_REPORTING_FIRST_MONTH:
+    if not DEPUTY_REPORTING.has(month):
         return
     rng = _rng("deputy-reporting", month)
     age = _months_since_launch(month)

@@ -25,11 +25,7 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
 from perfplat_assets.measures import method_measures
 from perfplat_assets.metrics_store.resources import SETTING, MetricsStore
-from perfplat_assets.metrics_store.tables import (
-    publications,
-    published_records,
-    revisions,
-)
+from perfplat_assets.metrics_store.tables import publication_record, service_table
 from perfplat_assets.publication.committing.plan import PublicationPlan, StoreSnapshot
 
 APPLYING, APPLIED, UNDONE = "applying", "applied", "undone"  # an entry's states
@@ -70,16 +66,28 @@ def in_store(store: MetricsStore, doing: str) -> Iterator[None]:
 
 def read_snapshot(store: MetricsStore, service: Service) -> StoreSnapshot:
     """Everything a plan of `service`'s publication is built from, read in one transaction."""
+    record = publication_record(service.name)
+    tables = {
+        m.name: service_table(service.name, m.table)
+        for m in method_measures()
+        if m.name in service.measure_names
+    }
     with in_store(store, "reading the published values"), store.transaction(commit=False) as connection:
-        published = connection.execute(select(published_records)).mappings().all()
+        published = connection.execute(select(record.published_records)).mappings().all()
+        revisions = record.revisions
         history = connection.execute(select(revisions).order_by(revisions.c.id)).mappings().all()
         methods = {
-            measure.name: connection.execute(select(measure.table.c.month, measure.table.c.method)).all()
-            for measure in method_measures()
+            name: connection.execute(select(table.c.month, table.c.method)).all()
+            for name, table in tables.items()
         }
     return StoreSnapshot(
         service=service,
         published={(Month.parse(r["month"]), r["data_type"]): r["count"] for r in published},
+        adopted={
+            (Month.parse(r["month"]), r["data_type"]): r["inconsistent"]
+            for r in published
+            if r["inconsistent"]
+        },
         published_at={Month.parse(r["month"]): r["published_at"] for r in published},
         revision_history=[dict(row) for row in history],
         methods={
@@ -90,8 +98,9 @@ def read_snapshot(store: MetricsStore, service: Service) -> StoreSnapshot:
     )
 
 
-def incomplete(store: MetricsStore) -> list[JournalEntry]:
-    """Publications whose targets may not all hold them yet, oldest first."""
+def incomplete(store: MetricsStore, service: Service) -> list[JournalEntry]:
+    """The service's publications whose targets may not all hold them yet, oldest first."""
+    publications = publication_record(service.name).publications
     query = select(publications).where(publications.c.state == APPLYING).order_by(publications.c.id)
     with (
         in_store(store, "reading the publication journal"),
@@ -135,6 +144,7 @@ def commit(
     store: MetricsStore, plan: PublicationPlan, run_id: str, targets: Sequence[str], now: datetime
 ) -> int:
     """The commit point: the months' rows, their revisions and the journal entry, in one transaction."""
+    record = publication_record(plan.service.name)
     keys = [month.key for month in plan.months]
     rows = [
         {"month": month.key, "data_type": data_type, "count": value, "published_at": now}
@@ -142,11 +152,11 @@ def commit(
     ]
     with in_store(store, "recording the publication"), store.transaction() as connection:
         entry = journal_entry(keys, plan.digest, run_id, now, dict.fromkeys(targets, PLANNED))
-        publication_id = connection.execute(insert(publications).values(entry)).inserted_primary_key[0]
-        store.replace_months(connection, published_records, keys, rows)
+        publication_id = connection.execute(insert(record.publications).values(entry)).inserted_primary_key[0]
+        store.replace_months(connection, record.published_records, keys, rows)
         if plan.revisions:
             connection.execute(
-                insert(revisions),
+                insert(record.revisions),
                 [
                     {**to_row(r), "revised_at": now, "run_id": run_id, "publication_id": publication_id}
                     for r in plan.revisions
@@ -155,7 +165,8 @@ def commit(
     return int(publication_id)
 
 
-def mark_target(store: MetricsStore, publication_id: int, target: str, state: str) -> None:
+def mark_target(store: MetricsStore, service: Service, publication_id: int, target: str, state: str) -> None:
+    publications = publication_record(service.name).publications
     with in_store(store, f"recording {target} as {state}"), store.transaction() as connection:
         current = connection.execute(
             select(publications.c.targets).where(publications.c.id == publication_id)
@@ -168,12 +179,14 @@ def mark_target(store: MetricsStore, publication_id: int, target: str, state: st
 
 def finish(
     store: MetricsStore,
+    service: Service,
     entries: Sequence[int],
     targets: Sequence[str],
     now: datetime,
     note: str | None = None,
 ) -> None:
-    """Every target holds these publications."""
+    """Every target holds these publications of the service."""
+    publications = publication_record(service.name).publications
     values = {"state": APPLIED, "finished_at": now, "targets": json.dumps(dict.fromkeys(targets, APPLIED))}
     with in_store(store, "marking the publication complete"), store.transaction() as connection:
         connection.execute(
@@ -204,8 +217,10 @@ def compensate(
         for (month, data_type), value in sorted(snapshot.published.items())
         if month in plan.months
     ]
+    record = publication_record(plan.service.name)
+    publications, revisions = record.publications, record.revisions
     with in_store(store, "undoing the publication"), store.transaction() as connection:
-        store.replace_months(connection, published_records, keys, previous)
+        store.replace_months(connection, record.published_records, keys, previous)
         connection.execute(delete(revisions).where(revisions.c.publication_id == publication_id))
         connection.execute(
             update(publications)

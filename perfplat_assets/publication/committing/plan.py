@@ -46,6 +46,9 @@ class StoreSnapshot:
     revision_history: Sequence[Mapping[str, object]]
     methods: Methods
     schedules: Mapping[str, MethodSchedule] = field(default_factory=default_method_schedules)
+    # Imported months adopted as OPG published them though their values disagree with each other, by
+    # (month, headline dataType), with both figures: published as they are, and marked in notes.md.
+    adopted: Mapping[Pair, str] = field(default_factory=dict)
     service: Service = field(kw_only=True)
 
 
@@ -132,7 +135,11 @@ def plan_publication(
     ]
     service = snapshot.service
     records = [record(service, month, data_type, value) for (month, data_type), value in published.items()]
-    files = publication_files(service, ordered, records, history, published_methods(snapshot, published))
+    adopted = {
+        pair: why for pair, why in snapshot.adopted.items() if published.get(pair) == earlier.get(pair)
+    }
+    methods = published_methods(snapshot, published)
+    files = publication_files(service, ordered, records, history, methods, adopted)
     newest = max((month for month, _ in published), default=None)
     ckan = CkanResource(csv_url, newest.key) if csv_url and newest else None
     built = tuple(
@@ -159,18 +166,31 @@ def _plausible(
     kept = dict(candidates)
     withheld: dict[Withholding, str] = {}
     method_for = {name: by_month.get for name, by_month in snapshot.methods.items()}
-    for (month, name), problems in implausible_measures(candidates, method_for).items():
+    # An adopted month is exempt from agreeing with itself while it holds what OPG published.
+    adopted = {
+        pair
+        for pair in snapshot.adopted
+        if all(candidates.get(p) == snapshot.published.get(p) for p in _month_pairs(pair, candidates))
+    }
+    for (month, name), problems in implausible_measures(candidates, method_for, adopted).items():
         pairs = [pair for pair in measure_pairs(month, name) if pair in candidates]
         for pair in pairs:
             kept.pop(pair, None)
         earlier = {pair: snapshot.published[pair] for pair in pairs if pair in snapshot.published}
         restored = earlier if earlier and earlier != {p: candidates[p] for p in pairs} else {}
-        put_back = bool(restored) and not implausible_measures(restored, method_for)
+        put_back = bool(restored) and not implausible_measures(restored, method_for, adopted)
         if put_back:
             kept |= restored
         asked = any(candidates[pair] != snapshot.published.get(pair) for pair in pairs)
         withheld[(month, name)] = _withheld_reason(month, problems, asked, put_back)
     return kept, withheld
+
+
+def _month_pairs(pair: Pair, candidates: Mapping[Pair, float]) -> list[Pair]:
+    """The pairs of the measure whose headline is `pair`, in that month."""
+    month, data_type = pair
+    measure = next((m for m in measures() if m.headline.name == data_type), None)
+    return [p for p in measure_pairs(month, measure.name) if p in candidates] if measure else [pair]
 
 
 def measure_pairs(month: Month, name: str) -> list[Pair]:
@@ -187,7 +207,7 @@ def published_methods(
     force then."""
     months = {month for month, _ in published}
     found: dict[str, dict[Month, str]] = {}
-    for measure in method_measures():
+    for measure in (m for m in method_measures() if m.name in snapshot.service.measure_names):
         schedule = snapshot.schedules.get(measure.name)
         headline = measure.headline.name
         scheduled = {m: schedule.method_for(m) for m, t in published if t == headline} if schedule else {}

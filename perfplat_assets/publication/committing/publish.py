@@ -138,7 +138,7 @@ def _finish(
     if not lock_held():
         raise PublicationFailed(_lost_lock(plan, targets))
     try:
-        journal.finish(store, [publication_id], [t.name for t in targets], datetime.now(UTC))
+        journal.finish(store, plan.service, [publication_id], [t.name for t in targets], datetime.now(UTC))
     except StoreFailed as error:
         raise PublicationFailed(
             f"Every target holds the publication of {_months(plan)} and so does the metrics store, "
@@ -203,7 +203,7 @@ def _recover(
     """Complete every publication the journal shows incomplete, from the store that committed it, before
     anything else. Re-applying is idempotent: a target that already holds it is left as it is. Returns what
     was found and done, and the imported months written, each with its file's sha256."""
-    entries = journal.incomplete(store)
+    entries = journal.incomplete(store, request.service)
     if not entries:
         return None, {}
     found = _incomplete_found(entries, targets)
@@ -224,7 +224,12 @@ def _recover(
                 f"{', '.join(map(str, request.months))} was not published"
             ) from None
     journal.finish(
-        store, [e.id for e in entries], [t.name for t in targets], datetime.now(UTC), request.run_id
+        store,
+        request.service,
+        [e.id for e in entries],
+        [t.name for t in targets],
+        datetime.now(UTC),
+        request.run_id,
     )
     done = f"{found}: completed by this run, every target now holds it"
     log.warning(f"recovery: {done}")
@@ -270,7 +275,7 @@ class _Committed:
             try:
                 target.apply(self.plan, self.current[target.name])
             except PublicationFailed as error:
-                _record(self.store, self.publication_id, target.name, FAILED, log)
+                _record(self.store, self.plan.service, self.publication_id, target.name, FAILED, log)
                 if not target.holds_files:
                     files = ", ".join(t.name for t in self.targets[:index])
                     raise PublicationFailed(
@@ -280,7 +285,7 @@ class _Committed:
                         "publication; nothing will be duplicated"
                     ) from None
                 raise PublicationFailed(self.undo(index, str(error))) from None
-            _record(self.store, self.publication_id, target.name, APPLIED, log)
+            _record(self.store, self.plan.service, self.publication_id, target.name, APPLIED, log)
 
     def undo(self, failed_at: int, failure: str) -> str:
         """Every target touched (the failed one included) back to what it held; then the store, if they all
@@ -317,11 +322,13 @@ class _Committed:
         return True, "unchanged (the publication was undone)"
 
 
-def _record(store: MetricsStore, publication_id: int, target: str, state: str, log: Log) -> None:
+def _record(
+    store: MetricsStore, service: Service, publication_id: int, target: str, state: str, log: Log
+) -> None:
     """The journal's note of a target's state is for people: losing it loses no data (recovery re-applies
     whatever the store holds), so a failure to write it is logged, not raised."""
     try:
-        journal.mark_target(store, publication_id, target, state)
+        journal.mark_target(store, service, publication_id, target, state)
     except StoreFailed as error:
         log.warning(f"the journal could not record {target} as {state}: {error}")
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,10 +11,9 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from perfplat_assets.common.files import FileRefused, read_bounded
-from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.metrics_store.tables import imports, publications, published_records
+from perfplat_assets.metrics_store.tables import publication_record
 from perfplat_assets.publication.committing.journal import IMPORT_RUN_PREFIX, in_store, journal_entry
 from perfplat_assets.publication.committing.plan import Pair
 from perfplat_assets.publication.history.reading import (
@@ -44,9 +42,12 @@ def import_history(
     """Load published history into the store. Precedence: a value the store already holds stays (perfplat
     computed or imported it before) and a different value in the file is reported, never applied; a pair
     the store lacks is loaded with its provenance. The imported months are journalled as a publication to
-    complete, so the next publication writes them (and their month files) to every target."""
+    complete, so the next publication writes them (and their month files) to every target. A month whose
+    published values disagree with each other is loaded as published, its headline row flagged with why."""
+    record = publication_record(history.service.name)
+    imports, published_records = record.imports, record.published_records
     with (
-        in_store(store, "importing published history"),
+        in_store(store, f"importing {history.service}'s published history"),
         store.publication_lock(),
         store.transaction(exclusive=published_records) as connection,
     ):
@@ -77,24 +78,32 @@ def import_history(
             connection.execute(
                 insert(published_records),
                 [
-                    {"month": m.key, "data_type": t, "count": v, "published_at": now, "import_id": import_id}
+                    {
+                        "month": m.key,
+                        "data_type": t,
+                        "count": v,
+                        "published_at": now,
+                        "import_id": import_id,
+                        "inconsistent": history.inconsistent.get((m, t)),
+                    }
                     for (m, t), v in sorted(new.items())
                 ],
             )
             months = sorted({month.key for month, _ in new})
             run_id = f"{IMPORT_RUN_PREFIX}{history.digest[:12]}"
             entry = journal_entry(months, history.digest, run_id, now, {}, note=f"imported from {source}")
-            publication_id = connection.execute(insert(publications).values(entry)).inserted_primary_key[0]
+            publication_id = connection.execute(
+                insert(record.publications).values(entry)
+            ).inserted_primary_key[0]
     return ImportReport(
         None, len(new), len(history.values) - len(new) - len(differences), differences, publication_id
     )
 
 
-def import_published_file(
-    path: str | Path, store: MetricsStore, methods: Mapping[str, MethodSchedule] | None = None
-) -> tuple[PublishedHistory, ImportReport]:
-    """Read, check and load one published `data.json` (each measure's values checked under its schedule
-    of methods in `methods`, by default its own: OPG's); raises `HistoryRefused` or `StoreFailed`."""
+def import_published_file(path: str | Path, store: MetricsStore) -> tuple[PublishedHistory, ImportReport]:
+    """Read, check and load one published `data.json`, of whichever service its records say (each
+    measure's values read under the service's schedule of methods, as its runs compute them); raises
+    `HistoryRefused` or `StoreFailed`. The command line and the UI's job both import with this."""
     file = Path(path).expanduser()
     try:
         content = read_bounded(file, MAX_IMPORT_BYTES, "a published data.json")
@@ -107,7 +116,7 @@ def import_published_file(
         raise HistoryRefused(f"{file} cannot be read: {error.strerror}") from None
     except ValueError as error:  # a path holding a NUL character
         raise HistoryRefused(f"{str(file)!r} cannot be read: {error}") from None
-    history = read_published_history(content, str(file), last_closed_month(), methods)
+    history = read_published_history(content, str(file), last_closed_month())
     return history, import_history(store, history, str(file.resolve()), datetime.now(UTC))
 
 
@@ -119,13 +128,19 @@ def report_lines(history: PublishedHistory, report: ImportReport, source: str) -
         when = f"{report.already_imported_at:%Y-%m-%d %H:%M} UTC"
         return [f"{source} (sha256 {history.digest[:12]}) was imported on {when}: nothing changed."]
     lines = [
-        f"{source}: {len(history.values)} records for {len(months)} months ({span}), "
+        f"{source}: {history.service}'s {len(history.values)} records for {len(months)} months ({span}), "
         f"sha256 {history.digest[:12]}.",
         f"Imported {report.imported} records as published history; {report.kept} were already in the store.",
     ]
     if history.converted:
         lines.append(f"{len(history.converted)} counts were JSON strings and are now numbers:")
         lines += [f"  {line}" for line in history.converted]
+    if history.inconsistent:
+        lines.append(
+            f"{len(history.inconsistent)} months' published values disagree with each other; each is adopted "
+            "as OPG published it, flagged in the store and marked in notes.md:"
+        )
+        lines += [f"  {month}: {why}" for (month, _), why in sorted(history.inconsistent.items())]
     if report.differences:
         lines.append(
             f"{len(report.differences)} values differ from what the store holds; the store's are kept "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,7 @@ from perfplat_assets.common.json_input import nesting, repeated_keys
 from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
-from perfplat_assets.measures import default_method_schedules
+from perfplat_assets.measures import default_method_schedules, method_schedules
 from perfplat_assets.publication.committing.plan import Pair
 from perfplat_assets.publication.published_format.checks import inconsistencies, record_problems
 from perfplat_assets.publication.published_format.records import RECORD_FIELDS, count_value
@@ -39,6 +39,9 @@ class PublishedHistory:
     service: Service  # whose series it is, from its records
     values: Mapping[Pair, float]
     converted: tuple[str, ...]  # counts that were strings, as "record 212 (2026-01 digital-take-up): '44.2'"
+    # Months whose published values disagree with each other (a percentage its own counts do not give), by
+    # (month, the headline dataType), with both figures: adopted as published, and flagged.
+    inconsistent: Mapping[Pair, str]
     digest: str  # sha256 of the file's bytes: its provenance, and how a second import is recognised
 
     @property
@@ -64,19 +67,24 @@ def _number(count: Any) -> tuple[Any, bool]:
 
 
 def read_published_history(
-    content: bytes, name: str, last_closed: Month, methods: Mapping[str, MethodSchedule] | None = None
+    content: bytes,
+    name: str,
+    last_closed: Month,
+    methods: Callable[[Service], Mapping[str, MethodSchedule]] = method_schedules,
 ) -> PublishedHistory:
     """Every record of `content` (a published `data.json`), or a refusal listing what is wrong where. A
-    month's values must agree with each other (a satisfaction percentage with its five counts) under each
-    measure's schedule of methods in `methods` (by default its own: OPG's)."""
+    month whose values disagree with each other (a satisfaction percentage its five counts do not give under
+    the service's schedules of methods, `methods(service)`: by default as its settings say) is the record all
+    the same: it is read as published, and named in `inconsistent`."""
     items = _records(content, name)
     reading = _Reading(last_closed, _service_of(items, name))
     for position, item in enumerate(items, start=1):
         reading.add(position, item)
-    schedules = default_method_schedules() | dict(methods or {})
+    schedules = default_method_schedules() | dict(methods(reading.service))
     method_for = {name: schedule.method_for for name, schedule in schedules.items()}
-    for month, data_type, problem in inconsistencies(reading.values, method_for):
-        reading.problems.append(f"record {reading.first_seen[(month, data_type)]}: {problem}")
+    inconsistent = {
+        (month, data_type): why for month, data_type, why in inconsistencies(reading.values, method_for)
+    }
     if reading.problems:
         problems = reading.problems
         shown = problems[:MAX_PROBLEMS_SHOWN]
@@ -86,7 +94,7 @@ def read_published_history(
             + " | ".join(shown)
         )
     digest = hashlib.sha256(content).hexdigest()
-    return PublishedHistory(reading.service, reading.values, tuple(reading.converted), digest)
+    return PublishedHistory(reading.service, reading.values, tuple(reading.converted), inconsistent, digest)
 
 
 def _records(content: bytes, name: str) -> list[Any]:

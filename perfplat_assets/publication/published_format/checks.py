@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from perfplat_assets.common.months import Month, last_closed_month
@@ -78,7 +78,9 @@ def record_problems(item: Mapping[str, Any], last_closed: Month, service: str) -
 
 
 def implausible_measures(
-    values: Mapping[tuple[Month, str], float], method_for: Mapping[str, MethodFor]
+    values: Mapping[tuple[Month, str], float],
+    method_for: Mapping[str, MethodFor],
+    adopted: Collection[tuple[Month, str]] = (),
 ) -> dict[tuple[Month, str], list[str]]:
     """Each (month, measure) holding a value outside its dataType's bounds, or values that disagree with each
     other (a satisfaction percentage its counts do not give), with each value at fault and the bound it
@@ -94,6 +96,8 @@ def implausible_measures(
         if problem:
             found.setdefault((month, measure.name), []).append(f"{data_type} {problem}")
     for month, data_type, problem in inconsistencies(values, method_for):
+        if (month, data_type) in adopted:  # the record as OPG published it, marked as such in notes.md
+            continue
         measure = measure_of(data_type)
         found.setdefault((month, measure.name if measure else data_type), []).append(problem)
     return found

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from perfplat_assets.common.measure import DataType, Measure
 from perfplat_assets.common.service import Service
-from perfplat_assets.measures import Methods, measures
+from perfplat_assets.measures import Methods, service_measures
 from perfplat_assets.publication.published_format.notes import method_periods
 
 PUBLISHER = {
@@ -48,7 +48,7 @@ def csv_metadata(service: Service, methods: Methods, csv_name: str = "data.csv")
             "dc:description": "The calendar month (Europe/London) the figures are for.",
         }
     ]
-    for measure in measures():
+    for measure in service_measures(service):
         columns += [
             {
                 "name": data_type.name.replace("-", "_"),
@@ -60,14 +60,14 @@ def csv_metadata(service: Service, methods: Methods, csv_name: str = "data.csv")
             }
             for data_type in measure.data_types
         ]
+    titles = [measure.title.lower() for measure in service_measures(service)]
     document = {
         "@context": "http://www.w3.org/ns/csvw",
         "url": csv_name,
         "dc:title": f"{service.title}: monthly service performance data",
         "dc:description": (
-            f"Monthly performance of the GOV.UK service {service.title}: "
-            f"{_listed(measure.title.lower() for measure in measures())}. Values revised after publication "
-            "are listed in revisions.csv; methods are explained in notes.md."
+            f"Monthly performance of the GOV.UK service {service.title}: {_listed(titles)}. Values revised "
+            "after publication are listed in revisions.csv; methods are explained in notes.md."
         ),
         "dc:publisher": PUBLISHER,
         "dc:license": {"@id": LICENCE},

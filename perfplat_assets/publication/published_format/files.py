@@ -53,9 +53,9 @@ def records_json(records: Sequence[Record]) -> str:
     return json.dumps(sort_records(records), indent=2, ensure_ascii=False) + "\n"
 
 
-def records_csv(records: Sequence[Record]) -> str:
+def records_csv(service: Service, records: Sequence[Record]) -> str:
     """RFC 4180: a header row, CRLF line ends, UTF-8."""
-    header, rows = wide_table(records)
+    header, rows = wide_table(service, records)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
@@ -69,15 +69,16 @@ def publication_files(
     all_records: Sequence[Record],
     revision_history: Sequence[Mapping[str, object]],
     methods: Methods,
+    adopted: Mapping[tuple[Month, str], str] | None = None,
 ) -> dict[str, str]:
     """Name to content, in the order to write them: everything rebuilt from every published month first,
     the run's month files last, so OPG's automation never finds a month file before the rest is there."""
     return {
         RECORDS_JSON: records_json(all_records),
-        CUMULATIVE_CSV: records_csv(all_records),
+        CUMULATIVE_CSV: records_csv(service, all_records),
         CSVW_METADATA: csv_metadata(service, methods, CUMULATIVE_CSV),
         REVISIONS_CSV: revisions_csv(revision_history),
-        NOTES_MD: notes_markdown(service, methods),
+        NOTES_MD: notes_markdown(service, methods, adopted or {}),
         REPORT_HTML: report_html(service, all_records, revision_history, methods),
         **{
             service.month_file_name(month): records_json(

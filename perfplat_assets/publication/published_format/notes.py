@@ -8,7 +8,7 @@ from itertools import pairwise
 from perfplat_assets.common.measure import Measure
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
-from perfplat_assets.measures import Methods, measures
+from perfplat_assets.measures import Methods, service_measures
 
 
 def methods_heading(methods: Mapping[Month, str]) -> str:
@@ -42,9 +42,12 @@ def method_changes(methods: Mapping[Month, str]) -> list[tuple[Month, str, str]]
     return [(month, before, method) for (_, before), (month, method) in pairwise(ordered) if method != before]
 
 
-def notes_markdown(service: Service, methods: Methods) -> str:
+def notes_markdown(
+    service: Service, methods: Methods, adopted: Mapping[tuple[Month, str], str] | None = None
+) -> str:
     """How each registered measure's figures are made, a section each; a measure made by methods that
-    change lists them month by month (`methods`, by measure)."""
+    change lists them month by month (`methods`, by measure). Months published as OPG published them though
+    their values disagree (`adopted`, imported history) are listed last, each with both figures."""
     lines = [
         f"# {service.short_title}: monthly service performance data",
         "",
@@ -52,7 +55,7 @@ def notes_markdown(service: Service, methods: Methods) -> str:
         "one row per month in `data.csv`. A measure without data for a month is left out, never shown as 0.",
         "",
     ]
-    for measure in measures():
+    for measure in service_measures(service):
         by_month = methods.get(measure.name, {})
         lines += [f"## {measure.title} (`{measure.headline.name}`)", "", _note(measure, by_month), ""]
         if measure.methods and by_month:
@@ -61,6 +64,16 @@ def notes_markdown(service: Service, methods: Methods) -> str:
                 for first, last, method in method_periods(by_month)
             ]
             lines.append("")
+    if adopted:
+        lines += [
+            "## Months as OPG published them",
+            "",
+            "These months were taken over from OPG's published series as published, though their figures do "
+            "not agree with each other; the published record stands:",
+            "",
+            *(f"- {month}: {why} (published as it stands)." for (month, _), why in sorted(adopted.items())),
+            "",
+        ]
     return "\n".join(lines)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from perfplat_assets.common.measure import DataType
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
-from perfplat_assets.measures import data_types
+from perfplat_assets.measures import data_types, service_data_types
 
 CHANNEL, PERIOD = "digital", "month"  # the `service` field is the service's own (`Service.service`)
 RECORD_FIELDS = ("_timestamp", "service", "channel", "count", "dataType", "period")  # in this order
@@ -59,13 +59,17 @@ def sort_records(records: Iterable[Record]) -> list[Record]:
     return sorted(records, key=lambda r: (r["_timestamp"], r["dataType"]))
 
 
-def wide_table(records: Sequence[Record]) -> tuple[list[str], list[list[int | float | str]]]:
-    """One row per month, a column per dataType; empty where a measure is not available."""
-    header = ["month", *DATA_TYPES]
+def wide_table(
+    service: Service, records: Sequence[Record]
+) -> tuple[list[str], list[list[int | float | str]]]:
+    """One row per month, a column per dataType the service publishes; empty where a measure is not
+    available."""
+    columns = [data_type.name for data_type in service_data_types(service)]
+    header = ["month", *columns]
     by_month: dict[str, dict[str, int | float]] = {}
     for item in records:
         by_month.setdefault(Month.from_timestamp(item["_timestamp"]).label, {})[item["dataType"]] = item[
             "count"
         ]
-    rows = [[month, *(values.get(t, "") for t in DATA_TYPES)] for month, values in sorted(by_month.items())]
+    rows = [[month, *(values.get(t, "") for t in columns)] for month, values in sorted(by_month.items())]
     return header, rows

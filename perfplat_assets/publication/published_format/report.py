@@ -26,7 +26,7 @@ from markupsafe import Markup
 from perfplat_assets.common.measure import DataType, Measure
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
-from perfplat_assets.measures import Methods, measures
+from perfplat_assets.measures import Methods, service_measures
 from perfplat_assets.publication.published_format.notes import (
     method_changes,
     method_name,
@@ -171,7 +171,7 @@ def report_html(
     months = sorted({month for series in values.values() for month in series})
     revisions = list(csv.DictReader(io.StringIO(revisions_csv(revision_history))))
     sections = []
-    for measure in measures():
+    for measure in service_measures(service):
         series, by_month = values.get(measure.headline.name, {}), methods.get(measure.name, {})
         sections.append(_measure_section(measure, months, series, by_month))
         if measure.parts:
@@ -181,7 +181,9 @@ def report_html(
         months=months,
         revised=_revised(revisions),
         sections=sections,
-        methods=[_method_note(measure, methods.get(measure.name, {})) for measure in measures()],
+        methods=[
+            _method_note(measure, methods.get(measure.name, {})) for measure in service_measures(service)
+        ],
         revisions=_revisions_table(revisions),
         files=DATA_FILES,
     )

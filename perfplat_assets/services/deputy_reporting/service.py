@@ -2,8 +2,7 @@
 the digideps service's `satisfaction` table."""
 
 from perfplat_assets.common.months import Month
-from perfplat_assets.common.service import Service
-from perfplat_assets.user_satisfaction.calculation import DEFAULT_METHOD_SCHEDULE
+from perfplat_assets.common.service import Service, Uses
 
 DEPUTY_REPORTING = Service(
     name="deputy_reporting",
@@ -12,7 +11,6 @@ DEPUTY_REPORTING = Service(
     short_title="Complete the deputy report",
     stem="complete_the_deputy_report",
     first_month=Month.of(2023, 4),
-    measures=("user_satisfaction",),
+    measures=(Uses("user_satisfaction", source="deputy_reporting_database"),),
     ckan_dataset="complete-the-deputy-report-service-performance",
-    default_methods=DEFAULT_METHOD_SCHEDULE,
 )

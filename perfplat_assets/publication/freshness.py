@@ -34,13 +34,15 @@ from dagster import (
 from dagster._utils.schedules import is_valid_cron_string, reverse_cron_string_iterator
 from pydantic import Field
 
-from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION
+from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, PERFORMANCE_DATASET
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
 from perfplat_assets.publication.deadline import CHECK_NAME, DEFAULT_DEADLINE, DeadlineStatus, due_month
+from perfplat_assets.publication.history.carry_over import carry_over
 
 IMPORT_TAG = "perfplat/imported_sha256"  # on an imported month's materialisation: it does not count
 SENSOR_NAME = "publication_deadline"
+CARRIED_OVER = "carried_over"  # in the sensor's cursor, once `history.carry_over` has run
 
 
 def publication_key(service: str) -> AssetKey:
@@ -126,6 +128,10 @@ def build_deadline_sensor(services: Sequence[Service], interval_seconds: int = 6
     """Reports `published_by_deadline` once for each deadline of each service that passes (its cursor holds
     each service's last deadline reported); RUNNING by default, as it only reads the instance."""
     keys = {service.name: f"{service.name}__publication_deadline" for service in services}
+    pipeline_names = {
+        service.name: [*service.measure_names, PERFORMANCE_DATASET, DATA_GOV_UK_PUBLICATION]
+        for service in services
+    }
 
     @sensor(
         name=SENSOR_NAME,
@@ -133,11 +139,16 @@ def build_deadline_sensor(services: Sequence[Service], interval_seconds: int = 6
         default_status=DefaultSensorStatus.RUNNING,
         required_resource_keys=set(keys.values()),
         description="At each service's publication deadline, reports whether its month that closed last was "
-        "published by a run (the published_by_deadline check on its data_gov_uk_publication).",
+        "published by a run (the published_by_deadline check on its data_gov_uk_publication); first, carries "
+        "Dagster's record of months published before services were declared over to the service's keys.",
     )
-    def publication_deadline(context: SensorEvaluationContext) -> SensorResult | SkipReason:
+    def publication_deadline(context: SensorEvaluationContext) -> SensorResult:
         reported = _cursor(context.cursor)
-        events, now = [], {}
+        if reported.get(CARRIED_OVER) != "done":  # once: months published before services were declared
+            for service in services:
+                for line in carry_over(context.instance, service, pipeline_names[service.name]):
+                    context.log.info(f"carried over Dagster's record of {service}'s months: {line}")
+        events, now = [], {CARRIED_OVER: "done"}
         for service, key in keys.items():
             deadline_resource: PublicationDeadline = getattr(context.resources, key)
             deadline = deadline_resource.last()
@@ -147,9 +158,8 @@ def build_deadline_sensor(services: Sequence[Service], interval_seconds: int = 6
             status = deadline_resource.status(context.instance)
             context.log.info(f"{service}: {status.description}")
             events.append(evaluation(service, status))
-        if not events:
-            return SkipReason("every service's last deadline is already reported")
-        return SensorResult(asset_events=events, cursor=json.dumps(now, sort_keys=True))
+        skip = None if events else SkipReason("every service's last deadline is already reported")
+        return SensorResult(asset_events=events, cursor=json.dumps(now, sort_keys=True), skip_reason=skip)
 
     return publication_deadline
 

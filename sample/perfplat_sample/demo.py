@@ -1,4 +1,4 @@
-"""`perfplat-demo`: materialise every asset for the last closed months and print the figures.
+"""`perfplat-demo`: materialise every service's assets for the last closed months and print the figures.
 
 Runs on whatever the environment configures, the embedded default when nothing is set. With DAGSTER_HOME
 set the runs are recorded there, so `make dev` shows them afterwards.
@@ -15,9 +15,10 @@ from dagster import DagsterInstance, materialize
 from tabulate import tabulate
 
 from perfplat_assets.common.months import Month, last_closed_month
-from perfplat_assets.definitions import assets, defs
-from perfplat_assets.metrics_store.tables import published_records
-from perfplat_assets.publication.published_format.records import DATA_TYPES, REPORT_HTML
+from perfplat_assets.definitions import assets, defs, services
+from perfplat_assets.measures import service_data_types
+from perfplat_assets.metrics_store.tables import publication_record
+from perfplat_assets.publication.published_format.records import REPORT_HTML
 
 
 def _months(count: int) -> list[Month]:
@@ -52,11 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     # Outside a run, settings given as environment variables are resolved here.
     store = resources["metrics_store"].process_config_and_initialize()
     publish_dir = Path(resources["run_start"].process_config_and_initialize().publish_dir).resolve()
-    frame = store.read(published_records, [month.key for month in months])
-    table = frame.pivot(index="month", columns="data_type", values="count").reindex(columns=list(DATA_TYPES))
-    table.index = [Month.parse(key).label for key in table.index]
-    print()
-    print(tabulate(table, headers=["month", *DATA_TYPES], tablefmt="github", floatfmt="g", missingval="n/a"))
+    for service in services:
+        columns = [data_type.name for data_type in service_data_types(service)]
+        frame = store.read(
+            publication_record(service.name).published_records, [month.key for month in months]
+        )
+        table = frame.pivot(index="month", columns="data_type", values="count").reindex(columns=columns)
+        table.index = [Month.parse(key).label for key in table.index]
+        print(f"\n{service.title} ({service.folder}/)\n")
+        print(tabulate(table, headers=["month", *columns], tablefmt="github", floatfmt="g", missingval="n/a"))
     print(f"\npublished files: {publish_dir}")
     print(f"report:          {publish_dir / REPORT_HTML} (open it in a browser)")
     print(f"metrics store:   {store.describe()}")

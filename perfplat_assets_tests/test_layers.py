@@ -24,7 +24,15 @@ NAME = PACKAGE.name
 # Lowest first. Each top-level module or folder of the package is in exactly one layer. The measures' own
 # layer, between these two, is read from the registry (`measure_folders`), so a new measure takes it by its
 # line in measures.py alone.
-BELOW_THE_MEASURES = ("__init__", "common", "services", "asset_names", "partitions", "quality", "metrics_store")
+BELOW_THE_MEASURES = (
+    "__init__",
+    "common",
+    "services",
+    "asset_names",
+    "partitions",
+    "quality",
+    "metrics_store",
+)
 ABOVE_THE_MEASURES: tuple[tuple[str, ...], ...] = (
     ("measures",),  # the registry of the measures below, which everything above reads
     ("publication",),
@@ -205,7 +213,8 @@ def test_the_code_location_and_the_cli_register_every_stored_assets_table():
         "import perfplat_assets.{entry}\n"
         "from perfplat_assets.services.registry import services\n"
         "from perfplat_assets.metrics_store.tables import STORED_ASSETS\n"
-        "wanted = {{f'{{s.name}}__{{m}}' for s in services() for m in (*s.measure_names, 'performance_dataset')}}\n"
+        "names = lambda s: (*s.measure_names, 'performance_dataset')\n"
+        "wanted = {{f'{{s.name}}__{{m}}' for s in services() for m in names(s)}}\n"
         "print(sorted(wanted - STORED_ASSETS.keys()))\n"
     )
     for entry in ("definitions", "cli"):

@@ -137,17 +137,18 @@ class Settings:
         refused here, when the code location loads, naming its setting."""
         if configured:
             return kind(**fields)
+        variable = fields.get("variable") or kind.setting
         stand_in = sample
         if stand_in is None:
             stand_ins = sample_stand_ins()
             if stand_ins is None:
                 raise SettingError(
-                    f"set {kind.setting}: it is unset, and the embedded sample that would stand in for it is "
+                    f"set {variable}: it is unset, and the embedded sample that would stand in for it is "
                     f"not installed; for a demonstration, {INSTALL_SAMPLE}"
                 )
             stand_in = stand_ins.get(kind)
         if stand_in is None:
-            raise SettingError(f"set {kind.setting}: the embedded sample has no stand-in for {kind.__name__}")
+            raise SettingError(f"set {variable}: the embedded sample has no stand-in for {kind.__name__}")
         home = {"data_dir": self.data_dir} if "data_dir" in getattr(stand_in, "model_fields", {}) else {}
         return stand_in(**home, **fields)  # type: ignore[return-value]
 

@@ -12,12 +12,22 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from dagster import ConfigurableResource
+from pydantic import Field
 
 
 class SourceResource(ConfigurableResource):
     """A resource a measure's figures are read from."""
 
     setting: ClassVar[str]  # the variable that names the real source
+    variable: str = Field(
+        default="",
+        description="The variable it was read from, where a service's own differs from its kind's `setting`.",
+    )
+
+    @property
+    def setting_name(self) -> str:
+        """The variable to set for this source: the service's own, or its kind's."""
+        return self.variable or self.setting
 
     @property
     @abstractmethod
@@ -28,7 +38,7 @@ class SourceResource(ConfigurableResource):
     def sample_setting(self) -> str | None:
         """The setting to set for the service's own figures while this source serves the embedded sample
         (or, misconfigured, none at all); None when it reads the real source."""
-        return self.setting if self.embedded else None
+        return self.setting_name if self.embedded else None
 
     @property
     def supersedes(self) -> str | None:

@@ -25,11 +25,11 @@ class SqlSource(SourceResource):
     @property
     def sample_setting(self) -> str | None:
         """Without a URL there are no figures at all: the guard names the setting all the same."""
-        return None if self.url else self.setting
+        return None if self.url else self.setting_name
 
     def _engine(self, months: Sequence[Month]) -> Engine:
         """The database holding `months` (the embedded sample seeds them first)."""
-        return engine_for(self.url or "", self.setting)
+        return engine_for(self.url or "", self.setting_name)
 
     @contextmanager
     def connection(self, months: Sequence[Month]) -> Iterator[Connection]:
@@ -40,16 +40,18 @@ class SqlSource(SourceResource):
         """
         engine = self._engine(months)
         try:
-            with connect(engine, self.setting) as connection:
+            with connect(engine, self.setting_name) as connection:
                 if connection.dialect.name == "postgresql":
                     connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
                 with connection.begin():
                     yield connection
         except DBAPIError as error:
-            raise SourceUnavailable(failure(error, self.setting, engine.url, "perfplat's query")) from None
+            raise SourceUnavailable(
+                failure(error, self.setting_name, engine.url, "perfplat's query")
+            ) from None
         finally:
             engine.dispose()
 
     def describe(self) -> str:
         """For metadata and logs: where the figures came from, without credentials."""
-        return redacted(self.url or "", self.setting)
+        return redacted(self.url or "", self.setting_name)

@@ -7,8 +7,10 @@ written elsewhere. See docs/ADDING_A_SERVICE.md.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from perfplat_assets.common.months import Month
-from perfplat_assets.common.service import Service
+from perfplat_assets.common.service import Service, Uses
 from perfplat_assets.services.deputy_reporting.service import DEPUTY_REPORTING
 from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 from perfplat_assets.services.use_an_lpa.service import USE_AN_LPA
@@ -35,6 +37,18 @@ def register(service: Service) -> None:
                     f"a service whose {field} is {getattr(service, field)!r} is registered already"
                 )
     _registered.append(service)
+
+
+def also_publishes(name: str, uses: Uses) -> None:
+    """Have the registered service `name` publish one more measure, after its own: for a measure that lives
+    outside this package (the tests' toy measure). Before anything reads the registry, as `register`."""
+    if _read:
+        raise RuntimeError(f"add {uses.measure} to {name} before anything reads the services")
+    found = next((i for i, s in enumerate(_registered) if s.name == name), None)
+    if found is None:
+        raise ValueError(f"no service is called {name!r}")
+    service = _registered[found]
+    _registered[found] = replace(service, measures=(*service.measures, uses))
 
 
 def services() -> tuple[Service, ...]:

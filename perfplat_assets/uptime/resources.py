@@ -33,7 +33,7 @@ class Route53HealthCheck(SourceResource):
     @property
     def sample_setting(self) -> str | None:
         """Without a health check there are no figures at all: the guard names the setting all the same."""
-        return None if self.health_check_id else self.setting
+        return None if self.health_check_id else self.setting_name
 
     def describe(self) -> str:
         return f"Route 53 health check {self.health_check_id}, CloudWatch in {self.region}"

@@ -23,7 +23,7 @@ class ProcessingTimes(SourceResource):
         return False
 
     def average_days(self, month: Month) -> float:
-        raise SourceUnavailable(f"the toy has no real source: unset {SETTING}")
+        raise SourceUnavailable(f"the toy has no real source: unset {self.setting_name}")
 
 
 class SampleProcessingTimes(ProcessingTimes):

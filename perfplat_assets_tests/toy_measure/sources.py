@@ -1,16 +1,23 @@
-"""The toy measure's source from its setting, or its own sample while the setting is unset."""
+"""The toy measure's source from its setting (the service's own: `PERFPLAT_<SERVICE>_PROCESSING_TIMES_URL`),
+or its own sample while the setting is unset."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from perfplat_assets.common.settings import Settings, env, is_set
-from perfplat_assets_tests.toy_measure.resources import SETTING, ProcessingTimes, SampleProcessingTimes
+from perfplat_assets.common.service import Service
+from perfplat_assets.common.settings import Settings, env, is_set, service_variable
+from perfplat_assets_tests.toy_measure.resources import ProcessingTimes, SampleProcessingTimes
 
 
-def sources(settings: Settings) -> dict[str, Any]:
+def sources(settings: Settings, service: Service) -> dict[str, Any]:
+    variable = service_variable(service, "PROCESSING_TIMES_URL")
     return {
         "processing_times": settings.source(
-            ProcessingTimes, is_set(SETTING), sample=SampleProcessingTimes, url=env(SETTING)
+            ProcessingTimes,
+            is_set(variable),
+            sample=SampleProcessingTimes,
+            url=env(variable),
+            variable=variable,
         )
     }

@@ -194,10 +194,10 @@ class EmbeddedFeedbackExports(FeedbackExports):
 
     @property
     def sample_setting(self) -> str | None:
-        return self.setting
+        return self.setting_name
 
     def describe(self) -> str:
-        return f"embedded sample in {self.data_dir} ({self.setting} unset)"
+        return f"embedded sample in {self.data_dir} ({self.setting_name} unset)"
 
     def read(self, months: Sequence[Month]) -> FeedbackExportsReading:
         return self._read_directory(sample_exports(self.data_dir), months)

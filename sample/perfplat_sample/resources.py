@@ -55,11 +55,11 @@ class _ServesTheSample:
 
     @property
     def sample_setting(self) -> str | None:
-        return self.setting
+        return self.setting_name
 
     def describe(self) -> str:
         where = getattr(self, "data_dir", None)
-        return f"embedded sample{f' in {where}' if where else ''} ({self.setting} unset)"
+        return f"embedded sample{f' in {where}' if where else ''} ({self.setting_name} unset)"
 
 
 class EmbeddedMakeAnLpaDatabase(_ServesTheSample, MakeAnLpaDatabase):
@@ -94,7 +94,7 @@ class EmbeddedGoogleAnalytics(_ServesTheSample, GoogleAnalytics):
     through the real client."""
 
     def describe(self) -> str:
-        return f"embedded GA4 emulator ({self.setting} unset)"
+        return f"embedded GA4 emulator ({self.setting_name} unset)"
 
     @contextmanager
     def _client(self) -> Iterator[tuple[BetaAnalyticsDataClient, Source]]:
@@ -118,7 +118,7 @@ class EmbeddedGA4Export(_ServesTheSample, GA4Export):
         return GoogleAnalytics.setting  # the sample's exact figure is published; its Data API only compared
 
     def describe(self) -> str:
-        return f"embedded BigQuery emulator ({self.setting} unset)"
+        return f"embedded BigQuery emulator ({self.setting_name} unset)"
 
     def _dataset(self) -> str:
         from perfplat_sample.bigquery_emulator import SAMPLE_DATASET, SAMPLE_PROJECT

@@ -89,7 +89,7 @@ class GoogleAnalytics(SourceResource):
     @property
     def sample_setting(self) -> str | None:
         """Without a property id there are no figures at all: the guard names the setting all the same."""
-        return None if self.property_id else self.setting
+        return None if self.property_id else self.setting_name
 
     def describe(self) -> str:
         return f"GA4 property {self.property_id} at {self.api_endpoint or 'analyticsdata.googleapis.com'}"

@@ -1,7 +1,7 @@
 """A measure is declared once: a fifth measure, declared in the test package alone
 (`perfplat_assets_tests/toy_measure/`, laid out as every measure's folder is: its figures, checks,
-declaration, source and sample, settings and asset) and registered with one call, flows through the real
-code location to the metrics store, its checks, the dataset, `data.json`, `data.csv`, the CSVW, `notes.md`
+declaration, source and sample, settings and asset), registered with one call and named by Make an LPA with
+another (`services.registry.also_publishes`), flows through the real code location to the metrics store, its checks, the dataset, `data.json`, `data.csv`, the CSVW, `notes.md`
 and `report.html`, with no line of perfplat changed. Its sample's figure for May 2026 is 10.5 days, by hand.
 
 The run is a subprocess of its own: registering a measure fixes the registry for the process, and its
@@ -39,22 +39,26 @@ def toy_month(perfplat_env: Path) -> tuple[dict, Path]:
 
 
 def _published(data_dir: Path, name: str) -> str:
-    return (data_dir / "publish" / name).read_text(encoding="utf-8")
+    return (data_dir / "publish" / "make_a_lasting_power_of_attorney_service" / name).read_text(
+        encoding="utf-8"
+    )
 
 
 def test_a_measure_from_the_test_package_is_published_everywhere(toy_month):
     said, data_dir = toy_month
     assert said["success"]
-    assert "average_processing_days" in said["materialized"]
-    assert said["checks"]["average_processing_days:processing_days_within_a_year"] is True
+    assert "make_an_lpa/average_processing_days" in said["materialized"]
+    assert said["checks"]["make_an_lpa/average_processing_days:processing_days_within_a_year"] is True
     # Its source's setting is read from its own folder, and the publication guard knows its sample.
-    assert said["sample_sources"][-1] == "PERFPLAT_TOY_PROCESSING_TIMES_URL"
+    assert said["sample_sources"][-1] == "PERFPLAT_MAKE_AN_LPA_PROCESSING_TIMES_URL"
 
     engine = create_engine(f"sqlite:///{data_dir / 'metrics.sqlite'}")
     with engine.connect() as connection:
-        stored = connection.execute(text("SELECT month, average_days FROM average_processing_days")).all()
+        stored = connection.execute(
+            text("SELECT month, average_days FROM make_an_lpa__average_processing_days")
+        ).all()
         dataset = connection.execute(
-            text("SELECT count FROM performance_dataset WHERE month = :m AND data_type = :t"),
+            text("SELECT count FROM make_an_lpa__performance_dataset WHERE month = :m AND data_type = :t"),
             {"m": MAY, "t": DATA_TYPE},
         ).all()
     assert stored == [(MAY, 10.5)]

@@ -1,8 +1,9 @@
 """A measure is declared once: a fifth measure, declared in the test package alone
 (`perfplat_assets_tests/toy_measure/`, laid out as every measure's folder is: its figures, checks,
 declaration, source and sample, settings and asset), registered with one call and named by Make an LPA with
-another (`services.registry.also_publishes`), flows through the real code location to the metrics store, its checks, the dataset, `data.json`, `data.csv`, the CSVW, `notes.md`
-and `report.html`, with no line of perfplat changed. Its sample's figure for May 2026 is 10.5 days, by hand.
+another (`services.registry.also_publishes`), flows through the real code location to the metrics store,
+its checks, the dataset, `data.json`, `data.csv`, the CSVW, `notes.md` and `report.html`, with no line of
+perfplat changed. Its sample's figure for May 2026 is 10.5 days, by hand.
 
 The run is a subprocess of its own: registering a measure fixes the registry for the process, and its
 table joins the store's metadata, which must not leak into other tests on this worker."""

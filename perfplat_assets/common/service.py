@@ -43,6 +43,9 @@ class Service:
     measures: tuple[Uses, ...]  # the measures it publishes, in the files' order, each with its source
     ckan_dataset: str  # its dataset on data.gov.uk, unless configured
     deadline: str = "0 11 1 * *"  # by when (a cron in UTC) its month must be published, unless configured
+    # What a reader of its notes.md must know of how its figures are counted, beside each measure's note: a
+    # paragraph, without its full stop.
+    note: str = ""
     # The service perfplat published alone before services were declared: what that perfplat left without a
     # service (the metrics store's tables, the asset keys, the flat publication directory and S3 drop) is
     # this service's, and is carried over to its own on first use.

@@ -54,6 +54,7 @@ def notes_markdown(
         "Published by the Office of the Public Guardian. One record per month and dataType in `data.json`;",
         "one row per month in `data.csv`. A measure without data for a month is left out, never shown as 0.",
         "",
+        *([f"{service.note}.", ""] if service.note else []),
     ]
     for measure in service_measures(service):
         by_month = methods.get(measure.name, {})

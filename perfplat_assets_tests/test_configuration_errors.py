@@ -9,22 +9,24 @@ from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.months import LONDON, Month
 from perfplat_assets.completion_rate.resources.data_api import GoogleAnalytics
-from perfplat_assets.digital_take_up.measure import table as digital_take_up
+from perfplat_assets.digital_take_up.measure import table as digital_take_up_template
 from perfplat_assets.digital_take_up.resources import SiriusDatabase
 from perfplat_assets.metrics_store.resources import MetricsStore
+from perfplat_assets.metrics_store.tables import service_table
 from perfplat_assets.user_satisfaction.queries.make_an_lpa_database import read_rating_counts
 from perfplat_assets_tests.support.ga4_faults import FaultyGA4Emulator
 from perfplat_assets_tests.support.sources import create_sirius
 from perfplat_sample.sample_data import SampleSession
 
 MAY = Month.parse("2025-05")
+digital_take_up = service_table("make_an_lpa", digital_take_up_template)  # Make an LPA's own copy
 
 
 @pytest.mark.parametrize(
     ("url", "complaint"),
     [
-        ("not a url", "PERFPLAT_LPA_DB_URL is not a database URL"),
-        ("postgresql://perf:pw@127.0.0.1:notaport/lpa", "PERFPLAT_LPA_DB_URL is not a database URL"),
+        ("not a url", "PERFPLAT_MAKE_AN_LPA_DB_URL is not a database URL"),
+        ("postgresql://perf:pw@127.0.0.1:notaport/lpa", "PERFPLAT_MAKE_AN_LPA_DB_URL is not a database URL"),
         ("postgresql://perf:S3cret@PW@127.0.0.1/lpa", "percent-encode it as %40"),
         ("mysql://perf:S3cretPW@127.0.0.1/lpa", "names a database driver that is not installed"),
     ],
@@ -36,7 +38,7 @@ def test_a_bad_url_names_the_setting_and_hides_the_password(url, complaint):
 
 
 def test_a_missing_table_names_the_setting(postgres_url):
-    with pytest.raises(SourceUnavailable, match="PERFPLAT_LPA_DB_URL") as caught:
+    with pytest.raises(SourceUnavailable, match="PERFPLAT_MAKE_AN_LPA_DB_URL") as caught:
         MakeAnLpaDatabase(url=postgres_url).read(read_rating_counts, [MAY], "feedback")
     assert 'relation "feedback" does not exist' in str(caught.value)
     assert "SELECT" not in str(caught.value)

@@ -26,7 +26,6 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.digital_take_up.calculation import digital_take_up
 from perfplat_assets.digital_take_up.queries.figures_file import read_figures_file
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.metrics_store.tables import imports, published_records
 from perfplat_assets.publication.history.importing import MAX_IMPORT_BYTES
 from perfplat_assets.publication.history.reading import (
     MAX_NESTING,
@@ -36,6 +35,7 @@ from perfplat_assets.publication.history.reading import (
 )
 from perfplat_assets.publication.published_format.records import RECORD_FIELDS
 from perfplat_assets_tests.support.services import BIN
+from perfplat_assets_tests.support.store import imports, published_records
 
 PERFPLAT = str(BIN / "perfplat")
 JANUARY = Month.parse("2024-01")

@@ -16,13 +16,13 @@ from sqlalchemy import select
 from perfplat_assets.common.months import Month, months_between
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets, defs
-from perfplat_assets.metrics_store.tables import imports, published_records
 from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 from perfplat_assets_tests.support.aws import BUCKET, PREFIX
 from perfplat_assets_tests.support.ci import needs_jq
 from perfplat_assets_tests.support.published import published_record
 from perfplat_assets_tests.support.run_results import failure_message
 from perfplat_assets_tests.support.services import BIN
+from perfplat_assets_tests.support.store import imports, published_records
 
 PERFPLAT = str(BIN / "perfplat")
 FIRST, LAST_PUBLISHED = Month.parse("2021-03"), Month.parse("2026-06")

@@ -16,7 +16,6 @@ from sqlalchemy import update
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.metrics_store.tables import published_records
 from perfplat_assets.publication.committing.plan import (
     RevisionStamp,
     StoreSnapshot,
@@ -31,6 +30,7 @@ from perfplat_assets.user_satisfaction.checks import satisfaction_inconsistencie
 from perfplat_assets_tests.support.published import published_record
 from perfplat_assets_tests.support.run_results import failure_message, materialize_month
 from perfplat_assets_tests.support.services import BIN
+from perfplat_assets_tests.support.store import published_records
 
 PERFPLAT = str(BIN / "perfplat")
 MARCH, APRIL, MAY = Month.parse("2025-03"), Month.parse("2025-04"), Month.parse("2025-05")
@@ -106,21 +106,34 @@ def test_opgs_published_percentages_agree_with_their_counts_under_the_months_met
     assert satisfaction_inconsistencies(values, OPGS_METHODS.method_for) == []
 
 
-def test_a_percentage_more_than_a_point_from_its_counts_is_named_with_the_method():
+def test_a_percentage_its_counts_do_not_give_is_named_with_both_figures_and_the_method():
     values = (
-        _month(MAY, 85, MAY_COUNTS)  # 0.75 from 84.25: OPG's rounding by hand
-        | _month(MARCH_26, 88, MARCH_26_COUNTS)  # 1.71 from 86.29
+        _month(MAY, 85, MAY_COUNTS)  # 84.25 rounds to 84
+        | _month(MARCH_26, 88, MARCH_26_COUNTS)  # 86.29 rounds to 86
         # June 2026's weighted score, (842400 + 303675 + 49150 + 5000) / 13916 = 86.25, published under the
-        # top-two-box method that was in force: 3.63 from 89.63
+        # top-two-box method that was in force: 89.63 rounds to 90
         | _month(JUNE_26, 86, JUNE_26_COUNTS)
     )
     found = satisfaction_inconsistencies(values, OPGS_METHODS.method_for)
-    assert [month for month, _ in found] == [MARCH_26, JUNE_26]
-    assert "user-satisfaction-percent 88 is 1.71 points from 86.29, the weighted-gds score" in found[0][1]
-    assert "user-satisfaction-percent 86 is 3.63 points from 89.63, the top-two-box score" in found[1][1]
-    assert "more than the 1 point" in found[1][1]
+    assert found == [
+        (
+            MAY,
+            "user-satisfaction-percent 85 is not 84, what 2025-05's five rating counts give by the "
+            "weighted-gds method (84.25, rounded half up)",
+        ),
+        (
+            MARCH_26,
+            "user-satisfaction-percent 88 is not 86, what 2026-03's five rating counts give by the "
+            "weighted-gds method (86.29, rounded half up)",
+        ),
+        (
+            JUNE_26,
+            "user-satisfaction-percent 86 is not 90, what 2026-06's five rating counts give by the "
+            "top-two-box method (89.63, rounded half up)",
+        ),
+    ]
     weighted_only = parse_methods("2021-03:weighted-gds")
-    assert [m for m, _ in satisfaction_inconsistencies(values, weighted_only.method_for)] == [MARCH_26]
+    assert [m for m, _ in satisfaction_inconsistencies(values, weighted_only.method_for)] == [MAY, MARCH_26]
 
 
 def test_a_month_without_all_five_counts_or_its_method_is_not_judged():
@@ -199,12 +212,6 @@ def _series() -> list[dict]:
         (4, 1e300, "record 4: count 1e+300 is above 999999999, the most a rating count can be"),
         (3, 5000, "record 3: count 5000 is above 100, the most a satisfaction percentage can be"),
         (5, 4087.5, "record 5: count 4087.5 is not a whole number, as a rating count must be"),
-        (
-            3,
-            95,
-            "record 3: user-satisfaction-percent 95 is 10.75 points from 84.25, the weighted-gds score of "
-            "2025-05's five rating counts: more than the 1 point its rounding allows",
-        ),
     ],
 )
 def test_import_refuses_an_implausible_record_with_its_position_and_imports_nothing(
@@ -220,6 +227,28 @@ def test_import_refuses_an_implausible_record_with_its_position_and_imports_noth
     assert named in refused.stderr
     assert "Traceback" not in refused.stderr and refused.stdout == ""
     assert MetricsStore(url=postgres_url).read(published_records).empty
+
+
+def test_import_adopts_a_month_that_disagrees_with_itself_flags_it_and_says_so(
+    tmp_path, perfplat_env, postgres_url
+):
+    """OPG's published record stands: May 2025's 95 is imported as published, though its counts give 84."""
+    series = _series()
+    series[2]["count"] = 95
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(series), encoding="utf-8")
+    imported = _import(path, postgres_url)
+    assert imported.returncode == 0, imported.stderr
+    assert (
+        "  2025-05: user-satisfaction-percent 95 is not 84, what 2025-05's five rating counts give by the "
+        "weighted-gds method (84.25, rounded half up)"
+    ) in imported.stdout.splitlines()
+    stored = MetricsStore(url=postgres_url).read(published_records)
+    flagged = stored[stored["inconsistent"].notna()]
+    assert list(zip(flagged["month"], flagged["data_type"], flagged["count"], strict=True)) == [
+        ("2025-05-01", "user-satisfaction-percent", 95.0)
+    ]
+    assert len(stored) == len(series)
 
 
 # at publication: a month stored out of bounds before the check is withheld, the rest published

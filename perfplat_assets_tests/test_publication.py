@@ -10,12 +10,12 @@ import pytest
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
-from perfplat_assets.metrics_store.tables import published_records
 from perfplat_assets.publication.published_format.checks import record_problems
 from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 from perfplat_assets_tests.support.aws import BUCKET, PREFIX
 from perfplat_assets_tests.support.ci import needs_jq
 from perfplat_assets_tests.support.run_results import failure_message, materialize_month
+from perfplat_assets_tests.support.store import published_records
 
 MAY, JUNE = Month.parse("2025-05"), Month.parse("2025-06")
 MAY_FILE = "make_a_lasting_power_of_attorney_25_05.json"

@@ -22,13 +22,13 @@ from sqlalchemy import create_engine, select, text
 from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.measures import measures
-from perfplat_assets.metrics_store.tables import publications, published_records
 from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 from perfplat_assets_tests.ckan.fixture import CkanSite, ckan_action
 from perfplat_assets_tests.support.aws import BUCKET, PREFIX
 from perfplat_assets_tests.support.ci import unavailable
 from perfplat_assets_tests.support.faults import FaultyHop, Reply, S3WritesThenFails
 from perfplat_assets_tests.support.run_results import failure_message, materialize_month
+from perfplat_assets_tests.support.store import publications, published_records
 
 # Every test here publishes the embedded sample to S3 (and CKAN): the sample guard is off for all of them.
 pytestmark = pytest.mark.usefixtures("sample_data_allowed")

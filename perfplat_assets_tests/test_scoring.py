@@ -3,6 +3,8 @@
 import pytest
 
 from perfplat_assets.common.months import Month
+from perfplat_assets.common.settings import SettingError, method_schedule
+from perfplat_assets.services.deputy_reporting.service import DEPUTY_REPORTING
 from perfplat_assets.user_satisfaction.calculation import (
     DEFAULT_METHOD_SCHEDULE,
     RatingCounts,
@@ -11,6 +13,7 @@ from perfplat_assets.user_satisfaction.calculation import (
     top_two_box_share,
     weighted_gds_score,
 )
+from perfplat_assets.user_satisfaction.measure import USER_SATISFACTION
 
 SCHEDULE = parse_methods(DEFAULT_METHOD_SCHEDULE)
 
@@ -81,10 +84,21 @@ def test_the_schedule_is_configuration():
     [
         ("2021-03:mean", "'mean' is not a method"),
         ("", "empty"),
-        ("2022-01:weighted-gds", "must start by 2021-03"),
         ("March:weighted-gds", "is not a month"),
     ],
 )
 def test_a_bad_schedule_says_what_is_wrong(text, complaint):
     with pytest.raises(ValueError, match=complaint):
         parse_methods(text)
+
+
+def test_a_services_schedule_must_start_by_its_first_month(monkeypatch):
+    """Checked at load, for each service from its own first month: Complete the deputy report's series
+    starts in April 2023, so a schedule from then is whole for it, and one from May 2023 is not."""
+    monkeypatch.setenv("PERFPLAT_DEPUTY_REPORTING_SATISFACTION_METHODS", "2023-04:weighted-gds")
+    assert method_schedule(DEPUTY_REPORTING, USER_SATISFACTION).method_for(Month.parse("2023-04"))
+    monkeypatch.setenv("PERFPLAT_DEPUTY_REPORTING_SATISFACTION_METHODS", "2023-05:weighted-gds")
+    with pytest.raises(
+        SettingError, match=r"PERFPLAT_DEPUTY_REPORTING_SATISFACTION_METHODS: .*must start by 2023-04"
+    ):
+        method_schedule(DEPUTY_REPORTING, USER_SATISFACTION)

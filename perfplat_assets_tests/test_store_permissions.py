@@ -22,7 +22,7 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.metrics_store.tables import imports, metadata, published_records
+from perfplat_assets.metrics_store.tables import metadata
 from perfplat_assets.publication.committing.journal import StoreFailed
 from perfplat_assets.publication.history.importing import import_published_file
 from perfplat_assets.store_schema import STORED_TABLES
@@ -31,6 +31,7 @@ from perfplat_assets.uptime.calculation import Uptime
 from perfplat_assets.uptime.measure import table as uptime
 from perfplat_assets_tests.support.published import published_record
 from perfplat_assets_tests.support.services import BIN
+from perfplat_assets_tests.support.store import imports, published_records
 from perfplat_sample.resources import EmbeddedRoute53HealthCheck
 
 assert STORED_TABLES  # every stored asset's table is registered, so `TABLES` is the whole schema

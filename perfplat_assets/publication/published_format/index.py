@@ -11,7 +11,7 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
 from perfplat_assets.measures import service_measures
 from perfplat_assets.publication.published_format.records import REPORT_HTML
-from perfplat_assets.publication.published_format.report import PAGE, shown
+from perfplat_assets.publication.published_format.report import PAGE, value_text
 
 TITLE = "Office of the Public Guardian: monthly service performance"
 
@@ -38,7 +38,7 @@ def service_entry(service: Service, published: Mapping[tuple[Month, str], float]
     measures that has one."""
     newest = max((month for month, _ in published), default=None)
     figures = tuple(
-        Figure(measure.title, shown(measure.headline, measure.headline.published(published[key])))
+        Figure(measure.title, value_text(measure.headline, measure.headline.published(published[key])))
         for measure in service_measures(service)
         if newest is not None and (key := (newest, measure.headline.name)) in published
     )

@@ -213,7 +213,7 @@ PAGE = Environment(
 PAGE.filters |= {"month_name": _month_name, "compact": _compact}
 
 
-def shown(data_type: DataType, value: int | float) -> str:
+def value_text(data_type: DataType, value: int | float) -> str:
     """A value as the page shows it: `84%`, `2,812 responses`."""
     return f"{value}%" if data_type.unit == "per cent" else f"{value:,} {data_type.unit}"
 
@@ -236,9 +236,9 @@ def _summary(measure: Measure, months: Sequence[Month], series: Mapping[Month, i
     shown = measure.headline
     text = (
         f"{measure.title} by month, {_month_name(months[0])} to {_month_name(months[-1])}. "
-        f"Latest: {shown(shown, series[latest])} in {_month_name(latest)}. "
-        f"Lowest: {shown(shown, series[low])} in {_month_name(low)}; "
-        f"highest: {shown(shown, series[high])} in {_month_name(high)}."
+        f"Latest: {value_text(shown, series[latest])} in {_month_name(latest)}. "
+        f"Lowest: {value_text(shown, series[low])} in {_month_name(low)}; "
+        f"highest: {value_text(shown, series[high])} in {_month_name(high)}."
     )
     missing = [m for m in months if m not in series]
     if missing:
@@ -261,7 +261,7 @@ def _measure_section(
     changes = _method_changes(measure, months, methods)
     summary = _summary(measure, months, series) + _changes_sentence(measure, changes)
     rows = tuple(
-        Row(month, (Cell(shown(measure.headline, series[month])),))
+        Row(month, (Cell(value_text(measure.headline, series[month])),))
         if month in series
         else Row(month, (Cell("not published", figure=False),))
         for month in months
@@ -462,7 +462,7 @@ def _line_chart(
         axes.yaxis.set_major_formatter(lambda value, _: f"{value:g}")
         last = max(i for i, v in enumerate(ys) if not math.isnan(v))
         axes.annotate(
-            shown(measure.headline, series[months[last]]),
+            value_text(measure.headline, series[months[last]]),
             (last, ys[last]),
             xytext=(0, 8),
             textcoords="offset points",

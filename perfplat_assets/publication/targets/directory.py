@@ -285,11 +285,13 @@ class PublicationDirectory(ConfigurableResource):
         """`report.html` at the top, the index of every service's publication: written beside it and
         renamed into place, so a reader sees the old index or the new one. perfplat knows the index it
         wrote by its digest, recorded in the metrics store (under the top's path, as `.index`) before the
-        file is written; anything else at `report.html` is refused, named, and left alone."""
+        file is written; anything else at `report.html` is refused, named, and left alone (the
+        single-service layout's link there is carried over first by the service that inherits it)."""
         top_path = self.directory()
         try:
             os.makedirs(top_path, exist_ok=True)
             with self._opened() as top:
+                self._carry_over(top)  # the single-service layout's report.html leaves the top first
                 accepted = self._index_digests()
                 before = self._index_held(top, set(accepted.values()))
                 written = _digest(content)

@@ -39,7 +39,10 @@ def toy_month(perfplat_env: Path) -> tuple[dict, Path]:
 
 
 def _published(data_dir: Path, name: str) -> str:
-    return (data_dir / "publish" / name).read_text(encoding="utf-8")
+    """A cumulative file, in the service's folder."""
+    return (data_dir / "publish" / "make_a_lasting_power_of_attorney_service" / name).read_text(
+        encoding="utf-8"
+    )
 
 
 def test_a_measure_from_the_test_package_is_published_everywhere(toy_month):

@@ -226,9 +226,11 @@ def test_import_refuses_an_implausible_record_with_its_position_and_imports_noth
 
 
 def _publication(publish: Path) -> tuple[dict[tuple[str, str], object], str]:
-    records = json.loads((publish / "data.json").read_text(encoding="utf-8"))
+    records = json.loads(
+        (publish / "make_a_lasting_power_of_attorney_service" / "data.json").read_text(encoding="utf-8")
+    )
     return {(r["_timestamp"][:7], r["dataType"]): r["count"] for r in records}, (
-        publish / "data.csv"
+        publish / "make_a_lasting_power_of_attorney_service" / "data.csv"
     ).read_text(encoding="utf-8")
 
 

@@ -242,6 +242,7 @@ def _publisher(
         store=metrics_store,
         directory=PublicationDirectory(path=publish_dir, store=metrics_store, service=service),
         s3=S3Publication(
+            service=service,
             s3=S3Resource(region_name=env("AWS_REGION"), endpoint_url=env("AWS_ENDPOINT_URL_S3")),
             bucket=env("PERFPLAT_S3_BUCKET"),
             **given(prefix="PERFPLAT_S3_PREFIX"),

@@ -40,6 +40,7 @@ def toy_month(perfplat_env: Path) -> tuple[dict, Path]:
 
 
 def _published(data_dir: Path, name: str) -> str:
+    """A cumulative file, in the service's folder."""
     return (data_dir / "publish" / "make_a_lasting_power_of_attorney_service" / name).read_text(
         encoding="utf-8"
     )

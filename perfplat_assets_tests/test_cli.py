@@ -101,7 +101,9 @@ def test_a_range_of_months_is_one_run_and_one_ga4_request(tmp_path):
         assert emulator.requests_served == 1
     publish = tmp_path / "data" / "publish"
     assert len(list(publish.glob("make_a_lasting_power_of_attorney_*.json"))) == 24
-    records = json.loads((publish / "data.json").read_text(encoding="utf-8"))
+    records = json.loads(
+        (publish / "make_a_lasting_power_of_attorney_service" / "data.json").read_text(encoding="utf-8")
+    )
     assert len({r["_timestamp"] for r in records}) == 24
     instance = DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"]))
     [run] = instance.get_runs()

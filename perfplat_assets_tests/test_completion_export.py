@@ -133,7 +133,11 @@ def _run(first: Month, last: Month, selection: list[str] | None = None) -> Execu
 
 
 def _published(data_dir: Path) -> dict[str, float]:
-    records = json.loads((data_dir / "publish" / "data.json").read_text(encoding="utf-8"))
+    records = json.loads(
+        (data_dir / "publish" / "make_a_lasting_power_of_attorney_service" / "data.json").read_text(
+            encoding="utf-8"
+        )
+    )
     return {r["_timestamp"][:7]: r["count"] for r in records if r["dataType"] == "completion-rate"}
 
 
@@ -157,7 +161,9 @@ def test_one_range_run_publishes_each_months_exact_rate_from_one_job(export_env,
     assert (stored["2026-10"]["sessions_started"], stored["2026-10"]["sessions_completed"]) == (11, 6)
     assert stored["2026-10"]["method"] == "ga4-export-journeys"
     assert stored["2026-10"]["data_api_sessions_started"] is None, "no property set: nothing to compare"
-    notes = (export_env / "publish" / "notes.md").read_text(encoding="utf-8")
+    notes = (export_env / "publish" / "make_a_lasting_power_of_attorney_service" / "notes.md").read_text(
+        encoding="utf-8"
+    )
     assert "- 2026-09 to 2026-10: journeys in GA4's BigQuery export" in notes
     [completion] = [e for e in result.get_asset_materialization_events() if e.step_key == "completion_rate"][
         :1
@@ -182,7 +188,13 @@ def test_a_month_whose_last_day_has_no_table_is_left_out_then_counted_and_revise
     )
     assert _run(OCTOBER, OCTOBER).success
     assert _published(export_env)["2026-10"] == 54.5
-    revisions = list(csv.DictReader((export_env / "publish" / "revisions.csv").open(encoding="utf-8")))
+    revisions = list(
+        csv.DictReader(
+            (export_env / "publish" / "make_a_lasting_power_of_attorney_service" / "revisions.csv").open(
+                encoding="utf-8"
+            )
+        )
+    )
     assert [(r["month"][:7], r["dataType"], r["previous_value"], r["new_value"]) for r in revisions] == [
         ("2026-10", "completion-rate", "", "54.5")
     ]
@@ -208,7 +220,9 @@ def test_months_before_the_export_come_from_the_data_api_and_exact_months_keep_i
     assert stored["2026-09"]["method"] == "ga4-data-api-ratio"
     assert stored["2026-10"]["method"] == "ga4-export-journeys"
     assert stored["2026-10"]["data_api_completion_rate_percent"] == 40.0  # 20 of 50, for comparison
-    notes = (export_env / "publish" / "notes.md").read_text(encoding="utf-8")
+    notes = (export_env / "publish" / "make_a_lasting_power_of_attorney_service" / "notes.md").read_text(
+        encoding="utf-8"
+    )
     assert (
         "- 2026-09: GA4 Data API ratio" in notes and "- 2026-10: journeys in GA4's BigQuery export" in notes
     )

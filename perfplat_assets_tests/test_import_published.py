@@ -121,7 +121,7 @@ def test_import_then_publish_the_next_month_keeps_the_whole_series(
     )
     assert result.success
     publish = perfplat_env / "publish"
-    published = json.loads((publish / "data.json").read_text(encoding="utf-8"))
+    published = json.loads((publish / MAKE_AN_LPA.folder / "data.json").read_text(encoding="utf-8"))
     assert not opg_validator_problems(published)
     keys = [(r["_timestamp"], r["dataType"]) for r in published]
     assert keys == sorted(keys) and len(keys) == len(set(keys))
@@ -135,7 +135,7 @@ def test_import_then_publish_the_next_month_keeps_the_whole_series(
     assert {
         r["count"] for r in published if r["dataType"] == "uptime-percent" and r["_timestamp"] < "2026-07"
     } == {100}
-    assert '"count": 100,' in (publish / "data.json").read_text(encoding="utf-8")
+    assert '"count": 100,' in (publish / MAKE_AN_LPA.folder / "data.json").read_text(encoding="utf-8")
     # Every month has its month file, in the directory and in S3.
     objects = {item["Key"] for item in s3_bucket.list_objects_v2(Bucket=BUCKET)["Contents"]}
     for month in months_between(FIRST, july):

@@ -68,7 +68,13 @@ def _run(month: Month, instance: DagsterInstance):
 
 
 def _published(directory: Path, name: str) -> list[dict]:
-    return json.loads((directory / name).read_text(encoding="utf-8"))
+    """A published JSON file: a month file at the top, `data.json` in the service's folder."""
+    where = (
+        directory
+        if name.startswith("make_a_lasting_power_of_attorney_2")
+        else directory / "make_a_lasting_power_of_attorney_service"
+    )
+    return json.loads((where / name).read_text(encoding="utf-8"))
 
 
 def test_one_month_end_to_end(perfplat_env: Path):
@@ -89,7 +95,7 @@ def test_one_month_end_to_end(perfplat_env: Path):
     assert records == sorted(records, key=lambda r: (r["_timestamp"], r["dataType"]))
 
     assert _published(publish, "data.json") == records
-    raw = (publish / "data.csv").read_bytes()
+    raw = (publish / "make_a_lasting_power_of_attorney_service" / "data.csv").read_bytes()
     assert raw.count(b"\r\n") == 2 and raw.decode("utf-8")
     rows = list(csv.reader(raw.decode("utf-8").splitlines()))
     assert rows[0] == [
@@ -121,8 +127,15 @@ def test_republishing_replaces_rather_than_duplicates(perfplat_env: Path):
     assert {r["_timestamp"][:7] for r in everything} == {"2025-05", "2025-06"}
     assert everything == sorted(everything, key=lambda r: (r["_timestamp"], r["dataType"]))
     assert len(_published(publish, "make_a_lasting_power_of_attorney_25_06.json")) == 9
-    assert len((publish / "data.csv").read_text(encoding="utf-8").splitlines()) == 3
-    assert not list(publish.glob(".*.tmp")), "no temporary file is left behind"
+    assert (
+        len(
+            (publish / "make_a_lasting_power_of_attorney_service" / "data.csv")
+            .read_text(encoding="utf-8")
+            .splitlines()
+        )
+        == 3
+    )
+    assert not list(publish.rglob(".*.tmp")), "no temporary file is left behind"
 
 
 def test_a_measure_without_data_is_left_out_not_zero(perfplat_env: Path, monkeypatch: pytest.MonkeyPatch):
@@ -139,7 +152,12 @@ def test_a_measure_without_data_is_left_out_not_zero(perfplat_env: Path, monkeyp
     assert len(records) == 8
     metadata = result.asset_materializations_for_node("make_an_lpa__performance_dataset")[0].metadata
     assert "figures-file has no figures for 2025-05" in metadata["left out 2025-05 digital-take-up"].value
-    csv_row = (perfplat_env / "publish" / "data.csv").read_text(encoding="utf-8").splitlines()[1].split(",")
+    csv_row = (
+        (perfplat_env / "publish" / "make_a_lasting_power_of_attorney_service" / "data.csv")
+        .read_text(encoding="utf-8")
+        .splitlines()[1]
+        .split(",")
+    )
     assert csv_row[7] == ""  # digital-take-up: empty, not 0
 
 
@@ -205,4 +223,8 @@ def test_a_month_the_source_has_forgotten_keeps_its_history(perfplat_env: Path, 
     metadata = again.asset_materializations_for_node("make_an_lpa__user_satisfaction")[0].metadata
     assert metadata["kept_stored_figures_for"].value == "2025-05"
     assert _published(perfplat_env / "publish", "make_a_lasting_power_of_attorney_25_05.json") == before
-    assert not (perfplat_env / "publish" / "revisions.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert (
+        not (perfplat_env / "publish" / "make_a_lasting_power_of_attorney_service" / "revisions.csv")
+        .read_text(encoding="utf-8")
+        .splitlines()[1:]
+    )

@@ -255,9 +255,11 @@ def test_import_adopts_a_month_that_disagrees_with_itself_flags_it_and_says_so(
 
 
 def _publication(publish: Path) -> tuple[dict[tuple[str, str], object], str]:
-    records = json.loads((publish / "data.json").read_text(encoding="utf-8"))
+    records = json.loads(
+        (publish / "make_a_lasting_power_of_attorney_service" / "data.json").read_text(encoding="utf-8")
+    )
     return {(r["_timestamp"][:7], r["dataType"]): r["count"] for r in records}, (
-        publish / "data.csv"
+        publish / "make_a_lasting_power_of_attorney_service" / "data.csv"
     ).read_text(encoding="utf-8")
 
 

@@ -1,5 +1,6 @@
 """Publication to the local directory and to S3 (moto's server over HTTP on loopback), the CSVW metadata,
-the automation's `jq -s flatten` merge, and the dry run."""
+the automation's `jq -s flatten` merge, and the dry run. Both in OPG's layout: the cumulative files in the
+service's folder, the month files at the top."""
 
 import csv
 import json
@@ -19,6 +20,7 @@ from perfplat_assets_tests.support.store import published_records
 
 MAY, JUNE = Month.parse("2025-05"), Month.parse("2025-06")
 MAY_FILE = "make_a_lasting_power_of_attorney_25_05.json"
+FOLDER = "make_a_lasting_power_of_attorney_service/"
 FILES = {
     MAY_FILE: "application/json",
     "data.json": "application/json",
@@ -44,15 +46,21 @@ def _objects(client) -> dict[str, dict]:
     return {item["Key"]: client.get_object(Bucket=BUCKET, Key=item["Key"]) for item in listed}
 
 
+def _where(name: str) -> str:
+    """Where a file is published, under the directory or the prefix."""
+    return name if name == MAY_FILE else FOLDER + name
+
+
 def test_s3_gets_every_file_with_its_content_type(s3, sample_data_allowed, perfplat_env):
     assert _materialize(MAY).success
     objects = _objects(s3)
-    assert set(objects) == {PREFIX + name for name in FILES}
+    assert set(objects) == {PREFIX + _where(name) for name in FILES}
     local = perfplat_env / "publish"
     for name, kind in FILES.items():
-        stored = objects[PREFIX + name]
+        stored = objects[PREFIX + _where(name)]
         assert stored["ContentType"] == kind, name
-        assert stored["Body"].read() == (local / name).read_bytes(), name
+        assert stored["Metadata"] == {"written-by": "perfplat"}, name
+        assert stored["Body"].read() == (local / _where(name)).read_bytes(), name
     month = json.loads((local / MAY_FILE).read_text(encoding="utf-8"))
     assert len(month) == 9 and all(not record_problems(r, MAY, MAKE_AN_LPA.service) for r in month)
 
@@ -63,7 +71,7 @@ def test_republishing_a_month_replaces_its_objects(s3, sample_data_allowed, perf
     assert _materialize(MAY).success
     objects = _objects(s3)
     assert PREFIX + "make_a_lasting_power_of_attorney_25_06.json" in objects
-    everything = json.loads(objects[PREFIX + "data.json"]["Body"].read())
+    everything = json.loads(objects[PREFIX + FOLDER + "data.json"]["Body"].read())
     keys = [(r["_timestamp"], r["dataType"]) for r in everything]
     assert len(keys) == len(set(keys)) == 18
 
@@ -73,7 +81,7 @@ def test_an_s3_failure_publishes_nothing_anywhere(s3, sample_data_allowed, perfp
     result = _materialize(MAY)
     assert not result.success
     message = failure_message(result)
-    assert "S3 bucket no-such-bucket: reading make-an-lpa/data.json failed" in message
+    assert f"S3 bucket no-such-bucket: reading make-an-lpa/{FOLDER}data.json failed" in message
     assert "Nothing was published" in message
     assert not (perfplat_env / "publish").exists()
     assert build_resources()["metrics_store"].read(published_records).empty
@@ -89,6 +97,7 @@ def test_a_dry_run_reports_the_plan_and_writes_nothing(s3, sample_data_allowed, 
     metadata = result.asset_observations_for_node("make_an_lpa__data_gov_uk_publication")[0].metadata
     plan = metadata["plan"].value
     assert f"| s3 | {PREFIX}{MAY_FILE} | create |" in plan and f"| directory | {MAY_FILE} | create |" in plan
+    assert f"| s3 | {PREFIX}{FOLDER}data.json | create |" in plan
     assert not _objects(s3)
     assert not (perfplat_env / "publish").exists()
     assert build_resources()["metrics_store"].read(published_records).empty
@@ -96,13 +105,13 @@ def test_a_dry_run_reports_the_plan_and_writes_nothing(s3, sample_data_allowed, 
     assert _materialize(MAY).success  # published for real; a second dry run has nothing to change
     again = _materialize(MAY, ops={"data_gov_uk_publication": {"config": {"dry_run": True}}})
     plan = again.asset_observations_for_node("make_an_lpa__data_gov_uk_publication")[0].metadata["plan"].value
-    assert f"| s3 | {PREFIX}data.json | unchanged |" in plan and "| create |" not in plan
+    assert f"| s3 | {PREFIX}{FOLDER}data.json | unchanged |" in plan and "| create |" not in plan
 
 
 def test_csvw_metadata_describes_the_csv(perfplat_env):
     for month in ("2026-03", "2026-04"):
         assert _materialize(Month.parse(month)).success
-    publish = perfplat_env / "publish"
+    publish = perfplat_env / "publish" / FOLDER
     metadata = json.loads((publish / "data.csv-metadata.json").read_text(encoding="utf-8"))
     header = next(csv.reader((publish / "data.csv").read_text(encoding="utf-8").splitlines()))
     columns = metadata["tableSchema"]["columns"]
@@ -125,7 +134,7 @@ def test_the_month_file_merges_with_data_json_as_the_automation_does(perfplat_en
     """OPG's automation runs `jq -s flatten public.json new-month.json`: no duplicate may result."""
     assert _materialize(MAY).success
     existing = tmp_path / "existing.json"
-    shutil.copy(perfplat_env / "publish" / "data.json", existing)  # the public file holds May
+    shutil.copy(perfplat_env / "publish" / FOLDER / "data.json", existing)  # the public file holds May
     assert _materialize(JUNE).success
     month_file = perfplat_env / "publish" / "make_a_lasting_power_of_attorney_25_06.json"
     merged = subprocess.run(
@@ -136,7 +145,7 @@ def test_the_month_file_merges_with_data_json_as_the_automation_does(perfplat_en
     assert len(keys) == len(set(keys)) == 18
     assert all(not record_problems(r, JUNE, MAKE_AN_LPA.service) for r in records)
     assert sorted(records, key=lambda r: (r["_timestamp"], r["dataType"])) == json.loads(
-        (perfplat_env / "publish" / "data.json").read_text(encoding="utf-8")
+        (perfplat_env / "publish" / FOLDER / "data.json").read_text(encoding="utf-8")
     )
 
 
@@ -157,8 +166,8 @@ def test_a_directory_squatting_on_a_published_name_is_refused_before_anything_is
 ):
     assert _materialize(MAY).success
     before = {key: obj["Body"].read() for key, obj in _objects(s3).items()}
-    (perfplat_env / "publish" / "data.csv").unlink()
-    (perfplat_env / "publish" / "data.csv").mkdir()
+    (perfplat_env / "publish" / FOLDER / "data.csv").unlink()
+    (perfplat_env / "publish" / FOLDER / "data.csv").mkdir()
     result = _materialize(JUNE)
     assert not result.success
     message = failure_message(result)
@@ -177,5 +186,5 @@ def test_an_empty_metrics_store_cannot_erase_published_months(
     assert not result.success
     message = failure_message(result)
     assert "holds 2025-05, which the metrics store does not" in message
-    published = json.loads(s3.get_object(Bucket=BUCKET, Key=PREFIX + "data.json")["Body"].read())
+    published = json.loads(s3.get_object(Bucket=BUCKET, Key=PREFIX + FOLDER + "data.json")["Body"].read())
     assert {r["_timestamp"][:7] for r in published} == {"2025-05"}

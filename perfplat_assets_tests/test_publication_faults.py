@@ -34,6 +34,7 @@ from perfplat_assets_tests.support.store import publications, published_records
 pytestmark = pytest.mark.usefixtures("sample_data_allowed")
 
 MAY, JUNE, JULY = Month.parse("2025-05"), Month.parse("2025-06"), Month.parse("2025-07")
+FOLDER = MAKE_AN_LPA.folder  # the cumulative files' folder, in the directory and under the prefix
 
 
 def _run(month: Month):
@@ -62,6 +63,7 @@ def _store_months() -> list[str]:
 
 
 def _s3_objects(s3) -> dict[str, bytes]:
+    """Every object under the prefix, by its path there (`<folder>/data.json`, a month file's name)."""
     listed = s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])
     return {
         item["Key"][len(PREFIX) :]: s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
@@ -70,9 +72,16 @@ def _s3_objects(s3) -> dict[str, bytes]:
 
 
 def _directory_files(publish: Path) -> dict[str, bytes]:
+    """Every published file a reader finds, by its path under the directory (as `_s3_objects` names
+    them): the month files at the top, the cumulative files in the service's folder."""
     if not publish.is_dir():
         return {}
-    return {p.name: p.read_bytes() for p in publish.iterdir() if not p.name.startswith(".") and p.is_file()}
+    found = [*publish.iterdir(), *((publish / FOLDER).iterdir() if (publish / FOLDER).is_dir() else ())]
+    return {
+        str(p.relative_to(publish)): p.read_bytes()
+        for p in found
+        if not p.name.startswith(".") and p.is_file()
+    }
 
 
 def _months_in(data_json: bytes | None) -> list[str]:
@@ -94,8 +103,10 @@ def assert_agree(publish: Path, s3) -> None:
     first = next(iter(held.values()))
     for name, files in held.items():
         assert files == first, f"{name} differs from the other targets"
-        assert _months_in(files.get("data.json")) == months, f"{name}'s data.json is not the store's"
-        month_files = {n for n in files if n.startswith("make_a_lasting_power_of_attorney_")}
+        assert _months_in(files.get(f"{FOLDER}/data.json")) == months, (
+            f"{name}'s data.json is not the store's"
+        )
+        month_files = {n for n in files if MAKE_AN_LPA.month_file_pattern.fullmatch(n)}
         assert month_files == {MAKE_AN_LPA.month_file_name(Month.parse(m)) for m in months}, name
 
 
@@ -250,16 +261,16 @@ def test_the_store_connection_terminated_mid_publication_is_repaired(
 def test_an_unreadable_data_json_is_refused_not_replaced(s3_bucket, perfplat_env):
     assert _run(MAY).success
     before = _s3_objects(s3_bucket)
-    truncated = before["data.json"][: len(before["data.json"]) // 2]
-    s3_bucket.put_object(Bucket=BUCKET, Key=PREFIX + "data.json", Body=truncated)
+    truncated = before[f"{FOLDER}/data.json"][: len(before[f"{FOLDER}/data.json"]) // 2]
+    s3_bucket.put_object(Bucket=BUCKET, Key=f"{PREFIX}{FOLDER}/data.json", Body=truncated)
     result = _run(JUNE)
     assert not result.success
     message = failure_message(result)
     assert "data.json in the s3 target cannot be read as published records" in message
     assert "Nothing was published" in message
-    assert _s3_objects(s3_bucket) == {**before, "data.json": truncated}
+    assert _s3_objects(s3_bucket) == {**before, f"{FOLDER}/data.json": truncated}
     assert _store_months() == ["2025-05"]
-    assert _months_in(_directory_files(perfplat_env / "publish")["data.json"]) == ["2025-05"]
+    assert _months_in(_directory_files(perfplat_env / "publish")[f"{FOLDER}/data.json"]) == ["2025-05"]
 
 
 # The local directory
@@ -284,7 +295,9 @@ def test_a_folder_squatting_on_a_published_name_is_refused_before_anything_is_wr
     assert f"remove {MAKE_AN_LPA.month_file_name(MAY)}" in message and "Nothing was published" in message
     assert _s3_objects(s3_bucket) == before["s3"]
     assert _store_months() == ["2025-05"]
-    assert json.loads((publish / "data.json").read_bytes()) == json.loads(before["directory"]["data.json"])
+    assert json.loads((publish / FOLDER / "data.json").read_bytes()) == json.loads(
+        before["directory"][f"{FOLDER}/data.json"]
+    )
     (squatter / "something").unlink()
     squatter.rmdir()
     assert_repaired_by_one_more_run(publish, s3_bucket, JUNE)
@@ -386,7 +399,7 @@ def test_a_ckan_failure_leaves_ckan_pending_and_the_next_month_completes_it(
     assert "Nothing was published" not in message
     assert "applying" in _journal_states()
     assert first.label in _store_months(), "the store keeps what the files show"
-    assert _months_in(_directory_files(publish)["data.json"]) == _store_months()
+    assert _months_in(_directory_files(publish)[f"{FOLDER}/data.json"]) == _store_months()
 
     following = _run(first.next())  # the next month: recovery completes CKAN, then it publishes
     assert following.success, failure_message(following)
@@ -406,25 +419,27 @@ def test_the_directory_is_one_publication_at_a_time(s3_bucket, perfplat_env):
     publish = perfplat_env / "publish"
     assert _run(MAY).success
     assert _run(JUNE).success
-    current = os.readlink(publish / ".current")
+    current = os.readlink(publish / FOLDER / ".current")
     for name in _directory_files(publish):
-        assert os.readlink(publish / name) == f".current/{name}"
-    versions = {f".versions/{p.name}" for p in (publish / ".versions").iterdir()}
+        expected = f"{FOLDER}/.current/{name}" if "/" not in name else f".current/{Path(name).name}"
+        assert os.readlink(publish / name) == expected
+    versions = {f".versions/{p.name}" for p in (publish / FOLDER / ".versions").iterdir()}
     assert len(versions) == 2 and current in versions
     [previous] = versions - {current}
-    assert _months_in((publish / previous / "data.json").read_bytes()) == ["2025-05"]
-    assert not list(publish.glob(".*.tmp"))
+    assert _months_in((publish / FOLDER / previous / "data.json").read_bytes()) == ["2025-05"]
+    assert not list(publish.glob(".*.tmp")) and not list((publish / FOLDER).glob(".*.tmp"))
 
 
 def test_files_published_before_versioning_are_adopted(s3_bucket, perfplat_env):
-    """A directory written by an earlier perfplat (plain files) keeps every file through the change."""
+    """A directory written by an earlier perfplat (plain files, at the top: it published one service alone)
+    keeps every file through the change, carried over into the service's folder."""
     publish = perfplat_env / "publish"
     assert _run(MAY).success
-    plain = _directory_files(publish)
+    plain = {Path(name).name: content for name, content in _directory_files(publish).items()}
     for entry in list(publish.iterdir()):
         if entry.is_symlink():
             entry.unlink()
-    subprocess.run(["rm", "-rf", str(publish / ".versions")], check=True)
+    subprocess.run(["rm", "-rf", str(publish / FOLDER)], check=True)
     for name, content in plain.items():
         (publish / name).write_bytes(content)
     assert _run(JUNE).success

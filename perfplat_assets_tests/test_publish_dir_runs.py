@@ -139,10 +139,11 @@ except PublicationFailed as error:
 
 
 def test_an_unreadable_entry_inside_the_directory_is_a_clear_refusal(shared_work, postgres_url):
-    """Past the run's start (the directory itself is writable), a folder perfplat cannot read inside it."""
+    """Past the run's start (the directory itself is writable), a folder perfplat cannot read inside it: the
+    versions in the service's folder."""
     publish = shared_work / "publish"
-    (publish / ".versions").mkdir(parents=True)
-    (publish / ".versions").chmod(0o000)
+    (publish / "make_a_lasting_power_of_attorney_service" / ".versions").mkdir(parents=True)
+    (publish / "make_a_lasting_power_of_attorney_service" / ".versions").chmod(0o000)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
         [*NO_PERMISSION_BYPASS, sys.executable, "-c", PUBLISH_IN_ONE_PROCESS, str(publish), postgres_url],
@@ -160,18 +161,22 @@ def test_an_unreadable_entry_inside_the_directory_is_a_clear_refusal(shared_work
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("planted", [".versions", ".current"])
+FOLDER = "make_a_lasting_power_of_attorney_service"
+
+
+@pytest.mark.parametrize("planted", [".versions", ".current", f"{FOLDER}/.versions", f"{FOLDER}/.current"])
 def test_a_run_meets_a_planted_link_with_a_refusal_and_leaves_the_outside_alone(
     tmp_path, postgres_url, planted
 ):
     """The cases as they were first seen: a `.versions` or `.current` link to a folder outside, which a
-    run wrote through (and pruned) or published from."""
+    run wrote through (and pruned) or published from; in the service's folder, and at the top, where the
+    single-service layout kept them."""
     outside = tmp_path / "outside"
     (outside / "kept").mkdir(parents=True)
     (outside / "secret.txt").write_text("not for publication\n")
     (outside / "kept" / "file").write_text("mine\n")
     publish = tmp_path / "publish"
-    publish.mkdir()
+    (publish / planted).parent.mkdir(parents=True)
     os.symlink(outside, publish / planted)
     before = {str(p.relative_to(outside)): p.read_bytes() for p in outside.rglob("*") if p.is_file()}
     env = dagster_environment(
@@ -183,4 +188,6 @@ def test_a_run_meets_a_planted_link_with_a_refusal_and_leaves_the_outside_alone(
     assert f"remove {planted}" in output and "Nothing was published" in output, output[-3000:]
     after = {str(p.relative_to(outside)): p.read_bytes() for p in outside.rglob("*") if p.is_file()}
     assert after == before
-    assert sorted(p.name for p in publish.iterdir()) == [planted]
+    assert sorted(str(p.relative_to(publish)) for p in publish.rglob("*")) == sorted(
+        {planted, FOLDER} if "/" in planted else {planted}
+    )

@@ -131,7 +131,11 @@ def test_a_blocked_measure_keeps_its_earlier_published_value_and_the_rest_is_rep
     assert "withheld 2025-05 completion-rate: completion_rate_within_range failed" in failure_message(result)
     again = _published(perfplat_env)
     assert again == first, "the earlier completion rate stays, and the other measures are as they were"
-    revisions = (perfplat_env / "publish" / "revisions.csv").read_text(encoding="utf-8").splitlines()
+    revisions = (
+        (perfplat_env / "publish" / "make_a_lasting_power_of_attorney_service" / "revisions.csv")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    )
     assert revisions[1:] == [], "keeping the earlier value is no revision"
 
 
@@ -331,7 +335,7 @@ def test_a_revised_sirius_figure_is_recorded(perfplat_env, monkeypatch, tmp_path
     assert metadata["revisions_this_run"].value == 1
     assert "| 2025-05 | digital-take-up | 33.3 | 66.7 |" in metadata["revisions"].value
 
-    revisions_csv = perfplat_env / "publish" / "revisions.csv"
+    revisions_csv = perfplat_env / "publish" / "make_a_lasting_power_of_attorney_service" / "revisions.csv"
     rows = list(csv.DictReader(revisions_csv.read_text(encoding="utf-8").splitlines()))
     assert len(rows) == 1
     assert rows[0]["month"] == "2025-05" and rows[0]["dataType"] == "digital-take-up"
@@ -353,7 +357,9 @@ def test_a_revised_sirius_figure_is_recorded(perfplat_env, monkeypatch, tmp_path
 def test_notes_show_the_change_of_satisfaction_method(perfplat_env):
     for month in ("2026-02", "2026-03", "2026-04", "2026-05"):
         assert _materialize(Month.parse(month)).success
-    notes = (perfplat_env / "publish" / "notes.md").read_text(encoding="utf-8")
+    notes = (perfplat_env / "publish" / "make_a_lasting_power_of_attorney_service" / "notes.md").read_text(
+        encoding="utf-8"
+    )
     assert "- 2026-02 to 2026-03: weighted GDS score" in notes
     assert "- 2026-04 to 2026-05: top-two-box share" in notes
     store = build_resources()["metrics_store"]
@@ -417,7 +423,9 @@ def test_in_a_range_a_blocked_measure_is_withheld_and_everything_else_published(
     publish = perfplat_env / "publish"
     for month in ("25_04", "25_05", "25_06"):
         assert (publish / f"make_a_lasting_power_of_attorney_{month}.json").exists()
-    records = json.loads((publish / "data.json").read_text(encoding="utf-8"))
+    records = json.loads(
+        (publish / "make_a_lasting_power_of_attorney_service" / "data.json").read_text(encoding="utf-8")
+    )
     take_up = {r["_timestamp"][:7]: r["count"] for r in records if r["dataType"] == "digital-take-up"}
     assert take_up == {"2025-04": 40.0, "2025-06": 45.0}
     assert {r["_timestamp"][:7] for r in records if r["dataType"] == "uptime-percent"} == {

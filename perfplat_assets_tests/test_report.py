@@ -386,10 +386,14 @@ def test_the_pipeline_states_imported_months_methods_from_perfplat_satisfaction_
     (tmp_path / "opg.json").write_text(json.dumps(history), encoding="utf-8")
     import_published_file(tmp_path / "opg.json", build_resources()["metrics_store"])
     _publish(Month.parse("2025-05"))
-    notes = (perfplat_env / "publish" / "notes.md").read_text(encoding="utf-8")
+    notes = (perfplat_env / "publish" / "make_a_lasting_power_of_attorney_service" / "notes.md").read_text(
+        encoding="utf-8"
+    )
     weighted, top_two = METHOD_DESCRIPTIONS["weighted-gds"], METHOD_DESCRIPTIONS["top-two-box"]
     assert f"- 2025-01 to 2025-02: {weighted}\n- 2025-03 to 2025-05: {top_two}\n" in notes
-    html = (perfplat_env / "publish" / "report.html").read_text(encoding="utf-8")
+    html = (perfplat_env / "publish" / "make_a_lasting_power_of_attorney_service" / "report.html").read_text(
+        encoding="utf-8"
+    )
     assert "from Mar 2025: top-two-box" in _satisfaction_chart(html)
     assert "The method changed in March 2025, from the weighted GDS score to the top-two-box share" in html
 
@@ -399,7 +403,7 @@ def test_the_published_report_passes_axe_in_chromium_without_the_network(chromiu
     WCAG 2.0, 2.1 and 2.2 A and AA by axe-core, a chart and a table per measure, nothing fetched."""
     _publish(Month.parse("2025-05"))
     _publish(Month.parse("2025-06"))
-    report = (perfplat_env / "publish" / "report.html").resolve()
+    report = (perfplat_env / "publish" / "make_a_lasting_power_of_attorney_service" / "report.html").resolve()
     url = report.as_uri()
     page = chromium.new_page(viewport={"width": 1024, "height": 800})
     requests: list[str] = []

@@ -359,7 +359,10 @@ def _plan():
 
 def _s3(endpoint: str) -> S3Publication:
     return S3Publication(
-        s3=S3Resource(region_name=REGION, endpoint_url=endpoint, max_attempts=2), bucket=BUCKET, prefix=PREFIX
+        s3=S3Resource(region_name=REGION, endpoint_url=endpoint, max_attempts=2),
+        bucket=BUCKET,
+        prefix=PREFIX,
+        service=MAKE_AN_LPA.name,
     )
 
 

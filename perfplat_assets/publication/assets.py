@@ -344,11 +344,11 @@ def _preview(plan: PublicationPlan, months: list[Month]) -> MetadataValue:
 
 
 def _links(plan: PublicationPlan, publisher: DataGovUkPublisher) -> MetadataValue:
-    """Where each file of the publication can be opened: the directory, and S3's URL when it is on."""
-    directory = publisher.directory.directory()
+    """Where each file of the publication can be opened: the directory (the top for a month file, the
+    service's folder for the rest), and S3's URL when it is on."""
     lines = []
     for item in plan.files:
-        where = [f"[directory]({(directory / item.name).as_uri()})"]
+        where = [f"[directory]({(publisher.directory.location(item.name) / item.name).as_uri()})"]
         if publisher.s3.enabled:
             where.append(f"[S3]({publisher.s3.public_url(item.name)})")
         lines.append(f"- `{item.name}`: " + ", ".join(where))

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.metrics_store.tables import directory_versions
@@ -55,3 +55,34 @@ def forget_directory_versions(store: MetricsStore, directory: str, versions: Seq
                 directory_versions.c.directory == directory, directory_versions.c.version.in_(list(versions))
             )
         )
+
+
+def move_directory_versions(store: MetricsStore, source: str, destination: str, keep: Sequence[str]) -> None:
+    """The record of `source`'s versions becomes `destination`'s, in one transaction, but for `keep` (the
+    carry-over of the single-service layout into its service's folder keeps the index's record at the top)."""
+    with in_store(store, "moving the publication directory's versions"), store.transaction() as connection:
+        connection.execute(
+            update(directory_versions)
+            .where(directory_versions.c.directory == source, directory_versions.c.version.not_in(list(keep)))
+            .values(directory=destination)
+        )
+
+
+def replace_directory_version(
+    store: MetricsStore, directory: str, version: str, files: Mapping[str, str]
+) -> None:
+    """`version`'s record, replaced whole in one transaction: for a record that changes in place (the index's
+    digests), where a version's never does."""
+    row = {
+        "directory": directory,
+        "version": version,
+        "files": json.dumps(dict(sorted(files.items()))),
+        "created_at": datetime.now(UTC),
+    }
+    with in_store(store, "recording the publication's index"), store.transaction() as connection:
+        connection.execute(
+            delete(directory_versions).where(
+                directory_versions.c.directory == directory, directory_versions.c.version == version
+            )
+        )
+        connection.execute(insert(directory_versions).values(row))

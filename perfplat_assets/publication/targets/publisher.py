@@ -27,7 +27,8 @@ class DataGovUkPublisher(ConfigurableResource):
     s3: S3Publication
     ckan: CkanCatalogue
     public_base_url: str | None = Field(
-        default=None, description="Public URL of the published files (PERFPLAT_PUBLIC_BASE_URL), for CKAN."
+        default=None,
+        description="Public URL of the top of the publication (PERFPLAT_PUBLIC_BASE_URL), for CKAN.",
     )
     dry_run: bool = Field(default=False, description="Report what would change and write nothing.")
     sample_sources: list[str] = Field(
@@ -61,8 +62,10 @@ class DataGovUkPublisher(ConfigurableResource):
             )
 
     def hosted_csv_url(self) -> str | None:
+        """The CSV CKAN links to: in the service's folder under PERFPLAT_PUBLIC_BASE_URL (where the top of
+        the publication is served, every service's folder under it), else S3's object."""
         if self.public_base_url:
-            return f"{self.public_base_url.rstrip('/')}/{CUMULATIVE_CSV}"
+            return f"{self.public_base_url.rstrip('/')}/{self.published_service.folder}/{CUMULATIVE_CSV}"
         return self.s3.public_url(CUMULATIVE_CSV) if self.s3.enabled else None
 
     def targets(self) -> list[PublicationTarget]:

@@ -245,6 +245,7 @@ def _publisher(
             service=service,
             s3=S3Resource(region_name=env("AWS_REGION"), endpoint_url=env("AWS_ENDPOINT_URL_S3")),
             bucket=env("PERFPLAT_S3_BUCKET"),
+            taken_over=flag(f"{published.setting_prefix}S3_TAKEN_OVER"),
             **given(prefix="PERFPLAT_S3_PREFIX"),
         ),
         ckan=CkanCatalogue(

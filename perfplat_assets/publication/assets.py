@@ -33,6 +33,7 @@ from perfplat_assets.partitions import (
     partition_months,
     service_months,
 )
+from perfplat_assets.publication.committing.journal import StoreFailed, read_snapshot
 from perfplat_assets.publication.committing.plan import PublicationPlan, Withholding, measure_pairs
 from perfplat_assets.publication.committing.publish import PublicationOutcome, PublicationRequest, publish
 from perfplat_assets.publication.committing.target import Change, PublicationFailed
@@ -44,11 +45,13 @@ from perfplat_assets.publication.freshness import (
 )
 from perfplat_assets.publication.published_format.checks import CHECKS
 from perfplat_assets.publication.published_format.dataset import dataset_values
+from perfplat_assets.publication.published_format.index import index_html, service_entry
 from perfplat_assets.publication.published_format.records import DatasetValue, count_value
 from perfplat_assets.publication.published_format.revisions import Revision
 from perfplat_assets.publication.targets.publisher import DataGovUkPublisher
 from perfplat_assets.quality.checks import output_with_checks
 from perfplat_assets.quality.rules import Limits
+from perfplat_assets.services.registry import services
 
 # How a month published from imported history is told from one a run computed (`published_by_deadline`
 # does): the full sha256 in its metadata, the short form the import reports (a tag value holds at most 63
@@ -276,7 +279,32 @@ def _publish(
         raise Failure(f"{error}.") from None
     if request.dry_run:
         context.log.info(f"dry run: {len(outcome.changes)} planned changes, nothing written")
+        return outcome
+    for moved in (publisher.directory.carried_over, publisher.s3.carried_over):
+        if moved:  # once: what a perfplat of one service left, now in this service's place
+            context.log.warning(f"{request.service}: {moved}")
+    _write_index(context, publisher)
     return outcome
+
+
+def _write_index(context: AssetExecutionContext, publisher: DataGovUkPublisher) -> None:
+    """The top-level `report.html`, listing every service with published months and its newest figures,
+    to the directory and S3. The service's own publication is out everywhere by now, so an index that cannot
+    be written is said, not a failure of the run."""
+    entries = []
+    for service in services():
+        published = read_snapshot(publisher.store, service).published
+        if published:
+            entries.append(service_entry(service, published))
+    content = index_html(entries).encode("utf-8")
+    for target in (publisher.directory, *([publisher.s3] if publisher.s3.enabled else [])):
+        try:
+            target.write_index(content)
+        except (PublicationFailed, StoreFailed) as error:
+            context.log.warning(
+                f"the top-level report.html listing the services was not written to the {target.label} "
+                f"target ({error}); {publisher.published_service}'s own files are published"
+            )
 
 
 def _outcome_metadata(

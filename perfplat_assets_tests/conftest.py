@@ -162,9 +162,20 @@ def production_home(
 
 @pytest.fixture
 def perfplat_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The embedded default in a fresh folder: every PERFPLAT_ variable cleared, the data dir set."""
+    """The embedded default in a fresh folder: every PERFPLAT_ variable cleared, the data dir set, and Make an
+    LPA alone published (`every_service` publishes them all): most tests are about one service's figures, and
+    the services' own tests (test_services.py, test_adding_a_service.py, test_publication_layout.py) run
+    them together."""
     for name in list(os.environ):
         if name.startswith("PERFPLAT_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("PERFPLAT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PERFPLAT_SERVICES", "make_an_lpa")
     return tmp_path / "data"
+
+
+@pytest.fixture
+def every_service(perfplat_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`perfplat_env` with every registered service published, as a deployment does by default."""
+    monkeypatch.delenv("PERFPLAT_SERVICES")
+    return perfplat_env

@@ -39,8 +39,8 @@ def _run(month: str) -> dict:
 
 
 @pytest.fixture
-def toy_month(perfplat_env: Path) -> tuple[dict, Path]:
-    return _run(MAY), perfplat_env
+def toy_month(every_service: Path) -> tuple[dict, Path]:
+    return _run(MAY), every_service
 
 
 def test_a_service_from_the_test_package_gets_its_own_pipeline_and_publication(toy_month):
@@ -99,11 +99,11 @@ def test_a_service_from_the_test_package_gets_its_own_pipeline_and_publication(t
     assert (publish / "make_a_lasting_power_of_attorney_26_05.json").exists()
 
 
-def test_before_its_first_month_the_service_is_asked_nothing(perfplat_env):
+def test_before_its_first_month_the_service_is_asked_nothing(every_service):
     said = _run("2023-12-01")
     assert said["success"], said["failure"]
     assert not [key for key in said["materialized"] if key.startswith("renew_a_registration/")]
-    assert not (perfplat_env / "publish" / "renew_a_registration_23_12.json").exists()
+    assert not (every_service / "publish" / "renew_a_registration_23_12.json").exists()
 
 
 def test_a_service_cannot_be_registered_once_the_services_were_read():

@@ -390,6 +390,28 @@ def test_queuecli_says_when_nothing_answers(capsys):
     assert "cannot reach SQS at http://127.0.0.1:9" in capsys.readouterr().err
 
 
+def test_a_message_may_name_one_service_by_its_service_value(perfplat_env, endpoint, sqs, queues):
+    queue_url, dlq_url = queues
+    pipeline = Pipeline(endpoint, queue_url, dlq_url)
+    _send(sqs, queue_url, '{"year": 2024, "month": 1, "service": "use-an-lpa"}')
+    _send(
+        sqs, queue_url, '{"year": 2024, "month": 2, "service": "use-an-lpa", "assets": ["user_satisfaction"]}'
+    )
+    _send(sqs, queue_url, '{"year": 2024, "month": 3, "service": "make_an_lpa"}')  # its name, not its value
+    result = pipeline.tick()
+    by_month = {r.partition_key: r for r in result.run_requests}
+    assert set(by_month["2024-01-01"].asset_selection) == {
+        AssetKey(["use_an_lpa", "user_satisfaction"]),
+        AssetKey(["use_an_lpa", "performance_dataset"]),
+        AssetKey(["use_an_lpa", "data_gov_uk_publication"]),
+    }
+    assert by_month["2024-02-01"].asset_selection == [AssetKey(["use_an_lpa", "user_satisfaction"])]
+    assert sorted(by_month) == ["2024-01-01", "2024-02-01"]
+    [dead] = sqs.receive_message(QueueUrl=dlq_url, MessageAttributeNames=["All"])["Messages"]
+    reason = dead["MessageAttributes"]["perfplat-error"]["StringValue"]
+    assert reason.startswith("'service' must be one this deployment publishes") and "'make_an_lpa'" in reason
+
+
 def test_queuecli_knows_the_pipelines_assets():
     keys = {key for service in services() for key in pipeline_keys(service)}
     assert keys == {a.key for a in assets}

@@ -16,11 +16,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from dagster import AssetKey, AssetMaterialization, DagsterInstance
+from sqlalchemy import create_engine, inspect, text
 
 from perfplat_assets import cli
+from perfplat_assets.common.make_an_lpa_database import make_an_lpa_database
 from perfplat_assets.common.months import Month
-from perfplat_assets.services.registry import services
+from perfplat_assets.common.settings import SettingError, Settings, service_variable
+from perfplat_assets.configuration import published_services
+from perfplat_assets.metrics_store.resources import MetricsStore
+from perfplat_assets.publication.freshness import IMPORT_TAG, published_by_run
+from perfplat_assets.publication.history.carry_over import carry_over
+from perfplat_assets.services.registry import service_called, services
+from perfplat_assets.store_schema import STORED_TABLES
 from perfplat_assets_tests.support.digideps import DROP_NDR, MIGRATIONS
 from perfplat_assets_tests.support.run_results import failure_message, materialize_month
 
@@ -89,9 +97,9 @@ COLUMNS = "score, created_at, comments, report_id"
 
 
 @pytest.fixture
-def three_sources(perfplat_env: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+def three_sources(every_service: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Use an LPA's July export in a directory, digideps' table on Postgres, Make an LPA on its sample."""
-    exports = perfplat_env.parent / "feedback-exports"
+    exports = every_service.parent / "feedback-exports"
     exports.mkdir()
     export = exports / "feedex_2026-07-01_2026-07-31_done_use-lasting-power-of-attorney.csv"
     export.write_text("\n".join(USE_AN_LPA_JULY) + "\n", encoding="utf-8")
@@ -114,7 +122,7 @@ def three_sources(perfplat_env: Path, postgres_url: str, monkeypatch: pytest.Mon
     engine.dispose()
     monkeypatch.setenv("PERFPLAT_USE_AN_LPA_FEEDBACK_EXPORTS", str(exports))
     monkeypatch.setenv("PERFPLAT_DEPUTY_REPORTING_DB_URL", postgres_url)
-    return perfplat_env
+    return every_service
 
 
 def _import_opg_files(capsys: pytest.CaptureFixture[str]) -> str:
@@ -231,7 +239,8 @@ def test_a_failing_source_leaves_the_other_services_published(three_sources, mon
     assert not (publish / "complete_the_deputy_report_26_07.json").exists()
 
 
-def test_a_month_before_a_services_first_is_no_failure_and_publishes_nothing_for_it(perfplat_env):
+def test_a_month_before_a_services_first_is_no_failure_and_publishes_nothing_for_it(every_service):
+    perfplat_env = every_service
     result = materialize_month(Month.of(2022, 1))
     assert result.success, failure_message(result)
     materialized = {e.asset_key.path[0] for e in result.get_asset_materialization_events()}
@@ -248,3 +257,91 @@ def test_perfplat_services_loads_only_those_named(perfplat_env, monkeypatch):
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=dict(os.environ))
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "['use_an_lpa']"
+
+
+def test_perfplat_services_must_name_known_services(perfplat_env, monkeypatch):
+    monkeypatch.setenv("PERFPLAT_SERVICES", "make_an_lpa,renew")
+    with pytest.raises(
+        SettingError, match=r"PERFPLAT_SERVICES must name services .* not 'make_an_lpa,renew'"
+    ):
+        published_services()
+    monkeypatch.setenv("PERFPLAT_SERVICES", "deputy_reporting, make_an_lpa")
+    assert [service.name for service in published_services()] == ["make_an_lpa", "deputy_reporting"]
+
+
+def test_make_an_lpas_earlier_setting_names_keep_working_and_a_conflict_is_refused(monkeypatch):
+    make, use = (service_called(name) for name in ("make_an_lpa", "use_an_lpa"))
+    for name in list(os.environ):
+        if name.startswith("PERFPLAT_"):
+            monkeypatch.delenv(name)
+    assert service_variable(make, "SATISFACTION_METHODS") == "PERFPLAT_MAKE_AN_LPA_SATISFACTION_METHODS"
+    monkeypatch.setenv("PERFPLAT_SATISFACTION_METHODS", "2021-03:top-two-box")
+    assert service_variable(make, "SATISFACTION_METHODS") == "PERFPLAT_SATISFACTION_METHODS"
+    assert service_variable(use, "SATISFACTION_METHODS") == "PERFPLAT_USE_AN_LPA_SATISFACTION_METHODS"
+    monkeypatch.setenv("PERFPLAT_MAKE_AN_LPA_SATISFACTION_METHODS", "2021-03:weighted-gds")
+    with pytest.raises(
+        SettingError, match="PERFPLAT_SATISFACTION_METHODS and PERFPLAT_MAKE_AN_LPA_SATISFACTION"
+    ):
+        service_variable(make, "SATISFACTION_METHODS")
+    monkeypatch.setenv("PERFPLAT_MAKE_AN_LPA_SATISFACTION_METHODS", "2021-03:top-two-box")  # the same: fine
+    assert service_variable(make, "SATISFACTION_METHODS") == "PERFPLAT_MAKE_AN_LPA_SATISFACTION_METHODS"
+    monkeypatch.setenv("PERFPLAT_LPA_DB_URL", "sqlite:////nowhere/lpa.sqlite")
+    assert make_an_lpa_database(Settings(data_dir="."), make).url is not None  # read from its earlier name
+
+
+# What a store written by a perfplat of one service holds: its tables under the templates' own names.
+SINGLE_SERVICE_STORE = [
+    "CREATE TABLE published_records (month VARCHAR(10) NOT NULL, data_type VARCHAR(60) NOT NULL, "
+    "count FLOAT NOT NULL, published_at DATETIME NOT NULL, import_id INTEGER, "
+    "PRIMARY KEY (month, data_type))",
+    "INSERT INTO published_records "
+    "VALUES ('2026-05-01', 'uptime-percent', 99.5, '2026-06-01 07:00:00', NULL)",
+    "CREATE TABLE uptime (month VARCHAR(10) NOT NULL PRIMARY KEY, hours_expected INTEGER, "
+    "uptime_percent FLOAT)",
+    "INSERT INTO uptime VALUES ('2026-05-01', 744, 99.5)",
+]
+
+
+def test_a_single_service_store_is_carried_over_to_make_an_lpa_once(tmp_path, caplog):
+    url = f"sqlite:///{tmp_path / 'metrics.sqlite'}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for statement in SINGLE_SERVICE_STORE:
+            connection.execute(text(statement))
+    engine.dispose()
+    assert STORED_TABLES
+    with caplog.at_level("WARNING"):
+        MetricsStore(url=url, carry_over_to="make_an_lpa").engine()
+        MetricsStore(url=url, carry_over_to="make_an_lpa").engine()  # a second store finds nothing to move
+    said = [r.getMessage() for r in caplog.records if "before services were declared" in r.getMessage()]
+    assert len(said) == 1
+    assert "published_records -> make_an_lpa__published_records" in said[0]
+    assert "uptime -> make_an_lpa__uptime" in said[0]
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        tables = set(inspect(connection).get_table_names())
+        kept = connection.execute(text("SELECT month, count FROM make_an_lpa__published_records")).all()
+        uptime = connection.execute(text("SELECT month, uptime_percent FROM make_an_lpa__uptime")).all()
+    engine.dispose()
+    assert "published_records" not in tables and "uptime" not in tables
+    assert kept == [("2026-05-01", 99.5)] and uptime == [("2026-05-01", 99.5)]
+    assert {"use_an_lpa__published_records", "deputy_reporting__published_records"} <= tables
+
+
+def test_dagsters_record_of_the_single_service_months_is_carried_over_once():
+    instance = DagsterInstance.ephemeral()
+    old = AssetKey("data_gov_uk_publication")
+    instance.report_runless_asset_event(AssetMaterialization(old, partition="2026-04-01"))
+    instance.report_runless_asset_event(
+        AssetMaterialization(old, partition="2026-03-01", tags={IMPORT_TAG: "ab12cd34ef56"})
+    )
+    make = service_called("make_an_lpa")
+    said = carry_over(instance, make, ["data_gov_uk_publication"])
+    assert said == ["data_gov_uk_publication -> make_an_lpa/data_gov_uk_publication: 2 months"]
+    new = AssetKey(["make_an_lpa", "data_gov_uk_publication"])
+    assert instance.get_materialized_partitions(new) == {"2026-03-01", "2026-04-01"}
+    # A month published by a run counts for the deadline; the imported one still does not.
+    assert published_by_run(instance, "make_an_lpa", Month.of(2026, 4))
+    assert not published_by_run(instance, "make_an_lpa", Month.of(2026, 3))
+    assert carry_over(instance, make, ["data_gov_uk_publication"]) == []
+    assert carry_over(instance, service_called("use_an_lpa"), ["data_gov_uk_publication"]) == []

@@ -37,6 +37,7 @@ from perfplat_assets.publication.committing.journal import StoreFailed, read_sna
 from perfplat_assets.publication.committing.plan import PublicationPlan, Withholding, measure_pairs
 from perfplat_assets.publication.committing.publish import PublicationOutcome, PublicationRequest, publish
 from perfplat_assets.publication.committing.target import Change, PublicationFailed
+from perfplat_assets.publication.deadline import CHECK_NAME
 from perfplat_assets.publication.freshness import (
     IMPORT_TAG,
     PublicationDeadline,
@@ -228,16 +229,17 @@ def _results(
     """What the run records: a dry run observes each month and materialises nothing; a month published for
     any of its measures is recorded as materialised, while a measure a check blocked or whose values are out
     of bounds is withheld (an earlier publication of it stays); then the run fails naming what was withheld
-    and why. `published_by_deadline` is reported either way."""
+    and why. `published_by_deadline` is reported either way, when the run selected it."""
+    checks = [deadline] if CHECK_NAME in {key.name for key in context.selected_asset_check_keys} else []
     if dry_run:
         for month in partition_months(context):
             yield AssetObservation(context.asset_key, partition=month.key, metadata=metadata)
-        yield deadline
+        yield from checks
         return
     if withheld.reasons:
         for month in publishable:  # what did go out is on record, though the run fails
             yield AssetMaterialization(context.asset_key, partition=month.key, metadata=metadata)
-        yield deadline
+        yield from checks
         published = ", ".join(str(m) for m in publishable) or "nothing"
         ending = " A measure a check blocked keeps any earlier publication; fix the source and re-run it."
         raise Failure(
@@ -247,7 +249,7 @@ def _results(
             + (ending if withheld.blocked else ""),
             metadata=metadata,
         )
-    yield MaterializeResult(metadata=metadata, check_results=[deadline])
+    yield MaterializeResult(metadata=metadata, check_results=checks)
 
 
 def _imported_months_published(

@@ -119,7 +119,8 @@ def output_with_checks(
     for month in marked:
         context.add_asset_metadata(figures_metadata(month), partition_key=month.month.key)
     yield Output(marked, metadata={"months": figures_table(marked), **metadata})
-    yield from evaluation.results
+    selected = {key.name for key in context.selected_asset_check_keys}
+    yield from (result for result in evaluation.results if result.check_name in selected)
     if (
         evaluation.blocked
         and publication_of(context.asset_key) not in context.job_def.asset_layer.selected_asset_keys

@@ -43,9 +43,15 @@ def materialize_range(
 
 
 def failure_message(result: ExecuteInProcessResult) -> str:
-    """Every failed step's error, user-facing description included, as one string to search."""
+    """Every failed step's error and the errors it wraps, user-facing description included, as one
+    string to search."""
     failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert failures, "the run should have failed"
-    return " ".join(
-        f.step_failure_data.error.message + str(f.step_failure_data.user_failure_data) for f in failures
-    )
+    said = []
+    for failure in failures:
+        error = failure.step_failure_data.error
+        while error is not None:  # Dagster's "Error occurred while executing op" wraps perfplat's
+            said.append(error.message)
+            error = error.cause
+        said.append(str(failure.step_failure_data.user_failure_data))
+    return " ".join(said)

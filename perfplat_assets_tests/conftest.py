@@ -22,6 +22,13 @@ from perfplat_assets_tests.support.ci import unavailable
 from perfplat_assets_tests.support.postgres import POSTGRES_URL_VARIABLE, postgres_admin_url, why_unreachable
 from perfplat_assets_tests.support.services import ROOT
 
+# Most tests are about one service's figures: the code location they import, and what they run, publish
+# Make an LPA alone. The services' own tests (`every_service`, test_adding_a_service.py,
+# test_publication_layout.py) publish them all, as a deployment does by default. Set before anything imports
+# the code location.
+ONE_SERVICE = "make_an_lpa"
+os.environ["PERFPLAT_SERVICES"] = ONE_SERVICE
+
 HOW_TO_GET_POSTGRES = (
     "PostgreSQL is not reachable at {url}: {error}. The Postgres tests need a server on 127.0.0.1:5432 "
     "that lets the user create databases. On Debian: `apt-get install postgresql` and "
@@ -163,14 +170,12 @@ def production_home(
 @pytest.fixture
 def perfplat_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The embedded default in a fresh folder: every PERFPLAT_ variable cleared, the data dir set, and Make an
-    LPA alone published (`every_service` publishes them all): most tests are about one service's figures, and
-    the services' own tests (test_services.py, test_adding_a_service.py, test_publication_layout.py) run
-    them together."""
+    LPA alone published (`every_service` publishes them all)."""
     for name in list(os.environ):
         if name.startswith("PERFPLAT_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("PERFPLAT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PERFPLAT_SERVICES", "make_an_lpa")
+    monkeypatch.setenv("PERFPLAT_SERVICES", ONE_SERVICE)
     return tmp_path / "data"
 
 

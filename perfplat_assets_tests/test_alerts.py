@@ -22,7 +22,6 @@ from dagster import (
     AssetMaterialization,
     DagsterInstance,
     SensorResult,
-    SkipReason,
     build_sensor_context,
     materialize,
 )
@@ -32,7 +31,7 @@ from perfplat_assets.alerts.resources import MAX_ATTEMPTS, Alerting
 from perfplat_assets.alerts.sensors import build_alert_sensor
 from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import SettingError, build_resources
-from perfplat_assets.definitions import assets, defs
+from perfplat_assets.definitions import defs
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.deadline import due_month
 from perfplat_assets.publication.freshness import (
@@ -41,14 +40,19 @@ from perfplat_assets.publication.freshness import (
     build_deadline_sensor,
     evaluation,
 )
+from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
+from perfplat_assets.services.use_an_lpa.service import USE_AN_LPA
 from perfplat_assets_tests.support.alerts import SLACK_CHANNEL, SLACK_TOKEN, SlackStandIn, SnsInbox
+from perfplat_assets_tests.support.run_results import published_assets
 from perfplat_assets_tests.support.services import ROOT
 
 PASSWORD = "canary-pw-5e1d"  # in a database URL: no alert may hold it, in any form
 SIRIUS_URL = f"postgresql://perfplat:{PASSWORD}@127.0.0.1:9/sirius"  # port 9 (discard): refused
 UI = "http://127.0.0.1:3000"
 NOVEMBER = Month.parse("2026-11")
-DUE = due_month(PublicationDeadline().last())  # the month the last deadline is for, by today's clock
+DUE = due_month(
+    PublicationDeadline(service="make_an_lpa").last()
+)  # the month the last deadline is for, by today's clock
 
 
 class Said:
@@ -134,8 +138,13 @@ def test_a_failure_alert_gives_the_job_months_first_line_link_and_runbook():
 
 def test_the_late_alert_says_when_the_automation_runs_and_how_to_publish_by_hand():
     deadline = datetime(2026, 12, 1, 11, tzinfo=UTC)
-    alert = messages.month_late(NOVEMBER, deadline, "OPG's automation runs at 12:00 UTC.", None)
-    assert alert.key == "late:2026-11"
+    why = ["user satisfaction: not available yet: the exports do not cover 2026-11-30"]
+    alert = messages.month_late(
+        USE_AN_LPA, NOVEMBER, deadline, "OPG's automation runs at 12:00 UTC.", None, why
+    )
+    assert alert.key == "late:use_an_lpa:2026-11"
+    assert alert.title.startswith("perfplat: Use an LPA's 2026-11 is not published")
+    assert "Why: user satisfaction: not available yet: the exports do not cover 2026-11-30" in alert.body
     assert "11:00 UTC on 1 December" in alert.title
     assert "12:00 UTC" in alert.body and "queuecli perfplat-queue.fifo send" in alert.body
 
@@ -300,7 +309,7 @@ def _tick(
 def _materialize(instance: DagsterInstance, month: Month, **options: Any) -> Any:
     """Every asset for the month, on `instance`, resources from the environment now; failures returned."""
     return materialize(
-        assets,
+        published_assets(),
         partition_key=month.key,
         resources=build_resources(),
         instance=instance,
@@ -312,7 +321,12 @@ def _materialize(instance: DagsterInstance, month: Month, **options: Any) -> Any
 def _alert_sensor(on_success: bool = True) -> Any:
     jobs = ["monthly_figures", "settled_figures", "revised_figures", "import_published_series"]
     return build_alert_sensor(
-        [a.key for a in assets], jobs, ("monthly", "settled"), on_success=on_success, interval_seconds=30
+        [MAKE_AN_LPA],
+        [a.key for a in published_assets()],
+        jobs,
+        ("monthly", "settled"),
+        on_success=on_success,
+        interval_seconds=30,
     )
 
 
@@ -353,7 +367,7 @@ def test_a_scheduled_publication_is_summarised_unless_turned_off(perfplat_env, t
 def test_the_deadline_check_fails_at_the_deadline_and_an_imported_month_does_not_count(
     perfplat_env, tmp_path, slack
 ):
-    deadline = PublicationDeadline(cron="0 11 1 * *")
+    deadline = PublicationDeadline(service="make_an_lpa", cron="0 11 1 * *")
     instance = DagsterInstance.ephemeral()
     before = deadline.status(instance, now=datetime(2026, 12, 1, 10, 59, tzinfo=UTC))
     assert (before.month, before.deadline) == (Month.parse("2026-10"), datetime(2026, 11, 1, 11, tzinfo=UTC))
@@ -368,19 +382,22 @@ def test_the_deadline_check_fails_at_the_deadline_and_an_imported_month_does_not
     assert (at.month, at.published) == (NOVEMBER, False)
     assert "was not published by a run by 2026-12-01 11:00 UTC" in at.description
     # The sensor reports it once a deadline; the alert sensor alerts on the failed check, once.
-    result, cursor = _tick(build_deadline_sensor(), instance, None, publication_deadline=deadline)
+    sensor = build_deadline_sensor([MAKE_AN_LPA])
+    result, cursor = _tick(sensor, instance, None, make_an_lpa__publication_deadline=deadline)
     [reported] = result.asset_events
     assert reported.check_name == "published_by_deadline"
     assert not reported.passed and reported.metadata["month"].value == str(due_month(deadline.last()))
-    again, _ = _tick(build_deadline_sensor(), instance, cursor, publication_deadline=deadline)
-    assert isinstance(again, SkipReason) and "already reported" in again.skip_message
-    instance.report_runless_asset_event(evaluation(at))
+    again, _ = _tick(sensor, instance, cursor, make_an_lpa__publication_deadline=deadline)
+    assert not again.asset_events and "already reported" in again.skip_reason.skip_message
+    instance.report_runless_asset_event(evaluation("make_an_lpa", at))
     alerting = _alerting(tmp_path, slack, None)
     _tick(_alert_sensor(), instance, None, alerting=alerting)
     _tick(_alert_sensor(), instance, None, alerting=alerting)
     [posted] = slack.posted
-    assert posted.text.startswith("perfplat: 2026-11 is not published (11:00 UTC on 1 December has passed)")
-    assert f"{UI}/assets/data_gov_uk_publication?view=checks" in posted.text
+    assert posted.text.startswith(
+        "perfplat: Make an LPA's 2026-11 is not published (11:00 UTC on 1 December has passed)"
+    )
+    assert f"{UI}/assets/make_an_lpa/data_gov_uk_publication?view=checks" in posted.text
     # A run that publishes the month passes it.
     assert _materialize(instance, NOVEMBER).success
     assert deadline.status(instance, now=datetime(2026, 12, 1, 11, 0, tzinfo=UTC)).published
@@ -405,7 +422,7 @@ def test_a_month_published_with_a_measure_withheld_is_a_failure_alert_and_counts
         and e.event_specific_data.check_name == "published_by_deadline"
     ]
     assert deadline_check.passed  # published, for its other measures
-    assert PublicationDeadline().status(instance).published
+    assert PublicationDeadline(service="make_an_lpa").status(instance).published
     _tick(_alert_sensor(), instance, None, alerting=_alerting(tmp_path, slack, None))
     [posted] = slack.posted
     lines = posted.text.splitlines()

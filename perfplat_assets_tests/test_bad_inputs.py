@@ -105,13 +105,13 @@ def test_a_bad_setting_fails_the_code_location_naming_the_variable(
 @pytest.mark.parametrize("value", ["TRUE", "Yes", "1", "true"])
 def test_flags_read_true_in_any_case(perfplat_env, monkeypatch, value):
     monkeypatch.setenv("PERFPLAT_DRY_RUN", value)
-    assert build_resources()["publisher"].dry_run is True
+    assert build_resources()["make_an_lpa__publisher"].dry_run is True
 
 
 @pytest.mark.parametrize("value", ["FALSE", "No", "0", ""])
 def test_flags_read_false_in_any_case(perfplat_env, monkeypatch, value):
     monkeypatch.setenv("PERFPLAT_DRY_RUN", value)
-    assert build_resources()["publisher"].dry_run is False
+    assert build_resources()["make_an_lpa__publisher"].dry_run is False
 
 
 def test_the_code_location_itself_refuses_to_load_with_a_bad_setting(perfplat_env):
@@ -157,7 +157,7 @@ def test_a_refused_connection_names_the_server_and_hides_a_query_string_password
     with pytest.raises(SourceUnavailable) as caught:
         MakeAnLpaDatabase(url=url).read(read_rating_counts, [MAY], "feedback")
     message = str(caught.value)
-    assert message.startswith("Cannot connect to the database in PERFPLAT_LPA_DB_URL")
+    assert message.startswith("Cannot connect to the database in PERFPLAT_MAKE_AN_LPA_DB_URL")
     assert "Canary-" not in message and "password=***" in message
     assert "tables and columns" not in message
 
@@ -200,5 +200,7 @@ def test_a_connection_lost_mid_query_is_told_from_a_schema_problem(postgres_url)
     engine.dispose()
     [error] = failures
     assert isinstance(error, SourceUnavailable)
-    assert "The connection to the database in PERFPLAT_LPA_DB_URL" in str(error) and "was lost" in str(error)
+    assert "The connection to the database in PERFPLAT_MAKE_AN_LPA_DB_URL" in str(
+        error
+    ) and "was lost" in str(error)
     assert "tables and columns" not in str(error)

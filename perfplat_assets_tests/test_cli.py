@@ -65,7 +65,9 @@ def test_materialize_a_month_from_a_postgres_feedback_table(tmp_path, postgres_u
     create_postgres_feedback(postgres_url, rows)
 
     publish = tmp_path / "publish"
-    env = dagster_environment(tmp_path, PERFPLAT_LPA_DB_URL=postgres_url, PERFPLAT_PUBLISH_DIR=str(publish))
+    env = dagster_environment(
+        tmp_path, PERFPLAT_MAKE_AN_LPA_DB_URL=postgres_url, PERFPLAT_PUBLISH_DIR=str(publish)
+    )
     args = [
         *MATERIALIZE_EVERY_ASSET,
         "--partition",

@@ -22,16 +22,19 @@ from dagster import ExecuteInProcessResult
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import LONDON, Month, months_between
 from perfplat_assets.common.settings import SettingError
-from perfplat_assets.completion_rate.measure import table as completion_rate_table
+from perfplat_assets.completion_rate.measure import table as completion_rate_table_template
 from perfplat_assets.completion_rate.queries.bigquery_export import coverage
 from perfplat_assets.completion_rate.resources.bigquery_export import GA4Export
 from perfplat_assets.configuration import build_resources
+from perfplat_assets.metrics_store.tables import service_table
 from perfplat_assets_tests.support.bigquery_faults import FaultyBigQueryEmulator
 from perfplat_assets_tests.support.journeys import journeys_by_hand, percent_half_up
 from perfplat_assets_tests.support.run_results import failure_message, materialize_range
 from perfplat_sample.bigquery_emulator import SAMPLE_DATASET, SAMPLE_PROJECT, sample_tables
 from perfplat_sample.ga4_emulator import GA4Emulator
 from perfplat_sample.sample_data import SampleSession
+
+completion_rate_table = service_table("make_an_lpa", completion_rate_table_template)  # Make an LPA's own copy
 
 PROJECT, DATASET = "opg-analytics", "analytics_123456789"
 SEPTEMBER, OCTOBER = Month.parse("2026-09"), Month.parse("2026-10")
@@ -165,9 +168,9 @@ def test_one_range_run_publishes_each_months_exact_rate_from_one_job(export_env,
         encoding="utf-8"
     )
     assert "- 2026-09 to 2026-10: journeys in GA4's BigQuery export" in notes
-    [completion] = [e for e in result.get_asset_materialization_events() if e.step_key == "completion_rate"][
-        :1
-    ]
+    [completion] = [
+        e for e in result.get_asset_materialization_events() if e.step_key == "make_an_lpa__completion_rate"
+    ][:1]
     metadata = completion.materialization.metadata
     assert metadata["bigquery_bytes_processed"].value > 0 and metadata["bigquery_job"].value == job.job_id
 

@@ -15,8 +15,11 @@ from dagster_shared.telemetry import SLACK_PROMPT, TELEMETRY_TEXT
 
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
-from perfplat_assets.user_satisfaction.measure import table as user_satisfaction
+from perfplat_assets.metrics_store.tables import service_table
+from perfplat_assets.user_satisfaction.measure import table as user_satisfaction_template
 from perfplat_assets_tests.support.services import ROOT, DagsterServices, free_port, stop_group
+
+user_satisfaction = service_table("make_an_lpa", user_satisfaction_template)  # Make an LPA's own copy
 
 QUIET = ("BetaWarning", "SupersessionWarning", "Telemetry", "telemetry")
 

@@ -183,7 +183,7 @@ def test_no_personal_data_in_outputs_store_or_event_log(perfplat_env: Path, post
         for i, rating in enumerate(["very-satisfied", "satisfied", "dissatisfied", "bogus", None] * 30)
     ]
     create_postgres_feedback(postgres_url, rows)
-    monkeypatch.setenv("PERFPLAT_LPA_DB_URL", postgres_url)
+    monkeypatch.setenv("PERFPLAT_MAKE_AN_LPA_DB_URL", postgres_url)
     instance = DagsterInstance.ephemeral()
     run = _run(MAY_2025, instance)
     assert {r["dataType"]: r["count"] for r in _published(perfplat_env / "publish", "data.json")}[
@@ -209,7 +209,7 @@ def test_a_month_the_source_has_forgotten_keeps_its_history(perfplat_env: Path, 
     """The service deletes feedback after two years: re-running such a month must not erase its figures."""
     rows = [feedback(MAY_2025.start + timedelta(minutes=i), "satisfied") for i in range(150)]
     url = create_sqlite_feedback(tmp_path / "lpa.sqlite", rows)
-    monkeypatch.setenv("PERFPLAT_LPA_DB_URL", url)
+    monkeypatch.setenv("PERFPLAT_MAKE_AN_LPA_DB_URL", url)
     _run(MAY_2025, DagsterInstance.ephemeral())
     before = _published(perfplat_env / "publish", "make_a_lasting_power_of_attorney_25_05.json")
     assert {r["dataType"]: r["count"] for r in before}["satisfied"] == 150

@@ -14,7 +14,7 @@ from perfplat_assets_tests.support.services import ROOT
 
 # A deployment's sources, every one set (nothing is connected to when the code location loads).
 EVERY_SOURCE = {
-    "PERFPLAT_LPA_DB_URL": "postgresql://perfplat@127.0.0.1:9/makealpa",
+    "PERFPLAT_MAKE_AN_LPA_DB_URL": "postgresql://perfplat@127.0.0.1:9/makealpa",
     "PERFPLAT_SIRIUS_DB_URL": "postgresql://perfplat@127.0.0.1:9/sirius",
     "PERFPLAT_GA4_BIGQUERY_DATASET": "opg-analytics.analytics_123456789",
     "PERFPLAT_GA4_PROPERTY_ID": "123456789",

@@ -154,7 +154,7 @@ def test_sample_figures_never_reach_s3_by_a_missing_setting(s3, perfplat_env):
     assert not result.success
     message = failure_message(result)
     assert (
-        "PERFPLAT_LPA_DB_URL and PERFPLAT_SIRIUS_DB_URL and PERFPLAT_GA4_BIGQUERY_DATASET and "
+        "PERFPLAT_MAKE_AN_LPA_DB_URL and PERFPLAT_SIRIUS_DB_URL and PERFPLAT_GA4_BIGQUERY_DATASET and "
         "PERFPLAT_UPTIME_HEALTH_CHECK_ID unset" in message
     )
     assert "Nothing was published" in message

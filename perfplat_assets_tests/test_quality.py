@@ -15,14 +15,19 @@ from sqlalchemy import create_engine, text
 from perfplat_assets.common.months import LONDON, Month
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets
+from perfplat_assets.metrics_store.tables import service_table
 from perfplat_assets.user_satisfaction.calculation import RatingCounts
-from perfplat_assets.user_satisfaction.measure import table as user_satisfaction_table
+from perfplat_assets.user_satisfaction.measure import table as user_satisfaction_table_template
 from perfplat_assets.user_satisfaction.queries.make_an_lpa_database import read_rating_counts
 from perfplat_assets_tests.support.run_results import failure_message, materialize_range
 from perfplat_assets_tests.support.sources import create_sirius, create_sqlite_feedback, feedback
 from perfplat_sample.ga4_emulator import GA4Emulator
 from perfplat_sample.resources import EmbeddedMakeAnLpaDatabase
 from perfplat_sample.sample_data import SampleSession, sample_sessions
+
+user_satisfaction_table = service_table(
+    "make_an_lpa", user_satisfaction_table_template
+)  # Make an LPA's own copy
 
 MAY = Month.parse("2025-05")
 MAY_FILE = "make_a_lasting_power_of_attorney_25_05.json"
@@ -46,7 +51,7 @@ def _check(result: ExecuteInProcessResult, asset: str, name: str):
         e.asset_check_evaluation_data
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
-        and e.asset_check_evaluation_data.asset_key == AssetKey(asset)
+        and e.asset_check_evaluation_data.asset_key == AssetKey(["make_an_lpa", asset])
         and e.asset_check_evaluation_data.check_name == name
     ]
     assert len(evaluations) == 1, f"{asset}.{name} evaluated {len(evaluations)} times"
@@ -209,7 +214,7 @@ def _lpa_database(path: Path, ratings: dict[str | None, int]) -> str:
 
 def test_too_few_responses_warn(perfplat_env, monkeypatch):
     url = _lpa_database(perfplat_env.parent / "lpa.sqlite", {"very-satisfied": 7, "satisfied": 5})
-    monkeypatch.setenv("PERFPLAT_LPA_DB_URL", url)
+    monkeypatch.setenv("PERFPLAT_MAKE_AN_LPA_DB_URL", url)
     result = _materialize()
     assert result.success
     check = _check(result, "user_satisfaction", "enough_responses")
@@ -221,7 +226,9 @@ def test_too_few_responses_warn(perfplat_env, monkeypatch):
 
 def test_unknown_ratings_above_the_share_warn(perfplat_env, monkeypatch):
     ratings = {"very-satisfied": 150, "dissatisfied": 50, "great": 10, None: 5}
-    monkeypatch.setenv("PERFPLAT_LPA_DB_URL", _lpa_database(perfplat_env.parent / "lpa.sqlite", ratings))
+    monkeypatch.setenv(
+        "PERFPLAT_MAKE_AN_LPA_DB_URL", _lpa_database(perfplat_env.parent / "lpa.sqlite", ratings)
+    )
     result = _materialize()
     assert result.success
     check = _check(result, "user_satisfaction", "unknown_ratings_within_share")
@@ -391,7 +398,7 @@ def test_published_figures_match_opg_for_its_worked_examples(perfplat_env, monke
         month = Month.parse(label)
         for name, count in zip(names, counts[:5], strict=True):
             rows += [feedback(month.start + timedelta(seconds=5 * i + 1), name) for i in range(count)]
-    monkeypatch.setenv("PERFPLAT_LPA_DB_URL", create_sqlite_feedback(tmp_path / "lpa.sqlite", rows))
+    monkeypatch.setenv("PERFPLAT_MAKE_AN_LPA_DB_URL", create_sqlite_feedback(tmp_path / "lpa.sqlite", rows))
     for label, counts in published.items():
         assert _materialize(Month.parse(label)).success
         path = perfplat_env / "publish" / f"make_a_lasting_power_of_attorney_{label[2:4]}_{label[5:]}.json"
@@ -414,7 +421,10 @@ def test_in_a_range_a_blocked_measure_is_withheld_and_everything_else_published(
     result = _materialize_range("2025-04-01", "2025-06-01")
     assert not result.success
     [run_steps] = [{e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}]
-    assert {"user_satisfaction", "digital_take_up", "completion_rate", "performance_dataset"} <= run_steps
+    assert {
+        f"make_an_lpa__{name}"
+        for name in ("user_satisfaction", "digital_take_up", "completion_rate", "performance_dataset")
+    } <= run_steps
     message = failure_message(result)
     assert (
         "Published 2025-04, 2025-05, 2025-06; withheld 2025-05 digital-take-up: digital_within_total failed "
@@ -438,7 +448,8 @@ def test_in_a_range_a_blocked_measure_is_withheld_and_everything_else_published(
     recorded = [
         e.event_specific_data.materialization.partition
         for e in result.all_events
-        if e.event_type_value == "ASSET_MATERIALIZATION" and e.step_key == "data_gov_uk_publication"
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+        and e.step_key == "make_an_lpa__data_gov_uk_publication"
     ]
     assert sorted(recorded) == ["2025-04-01", "2025-05-01", "2025-06-01"]
 

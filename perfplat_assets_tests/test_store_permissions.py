@@ -22,17 +22,20 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.metrics_store.io_manager import MetricsStoreIOManager
 from perfplat_assets.metrics_store.resources import MetricsStore
-from perfplat_assets.metrics_store.tables import metadata
+from perfplat_assets.metrics_store.tables import metadata, service_table
 from perfplat_assets.publication.committing.journal import StoreFailed
 from perfplat_assets.publication.history.importing import import_published_file
+from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 from perfplat_assets.store_schema import STORED_TABLES
-from perfplat_assets.uptime.assets import uptime as uptime_asset
+from perfplat_assets.uptime.assets import build_asset
 from perfplat_assets.uptime.calculation import Uptime
-from perfplat_assets.uptime.measure import table as uptime
+from perfplat_assets.uptime.measure import table as uptime_template
 from perfplat_assets_tests.support.published import published_record
 from perfplat_assets_tests.support.services import BIN
 from perfplat_assets_tests.support.store import imports, published_records
 from perfplat_sample.resources import EmbeddedRoute53HealthCheck
+
+uptime = service_table("make_an_lpa", uptime_template)  # Make an LPA's own copy
 
 assert STORED_TABLES  # every stored asset's table is registered, so `TABLES` is the whole schema
 TABLES = metadata.tables
@@ -191,8 +194,11 @@ def test_a_write_by_a_read_only_role_names_the_rights_not_the_lock(postgres_url)
         store.engine().dispose()
         message = str(refused.value)
         _assert_one_clear_sentence(message, role)
-        assert "writing uptime was refused: permission denied for table uptime" in message
-        assert "INSERT, UPDATE and DELETE on " in message and "public.uptime" in message
+        assert (
+            "writing make_an_lpa__uptime was refused: permission denied for table make_an_lpa__uptime"
+            in message
+        )
+        assert "INSERT, UPDATE and DELETE on " in message and "public.make_an_lpa__uptime" in message
     assert admin_store.load(uptime.name, [MAY]) == [stored]
     admin_store.engine().dispose()
 
@@ -252,11 +258,11 @@ def test_an_asset_run_on_a_read_only_store_fails_saying_which_rights(postgres_ur
         _grant(postgres_url, f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role.username}")
         store = MetricsStore(url=role.render_as_string(hide_password=False))
         result = materialize(
-            [uptime_asset],
+            [build_asset(MAKE_AN_LPA)],
             partition_key=MAY.key,
             resources={
                 "run_start": RunStart(publish_dir=str(tmp_path / "publish")),
-                "route53_health_check": EmbeddedRoute53HealthCheck(),  # the embedded sample
+                "make_an_lpa__route53_health_check": EmbeddedRoute53HealthCheck(),  # the embedded sample
                 "metrics_store_io_manager": MetricsStoreIOManager(store=store),
             },
             instance=DagsterInstance.ephemeral(),
@@ -271,6 +277,9 @@ def test_an_asset_run_on_a_read_only_store_fails_saying_which_rights(postgres_ur
         assert error.cause is None and error.context is None, "no database exception behind the sentence"
         message = error.message.removeprefix("perfplat_assets.common.errors.SourceUnavailable: ")
         _assert_one_clear_sentence(message, role)
-        assert "writing uptime was refused: permission denied for table uptime" in message
+        assert (
+            "writing make_an_lpa__uptime was refused: permission denied for table make_an_lpa__uptime"
+            in message
+        )
         assert "GRANT INSERT, UPDATE, DELETE ON " in message
     assert _counts(postgres_url)[uptime.name] == 0

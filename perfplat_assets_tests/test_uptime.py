@@ -12,9 +12,12 @@ import pytest
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
+from perfplat_assets.metrics_store.tables import service_table
 from perfplat_assets.uptime.calculation import hour_starts, hours_in, uptime
-from perfplat_assets.uptime.measure import table as uptime_table
+from perfplat_assets.uptime.measure import table as uptime_table_template
 from perfplat_assets_tests.support.run_results import materialize_range
+
+uptime_table = service_table("make_an_lpa", uptime_table_template)  # Make an LPA's own copy
 
 AUGUST, SEPTEMBER, OCTOBER = Month.parse("2026-08"), Month.parse("2026-09"), Month.parse("2026-10")
 

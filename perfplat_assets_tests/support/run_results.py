@@ -3,12 +3,17 @@
 from collections.abc import Sequence
 from typing import Any
 
-from dagster import DagsterInstance, ExecuteInProcessResult, materialize
+from dagster import AssetsDefinition, DagsterInstance, ExecuteInProcessResult, materialize
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from perfplat_assets.common.months import Month
-from perfplat_assets.configuration import build_resources
-from perfplat_assets.definitions import assets
+from perfplat_assets.configuration import build_resources, published_services
+from perfplat_assets.definitions import service_assets
+
+
+def published_assets() -> list[AssetsDefinition]:
+    """The pipelines of the services the environment publishes now (PERFPLAT_SERVICES)."""
+    return [asset for service in published_services() for asset in service_assets(service)]
 
 
 def materialize_month(
@@ -17,7 +22,7 @@ def materialize_month(
     """Every asset (or those named in `selection`) for one month, resources built from the environment
     now, on a fresh instance; a failure is returned, not raised, for the test to read."""
     return materialize(
-        assets,
+        published_assets(),
         selection=list(selection) if selection is not None else None,
         partition_key=month.key,
         resources=build_resources(),
@@ -33,7 +38,7 @@ def materialize_range(
     """One run over the months from `first` to `last`, in process, as a single-run backfill of them is;
     failures returned."""
     return materialize(
-        assets,
+        published_assets(),
         selection=list(selection) if selection is not None else None,
         tags={ASSET_PARTITION_RANGE_START_TAG: first.key, ASSET_PARTITION_RANGE_END_TAG: last.key},
         resources=build_resources(),

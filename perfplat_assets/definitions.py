@@ -19,6 +19,7 @@ from perfplat_assets.configuration import (
     queue_sensor_interval,
 )
 from perfplat_assets.measures import service_measures
+from perfplat_assets.partitions import resource_key
 from perfplat_assets.publication.assets import build_assets
 from perfplat_assets.publication.freshness import build_deadline_sensor
 from perfplat_assets.publication.history.jobs import import_published_series
@@ -68,7 +69,7 @@ defs = Definitions(
     jobs=jobs,
     sensors=[
         build_queue_sensor(services, running=queue_configured(), interval_seconds=queue_sensor_interval()),
-        build_deadline_sensor(services),
+        build_deadline_sensor({s.name: resources[resource_key(s, "publication_deadline")] for s in services}),
         *alert_sensors,
     ],
     resources=resources,

@@ -382,12 +382,12 @@ def test_the_deadline_check_fails_at_the_deadline_and_an_imported_month_does_not
     assert (at.month, at.published) == (NOVEMBER, False)
     assert "was not published by a run by 2026-12-01 11:00 UTC" in at.description
     # The sensor reports it once a deadline; the alert sensor alerts on the failed check, once.
-    sensor = build_deadline_sensor([MAKE_AN_LPA])
-    result, cursor = _tick(sensor, instance, None, make_an_lpa__publication_deadline=deadline)
+    sensor = build_deadline_sensor({"make_an_lpa": deadline})
+    result, cursor = _tick(sensor, instance, None)
     [reported] = result.asset_events
     assert reported.check_name == "published_by_deadline"
     assert not reported.passed and reported.metadata["month"].value == str(due_month(deadline.last()))
-    again, _ = _tick(sensor, instance, cursor, make_an_lpa__publication_deadline=deadline)
+    again, _ = _tick(sensor, instance, cursor)
     assert not again.asset_events and "already reported" in again.skip_reason.skip_message
     instance.report_runless_asset_event(evaluation("make_an_lpa", at))
     alerting = _alerting(tmp_path, slack, None)
@@ -426,7 +426,9 @@ def test_a_month_published_with_a_measure_withheld_is_a_failure_alert_and_counts
     _tick(_alert_sensor(), instance, None, alerting=_alerting(tmp_path, slack, None))
     [posted] = slack.posted
     lines = posted.text.splitlines()
-    assert lines[1].startswith(f"Published {due}; withheld {due} digital-take-up: digital_within_total")
+    assert lines[1].startswith(
+        f"Make an LPA: Published {due}; withheld {due} digital-take-up: digital_within_total"
+    )
     assert "README.md#runbook-a-check-withheld-a-measure" in posted.text
 
 

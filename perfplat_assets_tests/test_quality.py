@@ -14,12 +14,11 @@ from sqlalchemy import create_engine, text
 
 from perfplat_assets.common.months import LONDON, Month
 from perfplat_assets.configuration import build_resources
-from perfplat_assets.definitions import assets
 from perfplat_assets.metrics_store.tables import service_table
 from perfplat_assets.user_satisfaction.calculation import RatingCounts
 from perfplat_assets.user_satisfaction.measure import table as user_satisfaction_table_template
 from perfplat_assets.user_satisfaction.queries.make_an_lpa_database import read_rating_counts
-from perfplat_assets_tests.support.run_results import failure_message, materialize_range
+from perfplat_assets_tests.support.run_results import failure_message, materialize_range, published_assets
 from perfplat_assets_tests.support.sources import create_sirius, create_sqlite_feedback, feedback
 from perfplat_sample.ga4_emulator import GA4Emulator
 from perfplat_sample.resources import EmbeddedMakeAnLpaDatabase
@@ -37,7 +36,7 @@ def _materialize(
     month: Month = MAY, selection: Sequence[str] | None = None, **resources
 ) -> ExecuteInProcessResult:
     return materialize(
-        assets,
+        published_assets(),
         selection=selection,
         partition_key=month.key,
         resources={**build_resources(), **resources},
@@ -252,7 +251,8 @@ class _DisagreeingDatabase(EmbeddedMakeAnLpaDatabase):
 
 
 def test_counts_that_do_not_add_up_block_publication(perfplat_env):
-    result = _materialize(make_an_lpa_db=_DisagreeingDatabase(data_dir=str(perfplat_env)))
+    disagreeing = _DisagreeingDatabase(data_dir=str(perfplat_env))
+    result = _materialize(make_an_lpa__ratings=disagreeing, make_an_lpa__make_an_lpa_db=disagreeing)
     assert not result.success
     check = _check(result, "user_satisfaction", "rating_counts_add_up")
     assert not check.passed and check.severity.value == "ERROR"

@@ -140,8 +140,8 @@ def test_a_read_only_role_is_told_the_rights_it_lacks_and_the_import_changes_not
         assert message.startswith("perfplat import-published: The role "), message
         _assert_one_clear_sentence(message, role)
         assert (
-            "(importing published history was refused: permission denied for table published_records)"
-            in message
+            "(importing Make an LPA's published history was refused: permission denied for table "
+            "make_an_lpa__published_records)" in message
         )
         tables = ", ".join(f"public.{name}" for name in sorted(TABLES))
         assert f"INSERT, UPDATE and DELETE on {tables}" in message
@@ -216,11 +216,13 @@ def test_a_role_with_table_rights_but_no_sequence_usage_is_told_exactly_that(pos
         store.engine().dispose()
         message = str(refused.value)
         _assert_one_clear_sentence(message, role)
-        assert "permission denied for sequence imports_id_seq" in message
+        assert "permission denied for sequence make_an_lpa__imports_id_seq" in message
         sequences = sorted(
             f"public.{t.name}_id_seq" for t in TABLES.values() if t.autoincrement_column is not None
         )
-        assert "lacks rights perfplat needs (importing published history was refused: " in message
+        assert (
+            "lacks rights perfplat needs (importing Make an LPA's published history was refused: " in message
+        )
         assert _remedy(message) == [f"GRANT USAGE ON SEQUENCE {', '.join(sequences)} TO {role.username}"]
     assert _counts(postgres_url)[published_records.name] == 0
 
@@ -231,7 +233,7 @@ def test_an_upgrade_that_adds_a_column_needs_the_tables_owner(postgres_url):
     with _role(postgres_url) as role:
         _grant(
             postgres_url,
-            "ALTER TABLE completion_rate DROP COLUMN ga4_time_zone",
+            "ALTER TABLE make_an_lpa__completion_rate DROP COLUMN ga4_time_zone",
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role.username}",
             f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role.username}",
         )
@@ -240,13 +242,17 @@ def test_an_upgrade_that_adds_a_column_needs_the_tables_owner(postgres_url):
             store.engine()
         message = str(refused.value)
         _assert_one_clear_sentence(message, role)
-        assert "must be owner of table completion_rate" in message
-        assert "ownership of the table public.completion_rate (owned by " in message
+        assert "must be owner of table make_an_lpa__completion_rate" in message
+        assert "ownership of the table public.make_an_lpa__completion_rate (owned by " in message
         assert "to add its new column ga4_time_zone" in message
-        assert _remedy(message) == [f"ALTER TABLE public.completion_rate OWNER TO {role.username}"]
+        assert _remedy(message) == [
+            f"ALTER TABLE public.make_an_lpa__completion_rate OWNER TO {role.username}"
+        ]
         admin = _admin(postgres_url)
         with admin.connect() as connection:
-            columns = {column["name"] for column in inspect(connection).get_columns("completion_rate")}
+            columns = {
+                column["name"] for column in inspect(connection).get_columns("make_an_lpa__completion_rate")
+            }
         admin.dispose()
         assert "ga4_time_zone" not in columns
 

@@ -11,7 +11,7 @@ whether or not anything ran. The alert sensor (alerts/sensors.py) alerts on a fa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
 from perfplat_assets.publication.deadline import CHECK_NAME, DEFAULT_DEADLINE, DeadlineStatus, due_month
 from perfplat_assets.publication.history.carry_over import carry_over
+from perfplat_assets.services.registry import service_called
 
 IMPORT_TAG = "perfplat/imported_sha256"  # on an imported month's materialisation: it does not count
 SENSOR_NAME = "publication_deadline"
@@ -124,10 +125,13 @@ def evaluation(service: str, status: DeadlineStatus) -> AssetCheckEvaluation:
     return AssetCheckEvaluation(asset_key=publication_key(service), check_name=CHECK_NAME, **_said(status))
 
 
-def build_deadline_sensor(services: Sequence[Service], interval_seconds: int = 60) -> SensorDefinition:
-    """Reports `published_by_deadline` once for each deadline of each service that passes (its cursor holds
-    each service's last deadline reported); RUNNING by default, as it only reads the instance."""
-    keys = {service.name: f"{service.name}__publication_deadline" for service in services}
+def build_deadline_sensor(
+    deadlines: Mapping[str, PublicationDeadline], interval_seconds: int = 60
+) -> SensorDefinition:
+    """Reports `published_by_deadline` once for each deadline of each service (`deadlines`, by its name)
+    that passes (its cursor holds each service's last deadline reported); RUNNING by default, as it only
+    reads the instance."""
+    services = [service_called(name) for name in deadlines]
     pipeline_names = {
         service.name: [*service.measure_names, PERFORMANCE_DATASET, DATA_GOV_UK_PUBLICATION]
         for service in services
@@ -137,7 +141,6 @@ def build_deadline_sensor(services: Sequence[Service], interval_seconds: int = 6
         name=SENSOR_NAME,
         minimum_interval_seconds=interval_seconds,
         default_status=DefaultSensorStatus.RUNNING,
-        required_resource_keys=set(keys.values()),
         description="At each service's publication deadline, reports whether its month that closed last was "
         "published by a run (the published_by_deadline check on its data_gov_uk_publication); first, carries "
         "Dagster's record of months published before services were declared over to the service's keys.",
@@ -149,8 +152,7 @@ def build_deadline_sensor(services: Sequence[Service], interval_seconds: int = 6
                 for line in carry_over(context.instance, service, pipeline_names[service.name]):
                     context.log.info(f"carried over Dagster's record of {service}'s months: {line}")
         events, now = [], {CARRIED_OVER: "done"}
-        for service, key in keys.items():
-            deadline_resource: PublicationDeadline = getattr(context.resources, key)
+        for service, deadline_resource in deadlines.items():
             deadline = deadline_resource.last()
             now[service] = deadline.isoformat()
             if reported.get(service) == now[service]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from dagster import DagsterInstance
 from dagster._core.instance.ref import InstanceRef
 
+from perfplat_assets.services.registry import services
 from perfplat_assets_tests.support.services import (
     BIN,
     DAGSTER,
@@ -116,6 +117,7 @@ def test_a_range_of_months_is_one_run_and_one_ga4_request(tmp_path):
 
 def test_the_demo_prints_the_months_it_published(tmp_path):
     env = dagster_environment(tmp_path, PERFPLAT_PUBLISH_DIR=str(tmp_path / "published"))
+    del env["PERFPLAT_SERVICES"]  # the demo's own default: every service
     demo = subprocess.run(
         [str(BIN / "perfplat-demo"), "--months", "2"],
         env=env,
@@ -126,10 +128,15 @@ def test_the_demo_prints_the_months_it_published(tmp_path):
         check=False,
     )
     assert demo.returncode == 0, demo.stderr[-3000:]
-    rows = [line for line in demo.stdout.splitlines() if line.startswith("| 20")]
-    assert len(rows) == 2
     published = tmp_path / "published"
     assert f"published files: {published}" in demo.stdout
-    for row in rows:
-        month = row.split("|")[1].strip()
-        assert (published / f"make_a_lasting_power_of_attorney_{month[2:4]}_{month[5:7]}.json").exists()
+    # A table per service, each with the two months, and each month's file where OPG's automation looks.
+    tables = demo.stdout.split("_service/)")[1:]
+    assert len(tables) == 3
+    for service, table in zip(services(), tables, strict=True):
+        assert f"{service.title} ({service.folder}/)" in demo.stdout
+        rows = [line for line in table.splitlines() if line.startswith("| 20")]
+        assert len(rows) == 2, table
+        for row in rows:
+            month = row.split("|")[1].strip()
+            assert (published / f"{service.stem}_{month[2:4]}_{month[5:7]}.json").exists()

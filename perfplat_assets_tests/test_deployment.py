@@ -130,7 +130,8 @@ def test_the_monthly_schedule_publishes_the_closed_month_before_opgs_automation_
         assert tick.date() == day.date() and tick.hour < 12, f"{tick} is not before 12:00 UTC on the 1st"
     [request] = _evaluate("monthly", _first_tick_on("monthly", datetime(2026, 12, 1, tzinfo=LONDON)))
     assert request.partition_key == "2026-11-01"
-    assert "data_gov_uk_publication" in _selected("monthly") and "uptime" in _selected("monthly")
+    monthly = _selected("monthly")
+    assert "make_an_lpa/data_gov_uk_publication" in monthly and "make_an_lpa/uptime" in monthly
     [january] = _evaluate("monthly", datetime(2026, 1, 1, 7, 0, tzinfo=LONDON))
     assert january.partition_key == "2025-12-01"
 
@@ -140,7 +141,11 @@ def test_the_settled_run_collects_ga4_again_for_the_same_month_on_the_4th():
     assert tick.date().day == 4
     [request] = _evaluate("settled", tick)
     assert request.partition_key == "2026-11-01"
-    assert _selected("settled") == {"completion_rate", "performance_dataset", "data_gov_uk_publication"}
+    assert _selected("settled") == {
+        "make_an_lpa/completion_rate",
+        "make_an_lpa/performance_dataset",
+        "make_an_lpa/data_gov_uk_publication",
+    }
     [monthly] = _evaluate("monthly", _first_tick_on("monthly", datetime(2026, 12, 1, tzinfo=LONDON)))
     assert request.run_key != monthly.run_key, "the settled run is not taken for the monthly one"
 
@@ -161,9 +166,9 @@ def test_the_revisions_schedule_recollects_take_up_for_the_three_months_before()
     assert [r.partition_key for r in requests_may] == ["2026-01-01", "2026-02-01", "2026-03-01"]
     job = defs.get_repository_def().get_job(schedule.job_name)
     assert {key.to_user_string() for key in job.asset_layer.executable_asset_keys} == {
-        "digital_take_up",
-        "performance_dataset",
-        "data_gov_uk_publication",
+        "make_an_lpa/digital_take_up",
+        "make_an_lpa/performance_dataset",
+        "make_an_lpa/data_gov_uk_publication",
     }
     requests_june = _evaluate("revisions", datetime(2026, 6, 4, 9, 0, tzinfo=LONDON))
     assert [r.partition_key for r in requests_june] == ["2026-02-01", "2026-03-01", "2026-04-01"]
@@ -332,7 +337,7 @@ def test_a_month_run_in_process_still_waits_for_its_ga4_pool_slot(production_hom
         "-m",
         "perfplat_assets.definitions",
         "--select",
-        "completion_rate",
+        "make_an_lpa/completion_rate",
         "--partition",
         "2025-05-01",
     ]

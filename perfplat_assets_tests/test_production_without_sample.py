@@ -19,6 +19,8 @@ EVERY_SOURCE = {
     "PERFPLAT_GA4_BIGQUERY_DATASET": "opg-analytics.analytics_123456789",
     "PERFPLAT_GA4_PROPERTY_ID": "123456789",
     "PERFPLAT_UPTIME_HEALTH_CHECK_ID": "a1b2c3d4-0000-4000-8000-000000000000",
+    "PERFPLAT_USE_AN_LPA_FEEDBACK_EXPORTS": "s3://opg-feedback-exports/use-an-lpa/",
+    "PERFPLAT_DEPUTY_REPORTING_DB_URL": "postgresql://perfplat@127.0.0.1:9/digideps",
 }
 # What only the sample needs: its own modules, the BigQuery emulator's engine and translator, the local stack.
 SAMPLE_ONLY = ("perfplat_sample", "duckdb", "sqlglot", "moto")

@@ -54,7 +54,8 @@ def _where(name: str) -> str:
 def test_s3_gets_every_file_with_its_content_type(s3, sample_data_allowed, perfplat_env):
     assert _materialize(MAY).success
     objects = _objects(s3)
-    assert set(objects) == {PREFIX + _where(name) for name in FILES}
+    # Make an LPA's files, and the index of the services at the prefix.
+    assert set(objects) == {PREFIX + _where(name) for name in FILES} | {PREFIX + "report.html"}
     local = perfplat_env / "publish"
     for name, kind in FILES.items():
         stored = objects[PREFIX + _where(name)]
@@ -89,7 +90,7 @@ def test_an_s3_failure_publishes_nothing_anywhere(s3, sample_data_allowed, perfp
 
 
 def test_a_dry_run_reports_the_plan_and_writes_nothing(s3, sample_data_allowed, perfplat_env):
-    result = _materialize(MAY, ops={"data_gov_uk_publication": {"config": {"dry_run": True}}})
+    result = _materialize(MAY, ops={"make_an_lpa__data_gov_uk_publication": {"config": {"dry_run": True}}})
     assert result.success
     assert not result.asset_materializations_for_node("make_an_lpa__data_gov_uk_publication"), (
         "a dry run is no publication"
@@ -103,7 +104,7 @@ def test_a_dry_run_reports_the_plan_and_writes_nothing(s3, sample_data_allowed, 
     assert build_resources()["metrics_store"].read(published_records).empty
 
     assert _materialize(MAY).success  # published for real; a second dry run has nothing to change
-    again = _materialize(MAY, ops={"data_gov_uk_publication": {"config": {"dry_run": True}}})
+    again = _materialize(MAY, ops={"make_an_lpa__data_gov_uk_publication": {"config": {"dry_run": True}}})
     plan = again.asset_observations_for_node("make_an_lpa__data_gov_uk_publication")[0].metadata["plan"].value
     assert f"| s3 | {PREFIX}{FOLDER}data.json | unchanged |" in plan and "| create |" not in plan
 

@@ -62,12 +62,19 @@ def _store_months() -> list[str]:
     return sorted({Month.parse(key).label for key in _store().read(published_records)["month"]})
 
 
+# The index of the services at the top (`report.html`) is written after each service's publication, not as
+# part of it: the publication's own files are what must agree.
+INDEX = "report.html"
+
+
 def _s3_objects(s3) -> dict[str, bytes]:
-    """Every object under the prefix, by its path there (`<folder>/data.json`, a month file's name)."""
+    """Every object of the publication under the prefix, by its path there (`<folder>/data.json`, a month
+    file's name)."""
     listed = s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])
     return {
         item["Key"][len(PREFIX) :]: s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
         for item in listed
+        if item["Key"] != PREFIX + INDEX
     }
 
 
@@ -80,7 +87,7 @@ def _directory_files(publish: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(publish)): p.read_bytes()
         for p in found
-        if not p.name.startswith(".") and p.is_file()
+        if not p.name.startswith(".") and p.is_file() and p != publish / INDEX
     }
 
 

@@ -65,7 +65,7 @@ def test_a_publish_dir_that_is_a_file_fails_the_run_before_any_source_is_asked(t
     assert f"PERFPLAT_PUBLISH_DIR: {not_a_directory} is a regular file, not a directory" in output
     assert "Nothing was asked of any source; nothing was published" in output
     for measure in ("user_satisfaction", "digital_take_up", "completion_rate", "uptime"):
-        assert _stored_months(postgres_url, measure) == 0, measure
+        assert _stored_months(postgres_url, f"make_an_lpa__{measure}") == 0, measure
     assert not_a_directory.read_text() == "a file where the directory should be\n"
 
 
@@ -76,10 +76,10 @@ def test_a_run_that_does_not_publish_is_not_stopped_by_the_directory(tmp_path, p
         tmp_path, PERFPLAT_PUBLISH_DIR=str(not_a_directory), PERFPLAT_METRICS_DB_URL=postgres_url
     )
     args = [DAGSTER, *RUN]
-    args[args.index("*")] = "uptime"
+    args[args.index("*")] = "make_an_lpa/uptime"
     result = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert _stored_months(postgres_url, "uptime") == 1
+    assert _stored_months(postgres_url, "make_an_lpa__uptime") == 1
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_an_unreadable_publish_dir_is_named_with_the_access_it_needs(shared_work
     assert "it needs read, write and search (rwx) access there" in output
     assert "nothing was published" in output
     assert "PermissionError" not in output
-    assert _stored_months(postgres_url, "user_satisfaction") == 0
+    assert _stored_months(postgres_url, "make_an_lpa__user_satisfaction") == 0
 
 
 PUBLISH_IN_ONE_PROCESS = """
@@ -118,6 +118,7 @@ import sys
 from perfplat_assets.common.months import Month
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.targets.directory import PublicationDirectory
+from perfplat_assets.store_schema import STORED_TABLES  # every service's tables, for the store to make
 from perfplat_assets.publication.committing.publish import PublicationRequest, publish
 from perfplat_assets.publication.committing.target import PublicationFailed
 from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA

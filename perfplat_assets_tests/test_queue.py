@@ -19,12 +19,16 @@ from dagster._core.storage.dagster_run import DagsterRun
 from dagster._core.utils import make_new_run_id
 
 from perfplat_assets.common.months import Month, last_closed_month
-from perfplat_assets.configuration import build_resources, queue_configured, queue_sensor_interval
+from perfplat_assets.configuration import (
+    build_resources,
+    published_services,
+    queue_configured,
+    queue_sensor_interval,
+)
 from perfplat_assets.definitions import assets
 from perfplat_assets.queue import cli
 from perfplat_assets.queue.resources import SqsQueue
 from perfplat_assets.queue.sensor import build_queue_sensor, pipeline_keys
-from perfplat_assets.services.registry import services
 from perfplat_assets_tests.support.alerts import NO_ALERT_CHANNELS
 from perfplat_assets_tests.support.aws import REGION, sqs_queue
 from perfplat_assets_tests.support.services import poll
@@ -56,7 +60,7 @@ class Pipeline:
     def __init__(self, endpoint: str, queue_url: str, dlq_url: str | None):
         self.instance = DagsterInstance.ephemeral()
         self.queue = sqs_queue(endpoint, queue_url, dlq_url)
-        self.sensor = build_queue_sensor(services(), running=True, interval_seconds=30)
+        self.sensor = build_queue_sensor(published_services(), running=True, interval_seconds=30)
         self.job = Definitions(
             assets=assets, resources=build_resources()
         ).resolve_implicit_global_asset_job_def()
@@ -244,7 +248,7 @@ def test_an_unreachable_queue_skips_naming_the_endpoint(perfplat_env):
 def test_with_a_queue_configured_the_sensor_runs_by_default(perfplat_env, monkeypatch):
     monkeypatch.setenv("PERFPLAT_SQS_QUEUE_URL", "http://127.0.0.1:4566/123456789012/perfplat-queue.fifo")
     sensor = build_queue_sensor(
-        services(), running=queue_configured(), interval_seconds=queue_sensor_interval()
+        published_services(), running=queue_configured(), interval_seconds=queue_sensor_interval()
     )
     assert sensor.default_status.value == "RUNNING"
     assert sensor.minimum_interval_seconds == 30
@@ -252,7 +256,7 @@ def test_with_a_queue_configured_the_sensor_runs_by_default(perfplat_env, monkey
 
 def test_without_a_queue_the_sensor_is_stopped_and_skips(perfplat_env):
     sensor = build_queue_sensor(
-        services(), running=queue_configured(), interval_seconds=queue_sensor_interval()
+        published_services(), running=queue_configured(), interval_seconds=queue_sensor_interval()
     )
     assert sensor.default_status.value == "STOPPED"
     with build_sensor_context(
@@ -390,7 +394,7 @@ def test_queuecli_says_when_nothing_answers(capsys):
     assert "cannot reach SQS at http://127.0.0.1:9" in capsys.readouterr().err
 
 
-def test_a_message_may_name_one_service_by_its_service_value(perfplat_env, endpoint, sqs, queues):
+def test_a_message_may_name_one_service_by_its_service_value(every_service, endpoint, sqs, queues):
     queue_url, dlq_url = queues
     pipeline = Pipeline(endpoint, queue_url, dlq_url)
     _send(sqs, queue_url, '{"year": 2024, "month": 1, "service": "use-an-lpa"}')
@@ -413,7 +417,7 @@ def test_a_message_may_name_one_service_by_its_service_value(perfplat_env, endpo
 
 
 def test_queuecli_knows_the_pipelines_assets():
-    keys = {key for service in services() for key in pipeline_keys(service)}
+    keys = {key for service in published_services() for key in pipeline_keys(service)}
     assert keys == {a.key for a in assets}
 
 
@@ -426,7 +430,7 @@ def test_a_dry_run_message_publishes_nothing(perfplat_env, endpoint, sqs, queues
     assert request.run_config == {
         "ops": {
             f"{service.name}__data_gov_uk_publication": {"config": {"dry_run": True}}
-            for service in services()
+            for service in published_services()
         }
     }
     [outcome] = pipeline.launch(first)

@@ -80,7 +80,7 @@ def test_no_password_appears_anywhere(tmp_path, postgres_url):
             str(connection.execute(text(f'SELECT * FROM "{table}"')).all()) for table in tables
         ).encode()
     engine.dispose()
-    assert "published_records" in tables and "publications" in tables
+    assert "make_an_lpa__published_records" in tables and "make_an_lpa__publications" in tables
     everywhere = {
         "stdout and stderr": (good.stdout + good.stderr + bad.stdout + bad.stderr).encode(),
         "DAGSTER_HOME": _files(Path(env["DAGSTER_HOME"])),

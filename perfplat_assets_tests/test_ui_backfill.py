@@ -24,7 +24,8 @@ from perfplat_assets_tests.support.services import DagsterServices, dagster_serv
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-# Every asset, as the UI lists and materialises them: written out, since the names are what the UI shows.
+# Every asset of Make an LPA's pipeline (the one service these tests publish), as the UI lists and materialises
+# them: written out, since the names are what the UI shows.
 ASSETS = (
     "user_satisfaction",
     "digital_take_up",
@@ -92,7 +93,7 @@ def _filter_performance_dataset_partitions(page: Page, services: DagsterServices
     """The combined asset's Partitions tab, narrowed to the three months, shows them all in `status`."""
     from playwright.sync_api import expect
 
-    page.goto(f"{services.url}/assets/performance_dataset?view=partitions")
+    page.goto(f"{services.url}/assets/make_an_lpa/performance_dataset?view=partitions")
     expect(page.get_by_role("tab", name="Partitions")).to_have_attribute("aria-selected", "true")
     # The input's accessible name is its placeholder, e.g. "ex: 2021-03-01, 2021-04-01, [2021-05-01...]".
     selection = page.get_by_role("textbox", name=re.compile(r"^ex: "))
@@ -141,7 +142,8 @@ def _wait_for_the_backfill(services: DagsterServices, instance: DagsterInstance,
     assert run.tags["dagster/asset_partition_range_start"] == MONTHS[0]
     assert run.tags["dagster/asset_partition_range_end"] == MONTHS[-1]
     assert "dagster/partition" not in run.tags
-    assert {key.to_user_string() for key in run.asset_selection or ()} == set(ASSETS)
+    keys = {key.to_user_string() for key in run.asset_selection or ()}
+    assert keys == {f"make_an_lpa/{a}" for a in ASSETS}
 
 
 def _see_the_completed_backfill(page: Page, services: DagsterServices, backfill_id: str) -> None:

@@ -42,7 +42,7 @@ from perfplat_assets.common.months import LONDON, Month
 from perfplat_assets.common.network import unreachable_cause
 from perfplat_assets.completion_rate.queries.data_api import RetrySettings, Source, fetch_completion_report
 from perfplat_assets.completion_rate.resources.data_api import GoogleAnalytics
-from perfplat_assets.definitions import assets
+from perfplat_assets.configuration import published_services
 from perfplat_assets.publication.committing.plan import RevisionStamp, StoreSnapshot, plan_publication
 from perfplat_assets.publication.committing.target import HeldFiles, PublicationFailed
 from perfplat_assets.publication.targets.ckan import CkanCatalogue
@@ -420,7 +420,7 @@ def test_s3_a_server_error_is_s3s_answer(aws_endpoint, aws_quick_retries):
 
 def _sensor_skip(endpoint: str, queue_url: str) -> str:
     """One tick of the queue sensor, as Dagster evaluates it."""
-    sensor = build_queue_sensor(assets, running=True, interval_seconds=30)
+    sensor = build_queue_sensor(published_services(), running=True, interval_seconds=30)
     with build_sensor_context(
         instance=DagsterInstance.ephemeral(),
         resources={"sqs_queue": sqs_queue(endpoint, queue_url, None), "alerting": NO_ALERT_CHANNELS},

@@ -51,8 +51,9 @@ def sample_settings(resources: Iterable[object]) -> list[str]:
     """The settings of the sources serving the embedded sample, in the order of `resources`."""
     sources = [resource for resource in resources if isinstance(resource, SourceResource)]
     superseded = {source.supersedes for source in sources}
-    return [
+    found = [
         setting
         for source in sources
         if (setting := source.sample_setting) is not None and setting not in superseded
     ]
+    return list(dict.fromkeys(found))  # a source two measures read (Make an LPA's database) named once

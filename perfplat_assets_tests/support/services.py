@@ -71,12 +71,15 @@ def free_port() -> int:
 
 def dagster_environment(work: Path, **extra: str) -> dict[str, str]:
     """The environment of a `dagster` command run as an engineer runs it: no PERFPLAT_ variable from outside,
-    a DAGSTER_HOME in `work` with telemetry off, the data under `work/data`, then `extra`."""
+    a DAGSTER_HOME in `work` with telemetry off, the data under `work/data`, Make an LPA alone published (as
+    the tests publish it, unless `extra` says otherwise), then `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PERFPLAT_")}
     home = work / "dagster_home"
     home.mkdir(exist_ok=True)
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    env.update(DAGSTER_HOME=str(home), PERFPLAT_DATA_DIR=str(work / "data"), **extra)
+    env.update(
+        DAGSTER_HOME=str(home), PERFPLAT_DATA_DIR=str(work / "data"), PERFPLAT_SERVICES="make_an_lpa", **extra
+    )
     return env
 
 

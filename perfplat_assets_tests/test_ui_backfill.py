@@ -24,8 +24,8 @@ from perfplat_assets_tests.support.services import DagsterServices, dagster_serv
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-# Every asset of Make an LPA's pipeline (the one service these tests publish), as the UI lists and materialises
-# them: written out, since the names are what the UI shows.
+# Every asset of Make an LPA's pipeline (the one service these tests publish), as the UI lists and
+# materialises them: written out, since the names are what the UI shows.
 ASSETS = (
     "user_satisfaction",
     "digital_take_up",

@@ -41,7 +41,7 @@ def _run(month: Month):
     return materialize_month(month)
 
 
-PUBLICATION = ["performance_dataset", "data_gov_uk_publication"]
+PUBLICATION = ["make_an_lpa/performance_dataset", "make_an_lpa/data_gov_uk_publication"]
 
 
 def _publish(month: Month):

@@ -170,7 +170,7 @@ INVALID = {
     "before the first partition": ('{"year": 2020, "month": 1}', "before 2021-03"),
     "unknown asset": (
         '{"year": 2024, "month": 1, "assets": ["bounce_rate"]}',
-        "unknown assets ['bounce_rate']",
+        "unknown asset 'bounce_rate'",
     ),
     # Poison: each of these once raised inside the parser and failed every tick.
     "deeply nested": ("[" * 2000 + "]" * 2000, "nested deeper than 4 levels"),

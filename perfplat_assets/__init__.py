@@ -1,1 +1,1 @@
-"""perfplat: Make an LPA's monthly service performance data, collated with Dagster for data.gov.uk."""
+"""perfplat: the monthly service performance data of OPG's services, collated with Dagster for data.gov.uk."""

@@ -1,1 +1,1 @@
-"""User satisfaction: the feedback form's ratings, counted per month in the Make an LPA database."""
+"""User satisfaction: a service's ratings, counted per month in the kind of source the service declares."""

@@ -1,4 +1,4 @@
-"""The thresholds of satisfaction's warning checks (the Make an LPA database is in
+"""The thresholds of satisfaction's warning checks, each service's own (the Make an LPA database is in
 `common.make_an_lpa_database`, the method schedule is a `common.settings.MethodScheduleSetting`)."""
 
 from dagster import ConfigurableResource

@@ -23,7 +23,7 @@ from perfplat_assets import cli
 from perfplat_assets.common.make_an_lpa_database import make_an_lpa_database
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.settings import SettingError, Settings, service_variable
-from perfplat_assets.configuration import published_services
+from perfplat_assets.configuration import build_resources, published_services
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.freshness import IMPORT_TAG, published_by_run
 from perfplat_assets.publication.history.carry_over import carry_over
@@ -345,3 +345,17 @@ def test_dagsters_record_of_the_single_service_months_is_carried_over_once():
     assert not published_by_run(instance, "make_an_lpa", Month.of(2026, 3))
     assert carry_over(instance, make, ["data_gov_uk_publication"]) == []
     assert carry_over(instance, service_called("use_an_lpa"), ["data_gov_uk_publication"]) == []
+
+
+def test_each_service_has_its_own_ckan_dataset_and_s3_hand_over(every_service, monkeypatch):
+    monkeypatch.setenv("PERFPLAT_USE_AN_LPA_CKAN_DATASET", "use-an-lpa-figures")
+    monkeypatch.setenv("PERFPLAT_DEPUTY_REPORTING_S3_TAKEN_OVER", "true")
+    resources = build_resources()
+    publishers = {s.name: resources[f"{s.name}__publisher"] for s in services()}
+    # Use an LPA's dataset is read from its own variable at run time; the others' are their declarations'.
+    assert publishers["use_an_lpa"].ckan.dataset == "PERFPLAT_USE_AN_LPA_CKAN_DATASET"
+    assert publishers["make_an_lpa"].ckan.dataset_id == "make-a-lasting-power-of-attorney-service-performance"
+    assert publishers["deputy_reporting"].ckan.dataset_id == "complete-the-deputy-report-service-performance"
+    assert publishers["use_an_lpa"].ckan.resource_name == "Use an LPA monthly service performance (CSV)"
+    taken_over = {name: publisher.s3.taken_over for name, publisher in publishers.items()}
+    assert taken_over == {"make_an_lpa": False, "use_an_lpa": False, "deputy_reporting": True}

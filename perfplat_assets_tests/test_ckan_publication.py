@@ -11,6 +11,8 @@ from perfplat_assets_tests.support.aws import BUCKET, PREFIX
 from perfplat_assets_tests.support.faults import FaultyHop, Reply
 from perfplat_assets_tests.support.run_results import failure_message, materialize_month
 
+FOLDER = "make_a_lasting_power_of_attorney_service"  # Make an LPA's, where its cumulative files go
+
 # Every test here publishes the embedded sample to S3 and CKAN: the sample guard is off for all of them.
 pytestmark = pytest.mark.usefixtures("sample_data_allowed")
 
@@ -45,12 +47,12 @@ def test_first_publication_creates_the_resource_then_later_ones_patch_it(ckan, s
     assert _materialize(MAY).success
     [resource] = _resources(ckan)
     assert resource["name"] == RESOURCE_NAME
-    assert resource["url"] == f"{aws_endpoint}/{BUCKET}/{PREFIX}data.csv"
+    assert resource["url"] == f"{aws_endpoint}/{BUCKET}/{PREFIX}{FOLDER}/data.csv"
     assert resource["format"] == "CSV"
     assert resource["resource-type"] == "data-link"
     assert resource["datafile-date"] == "2025-05-01"
     # The URL it registers serves the published CSV.
-    body = s3_bucket.get_object(Bucket=BUCKET, Key=f"{PREFIX}data.csv")["Body"].read().decode()
+    body = s3_bucket.get_object(Bucket=BUCKET, Key=f"{PREFIX}{FOLDER}/data.csv")["Body"].read().decode()
     assert body.startswith("month,user-satisfaction-percent")
 
     assert _materialize(JUNE).success
@@ -91,7 +93,7 @@ def test_a_dry_run_changes_nothing_anywhere(ckan, s3_bucket, perfplat_env):
         result.asset_observations_for_node("make_an_lpa__data_gov_uk_publication")[0].metadata["plan"].value
     )
     assert f"| ckan | {RESOURCE_NAME} | create |" in plan
-    assert f"| s3 | {PREFIX}data.csv | create |" in plan
+    assert f"| s3 | {PREFIX}{FOLDER}/data.csv | create |" in plan
     assert not _resources(ckan)
     assert not _objects(s3_bucket)
     assert not (perfplat_env / "publish").exists()
@@ -119,13 +121,13 @@ def test_a_ckan_failure_after_the_files_is_completed_by_a_rerun(ckan, flaky_ckan
     message = failure_message(first)
     assert "The files are published (directory, s3) but updating CKAN failed" in message
     assert "resource_create" in message and "Re-run the month" in message
-    assert f"{PREFIX}data.csv" in _objects(s3_bucket)
+    assert f"{PREFIX}{FOLDER}/data.csv" in _objects(s3_bucket)
     assert not _resources(ckan)
 
     second = _materialize(MAY)
     assert second.success
     assert len(_resources(ckan)) == 1
-    records = json.loads((perfplat_env / "publish" / "data.json").read_text(encoding="utf-8"))
+    records = json.loads((perfplat_env / "publish" / FOLDER / "data.json").read_text(encoding="utf-8"))
     keys = [(r["_timestamp"], r["dataType"]) for r in records]
     assert len(keys) == len(set(keys)) == 9
     assert (

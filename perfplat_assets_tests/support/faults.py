@@ -127,6 +127,7 @@ class S3WritesThenFails:
 
     def __init__(self, allowed: int, mode: str = "away"):
         self.allowed, self.mode, self.writes, self.failed = allowed, mode, 0, False
+        self.refused: str | None = None  # the path of the write it refused
         self._lock = threading.Lock()
 
     def __call__(self, method: str, path: str) -> Reply | None:
@@ -138,5 +139,5 @@ class S3WritesThenFails:
             if self.writes < self.allowed or (self.failed and self.mode == "once"):
                 self.writes += 1
                 return None
-            self.failed = True
+            self.failed, self.refused = True, path
             return S3_ACCESS_DENIED

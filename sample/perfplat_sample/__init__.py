@@ -6,8 +6,8 @@ setting is unset; with
 every source configured, no module of this package is loaded. The same pieces are the test suite's fixtures:
 - `sample_data`: deterministic synthetic feedback, Sirius cases, GA4 sessions, health checks and digideps'
   satisfaction responses, by month;
-- `seed`: SQLite copies of the Make an LPA database, of Sirius and of digideps' `satisfaction`, seeded on first
-  use;
+- `seed`: SQLite copies of the Make an LPA database, of Sirius and of digideps' `satisfaction`, seeded on
+  first use;
 - `feedback_exports`: Use an LPA's GOV.UK Feedback Explorer exports, written once a month has ended;
 - `ga4_emulator`: a loopback HTTP (and gRPC) server speaking the GA4 Data API's `runReport`;
 - `sample_export` and `bigquery_emulator`: the sample's GA4 BigQuery export, served on loopback;

@@ -241,3 +241,18 @@ def test_no_module_of_the_package_imports_the_sample():
         )
     ]
     assert importers == []
+
+
+def test_each_registered_service_is_a_folder_of_services_and_each_folder_a_registered_service():
+    """Read from the registry, as the measures' folders are: each registered service's folder holds its
+    declaration, which imports nothing but `common` (the layer below the measures), and no folder there is
+    left unregistered. (A service from outside the package, the tests' toy, registers in its own process.)"""
+    from perfplat_assets.services.registry import services
+
+    folder = PACKAGE / "services"
+    folders = {path.name for path in folder.iterdir() if path.is_dir() and (path / "service.py").exists()}
+    assert folders == {service.name for service in services()}
+    for name in folders:
+        module = f"{NAME}.services.{name}.service"
+        declared = _imports_in((folder / name / "service.py").read_text(), module, is_package=False)
+        assert {_unit(imported) for _, imported in declared} == {"common"}, name

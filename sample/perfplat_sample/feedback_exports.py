@@ -34,6 +34,7 @@ from perfplat_assets.user_satisfaction.queries.feedback_exports import (
     FeedbackExportsReading,
 )
 from perfplat_assets.user_satisfaction.resources.feedback_exports import FeedbackExports
+from perfplat_sample.serving import ServesTheSample
 
 EXPORTS_FOLDER = "use-an-lpa-feedback-exports"
 LAST_AGGREGATED = Month.of(2025, 12)
@@ -177,27 +178,12 @@ def sample_exports(data_dir: str | Path, through: Month | None = None) -> Path:
     return folder
 
 
-class EmbeddedFeedbackExports(FeedbackExports):
+class EmbeddedFeedbackExports(ServesTheSample, FeedbackExports):
     """The sample's exports in place of PERFPLAT_USE_AN_LPA_FEEDBACK_EXPORTS', written under `data_dir` when
-    first read and read through the production code's directory reader.
-
-    It says of itself what `resources._ServesTheSample` says (it serves the sample, for its setting): that
-    mixin cannot be imported here, as `resources` imports this module for `STAND_INS`.
-    """
+    first read and read through the production code's directory reader."""
 
     data_dir: str = Field(default=DEFAULT_DATA_DIR, description="Home of the embedded sample's files.")
     location: str | None = Field(default=None, description="Unused: the sample's exports are in data_dir.")
-
-    @property
-    def embedded(self) -> bool:
-        return True
-
-    @property
-    def sample_setting(self) -> str | None:
-        return self.setting_name
-
-    def describe(self) -> str:
-        return f"embedded sample in {self.data_dir} ({self.setting_name} unset)"
 
     def read(self, months: Sequence[Month]) -> FeedbackExportsReading:
         return self._read_directory(sample_exports(self.data_dir), months)

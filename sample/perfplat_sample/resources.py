@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
 from pydantic import Field
@@ -34,6 +34,7 @@ from perfplat_sample.feedback_exports import EmbeddedFeedbackExports
 from perfplat_sample.ga4_emulator import GA4Emulator
 from perfplat_sample.sample_data import sample_health_checks
 from perfplat_sample.seed import deputy_reporting_database, lpa_database, sirius_database
+from perfplat_sample.serving import ServesTheSample
 
 if TYPE_CHECKING:
     from google.cloud import bigquery
@@ -44,25 +45,7 @@ EMBEDDED_PROPERTY_ID = "0"
 DATA_DIR_DESCRIPTION = "Home of the embedded sample's SQLite files."
 
 
-class _ServesTheSample:
-    """What every embedded source says of itself: it serves the sample in place of its setting's source."""
-
-    setting: ClassVar[str]
-
-    @property
-    def embedded(self) -> bool:
-        return True
-
-    @property
-    def sample_setting(self) -> str | None:
-        return self.setting_name
-
-    def describe(self) -> str:
-        where = getattr(self, "data_dir", None)
-        return f"embedded sample{f' in {where}' if where else ''} ({self.setting_name} unset)"
-
-
-class EmbeddedMakeAnLpaDatabase(_ServesTheSample, MakeAnLpaDatabase):
+class EmbeddedMakeAnLpaDatabase(ServesTheSample, MakeAnLpaDatabase):
     """A SQLite copy of the service's database, seeded with the sample's feedback and applications."""
 
     data_dir: str = Field(default=DEFAULT_DATA_DIR, description=DATA_DIR_DESCRIPTION)
@@ -71,7 +54,7 @@ class EmbeddedMakeAnLpaDatabase(_ServesTheSample, MakeAnLpaDatabase):
         return lpa_database(self.data_dir, months)
 
 
-class EmbeddedSiriusDatabase(_ServesTheSample, SiriusDatabase):
+class EmbeddedSiriusDatabase(ServesTheSample, SiriusDatabase):
     """A SQLite copy of Sirius, seeded with the sample's cases under the contract perfplat assumes."""
 
     data_dir: str = Field(default=DEFAULT_DATA_DIR, description=DATA_DIR_DESCRIPTION)
@@ -80,7 +63,7 @@ class EmbeddedSiriusDatabase(_ServesTheSample, SiriusDatabase):
         return sirius_database(self.data_dir, months)
 
 
-class EmbeddedDeputyReportingDatabase(_ServesTheSample, DeputyReportingDatabase):
+class EmbeddedDeputyReportingDatabase(ServesTheSample, DeputyReportingDatabase):
     """A SQLite copy of digideps' database, seeded with the sample's satisfaction scores."""
 
     data_dir: str = Field(default=DEFAULT_DATA_DIR, description=DATA_DIR_DESCRIPTION)
@@ -89,7 +72,7 @@ class EmbeddedDeputyReportingDatabase(_ServesTheSample, DeputyReportingDatabase)
         return deputy_reporting_database(self.data_dir, months)
 
 
-class EmbeddedGoogleAnalytics(_ServesTheSample, GoogleAnalytics):
+class EmbeddedGoogleAnalytics(ServesTheSample, GoogleAnalytics):
     """The GA4 emulator on loopback, serving the sample's sessions, started for each report and reached
     through the real client."""
 
@@ -104,7 +87,7 @@ class EmbeddedGoogleAnalytics(_ServesTheSample, GoogleAnalytics):
             yield self._anonymous_client(emulator.endpoint), source
 
 
-class EmbeddedGA4Export(_ServesTheSample, GA4Export):
+class EmbeddedGA4Export(ServesTheSample, GA4Export):
     """The BigQuery emulator on loopback, serving the sample's GA4 export from the first month to the one
     that closed last (and the day after, so that every closed month is settled), reached through the real
     client."""
@@ -166,7 +149,7 @@ def _sample_export() -> BigQueryEmulator:
         return _sample_exports[closed]
 
 
-class EmbeddedRoute53HealthCheck(_ServesTheSample, Route53HealthCheck):
+class EmbeddedRoute53HealthCheck(ServesTheSample, Route53HealthCheck):
     """Synthetic hourly health-check data in place of CloudWatch's."""
 
     def hourly_status(self, months: Sequence[Month]) -> dict[datetime, float]:

@@ -11,7 +11,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from perfplat_assets.alerts import messages
 from perfplat_assets.alerts.resources import MAX_ATTEMPTS, Alerting
 from perfplat_assets.alerts.sensors import build_alert_sensor
 from perfplat_assets.common.months import Month
+from perfplat_assets.common.service import Service
 from perfplat_assets.configuration import SettingError, build_resources
 from perfplat_assets.definitions import defs
 from perfplat_assets.metrics_store.resources import MetricsStore
@@ -42,12 +43,14 @@ from perfplat_assets.publication.freshness import (
 )
 from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 from perfplat_assets.services.use_an_lpa.service import USE_AN_LPA
+from perfplat_assets.user_satisfaction.queries.feedback_exports import HEADER
 from perfplat_assets_tests.support.alerts import SLACK_CHANNEL, SLACK_TOKEN, SlackStandIn, SnsInbox
 from perfplat_assets_tests.support.run_results import published_assets
 from perfplat_assets_tests.support.services import ROOT
 
 PASSWORD = "canary-pw-5e1d"  # in a database URL: no alert may hold it, in any form
 SIRIUS_URL = f"postgresql://perfplat:{PASSWORD}@127.0.0.1:9/sirius"  # port 9 (discard): refused
+FEEDBACK_EXPORT_HEADER = ",".join(HEADER)  # GOV.UK's export, with no row
 UI = "http://127.0.0.1:3000"
 NOVEMBER = Month.parse("2026-11")
 DUE = due_month(
@@ -318,10 +321,10 @@ def _materialize(instance: DagsterInstance, month: Month, **options: Any) -> Any
     )
 
 
-def _alert_sensor(on_success: bool = True) -> Any:
+def _alert_sensor(on_success: bool = True, published: Sequence[Service] = (MAKE_AN_LPA,)) -> Any:
     jobs = ["monthly_figures", "settled_figures", "revised_figures", "import_published_series"]
     return build_alert_sensor(
-        [MAKE_AN_LPA],
+        published,
         [a.key for a in published_assets()],
         jobs,
         ("monthly", "settled"),
@@ -466,3 +469,38 @@ def test_a_refused_message_is_alerted_without_what_it_held():
         "m-1", "not JSON: 'Jane Doe, 12 High St'", "moved to the dead-letter queue", "queue q"
     )
     assert "Reason: not JSON\n" in alert.body and "Jane" not in alert.text
+
+
+def test_use_an_lpas_late_month_names_the_days_its_exports_do_not_cover(
+    every_service, tmp_path, monkeypatch, slack
+):
+    """At the deadline, a month whose exports stop short alerts with the days missing and the setting."""
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    export = exports / "feedex_2026-07-01_2026-07-29_done_use-lasting-power-of-attorney.csv"
+    export.write_text(FEEDBACK_EXPORT_HEADER + "\n", encoding="utf-8")
+    written = datetime(2026, 7, 30, 6, tzinfo=UTC).timestamp()  # after 29 July ended
+    os.utime(export, (written, written))
+    monkeypatch.setenv("PERFPLAT_USE_AN_LPA_FEEDBACK_EXPORTS", str(exports))
+    instance = DagsterInstance.ephemeral()
+    july = Month.of(2026, 7)
+    counted = materialize(
+        published_assets(),
+        selection=["use_an_lpa/user_satisfaction"],
+        partition_key=july.key,
+        resources=build_resources(),
+        instance=instance,
+        raise_on_error=False,
+    )
+    assert counted.success
+    deadline = PublicationDeadline(service="use_an_lpa", cron="0 11 1 * *")
+    status = deadline.status(instance, now=datetime(2026, 8, 1, 11, tzinfo=UTC))
+    assert (status.month, status.published) == (july, False)
+    instance.report_runless_asset_event(evaluation("use_an_lpa", status))
+    alerting = _alerting(tmp_path, slack, None, store=build_resources()["metrics_store"])
+    _tick(_alert_sensor(published=[USE_AN_LPA]), instance, None, alerting=alerting)
+    [posted] = slack.posted
+    assert posted.text.startswith("perfplat: Use an LPA's 2026-07 is not published")
+    why = next(line for line in posted.text.splitlines() if line.startswith("Why: "))
+    assert why.startswith("Why: user satisfaction: not available yet")
+    assert "2026-07-30 to 2026-07-31" in why and "PERFPLAT_USE_AN_LPA_FEEDBACK_EXPORTS" in why

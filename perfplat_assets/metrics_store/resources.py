@@ -92,6 +92,10 @@ def _create_schema(connection: Connection, carry_over_to: str | None) -> list[st
     return moved
 
 
+# The stores (their URL, and the tables known) whose schema this process has made or upgraded.
+_SCHEMAS_MADE: set[tuple[str, tuple[str, ...]]] = set()
+
+
 class MetricsStore(ConfigurableResource):
     """Where every month's results are kept. Writing a month replaces it, in one transaction."""
 
@@ -111,9 +115,15 @@ class MetricsStore(ConfigurableResource):
             if not self.url:
                 Path(self.data_dir).mkdir(parents=True, exist_ok=True)
             engine = engine_for(url, SETTING, write_lock_on_begin=True)
+            # A process makes the schema of a store once, for the tables it knows (a run's steps each build
+            # the resource again; a service's tables made later are made then).
+            made = (engine.url.render_as_string(hide_password=False), tuple(sorted(metadata.tables)))
             try:
-                with connect(engine, SETTING, transaction=True) as connection:
-                    moved = _create_schema(connection, self.carry_over_to)
+                moved = []
+                if made not in _SCHEMAS_MADE:
+                    with connect(engine, SETTING, transaction=True) as connection:
+                        moved = _create_schema(connection, self.carry_over_to)
+                    _SCHEMAS_MADE.add(made)
             except DBAPIError as error:
                 engine.dispose()
                 raise SourceUnavailable(

@@ -33,7 +33,7 @@ from perfplat_assets.partitions import (
     partition_months,
     service_months,
 )
-from perfplat_assets.publication.committing.journal import StoreFailed, read_snapshot
+from perfplat_assets.publication.committing.journal import StoreFailed, published_values
 from perfplat_assets.publication.committing.plan import PublicationPlan, Withholding, measure_pairs
 from perfplat_assets.publication.committing.publish import PublicationOutcome, PublicationRequest, publish
 from perfplat_assets.publication.committing.target import Change, PublicationFailed
@@ -293,11 +293,10 @@ def _write_index(context: AssetExecutionContext, publisher: DataGovUkPublisher) 
     """The top-level `report.html`, listing every service with published months and its newest figures,
     to the directory and S3. The service's own publication is out everywhere by now, so an index that cannot
     be written is said, not a failure of the run."""
-    entries = []
-    for service in services():
-        published = read_snapshot(publisher.store, service).published
-        if published:
-            entries.append(service_entry(service, published))
+    published = published_values(publisher.store, services())
+    entries = [
+        service_entry(service, published[service.name]) for service in services() if published[service.name]
+    ]
     content = index_html(entries).encode("utf-8")
     for target in (publisher.directory, *([publisher.s3] if publisher.s3.enabled else [])):
         try:

@@ -26,7 +26,7 @@ from perfplat_assets.common.service import Service
 from perfplat_assets.measures import method_measures
 from perfplat_assets.metrics_store.resources import SETTING, MetricsStore
 from perfplat_assets.metrics_store.tables import publication_record, service_table
-from perfplat_assets.publication.committing.plan import PublicationPlan, StoreSnapshot
+from perfplat_assets.publication.committing.plan import Pair, PublicationPlan, StoreSnapshot
 
 APPLYING, APPLIED, UNDONE = "applying", "applied", "undone"  # an entry's states
 PLANNED, FAILED = "planned", "failed"  # a target's states, beside APPLIED and UNDONE
@@ -96,6 +96,17 @@ def read_snapshot(store: MetricsStore, service: Service) -> StoreSnapshot:
             for name, rows in methods.items()
         },
     )
+
+
+def published_values(store: MetricsStore, services: Sequence[Service]) -> dict[str, dict[Pair, float]]:
+    """By service name, what each of `services` has published, read in one transaction."""
+    found: dict[str, dict[Pair, float]] = {}
+    with in_store(store, "reading the published values"), store.transaction(commit=False) as connection:
+        for service in services:
+            table = publication_record(service.name).published_records
+            rows = connection.execute(select(table.c.month, table.c.data_type, table.c.count)).all()
+            found[service.name] = {(Month.parse(month), data_type): count for month, data_type, count in rows}
+    return found
 
 
 def incomplete(store: MetricsStore, service: Service) -> list[JournalEntry]:

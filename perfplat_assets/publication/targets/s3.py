@@ -12,7 +12,7 @@ today), and is not replaced unless the deployment says perfplat has taken that s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -153,7 +153,7 @@ class S3Publication(ConfigurableResource):
                 self._refuse_foreign(self.key(name))
         flat = {}
         if self.published_service.inherits_single_service_layout:
-            for name in CUMULATIVE_FILES:
+            for name in self._at_the_prefix(client, CUMULATIVE_FILES):
                 found = self._get(client, self._prefixed(name))
                 if found is not None and not found.perfplats:  # a marked report.html is the index
                     flat[name] = found
@@ -162,6 +162,19 @@ class S3Publication(ConfigurableResource):
             for name, found in objects.items()
         }
         return S3Held(files, objects=objects, flat=flat)
+
+    def _at_the_prefix(self, client: Any, names: Collection[str]) -> list[str]:
+        """Which of `names` are objects directly under the prefix: one listing, not a request a name."""
+        prefix = self._prefixed("")
+        found = []
+        try:
+            for page in client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix, Delimiter="/"
+            ):
+                found += [item["Key"][len(prefix) :] for item in page.get("Contents", [])]
+        except (BotoCoreError, ClientError) as error:
+            raise self._fail(f"listing {prefix or 'the bucket root'}", error, client) from None
+        return [name for name in names if name in found]
 
     def _refuse_foreign(self, key: str) -> None:
         """A month file perfplat did not write is another writer's, until the deployment says perfplat has

@@ -7,8 +7,10 @@ is a regular file, its size is checked before anything is read, and no more than
 
 from __future__ import annotations
 
+import codecs
 import errno
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -95,3 +97,25 @@ def _read(descriptor: int, limit: int, what: str, single_link: bool) -> bytes:
     if len(data) > limit:
         raise too_large
     return data
+
+
+# UTF-32 first: its little-endian mark starts with UTF-16's.
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "UTF-32 (little-endian)"),
+    (codecs.BOM_UTF32_BE, "UTF-32 (big-endian)"),
+    (codecs.BOM_UTF8, "UTF-8"),
+    (codecs.BOM_UTF16_LE, "UTF-16 (little-endian)"),
+    (codecs.BOM_UTF16_BE, "UTF-16 (big-endian)"),
+)
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
+def byte_order_mark(data: bytes) -> str | None:
+    """The encoding whose byte order mark `data` starts with ("UTF-16 (little-endian)"), or None."""
+    return next((encoding for mark, encoding in _BYTE_ORDER_MARKS if data.startswith(mark)), None)
+
+
+def line_of(data: bytes, offset: int) -> int:
+    """The line (from 1) holding the byte at this offset, counting line breaks as Python's CSV reader does:
+    how a refusal of a file perfplat is handed names where it is."""
+    return len(_LINE_BREAK.split(data[:offset]))

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from perfplat_assets.common.files import FileRefused, read_bounded
+from perfplat_assets.common.files import FileRefused, byte_order_mark, line_of, read_bounded
 from perfplat_assets.common.months import Month
 from perfplat_assets.digital_take_up.calculation import TakeUpFigures
 
@@ -27,13 +27,6 @@ MAX_FILE_BYTES = 10_000_000  # one row a month; a file this large is not the fig
 _HEADER = ",".join(FIGURES_FILE_COLUMNS)
 _WHOLE_NUMBER = re.compile(r"[0-9]+")
 _NEGATIVE = re.compile(r"-[0-9]+")
-_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
-_BOMS = (  # UTF-32 first: its little-endian mark starts with UTF-16's
-    (codecs.BOM_UTF32_LE, "UTF-32 (little-endian)"),
-    (codecs.BOM_UTF32_BE, "UTF-32 (big-endian)"),
-    (codecs.BOM_UTF16_LE, "UTF-16 (little-endian)"),
-    (codecs.BOM_UTF16_BE, "UTF-16 (big-endian)"),
-)
 _SAVE_AS_UTF8 = 'save it as UTF-8 (in Excel: "CSV UTF-8 (Comma delimited)")'
 
 
@@ -161,24 +154,19 @@ def _read_bytes(path: Path) -> bytes:
     raise _not_readable(path, problem)
 
 
-def _line_of(data: bytes, offset: int) -> int:
-    """The line (from 1) holding the byte at this offset, counting line breaks as the CSV reader does."""
-    return len(_LINE_BREAK.split(data[:offset]))
-
-
 def _decode(data: bytes, path: Path) -> str:
     """UTF-8, with or without a byte order mark; anything else is named as precisely as it can be."""
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            raise FiguresFileError(
-                f"{path}: is {encoding} (it starts with a {encoding.split()[0]} byte order mark), "
-                f"not UTF-8; {_SAVE_AS_UTF8}"
-            )
+    encoding = byte_order_mark(data)
+    if encoding and encoding != "UTF-8":
+        raise FiguresFileError(
+            f"{path}: is {encoding} (it starts with a {encoding.split()[0]} byte order mark), not UTF-8; "
+            f"{_SAVE_AS_UTF8}"
+        )
     if b"\0" in data:  # UTF-8 text never holds a NUL byte; UTF-16 without a byte order mark is full of them
         offset = data.index(b"\0")
         looks = "it looks like UTF-16 without a byte order mark" if data.count(b"\0") * 3 >= len(data) else ""
         raise FiguresFileError(
-            f"{path} line {_line_of(data, offset)}: a NUL byte at byte offset {offset}, so not UTF-8 text"
+            f"{path} line {line_of(data, offset)}: a NUL byte at byte offset {offset}, so not UTF-8 text"
             f"{'; ' + looks if looks else ''}; {_SAVE_AS_UTF8}"
         )
     bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
@@ -192,7 +180,7 @@ def _decode(data: bytes, path: Path) -> str:
         except UnicodeDecodeError:
             looks = ""
         raise FiguresFileError(
-            f"{path} line {_line_of(data, offset)}: not UTF-8: byte 0x{data[offset]:02X} at byte offset "
+            f"{path} line {line_of(data, offset)}: not UTF-8: byte 0x{data[offset]:02X} at byte offset "
             f"{offset} is not valid UTF-8{looks}; {_SAVE_AS_UTF8}"
         ) from None
 

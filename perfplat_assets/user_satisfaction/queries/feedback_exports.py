@@ -27,7 +27,6 @@ message, and neither is any other cell: a message says where and what is wrong, 
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
@@ -37,6 +36,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from perfplat_assets.common.files import byte_order_mark, line_of
 from perfplat_assets.common.months import Month
 from perfplat_assets.user_satisfaction.calculation import Rating, RatingCounts
 
@@ -84,14 +84,6 @@ _OUR_NAME = re.compile(rf"feedex_({_DAY})_({_DAY})_done_{re.escape(SLUG)}\.csv")
 _FEEDEX_NAME = re.compile(rf"feedex_{_DAY}_{_DAY}(_[A-Za-z0-9.-]+)*\.csv")  # path segments, organisation
 _CREATED = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
 _AGGREGATED_COUNT = re.compile(r"Rating of ([1-5]): ([0-9]{1,7})")
-_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
-_BOMS = (  # UTF-32 first: its little-endian mark starts with UTF-16's
-    (codecs.BOM_UTF32_LE, "a UTF-32"),
-    (codecs.BOM_UTF32_BE, "a UTF-32"),
-    (codecs.BOM_UTF8, "a UTF-8"),
-    (codecs.BOM_UTF16_LE, "a UTF-16"),
-    (codecs.BOM_UTF16_BE, "a UTF-16"),
-)
 _DOWNLOAD_AGAIN = "download the export from the Feedback Explorer again and keep it as it came"
 
 
@@ -345,27 +337,21 @@ def _created(text: str, where: str) -> datetime:
         ) from None
 
 
-def _line_of(data: bytes, offset: int) -> int:
-    """The line (from 1) holding the byte at this offset, counting line breaks as the CSV reader does."""
-    return len(_LINE_BREAK.split(data[:offset]))
-
-
 def _decode(export: Export) -> str:
     """UTF-8 without a byte order mark, as support-api writes it. A byte order mark is refused: it means a
     program (a spreadsheet, an editor) saved the file again, so its rows may have been changed and its
     modification time is no longer when GOV.UK wrote it."""
     data = export.data
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            raise FeedbackExportError(
-                f"{export.label} line 1: starts with {encoding} byte order mark, which GOV.UK's exports "
-                "never have: another program saved it again, which may have changed its rows and its "
-                f"modification time; {_DOWNLOAD_AGAIN}"
-            )
+    if encoding := byte_order_mark(data):
+        raise FeedbackExportError(
+            f"{export.label} line 1: starts with a {encoding.split()[0]} byte order mark, which GOV.UK's "
+            "exports never have: another program saved it again, which may have changed its rows and its "
+            f"modification time; {_DOWNLOAD_AGAIN}"
+        )
     if b"\0" in data:
         offset = data.index(b"\0")
         raise FeedbackExportError(
-            f"{export.label} line {_line_of(data, offset)}: a NUL byte at byte offset {offset}, so not UTF-8 "
+            f"{export.label} line {line_of(data, offset)}: a NUL byte at byte offset {offset}, so not UTF-8 "
             f"text; {_DOWNLOAD_AGAIN}"
         )
     try:
@@ -373,7 +359,7 @@ def _decode(export: Export) -> str:
     except UnicodeDecodeError as error:
         offset = error.start
     raise FeedbackExportError(
-        f"{export.label} line {_line_of(data, offset)}: not UTF-8 at byte offset {offset}; {_DOWNLOAD_AGAIN}"
+        f"{export.label} line {line_of(data, offset)}: not UTF-8 at byte offset {offset}; {_DOWNLOAD_AGAIN}"
     )
 
 

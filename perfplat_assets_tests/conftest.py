@@ -46,6 +46,7 @@ SHARED_ON_ONE_WORKER = {
     "chromium": "chromium",  # one browser at a time, and axe-core's one-time npm install into ~/.cache
     "fresh_clone": "fresh-clone",  # test_newcomer's clone and `make install`, module-scoped
     "image_venv": "image-venv",  # test_deployment's image venv, module-scoped
+    "toy_months": "toy-service",  # test_adding_a_service's two months, one process, module-scoped
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,29 +23,31 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service, Uses
 from perfplat_assets.services.registry import register, services
 
-MAY = "2026-05-01"
+MAY, BEFORE_ITS_FIRST = "2026-05-01", "2023-12-01"
 DATA_TYPE = "average-processing-days"
 FOLDER = "renew_a_registration_service"
 
 
-def _run(month: str) -> dict:
+@pytest.fixture(scope="module")
+def toy_months(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict], Path]:
+    """May 2026, then December 2023 (before the toy's first month), run once for the module in one process
+    (registering fixes the registries for a process), every service published, on the embedded default in a
+    fresh folder; what each month's run said, and the data dir."""
+    data_dir = tmp_path_factory.mktemp("toy-service") / "data"
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PERFPLAT_")}
     run = subprocess.run(
-        [sys.executable, "-m", "perfplat_assets_tests.toy_service.run_month", month],
+        [sys.executable, "-m", "perfplat_assets_tests.toy_service.run_month", MAY, BEFORE_ITS_FIRST],
         capture_output=True,
         text=True,
         timeout=300,
+        env=env | {"PERFPLAT_DATA_DIR": str(data_dir)},
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    return [json.loads(line) for line in run.stdout.strip().splitlines()[-2:]], data_dir
 
 
-@pytest.fixture
-def toy_month(every_service: Path) -> tuple[dict, Path]:
-    return _run(MAY), every_service
-
-
-def test_a_service_from_the_test_package_gets_its_own_pipeline_and_publication(toy_month):
-    said, data_dir = toy_month
+def test_a_service_from_the_test_package_gets_its_own_pipeline_and_publication(toy_months):
+    (said, _), data_dir = toy_months
     assert said["success"], said["failure"]
     assert {
         "renew_a_registration/average_processing_days",
@@ -99,11 +102,11 @@ def test_a_service_from_the_test_package_gets_its_own_pipeline_and_publication(t
     assert (publish / "make_a_lasting_power_of_attorney_26_05.json").exists()
 
 
-def test_before_its_first_month_the_service_is_asked_nothing(every_service):
-    said = _run("2023-12-01")
+def test_before_its_first_month_the_service_is_asked_nothing(toy_months):
+    (_, said), data_dir = toy_months
     assert said["success"], said["failure"]
     assert not [key for key in said["materialized"] if key.startswith("renew_a_registration/")]
-    assert not (every_service / "publish" / "renew_a_registration_23_12.json").exists()
+    assert not (data_dir / "publish" / "renew_a_registration_23_12.json").exists()
 
 
 def test_a_service_cannot_be_registered_once_the_services_were_read():

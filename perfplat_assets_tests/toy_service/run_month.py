@@ -1,7 +1,7 @@
-"""`python -m perfplat_assets_tests.toy_service.run_month YYYY-MM-01`: register the toy measure and the toy
-service that publishes it, then run every asset of the code location for the month in process, on the
-environment's settings; print what the run said as JSON. Registration comes first, before anything reads
-the registries."""
+"""`python -m perfplat_assets_tests.toy_service.run_month YYYY-MM-01 [YYYY-MM-01 ...]`: register the toy
+measure and the toy service that publishes it, then run every asset of the code location for each month in
+turn, in process, on the environment's settings; print what each run said as JSON, a line each.
+Registration comes first, before anything reads the registries."""
 
 import json
 import sys
@@ -18,11 +18,17 @@ def main() -> None:
     from perfplat_assets.common.months import Month
     from perfplat_assets.configuration import build_resources
     from perfplat_assets.definitions import assets
-    from perfplat_assets_tests.support.run_results import failure_message, materialize_month
+    from perfplat_assets_tests.support.run_results import materialize_month
 
     resources = build_resources()
-    result = materialize_month(Month.parse(sys.argv[1]))
-    said = {
+    for month in sys.argv[1:]:
+        print(json.dumps(_said(materialize_month(Month.parse(month)), assets, resources)))
+
+
+def _said(result, assets, resources) -> dict:
+    from perfplat_assets_tests.support.run_results import failure_message
+
+    return {
         "success": result.success,
         "failure": "" if result.success else failure_message(result),
         "materialized": sorted(
@@ -31,7 +37,6 @@ def main() -> None:
         "groups": sorted({f"{a.key.to_user_string()}:{a.group_names_by_key[a.key]}" for a in assets}),
         "sample_sources": resources["renew_a_registration__publisher"].sample_sources,
     }
-    print(json.dumps(said))
 
 
 if __name__ == "__main__":

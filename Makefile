@@ -12,7 +12,7 @@ export DAGSTER_HOME := $(DATA_DIR)/dagster_home
 UV := $(BIN)/uv
 INSTALL := $(UV) pip install --python $(BIN)/python --compile-bytecode
 
-.PHONY: install install-dev install-test demo test bench dev localstack materialize lint format validate clean
+.PHONY: install install-dev install-test demo test bench docs docs-serve dev localstack materialize lint format validate clean
 
 # .venv grows by what each target runs, from this checkout: the demo's environment first (perfplat, its
 # embedded sample from sample/, Dagster's dg), then the local AWS endpoint for `make dev`, then the test tools.
@@ -65,6 +65,14 @@ bench: install-test
 	$(BIN)/python benchmarks/queue_drain.py
 	$(BIN)/python benchmarks/backfill.py --months 24
 	$(BIN)/python benchmarks/run_floor.py
+
+# The documentation site from docs/ into site/, strict: a broken link or anchor fails the build (as in the suite).
+export NO_MKDOCS_2_WARNING := 1
+docs: install-test
+	$(BIN)/mkdocs build --strict
+
+docs-serve: install-test
+	$(BIN)/mkdocs serve
 
 dev: install-dev $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/perfplat-localstack --with-dagster

@@ -1,7 +1,8 @@
 """`published_by_deadline` tells the truth: a month passes only when a run first published it at or before
 its deadline, a month published late says how late and stays failed, and an imported month never counts. The
 times are what the metrics store's journal records (SQLite and Postgres, real), written with the journal's
-own functions at the times a scenario needs; the sensor is evaluated as Dagster evaluates it.
+own functions at the times a scenario needs; the sensor is evaluated as Dagster evaluates it. Also: the
+first publication after an import is the normal path, told at INFO, not a recovery.
 """
 
 from __future__ import annotations
@@ -19,16 +20,33 @@ from perfplat_assets.common.service import Service
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.metrics_store.tables import publication_record
 from perfplat_assets.publication.committing.journal import UNDONE, finish, first_published, journal_entry
+from perfplat_assets.publication.committing.publish import PublicationRequest, publish
 from perfplat_assets.publication.deadline import DeadlineStatus, lateness
 from perfplat_assets.publication.freshness import PublicationDeadline, build_deadline_sensor
+from perfplat_assets.publication.history.importing import import_published_file
+from perfplat_assets.publication.targets.directory import PublicationDirectory
 from perfplat_assets.services.registry import service_called
 from perfplat_assets.store_schema import STORED_TABLES
+from perfplat_assets_tests.support.published import published_record
 
 assert STORED_TABLES  # every service's tables, made before a store creates its schema
 MAKE, USE, DEPUTY = (service_called(name) for name in ("make_an_lpa", "use_an_lpa", "deputy_reporting"))
 OCTOBER, NOVEMBER = Month.parse("2026-10"), Month.parse("2026-11")
 DEADLINE = datetime(2026, 12, 1, 11, tzinfo=UTC)  # November's, by the default cron "0 11 1 * *"
 PASSWORD = "canary-pw-77c1"  # in the URL of a store that cannot be reached: no log line may hold it
+
+
+class _Log:
+    """What publish() logs, by level."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def info(self, message: str) -> None:
+        self.lines.append(f"INFO {message}")
+
+    def warning(self, message: str) -> None:
+        self.lines.append(f"WARNING {message}")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -181,3 +199,45 @@ def test_the_sensor_reports_each_services_own_deadline(postgres_url: str, capfd:
     assert "published_at" not in deputy.metadata
     again = _tick(sensor, instance, result.cursor)
     assert not again.asset_events and "already reported" in again.skip_reason.skip_message
+
+
+# The first publication after an import
+
+
+def test_the_first_publication_after_an_import_is_not_a_recovery(postgres_url: str, tmp_path: Path):
+    store = MetricsStore(url=postgres_url)
+    april, may, june = Month.parse("2026-04"), Month.parse("2026-05"), Month.parse("2026-06")
+    series = tmp_path / "data.json"
+    series.write_text(
+        json.dumps(
+            [published_record(april, "uptime-percent", 99.9), published_record(may, "uptime-percent", 100)]
+        )
+    )
+    import_published_file(series, store)
+    directory = PublicationDirectory(path=str(tmp_path / "publish"), store=store, service=MAKE.name)
+    history = (
+        f"Make an LPA's imported history (2026-04 to 2026-05, 2 months; journal entry #1, imported from "
+        f"{series.resolve()})"
+    )
+
+    def request(dry_run: bool) -> PublicationRequest:
+        return PublicationRequest(
+            MAKE, [june], {(june, "uptime-percent"): 99.5}, "run-june", None, june, dry_run
+        )
+
+    planned, log = publish(store, [directory], request(dry_run=True), _Log()), _Log()
+    assert planned.recovered is None
+    assert planned.imported_history == f"{history} is not at every target yet: a real run publishes it first"
+    before = datetime.now(UTC)
+    published = publish(store, [directory], request(dry_run=False), log)
+    assert published.recovered is None and set(published.imported) == {april, may}
+    told = f"{history} is published for the first time: every target now holds it"
+    assert published.imported_history == told
+    assert log.lines == [f"INFO {told}"]  # once, and no WARNING
+    # For the deadline, the run's month counts from now; the imported ones never do.
+    assert before <= first_published(store, MAKE, june) <= datetime.now(UTC)
+    assert first_published(store, MAKE, april) is None and first_published(store, MAKE, may) is None
+    # The next publication finds nothing left to do.
+    again = _Log()
+    assert publish(store, [directory], request(dry_run=False), again).imported_history is None
+    assert again.lines == []

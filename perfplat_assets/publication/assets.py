@@ -328,6 +328,7 @@ def _outcome_metadata(
         "plan_digest": plan.digest,
         **({"revisions": _revision_table(plan.revisions)} if plan.revisions else {}),
         **({"recovery": outcome.recovered} if outcome.recovered else {}),
+        **({"imported_history": outcome.imported_history} if outcome.imported_history else {}),
     }
     if dry_run:
         return {"dry_run": True, "plan": _plan_table(outcome.changes), **metadata}

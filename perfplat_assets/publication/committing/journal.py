@@ -46,6 +46,7 @@ class JournalEntry:
     run_id: str
     targets: Mapping[str, str]
     digest: str = ""  # the plan's digest; for an import, the sha256 of the imported file
+    note: str | None = None  # for an import, where from ("imported from <path>")
 
     @property
     def imported(self) -> bool:
@@ -125,6 +126,7 @@ def incomplete(store: MetricsStore, service: Service) -> list[JournalEntry]:
             run_id=row["run_id"],
             targets=json.loads(row["targets"]),
             digest=row["plan_digest"],
+            note=row["note"],
         )
         for row in rows
     ]

@@ -46,6 +46,7 @@ services = published_services()
 assets = [asset for service in services for asset in service_assets(service)]
 schedules = build_schedules(services, monthly_cron())
 jobs = [import_published_series]
+deadlines = {s.name: resources[resource_key(s, "publication_deadline")] for s in services}
 # With no alert channel configured there is no alert sensor (the README says so); the deadline is still
 # checked and shown on each service's data_gov_uk_publication.
 alert_sensors = (
@@ -69,7 +70,7 @@ defs = Definitions(
     jobs=jobs,
     sensors=[
         build_queue_sensor(services, running=queue_configured(), interval_seconds=queue_sensor_interval()),
-        build_deadline_sensor({s.name: resources[resource_key(s, "publication_deadline")] for s in services}),
+        build_deadline_sensor(deadlines, resources["metrics_store"]),
         *alert_sensors,
     ],
     resources=resources,

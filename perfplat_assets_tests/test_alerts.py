@@ -18,13 +18,12 @@ from typing import Any
 
 import pytest
 from dagster import (
-    AssetKey,
-    AssetMaterialization,
     DagsterInstance,
     SensorResult,
     build_sensor_context,
     materialize,
 )
+from sqlalchemy import insert
 
 from perfplat_assets.alerts import messages
 from perfplat_assets.alerts.resources import MAX_ATTEMPTS, Alerting
@@ -34,9 +33,9 @@ from perfplat_assets.common.service import Service
 from perfplat_assets.configuration import SettingError, build_resources
 from perfplat_assets.definitions import defs
 from perfplat_assets.metrics_store.resources import MetricsStore
+from perfplat_assets.publication.committing.journal import finish, journal_entry
 from perfplat_assets.publication.deadline import due_month
 from perfplat_assets.publication.freshness import (
-    IMPORT_TAG,
     PublicationDeadline,
     build_deadline_sensor,
     evaluation,
@@ -47,6 +46,7 @@ from perfplat_assets.user_satisfaction.queries.feedback_exports import HEADER
 from perfplat_assets_tests.support.alerts import SLACK_CHANNEL, SLACK_TOKEN, SlackStandIn, SnsInbox
 from perfplat_assets_tests.support.run_results import published_assets
 from perfplat_assets_tests.support.services import ROOT
+from perfplat_assets_tests.support.store import publications
 
 PASSWORD = "canary-pw-5e1d"  # in a database URL: no alert may hold it, in any form
 SIRIUS_URL = f"postgresql://perfplat:{PASSWORD}@127.0.0.1:9/sirius"  # port 9 (discard): refused
@@ -371,21 +371,20 @@ def test_the_deadline_check_fails_at_the_deadline_and_an_imported_month_does_not
     perfplat_env, tmp_path, slack
 ):
     deadline = PublicationDeadline(service="make_an_lpa", cron="0 11 1 * *")
-    instance = DagsterInstance.ephemeral()
-    before = deadline.status(instance, now=datetime(2026, 12, 1, 10, 59, tzinfo=UTC))
+    instance, store = DagsterInstance.ephemeral(), build_resources()["metrics_store"]
+    before = deadline.status(store, now=datetime(2026, 12, 1, 10, 59, tzinfo=UTC))
     assert (before.month, before.deadline) == (Month.parse("2026-10"), datetime(2026, 11, 1, 11, tzinfo=UTC))
-    instance.report_runless_asset_event(
-        AssetMaterialization(
-            AssetKey(["make_an_lpa", "data_gov_uk_publication"]),
-            partition=NOVEMBER.key,
-            tags={IMPORT_TAG: "ab12"},
-        )
-    )
-    at = deadline.status(instance, now=datetime(2026, 12, 1, 11, 0, tzinfo=UTC))
+    # November imported and written to every target before the deadline: OPG published it, not a run.
+    imported_at = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    with store.transaction() as connection:
+        entry = journal_entry([NOVEMBER.key], "ab12" * 16, "import-ab12ab12ab12", imported_at, {})
+        number = connection.execute(insert(publications).values(entry)).inserted_primary_key[0]
+    finish(store, MAKE_AN_LPA, [number], ["directory"], imported_at)
+    at = deadline.status(store, now=datetime(2026, 12, 1, 11, 0, tzinfo=UTC))
     assert (at.month, at.published) == (NOVEMBER, False)
     assert "was not published by a run by 2026-12-01 11:00 UTC" in at.description
     # The sensor reports it once a deadline; the alert sensor alerts on the failed check, once.
-    sensor = build_deadline_sensor({"make_an_lpa": deadline})
+    sensor = build_deadline_sensor({"make_an_lpa": deadline}, store)
     result, cursor = _tick(sensor, instance, None)
     [reported] = result.asset_events
     assert reported.check_name == "published_by_deadline"
@@ -401,9 +400,6 @@ def test_the_deadline_check_fails_at_the_deadline_and_an_imported_month_does_not
         "perfplat: Make an LPA's 2026-11 is not published (11:00 UTC on 1 December has passed)"
     )
     assert f"{UI}/assets/make_an_lpa/data_gov_uk_publication?view=checks" in posted.text
-    # A run that publishes the month passes it.
-    assert _materialize(instance, NOVEMBER).success
-    assert deadline.status(instance, now=datetime(2026, 12, 1, 11, 0, tzinfo=UTC)).published
 
 
 def test_a_month_published_with_a_measure_withheld_is_a_failure_alert_and_counts_as_published(
@@ -424,8 +420,11 @@ def test_a_month_published_with_a_measure_withheld_is_a_failure_alert_and_counts
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
         and e.event_specific_data.check_name == "published_by_deadline"
     ]
-    assert deadline_check.passed  # published, for its other measures
-    assert PublicationDeadline(service="make_an_lpa").status(instance).published
+    # Published, for its other measures: it counts, though after its deadline (this run came after it), and
+    # the month being out, the alert sensor does not ask for it to be published.
+    assert not deadline_check.passed and deadline_check.description.startswith(f"{due} was published ")
+    assert "after the deadline" in deadline_check.description
+    assert PublicationDeadline(service="make_an_lpa").status(build_resources()["metrics_store"]).published_at
     _tick(_alert_sensor(), instance, None, alerting=_alerting(tmp_path, slack, None))
     [posted] = slack.posted
     lines = posted.text.splitlines()
@@ -494,7 +493,7 @@ def test_use_an_lpas_late_month_names_the_days_its_exports_do_not_cover(
     )
     assert counted.success
     deadline = PublicationDeadline(service="use_an_lpa", cron="0 11 1 * *")
-    status = deadline.status(instance, now=datetime(2026, 8, 1, 11, tzinfo=UTC))
+    status = deadline.status(build_resources()["metrics_store"], now=datetime(2026, 8, 1, 11, tzinfo=UTC))
     assert (status.month, status.published) == (july, False)
     instance.report_runless_asset_event(evaluation("use_an_lpa", status))
     alerting = _alerting(tmp_path, slack, None, store=build_resources()["metrics_store"])

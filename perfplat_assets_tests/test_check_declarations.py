@@ -66,3 +66,41 @@ def test_the_checks_dagster_runs_are_the_declared_ones():
         "use_an_lpa": sorted([*SATISFACTION, *EVERY_SERVICE]),
         "deputy_reporting": sorted([*SATISFACTION, *EVERY_SERVICE]),
     }
+
+
+def test_a_checks_text_never_contradicts_what_dagster_prints_above_it():
+    """Dagster prints "This is a non-blocking asset check." above every check here (perfplat does not use its
+    `blocking` flag): each description says, in those words, what perfplat itself does when it fails."""
+    specs = {
+        (service.name, *spec.key.asset_key.path[1:], spec.key.name): spec
+        for service in services()
+        for asset in service_assets(service)
+        for spec in asset.check_specs
+    }
+    assert specs and not any(spec.blocking for spec in specs.values())
+    assert all(spec.description.startswith("Non-blocking in Dagster's sense") for spec in specs.values())
+    assert not any("Blocks publication" in spec.description for spec in specs.values())
+    withholding = (
+        "Non-blocking in Dagster's sense: the run goes on to the assets downstream. perfplat itself "
+        "withholds {} when it fails (severity ERROR): the publication leaves it out, keeps any earlier "
+        "publication of it, and the run fails naming the check. "
+    )
+    assert specs[("make_an_lpa", "uptime", "uptime_within_range")].description == (
+        withholding.format("this measure's figure for the month") + "Uptime is within 0..100."
+    )
+    assert specs[("use_an_lpa", "performance_dataset", "records_in_published_format")].description.startswith(
+        withholding.format("the whole month")
+    )
+    assert specs[("make_an_lpa", "uptime", "uptime_has_enough_data")].description == (
+        "Non-blocking in Dagster's sense and in perfplat's: when it fails (severity WARN) the failure is "
+        "recorded and withholds nothing. The health check has data for enough of the month's hours. With "
+        "too few there is no uptime figure, so the month is published without one (never as 0); this check "
+        "says so."
+    )
+    deadline = specs[("deputy_reporting", "data_gov_uk_publication", "published_by_deadline")]
+    assert deadline.description.startswith(
+        "Non-blocking in Dagster's sense and in perfplat's: it withholds nothing; a failure (severity ERROR) "
+        "is what perfplat's alert sensor alerts on. Complete the deputy report's month that closed last was "
+        "first published by a run (not imported) at or before its deadline "
+        "(PERFPLAT_DEPUTY_REPORTING_PUBLICATION_DEADLINE)"
+    )

@@ -121,7 +121,8 @@ CHECKS: tuple[Check[CompletionRate], ...] = (
     ),
     Check(
         completion_rate_available,
-        "Some sessions reached a start page; otherwise the measure is left out of the publication.",
+        "Some sessions reached a start page. With none there is no rate, so the month is published without "
+        "one (never as 0); this check says so.",
     ),
     Check(
         ga4_response_exact,

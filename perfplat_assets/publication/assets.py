@@ -187,8 +187,8 @@ def publish_months(
         metadata = {}
     withheld = Withheld(blocked, implausible, empty)
     metadata = {f"withheld {label}": reason for label, reason in withheld.reasons.items()} | metadata
-    # Whether the month due at the last deadline is published by a run, this one included.
-    deadline = deadline_resource.status(context.instance, published_now=() if dry_run else publishable)
+    # Whether the month due at the last deadline was published by a run in time (this one is in the journal).
+    deadline = deadline_resource.status(publisher.store)
     yield from _results(context, publishable, withheld, metadata, dry_run, check_result(deadline))
 
 
@@ -328,6 +328,7 @@ def _outcome_metadata(
         "plan_digest": plan.digest,
         **({"revisions": _revision_table(plan.revisions)} if plan.revisions else {}),
         **({"recovery": outcome.recovered} if outcome.recovered else {}),
+        **({"imported_history": outcome.imported_history} if outcome.imported_history else {}),
     }
     if dry_run:
         return {"dry_run": True, "plan": _plan_table(outcome.changes), **metadata}

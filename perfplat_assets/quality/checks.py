@@ -1,8 +1,9 @@
 """Quality rules as Dagster asset checks, evaluated with every materialisation and shown in the UI.
 
 A check that blocks publication fails with ERROR severity and marks the months it failed for: their figures
-are stored with the reason in `blocked_by`, and the publication withholds exactly those months, then fails
-the run naming the check, the month and the values (a run without the publication fails at the check's own
+are stored with the reason in `blocked_by`, and the publication withholds exactly the measure's figures of
+those months (the dataset's own check: the whole month), then fails the run naming the check, the month and
+the values (a run without the publication fails at the check's own
 asset). Months of the same run that passed are published: one bad month in a backfill of two years does not
 hold back the other twenty-three. (Dagster's own `blocking` flag would stop every month of the step, so it
 is not used.)
@@ -37,17 +38,31 @@ def publication_of(asset: AssetKey) -> AssetKey:
     return AssetKey([*asset.path[:-1], DATA_GOV_UK_PUBLICATION])
 
 
+# What the UI says above a check's own description: Dagster prints "This is a non-blocking asset check." for
+# every check here (its `blocking` flag is not used, see above), so the text says what happens in its words.
+WITHHOLDS = (
+    "Non-blocking in Dagster's sense: the run goes on to the assets downstream. perfplat itself withholds "
+    "{what} when it fails (severity ERROR): the publication leaves it out, keeps any earlier publication of "
+    "it, and the run fails naming the check. "
+)
+WARNS = (
+    "Non-blocking in Dagster's sense and in perfplat's: when it fails (severity WARN) the failure is "
+    "recorded and withholds nothing. "
+)
+
+
 def check_specs(asset: AssetKey, checks: Sequence[Check[Any]]) -> list[AssetCheckSpec]:
-    """Each check as Dagster shows it. A measure's blocking check withholds that measure for the month; the
-    dataset's own withholds the whole month."""
-    withholds = "the month" if asset.path[-1] == PERFORMANCE_DATASET else "this measure for the month"
+    """Each check as Dagster shows it, its text true to what happens: a measure's check that blocks
+    publication withholds that measure for the month, the dataset's own the whole month."""
+    whole = asset.path[-1] == PERFORMANCE_DATASET
+    what = "the whole month" if whole else "this measure's figure for the month"
     return [
         AssetCheckSpec(
             check.name,
             asset=asset,
-            description=(f"Blocks publication of {withholds}. " if check.blocks_publication else "Warning. ")
+            description=(WITHHOLDS.format(what=what) if check.blocks_publication else WARNS)
             + check.description,
-            metadata={"blocks_publication": check.blocks_publication},
+            metadata={"withholds_when_failed": what if check.blocks_publication else "nothing"},
         )
         for check in checks
     ]

@@ -34,6 +34,7 @@ CHECKS: tuple[Check[Uptime], ...] = (
     Check(uptime_within_range, "Uptime is within 0..100.", blocks_publication=True),
     Check(
         uptime_has_enough_data,
-        "The health check has data for enough of the month's hours; otherwise uptime is left out.",
+        "The health check has data for enough of the month's hours. With too few there is no uptime figure, "
+        "so the month is published without one (never as 0); this check says so.",
     ),
 )

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
@@ -46,6 +46,7 @@ class JournalEntry:
     run_id: str
     targets: Mapping[str, str]
     digest: str = ""  # the plan's digest; for an import, the sha256 of the imported file
+    note: str | None = None  # for an import, where from ("imported from <path>")
 
     @property
     def imported(self) -> bool:
@@ -125,9 +126,37 @@ def incomplete(store: MetricsStore, service: Service) -> list[JournalEntry]:
             run_id=row["run_id"],
             targets=json.loads(row["targets"]),
             digest=row["plan_digest"],
+            note=row["note"],
         )
         for row in rows
     ]
+
+
+def first_published(store: MetricsStore, service: Service, month: Month) -> datetime | None:
+    """When a run's publication holding `month` first reached every target (its entry `applied`; one that
+    a later run completed, when that run did), or None. An import's entry does not count: OPG published
+    those months, perfplat only took them over; nor does an undone one, which no target kept."""
+    publications = publication_record(service.name).publications
+    query = (
+        select(publications.c.months, publications.c.finished_at)
+        .where(
+            publications.c.state == APPLIED,
+            publications.c.finished_at.is_not(None),
+            ~publications.c.run_id.startswith(IMPORT_RUN_PREFIX, autoescape=True),
+            publications.c.months.contains(month.key, autoescape=True),
+        )
+        .order_by(publications.c.finished_at)
+    )
+    with (
+        in_store(store, f"reading when {service}'s {month} was first published"),
+        store.transaction(commit=False) as connection,
+    ):
+        rows = connection.execute(query).all()
+    finished = next((at for months, at in rows if month.key in months.split(",")), None)
+    # SQLite keeps no offset: the store writes UTC, so a naive time read back is UTC.
+    if finished is None:
+        return None
+    return finished.replace(tzinfo=UTC) if finished.tzinfo is None else finished.astimezone(UTC)
 
 
 def journal_entry(

@@ -3,7 +3,8 @@ run is cut short. No Dagster: the asset hands in the store, the targets and a lo
 
 The order, under the store's publication lock:
 1. **Recovery.** A publication the journal shows incomplete is completed first: the targets are brought
-   into line with the store (which committed it), idempotently.
+   into line with the store (which committed it), idempotently. An import's entry is completed the same
+   way, but that is the normal path, not a recovery: the imported history is published for the first time.
 2. **Plan.** One snapshot of the store; the whole plan is built and checked, and every target is read.
    Nothing has been written yet, so a refusal here says "Nothing was published".
 3. **Commit point.** The store's rows, revisions and journal entry (`applying`) in one transaction.
@@ -81,7 +82,9 @@ class PublicationOutcome:
     plan: PublicationPlan
     changes: list[Change]
     publication_id: int | None = None  # None for a dry run
-    recovered: str | None = None  # what recovery found and did, if anything
+    recovered: str | None = None  # what recovery found and did, if anything (a fault an earlier run left)
+    # The imported history this run published for the first time (or, for a dry run, would), if any.
+    imported_history: str | None = None
     # Imported months this run wrote to the targets, with the sha256 of the file they came from.
     imported: Mapping[Month, str] = field(default_factory=dict)
 
@@ -93,20 +96,20 @@ def publish(
     target holds."""
     try:
         with store.publication_lock() as lock_held:
-            recovered, imported = _recover(store, targets, request, log)
+            recovered, history, imported = _recover(store, targets, request, log)
             snapshot = _snapshot(store, request)
             now = datetime.now(UTC)
             plan = _checked_plan(snapshot, request, now)
             current = _read(targets, plan)
             changes = [change for t in targets for change in t.changes(plan, current[t.name])]
             if request.dry_run:
-                return PublicationOutcome(plan, changes, recovered=recovered)
+                return PublicationOutcome(plan, changes, recovered=recovered, imported_history=history)
             publication_id = _commit(store, plan, request.run_id, targets, now)
             _Committed(store, targets, plan, current, publication_id, snapshot).apply(log)
             _finish(store, plan, targets, publication_id, lock_held)
     except (StoreFailed, SourceUnavailable) as error:  # before the commit point: nothing was written
         raise PublicationFailed(f"{str(error).rstrip('.')}. Nothing was published") from None
-    return PublicationOutcome(plan, changes, publication_id, recovered, imported)
+    return PublicationOutcome(plan, changes, publication_id, recovered, history, imported)
 
 
 def _commit(
@@ -199,16 +202,25 @@ def _read(targets: Sequence[PublicationTarget], plan: PublicationPlan) -> dict[s
 
 def _recover(
     store: MetricsStore, targets: Sequence[PublicationTarget], request: PublicationRequest, log: Log
-) -> tuple[str | None, dict[Month, str]]:
+) -> tuple[str | None, str | None, dict[Month, str]]:
     """Complete every publication the journal shows incomplete, from the store that committed it, before
-    anything else. Re-applying is idempotent: a target that already holds it is left as it is. Returns what
-    was found and done, and the imported months written, each with its file's sha256."""
+    anything else. Re-applying is idempotent: a target that already holds it is left as it is. An import's
+    entry is the normal path (its history reaches the targets for the first time), told at INFO; any other
+    is an earlier run's fault, told as a recovery at WARNING. Returns what recovery found and did, what of
+    imported history was published, and the imported months written, each with its file's sha256."""
     entries = journal.incomplete(store, request.service)
     if not entries:
-        return None, {}
-    found = _incomplete_found(entries, targets)
+        return None, None, {}
+    faults = [entry for entry in entries if not entry.imported]
+    imports = [entry for entry in entries if entry.imported]
+    found = _incomplete_found(faults, targets) if faults else None
+    history = _imported_history(request.service, imports) if imports else None
     if request.dry_run:
-        return f"{found}: a real run completes it first", {}
+        return (
+            found and f"{found}: a real run completes it first",
+            history and f"{history} is not at every target yet: a real run publishes it first",
+            {},
+        )
     months = sorted({month for entry in entries for month in entry.months})
     snapshot = _snapshot(store, request)
     values = {pair: value for pair, value in snapshot.published.items() if pair[0] in months}
@@ -218,10 +230,10 @@ def _recover(
         try:
             target.apply(plan, target.read_current(plan))
         except PublicationFailed as error:
+            what = f"An earlier {found}, and completing it" if found else f"Publishing {history}"
             raise PublicationFailed(
-                f"An earlier {found}, and completing it failed at {target.label}: {error}. The "
-                "journal keeps it incomplete and the next run tries again; "
-                f"{', '.join(map(str, request.months))} was not published"
+                f"{what} failed at {target.label}: {error}. The journal keeps it incomplete and the next run "
+                f"tries again; {', '.join(map(str, request.months))} was not published"
             ) from None
     journal.finish(
         store,
@@ -231,16 +243,22 @@ def _recover(
         datetime.now(UTC),
         request.run_id,
     )
-    done = f"{found}: completed by this run, every target now holds it"
-    log.warning(f"recovery: {done}")
-    imported = {
-        month: entry.digest
-        for entry in entries
-        if entry.imported
-        for month in entry.months
-        if month in plan.months
-    }
-    return done, imported
+    done = found and f"{found}: completed by this run, every target now holds it"
+    if done:
+        log.warning(f"recovery: {done}")
+    if history:
+        history = f"{history} is published for the first time: every target now holds it"
+        log.info(history)
+    imported = {month: entry.digest for entry in imports for month in entry.months if month in plan.months}
+    return done, history, imported
+
+
+def _imported_history(service: Service, entries: Sequence[journal.JournalEntry]) -> str:
+    """The imported history the journal holds for the targets, for people: its span, not every month."""
+    months = sorted({month for entry in entries for month in entry.months})
+    span = f"{months[0]}" if len(months) == 1 else f"{months[0]} to {months[-1]}, {len(months)} months"
+    sources = "; ".join(f"journal entry #{e.id}, {e.note or f'sha256 {e.digest[:12]}'}" for e in entries)
+    return f"{service}'s imported history ({span}; {sources})"
 
 
 def _incomplete_found(entries: Sequence[journal.JournalEntry], targets: Sequence[PublicationTarget]) -> str:
@@ -248,8 +266,7 @@ def _incomplete_found(entries: Sequence[journal.JournalEntry], targets: Sequence
     months = sorted({month for entry in entries for month in entry.months})
     labels = {target.name: target.label for target in targets}
     journalled = "; ".join(
-        f"#{e.id}: "
-        + (", ".join(f"{labels.get(t, t)} {state}" for t, state in e.targets.items()) or "imported")
+        f"#{e.id}: " + ", ".join(f"{labels.get(t, t)} {state}" for t, state in e.targets.items())
         for e in entries
     )
     return (

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -173,9 +174,10 @@ def report_html(
     sections = []
     for measure in service_measures(service):
         series, by_month = values.get(measure.headline.name, {}), methods.get(measure.name, {})
-        sections.append(_measure_section(measure, months, series, by_month))
+        sections.append(_measure_section(measure, series_months(months, series), series, by_month))
         if measure.parts:
-            sections.append(_breakdown_section(measure, months, values))
+            published = {m for part in measure.parts for m in values.get(part.name, {})}
+            sections.append(_breakdown_section(measure, series_months(months, published), values))
     return PAGE.get_template("report.html.j2").render(
         title=f"{service.title}: monthly service performance",
         months=months,
@@ -213,9 +215,20 @@ PAGE = Environment(
 PAGE.filters |= {"month_name": _month_name, "compact": _compact}
 
 
+def series_months(months: Sequence[Month], published: Iterable[Month]) -> list[Month]:
+    """The months a series is shown over: from its own first published month to the page's newest, so a
+    measure that began later is drawn across its own months, not squeezed into the page's whole span, and a
+    month it lacks at the end is a gap, not a shorter axis."""
+    first = min(published, default=None)
+    return [] if first is None else [month for month in months if month >= first]
+
+
 def value_text(data_type: DataType, value: int | float) -> str:
-    """A value as the page shows it: `84%`, `2,812 responses`."""
-    return f"{value}%" if data_type.unit == "per cent" else f"{value:,} {data_type.unit}"
+    """A value as the page writes it: the number its dataType publishes, as data.json and data.csv have it
+    (`84%` for a whole-number percentage, `29.01%` and `42.0%` for a decimal one, `100%` for uptime's whole
+    month), so the text, the tables and the files agree digit for digit."""
+    number = json.dumps(data_type.published(value))
+    return f"{number}%" if data_type.unit == "per cent" else f"{number} {data_type.unit}"
 
 
 def _revised(revisions: Sequence[Mapping[str, str]]) -> Revised | None:
@@ -228,7 +241,8 @@ def _revised(revisions: Sequence[Mapping[str, str]]) -> Revised | None:
 
 
 def _summary(measure: Measure, months: Sequence[Month], series: Mapping[Month, int | float]) -> str:
-    """The chart in words: what it covers, the latest value, the lowest and the highest, the gaps."""
+    """The chart in words: what it covers (the series' own months), the latest value, the lowest and the
+    highest, the gaps."""
     present = [m for m in months if m in series]
     latest = present[-1]
     low = min(present, key=lambda m: (series[m], m))
@@ -240,11 +254,15 @@ def _summary(measure: Measure, months: Sequence[Month], series: Mapping[Month, i
         f"Lowest: {value_text(shown, series[low])} in {_month_name(low)}; "
         f"highest: {value_text(shown, series[high])} in {_month_name(high)}."
     )
-    missing = [m for m in months if m not in series]
-    if missing:
-        names = ", ".join(_month_name(m) for m in missing[:6]) + (" and others" if len(missing) > 6 else "")
-        text += f" Not published for {len(missing)} month{'s' if len(missing) > 1 else ''}: {names}."
-    return text
+    return text + _missing_sentence([m for m in months if m not in series])
+
+
+def _missing_sentence(missing: Sequence[Month]) -> str:
+    """The months a chart shows as gaps, in words: a reader of the text alternative learns of them too."""
+    if not missing:
+        return ""
+    names = ", ".join(_month_name(m) for m in missing[:6]) + (" and others" if len(missing) > 6 else "")
+    return f" Not published for {len(missing)} month{'s' if len(missing) > 1 else ''}: {names}."
 
 
 def _measure_section(
@@ -307,7 +325,8 @@ def _breakdown_anchor(measure: Measure) -> str:
 def _breakdown_section(
     measure: Measure, months: Sequence[Month], values: Mapping[str, Mapping[Month, int | float]]
 ) -> Section:
-    """A measure's parts (user satisfaction's five rating counts), each as a share of the month's total."""
+    """A measure's parts (user satisfaction's five rating counts), each as a share of the month's total,
+    over `months` (from the parts' first published month); a month without any is a gap."""
     anchor, parts = _breakdown_anchor(measure), measure.parts
     shown = [m for m in months if any(m in values.get(part.name, {}) for part in parts)]
     if not shown:
@@ -321,9 +340,9 @@ def _breakdown_section(
         for part in parts
     )
     summary = (
-        f"{measure.breakdown} by month, {_month_name(shown[0])} to {_month_name(shown[-1])}, as a share of "
+        f"{measure.breakdown} by month, {_month_name(months[0])} to {_month_name(months[-1])}, as a share of "
         f"each month's {unit}. {_month_name(latest)}: {totals[latest]} {unit}; {shares}."
-    )
+    ) + _missing_sentence([m for m in months if m not in totals])
     rows = tuple(
         Row(
             month,
@@ -340,7 +359,7 @@ def _breakdown_section(
         for month in shown
     )
     chart = Chart(
-        _parts_chart(measure, anchor, shown, values, totals, summary),
+        _parts_chart(measure, anchor, months, values, totals, summary),
         f"{measure.breakdown}, by month",
         summary,
         Table(
@@ -506,7 +525,7 @@ def _parts_chart(
         for part, (colour, marker, dashes) in zip(measure.parts, PART_STYLES, strict=False):
             shares = [
                 100 * values[part.name][m] / totals[m]
-                if totals[m] and m in values.get(part.name, {})
+                if totals.get(m) and m in values.get(part.name, {})
                 else math.nan
                 for m in months
             ]

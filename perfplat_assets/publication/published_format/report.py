@@ -87,6 +87,11 @@ SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 # most that wide), so the step between labelled months is the first of these that keeps to 8.
 MAX_TICKS = 8
 TICK_STEPS = (1, 2, 3, 6, 12, 24, 60)
+# Between a label and the point or line it names, in points: more than a marker's radius (3) and its edge.
+LABEL_GAP = 5
+# The share of the plot's height within which a point is near its bottom or top: a plot is some 150 points
+# high, so 15% of it is more than half a label's height (7 points).
+NEAR_EDGE_OF_PLOT = (0.15, 0.85)
 
 
 @dataclass(frozen=True)
@@ -465,7 +470,7 @@ def _line_chart(
         figure = _figure(2.8)
         axes = figure.add_subplot()
         ys = [float(series[m]) if m in series else math.nan for m in months]
-        axes.plot(range(len(months)), ys, color=BLUE, linewidth=2, marker="o", markersize=6)
+        axes.plot(range(len(months)), ys, color=BLUE, linewidth=2, marker="o", markersize=6, gid="series")
         axes.grid(axis="y", color=GRID, linewidth=0.6)
         axes.set_axisbelow(True)
         axes.set_ylabel(measure.headline.unit)
@@ -477,37 +482,57 @@ def _line_chart(
         floor, ceiling = float(measure.headline.bounds.low), float(measure.headline.bounds.high)
         bottom, top = max(floor, low - margin), min(high + margin, max(high, ceiling) + margin * 0.3)
         axes.set_ylim(bottom, top)
-        axes.set_yticks([t for t in axes.get_yticks() if bottom <= t <= min(top, ceiling)])
+        # Rounded first: matplotlib's 100 can be 100.00000000000001, which the bound would leave out.
+        ticks = [round(float(t), 9) for t in axes.get_yticks()]
+        axes.set_yticks([t for t in ticks if bottom <= t <= min(top, ceiling)])
         axes.yaxis.set_major_formatter(lambda value, _: f"{value:g}")
         last = max(i for i, v in enumerate(ys) if not math.isnan(v))
-        axes.annotate(
-            value_text(measure.headline, series[months[last]]),
-            (last, ys[last]),
-            xytext=(0, 8),
-            textcoords="offset points",
-            ha="center",
-            fontweight="bold",
-        )
-        for first, _, method in changes:
+        _label_newest(axes, last, ys[last], value_text(measure.headline, series[months[last]]), (bottom, top))
+        for n, (first, _, method) in enumerate(changes):
             label = f"from {_month_short(first)}: {method}"
-            _mark_change(axes, months.index(first) - 0.5, label, len(months))
+            _mark_change(axes, months.index(first) - 0.5, label, len(months), n)
         return _svg(figure, f"chart-{measure.anchor}", f"{measure.title} by month", summary)
 
 
-def _mark_change(axes, at: float, label: str, length: int) -> None:
-    """A dashed line before the first month of a new method, labelled on the side with more room, so the
-    label stays inside the chart however late in the series the change falls."""
+def _label_newest(axes, x: int, y: float, text: str, limits: tuple[float, float]) -> None:
+    """The newest value's label, right of its point, where nothing is drawn at any length (every other
+    point is to its left; above the point, it covered the points before it once months were a few pixels
+    apart). Level with the point, unless the point is near the top or the bottom of the plot: then it
+    hangs from the point's level or stands on it, so it stays inside the plot, below the change labels."""
+    bottom, top = limits
+    height = (y - bottom) / (top - bottom)
+    level = (
+        "top" if height > NEAR_EDGE_OF_PLOT[1] else "bottom" if height < NEAR_EDGE_OF_PLOT[0] else "center"
+    )
+    axes.annotate(
+        text,
+        (x, y),
+        xytext=(LABEL_GAP, 0),
+        textcoords="offset points",
+        ha="left",
+        va=level,
+        fontweight="bold",
+        annotation_clip=False,
+        gid="newest",
+    )
+
+
+def _mark_change(axes, at: float, label: str, length: int, n: int) -> None:
+    """A dashed line before the first month of a new method, labelled above the plot, where no data is
+    drawn, on the side of the line with more room, so the label stays inside the chart however late in the
+    series the change falls."""
     right = at < length / 2
-    axes.axvline(at, color=INK, linestyle="--", linewidth=1.2)
+    axes.axvline(at, color=INK, linestyle="--", linewidth=1.2, gid=f"change-{n}")
     axes.annotate(
         label,
         (at, 1.0),
         xycoords=("data", "axes fraction"),
-        xytext=(4 if right else -4, -2),
+        xytext=(LABEL_GAP if right else -LABEL_GAP, LABEL_GAP),
         textcoords="offset points",
         ha="left" if right else "right",
-        va="top",
+        va="bottom",
         fontsize=9,
+        annotation_clip=False,
     )
 
 
@@ -538,6 +563,7 @@ def _parts_chart(
                 linewidth=1.8,
                 markersize=6,
                 label=part.title,
+                gid=f"series-{part.name}",
             )
         axes.grid(axis="y", color=GRID, linewidth=0.6)
         axes.set_axisbelow(True)

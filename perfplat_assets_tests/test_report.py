@@ -22,8 +22,8 @@ from perfplat_assets.publication.committing.plan import RevisionStamp, StoreSnap
 from perfplat_assets.publication.history.importing import import_published_file
 from perfplat_assets.publication.published_format import report
 from perfplat_assets.publication.published_format.notes import method_changes
-from perfplat_assets.publication.published_format.records import record
-from perfplat_assets.publication.published_format.report import month_ticks, report_html
+from perfplat_assets.publication.published_format.records import DATA_TYPES, record
+from perfplat_assets.publication.published_format.report import month_ticks, report_html, value_text
 from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 from perfplat_assets.user_satisfaction.calculation import METHOD_DESCRIPTIONS, Rating, parse_methods
 from perfplat_assets_tests.support.axe import axe_violations
@@ -290,6 +290,122 @@ def test_no_two_month_labels_overlap_at_any_length_up_to_ten_years():
         widest = max(box.width for box in boxes)
         assert all(b.x0 - a.x1 >= widest / 4 for a, b in pairwise(boxes)), (count, boxes)
         assert boxes[0].x0 >= 0 and boxes[-1].x1 <= figure.bbox.width, count
+
+
+def _chart_texts(html: str, chart: str) -> list[str]:
+    """The words and numbers drawn in a chart's SVG, in the order drawn."""
+    start = html.index(f'<svg role="img" aria-labelledby="chart-{chart}-title')
+    return re.findall(r"<text[^>]*>([^<]*)</text>", html[start : html.index("</svg>", start)])
+
+
+def test_each_number_in_the_text_is_as_its_data_type_publishes_it():
+    """As OPG's series after the import: take-up published with two decimals by hand (29.01), as a string
+    ("42", read as 42.0) and with perfplat's one decimal (41.2); satisfaction and uptime as the store holds
+    them, floats. Each number reads as data.json and data.csv have it, never as Python prints the float."""
+    july_2021, march_2026, april_2026 = (Month.parse(m) for m in ("2021-07", "2026-03", "2026-04"))
+    values = {
+        july_2021: {"user-satisfaction-percent": 92.0, "digital-take-up": 29.01, "uptime-percent": 100.0},
+        march_2026: {"user-satisfaction-percent": 86.0, "digital-take-up": 42.0, "uptime-percent": 99.97},
+        april_2026: {"user-satisfaction-percent": 81.0, "digital-take-up": 41.2, "uptime-percent": 100.0},
+    }
+    records = [
+        record(MAKE_AN_LPA, month, data_type, value)
+        for month, by_type in values.items()
+        for data_type, value in by_type.items()
+    ]
+    html = report_html(MAKE_AN_LPA, records, [], {})
+    page = _Page(html)
+    assert page.text_by_id["chart-user-satisfaction-desc"] == (
+        "User satisfaction by month, July 2021 to April 2026. Latest: 81% in April 2026. Lowest: 81% in "
+        "April 2026; highest: 92% in July 2021."
+    )
+    assert page.text_by_id["chart-digital-take-up-desc"] == (
+        "Digital take-up by month, July 2021 to April 2026. Latest: 41.2% in April 2026. Lowest: 29.01% in "
+        "July 2021; highest: 42.0% in March 2026."
+    )
+    assert page.text_by_id["chart-uptime-desc"] == (
+        "Uptime by month, July 2021 to April 2026. Latest: 100% in April 2026. Lowest: 99.97% in March "
+        "2026; highest: 100% in April 2026."
+    )
+    assert "March 202642.0%" in page.text_by_id["table-digital-take-up"]
+    assert "March 202686%" in page.text_by_id["table-user-satisfaction"]
+    assert "July 2021100%" in page.text_by_id["table-uptime"]
+    assert _chart_texts(html, "user-satisfaction")[-1] == "81%", "the newest value's label"
+    assert _chart_texts(html, "digital-take-up")[-1] == "41.2%"
+    assert not re.search(r"\b(81|86|92|100)\.0%", html), "a whole number is published whole"
+    # The index gives the store's floats: they read as published too.
+    satisfaction, take_up, uptime = (
+        DATA_TYPES[name] for name in ("user-satisfaction-percent", "digital-take-up", "uptime-percent")
+    )
+    assert [value_text(satisfaction, 84.0), value_text(uptime, 100.0), value_text(uptime, 99.5)] == [
+        "84%",
+        "100%",
+        "99.5%",
+    ]
+    assert value_text(take_up, 42) == "42.0%" and value_text(DATA_TYPES["very-satisfied"], 8424.0) == (
+        "8424 responses"
+    )
+
+
+def _from(first: str, count: int, value) -> dict[Month, float]:
+    return {month: value(i) for i, month in enumerate(_run_of(first, count))}
+
+
+def test_each_series_is_drawn_from_its_first_published_month():
+    """OPG's 69 months after the import, March 2021 to November 2026: the ratings begin in May 2025, the
+    completion rate in July 2026, and take-up has no figure yet for November. Each chart, its text and its
+    table span the series' own months, to the page's newest."""
+    series = {
+        "user-satisfaction-percent": _from("2021-03", 69, lambda i: 80 + i % 7),
+        "uptime-percent": _from("2021-03", 69, lambda i: 100),
+        "digital-take-up": _from("2021-03", 68, lambda i: 40 + i % 5 / 10),
+        "completion-rate": _from("2026-07", 5, lambda i: 62.5 + i),
+    }
+    for data_type, count in zip(RATINGS, (420, 310, 90, 40, 25), strict=True):
+        series[data_type] = _from("2025-05", 19, lambda i, count=count: count + i)
+    records = [
+        record(MAKE_AN_LPA, month, data_type, value)
+        for data_type, values in series.items()
+        for month, value in values.items()
+    ]
+    methods = {
+        m: "weighted-gds" if m < Month.parse("2026-04") else "top-two-box" for m in _run_of("2021-03", 69)
+    }
+    html = report_html(MAKE_AN_LPA, records, [], {"user_satisfaction": methods})
+    page = _Page(html)
+    completion = page.text_by_id["chart-completion-rate-desc"]
+    assert completion.startswith("Completion rate by month, July 2026 to November 2026. Latest: 66.5% in")
+    assert "Not published" not in completion
+    assert _chart_texts(html, "completion-rate")[:10] == [
+        "Jul",
+        "2026",
+        "Aug",
+        "2026",
+        "Sep",
+        "2026",
+        "Oct",
+        "2026",
+        "Nov",
+        "2026",
+    ], "a label for each of its five months, none for the four years before"
+    rows = [th for th in page.all("th") if th["scope"] == "row"]
+    assert len(page.text_by_id["table-completion-rate"].split("2026")) - 1 == 5
+    assert "not published" not in page.text_by_id["table-completion-rate"]
+    # November 2026: 420+18, 310+18, 90+18, 40+18, 25+18 = 975 responses.
+    assert page.text_by_id["chart-ratings-desc"].startswith(
+        "Ratings by month, May 2025 to November 2026, as a share of each month's responses. November 2026: "
+        "975 responses;"
+    )
+    assert _chart_texts(html, "ratings")[:4] == ["Jul", "2025", "Oct", "2025"]
+    take_up = page.text_by_id["chart-digital-take-up-desc"]
+    assert take_up.startswith(
+        "Digital take-up by month, March 2021 to November 2026. Latest: 40.2% in October"
+    )
+    assert take_up.endswith("Not published for 1 month: November 2026.")
+    assert page.text_by_id["chart-user-satisfaction-desc"].startswith(
+        "User satisfaction by month, March 2021 to November 2026."
+    )
+    assert len(rows) == 69 + 19 + 69 + 5 + 69, "satisfaction, ratings, take-up, completion, uptime"
 
 
 def test_a_change_of_method_is_a_change_not_a_gap():

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -86,6 +87,11 @@ SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 # most that wide), so the step between labelled months is the first of these that keeps to 8.
 MAX_TICKS = 8
 TICK_STEPS = (1, 2, 3, 6, 12, 24, 60)
+# Between a label and the point or line it names, in points: more than a marker's radius (3) and its edge.
+LABEL_GAP = 5
+# The share of the plot's height within which a point is near its bottom or top: a plot is some 150 points
+# high, so 15% of it is more than half a label's height (7 points).
+NEAR_EDGE_OF_PLOT = (0.15, 0.85)
 
 
 @dataclass(frozen=True)
@@ -173,9 +179,10 @@ def report_html(
     sections = []
     for measure in service_measures(service):
         series, by_month = values.get(measure.headline.name, {}), methods.get(measure.name, {})
-        sections.append(_measure_section(measure, months, series, by_month))
+        sections.append(_measure_section(measure, series_months(months, series), series, by_month))
         if measure.parts:
-            sections.append(_breakdown_section(measure, months, values))
+            published = {m for part in measure.parts for m in values.get(part.name, {})}
+            sections.append(_breakdown_section(measure, series_months(months, published), values))
     return PAGE.get_template("report.html.j2").render(
         title=f"{service.title}: monthly service performance",
         months=months,
@@ -213,9 +220,20 @@ PAGE = Environment(
 PAGE.filters |= {"month_name": _month_name, "compact": _compact}
 
 
+def series_months(months: Sequence[Month], published: Iterable[Month]) -> list[Month]:
+    """The months a series is shown over: from its own first published month to the page's newest, so a
+    measure that began later is drawn across its own months, not squeezed into the page's whole span, and a
+    month it lacks at the end is a gap, not a shorter axis."""
+    first = min(published, default=None)
+    return [] if first is None else [month for month in months if month >= first]
+
+
 def value_text(data_type: DataType, value: int | float) -> str:
-    """A value as the page shows it: `84%`, `2,812 responses`."""
-    return f"{value}%" if data_type.unit == "per cent" else f"{value:,} {data_type.unit}"
+    """A value as the page writes it: the number its dataType publishes, as data.json and data.csv have it
+    (`84%` for a whole-number percentage, `29.01%` and `42.0%` for a decimal one, `100%` for uptime's whole
+    month), so the text, the tables and the files agree digit for digit."""
+    number = json.dumps(data_type.published(value))
+    return f"{number}%" if data_type.unit == "per cent" else f"{number} {data_type.unit}"
 
 
 def _revised(revisions: Sequence[Mapping[str, str]]) -> Revised | None:
@@ -228,7 +246,8 @@ def _revised(revisions: Sequence[Mapping[str, str]]) -> Revised | None:
 
 
 def _summary(measure: Measure, months: Sequence[Month], series: Mapping[Month, int | float]) -> str:
-    """The chart in words: what it covers, the latest value, the lowest and the highest, the gaps."""
+    """The chart in words: what it covers (the series' own months), the latest value, the lowest and the
+    highest, the gaps."""
     present = [m for m in months if m in series]
     latest = present[-1]
     low = min(present, key=lambda m: (series[m], m))
@@ -240,11 +259,15 @@ def _summary(measure: Measure, months: Sequence[Month], series: Mapping[Month, i
         f"Lowest: {value_text(shown, series[low])} in {_month_name(low)}; "
         f"highest: {value_text(shown, series[high])} in {_month_name(high)}."
     )
-    missing = [m for m in months if m not in series]
-    if missing:
-        names = ", ".join(_month_name(m) for m in missing[:6]) + (" and others" if len(missing) > 6 else "")
-        text += f" Not published for {len(missing)} month{'s' if len(missing) > 1 else ''}: {names}."
-    return text
+    return text + _missing_sentence([m for m in months if m not in series])
+
+
+def _missing_sentence(missing: Sequence[Month]) -> str:
+    """The months a chart shows as gaps, in words: a reader of the text alternative learns of them too."""
+    if not missing:
+        return ""
+    names = ", ".join(_month_name(m) for m in missing[:6]) + (" and others" if len(missing) > 6 else "")
+    return f" Not published for {len(missing)} month{'s' if len(missing) > 1 else ''}: {names}."
 
 
 def _measure_section(
@@ -307,7 +330,8 @@ def _breakdown_anchor(measure: Measure) -> str:
 def _breakdown_section(
     measure: Measure, months: Sequence[Month], values: Mapping[str, Mapping[Month, int | float]]
 ) -> Section:
-    """A measure's parts (user satisfaction's five rating counts), each as a share of the month's total."""
+    """A measure's parts (user satisfaction's five rating counts), each as a share of the month's total,
+    over `months` (from the parts' first published month); a month without any is a gap."""
     anchor, parts = _breakdown_anchor(measure), measure.parts
     shown = [m for m in months if any(m in values.get(part.name, {}) for part in parts)]
     if not shown:
@@ -321,9 +345,9 @@ def _breakdown_section(
         for part in parts
     )
     summary = (
-        f"{measure.breakdown} by month, {_month_name(shown[0])} to {_month_name(shown[-1])}, as a share of "
+        f"{measure.breakdown} by month, {_month_name(months[0])} to {_month_name(months[-1])}, as a share of "
         f"each month's {unit}. {_month_name(latest)}: {totals[latest]} {unit}; {shares}."
-    )
+    ) + _missing_sentence([m for m in months if m not in totals])
     rows = tuple(
         Row(
             month,
@@ -340,7 +364,7 @@ def _breakdown_section(
         for month in shown
     )
     chart = Chart(
-        _parts_chart(measure, anchor, shown, values, totals, summary),
+        _parts_chart(measure, anchor, months, values, totals, summary),
         f"{measure.breakdown}, by month",
         summary,
         Table(
@@ -446,7 +470,7 @@ def _line_chart(
         figure = _figure(2.8)
         axes = figure.add_subplot()
         ys = [float(series[m]) if m in series else math.nan for m in months]
-        axes.plot(range(len(months)), ys, color=BLUE, linewidth=2, marker="o", markersize=6)
+        axes.plot(range(len(months)), ys, color=BLUE, linewidth=2, marker="o", markersize=6, gid="series")
         axes.grid(axis="y", color=GRID, linewidth=0.6)
         axes.set_axisbelow(True)
         axes.set_ylabel(measure.headline.unit)
@@ -458,37 +482,57 @@ def _line_chart(
         floor, ceiling = float(measure.headline.bounds.low), float(measure.headline.bounds.high)
         bottom, top = max(floor, low - margin), min(high + margin, max(high, ceiling) + margin * 0.3)
         axes.set_ylim(bottom, top)
-        axes.set_yticks([t for t in axes.get_yticks() if bottom <= t <= min(top, ceiling)])
+        # Rounded first: matplotlib's 100 can be 100.00000000000001, which the bound would leave out.
+        ticks = [round(float(t), 9) for t in axes.get_yticks()]
+        axes.set_yticks([t for t in ticks if bottom <= t <= min(top, ceiling)])
         axes.yaxis.set_major_formatter(lambda value, _: f"{value:g}")
         last = max(i for i, v in enumerate(ys) if not math.isnan(v))
-        axes.annotate(
-            value_text(measure.headline, series[months[last]]),
-            (last, ys[last]),
-            xytext=(0, 8),
-            textcoords="offset points",
-            ha="center",
-            fontweight="bold",
-        )
-        for first, _, method in changes:
+        _label_newest(axes, last, ys[last], value_text(measure.headline, series[months[last]]), (bottom, top))
+        for n, (first, _, method) in enumerate(changes):
             label = f"from {_month_short(first)}: {method}"
-            _mark_change(axes, months.index(first) - 0.5, label, len(months))
+            _mark_change(axes, months.index(first) - 0.5, label, len(months), n)
         return _svg(figure, f"chart-{measure.anchor}", f"{measure.title} by month", summary)
 
 
-def _mark_change(axes, at: float, label: str, length: int) -> None:
-    """A dashed line before the first month of a new method, labelled on the side with more room, so the
-    label stays inside the chart however late in the series the change falls."""
+def _label_newest(axes, x: int, y: float, text: str, limits: tuple[float, float]) -> None:
+    """The newest value's label, right of its point, where nothing is drawn at any length (every other
+    point is to its left; above the point, it covered the points before it once months were a few pixels
+    apart). Level with the point, unless the point is near the top or the bottom of the plot: then it
+    hangs from the point's level or stands on it, so it stays inside the plot, below the change labels."""
+    bottom, top = limits
+    height = (y - bottom) / (top - bottom)
+    level = (
+        "top" if height > NEAR_EDGE_OF_PLOT[1] else "bottom" if height < NEAR_EDGE_OF_PLOT[0] else "center"
+    )
+    axes.annotate(
+        text,
+        (x, y),
+        xytext=(LABEL_GAP, 0),
+        textcoords="offset points",
+        ha="left",
+        va=level,
+        fontweight="bold",
+        annotation_clip=False,
+        gid="newest",
+    )
+
+
+def _mark_change(axes, at: float, label: str, length: int, n: int) -> None:
+    """A dashed line before the first month of a new method, labelled above the plot, where no data is
+    drawn, on the side of the line with more room, so the label stays inside the chart however late in the
+    series the change falls."""
     right = at < length / 2
-    axes.axvline(at, color=INK, linestyle="--", linewidth=1.2)
+    axes.axvline(at, color=INK, linestyle="--", linewidth=1.2, gid=f"change-{n}")
     axes.annotate(
         label,
         (at, 1.0),
         xycoords=("data", "axes fraction"),
-        xytext=(4 if right else -4, -2),
+        xytext=(LABEL_GAP if right else -LABEL_GAP, LABEL_GAP),
         textcoords="offset points",
         ha="left" if right else "right",
-        va="top",
+        va="bottom",
         fontsize=9,
+        annotation_clip=False,
     )
 
 
@@ -506,7 +550,7 @@ def _parts_chart(
         for part, (colour, marker, dashes) in zip(measure.parts, PART_STYLES, strict=False):
             shares = [
                 100 * values[part.name][m] / totals[m]
-                if totals[m] and m in values.get(part.name, {})
+                if totals.get(m) and m in values.get(part.name, {})
                 else math.nan
                 for m in months
             ]
@@ -519,6 +563,7 @@ def _parts_chart(
                 linewidth=1.8,
                 markersize=6,
                 label=part.title,
+                gid=f"series-{part.name}",
             )
         axes.grid(axis="y", color=GRID, linewidth=0.6)
         axes.set_axisbelow(True)

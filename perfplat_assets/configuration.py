@@ -206,16 +206,23 @@ def build_resources() -> dict[str, Any]:
         "metrics_store_io_manager": MetricsStoreIOManager(store=metrics_store),
     }
     publish_dir = env("PERFPLAT_PUBLISH_DIR", str(Path(home) / "publish"))
-    resources["run_start"] = RunStart(publish_dir=publish_dir)
     resources["alerting"] = alerting(metrics_store)
     settings = Settings(data_dir=home)
+    unset: dict[str, list[str]] = {}
     for service in published_services():
         own = service_sources(settings, service)
-        own["publisher"] = _publisher(service, publish_dir, sample_settings(own.values()), metrics_store)
+        unset[service.name] = sample_settings(own.values())
+        own["publisher"] = _publisher(service, publish_dir, unset[service.name], metrics_store)
         own["publication_deadline"] = PublicationDeadline(
             service=service.name, cron=publication_deadline(service)
         )
         resources |= {resource_key(service, role): resource for role, resource in own.items()}
+    resources["run_start"] = RunStart(
+        publish_dir=publish_dir,
+        store=metrics_store,
+        sample_settings=unset,
+        allow_sample_data=flag("PERFPLAT_ALLOW_SAMPLE_DATA"),
+    )
     return resources
 
 

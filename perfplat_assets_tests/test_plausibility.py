@@ -278,6 +278,9 @@ def test_a_stored_month_out_of_bounds_is_withheld_and_the_run_fails_naming_it(
     tmp_path, perfplat_env, postgres_url, monkeypatch
 ):
     publish = tmp_path / "publish"
+    # The embedded sample stands in for the real sources beside the real history: a mix the store refuses
+    # unless PERFPLAT_ALLOW_SAMPLE_DATA says so.
+    monkeypatch.setenv("PERFPLAT_ALLOW_SAMPLE_DATA", "true")
     monkeypatch.setenv("PERFPLAT_METRICS_DB_URL", postgres_url)
     monkeypatch.setenv("PERFPLAT_PUBLISH_DIR", str(publish))
     store = MetricsStore(url=postgres_url)

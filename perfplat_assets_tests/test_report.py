@@ -495,6 +495,9 @@ def test_the_pipeline_states_imported_months_methods_from_perfplat_satisfaction_
     """OPG's history (January to April 2025: satisfaction and uptime) imported, then May 2025 published
     through the real pipeline with a schedule that changes method in March 2025: the imported months'
     methods come from the setting, as the computed month's does."""
+    # The embedded sample stands in for the real sources beside the real history: a mix the store refuses
+    # unless PERFPLAT_ALLOW_SAMPLE_DATA says so.
+    monkeypatch.setenv("PERFPLAT_ALLOW_SAMPLE_DATA", "true")
     monkeypatch.setenv("PERFPLAT_SATISFACTION_METHODS", "2021-03:weighted-gds,2025-03:top-two-box")
     imported = [Month.parse(f"2025-{m:02d}") for m in range(1, 5)]
     history = [record(MAKE_AN_LPA, month, "user-satisfaction-percent", 85) for month in imported]

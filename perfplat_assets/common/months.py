@@ -9,7 +9,7 @@ month file's name in `common.service.Service.month_file_name`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import pairwise
@@ -130,3 +130,14 @@ def contiguous(months: Sequence[Month]) -> list[Month]:
         if earlier.next() != later:
             raise ValueError(f"months must be contiguous; {earlier} is followed by {later}")
     return ordered
+
+
+def spans(months: Collection[Month]) -> str:
+    """`2026-06 to 2026-11`, or `2026-01, 2026-03 to 2026-04` where there are gaps."""
+    runs: list[list[Month]] = []
+    for month in sorted(months):
+        if runs and runs[-1][-1].next() == month:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return ", ".join(str(run[0]) if len(run) == 1 else f"{run[0]} to {run[-1]}" for run in runs)

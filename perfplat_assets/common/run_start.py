@@ -14,7 +14,12 @@ from dagster import AssetExecutionContext, AssetKey, ConfigurableResource, Failu
 from pydantic import Field
 
 from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION
+from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.files import kind_of
+from perfplat_assets.common.months import spans
+from perfplat_assets.metrics_store.resources import MetricsStore
+from perfplat_assets.metrics_store.series import series_makeup
+from perfplat_assets.services.registry import service_called
 
 PUBLISH_DIR_SETTING = "PERFPLAT_PUBLISH_DIR"
 
@@ -36,8 +41,18 @@ class RunStart(ConfigurableResource):
     """The checks at the start of a run (see the module docstring)."""
 
     publish_dir: str = Field(description="The publication directory (PERFPLAT_PUBLISH_DIR).")
+    store: MetricsStore | None = Field(default=None, description="The metrics store, whose series it guards.")
+    sample_settings: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="By service, the settings left unset, whose sources serve the embedded sample.",
+    )
+    allow_sample_data: bool = Field(
+        default=False,
+        description="Let the sample's figures and real ones share a series (PERFPLAT_ALLOW_SAMPLE_DATA).",
+    )
 
     def check(self, context: AssetExecutionContext) -> None:
+        self.refuse_mixed_series(context.asset_key.path[0])
         publication = AssetKey([*context.asset_key.path[:-1], DATA_GOV_UK_PUBLICATION])
         if publication not in context.job_def.asset_layer.selected_asset_keys:
             return  # the run does not publish
@@ -45,4 +60,34 @@ class RunStart(ConfigurableResource):
         if problem:
             raise Failure(
                 f"{PUBLISH_DIR_SETTING}: {problem}. Nothing was asked of any source; nothing was published."
+            )
+
+    def refuse_mixed_series(self, service: str) -> None:
+        """A service's series is the sample's or real, never both: the embedded sample's figures never join
+        real ones (imported, or from configured sources) in the store, nor real ones the sample's, unless
+        PERFPLAT_ALLOW_SAMPLE_DATA says so for a demonstration."""
+        if self.store is None or self.allow_sample_data:
+            return
+        unset = self.sample_settings.get(service, [])
+        title = service_called(service).short_title
+        nothing = f"Nothing was asked of {title}'s sources; nothing of it was written."
+        try:
+            makeup = series_makeup(self.store, service)
+        except SourceUnavailable as error:
+            raise Failure(f"{str(error).rstrip('.')}. {nothing}") from None
+        where = f"{title}'s series in the metrics store ({self.store.describe()})"
+        allow = "PERFPLAT_ALLOW_SAMPLE_DATA=true lets them mix, for a demonstration"
+        if unset and makeup.real:
+            raise Failure(
+                f"{where} holds figures not from the embedded sample ({spans(makeup.real)}: imported, or "
+                f"from configured sources), and {', '.join(unset)} unset would add the sample's synthetic "
+                f"figures to them: set {'it' if len(unset) == 1 else 'them'}, or point "
+                f"PERFPLAT_METRICS_DB_URL at another store ({allow}). {nothing}"
+            )
+        if not unset and makeup.synthetic:
+            raise Failure(
+                f"{where} holds the embedded sample's synthetic figures ({spans(makeup.synthetic)}), and "
+                "this run reads configured sources, so real figures would be published beside made-up ones: "
+                f"start from an empty store (the checkout's default: `make clean`) or point "
+                f"PERFPLAT_METRICS_DB_URL at another ({allow}). {nothing}"
             )

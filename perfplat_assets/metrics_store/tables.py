@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -103,6 +104,9 @@ published_records = Table(
     # Set for an imported month whose published values disagree with each other (a percentage its own
     # counts do not give): adopted as published all the same, and marked in notes.md.
     Column("inconsistent", Text),
+    # True for a value computed from the embedded sample's synthetic sources: every file it is published in
+    # says so, and a series holding such values never takes real ones (nor real ones these).
+    Column("synthetic", Boolean),
 )
 
 # Provenance of imported published history: which file (by digest), when, and what it brought.

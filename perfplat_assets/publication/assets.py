@@ -23,7 +23,7 @@ from pydantic import Field
 from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, PERFORMANCE_DATASET
 from perfplat_assets.common.metadata import markdown_cell
 from perfplat_assets.common.methods import MethodSchedule
-from perfplat_assets.common.months import Month, last_closed_month
+from perfplat_assets.common.months import Month, last_closed_month, spans
 from perfplat_assets.common.service import Service
 from perfplat_assets.measures import measure_of, service_data_types, service_measures
 from perfplat_assets.partitions import (
@@ -33,7 +33,7 @@ from perfplat_assets.partitions import (
     partition_months,
     service_months,
 )
-from perfplat_assets.publication.committing.journal import StoreFailed, published_values
+from perfplat_assets.publication.committing.journal import StoreFailed, published_values, synthetic_months
 from perfplat_assets.publication.committing.plan import PublicationPlan, Withholding, measure_pairs
 from perfplat_assets.publication.committing.publish import PublicationOutcome, PublicationRequest, publish
 from perfplat_assets.publication.committing.target import Change, PublicationFailed
@@ -177,6 +177,7 @@ def publish_months(
             keep={
                 pair for month, name in blocked if month in publishable for pair in measure_pairs(month, name)
             },
+            synthetic=bool(publisher.sample_sources),
         )
         outcome = _publish(context, request, publisher)
         implausible = dict(outcome.plan.withheld)  # values out of bounds: their measures stay out
@@ -294,8 +295,11 @@ def _write_index(context: AssetExecutionContext, publisher: DataGovUkPublisher) 
     to the directory and S3. The service's own publication is out everywhere by now, so an index that cannot
     be written is said, not a failure of the run."""
     published = published_values(publisher.store, services())
+    made_up = synthetic_months(publisher.store, services())
     entries = [
-        service_entry(service, published[service.name]) for service in services() if published[service.name]
+        service_entry(service, published[service.name], made_up[service.name])
+        for service in services()
+        if published[service.name]
     ]
     content = index_html(entries).encode("utf-8")
     for target in (publisher.directory, *([publisher.s3] if publisher.s3.enabled else [])):
@@ -329,6 +333,7 @@ def _outcome_metadata(
         **({"revisions": _revision_table(plan.revisions)} if plan.revisions else {}),
         **({"recovery": outcome.recovered} if outcome.recovered else {}),
         **({"imported_history": outcome.imported_history} if outcome.imported_history else {}),
+        **({"synthetic": _synthetic(plan, publisher)} if plan.synthetic else {}),
     }
     if dry_run:
         return {"dry_run": True, "plan": _plan_table(outcome.changes), **metadata}
@@ -341,6 +346,17 @@ def _outcome_metadata(
     if plan.ckan:
         metadata["ckan_csv_url"] = plan.ckan.csv_url
     return metadata
+
+
+def _synthetic(plan: PublicationPlan, publisher: DataGovUkPublisher) -> str:
+    """What the metadata says of the series' synthetic months, and why this run's figures are synthetic."""
+    unset = publisher.sample_sources
+    why = (
+        f"; this run's, because {', '.join(unset)} {'is' if len(unset) == 1 else 'are'} unset"
+        if unset
+        else ""
+    )
+    return f"{spans(plan.synthetic)}: computed from the embedded sample, not from OPG's services{why}"
 
 
 def _revision_table(found: list[Revision]) -> MetadataValue:

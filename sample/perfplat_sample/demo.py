@@ -11,13 +11,14 @@ import os
 import sys
 from pathlib import Path
 
-from dagster import DagsterInstance, materialize
+from dagster import DagsterInstance, EnvVar, materialize
 from tabulate import tabulate
 
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.definitions import assets, defs, services
 from perfplat_assets.measures import service_data_types
 from perfplat_assets.metrics_store.tables import publication_record
+from perfplat_assets.partitions import resource_key
 from perfplat_assets.publication.published_format.records import REPORT_HTML
 
 
@@ -52,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     # Outside a run, settings given as environment variables are resolved here.
     store = resources["metrics_store"].process_config_and_initialize()
-    publish_dir = Path(resources["run_start"].process_config_and_initialize().publish_dir).resolve()
+    setting = resources["run_start"].publish_dir
+    publish_dir = Path(setting.get_value() if isinstance(setting, EnvVar) else setting).resolve()
     for service in services:
         columns = [data_type.name for data_type in service_data_types(service)]
         frame = store.read(
@@ -62,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
         table.index = [Month.parse(key).label for key in table.index]
         print(f"\n{service.title} ({service.folder}/)\n")
         print(tabulate(table, headers=["month", *columns], tablefmt="github", floatfmt="g", missingval="n/a"))
+        unset = resources[resource_key(service, "publisher")].sample_sources
+        if unset:
+            print(
+                f"\nSynthetic: these are the embedded sample's made-up figures, not OPG's statistics "
+                f"({', '.join(unset)} unset); every file published with them says so."
+            )
     print(f"\npublished files: {publish_dir}")
     print(f"report:          {publish_dir / REPORT_HTML} (open it in a browser)")
     print(f"metrics store:   {store.describe()}")

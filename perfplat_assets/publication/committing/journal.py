@@ -90,6 +90,7 @@ def read_snapshot(store: MetricsStore, service: Service) -> StoreSnapshot:
             if r["inconsistent"]
         },
         published_at={Month.parse(r["month"]): r["published_at"] for r in published},
+        synthetic=frozenset(Month.parse(r["month"]) for r in published if r["synthetic"]),
         revision_history=[dict(row) for row in history],
         methods={
             # A row stored before its measure recorded a method holds NULL: its schedule says which.
@@ -97,6 +98,17 @@ def read_snapshot(store: MetricsStore, service: Service) -> StoreSnapshot:
             for name, rows in methods.items()
         },
     )
+
+
+def synthetic_months(store: MetricsStore, services: Sequence[Service]) -> dict[str, frozenset[Month]]:
+    """By service name, the months of its series computed from the embedded sample."""
+    found: dict[str, frozenset[Month]] = {}
+    with in_store(store, "reading the published values"), store.transaction(commit=False) as connection:
+        for service in services:
+            table = publication_record(service.name).published_records
+            rows = connection.execute(select(table.c.month).where(table.c.synthetic.is_(True)).distinct())
+            found[service.name] = frozenset(Month.parse(month) for (month,) in rows)
+    return found
 
 
 def published_values(store: MetricsStore, services: Sequence[Service]) -> dict[str, dict[Pair, float]]:
@@ -187,7 +199,13 @@ def commit(
     record = publication_record(plan.service.name)
     keys = [month.key for month in plan.months]
     rows = [
-        {"month": month.key, "data_type": data_type, "count": value, "published_at": now}
+        {
+            "month": month.key,
+            "data_type": data_type,
+            "count": value,
+            "published_at": now,
+            "synthetic": month in plan.synthetic or None,
+        }
         for (month, data_type), value in sorted(plan.values.items())
     ]
     with in_store(store, "recording the publication"), store.transaction() as connection:
@@ -253,6 +271,7 @@ def compensate(
             "data_type": data_type,
             "count": value,
             "published_at": snapshot.published_at[month],
+            "synthetic": month in snapshot.synthetic or None,
         }
         for (month, data_type), value in sorted(snapshot.published.items())
         if month in plan.months

@@ -24,7 +24,11 @@ from perfplat_assets.publication.published_format.checks import (
     implausible_measures,
     published_format_findings,
 )
-from perfplat_assets.publication.published_format.files import content_type, publication_files
+from perfplat_assets.publication.published_format.files import (
+    SeriesMarks,
+    content_type,
+    publication_files,
+)
 from perfplat_assets.publication.published_format.records import RECORDS_JSON, Record, record
 from perfplat_assets.publication.published_format.revisions import Revision, find_revisions
 
@@ -49,16 +53,21 @@ class StoreSnapshot:
     # Imported months adopted as OPG published them though their values disagree with each other, by
     # (month, headline dataType), with both figures: published as they are, and marked in notes.md.
     adopted: Mapping[Pair, str] = field(default_factory=dict)
+    # The months whose published values were computed from the embedded sample's synthetic sources.
+    synthetic: frozenset[Month] = frozenset()
     service: Service = field(kw_only=True)
 
 
 @dataclass(frozen=True)
 class RevisionStamp:
     """What each revision a plan finds is recorded with, as `revisions.csv` lists it: the run that makes the
-    plan, and when."""
+    plan, and when; and whether the run's values come from the embedded sample's synthetic sources (None: as
+    the store says, for a publication it committed already), which the store and every file a person reads
+    say."""
 
     run_id: str
     revised_at: datetime
+    synthetic: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,9 @@ class PublicationPlan:
     # The measures of a month withheld because a value is implausible, by (month, measure), with why and what
     # to do: never published (an earlier publication stays), and named in the run's failure.
     withheld: Mapping[Withholding, str] = field(default_factory=dict)
+    # The months of the series published from the embedded sample's synthetic sources: the run's, when it
+    # read the sample, and any the store held already. Every file a person reads says so.
+    synthetic: frozenset[Month] = frozenset()
 
     def file(self, name: str) -> PublishedFile:
         return next(f for f in self.files if f.name == name)
@@ -139,7 +151,16 @@ def plan_publication(
         pair: why for pair, why in snapshot.adopted.items() if published.get(pair) == earlier.get(pair)
     }
     methods = published_methods(snapshot, published)
-    files = publication_files(service, ordered, records, history, methods, adopted)
+    made_up = frozenset(
+        month
+        for month in {m for m, _ in published}
+        if (
+            stamp.synthetic
+            if stamp.synthetic is not None and month in ordered
+            else month in snapshot.synthetic
+        )
+    )
+    files = publication_files(service, ordered, records, history, methods, SeriesMarks(adopted, made_up))
     newest = max((month for month, _ in published), default=None)
     ckan = CkanResource(csv_url, newest.key) if csv_url and newest else None
     built = tuple(
@@ -155,6 +176,7 @@ def plan_publication(
         ckan=ckan,
         digest=_digest(built, ckan),
         withheld=withheld,
+        synthetic=made_up,
     )
 
 

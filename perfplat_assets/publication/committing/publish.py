@@ -75,6 +75,9 @@ class PublicationRequest:
     schedules: Mapping[str, MethodSchedule] = field(default_factory=default_method_schedules)
     # The pairs of measures a check blocked in the months asked: their earlier publication stays.
     keep: Collection[Pair] = ()
+    # Whether the values come from the embedded sample's synthetic sources (marked in the store, said in
+    # every file a person reads).
+    synthetic: bool = False
 
 
 @dataclass
@@ -162,7 +165,7 @@ def _checked_plan(snapshot: StoreSnapshot, request: PublicationRequest, now: dat
             snapshot,
             request.months,
             request.values,
-            stamp=RevisionStamp(request.run_id, now),
+            stamp=RevisionStamp(request.run_id, now, request.synthetic),
             csv_url=request.csv_url,
             keep=request.keep,
         )

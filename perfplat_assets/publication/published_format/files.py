@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
@@ -63,13 +64,22 @@ def records_csv(service: Service, records: Sequence[Record]) -> str:
     return buffer.getvalue()
 
 
+@dataclass(frozen=True)
+class SeriesMarks:
+    """What the notes and the report say of particular months: those adopted as OPG published them though
+    their figures disagree (with both figures), and those computed from the embedded sample."""
+
+    adopted: Mapping[tuple[Month, str], str] = field(default_factory=dict)
+    synthetic: Collection[Month] = ()
+
+
 def publication_files(
     service: Service,
     months: Sequence[Month],
     all_records: Sequence[Record],
     revision_history: Sequence[Mapping[str, object]],
     methods: Methods,
-    adopted: Mapping[tuple[Month, str], str] | None = None,
+    marks: SeriesMarks = SeriesMarks(),
 ) -> dict[str, str]:
     """Name to content, in the order to write them: everything rebuilt from every published month first,
     the run's month files last, so OPG's automation never finds a month file before the rest is there."""
@@ -78,8 +88,8 @@ def publication_files(
         CUMULATIVE_CSV: records_csv(service, all_records),
         CSVW_METADATA: csv_metadata(service, methods, CUMULATIVE_CSV),
         REVISIONS_CSV: revisions_csv(revision_history),
-        NOTES_MD: notes_markdown(service, methods, adopted or {}),
-        REPORT_HTML: report_html(service, all_records, revision_history, methods),
+        NOTES_MD: notes_markdown(service, methods, marks.adopted, marks.synthetic),
+        REPORT_HTML: report_html(service, all_records, revision_history, methods, marks.synthetic),
         **{
             service.month_file_name(month): records_json(
                 [r for r in all_records if r["_timestamp"] == month.published_timestamp]

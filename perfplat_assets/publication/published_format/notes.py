@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from itertools import pairwise
 
 from perfplat_assets.common.measure import Measure
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
 from perfplat_assets.measures import Methods, service_measures
+from perfplat_assets.publication.published_format.synthetic import synthetic_notice
 
 
 def methods_heading(methods: Mapping[Month, str]) -> str:
@@ -43,16 +44,23 @@ def method_changes(methods: Mapping[Month, str]) -> list[tuple[Month, str, str]]
 
 
 def notes_markdown(
-    service: Service, methods: Methods, adopted: Mapping[tuple[Month, str], str] | None = None
+    service: Service,
+    methods: Methods,
+    adopted: Mapping[tuple[Month, str], str] | None = None,
+    synthetic: Collection[Month] = (),
 ) -> str:
     """How each registered measure's figures are made, a section each; a measure made by methods that
     change lists them month by month (`methods`, by measure). Months published as OPG published them though
-    their values disagree (`adopted`, imported history) are listed last, each with both figures."""
+    their values disagree (`adopted`, imported history) are listed last, each with both figures. Months
+    computed from the embedded sample (`synthetic`) are said first, before anything else is read."""
+    notice = synthetic_notice(synthetic)
     lines = [
+        *([f"> **{notice}**", ""] if notice else []),
         f"# {service.short_title}: monthly service performance data",
         "",
-        "Published by the Office of the Public Guardian. One record per month and dataType in `data.json`;",
-        "one row per month in `data.csv`. A measure without data for a month is left out, never shown as 0.",
+        "Published by the Office of the Public Guardian." if not notice else "Made by perfplat.",
+        "One record per month and dataType in `data.json`; one row per month in `data.csv`. A measure",
+        "without data for a month is left out, never shown as 0.",
         "",
         *([f"{service.note}.", ""] if service.note else []),
     ]

@@ -16,7 +16,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -43,6 +43,7 @@ from perfplat_assets.publication.published_format.records import (
     Record,
 )
 from perfplat_assets.publication.published_format.revisions import revisions_csv
+from perfplat_assets.publication.published_format.synthetic import publisher_line, synthetic_notice
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -169,8 +170,10 @@ def report_html(
     all_records: Sequence[Record],
     revision_history: Sequence[Mapping[str, object]],
     methods: Methods,
+    synthetic: Collection[Month] = (),
 ) -> str:
-    """The page: each measure's chart, summary and table, the ratings, the methods and the revisions."""
+    """The page: each measure's chart, summary and table, the ratings, the methods and the revisions; a
+    banner over it all while any month is synthetic (computed from the embedded sample)."""
     values: dict[str, dict[Month, int | float]] = {}
     for item in all_records:
         values.setdefault(item["dataType"], {})[Month.from_timestamp(item["_timestamp"])] = item["count"]
@@ -185,6 +188,8 @@ def report_html(
             sections.append(_breakdown_section(measure, series_months(months, published), values))
     return PAGE.get_template("report.html.j2").render(
         title=f"{service.title}: monthly service performance",
+        synthetic=synthetic_notice(synthetic),
+        publisher=publisher_line(synthetic, months),
         months=months,
         revised=_revised(revisions),
         sections=sections,

@@ -247,6 +247,94 @@ def test_a_24_month_range_is_one_job_and_every_month_is_the_definition_by_hand(p
         assert row["completion_rate_percent"] == float(percent_half_up(completed, started, "0.1")), month
 
 
+# A wrong answer: the month withheld, naming the export and what was wrong; nothing of it stored or published
+
+COLUMNS = [("month", "STRING"), ("started", "INTEGER"), ("completed", "INTEGER")]
+NAMED = f"GA4's BigQuery export {PROJECT}.{DATASET} (PERFPLAT_GA4_BIGQUERY_DATASET)"
+
+
+def _published_types(data_dir: Path, month: str) -> set[str]:
+    records = json.loads(
+        (data_dir / "publish" / "make_a_lasting_power_of_attorney_service" / "data.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    return {r["dataType"] for r in records if r["_timestamp"][:7] == month}
+
+
+def test_negative_counts_withhold_the_months_rate_and_the_rest_is_published(export_env, bigquery):
+    _load(bigquery, _days(date(2026, 10, 1), date(2026, 11, 1)))
+    bigquery.answer_rows(COLUMNS, [["2026-10", "-1756", "-1126"], ["2026-13", "5", "5"]])
+    result = _run(OCTOBER, OCTOBER)
+    assert result.success, "a wrong answer withholds the measure for its month; the run goes on"
+    published = _published_types(export_env, "2026-10")
+    assert {"user-satisfaction-percent", "digital-take-up", "uptime-percent"} <= published
+    assert "completion-rate" not in published
+    october = _stored()["2026-10"]
+    assert (october["sessions_started"], october["completion_rate_percent"]) == (0, None)
+    assert october["not_available_reason"] == (
+        f"{NAMED}: 2026-10 has -1756 journeys started and -1126 journeys completed, and a count must be a "
+        "whole number, 0 or more; 2026-10's completion rate is withheld"
+    )
+    [completion] = [
+        e for e in result.get_asset_materialization_events() if e.step_key == "make_an_lpa__completion_rate"
+    ]
+    assert completion.materialization.metadata["ignored in the answers"].value == (
+        f"{NAMED} answered for '2026-13', which is not a month: ignored, never stored"
+    )
+
+
+@pytest.mark.parametrize(
+    "columns, rows, said",
+    [
+        (
+            COLUMNS,
+            [["2026-10", "1756", "1126"], ["2026-10", "5", "5"]],
+            "2026-10 appears twice in the answer",
+        ),
+        (
+            [("month", "STRING"), ("started", "FLOAT"), ("completed", "INTEGER")],
+            [["2026-10", "1756.5", "1126"]],
+            "2026-10 has 1756.5 journeys started, and a count must be a whole number, 0 or more",
+        ),
+        (COLUMNS, [["2026-10", "10", "20"]], "2026-10 has 20 journeys completed but 10 started"),
+        (
+            [("month", "STRING"), ("started", "INTEGER")],
+            [["2026-10", "10"]],
+            "2026-10 has None journeys completed",
+        ),
+    ],
+)
+def test_a_wrong_answer_through_the_real_client_names_the_export_and_what_was_wrong(
+    bigquery, columns, rows, said
+):
+    _load(bigquery, _days(date(2026, 10, 1), date(2026, 11, 1)))
+    bigquery.answer_rows(columns, rows)
+    export = _export(bigquery.endpoint)
+    counted = export.journeys([OCTOBER])
+    assert dict(counted.sessions) == {}, "nothing of a wrong month is used"
+    reason = counted.sessions.reasons(export.named, "completion rate")[OCTOBER]
+    assert reason.startswith(f"{NAMED}: {said}") and reason.endswith(
+        "; 2026-10's completion rate is withheld"
+    )
+
+
+def test_a_job_that_never_finishes_is_cancelled_at_the_deadline_polled_less_and_less(bigquery):
+    _load(bigquery, _days(date(2026, 10, 1), date(2026, 11, 1)))
+    bigquery.never_finish()
+    with pytest.raises(SourceUnavailable) as overran:
+        _export(bigquery.endpoint, timeout_seconds=1).journeys([OCTOBER])
+    [job] = bigquery.cancelled
+    said = str(overran.value)
+    assert said.startswith(f"BigQuery job {job} on GA4's BigQuery export {PROJECT}.{DATASET} at ")
+    assert "was still running after 1 s" in said and "so it was cancelled and bills no further" in said
+    assert said.endswith("nothing was counted: re-run the month later") and "retried: ." not in said
+    # Asked at once, then after 0.5 s, then at the deadline (1 s): three times (a fourth if the clock
+    # wakes a hair early), not thousands.
+    polls = [r for r in bigquery.requests if r.method == "GET" and r.path.endswith(f"/jobs/{job}")]
+    assert 3 <= len(polls) <= 4 and f"its state asked {len(polls)} times" in said
+
+
 # Errors, each said as what to change (the resource built here, on the real client)
 
 
@@ -321,6 +409,22 @@ def test_a_bad_export_setting_fails_at_load_naming_it(perfplat_env, monkeypatch,
     with pytest.raises(SettingError) as refused:
         build_resources()
     assert str(refused.value).startswith(name) and named in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "dataset",
+    [f"{PROJECT}.{DATASET}` WHERE TRUE --", f"{PROJECT}.{DATASET}.events_1", f"{PROJECT}.x\nSELECT 1"],
+)
+def test_a_hostile_dataset_name_never_reaches_the_sql(perfplat_env, monkeypatch, bigquery, dataset):
+    monkeypatch.setenv("PERFPLAT_GA4_BIGQUERY_DATASET", dataset)
+    with pytest.raises(SettingError, match="PERFPLAT_GA4_BIGQUERY_DATASET must look like"):
+        build_resources()
+    # A resource built some other way (a run's own config) is refused too, before BigQuery is asked.
+    export = GA4Export(dataset=dataset, api_endpoint=bigquery.endpoint)
+    for asked in (export.tables, lambda: export.journeys([OCTOBER])):
+        with pytest.raises(ValueError, match="PERFPLAT_GA4_BIGQUERY_DATASET must be the export's project"):
+            asked()
+    assert bigquery.requests == []
 
 
 def test_an_export_setting_without_the_dataset_is_refused_at_load(perfplat_env, monkeypatch):

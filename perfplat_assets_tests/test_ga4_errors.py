@@ -155,16 +155,69 @@ def test_a_body_that_is_not_json_names_the_endpoint(emulator):
     assert emulator.requests_served == 1
 
 
-def test_a_session_count_that_is_not_a_whole_number_names_the_value(emulator):
-    emulator.fractional_sessions = True
+def test_a_session_count_that_is_not_a_whole_number_withholds_its_month_naming_the_value(emulator):
+    emulator.fractional_sessions = True  # every count GA4 sends is n + 0.5
 
-    message = _failure(_ga4(emulator))
+    report = _ga4(emulator).completion_report(MONTHS)
 
-    # Rows come back by yearMonth, then comparison: June's "completed" row first.
-    assert message.startswith(
-        f"{_source(emulator)} answered runReport with sessions '1.5' for 202506 (completed), which is not a "
-        "whole number"
+    assert dict(report.sessions) == {}, "nothing of a wrong month is counted"
+    # Rows come back by yearMonth, then comparison: June's "completed" row (1 session) first, then its
+    # "started" row (2 sessions).
+    named = f"the GA4 Data API for property {PROPERTY} (PERFPLAT_GA4_PROPERTY_ID)"
+    assert report.sessions.reasons(named, "completion rate")[MONTHS[0]] == (
+        f"{named}: 2025-06 has '1.5' sessions on the applicant page and '2.5' sessions on a start page, and "
+        "a count must be a whole number, 0 or more; 2025-06's completion rate is withheld"
     )
+    assert set(report.sessions.faults) == set(MONTHS)
+
+
+NAMED = f"the GA4 Data API for property {PROPERTY} (PERFPLAT_GA4_PROPERTY_ID)"
+
+
+def test_negative_sessions_withhold_their_month_and_another_month_is_ignored(emulator):
+    emulator.report_next(
+        [
+            ("202506", "started", "2"),
+            ("202506", "completed", "-1"),
+            ("202507", "started", "1"),
+            ("202507", "completed", "1"),
+            ("202508", "started", "9"),
+            ("202513", "started", "9"),
+        ]
+    )
+
+    report = _ga4(emulator).completion_report(MONTHS)
+
+    assert dict(report.sessions) == {MONTHS[1]: SessionCounts(1, 1)}
+    assert report.sessions.reasons(NAMED, "completion rate") == {
+        MONTHS[0]: f"{NAMED}: 2025-06 has -1 sessions on the applicant page, and a count must be a whole "
+        "number, 0 or more; 2025-06's completion rate is withheld"
+    }
+    assert report.sessions.said_ignored(NAMED) == [
+        f"{NAMED} answered for '202508', which was not asked for: ignored, never stored",
+        f"{NAMED} answered for '202513', which is not a month: ignored, never stored",
+    ]
+
+
+def test_a_row_twice_in_one_page_withholds_its_month(emulator):
+    emulator.report_next(
+        [
+            ("202506", "started", "2"),
+            ("202506", "started", "3"),
+            ("202506", "completed", "1"),
+            ("202507", "started", "1"),
+            ("202507", "completed", "1"),
+        ]
+    )
+
+    report = _ga4(emulator).completion_report(MONTHS)
+
+    assert dict(report.sessions) == {MONTHS[1]: SessionCounts(1, 1)}
+    assert report.sessions.faults == {
+        MONTHS[0]: (
+            "has its sessions on a start page twice in one page of the answer, and each must come once",
+        )
+    }
 
 
 # retries

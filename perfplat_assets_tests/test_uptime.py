@@ -13,8 +13,9 @@ import pytest
 from perfplat_assets.common.months import Month
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.metrics_store.tables import service_table
-from perfplat_assets.uptime.calculation import hour_starts, hours_in, uptime
+from perfplat_assets.uptime.calculation import hour_starts, hourly_answer, hours_in, uptime
 from perfplat_assets.uptime.measure import table as uptime_table_template
+from perfplat_assets.uptime.resources import Route53HealthCheck
 from perfplat_assets_tests.support.run_results import materialize_range
 
 uptime_table = service_table("make_an_lpa", uptime_table_template)  # Make an LPA's own copy
@@ -111,3 +112,21 @@ def test_uptime_from_cloudwatch_on_moto_and_a_month_without_data_left_out(
     assert uptimes == {"2026-10": 99.53}, "a month without enough data is left out, never published as 100"
     dataset = result.asset_materializations_for_node("make_an_lpa__performance_dataset")[0].metadata
     assert "only 0 of the month's 720 hours" in dataset["left out 2026-09 uptime"].value
+
+
+def test_a_health_value_outside_0_to_1_withholds_its_months_uptime(aws_endpoint, health_check):
+    hours = hour_starts(OCTOBER)
+    points = dict.fromkeys(hours, 1.0) | {hours[5]: 1.5} | dict.fromkeys(hour_starts(SEPTEMBER), 1.0)
+    _put_status(aws_endpoint, health_check, points)
+    source = Route53HealthCheck(health_check_id=health_check, endpoint_url=aws_endpoint)
+
+    answer = hourly_answer(source.hourly_status([SEPTEMBER, OCTOBER]), [SEPTEMBER, OCTOBER])
+
+    assert set(answer) == {SEPTEMBER}, "nothing of a wrong month is used"
+    # October's sixth hour: it began at 23:00 UTC on 30 September (BST), so the sixth at 04:00 UTC.
+    assert answer.reasons(source.named, "uptime") == {
+        OCTOBER: f"CloudWatch's HealthCheckStatus of Route 53 health check {health_check} "
+        "(PERFPLAT_UPTIME_HEALTH_CHECK_ID): 2026-10 has the average 1.5 for 2026-10-01 04:00 UTC, and an "
+        "hour's average must be a number from 0 to 1; 2026-10's uptime is withheld"
+    }
+    assert uptime(SEPTEMBER, answer[SEPTEMBER], "here").uptime_percent == 100

@@ -55,3 +55,8 @@ class SqlSource(SourceResource):
     def describe(self) -> str:
         """For metadata and logs: where the figures came from, without credentials."""
         return redacted(self.url or "", self.setting_name)
+
+    def table_named(self, table: str) -> str:
+        """A table of it as a message about the table's answer names it: the table, and the setting naming
+        the database (never its URL, which may hold a password)."""
+        return f"the {table} table of the database at {self.setting_name}"

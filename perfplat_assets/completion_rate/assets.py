@@ -9,7 +9,7 @@ from dagster import AssetCheckResult, AssetExecutionContext, AssetsDefinition, O
 from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
-from perfplat_assets.completion_rate.calculation import CompletionRate, month_figures
+from perfplat_assets.completion_rate.calculation import CompletionRate, SessionCounts, month_figures
 from perfplat_assets.completion_rate.measure import COMPLETION_RATE, GA4_POOL
 from perfplat_assets.completion_rate.queries.bigquery_export import coverage
 from perfplat_assets.completion_rate.queries.data_api import CompletionReport
@@ -49,7 +49,9 @@ def build_asset(service: Service) -> AssetsDefinition:
 def completion_rates(
     context: AssetExecutionContext, months: list[Month], resources: ServiceResources
 ) -> Iterator[Output[list[CompletionRate]] | AssetCheckResult]:
-    """The months' completion rates from the service's sources, checked."""
+    """The months' completion rates from the service's sources, each source's answer checked: a month a
+    source answered wrongly is left out, saying why, and what an answer held outside the request is logged
+    and never stored."""
     ga4_export: GA4Export = resources.ga4_export
     google_analytics: GoogleAnalytics = resources.google_analytics
     make_an_lpa_db: MakeAnLpaDatabase = resources.make_an_lpa_db
@@ -60,12 +62,15 @@ def completion_rates(
     asked_data_api = google_analytics.embedded or bool(google_analytics.property_id)
     report = google_analytics.completion_report(months) if asked_data_api else None
     applications = make_an_lpa_db.read(application_counts, months, make_an_lpa_db.applications_table)
+    measure = COMPLETION_RATE.title.lower()
+    exported = counted.sessions.by_month(settled, ga4_export.named, measure) if counted else {}
+    reported = report.sessions.by_month(months, google_analytics.named, measure) if report else {}
     figures = [
         month_figures(
             month,
             covered[month] if covered else None,
-            counted.sessions.get(month) if counted else None,
-            (report.sessions[month], report.flags) if report else None,
+            exported.get(month),
+            (reported.get(month, SessionCounts()), report.flags) if report else None,
             None if applications is None else applications[month],
         )
         for month in months
@@ -73,7 +78,18 @@ def completion_rates(
     for item in figures:
         if item.not_available_reason:
             context.log.warning(f"completion rate {item.month}: {item.not_available_reason}")
+    said = {item.month: item.not_available_reason for item in figures}
+    # A wrong Data API answer beside an exact month is no comparison: said here, since no figure says it.
+    uncompared = [r for m, r in reported.items() if isinstance(r, str) and said.get(m) != r]
+    ignored = [
+        *(counted.sessions.said_ignored(ga4_export.named) if counted else []),
+        *(report.sessions.said_ignored(google_analytics.named) if report else []),
+    ]
+    for line in [*uncompared, *ignored]:
+        context.log.warning(line)
     metadata = _metadata(ga4_export, google_analytics, counted, report, figures)
+    metadata |= {"left out of the comparison": "; ".join(uncompared)} if uncompared else {}
+    metadata |= {"ignored in the answers": "; ".join(ignored)} if ignored else {}
     limits = completion_rate_thresholds.limits()
     yield from output_with_checks(context, COMPLETION_RATE.checks, figures, limits, metadata)
 

@@ -1,13 +1,15 @@
 """The completion rate from session counts, by either method (the export's journeys, or the Data API's
-ratio of two session counts). Pure functions, no I/O."""
+ratio of two session counts), and the export's answer checked before any of it is used. Pure functions, no
+I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from perfplat_assets.common.months import Month
+from perfplat_assets.common.answers import Answer, AnswerCheck, is_count
+from perfplat_assets.common.months import Month, months_between
 from perfplat_assets.common.rounding import percentage
 from perfplat_assets.completion_rate.queries.bigquery_export import DATA_API_RATIO, EXPORT_JOURNEYS, Coverage
 
@@ -71,6 +73,33 @@ class ReportFlags:
 class SessionCounts:
     started: int = 0
     completed: int = 0
+
+
+def journeys_answer(rows: Iterable[Mapping[str, object]], months: Sequence[Month]) -> Answer[SessionCounts]:
+    """The export's answer (rows of `month` `YYYY-MM`, `started`, `completed`) for `months`, checked: each
+    count a whole number, 0 or more, no more journeys completed than started, each month once. A row for a
+    month outside the query's window (from the first of `months` to the last) is ignored and reported; one
+    inside it but not among `months` (a month not settled between two that are) is not wanted, and dropped. A
+    settled month the answer does not name had no session on a start page."""
+    check = AnswerCheck(months_between(min(months), max(months)))
+    counted: dict[Month, SessionCounts] = {}
+    for row in rows:
+        month = check.month_named(row.get("month"))
+        if month is None or not check.once(month):
+            continue
+        started, completed = row.get("started"), row.get("completed")
+        counts = SessionCounts(
+            check.count(month, started, "journeys started"),
+            check.count(month, completed, "journeys completed"),
+        )
+        if is_count(started) and is_count(completed) and counts.completed > counts.started:
+            check.fault(
+                month,
+                f"has {counts.completed} journeys completed but {counts.started} started, and completions "
+                "never exceed starts",
+            )
+        counted[month] = counts
+    return check.answer({month: counted.get(month, SessionCounts()) for month in months}, among=months)
 
 
 @dataclass(frozen=True)
@@ -162,15 +191,18 @@ def not_london_months(month: Month, time_zone: str) -> str:
 
 def exact_completion_rate(
     month: Month,
-    counts: SessionCounts | None,
+    counts: SessionCounts | str | None,
     why_not: str | None,
     applications: ApplicationCounts | None = None,
     data_api: DataApiComparison | None = None,
 ) -> CompletionRate:
     """The month counted in the export: sessions that completed the journey per 100 that began it, one
     decimal, half-up (at most 100 by construction); none, with `why_not`, when the export cannot count the
-    whole month, and none when no session began it."""
-    if counts is None:
+    whole month, none with why when its answer for the month was wrong (`counts` the reason), and none when
+    no session began it."""
+    if isinstance(counts, str):
+        counts, rate, reason = SessionCounts(), None, counts
+    elif counts is None:
         counts, rate, reason = SessionCounts(), None, why_not
     elif counts.started == 0:
         rate, reason = None, f"the export holds no session on a start page in {month}"
@@ -185,7 +217,7 @@ def exact_completion_rate(
 
 def completion_rate(
     month: Month,
-    counts: SessionCounts,
+    counts: SessionCounts | str,
     flags: ReportFlags,
     applications: ApplicationCounts | None = None,
 ) -> CompletionRate:
@@ -193,9 +225,12 @@ def completion_rate(
 
     The ratio is of two session counts, not of journeys, so save-and-return users can push it past 100:
     the figure is computed as it is and the quality checks decide whether it may be published. GA4's
-    months are in the property's time zone: unless that is London, no rate is given for them.
+    months are in the property's time zone: unless that is London, no rate is given for them. A month GA4
+    answered wrongly (`counts` the reason) has none either.
     """
-    if not flags.london_months:
+    if isinstance(counts, str):
+        counts, rate, reason = SessionCounts(), None, counts
+    elif not flags.london_months:
         rate, reason = None, not_london_months(month, flags.time_zone)
     elif counts.started == 0:
         rate, reason = None, f"GA4 reports no sessions on a start page in {month}"
@@ -207,8 +242,8 @@ def completion_rate(
 def month_figures(
     month: Month,
     export: Coverage | None,
-    journeys: SessionCounts | None,
-    data_api: tuple[SessionCounts, ReportFlags] | None,
+    journeys: SessionCounts | str | None,
+    data_api: tuple[SessionCounts | str, ReportFlags] | None,
     applications: ApplicationCounts | None,
 ) -> CompletionRate:
     """The month's figure from the source its months call for, never a mix within a month:
@@ -217,6 +252,9 @@ def month_figures(
     - a month before the export's first daily table: the Data API's ratio, when its property is set;
     - otherwise the export's journeys (`journeys`, for a settled month), with the Data API's ratio beside
       it when its property is set; a month the export cannot yet count whole is left out, with why.
+
+    A source's wrong answer for the month (a reason in place of its counts) leaves the figure out, with the
+    reason; a wrong Data API answer beside an exact month is no comparison.
     """
     if export is None or export.before_export:
         if data_api is None:
@@ -224,7 +262,7 @@ def month_figures(
             return exact_completion_rate(month, None, why, applications)
         return completion_rate(month, data_api[0], data_api[1], applications)
     comparison = None
-    if data_api is not None and data_api[1].london_months:
+    if data_api is not None and data_api[1].london_months and isinstance(data_api[0], SessionCounts):
         comparison = DataApiComparison(data_api[0].started, data_api[0].completed)
     counted = journeys if export.settled else None
     return exact_completion_rate(month, counted, export.reason, applications, comparison)

@@ -1,18 +1,22 @@
-"""A month's uptime from the health check's hourly averages. Pure: no I/O.
+"""A month's uptime from the health check's hourly averages, and CloudWatch's answer checked before any of it
+is used. Pure: no I/O.
 
 Route 53 records `HealthCheckStatus` (1 healthy, 0 unhealthy) for every check; CloudWatch's hourly average
 is the share of the hour's checks that passed. The month's uptime is the mean of its hours, as a percentage
 rounded half-up to two decimals. A month whose hours are not covered well enough is left out, never
-published as 100.
+published as 100; so is a month CloudWatch answered wrongly, with why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
+from perfplat_assets.common.answers import Answer, AnswerCheck, is_share, shown
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.rounding import round_half_up
 
@@ -55,3 +59,64 @@ def uptime(month: Month, hourly: Mapping[datetime, float], where: str) -> Uptime
         return Uptime(month, total, len(values), None, reason)
     percent = round_half_up(Fraction(100) * sum(values) / len(values), 2)
     return Uptime(month, total, len(values), percent, None)
+
+
+def _hour(moment: datetime) -> datetime:
+    """The start of the moment's hour, in UTC (a moment without a zone is UTC, as CloudWatch's are)."""
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def _at(hour: datetime) -> str:
+    return f"{hour:%Y-%m-%d %H:%M} UTC"
+
+
+def hourly_answer(
+    points: Iterable[tuple[datetime, object]], months: Sequence[Month]
+) -> Answer[dict[datetime, float]]:
+    """CloudWatch's hourly averages (each hour's timestamp and value) for `months`, checked: each value a
+    number from 0 to 1 (an average of 1s and 0s), each hour once, and only hours inside the months asked for
+    (others are ignored and reported). A month breaking either rule is wrong, said once however many of its
+    hours do; every month asked for has its hours, none when CloudWatch had no data."""
+    check = AnswerCheck(months)
+    hourly: dict[Month, dict[datetime, float]] = {month: {} for month in months}
+    outside: list[datetime] = []
+    bad: dict[Month, list[tuple[datetime, object]]] = defaultdict(list)
+    twice: dict[Month, set[datetime]] = defaultdict(set)
+    read: set[datetime] = set()
+    ordered = sorted(months)
+    starts, ends = [month.start for month in ordered], [month.end for month in ordered]
+    for moment, value in points:
+        hour = _hour(moment)
+        at = bisect_right(starts, hour) - 1  # the month it falls in, if any: in its window, London's
+        month = ordered[at] if at >= 0 and hour < ends[at] else None
+        if month is None:
+            outside.append(hour)
+            continue
+        if hour in read:
+            twice[month].add(hour)
+            continue
+        read.add(hour)
+        if is_share(value):
+            hourly[month][hour] = float(value)  # type: ignore[arg-type]
+        else:
+            bad[month].append((hour, value))
+    for month, values in bad.items():
+        (hour, value), count = values[0], len(values)
+        said = f"the average {shown(value)} for {_at(hour)}"
+        if count > 1:
+            said = f"{count} hourly averages outside 0 to 1 (the first {shown(value)}, for {_at(hour)})"
+        check.fault(month, f"has {said}, and an hour's average must be a number from 0 to 1")
+    for month, hours in twice.items():
+        more = f" and {len(hours) - 1} other hours" if len(hours) > 1 else ""
+        check.fault(month, f"has {_at(min(hours))}{more} more than once, and each hour must come once")
+    if outside:
+        check.ignore(
+            f"answered {len(outside)} hours outside the months asked for (the first {_at(min(outside))})"
+        )
+    return check.answer(hourly)
+
+
+def wrong_uptime(month: Month, reason: str) -> Uptime:
+    """A month CloudWatch answered wrongly: no uptime, never 100, with why."""
+    return Uptime(month, hours_in(month), 0, None, reason)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 from pydantic import Field
@@ -38,8 +38,14 @@ class Route53HealthCheck(SourceResource):
     def describe(self) -> str:
         return f"Route 53 health check {self.health_check_id}, CloudWatch in {self.region}"
 
-    def hourly_status(self, months: Sequence[Month]) -> dict[datetime, float]:
-        """Each hour's average status over the months (start of hour in UTC), hours without data absent."""
+    @property
+    def named(self) -> str:
+        """The health check's data as a message about CloudWatch's answer names it, with its setting."""
+        return f"CloudWatch's {METRIC} of Route 53 health check {self.health_check_id} ({SETTING})"
+
+    def hourly_status(self, months: Sequence[Month]) -> list[tuple[datetime, object]]:
+        """CloudWatch's hourly averages over the months, as it answered them (each hour's timestamp, and its
+        value), in order: checked by `calculation.hourly_answer` before any is used."""
         ordered = contiguous(months)
         import boto3
 
@@ -57,7 +63,7 @@ class Route53HealthCheck(SourceResource):
             },
             "ReturnData": True,
         }
-        hourly: dict[datetime, float] = {}
+        points: list[tuple[datetime, object]] = []
         arguments = {
             "MetricDataQueries": [query],
             "StartTime": ordered[0].start,
@@ -68,10 +74,9 @@ class Route53HealthCheck(SourceResource):
             while True:
                 page = client.get_metric_data(**arguments)
                 for result in page["MetricDataResults"]:
-                    for moment, value in zip(result["Timestamps"], result["Values"], strict=True):
-                        hourly[_hour(moment)] = float(value)
+                    points += zip(result["Timestamps"], result["Values"], strict=True)
                 if not page.get("NextToken"):
-                    return hourly
+                    return points
                 arguments["NextToken"] = page["NextToken"]
         except (BotoCoreError, ClientError) as error:
             raise self._unavailable(error, client.meta.endpoint_url) from None
@@ -101,8 +106,3 @@ class Route53HealthCheck(SourceResource):
             f"CloudWatch in {self.region} did not return {METRIC} for {check}: {error}. Check {SETTING}, "
             "PERFPLAT_UPTIME_REGION and the credentials' cloudwatch:GetMetricData permission."
         )
-
-
-def _hour(moment: datetime) -> datetime:
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return moment.replace(minute=0, second=0, microsecond=0)

@@ -6,6 +6,7 @@ from typing import Any
 
 from dagster import AssetCheckResult, AssetExecutionContext, AssetsDefinition, Output
 
+from perfplat_assets.common.answers import Answer
 from perfplat_assets.common.make_an_lpa_database import MakeAnLpaDatabase
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
@@ -19,16 +20,27 @@ from perfplat_assets.user_satisfaction.calculation import (
 )
 from perfplat_assets.user_satisfaction.measure import USER_SATISFACTION
 from perfplat_assets.user_satisfaction.queries.make_an_lpa_database import read_rating_counts
+from perfplat_assets.user_satisfaction.resources.deputy_reporting_database import DeputyReportingDatabase
 
 KINDS = {"make_an_lpa_database": {"sql"}, "feedback_exports": {"csv"}, "deputy_reporting_database": {"sql"}}
 
 
-def rating_counts(source: Any, months: Sequence[Month]) -> dict[Month, RatingCounts | str]:
-    """Each month's counts from the service's source, or why the month is not available. Make an LPA's
-    database serves two measures, so its feedback query is this measure's, run on it."""
+def rating_counts(
+    source: Any, months: Sequence[Month]
+) -> tuple[dict[Month, RatingCounts | str], Answer, str]:
+    """Each month's counts from the service's source, or why the month is not available; the source's answer
+    (a database's checked: a month it answered wrongly is withheld, naming the table and what was wrong),
+    and how a message names it. Make an LPA's database serves two measures, so its feedback query is this
+    measure's, run on it. The feedback exports keep their own rules."""
     if isinstance(source, MakeAnLpaDatabase):
-        return dict(source.read(read_rating_counts, months, source.feedback_table))
-    return source.rating_counts(months)
+        answer = source.read(read_rating_counts, months, source.feedback_table)
+        named = source.table_named(source.feedback_table)
+    elif isinstance(source, DeputyReportingDatabase):
+        answer, named = source.rating_counts(months), source.table_named(source.satisfaction_table)
+    else:
+        answer, named = source.rating_counts(months), source.describe()
+    checked = Answer.of(answer)
+    return checked.by_month(months, named, USER_SATISFACTION.title.lower()), checked, named
 
 
 def build_asset(service: Service) -> AssetsDefinition:
@@ -50,7 +62,9 @@ def build_asset(service: Service) -> AssetsDefinition:
             return
         resources = ServiceResources(context, service)
         schedule = resources.method_schedule.parsed()
-        counts = rating_counts(resources.ratings, months)
+        counts, answer, named = rating_counts(resources.ratings, months)
+        for line in answer.said(named, USER_SATISFACTION.title.lower()):
+            context.log.warning(line)
         figures: list[UserSatisfaction] = [
             satisfaction_figures(month, found, schedule)
             if isinstance(found, RatingCounts)
@@ -59,6 +73,7 @@ def build_asset(service: Service) -> AssetsDefinition:
         ]
         limits = resources.satisfaction_thresholds.limits()
         metadata = {"service": service.title, "source": resources.ratings.describe()}
+        metadata |= answer.metadata(named)
         yield from output_with_checks(context, USER_SATISFACTION.checks, figures, limits, metadata)
 
     return user_satisfaction

@@ -1,13 +1,15 @@
-"""The satisfaction percentage, by the methods OPG has published with. Pure functions, no I/O."""
+"""The satisfaction percentage, by the methods OPG has published with, and a database's answer checked before
+any of it is counted. Pure functions, no I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
+from perfplat_assets.common.answers import Answer, AnswerCheck
 from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.rounding import round_half_up
@@ -107,6 +109,32 @@ class RatingCounts:
             unknown=row["unknown_ratings"],
             rated_responses=row["total_responses"],
         )
+
+
+Key = TypeVar("Key", bound=Hashable)
+
+
+def counted_ratings(
+    rows: Iterable[tuple[object, Key, object]],
+    months: Sequence[Month],
+    rating_of: Callable[[Key], Rating | None],
+    counts_of: Callable[[Mapping[Key, int]], RatingCounts],
+) -> Answer[RatingCounts]:
+    """A database's answer to a ratings query (rows of the month's number in `months` from 1, the source's
+    rating, responses), checked: each count a whole number, 0 or more, one row per month and rating, and
+    only the months asked for (another is ignored and reported). `rating_of` reads a source's rating,
+    `counts_of` makes a month's counts of its responses by rating; a month with no rows has all zeros. A
+    rating that is none of the five is never shown: it is text from people."""
+    check = AnswerCheck(months)
+    by_month: dict[Month, dict[Key, int]] = {month: {} for month in months}
+    for position, key, responses in rows:
+        month = check.month_at(position, months)
+        rating = rating_of(key)
+        named = f"{rating.label.lower()} responses" if rating else "responses rated none of the five"
+        if month is None or not check.once(month, key, f"the row of {named}"):
+            continue
+        by_month[month][key] = check.count(month, responses, named)
+    return check.answer({month: counts_of(responses) for month, responses in by_month.items()})
 
 
 def weighted_gds_score(counts: RatingCounts) -> Fraction:

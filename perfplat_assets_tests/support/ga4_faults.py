@@ -1,29 +1,41 @@
-"""Fault injection into the GA4 emulator: errors, hangs and bodies that are not a report, queued for the
-next requests. The emulator itself answers as GA4 does; this subclass uses its `answer_otherwise` hook, so
-the faults are the tests' and never ship in the package."""
+"""Fault injection into the GA4 emulator: errors, hangs, bodies that are not a report and reports that are
+not the one asked for, queued for the next requests. The emulator itself answers as GA4 does; this subclass
+uses its `answer_otherwise` hook, so the faults are the tests' and never ship in the package."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from google.analytics.data_v1beta.types import RunReportRequest
+from google.analytics.data_v1beta.types import (
+    DimensionHeader,
+    DimensionValue,
+    MetricHeader,
+    MetricType,
+    MetricValue,
+    ResponseMetaData,
+    Row,
+    RunReportRequest,
+    RunReportResponse,
+)
 
 from perfplat_sample.ga4_emulator import Answer, GA4Emulator
 
 
 @dataclass(frozen=True)
 class _Fault:
-    kind: str  # "status", "hang" or "malformed"
+    kind: str  # "status", "hang", "malformed" or "report"
     status: int = 0
     message: str | None = None
     seconds: float | None = None
     body: str = ""
+    report: RunReportResponse | None = None
 
 
 class FaultyGA4Emulator(GA4Emulator):
-    """The GA4 emulator, answering the next requests with the faults queued by `fail_next`, `hang_next`
-    and `malformed_next`, in the order they were queued."""
+    """The GA4 emulator, answering the next requests with the faults queued by `fail_next`, `hang_next`,
+    `malformed_next` and `report_next`, in the order they were queued."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -55,6 +67,24 @@ class FaultyGA4Emulator(GA4Emulator):
         or a load balancer's page would be); over gRPC, the bytes of `body` instead of a message."""
         self._queue(_Fault("malformed", body=body), times)
 
+    def report_next(self, rows: Sequence[tuple[str, str, str]], times: int = 1) -> None:
+        """Answer the next `times` requests with a report of `rows` ((yearMonth, comparison, sessions), each
+        as GA4 writes it, text) in place of the one asked for: a GA4 answering wrongly."""
+        report = RunReportResponse(
+            dimension_headers=[DimensionHeader(name="yearMonth"), DimensionHeader(name="comparison")],
+            metric_headers=[MetricHeader(name="sessions", type_=MetricType.TYPE_INTEGER)],
+            rows=[
+                Row(
+                    dimension_values=[DimensionValue(value=month), DimensionValue(value=comparison)],
+                    metric_values=[MetricValue(value=sessions)],
+                )
+                for month, comparison, sessions in rows
+            ],
+            row_count=len(rows),
+            metadata=ResponseMetaData(time_zone="Europe/London"),
+        )
+        self._queue(_Fault("report", report=report), times)
+
     def _queue(self, fault: _Fault, times: int) -> None:
         if times < 0:
             raise ValueError(f"times must not be negative, not {times}")
@@ -75,6 +105,8 @@ class FaultyGA4Emulator(GA4Emulator):
             )
         if fault.kind == "malformed":
             return Answer(raw=fault.body)
+        if fault.kind == "report":
+            return Answer(response=fault.report)
         return Answer(
             status=fault.status,
             message=fault.message or f"Injected failure ({fault.status}) from the GA4 emulator.",

@@ -152,8 +152,8 @@ def _sample_export() -> BigQueryEmulator:
 class EmbeddedRoute53HealthCheck(ServesTheSample, Route53HealthCheck):
     """Synthetic hourly health-check data in place of CloudWatch's."""
 
-    def hourly_status(self, months: Sequence[Month]) -> dict[datetime, float]:
-        return sample_health_checks(contiguous(months))
+    def hourly_status(self, months: Sequence[Month]) -> list[tuple[datetime, object]]:
+        return list(sample_health_checks(contiguous(months)).items())
 
 
 # The embedded sample's stand-in for each kind of source, which `common.settings.sample_stand_ins` hands

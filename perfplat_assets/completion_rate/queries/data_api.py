@@ -6,16 +6,23 @@ Both session counts come from one request: two comparisons (start pages, applica
 Every way GA4 can let the report down ends in a `SourceUnavailable` that names the endpoint and says what
 to do: a request that times out or meets the quota is retried until the retry deadline; a server error at
 most `max_server_error_retries` times (GA4 refuses a property every request for the rest of the hour after
-10 server errors); a refusal (400, 401, 403, 404) at once, quoting GA4; an answer that is not a report, or
-holds a session count that is not a whole number, at once. An endpoint that cannot be reached (its name does
-not resolve, the connection is refused, TLS or a proxy fails) is told apart from all of these, although gRPC
-says UNAVAILABLE for it as for a server's 503: GA4 never answered, so the message says what failed on the
-way and to check the network, proxy or PERFPLAT_GA4_API_ENDPOINT, not to re-run later.
+10 server errors); a refusal (400, 401, 403, 404) at once, quoting GA4; an answer that is not a report, at
+once. A report's rows are checked before any is counted (`common.answers`): a month whose session count is
+not a whole number, 0 or more, or is given twice with different counts, is wrong and left out of the
+report's months, with why; a row of a month (or a comparison) not asked for is ignored and reported. (A
+month with more sessions on the applicant page than on a start page is not wrong: GA4 counts sessions, not
+journeys, and the completion rate's range check withholds such a month, saying so.)
+
+An endpoint that cannot be reached (its name does not resolve, the connection is refused, TLS or a proxy
+fails) is told apart from all of these, although gRPC says UNAVAILABLE for it as for a server's 503: GA4
+never answered, so the message says what failed on the way and to check the network, proxy or
+PERFPLAT_GA4_API_ENDPOINT, not to re-run later.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +43,7 @@ from google.analytics.data_v1beta.types import (
 from google.api_core import exceptions as google_exceptions
 from google.protobuf.json_format import ParseError
 
+from perfplat_assets.common.answers import Answer, AnswerCheck
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month, contiguous
 from perfplat_assets.common.network import unreachable_cause
@@ -45,6 +53,8 @@ from perfplat_assets.completion_rate.calculation import ReportFlags, SessionCoun
 START_PAGES = r"/user/dashboard/create(/\d+)?|/lpa/type"
 APPLICANT_PAGE = r"/lpa/\d+/applicant"
 STARTED, COMPLETED = "started", "completed"
+# Each comparison's sessions, as a message about GA4's answer names them.
+COUNTED = {STARTED: "sessions on a start page", COMPLETED: "sessions on the applicant page"}
 YEAR_MONTH, COMPARISON = "yearMonth", "comparison"
 MAX_PAGE_SIZE = 250_000
 PAGE_SIZE = 100_000  # rows per runReport page unless configured
@@ -136,7 +146,10 @@ class QuotaUsage:
 
 @dataclass(frozen=True)
 class CompletionReport:
-    sessions: dict[Month, SessionCounts]
+    """The report's session counts by month (the months GA4 answered wrongly apart, in `sessions.faults`,
+    and what it answered outside the request in `sessions.ignored`), its flags, and what it cost."""
+
+    sessions: Answer[SessionCounts]
     flags: ReportFlags
     requests: int
     quota: QuotaUsage = field(default_factory=QuotaUsage)
@@ -365,13 +378,16 @@ def _truncation(reason: object) -> str:
     return ": ".join(parts)
 
 
-def _sessions(value: str, source: Source, year_month: str, comparison: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise _malformed(
-            source, f"sessions {value!r} for {year_month} ({comparison}), which is not a whole number"
-        ) from None
+def _year_month(text: str) -> Month:
+    """GA4's `yearMonth` (`202605`) as a month; a ValueError for anything else."""
+    if not re.fullmatch(r"[0-9]{6}", text):
+        raise ValueError(f"{text!r} is not a yearMonth")
+    return Month.of(int(text[:4]), int(text[4:]))
+
+
+def _whole(text: str) -> int | str:
+    """A metric's value (GA4 sends text) as the whole number it writes, or the text when it is not one."""
+    return int(text) if re.fullmatch(r"-?[0-9]{1,18}", text) else text
 
 
 @dataclass(frozen=True)
@@ -384,21 +400,22 @@ class Paging:
 
 @dataclass
 class _Pages:
-    """What the pages read so far add up to: each (yearMonth, comparison) row counted once."""
+    """What the pages read so far add up to: each (yearMonth, comparison) row counted once, checked."""
 
     months: Sequence[Month]
     source: Source
     counts: dict[Month, dict[str, int]] = field(default_factory=dict)
-    seen: set[tuple[str, str]] = field(default_factory=set)
+    values: dict[tuple[str, str], str] = field(default_factory=dict)  # each row's sessions, as GA4 wrote it
     flags: ReportFlags = field(default_factory=ReportFlags)
     quota: QuotaUsage = field(default_factory=QuotaUsage)
     time_zones: set[str] = field(default_factory=set)
     requests: int = 0
     row_count: int = 0
+    repeated: int = 0  # rows given twice in one page (the month is wrong, but no row was skipped)
 
     def __post_init__(self) -> None:
         self.counts = {month: {STARTED: 0, COMPLETED: 0} for month in self.months}
-        self.wanted = {month.first_day.strftime("%Y%m"): month for month in self.months}
+        self.check = AnswerCheck(self.months)
 
     def add(self, response: RunReportResponse) -> int:
         """Counts the page's rows not seen before; returns how many those were."""
@@ -407,17 +424,48 @@ class _Pages:
         self.time_zones.add(response.metadata.time_zone)
         self.row_count = response.row_count
         month_at, comparison_at = _columns(response, self.source)
-        added = 0
+        added, page = 0, set[tuple[str, str]]()
         for row in response.rows:
             key = (row.dimension_values[month_at].value, row.dimension_values[comparison_at].value)
-            if key in self.seen:
+            value = row.metric_values[0].value
+            if key in page:  # twice in one page: GA4 gives each row once
+                self.repeated += 1
+                self._fault(key, "twice in one page of the answer, and each must come once")
                 continue
-            self.seen.add(key)
+            page.add(key)
+            if key in self.values:  # an earlier page's row: nothing new, unless now counted otherwise
+                if value != self.values[key]:
+                    self._fault(key, "with different counts on two pages of the answer")
+                continue
+            self.values[key] = value
             added += 1
-            sessions = _sessions(row.metric_values[0].value, self.source, *key)
-            if key[0] in self.wanted and key[1] in (STARTED, COMPLETED):
-                self.counts[self.wanted[key[0]]][key[1]] += sessions
+            month = self.check.month_named(key[0], _year_month)
+            if month is None:
+                continue
+            if key[1] not in COUNTED:
+                self.check.ignore(f"answered a comparison it was not asked for, in {month}")
+                continue
+            self.counts[month][key[1]] += self.check.count(month, _whole(value), COUNTED[key[1]])
         return added
+
+    def _fault(self, key: tuple[str, str], how: str) -> None:
+        """The month of the row `key` is wrong (a month not asked for is ignored already)."""
+        month = _year_month_or_none(key[0])
+        if month in self.counts:
+            self.check.fault(month, f"has its {COUNTED.get(key[1], 'sessions')} {how}")
+
+    def answer(self) -> Answer[SessionCounts]:
+        """The months' session counts, checked."""
+        counts = {month: SessionCounts(c[STARTED], c[COMPLETED]) for month, c in self.counts.items()}
+        return self.check.answer(counts)
+
+
+def _year_month_or_none(text: str) -> Month | None:
+    """GA4's `yearMonth` as a month, or None: for a row already reported when it was first read."""
+    try:
+        return _year_month(text)
+    except ValueError:
+        return None
 
 
 def _columns(response: RunReportResponse, source: Source) -> tuple[int, int]:
@@ -465,8 +513,7 @@ def fetch_completion_report(
         if added == 0 or offset >= pages.row_count:
             break
     _refuse_unsettled(source, pages, asked)
-    sessions = {month: SessionCounts(c[STARTED], c[COMPLETED]) for month, c in pages.counts.items()}
-    return CompletionReport(sessions, pages.flags, pages.requests, pages.quota)
+    return CompletionReport(pages.answer(), pages.flags, pages.requests, pages.quota)
 
 
 def _too_many_rows(
@@ -483,12 +530,12 @@ def _too_many_rows(
 
 def _refuse_unsettled(source: Source, pages: _Pages, asked: int) -> None:
     """A report that changed while it was paged is not one report: re-run rather than mix two."""
-    if len(pages.seen) < pages.row_count:
+    if len(pages.values) + pages.repeated < pages.row_count:
         raise SourceUnavailable(
             f"{source.described} stopped adding rows: the page at offset {asked} brought no row not already "
             f"read, yet GA4 says the report has {pages.row_count} rows and perfplat has read "
-            f"{len(pages.seen)} in {pages.requests} pages. GA4's data may have changed while the report was "
-            "paged, or the endpoint ignores offset; re-run the month."
+            f"{len(pages.values)} in {pages.requests} pages. GA4's data may have changed while the report "
+            "was paged, or the endpoint ignores offset; re-run the month."
         )
     if len(pages.time_zones) > 1:
         raise SourceUnavailable(

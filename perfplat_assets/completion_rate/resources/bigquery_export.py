@@ -1,13 +1,17 @@
 """GA4's BigQuery export, through Google's official client: where the completion rate is counted exactly.
 
 One query a run, whatever its range, with query parameters and job labels; only counts per month come
-back, never a user or session identifier. Before it, a listing of the dataset's tables says which months
-are settled (`queries.bigquery_export.coverage`). Every refusal BigQuery can give is told as what to change.
+back, never a user or session identifier, and they are checked before any is used
+(`calculation.journeys_answer`). Before it, a listing of the dataset's tables says which months are settled
+(`queries.bigquery_export.coverage`). Every refusal BigQuery can give is told as what to change. A job is
+waited for by asking its state less and less often, and one still running at the deadline is cancelled, so
+that it bills no further.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,11 +23,12 @@ from google.api_core.retry import Retry, if_exception_type
 from google.auth.exceptions import DefaultCredentialsError
 from pydantic import Field
 
+from perfplat_assets.common.answers import Answer
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.network import unreachable_cause
 from perfplat_assets.common.sources import SourceResource
-from perfplat_assets.completion_rate.calculation import SessionCounts
+from perfplat_assets.completion_rate.calculation import SessionCounts, journeys_answer
 from perfplat_assets.completion_rate.queries.bigquery_export import journeys_query
 from perfplat_assets.completion_rate.resources.data_api import SETTING as PROPERTY_SETTING
 from perfplat_assets.completion_rate.resources.data_api import plain_http_emulator
@@ -47,14 +52,17 @@ TRANSIENT = (
     google.TooManyRequests,
     requests.exceptions.ReadTimeout,
 )
+# A running job's state is asked for at once, then after half a second, and twice as long each time after,
+# at most every ten seconds: a query of years takes minutes, and each answer BigQuery gives is a request.
+FIRST_POLL_SECONDS, MOST_POLL_SECONDS = 0.5, 10.0
 
 
 @dataclass(frozen=True)
 class JourneyCounts:
-    """The export's answer for a run: sessions that began and completed the journey, by London month, and
-    what the job cost."""
+    """The export's answer for a run: sessions that began and completed the journey, by London month (the
+    months answered wrongly apart, in `sessions.faults`), and what the job cost."""
 
-    sessions: dict[Month, SessionCounts]
+    sessions: Answer[SessionCounts]
     job_id: str
     bytes_processed: int
     bytes_billed: int
@@ -104,6 +112,11 @@ class GA4Export(SourceResource):
     def describe(self) -> str:
         return f"GA4's BigQuery export {self.dataset} at {self.api_endpoint or 'bigquery.googleapis.com'}"
 
+    @property
+    def named(self) -> str:
+        """The export as a message about its answer names it: the dataset, and the setting that names it."""
+        return f"GA4's BigQuery export {self.dataset} ({SETTING})"
+
     def tables(self) -> list[str]:
         """The names of the export's tables (`events_YYYYMMDD`, `events_intraday_YYYYMMDD`)."""
         with self._client() as client, self._told("listing the tables of"):
@@ -113,7 +126,7 @@ class GA4Export(SourceResource):
             return [table.table_id for table in listing]
 
     def journeys(self, months: Sequence[Month]) -> JourneyCounts:
-        """Sessions that began and completed the journey in each of `months`, in one job."""
+        """Sessions that began and completed the journey in each of `months`, in one job, checked."""
         from google.cloud import bigquery  # with pandas: loaded when the export is read, not at load
 
         query = journeys_query(self._dataset(), months)
@@ -124,6 +137,7 @@ class GA4Export(SourceResource):
             use_legacy_sql=False,
         )
         with self._client() as client, self._told("querying"):
+            deadline = time.monotonic() + self.timeout_seconds
             retry = _retry(self.timeout_seconds)
             job = client.query(
                 query.sql,
@@ -133,18 +147,54 @@ class GA4Export(SourceResource):
                 timeout=self.request_timeout,
                 job_retry=None,  # a failed job is the query's answer, not a fault to run again
             )
-            rows = job.result(retry=retry, timeout=self.timeout_seconds)
-            found = {
-                Month.parse(row["month"]): SessionCounts(row["started"], row["completed"]) for row in rows
-            }
-        sessions = {month: found.get(month, SessionCounts()) for month in months}
+            self._wait(client, job, deadline)
+            rows = [dict(row.items()) for row in job.result(retry=retry, timeout=self.request_timeout)]
         return JourneyCounts(
-            sessions, job.job_id, job.total_bytes_processed or 0, job.total_bytes_billed or 0
+            journeys_answer(rows, months),
+            job.job_id,
+            job.total_bytes_processed or 0,
+            job.total_bytes_billed or 0,
+        )
+
+    def _wait(self, client: bigquery.Client, job: bigquery.QueryJob, deadline: float) -> None:
+        """Until `job` is done, asking BigQuery its state at once, then less and less often; a job still
+        running at `deadline` is cancelled, so that it runs and bills no further, and said so."""
+        retry, delay, asked = _retry(self.request_timeout), FIRST_POLL_SECONDS, 0
+        while True:
+            asked += 1
+            if job.done(retry=retry, timeout=self.request_timeout):
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SourceUnavailable(self._overran(client, job, asked))
+            time.sleep(min(delay, left))  # the back-off itself: nothing else to wait on
+            delay = min(delay * 2, MOST_POLL_SECONDS)
+
+    def _overran(self, client: bigquery.Client, job: bigquery.QueryJob, asked: int) -> str:
+        """Why nothing was counted from a job that outran the deadline: cancelled, or who must cancel it."""
+        try:
+            client.cancel_job(job.job_id, location=job.location, timeout=self.request_timeout)
+            cancelled = "so it was cancelled and bills no further"
+        except (google.GoogleAPICallError, google.RetryError, OSError) as error:
+            cancelled = (
+                f"and cancelling it failed ({_short(error)}), so cancel it in the Google Cloud console "
+                f"(project {self._project()}) lest it bill further"
+            )
+        return (
+            f"BigQuery job {job.job_id} on {self.describe()} was still running after "
+            f"{self.timeout_seconds:g} s (its state asked {asked} times, less often each time), {cancelled}; "
+            "nothing was counted: re-run the month later"
         )
 
     def _dataset(self) -> str:
+        """The dataset's name, which the query's text holds (a table reference takes no parameter): checked
+        again here, whoever built the resource, so that nothing but `project.dataset` reaches the SQL."""
         if not self.dataset:
             raise ValueError(f"{SETTING} is not set: the export is not a source")
+        if not DATASET.fullmatch(self.dataset):
+            raise ValueError(
+                f"{SETTING} must be the export's project.dataset, e.g. opg-analytics.analytics_123456789"
+            )
         return self.dataset
 
     def _project(self) -> str:
@@ -227,5 +277,6 @@ def _months_label(months: Sequence[Month]) -> str:
 
 
 def _short(error: BaseException) -> str:
+    """The error's own words, or its kind when it has none (a client's timeout says nothing)."""
     text = getattr(error, "message", None) or str(error)
-    return " ".join(str(text).split())[:300]
+    return " ".join(str(text).split())[:300] or type(error).__name__

@@ -94,6 +94,11 @@ class GoogleAnalytics(SourceResource):
     def describe(self) -> str:
         return f"GA4 property {self.property_id} at {self.api_endpoint or 'analyticsdata.googleapis.com'}"
 
+    @property
+    def named(self) -> str:
+        """The Data API as a message about its answer names it: the property, and the setting naming it."""
+        return f"the GA4 Data API for property {self.property_id or '(the embedded sample)'} ({SETTING})"
+
     @contextmanager
     def _client(self) -> Iterator[tuple[BetaAnalyticsDataClient, Source]]:
         if not self.property_id:

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Column, Connection, Date, MetaData, Select, String, Table, func, literal, select
 
+from perfplat_assets.common.answers import Answer
 from perfplat_assets.common.months import Month, contiguous
 from perfplat_assets.common.sql import month_bucket, window
-from perfplat_assets.digital_take_up.calculation import TakeUpFigures
+from perfplat_assets.digital_take_up.calculation import TakeUpFigures, applications_answer
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ def applications_query(contract: SiriusContract, months: Sequence[Month]) -> Sel
 
 def read_applications(
     connection: Connection, contract: SiriusContract, months: Sequence[Month]
-) -> dict[Month, TakeUpFigures]:
-    """Figures for the months Sirius holds LPA receipts for; months with none are absent."""
+) -> Answer[TakeUpFigures]:
+    """Figures for the months Sirius holds LPA receipts for, checked (`calculation.applications_answer`);
+    months with none are absent."""
     rows = connection.execute(applications_query(contract, months))
-    return {Month.parse(key): TakeUpFigures(digital, total) for key, digital, total in rows}
+    return applications_answer(((key, digital, total) for key, digital, total in rows), contiguous(months))

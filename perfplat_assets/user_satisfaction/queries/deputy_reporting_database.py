@@ -21,7 +21,6 @@ looked up in the catalogue (which needs no right on the table) before the query 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy import (
@@ -40,9 +39,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import NoSuchTableError
 
+from perfplat_assets.common.answers import Answer
 from perfplat_assets.common.months import Month, contiguous
 from perfplat_assets.common.sql import month_index, window
-from perfplat_assets.user_satisfaction.calculation import Rating, RatingCounts
+from perfplat_assets.user_satisfaction.calculation import Rating, RatingCounts, counted_ratings
 
 # digideps' scores: 1 very dissatisfied ... 5 very satisfied. Any other score counts as unknown.
 SCORES: Mapping[int, Rating] = {
@@ -114,14 +114,15 @@ def counts_from_scores(responses: Mapping[int | None, int]) -> RatingCounts:
 
 def read_rating_counts(
     connection: Connection, months: Sequence[Month], table_name: str = "satisfaction"
-) -> dict[Month, RatingCounts]:
-    """Counts for every month asked for; a month with no responses gets all zeros."""
+) -> Answer[RatingCounts]:
+    """Counts for every month asked for, checked (`calculation.counted_ratings`); a month with no responses
+    gets all zeros."""
     months = contiguous(months)
     table = satisfaction_table(table_name, ndr_id=has_ndr_id(connection, table_name))
-    by_month: dict[Month, dict[int | None, int]] = defaultdict(dict)
-    for position, score, responses in connection.execute(
-        rating_counts_query(table, months, connection.dialect.name)
-    ):
-        month = months[position - 1]
-        by_month[month][score] = by_month[month].get(score, 0) + responses
-    return {month: counts_from_scores(by_month.get(month, {})) for month in months}
+    rows = connection.execute(rating_counts_query(table, months, connection.dialect.name))
+    return counted_ratings(
+        ((position, score, responses) for position, score, responses in rows),
+        months,
+        lambda score: SCORES.get(score) if isinstance(score, int) else None,
+        counts_from_scores,
+    )

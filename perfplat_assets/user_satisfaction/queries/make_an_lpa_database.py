@@ -6,15 +6,15 @@ phone, which must never reach Python.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import JSON, Column, Connection, DateTime, Integer, MetaData, Select, Table, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 
+from perfplat_assets.common.answers import Answer
 from perfplat_assets.common.months import Month, contiguous
 from perfplat_assets.common.sql import month_index, window
-from perfplat_assets.user_satisfaction.calculation import Rating, RatingCounts
+from perfplat_assets.user_satisfaction.calculation import Rating, RatingCounts, counted_ratings
 
 
 def feedback_table(metadata: MetaData | None = None, name: str = "feedback") -> Table:
@@ -43,22 +43,21 @@ def rating_counts_query(table: Table, months: Sequence[Month], dialect: str = "p
 
 def read_rating_counts(
     connection: Connection, months: Sequence[Month], table_name: str = "feedback"
-) -> dict[Month, RatingCounts]:
-    """Counts for every month asked for; a month with no feedback gets all zeros. The rated responses the
-    counts are reconciled against come from the same pass: the responses the database counted under one of
-    the five ratings."""
+) -> Answer[RatingCounts]:
+    """Counts for every month asked for, checked (`calculation.counted_ratings`); a month with no feedback
+    gets all zeros. The rated responses the counts are reconciled against come from the same pass: the
+    responses the database counted under one of the five ratings."""
     months = contiguous(months)
     table = feedback_table(name=table_name)
-    by_month: dict[Month, dict[str | None, int]] = defaultdict(dict)
-    for position, rating, responses in connection.execute(
-        rating_counts_query(table, months, connection.dialect.name)
-    ):
-        month = months[position - 1]
-        by_month[month][rating] = by_month[month].get(rating, 0) + responses
-    return {
-        month: RatingCounts.from_form_values(
-            by_month.get(month, {}),
-            sum(n for rating, n in by_month.get(month, {}).items() if Rating.from_form_value(rating)),
-        )
-        for month in months
-    }
+    rows = connection.execute(rating_counts_query(table, months, connection.dialect.name))
+    return counted_ratings(
+        ((position, rating, responses) for position, rating, responses in rows),
+        months,
+        Rating.from_form_value,
+        _counts,
+    )
+
+
+def _counts(responses: Mapping[str | None, int]) -> RatingCounts:
+    rated = sum(n for rating, n in responses.items() if Rating.from_form_value(rating))
+    return RatingCounts.from_form_values(responses, rated)

@@ -19,21 +19,30 @@ from urllib.parse import urlsplit
 from dagster._utils.schedules import is_valid_cron_string
 from dagster_aws.s3 import S3Resource
 
-from perfplat_assets.alerts.messages import without_secrets
 from perfplat_assets.alerts.resources import SLACK_API_URL, Alerting
 from perfplat_assets.alerts.sensors import INTERVAL_SECONDS
-from perfplat_assets.common.network import is_loopback
 from perfplat_assets.common.run_start import RunStart
 from perfplat_assets.common.service import Service
 from perfplat_assets.common.settings import (
     SettingError,
     Settings,
+    absolute_path,
+    aws_region,
+    database_url,
     env,
     flag,
     given,
+    http_url,
     is_set,
+    named,
     number,
+    s3_bucket,
+    s3_prefix,
     service_variable,
+    shown_url,
+    text_of,
+    token,
+    url_problem,
 )
 from perfplat_assets.common.sources import sample_settings
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
@@ -65,7 +74,10 @@ __all__ = [
 
 
 def data_dir() -> str:
-    return str(Path(os.environ.get("PERFPLAT_DATA_DIR") or DEFAULT_DATA_DIR).resolve())
+    """The home of the embedded default's files: an absolute path when set (checked now; whether it can be
+    written is checked at the start of each run that uses it), else `.perfplat` in the working directory."""
+    given_dir = absolute_path("PERFPLAT_DATA_DIR", "directory", "/var/lib/perfplat")
+    return str(Path(given_dir or DEFAULT_DATA_DIR).resolve())
 
 
 def queue_configured() -> bool:
@@ -84,7 +96,7 @@ def monthly_cron() -> str:
     """When the `monthly` schedule runs (Europe/London), read now so that a typo fails the code location."""
     cron = os.environ.get("PERFPLAT_MONTHLY_CRON", "").strip() or MONTHLY_CRON
     if not is_valid_cron_string(cron):
-        raise ValueError(
+        raise SettingError(
             f"PERFPLAT_MONTHLY_CRON must be a cron expression such as {MONTHLY_CRON!r}, not {cron!r}"
         )
     return cron
@@ -141,30 +153,16 @@ def alert_on_success() -> bool:
     return not is_set("PERFPLAT_ALERT_ON_SUCCESS") or flag("PERFPLAT_ALERT_ON_SUCCESS")
 
 
-def _http_url(name: str, default: str | None = None) -> str | None:
-    """A base URL: https, or plain http on this machine only (a stand-in or a local UI)."""
-    text = os.environ.get(name, "").strip() or default
-    if text is None:
-        return None
-    parts = urlsplit(text)
-    shown = without_secrets(text, ())  # a password given in the URL is never echoed
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
-        raise SettingError(
-            f"{name} must be an http(s) URL without credentials, e.g. https://host/, not {shown!r}"
-        )
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise SettingError(f"{name} must use https unless it is on this machine (127.0.0.1), not {shown!r}")
-    return text.rstrip("/") + "/"  # slack_sdk joins method names to it: without the slash it drops "api"
-
-
 _SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")  # standard topics
+# A channel's name (lower case, at most 80 characters, no blank or dot: Slack's rules) or its id.
+_SLACK_CHANNEL = re.compile(r"#?[^\sA-Z.,#@]{1,80}|[CGD][A-Z0-9]{8,20}")
 
 
 def alerting(metrics_store: MetricsStore) -> Alerting:
     """The alert channels, each checked now: Slack needs its channel and token together."""
-    channel, token = is_set("PERFPLAT_ALERT_SLACK_CHANNEL"), is_set("PERFPLAT_ALERT_SLACK_TOKEN")
-    if channel != token:
-        missing = "PERFPLAT_ALERT_SLACK_TOKEN" if channel else "PERFPLAT_ALERT_SLACK_CHANNEL"
+    has_channel, has_token = is_set("PERFPLAT_ALERT_SLACK_CHANNEL"), is_set("PERFPLAT_ALERT_SLACK_TOKEN")
+    if has_channel != has_token:
+        missing = "PERFPLAT_ALERT_SLACK_TOKEN" if has_channel else "PERFPLAT_ALERT_SLACK_CHANNEL"
         raise SettingError(
             f"Slack alerts need PERFPLAT_ALERT_SLACK_CHANNEL (e.g. #opg-perfplat-alerts) and "
             f"PERFPLAT_ALERT_SLACK_TOKEN (a bot token) together: set {missing}, or unset the other"
@@ -176,14 +174,97 @@ def alerting(metrics_store: MetricsStore) -> Alerting:
             f"arn:aws:sns:eu-west-1:123456789012:perfplat-alerts, not {topic!r}"
         )
     alert_on_success(), alert_interval()  # checked now too
+    slack_api_url = http_url("PERFPLAT_ALERT_SLACK_API_URL", SLACK_API_URL, example=SLACK_API_URL)
+    ui_url = http_url("PERFPLAT_UI_URL", example="https://perfplat.opg.example/")
     return Alerting(
-        slack_channel=os.environ.get("PERFPLAT_ALERT_SLACK_CHANNEL", "").strip() or None,
-        slack_token=env("PERFPLAT_ALERT_SLACK_TOKEN"),
-        slack_api_url=_http_url("PERFPLAT_ALERT_SLACK_API_URL", SLACK_API_URL),
+        slack_channel=named(
+            "PERFPLAT_ALERT_SLACK_CHANNEL",
+            _SLACK_CHANNEL,
+            "a Slack channel, #name (lower case, no blank or dot, at most 80 characters) or its id, e.g. "
+            "#opg-perfplat-alerts",
+        ),
+        slack_token=token("PERFPLAT_ALERT_SLACK_TOKEN", starts="xox", what="a Slack bot token"),
+        # slack_sdk joins method names to it: without the slash it drops "api".
+        slack_api_url=slack_api_url.rstrip("/") + "/" if slack_api_url else None,
         sns_topic_arn=topic or None,
-        ui_url=_http_url("PERFPLAT_UI_URL"),
+        ui_url=ui_url.rstrip("/") + "/" if ui_url else None,
         store=metrics_store,
     )
+
+
+# AWS endpoints may be plain http off this machine (docker compose's http://aws:4566): AWS signs requests, so
+# no secret crosses them. Every other URL perfplat sends something to is https, or plain http on loopback.
+AWS_ENDPOINTS = {
+    "AWS_ENDPOINT_URL": "http://localhost:4566",
+    "AWS_ENDPOINT_URL_S3": "https://s3.eu-west-1.amazonaws.com",
+    "AWS_ENDPOINT_URL_SQS": "https://sqs.eu-west-1.amazonaws.com",
+    "AWS_ENDPOINT_URL_SNS": "https://sns.eu-west-1.amazonaws.com",
+    "AWS_ENDPOINT_URL_CLOUDWATCH": "https://monitoring.us-east-1.amazonaws.com",
+}
+QUEUE_URLS = ("PERFPLAT_SQS_QUEUE_URL", "PERFPLAT_SQS_DLQ_URL")
+# `https://sqs.<region>.amazonaws.com/<account>/<queue>`: an account id, and a queue name of at most 80
+# characters (a FIFO queue's ending in .fifo).
+_QUEUE_NAME = re.compile(r"(?=[^/]{1,80}$)[A-Za-z0-9_-]+(\.fifo)?")
+_QUEUE_PATH = re.compile(r"/\d{12}/" + _QUEUE_NAME.pattern)
+_CKAN_NAME = re.compile(r"[a-z0-9_-]{2,100}")  # CKAN's rule for a name; an id (a UUID) keeps it too
+QUEUE_EXAMPLE = "https://sqs.eu-west-1.amazonaws.com/123456789012/perfplat-queue.fifo"
+CKAN_URL, PUBLIC_BASE_URL, S3_ENDPOINT = (
+    "PERFPLAT_CKAN_URL",
+    "PERFPLAT_PUBLIC_BASE_URL",
+    "AWS_ENDPOINT_URL_S3",
+)
+
+
+def check_shared_settings() -> None:
+    """Every setting the services share, checked now, before any resource is built: the AWS region and
+    endpoints, the queue, the stores, the publication's targets, the schedule, Google's credentials."""
+    aws_region("AWS_REGION")
+    for name, example in AWS_ENDPOINTS.items():
+        http_url(name, example=example, plain_http="anywhere")
+    for name in QUEUE_URLS:
+        url = http_url(name, example=QUEUE_EXAMPLE, plain_http="anywhere")
+        if url and not _QUEUE_PATH.fullmatch(urlsplit(url).path):
+            raise SettingError(
+                f"{name} must be an SQS queue URL, its path /<12-digit account id>/<queue name>, e.g. "
+                f"{QUEUE_EXAMPLE}"
+            )
+    named(
+        "PERFPLAT_SQS_QUEUE_NAME",
+        _QUEUE_NAME,
+        "an SQS queue name (at most 80 letters, digits, - and _, a FIFO queue's ending in .fifo), e.g. "
+        "perfplat-queue.fifo",
+    )
+    queue_sensor_interval()
+    database_url("PERFPLAT_METRICS_DB_URL")
+    absolute_path("PERFPLAT_PUBLISH_DIR", "directory", "/srv/perfplat/publish")
+    absolute_path("GOOGLE_APPLICATION_CREDENTIALS", "file", "/secrets/ga4.json")
+    s3_bucket("PERFPLAT_S3_BUCKET")
+    s3_bucket("PERFPLAT_COMPUTE_LOGS_BUCKET", "opg-perfplat-compute-logs")  # deploy/ecs/dagster.yaml's
+    s3_prefix("PERFPLAT_S3_PREFIX")
+    http_url(CKAN_URL, example="https://data.gov.uk")
+    token("PERFPLAT_CKAN_API_TOKEN", what="a CKAN API token")
+    public_base_url()
+    monthly_cron()
+
+
+def public_base_url() -> str | None:
+    """Where the top of the publication is served, which CKAN links to: https, or plain http on this
+    machine, without credentials. Without it CKAN links to S3's object, whose endpoint must be as safe."""
+    public = http_url(PUBLIC_BASE_URL, example="https://performance-data.opg.service.justice.gov.uk/")
+    endpoint = text_of(S3_ENDPOINT)  # checked already, but for plain http off this machine, which AWS may use
+    if (
+        is_set(CKAN_URL)
+        and not public
+        and is_set("PERFPLAT_S3_BUCKET")
+        and endpoint
+        and url_problem(endpoint)
+    ):
+        raise SettingError(
+            f"set {PUBLIC_BASE_URL} to the https URL the files are served from: {CKAN_URL} is set, and "
+            f"without it CKAN would link data.csv through {S3_ENDPOINT} ({shown_url(endpoint)}), plain http "
+            "off this machine"
+        )
+    return public
 
 
 def build_resources() -> dict[str, Any]:
@@ -192,8 +273,11 @@ def build_resources() -> dict[str, Any]:
     resources themselves, found by type, so that a new source cannot slip past its guard."""
     assert STORED_TABLES  # imported so that the store below creates every stored asset's table
     home = data_dir()
+    check_shared_settings()
     inheriting = next((s.name for s in services() if s.inherits_single_service_layout), None)
-    metrics_store = MetricsStore(url=env("PERFPLAT_METRICS_DB_URL"), data_dir=home, carry_over_to=inheriting)
+    metrics_store = MetricsStore(
+        url=database_url("PERFPLAT_METRICS_DB_URL"), data_dir=home, carry_over_to=inheriting
+    )
     resources: dict[str, Any] = {
         "sqs_queue": SqsQueue(
             queue_url=env("PERFPLAT_SQS_QUEUE_URL"),
@@ -208,17 +292,22 @@ def build_resources() -> dict[str, Any]:
     publish_dir = env("PERFPLAT_PUBLISH_DIR", str(Path(home) / "publish"))
     resources["alerting"] = alerting(metrics_store)
     settings = Settings(data_dir=home)
+    uses_data_dir = not is_set("PERFPLAT_METRICS_DB_URL")
     unset: dict[str, list[str]] = {}
     for service in published_services():
         own = service_sources(settings, service)
         unset[service.name] = sample_settings(own.values())
+        uses_data_dir = uses_data_dir or bool(unset[service.name])
         own["publisher"] = _publisher(service, publish_dir, unset[service.name], metrics_store)
         own["publication_deadline"] = PublicationDeadline(
             service=service.name, cron=publication_deadline(service)
         )
         resources |= {resource_key(service, role): resource for role, resource in own.items()}
+    # The data directory is checked at a run's start only where something is kept in it: the SQLite store,
+    # or a source the embedded sample stands in for.
     resources["run_start"] = RunStart(
         publish_dir=publish_dir,
+        data_dir=home if uses_data_dir else None,
         store=metrics_store,
         sample_settings=unset,
         allow_sample_data=flag("PERFPLAT_ALLOW_SAMPLE_DATA"),
@@ -244,6 +333,13 @@ def _publisher(
     published: Service, publish_dir: Any, sample_sources: list[str], metrics_store: MetricsStore
 ) -> DataGovUkPublisher:
     service = published.name
+    dataset = service_variable(published, "CKAN_DATASET")
+    named(
+        dataset,
+        _CKAN_NAME,
+        "a CKAN dataset's name or id (2 to 100 lower-case letters, digits, - and _), e.g. "
+        f"{published.ckan_dataset}",
+    )
     return DataGovUkPublisher(
         service=service,
         store=metrics_store,
@@ -259,7 +355,7 @@ def _publisher(
             service=service,
             url=env("PERFPLAT_CKAN_URL"),
             api_token=env("PERFPLAT_CKAN_API_TOKEN"),
-            **given(dataset=service_variable(published, "CKAN_DATASET")),
+            **given(dataset=dataset),
         ),
         public_base_url=env("PERFPLAT_PUBLIC_BASE_URL"),
         sample_sources=sample_sources,

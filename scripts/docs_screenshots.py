@@ -49,9 +49,7 @@ def main() -> int:
     home = work / "dagster_home"
     home.mkdir()
     shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith(("PERFPLAT_", "DAGSTER_"))
-    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PERFPLAT_", "DAGSTER_"))}
     env |= {"DAGSTER_HOME": str(home), "PERFPLAT_DATA_DIR": str(work / "data")}
     subprocess.run([str(BIN / "perfplat-demo")], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     port = _free_port()

@@ -8,7 +8,7 @@ from sqlalchemy import Connection
 
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
-from perfplat_assets.common.settings import Settings, env, is_set, service_variable
+from perfplat_assets.common.settings import Settings, database_url, is_set, service_variable
 from perfplat_assets.common.sql_source import SqlSource
 
 Answer = TypeVar("Answer")
@@ -41,4 +41,4 @@ def make_an_lpa_database(settings: Settings, service: Service) -> MakeAnLpaDatab
     """The service's database at PERFPLAT_MAKE_AN_LPA_DB_URL (its earlier name PERFPLAT_LPA_DB_URL works
     too), else the embedded default's copy: the source two measures read, built alike for each."""
     url = service_variable(service, "DB_URL", legacy="PERFPLAT_LPA_DB_URL")
-    return settings.source(MakeAnLpaDatabase, is_set(url), url=env(url), variable=url)
+    return settings.source(MakeAnLpaDatabase, is_set(url), url=database_url(url), variable=url)

@@ -1,8 +1,9 @@
 """What a run checks before any source is asked: the settings only the run's own machine can judge.
 
-The publication directory lives on the runs' filesystem, which the code server may not share, so it cannot
-be checked when the code location loads. Every measure's step checks it first instead, so a directory that
-cannot take the publication fails the run before GA4, the databases or CloudWatch are asked anything.
+The publication directory and the data directory live on the runs' filesystem, which the code server may not
+share, so only their form is checked when the code location loads. Every measure's step checks them first
+instead, so a directory that cannot take the publication, or the embedded default's files, fails the run
+before GA4, the databases or CloudWatch are asked anything.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.metrics_store.series import series_makeup
 from perfplat_assets.services.registry import service_called
 
-PUBLISH_DIR_SETTING = "PERFPLAT_PUBLISH_DIR"
+PUBLISH_DIR_SETTING, DATA_DIR_SETTING = "PERFPLAT_PUBLISH_DIR", "PERFPLAT_DATA_DIR"
 
 
 def directory_problem(directory: Path) -> str | None:
@@ -41,6 +42,11 @@ class RunStart(ConfigurableResource):
     """The checks at the start of a run (see the module docstring)."""
 
     publish_dir: str = Field(description="The publication directory (PERFPLAT_PUBLISH_DIR).")
+    data_dir: str | None = Field(
+        default=None,
+        description="The embedded default's home (PERFPLAT_DATA_DIR), where the run keeps something in it "
+        "(the SQLite metrics store, a sample's files); None: nothing is kept there.",
+    )
     store: MetricsStore | None = Field(default=None, description="The metrics store, whose series it guards.")
     sample_settings: dict[str, list[str]] = Field(
         default_factory=dict,
@@ -52,6 +58,11 @@ class RunStart(ConfigurableResource):
     )
 
     def check(self, context: AssetExecutionContext) -> None:
+        problem = directory_problem(Path(self.data_dir).resolve()) if self.data_dir else None
+        if problem:
+            raise Failure(
+                f"{DATA_DIR_SETTING}: {problem}. Nothing was asked of any source; nothing was published."
+            )
         self.refuse_mixed_series(context.asset_key.path[0])
         publication = AssetKey([*context.asset_key.path[:-1], DATA_GOV_UK_PUBLICATION])
         if publication not in context.job_def.asset_layer.selected_asset_keys:

@@ -15,7 +15,16 @@ from typing import Any
 
 from perfplat_assets.common.make_an_lpa_database import make_an_lpa_database
 from perfplat_assets.common.service import Service
-from perfplat_assets.common.settings import SettingError, Settings, env, given, is_set, number
+from perfplat_assets.common.settings import (
+    SettingError,
+    Settings,
+    env,
+    given,
+    grpc_or_http_endpoint,
+    http_url,
+    is_set,
+    number,
+)
 from perfplat_assets.completion_rate.resources import bigquery_export
 from perfplat_assets.completion_rate.resources.bigquery_export import GA4Export
 from perfplat_assets.completion_rate.resources.data_api import GoogleAnalytics
@@ -56,6 +65,7 @@ def export_settings() -> dict[str, Any]:
     )
     _checked(bigquery_export.LOCATION, LOCATION, "EU or europe-west2")
     limit = number(bigquery_export.MAX_BYTES, bigquery_export.DEFAULT_MAX_BYTES_BILLED, int, low=10 * 2**20)
+    http_url(bigquery_export.ENDPOINT, example="https://bigquery.googleapis.com")
     if not is_set(bigquery_export.SETTING):
         for name in (
             bigquery_export.PROJECT,
@@ -79,6 +89,7 @@ def export_settings() -> dict[str, Any]:
 
 
 def sources(settings: Settings, service: Service) -> dict[str, Any]:
+    grpc_or_http_endpoint(API_ENDPOINT, example="analyticsdata.googleapis.com:443")
     given_id, endpoint = property_id(), env(API_ENDPOINT)
     exported = is_set(bigquery_export.SETTING)
     data_api = given_id is not None or endpoint is not None

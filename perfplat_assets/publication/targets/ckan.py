@@ -15,6 +15,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from perfplat_assets.common.network import unreachable_cause
+from perfplat_assets.common.settings import shown_url
 from perfplat_assets.publication.committing.plan import PublicationPlan
 from perfplat_assets.publication.committing.target import Change, PublicationFailed
 from perfplat_assets.services.registry import service_called
@@ -44,6 +45,12 @@ class CkanCatalogue(ConfigurableResource):
     def enabled(self) -> bool:
         return bool(self.url)
 
+    @property
+    def site(self) -> str:
+        """The site as a message names it: never credentials or a query, should the URL a run reads carry
+        them (the code location refuses them, but a run reads its own environment)."""
+        return shown_url(self.url or "", path=True)
+
     def _call(self, action: str, **data: Any) -> Any:
         """An Action API call whose failure names the action and CKAN's own message, never the token; a
         CKAN never reached is told apart from CKAN's answer, since only a setting or the network fixes it."""
@@ -52,25 +59,25 @@ class CkanCatalogue(ConfigurableResource):
                 return ckan.call_action(action, data)
         except NotAuthorized as error:
             raise PublicationFailed(
-                f"CKAN {action} on {self.url} was refused as not authorised ({_message(error)}): "
+                f"CKAN {action} on {self.site} was refused as not authorised ({_message(error)}): "
                 "check PERFPLAT_CKAN_API_TOKEN and the token's rights on the dataset"
             ) from None
         except NotFound as error:
-            raise PublicationFailed(f"CKAN {action} on {self.url}: not found ({_message(error)})") from None
+            raise PublicationFailed(f"CKAN {action} on {self.site}: not found ({_message(error)})") from None
         except ValidationError as error:
             raise PublicationFailed(
-                f"CKAN {action} on {self.url} refused the data: {_message(error)}"
+                f"CKAN {action} on {self.site} refused the data: {_message(error)}"
             ) from None
         except CKANAPIError as error:
-            raise PublicationFailed(f"CKAN {action} on {self.url} failed: {_message(error)}") from None
+            raise PublicationFailed(f"CKAN {action} on {self.site} failed: {_message(error)}") from None
         except requests.RequestException as error:
             cause = unreachable_cause(error)
             if cause is None:
                 raise PublicationFailed(
-                    f"CKAN {action} on {self.url} got no usable answer ({type(error).__name__})"
+                    f"CKAN {action} on {self.site} got no usable answer ({type(error).__name__})"
                 ) from None
             raise PublicationFailed(
-                f"CKAN {action}: cannot reach {self.url}: {cause}; check the network, proxy or endpoint "
+                f"CKAN {action}: cannot reach {self.site}: {cause}; check the network, proxy or endpoint "
                 "setting PERFPLAT_CKAN_URL"
             ) from None
 
@@ -92,7 +99,7 @@ class CkanCatalogue(ConfigurableResource):
         allowed = self._call("organization_list_for_user", permission="update_dataset")
         if dataset.get("owner_org") not in {organization["id"] for organization in allowed}:
             raise PublicationFailed(
-                f"CKAN on {self.url}: the API token may not update dataset {self.dataset_id}; check "
+                f"CKAN on {self.site}: the API token may not update dataset {self.dataset_id}; check "
                 "PERFPLAT_CKAN_API_TOKEN (an unknown token counts as anonymous) and the token's organisation"
             )
 

@@ -8,6 +8,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from perfplat_assets.common.service import Service
+from perfplat_assets.common.settings import url_problem
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.publication.committing.target import PublicationFailed, PublicationTarget
 from perfplat_assets.publication.published_format.records import CUMULATIVE_CSV
@@ -54,11 +55,23 @@ class DataGovUkPublisher(ConfigurableResource):
                 f"sample, and {', '.join(public)} publication is on: set them (or "
                 "PERFPLAT_ALLOW_SAMPLE_DATA=true for a demonstration). Nothing was published"
             )
-        if self.ckan.enabled and not self.hosted_csv_url():
+        if not self.ckan.enabled:
+            return
+        csv_url = self.hosted_csv_url()
+        if not csv_url:
             raise PublicationFailed(
                 "PERFPLAT_CKAN_URL is set but data.csv has no public URL to register: set "
                 "PERFPLAT_PUBLIC_BASE_URL (where the files are served) or PERFPLAT_S3_BUCKET. Nothing was "
                 "published"
+            )
+        # Only an https URL (or http on this machine) without credentials reaches CKAN, whatever the run's
+        # environment holds: checked again here, since a run reads its own.
+        problem = url_problem(csv_url)
+        if problem:
+            made_from = "PERFPLAT_PUBLIC_BASE_URL" if self.public_base_url else "AWS_ENDPOINT_URL_S3"
+            raise PublicationFailed(
+                f"data.csv's public URL for CKAN, made from {made_from}, {problem}; set "
+                "PERFPLAT_PUBLIC_BASE_URL to the https URL the files are served from. Nothing was published"
             )
 
     def hosted_csv_url(self) -> str | None:

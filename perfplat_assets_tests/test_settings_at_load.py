@@ -3,7 +3,7 @@
 A deployment's environment with every setting given a valid value loads (`GOOD`); then each setting in turn
 is given a bad value (`BAD`), and loading must refuse it with a SettingError that names the variable, in one
 line, without the secret the value carried, in any form, anywhere in the traceback. The documented settings
-are read from README.md's configuration table and deploy/ecs/dagster.yaml, so a setting documented without a
+are read from docs/configuration.md's table and deploy/ecs/dagster.yaml, so a setting documented without a
 case here fails the suite. Loading is `configuration.build_resources()`, in this process: what the code
 location runs when it loads, without a process per case.
 """
@@ -224,9 +224,9 @@ def test_a_bad_value_is_refused_at_load_naming_the_variable_without_its_secret(
 
 
 def _documented() -> set[str]:
-    """Every variable README.md's configuration table and deploy/ecs/dagster.yaml name, each service's own
+    """Every variable docs/configuration.md's table and deploy/ecs/dagster.yaml name, each service's own
     (`PERFPLAT_<SERVICE>_...`) for every service."""
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "configuration.md").read_text()
     table = readme.split("| variable | used for | default |", 1)[1].split("\n\n", 1)[0]
     names = set()
     for row in table.splitlines()[2:]:

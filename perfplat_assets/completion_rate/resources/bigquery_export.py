@@ -110,7 +110,9 @@ class GA4Export(SourceResource):
         return PROPERTY_SETTING if self.dataset else None
 
     def describe(self) -> str:
-        return f"GA4's BigQuery export {self.dataset} at {self.api_endpoint or 'bigquery.googleapis.com'}"
+        # Credentials in the endpoint are refused at load; a run reading another environment never shows them.
+        endpoint = (self.api_endpoint or "bigquery.googleapis.com").rpartition("@")[2]
+        return f"GA4's BigQuery export {self.dataset} at {endpoint}"
 
     @property
     def named(self) -> str:

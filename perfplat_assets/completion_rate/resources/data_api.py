@@ -12,6 +12,7 @@ from pydantic import Field
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.network import is_loopback
+from perfplat_assets.common.settings import shown_url
 from perfplat_assets.common.sources import SourceResource
 from perfplat_assets.completion_rate.queries.data_api import (
     GA4_SERVER_ERRORS_PER_HOUR,
@@ -47,8 +48,8 @@ def plain_http_emulator(endpoint: str | None, setting: str) -> bool:
     host = urlsplit(endpoint).hostname
     if not is_loopback(host):
         raise ValueError(
-            f"{setting} {endpoint} is plain http on a non-loopback host; only a local emulator may be "
-            "reached without TLS."
+            f"{setting} is plain http on a non-loopback host ({shown_url(endpoint)}); only a local emulator "
+            "may be reached without TLS."
         )
     bypass_proxy(host or "127.0.0.1")
     return True
@@ -92,7 +93,9 @@ class GoogleAnalytics(SourceResource):
         return None if self.property_id else self.setting_name
 
     def describe(self) -> str:
-        return f"GA4 property {self.property_id} at {self.api_endpoint or 'analyticsdata.googleapis.com'}"
+        # Credentials in the endpoint are refused at load; a run reading another environment never shows them.
+        endpoint = (self.api_endpoint or "analyticsdata.googleapis.com").rpartition("@")[2]
+        return f"GA4 property {self.property_id} at {endpoint}"
 
     @property
     def named(self) -> str:

@@ -103,6 +103,23 @@ def implausible_measures(
     return found
 
 
+def taken_over_as_published(
+    values: Mapping[tuple[Month, str], float],
+    method_for: Mapping[str, MethodFor],
+    taken_over: Collection[tuple[Month, str]],
+) -> dict[tuple[Month, str], str]:
+    """The months of OPG's series taken over as published (`taken_over`, by (month, headline dataType)) whose
+    values disagree with each other under the method the published files state for them (`method_for`,
+    imported months included), with why: published as they stand, so the notes must say so. Computed afresh
+    by each publication, whatever the schedule was when the month was imported, so that the notes never state
+    a method that a published figure does not follow without naming it."""
+    return {
+        (month, data_type): why
+        for month, data_type, why in inconsistencies(values, method_for)
+        if (month, data_type) in taken_over
+    }
+
+
 def inconsistencies(
     values: Mapping[tuple[Month, str], float], method_for: Mapping[str, MethodFor]
 ) -> list[tuple[Month, str, str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from itertools import pairwise
 
 from perfplat_assets.common.measure import Measure
@@ -60,8 +60,10 @@ def notes_markdown(
         by_month = methods.get(measure.name, {})
         lines += [f"## {measure.title} (`{measure.headline.name}`)", "", _note(measure, by_month), ""]
         if measure.methods and by_month:
+            excepted = sorted(month for month, name in adopted or {} if name == measure.headline.name)
             lines += [
                 f"- {first if first == last else f'{first} to {last}'}: {measure.methods.get(method, method)}"
+                + _except(m for m in excepted if first <= m <= last)
                 for first, last, method in method_periods(by_month)
             ]
             lines.append("")
@@ -70,12 +72,22 @@ def notes_markdown(
             "## Months as OPG published them",
             "",
             "These months were taken over from OPG's published series as published, though their figures do "
-            "not agree with each other; the published record stands:",
+            "not agree with each other under the method stated above; the published record stands:",
             "",
             *(f"- {month}: {why} (published as it stands)." for (month, _), why in sorted(adopted.items())),
             "",
         ]
     return "\n".join(lines)
+
+
+def _except(months: Iterable[Month]) -> str:
+    """What a method's line says of the months in its period whose published figure does not follow it, so
+    the notes never state a method for a figure without saying which do not follow it."""
+    named = [str(month) for month in months]
+    if not named:
+        return ""
+    which = "it" if len(named) == 1 else "them"
+    return f" ({', '.join(named)} as OPG published {which}, not by this method: see the last section)"
 
 
 def _note(measure: Measure, methods: Mapping[Month, str]) -> str:

@@ -80,7 +80,11 @@ def read_published_history(
     reading = _Reading(last_closed, _service_of(items, name))
     for position, item in enumerate(items, start=1):
         reading.add(position, item)
-    schedules = default_method_schedules() | dict(methods(reading.service))
+    try:
+        configured = methods(reading.service)
+    except HistoryRefused as refused:  # the service has no schedule here: the refusal names the file
+        raise HistoryRefused(f"{name} {refused}") from None
+    schedules = default_method_schedules() | dict(configured)
     method_for = {name: schedule.method_for for name, schedule in schedules.items()}
     inconsistent = {
         (month, data_type): why for month, data_type, why in inconsistencies(reading.values, method_for)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from perfplat_assets.common.errors import file_system_cause
 from perfplat_assets.common.files import FileRefused, read_bounded
 from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month, last_closed_month
@@ -142,12 +143,14 @@ def import_published_file(
     try:
         content = read_bounded(file, MAX_IMPORT_BYTES, "a published data.json")
     except FileRefused as refused:
+        if refused.mode is None:  # its size: the refusal names the limit
+            raise HistoryRefused(f"{file} {refused}") from None
         raise HistoryRefused(
             f"{file} {refused}. An import takes the published data.json itself: a regular file of at most "
-            f"{MAX_IMPORT_BYTES:,} bytes."
+            f"{MAX_IMPORT_BYTES:,} bytes"
         ) from None
     except OSError as error:
-        raise HistoryRefused(f"{file} cannot be read: {error.strerror}") from None
+        raise HistoryRefused(f"{file} cannot be read: {file_system_cause(error)}") from None
     except ValueError as error:  # a path holding a NUL character
         raise HistoryRefused(f"{str(file)!r} cannot be read: {error}") from None
     history = read_published_history(content, str(file), last_closed_month(), methods)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
 
+from perfplat_assets.common.errors import clause
 from perfplat_assets.common.measure import Measure
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
@@ -54,7 +55,7 @@ def notes_markdown(
         "Published by the Office of the Public Guardian. One record per month and dataType in `data.json`;",
         "one row per month in `data.csv`. A measure without data for a month is left out, never shown as 0.",
         "",
-        *([f"{service.note}.", ""] if service.note else []),
+        *([f"{clause(service.note)}.", ""] if service.note else []),
     ]
     for measure in service_measures(service):
         by_month = methods.get(measure.name, {})
@@ -91,7 +92,7 @@ def _except(months: Iterable[Month]) -> str:
 
 
 def _note(measure: Measure, methods: Mapping[Month, str]) -> str:
-    note = f"{measure.note}."
+    note = f"{clause(measure.note)}."
     if measure.revised_months:
-        note = f"{measure.note}; every change to a published value is listed in `revisions.csv`."
+        note = f"{clause(measure.note)}; every change to a published value is listed in `revisions.csv`."
     return f"{note} {methods_heading(methods)}" if measure.methods and methods else note

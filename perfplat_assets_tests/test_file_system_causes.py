@@ -151,16 +151,17 @@ def _publish(directory: Path, postgres_url: str, month: Month) -> None:
 def test_an_immutable_folder_inside_the_directory_is_named_when_writing_fails(
     tmp_path, postgres_url, made_immutable
 ):
+    """The directory passes the run's start; the service's folder in it, empty, is immutable."""
     publish = tmp_path / "publish"
-    _publish(publish, postgres_url, MAY)
-    versions = publish / MAKE_AN_LPA.folder / ".versions"
-    _immutable(versions, made_immutable)
+    folder = publish / MAKE_AN_LPA.folder
+    folder.mkdir(parents=True)
+    _immutable(folder, made_immutable)
     with pytest.raises(PublicationFailed) as failed:
-        _publish(publish, postgres_url, JUNE)
+        _publish(publish, postgres_url, MAY)
     assert (
         f"failed at directory: PERFPLAT_PUBLISH_DIR ({publish}): writing the new version was refused: "
-        f"{versions} is immutable (chattr +i), which lets no user change it, root included; lift it with "
-        f"`chattr -i {versions}`. directory: unchanged"
+        f"{folder} is immutable (chattr +i), which lets no user change it, root included; lift it with "
+        f"`chattr -i {folder}`. directory: unchanged"
     ) in str(failed.value)
 
 

@@ -332,50 +332,51 @@ def test_the_history_of_a_service_the_deployment_does_not_run_is_refused_naming_
 
 # Causes named truly: a bad month or a bad number names the record's position and the limit, in one line.
 
+# (field, the JSON written for it, what the refusal says of it), each in a record of its own, from the first.
+BAD_VALUES = [
+    (
+        "count",
+        '"' + "9" * 400 + '"',  # a count published as a string, converted, and far above the bound
+        "count 999999999999… (400 characters) is above 100, the most a satisfaction percentage can be",
+    ),
+    (
+        "_timestamp",
+        '"2024-13-01T00:00:00+00:00"',
+        "_timestamp 2024-13-01T00:00:00+00:00 has month 13, where a month is 01 to 12",
+    ),
+    (
+        "_timestamp",
+        '"0000-05-01T00:00:00+00:00"',
+        "_timestamp 0000-05-01T00:00:00+00:00 has year 0000, where a year is 0001 to 9999",
+    ),
+    (
+        "count",
+        "9" * 100_000,
+        "count 999999999999… (100,000 characters) is above 999999999, the most a rating count can be",
+    ),
+    ("count", "1e999", "count 1e999 is above 999999999, the most a rating count can be"),
+    (
+        "count",
+        "-" + "9" * 5000 + ".5",  # 1 + 5,000 + 2 characters
+        "count -99999999999… (5,003 characters) is negative: 0 is the least a rating count can be",
+    ),
+]
 
-@pytest.mark.parametrize(
-    "field, raw, named",
-    [
-        (
-            "_timestamp",
-            '"2024-13-01T00:00:00+00:00"',
-            "_timestamp 2024-13-01T00:00:00+00:00 has month 13, where a month is 01 to 12",
-        ),
-        (
-            "_timestamp",
-            '"0000-05-01T00:00:00+00:00"',
-            "_timestamp 0000-05-01T00:00:00+00:00 has year 0000, where a year is 0001 to 9999",
-        ),
-        (
-            "count",
-            "9" * 100_000,
-            "count 999999999999… (100,000 characters) is above 999999999, the most a rating count can be",
-        ),
-        ("count", "1e999", "count 1e999 is above 999999999, the most a rating count can be"),
-        (
-            "count",
-            "-" + "9" * 5000 + ".5",
-            "count -99999999999… (5,003 characters) is negative: 0 is the least a rating count can be",
-        ),
-        (
-            "count",
-            '"' + "9" * 400 + '"',
-            "count 999999999999… (400 characters) is above 999999999, the most a rating count can be",
-        ),
-    ],
-    ids=["month 13", "year 0", "100,000 digits", "1e999", "5,000 digits below 0", "400 digits in a string"],
-)
-def test_a_bad_month_or_number_names_its_record_and_the_limit_in_one_line(
-    field, raw, named, tmp_path, perfplat_env, capsys
-):
+
+def test_a_bad_month_or_number_names_its_record_and_the_limit_in_one_line(tmp_path, perfplat_env, capsys):
     records = [published_record(MAY_2023, "user-satisfaction-percent", 50)]
     records += [published_record(MAY_2023, data_type, 10) for data_type in RATINGS]
-    records[1][field] = "PLACEHOLDER"
+    for position, (field, _, _) in enumerate(BAD_VALUES, start=1):
+        records[position - 1][field] = f"BAD{position}"
+    text = json.dumps(records)
+    for position, (_, raw, _) in enumerate(BAD_VALUES, start=1):
+        text = text.replace(f'"BAD{position}"', raw)
     path = tmp_path / "data.json"
-    path.write_text(json.dumps(records).replace('"PLACEHOLDER"', raw), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     assert cli.main(["import-published", str(path)]) == 2
+    named = " | ".join(f"record {n}: {said}" for n, (_, _, said) in enumerate(BAD_VALUES, start=1))
     assert capsys.readouterr().err == (
-        f"perfplat import-published: {path} was not imported: 1 record(s) break the published format: "
-        f"record 2: {named}\n"
+        f"perfplat import-published: {path} was not imported: 6 record(s) break the published format: "
+        f"{named}\n"
     )
     assert _store_rows() == []

@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from perfplat_assets.configuration import build_resources
+from perfplat_assets.configuration import SERVICES, build_resources
 from perfplat_assets.publication.committing.journal import StoreFailed
-from perfplat_assets.publication.history.importing import import_published_file, report_lines
+from perfplat_assets.publication.history.importing import import_published_file, report_lines, runs_methods
 from perfplat_assets.publication.history.reading import HistoryRefused
 
 
@@ -26,11 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     importing.add_argument("path", help="the published data.json")
     options = parser.parse_args(argv)
-    # Outside a run, settings given as environment variables are resolved here.
+    # Outside a run, settings given as environment variables are resolved here, into the resources a run is
+    # given: the import judges a month by the method the runs' publication states for it, as the UI's job.
     resources = build_resources()
     store = resources["metrics_store"].process_config_and_initialize()
     try:
-        history, report = import_published_file(options.path, store)
+        history, report = import_published_file(options.path, store, runs_methods(resources, SERVICES))
     except (HistoryRefused, StoreFailed) as error:
         print(f"perfplat import-published: {error}", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ from dagster import AssetsDefinition, Definitions, in_process_executor
 from perfplat_assets.alerts.sensors import build_alert_sensor
 from perfplat_assets.common.service import Service
 from perfplat_assets.configuration import (
+    SERVICES,
     alert_interval,
     alert_on_success,
     alerts_configured,
@@ -22,7 +23,7 @@ from perfplat_assets.measures import service_measures
 from perfplat_assets.partitions import resource_key
 from perfplat_assets.publication.assets import build_assets
 from perfplat_assets.publication.freshness import build_deadline_sensor
-from perfplat_assets.publication.history.jobs import import_published_series
+from perfplat_assets.publication.history.jobs import build_import_job
 from perfplat_assets.queue.sensor import build_queue_sensor
 from perfplat_assets.schedules.definitions import PUBLISHING_SCHEDULES, build_schedules
 
@@ -45,7 +46,7 @@ resources = build_resources()
 services = published_services()
 assets = [asset for service in services for asset in service_assets(service)]
 schedules = build_schedules(services, monthly_cron())
-jobs = [import_published_series]
+jobs = [build_import_job(services, SERVICES)]
 deadlines = {s.name: resources[resource_key(s, "publication_deadline")] for s in services}
 # With no alert channel configured there is no alert sensor (the README says so); the deadline is still
 # checked and shown on each service's data_gov_uk_publication.

@@ -13,6 +13,7 @@ import pytest
 from dagster import DagsterInstance, materialize
 from sqlalchemy import select
 
+from perfplat_assets import cli
 from perfplat_assets.common.months import Month, months_between
 from perfplat_assets.configuration import build_resources
 from perfplat_assets.definitions import assets, defs
@@ -267,3 +268,120 @@ def test_imported_months_are_recorded_on_the_publication_once_it_writes_them(
         assets, partition_key=august.key, resources=build_resources(), instance=instance
     ).success
     assert len(instance.fetch_materializations(publication, limit=200).records) == len(records) + 1
+
+
+# One import, however it is started: the command line and the UI's job judge a month by the schedule of
+# methods the runs are given, with the same rule for a month whose percentage its own counts do not give.
+
+MAY_2023 = Month.parse("2023-05")
+# By hand: ten responses of each rating give the weighted GDS score (0+25+50+75+100)·10/50 = 50 and the
+# top-two-box share 100·(10+10)/50 = 40; OPG's file says 50.
+TOP_TWO_BOX_REASON = (
+    "user-satisfaction-percent 50 is not 40, what 2023-05's five rating counts give by the top-two-box "
+    "method (40.00, rounded half up)"
+)
+
+
+def _may_2023_file(tmp_path: Path) -> Path:
+    path = tmp_path / "may-2023.json"
+    records = [published_record(MAY_2023, "user-satisfaction-percent", 50)]
+    records += [published_record(MAY_2023, data_type, 10) for data_type in RATINGS]
+    path.write_text(json.dumps(records), encoding="utf-8")
+    return path
+
+
+def _flagged() -> list[tuple]:
+    frame = build_resources()["metrics_store"].read(published_records)
+    frame = frame[frame["inconsistent"].notna()]
+    return list(zip(frame["month"], frame["data_type"], frame["count"], frame["inconsistent"], strict=True))
+
+
+@pytest.mark.parametrize("started_by", ["the command line", "the UI's job"])
+def test_an_import_judges_a_month_by_the_runs_method_however_it_is_started(
+    started_by, tmp_path, perfplat_env, monkeypatch, capsys
+):
+    path = _may_2023_file(tmp_path)
+    monkeypatch.setenv("PERFPLAT_MAKE_AN_LPA_SATISFACTION_METHODS", "2021-03:top-two-box")
+    if started_by == "the command line":
+        assert cli.main(["import-published", str(path)]) == 0
+        said = capsys.readouterr().out
+    else:
+        resources = build_resources()  # what the code location gives its runs
+        # The run's own process may not carry the setting: the job reads the runs' resources, not it.
+        monkeypatch.delenv("PERFPLAT_MAKE_AN_LPA_SATISFACTION_METHODS")
+        result = defs.get_job_def("import_published_series").execute_in_process(
+            run_config={"ops": {"import_published_data_json": {"config": {"path": str(path)}}}},
+            instance=DagsterInstance.ephemeral(),
+            resources=resources,
+        )
+        [output] = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
+        said = output.step_output_data.metadata["report"].value
+    assert "1 month's published values disagree with each other" in said
+    assert f"2023-05: {TOP_TWO_BOX_REASON}" in said
+    assert _flagged() == [("2023-05-01", "user-satisfaction-percent", 50.0, TOP_TWO_BOX_REASON)]
+
+
+def test_the_history_of_a_service_the_deployment_does_not_run_is_refused_naming_the_setting(
+    tmp_path, perfplat_env, capsys
+):
+    path = tmp_path / "use.json"
+    records = [published_record(MAY_2023, "user-satisfaction-percent", 50) | {"service": "use-an-lpa"}]
+    path.write_text(json.dumps(records), encoding="utf-8")
+    assert cli.main(["import-published", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        f"perfplat import-published: {path} holds Use an LPA's published series, which this deployment does "
+        "not publish: add use_an_lpa to PERFPLAT_SERVICES to import it\n"
+    )
+    assert _store_rows() == []
+
+
+# Causes named truly: a bad month or a bad number names the record's position and the limit, in one line.
+
+# (field, the JSON written for it, what the refusal says of it), each in a record of its own, from the first.
+BAD_VALUES = [
+    (
+        "count",
+        '"' + "9" * 400 + '"',  # a count published as a string, converted, and far above the bound
+        "count 999999999999… (400 characters) is above 100, the most a satisfaction percentage can be",
+    ),
+    (
+        "_timestamp",
+        '"2024-13-01T00:00:00+00:00"',
+        "_timestamp 2024-13-01T00:00:00+00:00 has month 13, where a month is 01 to 12",
+    ),
+    (
+        "_timestamp",
+        '"0000-05-01T00:00:00+00:00"',
+        "_timestamp 0000-05-01T00:00:00+00:00 has year 0000, where a year is 0001 to 9999",
+    ),
+    (
+        "count",
+        "9" * 100_000,
+        "count 999999999999… (100,000 characters) is above 999999999, the most a rating count can be",
+    ),
+    ("count", "1e999", "count 1e999 is above 999999999, the most a rating count can be"),
+    (
+        "count",
+        "-" + "9" * 5000 + ".5",  # 1 + 5,000 + 2 characters
+        "count -99999999999… (5,003 characters) is negative: 0 is the least a rating count can be",
+    ),
+]
+
+
+def test_a_bad_month_or_number_names_its_record_and_the_limit_in_one_line(tmp_path, perfplat_env, capsys):
+    records = [published_record(MAY_2023, "user-satisfaction-percent", 50)]
+    records += [published_record(MAY_2023, data_type, 10) for data_type in RATINGS]
+    for position, (field, _, _) in enumerate(BAD_VALUES, start=1):
+        records[position - 1][field] = f"BAD{position}"
+    text = json.dumps(records)
+    for position, (_, raw, _) in enumerate(BAD_VALUES, start=1):
+        text = text.replace(f'"BAD{position}"', raw)
+    path = tmp_path / "data.json"
+    path.write_text(text, encoding="utf-8")
+    assert cli.main(["import-published", str(path)]) == 2
+    named = " | ".join(f"record {n}: {said}" for n, (_, _, said) in enumerate(BAD_VALUES, start=1))
+    assert capsys.readouterr().err == (
+        f"perfplat import-published: {path} was not imported: 6 record(s) break the published format: "
+        f"{named}\n"
+    )
+    assert _store_rows() == []

@@ -339,8 +339,11 @@ def test_a_read_only_directory_changes_nothing_anywhere(s3_bucket, perfplat_env,
     assert not result.success
     message = failure_message(result)
     # Found at the start of the run, before any source is asked (the run's own check of the directory).
-    assert f"PERFPLAT_PUBLISH_DIR: perfplat cannot write in {publish_mount}" in message
-    assert "Nothing was asked of any source; nothing was published" in message
+    assert (
+        f"PERFPLAT_PUBLISH_DIR: perfplat cannot write in {publish_mount}: it is on a read-only file "
+        "system; remount that read-write, or publish elsewhere. Nothing was asked of any source; nothing was "
+        "published."
+    ) in message
     assert _targets(publish_mount, s3_bucket) == before
     assert _store_months() == ["2025-05"]
     assert_repaired_by_one_more_run(publish_mount, s3_bucket, JUNE)
@@ -359,8 +362,12 @@ def test_a_full_disk_changes_nothing_anywhere(s3_bucket, perfplat_env, publish_m
     result = _run(JUNE)
     assert not result.success
     message = failure_message(result)
-    assert "No space left on device" in message
-    assert "S3: not touched; metrics store: unchanged" in message
+    # Found at the start of the run, before any source is asked (a disk that fills while the directory is
+    # written: test_file_system_causes.py).
+    assert (
+        f"PERFPLAT_PUBLISH_DIR: perfplat cannot write in {publish_mount}: its file system is full (no space "
+        "left on device). Nothing was asked of any source; nothing was published."
+    ) in message
     assert _targets(publish_mount, s3_bucket) == before
     filler.unlink()
     assert_repaired_by_one_more_run(publish_mount, s3_bucket, JUNE)

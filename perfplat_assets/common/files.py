@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import codecs
 import errno
+import fcntl
 import os
 import re
 import stat
+import struct
+import sys
+from array import array
 from pathlib import Path
+from typing import NamedTuple
 
 
 class FileRefused(ValueError):
@@ -119,3 +124,52 @@ def line_of(data: bytes, offset: int) -> int:
     """The line (from 1) holding the byte at this offset, counting line breaks as Python's CSV reader does:
     how a refusal of a file perfplat is handed names where it is."""
     return len(_LINE_BREAK.split(data[:offset]))
+
+
+# Linux's FS_IOC_GETFLAGS (`_IOR('f', 1, long)`): an inode's attributes, as `lsattr` reads them.
+_FS_IOC_GETFLAGS = (2 << 30) | (struct.calcsize("l") << 16) | (ord("f") << 8) | 1
+
+
+class WriteBarrier(NamedTuple):
+    """An attribute that stops every user, root included, from changing an entry, whatever its permissions."""
+
+    attribute: str  # "immutable"
+    letter: str  # chattr's letter for it: "i"
+    effect: str  # what it stops
+
+    def said(self, path: str | Path, subject: str = "it") -> str:
+        """`subject` (`path`, or "it" where the sentence has named it) is immutable ..., and how to lift it:
+        for a refusal that names the true cause."""
+        return (
+            f"{subject} is {self.attribute} (chattr +{self.letter}), which {self.effect}, root included; "
+            f"lift it with `chattr -{self.letter} {path}`"
+        )
+
+
+_WRITE_BARRIERS = (
+    (0x10, WriteBarrier("immutable", "i", "lets no user change it")),
+    (0x20, WriteBarrier("append-only", "a", "lets no user remove or replace what it holds")),
+)
+
+
+def write_barrier(path: str | Path) -> WriteBarrier | None:
+    """The attribute of the directory or regular file at `path` that stops everyone, root included, from
+    changing it, or None: it has neither, or the file system or the platform cannot say. Read without
+    following a link and never opening anything but a directory or a regular file."""
+    if sys.platform != "linux":
+        return None
+    try:
+        mode = os.stat(path, follow_symlinks=False).st_mode
+        if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+            return None
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        flags = array("i", [0, 0])  # the kernel writes an int, whatever the request's size says
+        fcntl.ioctl(descriptor, _FS_IOC_GETFLAGS, flags, True)
+    except OSError:  # a file system without attributes
+        return None
+    finally:
+        os.close(descriptor)
+    return next((barrier for bit, barrier in _WRITE_BARRIERS if flags[0] & bit), None)

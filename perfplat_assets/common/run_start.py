@@ -16,7 +16,7 @@ from pydantic import Field
 
 from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION
 from perfplat_assets.common.errors import SourceUnavailable
-from perfplat_assets.common.files import kind_of
+from perfplat_assets.common.files import kind_of, write_barrier
 from perfplat_assets.common.months import spans
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.metrics_store.series import series_makeup
@@ -27,14 +27,23 @@ PUBLISH_DIR_SETTING, DATA_DIR_SETTING = "PERFPLAT_PUBLISH_DIR", "PERFPLAT_DATA_D
 
 def directory_problem(directory: Path) -> str | None:
     """Why perfplat could not publish into `directory` (resolved), or None: it must be a directory it can
-    read and write, or a path it can create."""
+    read and write, or a path it can create. The cause is named as it is: a read-only file system, an
+    immutable or append-only directory (which refuses root too), missing permissions, a full file system."""
     existing = next(p for p in (directory, *directory.parents) if os.path.lexists(p))
     if not existing.is_dir():
         where = "" if existing == directory else f", on the way to {directory},"
         return f"{existing}{where} is {kind_of(os.lstat(existing).st_mode)}, not a directory"
+    cannot = f"perfplat cannot {'write in' if existing == directory else f'create {directory} in'} {existing}"
+    space = os.statvfs(existing)
+    if space.f_flag & os.ST_RDONLY:
+        return f"{cannot}: it is on a read-only file system; remount that read-write, or publish elsewhere"
+    if barrier := write_barrier(existing):
+        return f"{cannot}: {barrier.said(existing)}"
     if not os.access(existing, os.R_OK | os.W_OK | os.X_OK):
-        doing = "write in" if existing == directory else f"create {directory} in"
-        return f"perfplat cannot {doing} {existing}: it needs read, write and search (rwx) access there"
+        return f"{cannot}: it needs read, write and search (rwx) access there"
+    # Root may use the blocks a file system keeps back from everyone else.
+    if (space.f_bfree if os.geteuid() == 0 else space.f_bavail) == 0:
+        return f"{cannot}: its file system is full (no space left on device)"
     return None
 
 

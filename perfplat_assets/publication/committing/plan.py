@@ -21,8 +21,10 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
 from perfplat_assets.measures import Methods, default_method_schedules, measures, method_measures
 from perfplat_assets.publication.published_format.checks import (
+    MethodFor,
     implausible_measures,
     published_format_findings,
+    taken_over_as_published,
 )
 from perfplat_assets.publication.published_format.files import (
     SeriesMarks,
@@ -50,8 +52,9 @@ class StoreSnapshot:
     revision_history: Sequence[Mapping[str, object]]
     methods: Methods
     schedules: Mapping[str, MethodSchedule] = field(default_factory=default_method_schedules)
-    # Imported months adopted as OPG published them though their values disagree with each other, by
-    # (month, headline dataType), with both figures: published as they are, and marked in notes.md.
+    # Imported months the import found disagreeing with themselves, by (month, headline dataType), with both
+    # figures, under the schedule of methods in force at the import (the store's `inconsistent`). What the
+    # files mark is worked out again by each plan, under the methods they state (`taken_over_as_published`).
     adopted: Mapping[Pair, str] = field(default_factory=dict)
     # The months whose published values were computed from the embedded sample's synthetic sources.
     synthetic: frozenset[Month] = frozenset()
@@ -147,9 +150,6 @@ def plan_publication(
     ]
     service = snapshot.service
     records = [record(service, month, data_type, value) for (month, data_type), value in published.items()]
-    adopted = {
-        pair: why for pair, why in snapshot.adopted.items() if published.get(pair) == earlier.get(pair)
-    }
     methods = published_methods(snapshot, published)
     made_up = frozenset(
         month
@@ -160,6 +160,7 @@ def plan_publication(
             else month in snapshot.synthetic
         )
     )
+    adopted = taken_over_as_published(published, _method_for(methods), _taken_over(snapshot, published))
     files = publication_files(service, ordered, records, history, methods, SeriesMarks(adopted, made_up))
     newest = max((month for month, _ in published), default=None)
     ckan = CkanResource(csv_url, newest.key) if csv_url and newest else None
@@ -187,13 +188,11 @@ def _plausible(
     published values put back where they are plausible; and why each was withheld."""
     kept = dict(candidates)
     withheld: dict[Withholding, str] = {}
-    method_for = {name: by_month.get for name, by_month in snapshot.methods.items()}
-    # An adopted month is exempt from agreeing with itself while it holds what OPG published.
-    adopted = {
-        pair
-        for pair in snapshot.adopted
-        if all(candidates.get(p) == snapshot.published.get(p) for p in _month_pairs(pair, candidates))
-    }
+    # Every month is checked under the method the files state for it, an imported month's included; one
+    # taken over from OPG's series is exempt from agreeing with itself while it holds what OPG published
+    # (the files mark it instead).
+    method_for = _method_for(published_methods(snapshot, candidates))
+    adopted = _taken_over(snapshot, candidates)
     for (month, name), problems in implausible_measures(candidates, method_for, adopted).items():
         pairs = [pair for pair in measure_pairs(month, name) if pair in candidates]
         for pair in pairs:
@@ -206,6 +205,25 @@ def _plausible(
         asked = any(candidates[pair] != snapshot.published.get(pair) for pair in pairs)
         withheld[(month, name)] = _withheld_reason(month, problems, asked, put_back)
     return kept, withheld
+
+
+def _method_for(methods: Mapping[str, Mapping[Month, str]]) -> dict[str, MethodFor]:
+    return {name: by_month.get for name, by_month in methods.items()}
+
+
+def _taken_over(snapshot: StoreSnapshot, values: Mapping[Pair, float]) -> set[Pair]:
+    """The (month, headline dataType) of each month of a measure by methods that perfplat did not compute
+    (an imported one: its method is the schedule's) and that holds what the store holds: OPG's record."""
+    found = set()
+    for measure in (m for m in method_measures() if m.name in snapshot.service.measure_names):
+        computed = snapshot.methods.get(measure.name, {})
+        for pair in values:
+            month, data_type = pair
+            if data_type != measure.headline.name or month in computed:
+                continue
+            if all(values.get(p) == snapshot.published.get(p) for p in _month_pairs(pair, values)):
+                found.add(pair)
+    return found
 
 
 def _month_pairs(pair: Pair, candidates: Mapping[Pair, float]) -> list[Pair]:

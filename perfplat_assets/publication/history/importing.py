@@ -4,16 +4,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import insert, select
 
+from perfplat_assets.common.errors import file_system_cause
 from perfplat_assets.common.files import FileRefused, read_bounded
+from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month, last_closed_month
+from perfplat_assets.common.service import Service
+from perfplat_assets.measures import method_schedules, service_measures
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.metrics_store.tables import publication_record
+from perfplat_assets.partitions import resource_key
 from perfplat_assets.publication.committing.journal import IMPORT_RUN_PREFIX, in_store, journal_entry
 from perfplat_assets.publication.committing.plan import Pair
 from perfplat_assets.publication.history.reading import (
@@ -25,6 +32,31 @@ from perfplat_assets.publication.published_format.records import count_value
 
 # OPG's series is about a hundred kilobytes (a record a month and dataType); a file of this size is not it.
 MAX_IMPORT_BYTES = 50_000_000
+# The role of the resource holding a service's schedule of methods, which its runs compute and publish by.
+METHOD_SCHEDULE = "method_schedule"
+
+Methods = Callable[[Service], Mapping[str, MethodSchedule]]
+
+
+def runs_methods(resources: Mapping[str, Any], services_setting: str) -> Methods:
+    """By service, the schedules of methods its runs compute and publish by: the service's
+    `method_schedule` resource (`<service>__method_schedule`, from its
+    PERFPLAT_<SERVICE>_SATISFACTION_METHODS), read from the same resources the runs are given, so that an
+    import, however it is started, judges a month by the method the publication will state for it. A
+    service this deployment does not run has none: its history is refused, naming `services_setting`."""
+
+    def methods(service: Service) -> dict[str, MethodSchedule]:
+        if not any(measure.methods for measure in service_measures(service)):
+            return {}
+        setting = resources.get(resource_key(service, METHOD_SCHEDULE))
+        if setting is None:
+            raise HistoryRefused(
+                f"holds {service}'s published series, which this deployment does not publish: add "
+                f"{service.name} to {services_setting} to import it"
+            )
+        return {setting.measure: setting.parsed()}
+
+    return methods
 
 
 @dataclass(frozen=True)
@@ -100,23 +132,28 @@ def import_history(
     )
 
 
-def import_published_file(path: str | Path, store: MetricsStore) -> tuple[PublishedHistory, ImportReport]:
+def import_published_file(
+    path: str | Path, store: MetricsStore, methods: Methods = method_schedules
+) -> tuple[PublishedHistory, ImportReport]:
     """Read, check and load one published `data.json`, of whichever service its records say (each
-    measure's values read under the service's schedule of methods, as its runs compute them); raises
-    `HistoryRefused` or `StoreFailed`. The command line and the UI's job both import with this."""
+    measure's values read under the service's schedule of methods, `methods`: the command line and the UI's
+    job both pass `runs_methods` of the runs' resources; by default, the settings those are built from);
+    raises `HistoryRefused` or `StoreFailed`. The command line and the UI's job both import with this."""
     file = Path(path).expanduser()
     try:
         content = read_bounded(file, MAX_IMPORT_BYTES, "a published data.json")
     except FileRefused as refused:
+        if refused.mode is None:  # its size: the refusal names the limit
+            raise HistoryRefused(f"{file} {refused}") from None
         raise HistoryRefused(
             f"{file} {refused}. An import takes the published data.json itself: a regular file of at most "
-            f"{MAX_IMPORT_BYTES:,} bytes."
+            f"{MAX_IMPORT_BYTES:,} bytes"
         ) from None
     except OSError as error:
-        raise HistoryRefused(f"{file} cannot be read: {error.strerror}") from None
+        raise HistoryRefused(f"{file} cannot be read: {file_system_cause(error)}") from None
     except ValueError as error:  # a path holding a NUL character
         raise HistoryRefused(f"{str(file)!r} cannot be read: {error}") from None
-    history = read_published_history(content, str(file), last_closed_month())
+    history = read_published_history(content, str(file), last_closed_month(), methods)
     return history, import_history(store, history, str(file.resolve()), datetime.now(UTC))
 
 
@@ -128,17 +165,20 @@ def report_lines(history: PublishedHistory, report: ImportReport, source: str) -
         when = f"{report.already_imported_at:%Y-%m-%d %H:%M} UTC"
         return [f"{source} (sha256 {history.digest[:12]}) was imported on {when}: nothing changed."]
     lines = [
-        f"{source}: {history.service}'s {len(history.values)} records for {len(months)} months ({span}), "
+        f"{source}: {history.service}'s {_counted(len(history.values), 'record')} for "
+        f"{_counted(len(months), 'month')} ({span}), "
         f"sha256 {history.digest[:12]}.",
-        f"Imported {report.imported} records as published history; {report.kept} were already in the store.",
+        f"Imported {_counted(report.imported, 'record')} as published history; {report.kept} were already in "
+        "the store.",
     ]
     if history.converted:
         lines.append(f"{len(history.converted)} counts were JSON strings and are now numbers:")
         lines += [f"  {line}" for line in history.converted]
     if history.inconsistent:
+        months_values = "months'" if len(history.inconsistent) > 1 else "month's"
         lines.append(
-            f"{len(history.inconsistent)} months' published values disagree with each other; each is adopted "
-            "as OPG published it, flagged in the store and marked in notes.md:"
+            f"{len(history.inconsistent)} {months_values} published values disagree with each other; each is "
+            "adopted as OPG published it, flagged in the store and marked in notes.md:"
         )
         lines += [f"  {month}: {why}" for (month, _), why in sorted(history.inconsistent.items())]
     if report.differences:
@@ -153,3 +193,8 @@ def report_lines(history: PublishedHistory, report: ImportReport, source: str) -
             f"#{report.publication_id})."
         )
     return lines
+
+
+def _counted(number: int, noun: str) -> str:
+    """A count with its noun, singular for one: 1 month, 64 months."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -22,7 +22,11 @@ from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
 from perfplat_assets.measures import default_method_schedules, method_schedules
 from perfplat_assets.publication.committing.plan import Pair
-from perfplat_assets.publication.published_format.checks import inconsistencies, record_problems
+from perfplat_assets.publication.published_format.checks import (
+    fields_problem,
+    inconsistencies,
+    record_problems,
+)
 from perfplat_assets.publication.published_format.records import RECORD_FIELDS, count_value
 from perfplat_assets.services.registry import service_named, services
 
@@ -55,6 +59,39 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
+class _Beyond(float):
+    """A number in the file too large for any count (JSON's `1e999`, or thousands of digits): infinite, so
+    above every dataType's bound, and shown by its first digits and its length, never in full."""
+
+    text: str
+
+    def __new__(cls, text: str) -> _Beyond:
+        number = super().__new__(cls, "-inf" if text.lstrip().startswith("-") else "inf")
+        number.text = text.strip()
+        return number
+
+    def __repr__(self) -> str:
+        if len(self.text) <= MAX_DIGITS_SHOWN:
+            return self.text
+        return f"{self.text[:MAX_DIGITS_SHOWN]}… ({len(self.text):,} characters)"
+
+    __str__ = __repr__
+
+
+# An integer longer than this is above every bound; Python would refuse to convert one of over 4,300 digits.
+MAX_INTEGER_DIGITS = 30
+MAX_DIGITS_SHOWN = 12
+
+
+def _integer(text: str) -> int | float:
+    return _Beyond(text) if len(text) > MAX_INTEGER_DIGITS else int(text)
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    return value if math.isfinite(value) else _Beyond(text)
+
+
 def _number(count: Any) -> tuple[Any, bool]:
     """A count as a number, and whether it had to be converted from a string."""
     if isinstance(count, str):
@@ -62,7 +99,9 @@ def _number(count: Any) -> tuple[Any, bool]:
             value = float(count.strip())
         except ValueError:
             return count, False
-        return (value, True) if math.isfinite(value) else (count, False)
+        if math.isnan(value):
+            return count, False
+        return (value if math.isfinite(value) else _Beyond(count)), True
     return count, False
 
 
@@ -80,7 +119,11 @@ def read_published_history(
     reading = _Reading(last_closed, _service_of(items, name))
     for position, item in enumerate(items, start=1):
         reading.add(position, item)
-    schedules = default_method_schedules() | dict(methods(reading.service))
+    try:
+        configured = methods(reading.service)
+    except HistoryRefused as refused:  # the service has no schedule here: the refusal names the file
+        raise HistoryRefused(f"{name} {refused}") from None
+    schedules = default_method_schedules() | dict(configured)
     method_for = {name: schedule.method_for for name, schedule in schedules.items()}
     inconsistent = {
         (month, data_type): why for month, data_type, why in inconsistencies(reading.values, method_for)
@@ -109,7 +152,9 @@ def _records(content: bytes, name: str) -> list[Any]:
             "array of flat records"
         )
     try:
-        items = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+        items = json.loads(
+            text, object_pairs_hook=_no_duplicate_keys, parse_int=_integer, parse_float=_fraction
+        )
     except ValueError as error:
         raise HistoryRefused(f"{name} is not valid JSON: {error}") from None
     if not isinstance(items, list):
@@ -179,8 +224,8 @@ def _record_problems(item: dict[str, Any], count: Any, last_closed: Month, servi
     """Why a record of the file cannot be imported: the published format, and the series' start."""
     normalised = {name: item.get(name) for name in RECORD_FIELDS} | {"count": count}
     found = record_problems(normalised, last_closed, service.service)
-    if set(item) != set(RECORD_FIELDS):
-        found.insert(0, f"fields are {sorted(item)}, expected {list(RECORD_FIELDS)}")
+    if set(item) != set(RECORD_FIELDS):  # in any order: the file's order is not the published format's
+        found.insert(0, str(fields_problem(item)))
     if not found and not service.has(month := Month.from_timestamp(item["_timestamp"])):
         found.append(f"{month} is before {service.first_month}, where {service}'s series starts")
     return found

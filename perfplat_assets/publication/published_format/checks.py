@@ -52,29 +52,48 @@ def records_in_published_format(dataset: Sequence[DatasetValue], limits: Limits)
 def record_problems(item: Mapping[str, Any], last_closed: Month, service: str) -> list[str]:
     """Why a record is not in OPG's published format as the service whose `service` value is `service`
     publishes it; empty when it is."""
-    problems = []
-    if list(item) != list(RECORD_FIELDS):
-        problems.append(f"fields are {sorted(item)}, expected exactly {list(RECORD_FIELDS)}")
+    problems = [fields] if (fields := fields_problem(item)) else []
     count = item.get("count")
-    number = not isinstance(count, bool) and isinstance(count, int | float) and math.isfinite(count)
+    # An infinite count is a number beyond every bound (JSON's 1e999, or digits past what a float holds).
+    number = not isinstance(count, bool) and isinstance(count, int | float) and not math.isnan(count)
     if not number:
-        problems.append(f"count {count!r} is not a number")
+        problems.append(f"count {_brief(count)} is not a number")
     data_type = item.get("dataType")
     if not isinstance(data_type, str) or not DATA_TYPE_PATTERN.fullmatch(data_type):
-        problems.append(f"dataType {data_type!r} is not letters and dashes")
+        problems.append(f"dataType {_brief(data_type)} is not letters and dashes")
     elif data_type not in DATA_TYPES:
-        problems.append(f"dataType {data_type!r} is not one perfplat publishes")
+        problems.append(f"dataType {_brief(data_type)} is not one perfplat publishes")
     elif number and (outside := DATA_TYPES[data_type].bounds.problem(count)):
         problems.append(outside)
+    elif number and not math.isfinite(count):  # beyond the bounds of a dataType that has none
+        problems.append(f"count {count} is not a finite number")
     timestamp = item.get("_timestamp")
     if not isinstance(timestamp, str) or not re.fullmatch(r"\d{4}-\d{2}-01T00:00:00\+00:00", timestamp):
-        problems.append(f"_timestamp {timestamp!r} is not the first of a month at T00:00:00+00:00")
-    elif Month.from_timestamp(timestamp) > last_closed:
+        problems.append(f"_timestamp {_brief(timestamp)} is not the first of a month at T00:00:00+00:00")
+    elif (month := _month_of(item)) is None:
+        problems.append(_not_a_month(timestamp))
+    elif month > last_closed:
         problems.append(f"_timestamp {timestamp} is a month that has not closed")
     for name, expected in (("service", service), ("channel", CHANNEL), ("period", PERIOD)):
         if item.get(name) != expected:
-            problems.append(f"{name} is {item.get(name)!r}, not {expected!r}")
+            problems.append(f"{name} is {_brief(item.get(name))}, not {expected!r}")
     return problems
+
+
+def fields_problem(item: Mapping[str, Any]) -> str | None:
+    """Why a record's fields are not exactly OPG's, in OPG's order; None when they are."""
+    if list(item) == list(RECORD_FIELDS):
+        return None
+    return f"fields are [{', '.join(map(_brief, sorted(item)))}], expected exactly {list(RECORD_FIELDS)}"
+
+
+MAX_SHOWN = 40  # characters of a value a refusal shows: a file's megabyte string is named, not copied
+
+
+def _brief(value: object) -> str:
+    """A value as a refusal shows it: its repr, cut short with its length when long."""
+    shown = repr(value)
+    return shown if len(shown) <= MAX_SHOWN else f"{shown[: MAX_SHOWN - 8]}… ({len(shown):,} characters)"
 
 
 def implausible_measures(
@@ -103,6 +122,23 @@ def implausible_measures(
     return found
 
 
+def taken_over_as_published(
+    values: Mapping[tuple[Month, str], float],
+    method_for: Mapping[str, MethodFor],
+    taken_over: Collection[tuple[Month, str]],
+) -> dict[tuple[Month, str], str]:
+    """The months of OPG's series taken over as published (`taken_over`, by (month, headline dataType)) whose
+    values disagree with each other under the method the published files state for them (`method_for`,
+    imported months included), with why: published as they stand, so the notes must say so. Computed afresh
+    by each publication, whatever the schedule was when the month was imported, so that the notes never state
+    a method that a published figure does not follow without naming it."""
+    return {
+        (month, data_type): why
+        for month, data_type, why in inconsistencies(values, method_for)
+        if (month, data_type) in taken_over
+    }
+
+
 def inconsistencies(
     values: Mapping[tuple[Month, str], float], method_for: Mapping[str, MethodFor]
 ) -> list[tuple[Month, str, str]]:
@@ -121,6 +157,13 @@ MethodFor = Callable[[Month], str | None]
 
 def _unknown(_: Month) -> None:
     return None
+
+
+def _not_a_month(timestamp: str) -> str:
+    """Why a `_timestamp` of the right shape names no month: its month, or its year, is out of range."""
+    if not 1 <= int(timestamp[5:7]) <= 12:
+        return f"_timestamp {timestamp} has month {timestamp[5:7]}, where a month is 01 to 12"
+    return f"_timestamp {timestamp} has year {timestamp[:4]}, where a year is 0001 to 9999"
 
 
 def _month_of(item: Mapping[str, Any]) -> Month | None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from itertools import pairwise
 
+from perfplat_assets.common.errors import clause
 from perfplat_assets.common.measure import Measure
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
@@ -62,14 +63,16 @@ def notes_markdown(
         "One record per month and dataType in `data.json`; one row per month in `data.csv`. A measure",
         "without data for a month is left out, never shown as 0.",
         "",
-        *([f"{service.note}.", ""] if service.note else []),
+        *([f"{clause(service.note)}.", ""] if service.note else []),
     ]
     for measure in service_measures(service):
         by_month = methods.get(measure.name, {})
         lines += [f"## {measure.title} (`{measure.headline.name}`)", "", _note(measure, by_month), ""]
         if measure.methods and by_month:
+            excepted = sorted(month for month, name in adopted or {} if name == measure.headline.name)
             lines += [
                 f"- {first if first == last else f'{first} to {last}'}: {measure.methods.get(method, method)}"
+                + _except(m for m in excepted if first <= m <= last)
                 for first, last, method in method_periods(by_month)
             ]
             lines.append("")
@@ -78,7 +81,7 @@ def notes_markdown(
             "## Months as OPG published them",
             "",
             "These months were taken over from OPG's published series as published, though their figures do "
-            "not agree with each other; the published record stands:",
+            "not agree with each other under the method stated above; the published record stands:",
             "",
             *(f"- {month}: {why} (published as it stands)." for (month, _), why in sorted(adopted.items())),
             "",
@@ -86,8 +89,18 @@ def notes_markdown(
     return "\n".join(lines)
 
 
+def _except(months: Iterable[Month]) -> str:
+    """What a method's line says of the months in its period whose published figure does not follow it, so
+    the notes never state a method for a figure without saying which do not follow it."""
+    named = [str(month) for month in months]
+    if not named:
+        return ""
+    which = "it" if len(named) == 1 else "them"
+    return f" ({', '.join(named)} as OPG published {which}, not by this method: see the last section)"
+
+
 def _note(measure: Measure, methods: Mapping[Month, str]) -> str:
-    note = f"{measure.note}."
+    note = f"{clause(measure.note)}."
     if measure.revised_months:
-        note = f"{measure.note}; every change to a published value is listed in `revisions.csv`."
+        note = f"{clause(measure.note)}; every change to a published value is listed in `revisions.csv`."
     return f"{note} {methods_heading(methods)}" if measure.methods and methods else note

@@ -43,7 +43,8 @@ from typing import ClassVar
 from dagster import ConfigurableResource
 from pydantic import Field, PrivateAttr
 
-from perfplat_assets.common.files import FileRefused, kind_of, read_bounded
+from perfplat_assets.common.errors import clause, file_system_cause
+from perfplat_assets.common.files import FileRefused, WriteBarrier, kind_of, read_bounded, write_barrier
 from perfplat_assets.common.service import Service
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
 from perfplat_assets.metrics_store.resources import MetricsStore
@@ -146,17 +147,32 @@ class PublicationDirectory(ConfigurableResource):
         return PublicationFailed(f"{SETTING}: {problem}")
 
     def _fail(self, doing: str, error: OSError | str) -> PublicationFailed:
-        if isinstance(error, PermissionError) or getattr(error, "errno", None) in (errno.EACCES, errno.EPERM):
+        """The failure of `doing`, naming its cause as the file system gave it (`file_system_cause`): for an
+        operation not permitted, the entry that is immutable or append-only, where one is."""
+        where, directory = f"{SETTING} ({self.directory()})", f"publication directory {self.directory()}"
+        if isinstance(error, str):  # the metrics store's, already a sentence
+            return PublicationFailed(f"{directory}: {doing} failed: {clause(error)}")
+        if error.errno == errno.EACCES:
             return PublicationFailed(
-                f"{SETTING} ({self.directory()}): {doing} was refused: permission denied; perfplat needs "
-                "read, write and search (rwx) access to the directory and everything in it"
+                f"{where}: {doing} was refused: permission denied; perfplat needs read, write and search "
+                "(rwx) access to the directory and everything in it"
             )
-        if getattr(error, "errno", None) == errno.EROFS:
-            return PublicationFailed(
-                f"{SETTING} ({self.directory()}): {doing} failed: the file system is read-only"
-            )
-        detail = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        return PublicationFailed(f"publication directory {self.directory()}: {doing} failed: {detail}")
+        if error.errno == errno.EPERM and (found := self._write_barrier(error)):
+            entry, barrier = found
+            return PublicationFailed(f"{where}: {doing} was refused: {barrier.said(entry, str(entry))}")
+        if error.errno in (errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT):
+            return PublicationFailed(f"{where}: {doing} failed: {file_system_cause(error)}")
+        return PublicationFailed(f"{directory}: {doing} failed: {file_system_cause(error)}")
+
+    def _write_barrier(self, error: OSError) -> tuple[Path, WriteBarrier] | None:
+        """The entry where perfplat writes that is immutable or append-only, with which, if one is: the
+        top, the service's folder, its versions, or the entry the failed call named."""
+        top, folder = self.directory(), self.folder()
+        named = [folder / error.filename, top / error.filename] if isinstance(error.filename, str) else []
+        for entry in (top, folder, folder / VERSIONS, *named):
+            if (found := write_barrier(entry)) is not None:
+                return entry, found
+        return None
 
     def _entry_refused(self, entry: str, problem: str, remedy: str = "") -> DirectoryRefused:
         """`entry` is named from the top of the directory (`<folder>/.versions/...`), as an operator

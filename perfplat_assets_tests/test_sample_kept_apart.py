@@ -17,6 +17,7 @@ from perfplat_assets.configuration import build_resources
 from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.metrics_store.tables import publication_record
 from perfplat_assets.publication.history.importing import import_published_file
+from perfplat_assets.publication.history.reading import HistoryRefused
 from perfplat_assets_tests.support.published import published_record
 from perfplat_assets_tests.support.run_results import failure_message, materialize_month
 
@@ -32,7 +33,7 @@ def _store() -> MetricsStore:
     return build_resources()["metrics_store"].process_config_and_initialize()
 
 
-def test_the_samples_figures_say_so_in_every_file_a_person_reads_and_in_the_run(perfplat_env):
+def test_the_samples_figures_say_so_in_every_file_a_person_reads_and_in_the_run(perfplat_env, tmp_path):
     result = materialize_month(MONTH)
     assert result.success, failure_message(result)
     publish = perfplat_env / "publish"
@@ -66,6 +67,16 @@ def test_the_samples_figures_say_so_in_every_file_a_person_reads_and_in_the_run(
     with _store().transaction(commit=False) as connection:
         marks = set(connection.execute(select(table.c.synthetic)).scalars())
     assert marks == {True}
+
+    # OPG's real history is not imported into the sample's series either.
+    with pytest.raises(HistoryRefused) as refused:
+        import_published_file(_opg_history(tmp_path / "data.json", [Month.of(2025, 1)]), _store())
+    assert (
+        f"holds the embedded sample's synthetic figures ({MONTH}), which OPG's published history must not"
+        in str(refused.value)
+    )
+    with _store().transaction(commit=False) as connection:
+        assert set(connection.execute(select(table.c.synthetic)).scalars()) == {True}
 
 
 def _opg_history(path: Path, months: list[Month]) -> Path:

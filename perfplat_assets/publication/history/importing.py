@@ -15,10 +15,11 @@ from sqlalchemy import insert, select
 from perfplat_assets.common.errors import file_system_cause
 from perfplat_assets.common.files import FileRefused, read_bounded
 from perfplat_assets.common.methods import MethodSchedule
-from perfplat_assets.common.months import Month, last_closed_month
+from perfplat_assets.common.months import Month, last_closed_month, spans
 from perfplat_assets.common.service import Service
 from perfplat_assets.measures import method_schedules, service_measures
 from perfplat_assets.metrics_store.resources import MetricsStore
+from perfplat_assets.metrics_store.series import series_makeup
 from perfplat_assets.metrics_store.tables import publication_record
 from perfplat_assets.partitions import resource_key
 from perfplat_assets.publication.committing.journal import IMPORT_RUN_PREFIX, in_store, journal_entry
@@ -154,6 +155,15 @@ def import_published_file(
     except ValueError as error:  # a path holding a NUL character
         raise HistoryRefused(f"{str(file)!r} cannot be read: {error}") from None
     history = read_published_history(content, str(file), last_closed_month(), methods)
+    with in_store(store, "reading the series"):
+        made_up = series_makeup(store, history.service.name).synthetic
+    if made_up:
+        raise HistoryRefused(
+            f"{history.service}'s series in the metrics store ({store.describe()}) holds the embedded "
+            f"sample's synthetic figures ({spans(made_up)}), which OPG's published history must not join: "
+            "import into an empty store (the checkout's default: `make clean`), or point "
+            "PERFPLAT_METRICS_DB_URL at another. Nothing was imported"
+        )
     return history, import_history(store, history, str(file.resolve()), datetime.now(UTC))
 
 

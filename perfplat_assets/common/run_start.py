@@ -15,7 +15,7 @@ from dagster import AssetExecutionContext, AssetKey, ConfigurableResource, Failu
 from pydantic import Field
 
 from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION
-from perfplat_assets.common.errors import SourceUnavailable
+from perfplat_assets.common.errors import SourceUnavailable, clause
 from perfplat_assets.common.files import kind_of, write_barrier
 from perfplat_assets.common.months import spans
 from perfplat_assets.metrics_store.resources import MetricsStore
@@ -70,7 +70,8 @@ class RunStart(ConfigurableResource):
         problem = directory_problem(Path(self.data_dir).resolve()) if self.data_dir else None
         if problem:
             raise Failure(
-                f"{DATA_DIR_SETTING}: {problem}. Nothing was asked of any source; nothing was published."
+                f"{DATA_DIR_SETTING}: {clause(problem)}. Nothing was asked of any source; nothing was "
+                "published."
             )
         self.refuse_mixed_series(context.asset_key.path[0])
         publication = AssetKey([*context.asset_key.path[:-1], DATA_GOV_UK_PUBLICATION])
@@ -79,7 +80,8 @@ class RunStart(ConfigurableResource):
         problem = directory_problem(Path(self.publish_dir).resolve())
         if problem:
             raise Failure(
-                f"{PUBLISH_DIR_SETTING}: {problem}. Nothing was asked of any source; nothing was published."
+                f"{PUBLISH_DIR_SETTING}: {clause(problem)}. Nothing was asked of any source; nothing was "
+                "published."
             )
 
     def refuse_mixed_series(self, service: str) -> None:
@@ -94,7 +96,7 @@ class RunStart(ConfigurableResource):
         try:
             makeup = series_makeup(self.store, service)
         except SourceUnavailable as error:
-            raise Failure(f"{str(error).rstrip('.')}. {nothing}") from None
+            raise Failure(f"{clause(error)}. {nothing}") from None
         where = f"{title}'s series in the metrics store ({self.store.describe()})"
         allow = "PERFPLAT_ALLOW_SAMPLE_DATA=true lets them mix, for a demonstration"
         if unset and makeup.real:

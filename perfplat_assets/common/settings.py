@@ -29,6 +29,7 @@ from pydantic import Field
 from sqlalchemy.exc import NoSuchModuleError
 
 from perfplat_assets.common.database import parse_url
+from perfplat_assets.common.errors import clause
 from perfplat_assets.common.measure import Measure
 from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.network import is_loopback
@@ -432,7 +433,9 @@ def method_schedule(service: Service, measure: Measure) -> MethodSchedule:
         schedule = measure.method_schedule(text)
         schedule.starts_by(service.first_month, f"{measure.title.lower()} method")
     except ValueError as error:
-        raise SettingError(f"{variable}: {error}. A valid schedule: {measure.default_methods}") from None
+        raise SettingError(
+            f"{variable}: {clause(error)}. A valid schedule: {measure.default_methods}"
+        ) from None
     return schedule
 
 

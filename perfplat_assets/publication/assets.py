@@ -21,6 +21,7 @@ from dagster import (
 from pydantic import Field
 
 from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, PERFORMANCE_DATASET
+from perfplat_assets.common.errors import clause
 from perfplat_assets.common.metadata import markdown_cell
 from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month, last_closed_month, spans
@@ -279,7 +280,7 @@ def _publish(
         publisher.refuse_unpublishable_settings()
         outcome = publish(publisher.store, publisher.targets(), request, context.log)
     except PublicationFailed as error:
-        raise Failure(f"{error}.") from None
+        raise Failure(f"{clause(error)}.") from None
     if request.dry_run:
         context.log.info(f"dry run: {len(outcome.changes)} planned changes, nothing written")
         return outcome

@@ -8,7 +8,7 @@ from datetime import datetime
 from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 from pydantic import Field
 
-from perfplat_assets.common.errors import SourceUnavailable
+from perfplat_assets.common.errors import SourceUnavailable, clause
 from perfplat_assets.common.months import Month, contiguous
 from perfplat_assets.common.network import server_error_status, unreachable_cause
 from perfplat_assets.common.sources import SourceResource
@@ -88,7 +88,8 @@ class Route53HealthCheck(SourceResource):
         cause = unreachable_cause(error)
         if cause is not None:
             return SourceUnavailable(
-                f"Cannot reach CloudWatch at {endpoint} (for {METRIC} of {check}): {cause}. Check the "
+                f"Cannot reach CloudWatch at {endpoint} (for {METRIC} of {check}): {clause(cause)}. Check "
+                "the "
                 "network, proxy or endpoint setting AWS_ENDPOINT_URL_CLOUDWATCH (or PERFPLAT_UPTIME_REGION, "
                 f"now {self.region})."
             )
@@ -103,6 +104,6 @@ class Route53HealthCheck(SourceResource):
                 f"({error}); re-run the month later."
             )
         return SourceUnavailable(
-            f"CloudWatch in {self.region} did not return {METRIC} for {check}: {error}. Check {SETTING}, "
-            "PERFPLAT_UPTIME_REGION and the credentials' cloudwatch:GetMetricData permission."
+            f"CloudWatch in {self.region} did not return {METRIC} for {check}: {clause(error)}. Check "
+            f"{SETTING}, PERFPLAT_UPTIME_REGION and the credentials' cloudwatch:GetMetricData permission."
         )

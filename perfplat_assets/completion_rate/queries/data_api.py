@@ -44,7 +44,7 @@ from google.api_core import exceptions as google_exceptions
 from google.protobuf.json_format import ParseError
 
 from perfplat_assets.common.answers import Answer, AnswerCheck
-from perfplat_assets.common.errors import SourceUnavailable
+from perfplat_assets.common.errors import SourceUnavailable, clause
 from perfplat_assets.common.months import Month, contiguous
 from perfplat_assets.common.network import unreachable_cause
 from perfplat_assets.completion_rate.calculation import ReportFlags, SessionCounts
@@ -291,7 +291,7 @@ class _Attempts:
         if isinstance(error, QUOTA_ERRORS):
             return SourceUnavailable(
                 f"{source.described}: the property's quota is used up; GA4 still refused after "
-                f"{self.made} requests over {elapsed:.1f}s {_ga4_says(error)}. GA4 allows a property "
+                f"{self.made} requests over {elapsed:.1f}s {clause(_ga4_says(error))}. GA4 allows a property "
                 "40,000 tokens an hour and 200,000 a day, and refuses every request for the rest of the "
                 f"hour after {GA4_SERVER_ERRORS_PER_HOUR} server errors; re-run the month later."
             )
@@ -345,7 +345,8 @@ def _unreachable(source: Source, cause: str, count: int) -> SourceUnavailable:
     """No GA4 answered: what failed on the way, and where to look; a later run alone would not help."""
     times = "once" if count == 1 else f"{count} times"
     return SourceUnavailable(
-        f"Cannot reach {source.described} (tried {times}): {cause}. Check PERFPLAT_GA4_API_ENDPOINT and "
+        f"Cannot reach {source.described} (tried {times}): {clause(cause)}. Check "
+        "PERFPLAT_GA4_API_ENDPOINT and "
         "the network or proxy between here and it."
     )
 

@@ -24,7 +24,7 @@ from google.auth.exceptions import DefaultCredentialsError
 from pydantic import Field
 
 from perfplat_assets.common.answers import Answer
-from perfplat_assets.common.errors import SourceUnavailable
+from perfplat_assets.common.errors import SourceUnavailable, clause
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.network import unreachable_cause
 from perfplat_assets.common.sources import SourceResource
@@ -239,11 +239,11 @@ class GA4Export(SourceResource):
             if cause is None:
                 raise SourceUnavailable(
                     f"{self.describe()} did not answer within {self.timeout_seconds:g} s while {doing} it, "
-                    f"retried: {_short(error)}. Nothing was counted; re-run the month later"
+                    f"retried: {clause(_short(error))}. Nothing was counted; re-run the month later"
                 ) from None
             raise SourceUnavailable(
-                f"{self.describe()} could not be reached while {doing} it: {cause}. Check {ENDPOINT}, the "
-                "network and any proxy"
+                f"{self.describe()} could not be reached while {doing} it: {clause(cause)}. Check "
+                f"{ENDPOINT}, the network and any proxy"
             ) from None
 
     def _refusal(self, error: google.GoogleAPICallError, doing: str) -> str:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from perfplat_assets.common.errors import clause
 from perfplat_assets.common.files import FileRefused, byte_order_mark, line_of, read_bounded
 from perfplat_assets.common.months import Month
 from perfplat_assets.digital_take_up.calculation import TakeUpFigures
@@ -132,7 +133,7 @@ def parse_figures(lines: Iterable[str], name: str) -> dict[Month, TakeUpFigures]
 
 def _not_readable(path: Path, problem: str) -> FiguresFileError:
     return FiguresFileError(
-        f"{path}: {problem}. {SETTING} must name the product team's CSV "
+        f"{path}: {clause(problem)}. {SETTING} must name the product team's CSV "
         f"(columns {', '.join(FIGURES_FILE_COLUMNS)}), or be unset to read Sirius."
     )
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from perfplat_assets.common.columns import to_row
+from perfplat_assets.common.errors import clause
 from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
@@ -266,7 +267,10 @@ def _withheld_reason(month: Month, problems: list[str], asked: bool, kept: bool)
         "the store's published_records table"
     )
     held = "its earlier publication stays" if kept else "it is left out of every file"
-    return f"{'; '.join(problems)}. This measure of {month} is withheld ({held}) until it is corrected: {fix}"
+    return (
+        f"{clause('; '.join(problems))}. This measure of {month} is withheld ({held}) until it is "
+        f"corrected: {fix}"
+    )
 
 
 def _digest(files: Sequence[PublishedFile], ckan: CkanResource | None) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from perfplat_assets.common.errors import SourceUnavailable
+from perfplat_assets.common.errors import SourceUnavailable, clause
 from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
@@ -111,7 +111,7 @@ def publish(
             _Committed(store, targets, plan, current, publication_id, snapshot).apply(log)
             _finish(store, plan, targets, publication_id, lock_held)
     except (StoreFailed, SourceUnavailable) as error:  # before the commit point: nothing was written
-        raise PublicationFailed(f"{str(error).rstrip('.')}. Nothing was published") from None
+        raise PublicationFailed(f"{clause(error)}. Nothing was published") from None
     return PublicationOutcome(plan, changes, publication_id, recovered, history, imported)
 
 
@@ -127,7 +127,7 @@ def _commit(
         return journal.commit(store, plan, run_id, [t.name for t in targets], now)
     except StoreFailed as error:
         raise PublicationFailed(
-            f"{error}. No target was touched; the journal shows whether the store took the "
+            f"{clause(error)}. No target was touched; the journal shows whether the store took the "
             "publication, and the next run completes it if so"
         ) from None
 
@@ -148,7 +148,7 @@ def _finish(
     except StoreFailed as error:
         raise PublicationFailed(
             f"Every target holds the publication of {_months(plan)} and so does the metrics store, "
-            f"but {error}. The journal shows it incomplete; the next run confirms it and changes "
+            f"but {clause(error)}. The journal shows it incomplete; the next run confirms it and changes "
             "nothing"
         ) from None
 
@@ -170,7 +170,7 @@ def _checked_plan(snapshot: StoreSnapshot, request: PublicationRequest, now: dat
             keep=request.keep,
         )
     except PlanRefused as error:
-        raise PublicationFailed(f"{error}. Nothing was published") from None
+        raise PublicationFailed(f"{clause(error)}. Nothing was published") from None
     problems = plan_problems(plan, request.last_closed)
     if problems:
         raise PublicationFailed(
@@ -191,7 +191,7 @@ def _read(targets: Sequence[PublicationTarget], plan: PublicationPlan) -> dict[s
             public = held.files.get(PUBLIC_RECORDS) if isinstance(held, HeldFiles) else None
             records = read_public_records(public, f"the {target.name} target") if public else []
         except (PublicationFailed, PlanRefused) as error:
-            raise PublicationFailed(f"{error}. Nothing was published") from None
+            raise PublicationFailed(f"{clause(error)}. Nothing was published") from None
         dropped = dropped_pairs(plan, records)
         if dropped:
             raise PublicationFailed(
@@ -235,8 +235,8 @@ def _recover(
         except PublicationFailed as error:
             what = f"An earlier {found}, and completing it" if found else f"Publishing {history}"
             raise PublicationFailed(
-                f"{what} failed at {target.label}: {error}. The journal keeps it incomplete and the next run "
-                f"tries again; {', '.join(map(str, request.months))} was not published"
+                f"{what} failed at {target.label}: {clause(error)}. The journal keeps it incomplete and "
+                f"the next run tries again; {', '.join(map(str, request.months))} was not published"
             ) from None
     journal.finish(
         store,
@@ -300,7 +300,8 @@ class _Committed:
                     files = ", ".join(t.name for t in self.targets[:index])
                     raise PublicationFailed(
                         f"The files are published ({files}) but updating {target.label} failed: "
-                        f"{error}. {target.label}: pending; metrics store: holds the publication, its "
+                        f"{clause(error)}. {target.label}: pending; metrics store: holds the publication, "
+                        "its "
                         "journal says it is incomplete. Re-run the month (or run the next) to complete the "
                         "publication; nothing will be duplicated"
                     ) from None

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from perfplat_assets.common.errors import file_system_cause
+from perfplat_assets.common.errors import clause, file_system_cause
 from perfplat_assets.common.files import FileRefused, read_bounded
 from perfplat_assets.common.methods import MethodSchedule
 from perfplat_assets.common.months import Month, last_closed_month, spans
@@ -147,8 +147,8 @@ def import_published_file(
         if refused.mode is None:  # its size: the refusal names the limit
             raise HistoryRefused(f"{file} {refused}") from None
         raise HistoryRefused(
-            f"{file} {refused}. An import takes the published data.json itself: a regular file of at most "
-            f"{MAX_IMPORT_BYTES:,} bytes"
+            f"{file} {clause(refused)}. An import takes the published data.json itself: a regular file of "
+            f"at most {MAX_IMPORT_BYTES:,} bytes"
         ) from None
     except OSError as error:
         raise HistoryRefused(f"{file} cannot be read: {file_system_cause(error)}") from None

@@ -19,6 +19,7 @@ from perfplat_assets.configuration import (
     queue_configured,
     queue_sensor_interval,
 )
+from perfplat_assets.console import perfplat_console, say_failures_once
 from perfplat_assets.measures import service_measures
 from perfplat_assets.partitions import resource_key
 from perfplat_assets.publication.assets import build_assets
@@ -42,6 +43,7 @@ def service_assets(service: Service) -> list[AssetsDefinition]:
     return [*measures, *build_assets(service)]
 
 
+say_failures_once()  # Dagster's console log: each failure perfplat knows once, in one line (console.py)
 resources = build_resources()
 services = published_services()
 assets = [asset for service in services for asset in service_assets(service)]
@@ -79,4 +81,6 @@ defs = Definitions(
     # per step spent most of a run starting Python and importing Dagster and perfplat again (4 to 5 s a step,
     # two at a time). Pools and run-tag limits hold all the same (docs/PERFORMANCE.md, "A month's run").
     executor=in_process_executor,
+    # Dagster's console log, with each failure perfplat knows said once, in one line (console.py).
+    loggers={"console": perfplat_console},
 )

@@ -1,0 +1,146 @@
+"""What a run prints in a terminal: Dagster's console log, with each failure perfplat knows said once, in one
+line, without a traceback (the traceback stays in the run's event log, for whoever wants it).
+
+perfplat raises `dagster.Failure` with a sentence that names the cause and what to do. Dagster's console
+logger prints that sentence with a stack trace for every step that fails for it (a publish directory that is
+a file fails each of a service's measures) and again in the run's failure: 159 lines for one sentence. This
+logger is Dagster's own colored console logger with a filter: a step's failure perfplat knows is shown once
+per run as one line, the run's failure without the error repeated, and any other failure (a bug) as Dagster
+shows it, traceback and all. `quiet=True` keeps perfplat's failures off the console altogether, for a
+command that says them itself as its last line (`failure_reasons`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from dagster import DagsterEvent, DagsterEventType, Field, logger
+from dagster._core.events import EVENT_TYPE_TO_DISPLAY_STRING
+from dagster._core.log_manager import LOG_RECORD_METADATA_ATTR
+from dagster._utils.log import create_console_logger
+from dagster_shared.error import SerializableErrorInfo
+
+# Errors whose message is perfplat's own sentence: `Failure`, and the errors a run's own code raises with one.
+KNOWN = frozenset({"Failure", "SourceUnavailable", "SettingError", "PublicationFailed", "StoreFailed"})
+# What Dagster raises in a step when the run is interrupted (Ctrl-C): the command that started it says so.
+INTERRUPTED = frozenset({"DagsterExecutionInterruptedError", "KeyboardInterrupt"})
+
+
+def known_reason(event: DagsterEvent) -> str | None:
+    """The sentence of a step failure perfplat raised for a reason it knows, else None (a bug, or Dagster's
+    own error, which keeps its traceback)."""
+    data = event.step_failure_data if event.event_type == DagsterEventType.STEP_FAILURE else None
+    if data is None:
+        return None
+    if data.user_failure_data is not None and data.user_failure_data.description:
+        return data.user_failure_data.description.strip()
+    error = _innermost(data.error)
+    if error is None or error.cls_name not in KNOWN:
+        return None
+    return error.message.partition(": ")[2].strip() or error.message.strip()
+
+
+def interrupted(event: DagsterEvent) -> bool:
+    data = event.step_failure_data if event.event_type == DagsterEventType.STEP_FAILURE else None
+    error = _innermost(data.error) if data is not None else None
+    return error is not None and error.cls_name in INTERRUPTED
+
+
+def _innermost(error: SerializableErrorInfo | None) -> SerializableErrorInfo | None:
+    """The error perfplat raised, inside Dagster's "Error occurred while executing op" wrapper, if any."""
+    while error is not None and error.cause is not None and error.cls_name not in KNOWN:
+        error = error.cause
+    return error
+
+
+def failure_reasons(events: Iterable[DagsterEvent]) -> list[str]:
+    """Each distinct reason perfplat gave for a step of the run failing, in the order they happened."""
+    reasons = [reason for event in events if (reason := known_reason(event))]
+    return list(dict.fromkeys(reasons))
+
+
+class OnceEach(logging.Filter):
+    """Each of perfplat's failures once, in one line; Dagster's own lines as they are, but for the steps it
+    then leaves out and the run's failure, which would only repeat it."""
+
+    def __init__(self, quiet: bool) -> None:
+        super().__init__()
+        self.quiet = quiet
+        self.said: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        meta = getattr(record, LOG_RECORD_METADATA_ATTR, None)
+        if not meta:
+            return True
+        event: DagsterEvent | None = meta.get("dagster_event")
+        if event is None:
+            # "Dependencies for step X failed: [...]. Not executing.": what follows from a failure said above.
+            return not (self.said and meta["orig_message"].startswith("Dependencies for step"))
+        if event.event_type == DagsterEventType.STEP_FAILURE:
+            reason = known_reason(event)
+            if reason is None:
+                return not (self.quiet and interrupted(event))
+            if self.quiet or reason in self.said:
+                self.said.add(reason)
+                return False
+            self.said.add(reason)
+            record.msg, record.args = _line(meta, f"{meta['orig_message'].rstrip('.')}: {reason}"), ()
+            return True
+        if event.event_type == DagsterEventType.RUN_FAILURE and _run_failed_for_a_known_reason(event):
+            record.msg, record.args = _line(meta, meta["orig_message"]), ()  # its reason is said above
+            return not self.quiet
+        return not (self.quiet and event.event_type == DagsterEventType.STEP_UP_FOR_RETRY)
+
+
+def _run_failed_for_a_known_reason(event: DagsterEvent) -> bool:
+    data = event.event_specific_data
+    first = getattr(data, "first_step_failure_event", None)
+    if first is not None:
+        return known_reason(first) is not None
+    error = _innermost(getattr(data, "error", None))
+    return error is not None and error.cls_name in KNOWN
+
+
+def _line(meta: dict, message: str) -> str:
+    """The record as Dagster's console shows it, with `message` and no error after it."""
+    event = meta["dagster_event"]
+    parts = [meta["job_name"] or "system", meta["run_id"], str(event.pid) if event.pid else None]
+    shown = EVENT_TYPE_TO_DISPLAY_STRING.get(event.event_type, event.event_type_value)
+    return " - ".join(p for p in [*parts, meta["step_key"], shown, message] if p)
+
+
+class DagsterConsole(logging.Logger):
+    """The class Dagster's own console logger is made of, once `say_failures_once` has run: Dagster builds
+    it with `logging.getLoggerClass()` for each run, and this one filters it as `OnceEach` does. Any other
+    logger of this class is a plain `logging.Logger`."""
+
+    def __init__(self, name: str, level: int | str = logging.NOTSET) -> None:
+        super().__init__(name, level)
+        if name == "dagster":
+            self.addFilter(OnceEach(quiet=False))
+
+
+def say_failures_once() -> None:
+    """Have every run of this process print each failure perfplat knows once, in one line, however it was
+    launched (`dg launch`, `dagster asset materialize`, a run worker), where a run's config names no logger.
+    Dagster offers no default for the implicit asset job's loggers, only `logging.getLoggerClass()`, which
+    it reads for the console logger of each run; a class set by someone else is left alone."""
+    if logging.getLoggerClass() is logging.Logger:
+        logging.setLoggerClass(DagsterConsole)
+
+
+@logger(
+    {
+        "log_level": Field(str, is_required=False, default_value="DEBUG", description="Its threshold."),
+        "quiet": Field(
+            bool, is_required=False, default_value=False, description="Leave perfplat's failures out."
+        ),
+    },
+    description="Dagster's colored console logger, each failure perfplat knows said once, in one line.",
+)
+def perfplat_console(init_context) -> logging.Logger:
+    config = init_context.logger_config
+    console = create_console_logger("dagster", config["log_level"])
+    console.addFilter(OnceEach(quiet=config["quiet"]))
+    return console

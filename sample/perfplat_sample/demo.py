@@ -74,7 +74,7 @@ def _demo(months: list[Month], instance: DagsterInstance) -> int:
     if dagster_home.name.startswith(TMP_DAGSTER_HOME_PREFIX):  # Dagster's folder, removed on exit
         print("dagster runs:    not kept (DAGSTER_HOME is unset and no dagster.yaml here says where)")
     else:
-        print(f"dagster runs:    {dagster_home} (`make dev` shows them)")
+        print(f"dagster runs:    {dagster_home}")
     return 0
 
 

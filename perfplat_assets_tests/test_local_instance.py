@@ -28,8 +28,10 @@ RUNS = "{ runsOrError { ... on Runs { results { runId status tags { key value } 
 
 
 def _clean_environment() -> dict[str, str]:
-    """A person's shell: no DAGSTER_*, PERFPLAT_* or AWS_* variable, Make an LPA alone (as the tests run)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "PERFPLAT_", "AWS_"))}
+    """A person's shell: no DAGSTER_*, PERFPLAT_* or AWS_* variable, nothing from a `make test` around the
+    suite, Make an LPA alone (as the tests run)."""
+    outside = ("DAGSTER_", "PERFPLAT_", "AWS_", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(outside)}
     return env | {"PERFPLAT_SERVICES": "make_an_lpa", "NO_PROXY": "127.0.0.1,localhost"}
 
 
@@ -50,7 +52,7 @@ def _runs_by_tag(runs: list[dict]) -> dict[str, dict]:
 
 
 def test_make_dev_the_demo_and_dg_launch_share_one_instance_and_one_store(tmp_path):
-    checkout = tmp_path / "perfplat"
+    checkout = (tmp_path / "perfplat").resolve()  # as the commands print it
     checkout.mkdir()
     for name in CHECKOUT_FILES:
         shutil.copy(ROOT / name, checkout / name)

@@ -57,6 +57,12 @@ def test_make_dev_the_demo_and_dg_launch_share_one_instance_and_one_store(tmp_pa
     for name in CHECKOUT_FILES:
         shutil.copy(ROOT / name, checkout / name)
     env = _clean_environment()
+    # The demo for one month, as after `make demo`.
+    demo = _run([str(BIN / "perfplat-demo"), "--months", "1"], checkout, env)
+    home = checkout / ".perfplat" / "dagster_home"
+    assert f"dagster runs:    {home}" in demo
+    assert f"metrics store:   sqlite:///{checkout}/.perfplat/metrics.sqlite" in demo
+
     ui_port, aws_port = free_port(), free_port()
     # `make dev` on ports of its own, from a shell where another project's DAGSTER_HOME is set: the make
     # targets use the checkout's instance all the same. The venv is installed already (-o: not remade).
@@ -78,11 +84,8 @@ def test_make_dev_the_demo_and_dg_launch_share_one_instance_and_one_store(tmp_pa
         dagster_pid = int(
             poll("dagster dev", lambda: re.findall(r"\(pid (\d+)\)", log.read_text()), 60, [log])[0]
         )
-        # While the UI starts: the demo for one month, then `dg launch` of one asset for another month.
-        demo = _run([str(BIN / "perfplat-demo"), "--months", "1"], checkout, env)
-        home = checkout / ".perfplat" / "dagster_home"
-        assert f"dagster runs:    {home}" in demo
-        assert f"metrics store:   sqlite:///{checkout}/.perfplat/metrics.sqlite" in demo
+        # While the UI starts, `dg launch` of one asset for another month. (The demo came first: two
+        # processes creating a fresh SQLite instance at the same moment can leave it unreadable.)
         launch = [str(BIN / "dg"), "launch", "--assets", "make_an_lpa/user_satisfaction"]
         _run([*launch, "--partition", LAUNCHED_MONTH], checkout, env)
 

@@ -1,11 +1,15 @@
 # perfplat: `make demo` to see it work, `make test` to run the tests. Needs Python 3.11+ and make.
+# `make dev` serves the UI on UI_PORT (3000) and the local AWS endpoint on AWS_PORT (4566); to move them:
+#   make dev UI_PORT=3001 AWS_PORT=4567
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-DATA_DIR ?= $(CURDIR)/.perfplat
-# The make targets keep Dagster's instance in .perfplat/, configured by the checkout's local dagster.yaml
-# (production's is deploy/dagster.yaml).
-export DAGSTER_HOME := $(DATA_DIR)/dagster_home
+UI_PORT ?= 3000
+AWS_PORT ?= 4566
+# Dagster's instance: like `dagster dev` and `dg` run from the checkout, the make targets leave DAGSTER_HOME
+# unset, so Dagster reads the checkout's dagster.yaml, which keeps the instance in .perfplat/dagster_home
+# beside the metrics store. One instance, whichever command ran (production's is deploy/dagster.yaml).
+unexport DAGSTER_HOME
 # The installs run uv, itself installed into .venv by pip from PyPI: it downloads and installs in parallel,
 # the demo's environment in about a quarter of pip's time (docs/PERFORMANCE.md), and prints each package it
 # adds.
@@ -43,11 +47,7 @@ $(VENV)/.installed-test: $(VENV)/.installed-dev
 	$(INSTALL) -e '.[test]'
 	@touch $@
 
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
-	@mkdir -p $(DAGSTER_HOME)
-	@cp dagster.yaml $@
-
-demo: install $(DAGSTER_HOME)/dagster.yaml
+demo: install
 	$(BIN)/perfplat-demo
 
 # The suite on parallel workers, one more than the cores by default: many tests spend much of their time
@@ -74,11 +74,11 @@ docs: install-test
 docs-serve: install-test
 	$(BIN)/mkdocs serve
 
-dev: install-dev $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/perfplat-localstack --with-dagster
+dev: install-dev
+	$(BIN)/perfplat-localstack --with-dagster --dagster-port $(UI_PORT) --port $(AWS_PORT)
 
 localstack: install-dev
-	$(BIN)/perfplat-localstack
+	$(BIN)/perfplat-localstack --port $(AWS_PORT)
 
 lint: install-test
 	$(BIN)/ruff check .
@@ -89,12 +89,12 @@ format: install-test
 	$(BIN)/ruff check --fix .
 
 # One month on whatever the environment configures, e.g. make materialize PARTITION=2025-05-01
-materialize: install $(DAGSTER_HOME)/dagster.yaml
+materialize: install
 	@test -n "$(PARTITION)" || { echo "usage: make materialize PARTITION=YYYY-MM-01"; exit 2; }
 	$(BIN)/dg launch --assets '*' --partition $(PARTITION)
 
-validate: install $(DAGSTER_HOME)/dagster.yaml
+validate: install
 	$(BIN)/dg check defs
 
 clean:
-	rm -rf $(DATA_DIR) .pytest_cache .ruff_cache
+	rm -rf .perfplat .pytest_cache .ruff_cache

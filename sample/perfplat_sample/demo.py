@@ -1,17 +1,18 @@
 """`perfplat-demo`: materialise every service's assets for the last closed months and print the figures.
 
-Runs on whatever the environment configures, the embedded default when nothing is set. With DAGSTER_HOME
-set the runs are recorded there, so `make dev` shows them afterwards.
+Runs on whatever the environment configures, the embedded default when nothing is set. The run is recorded in
+the instance `dg launch` would use from the same directory (DAGSTER_HOME's, else the working directory's
+dagster.yaml: the checkout's keeps it in .perfplat/dagster_home), so `make dev` and `dagster dev` show it.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from dagster import DagsterInstance, EnvVar, materialize
+from dagster._cli.utils import TMP_DAGSTER_HOME_PREFIX, get_possibly_temporary_instance_for_cli
 from tabulate import tabulate
 
 from perfplat_assets.common.months import Month, last_closed_month
@@ -33,9 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--months", type=int, default=6, help="how many closed months (default 6)")
     options = parser.parse_args(argv)
-    months = _months(options.months)
+    # The instance Dagster's own CLI (`dg launch`, `dagster dev`) takes from here, and the .env it reads.
+    with get_possibly_temporary_instance_for_cli("perfplat-demo") as instance:
+        return _demo(_months(options.months), instance)
+
+
+def _demo(months: list[Month], instance: DagsterInstance) -> int:
     resources = defs.resources
-    instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
     print(f"materialising {months[0]} to {months[-1]} in one run ...", flush=True)
     result = materialize(
         assets,
@@ -73,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\npublished files: {publish_dir}")
     print(f"report:          {publish_dir / REPORT_HTML} (open it in a browser)")
     print(f"metrics store:   {store.describe()}")
+    dagster_home = Path(instance.root_directory).resolve()
+    if dagster_home.name.startswith(TMP_DAGSTER_HOME_PREFIX):  # Dagster's folder, removed on exit
+        print("dagster runs:    not kept (DAGSTER_HOME is unset and no dagster.yaml here says where)")
+    else:
+        print(f"dagster runs:    {dagster_home}")
     return 0
 
 

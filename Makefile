@@ -88,10 +88,12 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# One month on whatever the environment configures, e.g. make materialize PARTITION=2025-05-01
+# One month (or a range) on whatever the environment configures, on the local instance, e.g.
+# make materialize PARTITION=2025-05-01, or PARTITION=2025-01 TO=2025-06 for one run over a range. A month
+# that is not published (not closed, or before the first) is refused before anything starts.
 materialize: install
-	@test -n "$(PARTITION)" || { echo "usage: make materialize PARTITION=YYYY-MM-01"; exit 2; }
-	$(BIN)/dg launch --assets '*' --partition $(PARTITION)
+	@test -n "$(PARTITION)" || { echo "usage: make materialize PARTITION=YYYY-MM-01 [TO=YYYY-MM-01]"; exit 2; }
+	$(BIN)/perfplat materialize $(PARTITION) $(if $(TO),--to $(TO))
 
 validate: install
 	$(BIN)/dg check defs

@@ -42,8 +42,10 @@ def known_reason(event: DagsterEvent) -> str | None:
 
 
 def interrupted(event: DagsterEvent) -> bool:
-    data = event.step_failure_data if event.event_type == DagsterEventType.STEP_FAILURE else None
-    error = _innermost(data.error) if data is not None else None
+    """Whether the event is a step, a resource or the run failing because the run was interrupted."""
+    error = _innermost(getattr(event.event_specific_data, "error", None))
+    while error is not None and error.cls_name not in INTERRUPTED and error.cause is not None:
+        error = error.cause
     return error is not None and error.cls_name in INTERRUPTED
 
 
@@ -77,10 +79,12 @@ class OnceEach(logging.Filter):
         if event is None:
             # "Dependencies for step X failed: [...]. Not executing.": what follows from a failure said above.
             return not (self.said and meta["orig_message"].startswith("Dependencies for step"))
+        if self.quiet and interrupted(event):
+            return False  # the command that started the run says it was interrupted, and what it left
         if event.event_type == DagsterEventType.STEP_FAILURE:
             reason = known_reason(event)
             if reason is None:
-                return not (self.quiet and interrupted(event))
+                return True
             if self.quiet or reason in self.said:
                 self.said.add(reason)
                 return False

@@ -38,7 +38,8 @@ ABOVE_THE_MEASURES: tuple[tuple[str, ...], ...] = (
     ("publication",),
     ("alerts",),  # what reaches a person: reads runs, the publication's deadline and records
     ("schedules", "queue"),
-    ("definitions", "configuration", "store_schema", "cli"),
+    # The code location, and what runs it from a terminal: its console, the commands' runs and `perfplat`.
+    ("definitions", "configuration", "store_schema", "console", "commands", "cli"),
 )
 
 

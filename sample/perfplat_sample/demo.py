@@ -11,12 +11,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from dagster import DagsterInstance, EnvVar, materialize
+from dagster import DagsterInstance, EnvVar
 from dagster._cli.utils import TMP_DAGSTER_HOME_PREFIX, get_possibly_temporary_instance_for_cli
 from tabulate import tabulate
 
+from perfplat_assets.commands import INTERRUPTED, published_lines, run_months
 from perfplat_assets.common.months import Month, last_closed_month
-from perfplat_assets.definitions import assets, defs, services
+from perfplat_assets.definitions import defs, services
 from perfplat_assets.measures import service_data_types
 from perfplat_assets.metrics_store.tables import publication_record
 from perfplat_assets.partitions import resource_key
@@ -35,29 +36,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--months", type=int, default=6, help="how many closed months (default 6)")
     options = parser.parse_args(argv)
     # The instance Dagster's own CLI (`dg launch`, `dagster dev`) takes from here, and the .env it reads.
-    with get_possibly_temporary_instance_for_cli("perfplat-demo") as instance:
-        return _demo(_months(options.months), instance)
+    try:
+        with get_possibly_temporary_instance_for_cli("perfplat-demo") as instance:
+            return _demo(_months(options.months), instance)
+    except KeyboardInterrupt:  # before the run began (during it, `run_months` says what was published)
+        print("interrupted; nothing was published", file=sys.stderr)
+        return INTERRUPTED
 
 
 def _demo(months: list[Month], instance: DagsterInstance) -> int:
     resources = defs.resources
+    store = resources["metrics_store"].process_config_and_initialize()
     print(f"materialising {months[0]} to {months[-1]} in one run ...", flush=True)
-    result = materialize(
-        assets,
-        tags={
-            "dagster/asset_partition_range_start": months[0].key,
-            "dagster/asset_partition_range_end": months[-1].key,
-        },
-        resources=resources,
-        instance=instance,
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        raise_on_error=False,
-    )
-    if not result.success:
-        print("the run failed; see the Dagster log above", file=sys.stderr)
+    outcome = run_months(defs.resolve_implicit_global_asset_job_def(), months, instance, store)
+    if not outcome.succeeded:
+        for line in published_lines(outcome.published):
+            print(line)
+        said = "; ".join(outcome.reasons) or f"the run failed: its event log has why (run {outcome.run_id})"
+        print(f"perfplat-demo: {said}", file=sys.stderr)
         return 1
     # Outside a run, settings given as environment variables are resolved here.
-    store = resources["metrics_store"].process_config_and_initialize()
     setting = resources["run_start"].publish_dir
     publish_dir = Path(setting.get_value() if isinstance(setting, EnvVar) else setting).resolve()
     for service in services:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from perfplat_assets.common.columns import to_row
@@ -108,6 +108,37 @@ def synthetic_months(store: MetricsStore, services: Sequence[Service]) -> dict[s
             table = publication_record(service.name).published_records
             rows = connection.execute(select(table.c.month).where(table.c.synthetic.is_(True)).distinct())
             found[service.name] = frozenset(Month.parse(month) for (month,) in rows)
+    return found
+
+
+def latest_entries(store: MetricsStore, services: Sequence[Service]) -> dict[str, int]:
+    """By service name, the id of its journal's newest entry (0 for none): where a command's own
+    publications begin, to say afterwards what it published."""
+    found: dict[str, int] = {}
+    with in_store(store, "reading the journal"), store.transaction(commit=False) as connection:
+        for service in services:
+            publications = publication_record(service.name).publications
+            newest = connection.execute(select(func.max(publications.c.id))).scalar()
+            found[service.name] = int(newest or 0)
+    return found
+
+
+def published_since(
+    store: MetricsStore, services: Sequence[Service], since: Mapping[str, int]
+) -> dict[str, list[Month]]:
+    """By service name, the months of publications applied after the entries `since` (`latest_entries`)."""
+    found: dict[str, list[Month]] = {}
+    with in_store(store, "reading the journal"), store.transaction(commit=False) as connection:
+        for service in services:
+            publications = publication_record(service.name).publications
+            query = select(publications.c.months).where(
+                publications.c.id > since.get(service.name, 0), publications.c.state == APPLIED
+            )
+            months = {
+                Month.parse(key) for (keys,) in connection.execute(query) for key in keys.split(",") if key
+            }
+            if months:
+                found[service.name] = sorted(months)
     return found
 
 

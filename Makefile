@@ -16,7 +16,7 @@ unexport DAGSTER_HOME
 UV := $(BIN)/uv
 INSTALL := $(UV) pip install --python $(BIN)/python --compile-bytecode
 
-.PHONY: install install-dev install-test demo test bench docs docs-serve dev localstack materialize lint format validate clean
+.PHONY: install install-dev install-test demo test bench docs docs-serve screenshots dev localstack materialize lint format validate clean
 
 # .venv grows by what each target runs, from this checkout: the demo's environment first (perfplat, its
 # embedded sample from sample/, Dagster's dg), then the local AWS endpoint for `make dev`, then the test tools.
@@ -73,6 +73,10 @@ docs: install-test
 
 docs-serve: install-test
 	$(BIN)/mkdocs serve
+
+# The README's pictures (docs/images/): the UI and the report, from the embedded default, through Chromium.
+screenshots: install-test
+	$(BIN)/python scripts/docs_screenshots.py
 
 dev: install-dev
 	$(BIN)/perfplat-localstack --with-dagster --dagster-port $(UI_PORT) --port $(AWS_PORT)

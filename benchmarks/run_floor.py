@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import platform
-import shutil
 import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+import yaml
 from dagster import Definitions, in_process_executor, multiprocess_executor
 
 from perfplat_assets import definitions
@@ -47,10 +47,19 @@ VARIANTS = {
 }
 
 
+def _local_instance_in(home: Path) -> None:
+    """The checkout's dagster.yaml (its pools, run-tag limits and coordinator) in `home`, less its storage
+    paths, which name the checkout's own .perfplat/dagster_home: the benchmark's runs stay in `home`."""
+    config = yaml.safe_load((ROOT / "dagster.yaml").read_text(encoding="utf-8"))
+    for key in ("storage", "local_artifact_storage", "compute_logs"):
+        config.pop(key, None)
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+
+
 def _run(target: list[str], partition: str) -> float:
     with tempfile.TemporaryDirectory(prefix="perfplat-run-floor-") as work:
         env = dagster_environment(Path(work))
-        shutil.copy(ROOT / "dagster.yaml", Path(env["DAGSTER_HOME"]) / "dagster.yaml")
+        _local_instance_in(Path(env["DAGSTER_HOME"]))
         command = [DAGSTER, "asset", "materialize", *target, "--select", "*", "--partition", partition]
         started = time.perf_counter()
         done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)

@@ -1,9 +1,12 @@
 """Where the tests' alerts arrive: a loopback stand-in of Slack's Web API that the real slack_sdk client
-posts to, and an SQS queue subscribed to an SNS topic on moto, read back as a person's inbox would be."""
+posts to, and an SQS queue subscribed to an SNS topic on moto, read back as a person's inbox would be; and a
+TCP hop that makes a real server (the metrics store's PostgreSQL) fall silent."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -128,3 +131,50 @@ class SnsInbox:
                 envelope = json.loads(message["Body"])
                 self.received.append({"subject": envelope.get("Subject", ""), "message": envelope["Message"]})
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+class TcpHop:
+    """A TCP hop on loopback in front of a real server (PostgreSQL): it forwards each connection both ways,
+    until `silent` is set; then it accepts new connections and never answers them, as a server that is
+    hung, or a firewall that swallows packets, does. With no upstream it is silent from the start."""
+
+    def __init__(self, upstream: tuple[str, int] | None = None) -> None:
+        self.upstream = upstream
+        self.silent = upstream is None
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._held: list[socket.socket] = []
+        self._closed = threading.Event()
+        threading.Thread(target=self._accept, name="tcp-hop", daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if self.silent or self.upstream is None:
+                self._held.append(client)  # accepted, never answered
+                continue
+            server = socket.create_connection(self.upstream)
+            self._held += [client, server]
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(source, target), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, target: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                target.sendall(data)
+        with contextlib.suppress(OSError):
+            target.shutdown(socket.SHUT_WR)
+
+    def __enter__(self) -> TcpHop:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._closed.set()
+        self._listener.close()
+        for held in self._held:
+            with contextlib.suppress(OSError):
+                held.close()

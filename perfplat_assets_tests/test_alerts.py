@@ -7,6 +7,7 @@ are evaluated as Dagster evaluates them; the daemon's own path is test_alerts_da
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -25,6 +26,8 @@ from dagster import (
     build_sensor_context,
     materialize,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from perfplat_assets.alerts import messages
 from perfplat_assets.alerts.resources import MAX_ATTEMPTS, Alerting
@@ -41,6 +44,7 @@ from perfplat_assets.publication.freshness import (
     build_deadline_sensor,
     evaluation,
 )
+from perfplat_assets.queue.messages import REASONS, InvalidMessage, parse_message
 from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 from perfplat_assets.services.use_an_lpa.service import USE_AN_LPA
 from perfplat_assets.user_satisfaction.queries.feedback_exports import HEADER
@@ -465,8 +469,10 @@ def test_slacks_api_url_gains_its_slash_and_an_alert_cannot_mention_the_channel(
 
 
 def test_a_refused_message_is_alerted_without_what_it_held():
+    with pytest.raises(InvalidMessage) as refused:
+        parse_message("Jane Doe, 12 High St", asset_names=[], last_closed=None)
     alert = messages.message_dead_lettered(
-        "m-1", "not JSON: 'Jane Doe, 12 High St'", "moved to the dead-letter queue", "queue q"
+        "m-1", refused.value.said, "moved to the dead-letter queue", "queue q"
     )
     assert "Reason: not JSON\n" in alert.body and "Jane" not in alert.text
 
@@ -504,3 +510,34 @@ def test_use_an_lpas_late_month_names_the_days_its_exports_do_not_cover(
     why = next(line for line in posted.text.splitlines() if line.startswith("Why: "))
     assert why.startswith("Why: user satisfaction: not available yet")
     assert "2026-07-30 to 2026-07-31" in why and "PERFPLAT_USE_AN_LPA_FEEDBACK_EXPORTS" in why
+
+
+# No text from a queue message in any alert
+
+
+EVIL = (
+    '{"year": 2024, "month": 1, "assets": ["URGENT - your session expired, re-enter the AWS keys at '
+    'https://evil.example/perfplat-login today"]}'
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.just(EVIL)
+    | st.text(max_size=200)
+    | st.dictionaries(st.text(max_size=20), st.text(max_size=40)).map(json.dumps)
+)
+def test_a_refused_message_is_alerted_in_perfplats_words_alone(body):
+    try:
+        parse_message(body, asset_names=["make_an_lpa/uptime"], last_closed=None)
+    except InvalidMessage as refused:
+        reason = refused.said
+    else:
+        return
+    assert reason in REASONS
+    alert = messages.message_dead_lettered(
+        "5fa8e7b2-0c1d-4e6f-9a3b-2d4c6e8f0a1b", reason, "deleted", "queue q"
+    )
+    assert alert.body.splitlines()[0] == f"Reason: {reason}"
+    if body == EVIL:
+        assert "evil" not in alert.text and "URGENT" not in alert.text

@@ -9,7 +9,8 @@
   seen again (redelivered after its visibility timeout, or after a preview tick that launched nothing) is
   looked up the same way and never starts a second run.
 - An invalid message is logged with the reason and moved to the dead-letter queue (or deleted when there is
-  none), so it can never block its FIFO message group.
+  none), so it can never block its FIFO message group. Its alert says why in perfplat's own words only
+  (`InvalidMessage.said`): what a message holds never reaches a person.
 - A queue that cannot be reached (DNS, a refused connection, TLS, a proxy) skips the tick saying so and which
   setting to check; an error SQS answered with is said as SQS's answer. Either way nothing is deleted.
 """
@@ -171,7 +172,9 @@ class _Tick:
             ]
             self.client.delete_message_batch(QueueUrl=self.url, Entries=entries)
 
-    def dead_letter(self, message: dict[str, Any], reason: str) -> None:
+    def dead_letter(self, message: dict[str, Any], reason: InvalidMessage) -> None:
+        """Move the message to the dead-letter queue (or delete it), log it whole, and alert it, in perfplat's
+        own words only: the message's text stays in the dead-letter queue and the log."""
         message_id = message["MessageId"]
         target = self.queue.dead_letter_queue_url
         if target:
@@ -179,7 +182,7 @@ class _Tick:
                 "QueueUrl": target,
                 "MessageBody": message["Body"] or "(empty)",
                 "MessageAttributes": {
-                    "perfplat-error": {"DataType": "String", "StringValue": reason[:1000]},
+                    "perfplat-error": {"DataType": "String", "StringValue": str(reason)[:1000]},
                     "source-message-id": {"DataType": "String", "StringValue": message_id},
                 },
             }
@@ -188,17 +191,21 @@ class _Tick:
             body = ""
             try:
                 self.client.send_message(**params)
-                outcome = "moved to the dead-letter queue"
+                outcome = alerted = "moved to the dead-letter queue"
             except (BotoCoreError, ClientError) as error:
                 # A broken dead-letter queue must not jam the FIFO group: the message is logged whole
                 # instead (in the log only, never in an alert), then deleted.
                 outcome = f"NOT dead-lettered ({unreachable_cause(error) or error}) but deleted"
+                alerted = (
+                    "NOT dead-lettered (the dead-letter queue refused it or could not be reached) but deleted"
+                )
                 body = f"; its body was {message['Body'][:2000]!r}"
         else:
-            outcome, body = "deleted (no PERFPLAT_SQS_DLQ_URL)", ""
+            outcome = alerted = "deleted (no PERFPLAT_SQS_DLQ_URL)"
+            body = ""
         self.delete(message["ReceiptHandle"])
         self.context.log.warning(f"invalid message {message_id}: {reason}; {outcome}{body}")
-        alert = message_dead_lettered(message_id, reason, outcome, self.queue.describe(self.client))
+        alert = message_dead_lettered(message_id, reason.said, alerted, self.queue.describe(self.client))
         self.alerting.raise_alert(alert, self.context.log)  # never raises: the message is dealt with
 
     def handle(
@@ -222,7 +229,7 @@ class _Tick:
                 services=self.services,
             )
         except InvalidMessage as reason:
-            self.dead_letter(message, str(reason))
+            self.dead_letter(message, reason)
             return "invalid"
         if request not in new_runs and (waiting := self.waiting_run(request)):
             attachments.setdefault(waiting, []).append(message)

@@ -150,7 +150,7 @@ class SlackChannel:
             cause = unreachable_cause(error)
             if cause is None and isinstance(error, TimeoutError):
                 raise ChannelUnavailable(
-                    f"Slack did not answer at {self.api_url} within {timeout:.0f} s: it is slow or down, "
+                    f"Slack did not answer at {self.api_url} within {timeout / 2:.3g} s: it is slow or down, "
                     "nothing in perfplat's settings causes this.",
                     Kind.SERVICE_ERROR,
                 ) from None
@@ -256,8 +256,8 @@ class SnsChannel:
             cause = unreachable_cause(error)
             if cause is None and isinstance(error, ReadTimeoutError):
                 raise ChannelUnavailable(
-                    f"SNS did not answer for {self.topic_arn} within {timeout:.0f} s: it is slow or down, "
-                    "nothing in perfplat's settings causes this.",
+                    f"SNS did not answer for {self.topic_arn} within {timeout / 2:.3g} s: it is slow or "
+                    "down, nothing in perfplat's settings causes this.",
                     Kind.SERVICE_ERROR,
                 ) from None
             raise ChannelUnavailable(

@@ -142,7 +142,7 @@ def _kind(error: DBAPIError, detail: str) -> str:
         return "disk full"
     if state.startswith("53"):  # out of memory, too many connections, other resources
         return "resources"
-    if state == "57014" or "statement timeout" in lowered or "database is locked" in lowered:
+    if (state == "57014" and "timeout" in lowered) or state == "55P03" or "database is locked" in lowered:
         return "timeout"
     if error.connection_invalidated or any(mark in lowered for mark in _LOST_CONNECTION):
         return "lost"

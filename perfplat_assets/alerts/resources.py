@@ -211,7 +211,8 @@ class Alerting(ConfigurableResource):
         passed: set[str] = set()  # alerts this turn refused or another tick claimed: not read again
         sender: Callable[[Alert], None] | None = None
         sender_timeout = 0.0
-        while True:
+        began = time.monotonic()
+        while not self.store_failed_since(began):  # the store failed this turn (either channel's): no more
             try:
                 rows = self._due(channel.name, passed)
             except Exception as error:
@@ -221,9 +222,10 @@ class Alerting(ConfigurableResource):
             if not rows:
                 return
             for row in rows:
-                timeout = min(ATTEMPT_SECONDS, deadline - time.monotonic())
-                if timeout < MIN_ATTEMPT_SECONDS:
-                    return  # the tick is spent: the next one goes on
+                # Whole seconds: a client is made again only when less than its bound is left.
+                timeout = float(int(min(ATTEMPT_SECONDS, deadline - time.monotonic())))
+                if timeout < MIN_ATTEMPT_SECONDS or self.store_failed_since(began):
+                    return  # the tick is spent, or the store failed: the next tick goes on
                 claimed = self._claim(row, log)
                 if claimed is None:
                     return  # the store failed: nothing more this tick

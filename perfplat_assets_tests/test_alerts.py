@@ -7,12 +7,14 @@ are evaluated as Dagster evaluates them; the daemon's own path is test_alerts_da
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +25,19 @@ from dagster import (
     build_sensor_context,
     materialize,
 )
-from sqlalchemy import insert
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import create_engine, insert
 
 from perfplat_assets.alerts import messages
-from perfplat_assets.alerts.resources import MAX_ATTEMPTS, Alerting
+from perfplat_assets.alerts.resources import MAX_ATTEMPTS, Alerting, Delivery
 from perfplat_assets.alerts.sensors import build_alert_sensor
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.service import Service
 from perfplat_assets.configuration import SettingError, build_resources
 from perfplat_assets.definitions import defs
 from perfplat_assets.metrics_store.resources import MetricsStore
+from perfplat_assets.metrics_store.tables import alert_deliveries
 from perfplat_assets.publication.committing.journal import finish, journal_entry
 from perfplat_assets.publication.deadline import due_month
 from perfplat_assets.publication.freshness import (
@@ -40,10 +45,11 @@ from perfplat_assets.publication.freshness import (
     build_deadline_sensor,
     evaluation,
 )
+from perfplat_assets.queue.messages import REASONS, InvalidMessage, parse_message
 from perfplat_assets.services.make_an_lpa.service import MAKE_AN_LPA
 from perfplat_assets.services.use_an_lpa.service import USE_AN_LPA
 from perfplat_assets.user_satisfaction.queries.feedback_exports import HEADER
-from perfplat_assets_tests.support.alerts import SLACK_CHANNEL, SLACK_TOKEN, SlackStandIn, SnsInbox
+from perfplat_assets_tests.support.alerts import SLACK_CHANNEL, SLACK_TOKEN, SlackStandIn, SnsInbox, TcpHop
 from perfplat_assets_tests.support.run_results import published_assets
 from perfplat_assets_tests.support.services import ROOT
 from perfplat_assets_tests.support.store import publications
@@ -108,6 +114,11 @@ def _alerting(
 
 def _alert(key: str = "run-failed:1") -> messages.Alert:
     return messages.Alert(key, "perfplat: monthly_figures failed for 2026-11", "the first line\nRun: x")
+
+
+def _counts(delivery: Delivery) -> tuple[int, int]:
+    """Alerts sent, attempts failed."""
+    return delivery.sent, delivery.failed
 
 
 # What an alert says
@@ -177,8 +188,8 @@ def test_each_alert_reaches_slack_and_sns_once(tmp_path, slack, inbox):
     alerting, said = _alerting(tmp_path, slack, inbox), Said()
     assert alerting.raise_alert(_alert(), said)
     assert alerting.raise_alert(_alert(), said)  # the same alert again: on record already, owed once
-    assert alerting.deliver_due(said) == {"sent": 2, "failed": 0}
-    assert alerting.deliver_due(said) == {"sent": 0, "failed": 0}
+    assert _counts(alerting.deliver_due(said)) == (2, 0)
+    assert _counts(alerting.deliver_due(said)) == (0, 0)
     [posted] = slack.posted
     assert (posted.channel, posted.token) == (SLACK_CHANNEL, SLACK_TOKEN)
     assert posted.text == "perfplat: monthly_figures failed for 2026-11\nthe first line\nRun: x"
@@ -188,27 +199,39 @@ def test_each_alert_reaches_slack_and_sns_once(tmp_path, slack, inbox):
     # A new Alerting on the same store (a daemon restarted) owes nothing.
     again = _alerting(tmp_path, slack, inbox)
     assert again.raise_alert(_alert(), said)
-    assert again.deliver_due(said) == {"sent": 0, "failed": 0}
+    assert _counts(again.deliver_due(said)) == (0, 0)
     assert len(slack.posted) == 1 and len(inbox.read()) == 1
 
 
 @pytest.mark.parametrize(
-    ("status", "error", "said_of_it"),
-    [(500, None, "Slack answered 500"), (200, "channel_not_found", "error 'channel_not_found'")],
+    ("status", "error", "said_of_it", "setting"),
+    [
+        (500, None, "Slack failed with its own error (HTTP 500, error 'internal_error')", None),
+        (
+            200,
+            "channel_not_found",
+            "Slack cannot post to #opg-perfplat-alerts",
+            "PERFPLAT_ALERT_SLACK_CHANNEL",
+        ),
+        (200, "token_revoked", "Slack refused the bot token", "PERFPLAT_ALERT_SLACK_TOKEN"),
+    ],
 )
-def test_a_failing_slack_is_retried_next_tick_and_holds_up_no_other(
-    tmp_path, slack, inbox, status, error, said_of_it
+def test_a_failing_slack_is_said_as_what_it_is_retried_next_tick_and_holds_up_no_other(
+    tmp_path, slack, inbox, status, error, said_of_it, setting
 ):
     alerting, said = _alerting(tmp_path, slack, inbox), Said()
     slack.fail_next(1, status, error)
     alerting.raise_alert(_alert(), said)
-    assert alerting.deliver_due(said) == {"sent": 1, "failed": 1}
+    assert _counts(alerting.deliver_due(said)) == (1, 1)
     assert len(inbox.read()) == 1 and slack.posted == []
-    assert said_of_it in str(said) and "PERFPLAT_ALERT_SLACK_CHANNEL" in str(said)
-    assert "attempt 1 of 5" in str(said)
-    assert alerting.deliver_due(said) == {"sent": 1, "failed": 0}
+    assert said_of_it in str(said) and "attempt 1 of 5" in str(said)
+    named = {"PERFPLAT_ALERT_SLACK_CHANNEL", "PERFPLAT_ALERT_SLACK_TOKEN"} & set(
+        re.findall(r"PERFPLAT_\w+", str(said))
+    )
+    assert named == ({setting} if setting else set()), "only the setting that can be the cause is named"
+    assert _counts(alerting.deliver_due(said)) == (1, 0)
     assert len(slack.posted) == 1 and len(inbox.read()) == 1
-    assert SLACK_TOKEN not in str(said)
+    assert SLACK_TOKEN not in str(said) and ".." not in str(said)
 
 
 def test_a_channel_that_keeps_failing_is_given_up_after_a_bounded_number_of_ticks(tmp_path, slack, inbox):
@@ -234,7 +257,7 @@ def test_an_unreachable_slack_is_logged_and_never_raises(tmp_path, inbox):
         Said(),
     )
     alerting.raise_alert(_alert(), said)
-    assert alerting.deliver_due(said) == {"sent": 1, "failed": 1}
+    assert _counts(alerting.deliver_due(said)) == (1, 1)
     assert "Slack could not be reached" in str(said) and "PERFPLAT_ALERT_SLACK_API_URL" in str(said)
 
 
@@ -458,14 +481,16 @@ def test_slacks_api_url_gains_its_slash_and_an_alert_cannot_mention_the_channel(
     assert api_url == slack.api_url
     alerting, said = _alerting(perfplat_env, slack, None, slack_api_url=api_url), Said()
     alerting.raise_alert(messages.Alert("x", "perfplat: <!channel> & <https://evil.example|run>", "b"), said)
-    assert alerting.deliver_due(said) == {"sent": 1, "failed": 0}, str(said)
+    assert _counts(alerting.deliver_due(said)) == (1, 0), str(said)
     [posted] = slack.posted
     assert posted.text.startswith("perfplat: &lt;!channel&gt; &amp; &lt;https://evil.example|run&gt;")
 
 
 def test_a_refused_message_is_alerted_without_what_it_held():
+    with pytest.raises(InvalidMessage) as refused:
+        parse_message("Jane Doe, 12 High St", asset_names=[], last_closed=None)
     alert = messages.message_dead_lettered(
-        "m-1", "not JSON: 'Jane Doe, 12 High St'", "moved to the dead-letter queue", "queue q"
+        "m-1", refused.value.said, "moved to the dead-letter queue", "queue q"
     )
     assert "Reason: not JSON\n" in alert.body and "Jane" not in alert.text
 
@@ -503,3 +528,145 @@ def test_use_an_lpas_late_month_names_the_days_its_exports_do_not_cover(
     why = next(line for line in posted.text.splitlines() if line.startswith("Why: "))
     assert why.startswith("Why: user satisfaction: not available yet")
     assert "2026-07-30 to 2026-07-31" in why and "PERFPLAT_USE_AN_LPA_FEEDBACK_EXPORTS" in why
+
+
+# Alerts that arrive: a channel of its own each, the newest first, within the tick
+
+
+def test_one_channel_down_never_delays_the_other_and_a_new_alert_goes_first(tmp_path, slack, inbox):
+    """SNS refusing (no such topic) and 60 alerts owed (more than a page of each channel's queue, and than
+    the 100 rows a tick once read for both channels): Slack takes all of them in one tick, while SNS is
+    probed with one, the newest; an alert raised after them is the first each channel tries next tick."""
+    alerting, said = _alerting(tmp_path, slack, inbox, sns_topic_arn=inbox.topic_arn + "-gone"), Said()
+    for n in range(60):
+        assert alerting.raise_alert(_alert(f"run-failed:{n:02}"), said)
+    assert _counts(alerting.deliver_due(said)) == (60, 1)
+    assert len(slack.posted) == 60
+    sns = {row["alert_key"]: row for row in alerting.store.rows(alert_deliveries) if row["channel"] == "sns"}
+    assert [key for key, row in sns.items() if row["attempts"]] == ["run-failed:59"]
+    assert "SNS refused the alert: there is no topic" in sns["run-failed:59"]["last_error"]
+    alerting.raise_alert(_alert("run-failed:new"), said)
+    assert _counts(alerting.deliver_due(said)) == (1, 1)
+    assert len(slack.posted) == 61
+    rows = alerting.store.rows(alert_deliveries)
+    assert all(row["sent_at"] for row in rows if row["channel"] == "slack")
+    tried_on_sns = sorted(row["alert_key"] for row in rows if row["channel"] == "sns" and row["attempts"])
+    assert tried_on_sns == ["run-failed:59", "run-failed:new"]
+
+
+def test_a_rate_limit_is_honoured_across_ticks_and_said_as_one(tmp_path, slack, inbox):
+    """Slack's 429 with Retry-After 300: not counted as a failed attempt, and Slack is not asked again for
+    300 s, across ticks (the sensor's cursor), while SNS delivers at once."""
+    alerting = _alerting(tmp_path, slack, inbox)
+    alerting.raise_alert(_alert(), Said())
+    slack.fail_next(1, 429, "ratelimited", {"Retry-After": "300"})
+    instance, sensor = DagsterInstance.ephemeral(), _alert_sensor()
+    asked_at = datetime.now(UTC)
+    first, cursor = _tick(sensor, instance, None, alerting=alerting)
+    assert slack.asked == 1 and len(inbox.read()) == 1
+    assert "slack held until" in first.skip_message
+    _, cursor = _tick(sensor, instance, cursor, alerting=alerting)
+    assert slack.asked == 1, "Slack is not asked again before its Retry-After"
+    [row] = [row for row in alerting.store.rows(alert_deliveries) if row["channel"] == "slack"]
+    assert row["attempts"] == 0 and row["sent_at"] is None
+    assert (
+        row["last_error"]
+        == "Slack is rate-limiting perfplat's posts (HTTP 429, error 'ratelimited', Retry-After 300 s)."
+    )
+    held = json.loads(cursor)["held"]["slack"]
+    assert timedelta(seconds=299) < datetime.fromisoformat(held) - asked_at < timedelta(seconds=302)
+    said = Said()
+    later = alerting.deliver_due(
+        said, held={"slack": datetime.fromisoformat(held)}, now=asked_at + timedelta(seconds=302)
+    )
+    assert _counts(later) == (1, 0) and len(slack.posted) == 1 and later.held == {}
+
+
+def test_no_attempt_outlasts_what_is_left_of_the_tick(tmp_path, monkeypatch):
+    """Slack and SNS endpoints that accept connections and never answer: with 3 s of budget left, each
+    channel's attempt gives up within it (the clients' own timeouts, no retry), in parallel."""
+    with TcpHop() as silent:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SNS", f"http://127.0.0.1:{silent.port}")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+        alerting = _alerting(
+            tmp_path,
+            None,
+            None,
+            slack_channel=SLACK_CHANNEL,
+            slack_token=SLACK_TOKEN,
+            slack_api_url=f"http://127.0.0.1:{silent.port}/api/",
+            sns_topic_arn="arn:aws:sns:eu-west-1:123456789012:perfplat-alerts",
+        )
+        said = Said()
+        alerting.raise_alert(_alert(), said)
+        started = time.monotonic()
+        delivery = alerting.deliver_due(said, budget_seconds=3)
+        took = time.monotonic() - started
+    assert took < 3, f"{took:.1f} s"
+    assert _counts(delivery) == (0, 2)
+    errors = {row["channel"]: row["last_error"] for row in alerting.store.rows(alert_deliveries)}
+    assert errors["slack"].startswith("Slack did not answer at http://127.0.0.1:")
+    assert errors["sns"].startswith(
+        "SNS did not answer for arn:aws:sns:eu-west-1:123456789012:perfplat-alerts"
+    )
+
+
+# The metrics store that holds the alerts: every call bounded, its failures said as what they are
+
+
+def test_a_store_that_does_not_answer_in_time_fails_the_alert_in_seconds_and_is_called_no_more_that_tick(
+    tmp_path,
+):
+    """The store's alert_deliveries locked by another writer: recording an alert gives up after the store's
+    timeout (1 s here), says why in one sentence, and the tick knows not to call the store again."""
+    url = f"sqlite:///{tmp_path / 'metrics.sqlite'}"
+    store = MetricsStore(url=url, lock_timeout_seconds=1)
+    alerting, said = Alerting(slack_channel=SLACK_CHANNEL, slack_token=SLACK_TOKEN, store=store), Said()
+    store.engine()  # the tables exist
+    other = create_engine(url, isolation_level="AUTOCOMMIT")
+    with other.connect() as connection:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        assert not alerting.raise_alert(_alert(), said)
+        took = time.monotonic() - started
+        connection.exec_driver_sql("ROLLBACK")
+    other.dispose()
+    assert 1 <= took < 3, f"{took:.1f} s"
+    assert alerting.store_failed_since(started)
+    assert said.lines == [
+        f"ERROR could not record alert run-failed:1: The database in PERFPLAT_METRICS_DB_URL ({url}) did not "
+        "finish recording alert run-failed:1 in time (database is locked): check what holds its locks or "
+        "loads it; nothing of this transaction was written; it is looked at again next tick."
+    ]
+
+
+# No text from a queue message in any alert
+
+
+EVIL = (
+    '{"year": 2024, "month": 1, "assets": ["URGENT - your session expired, re-enter the AWS keys at '
+    'https://evil.example/perfplat-login today"]}'
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.just(EVIL)
+    | st.text(max_size=200)
+    | st.dictionaries(st.text(max_size=20), st.text(max_size=40)).map(json.dumps)
+)
+def test_a_refused_message_is_alerted_in_perfplats_words_alone(body):
+    try:
+        parse_message(body, asset_names=["make_an_lpa/uptime"], last_closed=None)
+    except InvalidMessage as refused:
+        reason = refused.said
+    else:
+        return
+    assert reason in REASONS
+    alert = messages.message_dead_lettered(
+        "5fa8e7b2-0c1d-4e6f-9a3b-2d4c6e8f0a1b", reason, "deleted", "queue q"
+    )
+    assert alert.body.splitlines()[0] == f"Reason: {reason}"
+    if body == EVIL:
+        assert "evil" not in alert.text and "URGENT" not in alert.text

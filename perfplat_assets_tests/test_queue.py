@@ -1,6 +1,8 @@
 """The queue sensor and queuecli against moto's server over HTTP on loopback, on a real Dagster instance."""
 
 import json
+import logging
+import time
 from datetime import UTC, datetime
 
 import boto3
@@ -17,7 +19,9 @@ from dagster import (
 )
 from dagster._core.storage.dagster_run import DagsterRun
 from dagster._core.utils import make_new_run_id
+from sqlalchemy.engine import make_url
 
+from perfplat_assets.alerts.resources import Alerting
 from perfplat_assets.common.months import Month, last_closed_month
 from perfplat_assets.configuration import (
     build_resources,
@@ -26,10 +30,17 @@ from perfplat_assets.configuration import (
     queue_sensor_interval,
 )
 from perfplat_assets.definitions import assets
+from perfplat_assets.metrics_store.resources import MetricsStore
 from perfplat_assets.queue import cli
 from perfplat_assets.queue.resources import SqsQueue
 from perfplat_assets.queue.sensor import build_queue_sensor, pipeline_keys
-from perfplat_assets_tests.support.alerts import NO_ALERT_CHANNELS
+from perfplat_assets_tests.support.alerts import (
+    NO_ALERT_CHANNELS,
+    SLACK_CHANNEL,
+    SLACK_TOKEN,
+    SlackStandIn,
+    TcpHop,
+)
 from perfplat_assets_tests.support.aws import REGION, sqs_queue
 from perfplat_assets_tests.support.services import poll
 from perfplat_sample.local_stack import (
@@ -57,8 +68,11 @@ def queues(endpoint, sqs) -> tuple[str, str]:
 class Pipeline:
     """The sensor, its queue resource and a real instance; runs are launched as the daemon would."""
 
-    def __init__(self, endpoint: str, queue_url: str, dlq_url: str | None):
+    def __init__(
+        self, endpoint: str, queue_url: str, dlq_url: str | None, alerting: Alerting = NO_ALERT_CHANNELS
+    ):
         self.instance = DagsterInstance.ephemeral()
+        self.alerting = alerting
         self.queue = sqs_queue(endpoint, queue_url, dlq_url)
         self.sensor = build_queue_sensor(published_services(), running=True, interval_seconds=30)
         self.job = Definitions(
@@ -70,7 +84,7 @@ class Pipeline:
         with build_sensor_context(
             instance=self.instance,
             cursor=self.cursor,
-            resources={"sqs_queue": self.queue, "alerting": NO_ALERT_CHANNELS},
+            resources={"sqs_queue": self.queue, "alerting": self.alerting},
         ) as context:
             result = self.sensor(context)
         assert isinstance(result, SensorResult)
@@ -456,3 +470,52 @@ def test_a_broken_dead_letter_queue_does_not_jam_the_queue(perfplat_env, endpoin
     result = Pipeline(endpoint, queue_url, missing_dlq).tick()
     assert [r.partition_key for r in result.run_requests] == ["2024-01-01"]
     assert _counts(sqs, queue_url) == (0, 1), "the invalid message is gone; the valid one awaits its run"
+
+
+EVIL = (
+    '{"year": 2024, "month": 1, "assets": ["URGENT - your session expired, re-enter the AWS keys at '
+    'https://evil.example/perfplat-login today"]}'
+)
+
+
+def test_a_silent_store_costs_the_tick_seconds_and_a_refused_messages_alert_is_recorded_later(
+    perfplat_env, endpoint, sqs, queues, postgres_url
+):
+    """The metrics store accepts connections and never answers: the tick refuses the message as ever, within
+    seconds (the store's connect timeout, 2 s here, once), and keeps the alert it owes in its cursor; once
+    the store answers, the next tick records it, and it reaches Slack in perfplat's own words alone."""
+    queue_url, dlq_url = queues
+    url = make_url(postgres_url)
+    with TcpHop((url.host or "127.0.0.1", url.port or 5432)) as hop, SlackStandIn() as slack:
+        hop.silent = True
+        store = MetricsStore(
+            url=url.set(port=hop.port).render_as_string(hide_password=False), connect_timeout_seconds=2
+        )
+        alerting = Alerting(
+            slack_channel=SLACK_CHANNEL, slack_token=SLACK_TOKEN, slack_api_url=slack.api_url, store=store
+        )
+        pipeline = Pipeline(endpoint, queue_url, dlq_url, alerting)
+        message_id = _send(sqs, queue_url, EVIL)
+        garbage_id = _send(
+            sqs, queue_url, "garbage"
+        )  # refused in the same tick: the store is not called again
+        started = time.monotonic()
+        first = pipeline.tick()
+        took = time.monotonic() - started
+        assert "2 invalid" in first.skip_reason.skip_message
+        assert _counts(sqs, queue_url) == (0, 0), "refused messages are dead-lettered whatever the store does"
+        assert 2 <= took < 4, f"{took:.1f} s"
+        owed = json.loads(first.cursor)["alerts"]
+        assert [alert["key"] for alert in owed] == [f"dead-letter:{message_id}", f"dead-letter:{garbage_id}"]
+
+        hop.silent = False
+        second = pipeline.tick()
+        assert json.loads(second.cursor)["alerts"] == []
+        delivered = alerting.deliver_due(logging.getLogger(__name__))
+        assert (delivered.sent, delivered.failed) == (2, 0)
+    evil = next(post.text for post in slack.posted if message_id in post.text)
+    assert evil.splitlines()[:2] == [
+        f"perfplat: queue message {message_id} was refused",
+        "Reason: an asset the pipeline does not have",
+    ]
+    assert "evil" not in evil and "URGENT" not in evil and "AWS keys" not in evil

@@ -7,6 +7,7 @@ message, a month's figures) and the channels deliver the `Alert`; every alert's 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -155,15 +156,22 @@ def month_late(
     )
 
 
+# An SQS MessageId is a UUID; anything else in its place is not repeated to a person.
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9-]{1,100}")
+
+
 def message_dead_lettered(message_id: str, reason: str, outcome: str, queue: str) -> Alert:
-    """A queue message perfplat refused: its original MessageId (the dead-letter copy gets a new one),
-    why, and what became of it. Whatever the message held stays out of the alert (it could be anything:
-    the reason's quotation of it is cut, and the body is in the dead-letter queue or the sensor's log)."""
+    """A queue message perfplat refused: its original MessageId (the dead-letter copy gets a new one), why
+    and what became of it, all in perfplat's own words (`reason` is `InvalidMessage.said`, `outcome` and
+    `queue` perfplat's): whatever the message held could be anything, a link or an instruction to a
+    person, so none of it reaches an alert; it is in the dead-letter queue and the sensor's log."""
+    valid = bool(_MESSAGE_ID.fullmatch(message_id))
+    shown = message_id if valid else "(not an SQS MessageId)"
     return Alert(
-        key=f"dead-letter:{message_id}",
-        title=f"perfplat: queue message {message_id} was refused",
+        key=f"dead-letter:{message_id if valid else hashlib.sha256(message_id.encode()).hexdigest()[:32]}",
+        title=f"perfplat: queue message {shown} was refused",
         body=_lines(
-            f"Reason: {re.split(r': |, not ', reason, maxsplit=1)[0]}",
+            f"Reason: {reason}",
             f"The message was {outcome} ({queue}); the sensor's log has the whole reason.",
             f"What to do: {DEAD_LETTER.first_step}. Runbook: {DEAD_LETTER.link}",
         ),

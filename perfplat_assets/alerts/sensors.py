@@ -8,13 +8,17 @@ Each tick it writes down what is new, then delivers what is owed (resources.py):
 - a run of the `monthly` or `settled` schedule that published: its figures, warnings and revisions
   (unless `PERFPLAT_ALERT_ON_SUCCESS=false`).
 The queue sensor writes down the messages it refuses itself. Nothing here fails the tick: a fault in one
-part is logged and the others go on.
+part is logged and the others go on. The tick keeps inside Dagster's 60-second deadline: looking at runs
+stops after `LOOK_SECONDS` (the cursor stays before what was not looked at), delivering gets what is left of
+`TICK_SECONDS`, and once the metrics store fails a call the tick calls it no more (each call can wait up to
+`MetricsStore.call_seconds`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -43,10 +47,12 @@ from dagster._core.storage.tags import (
     SENSOR_NAME_TAG,
 )
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from perfplat_assets.alerts import messages
 from perfplat_assets.alerts.messages import known_secrets, without_secrets
-from perfplat_assets.alerts.resources import Alerting
+from perfplat_assets.alerts.resources import DELIVERY_SECONDS, Alerting, Delivery
+from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month, months_between
 from perfplat_assets.common.service import Service
 from perfplat_assets.measures import service_measures
@@ -60,6 +66,8 @@ SENSOR_NAME = "perfplat_alerts"
 INTERVAL_SECONDS = 30  # between two ticks, unless PERFPLAT_ALERT_INTERVAL_SECONDS says otherwise
 LOOK_BACK_SECONDS = 3600  # on its first tick, the sensor looks this far back for runs that ended
 BATCH = 50  # run-status events read a tick, of each kind
+TICK_SECONDS = 45.0  # of Dagster's 60: the rest is for Dagster's own work and an attempt ending late
+LOOK_SECONDS = 20.0  # looking at runs and deadlines stops after this; delivering has the rest
 
 
 def build_alert_sensor(
@@ -84,9 +92,11 @@ def build_alert_sensor(
         "deadline, a refused queue message, and each scheduled publication.",
     )
     def perfplat_alerts(context: SensorEvaluationContext, alerting: Alerting) -> SkipReason:
+        started = time.monotonic()
         cursor = _Cursor.read(context.cursor)
+        look_until = started + LOOK_SECONDS
         steps: list[tuple[str, Callable[[], None]]] = [
-            ("failed runs", lambda: _failed_runs(context, alerting, watched, cursor)),
+            ("failed runs", lambda: _failed_runs(context, alerting, watched, cursor, look_until)),
             *(
                 (
                     f"{service}'s publication deadline",
@@ -94,17 +104,32 @@ def build_alert_sensor(
                 )
                 for service in published
             ),
-            ("scheduled publications", lambda: _published(context, alerting, watched, cursor, on_success)),
+            (
+                "scheduled publications",
+                lambda: _published(context, alerting, watched, cursor, on_success, look_until),
+            ),
         ]
         for what, step in steps:
+            if alerting.store_failed_since(started) or time.monotonic() > look_until:
+                context.log.warning(f"alerts: {what} looked at next tick: {_why_not(alerting, started)}")
+                continue
             try:
                 step()
+            except (SourceUnavailable, DBAPIError) as error:  # the metrics store's: called no more this tick
+                said = alerting.store_failed(error, f"looking at {what}")
+                context.log.error(f"alerts: could not look at {what}: {said}")
             except Exception as error:  # the cursor stays before what was not looked at
                 said = without_secrets(str(error), alerting.secrets())
                 context.log.error(f"alerts: could not look at {what}: {type(error).__name__}: {said}")
+        budget = min(DELIVERY_SECONDS, TICK_SECONDS - (time.monotonic() - started))
+        if alerting.store_failed_since(started):
+            delivery = Delivery(held=cursor.held)
+            context.log.warning(f"alerts: nothing delivered this tick: {_why_not(alerting, started)}")
+        else:
+            delivery = alerting.deliver_due(context.log, budget, held=cursor.held)
+        cursor.held = delivery.held
         context.update_cursor(cursor.write())
-        counts = alerting.deliver_due(context.log)
-        return SkipReason(f"alerts sent: {counts['sent']}, not sent (tried again later): {counts['failed']}")
+        return SkipReason(delivery.said())
 
     return perfplat_alerts
 
@@ -126,11 +151,20 @@ class Watched:
         )
 
 
-class _Cursor:
-    """Where the sensor has read up to in the instance's run-status events, by kind."""
+def _why_not(alerting: Alerting, started: float) -> str:
+    if alerting.store_failed_since(started):
+        return "the metrics store failed this tick (see above)"
+    return f"this tick spent its {LOOK_SECONDS:.0f} s of looking"
 
-    def __init__(self, positions: dict[str, str]) -> None:
-        self.positions = positions
+
+class _Cursor:
+    """Where the sensor has read up to in the instance's run-status events, by kind; and the channels a
+    rate-limiting service asked to wait, until when (`held`)."""
+
+    HELD = "held"
+
+    def __init__(self, positions: dict[str, str], held: dict[str, datetime]) -> None:
+        self.positions, self.held = positions, held
 
     @classmethod
     def read(cls, text: str | None) -> _Cursor:
@@ -138,25 +172,37 @@ class _Cursor:
             loaded = json.loads(text or "{}")
         except ValueError:
             loaded = {}
-        return cls(
-            {k: v for k, v in loaded.items() if isinstance(v, str)} if isinstance(loaded, dict) else {}
-        )
+        loaded = loaded if isinstance(loaded, dict) else {}
+        positions = {k: v for k, v in loaded.items() if isinstance(v, str)}
+        held_text = loaded.get(cls.HELD) if isinstance(loaded.get(cls.HELD), dict) else {}
+        held = {}
+        for name, until in held_text.items():
+            try:
+                when = datetime.fromisoformat(until)
+            except (TypeError, ValueError):
+                continue  # a hold that cannot be read is none: the channel is tried
+            if when.tzinfo is not None:
+                held[name] = when
+        return cls(positions, held)
 
     def write(self) -> str:
-        return json.dumps(self.positions, sort_keys=True)
+        held = {name: until.isoformat() for name, until in self.held.items()}
+        return json.dumps({**self.positions, **({self.HELD: held} if held else {})}, sort_keys=True)
 
 
 def _each_ended_run(
-    instance: DagsterInstance,
+    context: SensorEvaluationContext,
     event: DagsterEventType,
     cursor: _Cursor,
     watched: Watched,
     alert_for: Callable[[DagsterRun], bool],
-    log: Any,
+    look_until: float,
 ) -> None:
     """`alert_for` each of perfplat's runs that reached `event` since the cursor (the last hour, while the
-    sensor has seen none). The cursor moves past a run only once its alert is recorded (`alert_for` says
-    so), so a run whose alert could not be recorded is looked at again next tick."""
+    sensor has seen none), until `look_until` (time.monotonic()). The cursor moves past a run only once its
+    alert is recorded (`alert_for` says so), so a run whose alert could not be recorded, or that was not
+    looked at in time, is looked at again next tick."""
+    instance, log = context.instance, context.log
     position = cursor.positions.get(event.value)
     since = None if position else datetime.now(UTC).timestamp() - LOOK_BACK_SECONDS
     result = instance.fetch_run_status_changes(
@@ -166,10 +212,14 @@ def _each_ended_run(
         ascending=True,
     )
     for record in result.records:
+        if time.monotonic() > look_until:
+            return  # this tick's time for looking is spent: the rest next tick
         run = instance.get_run_by_id(record.run_id)
         try:
             if run is not None and watched.includes(instance, run) and not alert_for(run):
                 return  # the store could not record it: this run again next tick
+        except (SourceUnavailable, DBAPIError):
+            raise  # the metrics store failed, not the run: this run again next tick
         except Exception as error:  # a run perfplat cannot describe must not hold up every later one
             said = without_secrets(str(error), known_secrets(os.environ))
             log.error(f"alerts: run {record.run_id} not alerted: {type(error).__name__}: {said}")
@@ -225,7 +275,11 @@ def _service_of_step(step_key: str | None) -> str:
 
 
 def _failed_runs(
-    context: SensorEvaluationContext, alerting: Alerting, watched: Watched, cursor: _Cursor
+    context: SensorEvaluationContext,
+    alerting: Alerting,
+    watched: Watched,
+    cursor: _Cursor,
+    look_until: float,
 ) -> None:
     def alert_for(run: DagsterRun) -> bool:
         alert = messages.run_failed(
@@ -238,7 +292,7 @@ def _failed_runs(
         )
         return alerting.raise_alert(alert, context.log)
 
-    _each_ended_run(context.instance, DagsterEventType.RUN_FAILURE, cursor, watched, alert_for, context.log)
+    _each_ended_run(context, DagsterEventType.RUN_FAILURE, cursor, watched, alert_for, look_until)
 
 
 def _late_month(context: SensorEvaluationContext, alerting: Alerting, service: Service) -> None:
@@ -281,7 +335,12 @@ def _evaluation(record: Any) -> AssetCheckEvaluation | None:
 
 
 def _published(
-    context: SensorEvaluationContext, alerting: Alerting, watched: Watched, cursor: _Cursor, on_success: bool
+    context: SensorEvaluationContext,
+    alerting: Alerting,
+    watched: Watched,
+    cursor: _Cursor,
+    on_success: bool,
+    look_until: float,
 ) -> None:
     """Summaries of scheduled publications; with summaries off, the cursor still moves, so that turning
     them on later does not summarise the months in between."""
@@ -300,7 +359,7 @@ def _published(
         )
         return alerting.raise_alert(alert, context.log)
 
-    _each_ended_run(context.instance, DagsterEventType.RUN_SUCCESS, cursor, watched, alert_for, context.log)
+    _each_ended_run(context, DagsterEventType.RUN_SUCCESS, cursor, watched, alert_for, look_until)
 
 
 def _figures(alerting: Alerting, months: Sequence[Month]) -> dict[Month, list[messages.Figure]]:

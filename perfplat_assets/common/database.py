@@ -129,31 +129,105 @@ def _refused_right(detail: str, setting: str, url: str | URL, doing: str) -> str
     )
 
 
+def _sqlstate(error: BaseException) -> str:
+    """PostgreSQL's SQLSTATE, as psycopg 3 (`sqlstate`) or psycopg2 (`pgcode`) reports it; "" for none."""
+    original = getattr(error, "orig", None)
+    return str(getattr(original, "sqlstate", None) or getattr(original, "pgcode", None) or "")
+
+
+def _kind(error: DBAPIError, detail: str) -> str:
+    """What a database error is, by SQLSTATE (PostgreSQL) or by SQLite's own words."""
+    state, lowered = _sqlstate(error), detail.lower()
+    if state == "53100" or "database or disk is full" in lowered or "no space left on device" in lowered:
+        return "disk full"
+    if state.startswith("53"):  # out of memory, too many connections, other resources
+        return "resources"
+    if (state == "57014" and "timeout" in lowered) or state == "55P03" or "database is locked" in lowered:
+        return "timeout"
+    if error.connection_invalidated or any(mark in lowered for mark in _LOST_CONNECTION):
+        return "lost"
+    if state.startswith("42") or "no such table" in lowered or "no such column" in lowered:
+        return "schema"
+    return "other"
+
+
 def failure(error: DBAPIError, setting: str, url: str | URL, doing: str) -> str:
-    """What went wrong, by kind: a lost connection is not a schema problem, nor a missing right."""
-    detail = scrubbed(first_line(error), url)
+    """What went wrong, by kind, in one sentence naming what to fix: a full disk, a database that did not
+    answer in time, a lost connection and a missing right are not schema problems."""
+    detail = scrubbed(first_line(error), url).rstrip(". ")
+    where = f"The database in {setting} ({redacted(url)})"
     if insufficient_privilege(error):
         return _refused_right(detail, setting, url, doing)
-    if error.connection_invalidated or any(mark in detail.lower() for mark in _LOST_CONNECTION):
-        return (
-            f"The connection to the database in {setting} ({redacted(url)}) was lost while {doing}: "
-            f"{detail}. Nothing was read from a half-done query; re-run once the database is reachable."
-        )
-    return (
-        f"The database in {setting} ({redacted(url)}) refused {doing}: {detail}. Check that {setting} names "
-        "the right database and that its tables and columns are as configured."
-    )
+    match _kind(error, detail):
+        case "disk full":
+            return (
+                f"{where} has no disk space left for {doing} ({detail}): free space on the database's disk "
+                "or grow its volume; nothing of this transaction was written."
+            )
+        case "resources":
+            return f"{where} ran out of resources while {doing} ({detail}): check its memory and connections."
+        case "timeout":
+            return (
+                f"{where} did not finish {doing} in time ({detail}): check what holds its locks or loads it; "
+                "nothing of this transaction was written."
+            )
+        case "lost":
+            return (
+                f"The connection to the database in {setting} ({redacted(url)}) was lost while {doing}: "
+                f"{detail}. Nothing was read from a half-done query; re-run once the database is reachable."
+            )
+        case "schema":
+            return (
+                f"{where} refused {doing}: {detail}. Check that {setting} names the right database and that "
+                "its tables and columns are as configured."
+            )
+    return f"{where} failed while {doing}: {detail}."
 
 
-def engine_for(url: str | URL, setting: str, *, write_lock_on_begin: bool = False) -> Engine:
+@dataclass(frozen=True)
+class Timeouts:
+    """How long one call to a database may wait, so that a database that accepts connections and never
+    answers costs seconds, not the minutes of the operating system's own TCP timeouts. PostgreSQL: the
+    whole connection (TCP, TLS and authentication: libpq's `connect_timeout`, whole seconds, at least 2)
+    and each statement, lock waits included (`statement_timeout`, sent as `options=-c ...`, so that it
+    holds for every session the pool opens). SQLite has no statement timeout, and a local file has nothing
+    to connect to: its wait is for another writer's lock (the busy timeout). A URL that sets
+    `connect_timeout` or a `statement_timeout` in `options` itself keeps its own."""
+
+    connect_seconds: int
+    statement_seconds: float
+    lock_seconds: float
+
+
+def _postgres_timeouts(parsed: URL, timeouts: Timeouts) -> dict[str, object]:
+    """libpq's connection parameters for `timeouts`, alongside whatever `options` the URL gives."""
+    given = parsed.query.get("options")
+    options = " ".join(given) if isinstance(given, tuple) else (given or "")
+    args: dict[str, object] = {}
+    if "connect_timeout" not in parsed.query:
+        args["connect_timeout"] = max(2, int(timeouts.connect_seconds))
+    if "statement_timeout" not in options:
+        milliseconds = int(timeouts.statement_seconds * 1000)
+        args["options"] = f"{options} -c statement_timeout={milliseconds}".strip()
+    return args
+
+
+def engine_for(
+    url: str | URL, setting: str, *, write_lock_on_begin: bool = False, timeouts: Timeouts | None = None
+) -> Engine:
     """An engine for `url`. `write_lock_on_begin` makes SQLite take its write lock when a transaction
-    begins, so concurrent read-then-write transactions queue rather than fail as deadlocked."""
+    begins, so concurrent read-then-write transactions queue rather than fail as deadlocked. `timeouts`
+    bound every call (see `Timeouts`); without them, SQLite waits up to 60 s for a lock and PostgreSQL as
+    long as the driver does."""
     parsed = url if isinstance(url, URL) else parse_url(url, setting)
     options: dict[str, object] = {"pool_pre_ping": True}
-    sqlite = parsed.get_backend_name() == "sqlite"
+    backend = parsed.get_backend_name()
+    sqlite = backend == "sqlite"
     if sqlite:
         # Several run processes may write the embedded SQLite files at once: wait for the lock.
-        options["connect_args"] = {"timeout": 60}
+        options["connect_args"] = {"timeout": timeouts.lock_seconds if timeouts else 60}
+    elif backend == "postgresql" and timeouts is not None:
+        options["connect_args"] = _postgres_timeouts(parsed, timeouts)
     try:
         engine = create_engine(parsed, **options)
     except (NoSuchModuleError, ImportError):
@@ -187,8 +261,8 @@ def connect(engine: Engine, setting: str, *, transaction: bool = False) -> Itera
     except OperationalError as error:
         raise SourceUnavailable(
             f"Cannot connect to the database in {setting} ({redacted(engine.url)}): "
-            f"{scrubbed(first_line(error), engine.url)}. Check that the server is up and reachable and that "
-            f"{setting} is right."
+            f"{scrubbed(first_line(error), engine.url).rstrip('. ')}. Check that the server is up, reachable "
+            f"and answering, and that {setting} is right."
         ) from None
     with connection:
         if transaction:

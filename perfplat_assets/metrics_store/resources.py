@@ -27,7 +27,14 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from perfplat_assets.common.columns import from_row, to_row
-from perfplat_assets.common.database import audit_rights_with, connect, engine_for, failure, redacted
+from perfplat_assets.common.database import (
+    Timeouts,
+    audit_rights_with,
+    connect,
+    engine_for,
+    failure,
+    redacted,
+)
 from perfplat_assets.common.errors import SourceUnavailable
 from perfplat_assets.common.months import Month
 from perfplat_assets.common.sql_source import DEFAULT_DATA_DIR
@@ -106,6 +113,19 @@ class MetricsStore(ConfigurableResource):
         description="The service that a store written before services were declared belongs to: its "
         "tables are carried over to that service's on first use.",
     )
+    # Every call to the store is bounded (see `Timeouts`), so that a store that accepts connections and never
+    # answers costs a sensor tick seconds, not minutes: connecting plus one statement stays within 20 s of
+    # Dagster's 60-second sensor deadline, and a tick stops calling a store that failed it once. A run's
+    # statements are small and quick; the one long wait, for another publication's lock, is exempt.
+    connect_timeout_seconds: int = Field(
+        default=5, description="PostgreSQL: how long connecting may take (libpq's connect_timeout)."
+    )
+    statement_timeout_seconds: float = Field(
+        default=15.0, description="PostgreSQL: how long one statement may take, lock waits included."
+    )
+    lock_timeout_seconds: float = Field(
+        default=15.0, description="SQLite: how long a write waits for another writer's lock."
+    )
 
     _engine: Engine | None = PrivateAttr(default=None)
 
@@ -114,7 +134,7 @@ class MetricsStore(ConfigurableResource):
             url = self.url or f"sqlite:///{Path(self.data_dir).resolve() / 'metrics.sqlite'}"
             if not self.url:
                 Path(self.data_dir).mkdir(parents=True, exist_ok=True)
-            engine = engine_for(url, SETTING, write_lock_on_begin=True)
+            engine = engine_for(url, SETTING, write_lock_on_begin=True, timeouts=self.timeouts)
             # A process makes the schema of a store once, for the tables it knows (a run's steps each build
             # the resource again; a service's tables made later are made then).
             made = (engine.url.render_as_string(hide_password=False), tuple(sorted(metadata.tables)))
@@ -136,6 +156,18 @@ class MetricsStore(ConfigurableResource):
                     f"{self.carry_over_to}'s, nothing else changed ({', '.join(moved)})"
                 )
         return self._engine
+
+    @property
+    def timeouts(self) -> Timeouts:
+        return Timeouts(
+            self.connect_timeout_seconds, self.statement_timeout_seconds, self.lock_timeout_seconds
+        )
+
+    @property
+    def call_seconds(self) -> float:
+        """The longest one store call can wait before it fails, whichever the database: connecting and one
+        statement (PostgreSQL), or another writer's lock (SQLite)."""
+        return max(self.connect_timeout_seconds + self.statement_timeout_seconds, self.lock_timeout_seconds)
 
     @contextmanager
     def _worded(self, doing: str) -> Iterator[None]:
@@ -175,7 +207,14 @@ class MetricsStore(ConfigurableResource):
         if engine.dialect.name == "postgresql":
             with connect(engine, SETTING) as connection:
                 connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PUBLICATION_LOCK_KEY})
+                # Waiting for another publication to finish is no hung statement: no timeout on the wait.
+                connection.execute(text("SET statement_timeout = 0"))
+                try:
+                    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PUBLICATION_LOCK_KEY})
+                except BaseException:
+                    connection.invalidate()  # never back to the pool without its statement timeout
+                    raise
+                connection.execute(text("RESET statement_timeout"))
 
                 lost: list[bool] = []
 

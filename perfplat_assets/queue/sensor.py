@@ -9,7 +9,11 @@
   seen again (redelivered after its visibility timeout, or after a preview tick that launched nothing) is
   looked up the same way and never starts a second run.
 - An invalid message is logged with the reason and moved to the dead-letter queue (or deleted when there is
-  none), so it can never block its FIFO message group.
+  none), so it can never block its FIFO message group. Its alert says why in perfplat's own words only
+  (`InvalidMessage.said`): what a message holds never reaches a person. The alert is recorded in the
+  metrics store at the end of the tick; one the store could not take stays in the cursor and is recorded on
+  a later tick, and a tick that saw the store fail calls it no more (each call can wait up to
+  `MetricsStore.call_seconds`).
 - A queue that cannot be reached (DNS, a refused connection, TLS, a proxy) skips the tick saying so and which
   setting to check; an error SQS answered with is said as SQS's answer. Either way nothing is deleted.
 """
@@ -38,7 +42,7 @@ from dagster import (
     sensor,
 )
 
-from perfplat_assets.alerts.messages import message_dead_lettered
+from perfplat_assets.alerts.messages import Alert, message_dead_lettered
 from perfplat_assets.alerts.resources import Alerting
 from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION, PERFORMANCE_DATASET
 from perfplat_assets.common.months import last_closed_month
@@ -55,6 +59,11 @@ MESSAGE_TAG_PREFIX = "perfplat/sqs-message-"
 # A pending acknowledgement older than this is dropped: by then the message has become visible again and
 # will be handled (and acknowledged) as a redelivery.
 PENDING_LIFETIME = timedelta(minutes=15)
+# Of Dagster's 60-second deadline: a store call that could take the tick past this waits for the next tick.
+TICK_SECONDS = 50.0
+# Alerts of refused messages the cursor keeps while the store does not answer; past this the oldest go (the
+# messages themselves are in the dead-letter queue and the sensor's log).
+MAX_OWED_ALERTS = 200
 
 
 REQUEST_TAG = "perfplat/request"  # what a run was requested for: months, assets, dry run
@@ -116,8 +125,9 @@ class _Tick:
         self.context, self.queue, self.pipelines, self.alerting = context, queue, pipelines, alerting
         self.asset_names = [key.to_user_string() for keys in pipelines.values() for key in keys]
         self.services = {service.service: service.name for service in services() if service.name in pipelines}
+        self.started = time.monotonic()
         self.client = queue.client()
-        self.pending: dict[str, dict[str, str]] = json.loads(context.cursor) if context.cursor else {}
+        self.pending, self.owed = _read_cursor(context.cursor)
         self.now = datetime.now(UTC)
         self.last_closed = last_closed_month()
         self.waiting: dict[MonthRequest, str | None] = {}
@@ -171,7 +181,9 @@ class _Tick:
             ]
             self.client.delete_message_batch(QueueUrl=self.url, Entries=entries)
 
-    def dead_letter(self, message: dict[str, Any], reason: str) -> None:
+    def dead_letter(self, message: dict[str, Any], reason: InvalidMessage) -> None:
+        """Move the message to the dead-letter queue (or delete it), log it whole, and owe its alert, which
+        says only perfplat's own words: the message's text stays in the dead-letter queue and the log."""
         message_id = message["MessageId"]
         target = self.queue.dead_letter_queue_url
         if target:
@@ -179,7 +191,7 @@ class _Tick:
                 "QueueUrl": target,
                 "MessageBody": message["Body"] or "(empty)",
                 "MessageAttributes": {
-                    "perfplat-error": {"DataType": "String", "StringValue": reason[:1000]},
+                    "perfplat-error": {"DataType": "String", "StringValue": str(reason)[:1000]},
                     "source-message-id": {"DataType": "String", "StringValue": message_id},
                 },
             }
@@ -188,18 +200,53 @@ class _Tick:
             body = ""
             try:
                 self.client.send_message(**params)
-                outcome = "moved to the dead-letter queue"
+                outcome = alerted = "moved to the dead-letter queue"
             except (BotoCoreError, ClientError) as error:
                 # A broken dead-letter queue must not jam the FIFO group: the message is logged whole
                 # instead (in the log only, never in an alert), then deleted.
                 outcome = f"NOT dead-lettered ({unreachable_cause(error) or error}) but deleted"
+                alerted = (
+                    "NOT dead-lettered (the dead-letter queue refused it or could not be reached) but deleted"
+                )
                 body = f"; its body was {message['Body'][:2000]!r}"
         else:
-            outcome, body = "deleted (no PERFPLAT_SQS_DLQ_URL)", ""
+            outcome = alerted = "deleted (no PERFPLAT_SQS_DLQ_URL)"
+            body = ""
         self.delete(message["ReceiptHandle"])
         self.context.log.warning(f"invalid message {message_id}: {reason}; {outcome}{body}")
-        alert = message_dead_lettered(message_id, reason, outcome, self.queue.describe(self.client))
-        self.alerting.raise_alert(alert, self.context.log)  # never raises: the message is dealt with
+        self.owed.append(
+            message_dead_lettered(message_id, reason.said, alerted, self.queue.describe(self.client))
+        )
+
+    def record_alerts(self) -> None:
+        """Record the alerts owed to refused messages, oldest first, while the store takes them and the tick
+        has time for another call; what is left stays in the cursor for a later tick. Never raises."""
+        if not self.alerting.configured:
+            self.owed.clear()  # no channel: nothing is owed
+            return
+        call = self.alerting.store.call_seconds
+        while self.owed:
+            if self.alerting.store_failed_since(self.started):
+                break
+            if time.monotonic() - self.started + call > TICK_SECONDS:
+                self.context.log.info(f"{len(self.owed)} alert(s) of refused messages recorded next tick")
+                break
+            then = "it stays in the sensor's cursor and is recorded on a later tick"
+            if not self.alerting.raise_alert(self.owed[0], self.context.log, then=then):
+                break
+            self.owed.pop(0)
+        if len(self.owed) > MAX_OWED_ALERTS:
+            dropped, self.owed = self.owed[:-MAX_OWED_ALERTS], self.owed[-MAX_OWED_ALERTS:]
+            self.context.log.error(
+                f"{len(dropped)} alert(s) of refused messages dropped, the metrics store not taking them: "
+                f"{', '.join(alert.key for alert in dropped)}; the messages are in the dead-letter queue and "
+                "this log"
+            )
+
+    def cursor(self) -> str:
+        """The acknowledgements still owed, and the alerts not yet recorded."""
+        alerts = [{"key": a.key, "title": a.title, "body": a.body} for a in self.owed]
+        return json.dumps({"pending": self.pending, "alerts": alerts}, sort_keys=True)
 
     def handle(
         self,
@@ -222,7 +269,7 @@ class _Tick:
                 services=self.services,
             )
         except InvalidMessage as reason:
-            self.dead_letter(message, str(reason))
+            self.dead_letter(message, reason)
             return "invalid"
         if request not in new_runs and (waiting := self.waiting_run(request)):
             attachments.setdefault(waiting, []).append(message)
@@ -267,15 +314,17 @@ class _Tick:
         """Acknowledge what earlier ticks started, then take messages until the queue has none to hand
         over or the tick's budget is spent: a message that joins a waiting run is deleted at once, which
         frees its FIFO group for the next receive."""
+        self.record_alerts()  # those an earlier tick could not record
         self.url = self.queue.resolve_url(self.client)
         acknowledged = self.acknowledge_pending()
         new_runs: dict[MonthRequest, list[dict[str, Any]]] = {}
         outcomes: Counter[str] = Counter()
-        deadline = time.monotonic() + self.queue.tick_budget_seconds
+        deadline = self.started + self.queue.tick_budget_seconds
         while time.monotonic() < deadline and (batch := self.receive()):
             attachments: dict[str, list[dict[str, Any]]] = {}
             outcomes.update(self.handle(message, new_runs, attachments) for message in batch)
             self.attach(attachments)
+        self.record_alerts()
         run_requests = [self.run_request(request, members) for request, members in new_runs.items()]
         summary = (
             f"{len(run_requests)} run(s) requested, {outcomes['attached']} message(s) attached to waiting "
@@ -284,9 +333,25 @@ class _Tick:
         )
         return SensorResult(
             run_requests=run_requests,
-            cursor=json.dumps(self.pending, sort_keys=True),
+            cursor=self.cursor(),
             skip_reason=None if run_requests else SkipReason(summary),
         )
+
+
+def _read_cursor(text: str | None) -> tuple[dict[str, dict[str, str]], list[Alert]]:
+    """The acknowledgements and alerts a cursor holds; a cursor of an earlier perfplat holds only the
+    acknowledgements, by MessageId. One that cannot be read holds nothing: the messages it acknowledged are
+    redelivered and acknowledged then."""
+    try:
+        loaded = json.loads(text) if text else {}
+        if not isinstance(loaded, dict):
+            return {}, []
+        if "pending" not in loaded and "alerts" not in loaded:
+            return loaded, []
+        alerts = [Alert(a["key"], a["title"], a["body"]) for a in loaded.get("alerts") or []]
+        return dict(loaded.get("pending") or {}), alerts
+    except (ValueError, TypeError, KeyError):
+        return {}, []
 
 
 def _failure(queue: str, error: BotoCoreError | ClientError) -> str:
@@ -298,9 +363,10 @@ def _failure(queue: str, error: BotoCoreError | ClientError) -> str:
             f"Cannot reach {queue}: {cause}. Check the network, proxy or endpoint setting "
             "AWS_ENDPOINT_URL_SQS (and PERFPLAT_SQS_QUEUE_URL or PERFPLAT_SQS_QUEUE_NAME)."
         )
+    said = str(error).rstrip(". ")
     if isinstance(error, ClientError):
-        return f"SQS answered for {queue} with an error: {error}."
-    return f"SQS failed for {queue}: {error}."
+        return f"SQS answered for {queue} with an error: {said}."
+    return f"SQS failed for {queue}: {said}."
 
 
 def build_queue_sensor(
@@ -332,7 +398,7 @@ def build_queue_sensor(
                     f"{_failure(sqs_queue.describe(tick.client), error)} No message without a run was "
                     "deleted; they stay on the queue for the next tick."
                 ),
-                cursor=json.dumps(tick.pending, sort_keys=True),
+                cursor=tick.cursor(),
             )
 
     return sqs_month_requests

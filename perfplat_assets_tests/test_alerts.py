@@ -136,7 +136,7 @@ def test_a_failure_alert_gives_the_job_months_first_line_link_and_runbook():
     assert alert.body.splitlines()[0].startswith("Could not read PERFPLAT_SIRIUS_DB_URL")
     assert "Traceback" not in alert.body
     assert f"Run: {UI}/runs/abc123" in alert.body and "Launched by the monthly schedule." in alert.body
-    assert "README.md#runbook-a-source-or-target-cannot-be-reached" in alert.body
+    assert "docs/runbook.md#a-source-or-target-cannot-be-reached" in alert.body
     ranged = messages.run_failed(
         "r",
         "__ASSET_JOB",
@@ -146,7 +146,7 @@ def test_a_failure_alert_gives_the_job_months_first_line_link_and_runbook():
         "hand",
     )
     assert ranged.title == "perfplat: a run failed for 2026-10 to 2026-11"  # Dagster's implicit job unnamed
-    assert "README.md#runbook-a-check-withheld-a-measure" in ranged.body
+    assert "docs/runbook.md#a-check-withheld-a-measure" in ranged.body
     assert "set PERFPLAT_UI_URL" in ranged.body
 
 
@@ -454,19 +454,22 @@ def test_a_month_published_with_a_measure_withheld_is_a_failure_alert_and_counts
     assert lines[1].startswith(
         f"Make an LPA: Published {due}; withheld {due} digital-take-up: digital_within_total"
     )
-    assert "README.md#runbook-a-check-withheld-a-measure" in posted.text
+    assert "docs/runbook.md#a-check-withheld-a-measure" in posted.text
 
 
-def test_every_runbook_entry_an_alert_names_is_a_section_of_the_readme():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_every_runbook_entry_an_alert_names_is_a_section_of_the_runbook():
+    """The anchors MkDocs gives docs/runbook.md's sections (lower case, punctuation dropped, blanks to
+    hyphens), which the strict docs build checks every link against."""
+    runbook = (ROOT / "docs" / "runbook.md").read_text(encoding="utf-8")
     anchors = {
         re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
-        for line in readme.splitlines()
-        if line.startswith("#### Runbook: ")
+        for line in runbook.splitlines()
+        if line.startswith("## ")
     }
     entries = [value for value in vars(messages).values() if isinstance(value, messages.RunbookEntry)]
     assert len(entries) == 8
     assert {entry.anchor for entry in entries} <= anchors
+    assert all(entry.link == f"docs/runbook.md#{entry.anchor}" for entry in entries)
 
 
 def test_slacks_api_url_gains_its_slash_and_an_alert_cannot_mention_the_channel(

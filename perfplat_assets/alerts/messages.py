@@ -21,47 +21,48 @@ from perfplat_assets.common.service import Service
 
 @dataclass(frozen=True)
 class RunbookEntry:
-    """A runbook section: its anchor in the README and the one thing to do first."""
+    """A runbook section: its anchor in docs/runbook.md (the docs site's Runbook page) and the one thing to do
+    first."""
 
     anchor: str
     first_step: str
 
     @property
     def link(self) -> str:
-        return f"README.md#{self.anchor}"
+        return f"docs/runbook.md#{self.anchor}"
 
 
 SOURCE_UNREACHABLE = RunbookEntry(
-    "runbook-a-source-or-target-cannot-be-reached",
+    "a-source-or-target-cannot-be-reached",
     "fix the setting the message names (or the network), then re-run the month",
 )
 CREDENTIAL = RunbookEntry(
-    "runbook-a-credential-or-role-is-missing",
+    "a-credential-or-role-is-missing",
     "renew the credential or grant the role the message names, then re-run the month",
 )
 WITHHELD = RunbookEntry(
-    "runbook-a-check-withheld-a-measure",
+    "a-check-withheld-a-measure",
     "read the check's reason; fix the source (or the figures file) and re-run the month",
 )
 FIGURES_FILE = RunbookEntry(
-    "runbook-the-figures-file-is-refused",
+    "the-figures-file-is-refused",
     "fix the line the message names in PERFPLAT_TAKEUP_FIGURES_FILE, then re-run take-up",
 )
 JOURNAL = RunbookEntry(
-    "runbook-a-publication-was-left-applying",
+    "a-publication-was-left-applying",
     "nothing by hand: the next run completes or undoes it; re-run the month to publish it",
 )
 RUN_FAILED = RunbookEntry(
-    "runbook-a-run-failed",
+    "a-run-failed",
     "open the run, read its failed step, fix the cause and re-run the month",
 )
 LATE = RunbookEntry(
-    "runbook-a-month-is-not-published-by-the-deadline",
+    "a-month-is-not-published-by-the-deadline",
     "publish it by hand before 12:00 UTC: `queuecli perfplat-queue.fifo send` (the month that just closed), "
     "or Materialize all for the month in the UI",
 )
 DEAD_LETTER = RunbookEntry(
-    "runbook-a-queue-message-was-dead-lettered",
+    "a-queue-message-was-dead-lettered",
     "read the reason, then send a corrected message; inspect or redrive the dead-letter queue",
 )
 

@@ -23,7 +23,7 @@ from dagster._core.utils import make_new_run_id
 
 from perfplat_assets.common.months import last_closed_month
 from perfplat_assets.common.sqs import LOCAL_CREDENTIALS, sqs_client
-from perfplat_assets.definitions import assets
+from perfplat_assets.definitions import services
 from perfplat_assets.queue.sensor import build_queue_sensor
 from perfplat_assets_tests.support.alerts import NO_ALERT_CHANNELS
 from perfplat_assets_tests.support.aws import REGION, sqs_queue
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         sqs = sqs_client(endpoint_url=endpoint, region_name=REGION, **LOCAL_CREDENTIALS)
         _send(sqs, queue_url, options.messages, options.months)
         queue = sqs_queue(endpoint, queue_url, dlq_url)
-        sensor = build_queue_sensor(assets, running=True, interval_seconds=30)
+        sensor = build_queue_sensor(services, running=True, interval_seconds=30)
         instance = DagsterInstance.ephemeral()
         cursor, runs, seconds = None, 0, []
         print(f"{options.messages} messages over {options.months} months on moto's SQS, on {platform.node()}")

@@ -56,7 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     resources = build_resources()
     store = resources["metrics_store"].process_config_and_initialize()
     try:
-        history, report = import_published_file(options.path, store, runs_methods(resources, SERVICES))
+        history, report = import_published_file(
+            options.path,
+            store,
+            runs_methods(resources, SERVICES),
+            allow_synthetic=resources["run_start"].allow_sample_data,
+        )
     except (HistoryRefused, StoreFailed) as error:
         print(f"perfplat import-published: {error}", file=sys.stderr)
         return 2

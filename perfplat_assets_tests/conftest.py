@@ -122,7 +122,8 @@ def s3_bucket(perfplat_env: Path, aws_endpoint: str, monkeypatch: pytest.MonkeyP
 @pytest.fixture
 def sample_data_allowed(perfplat_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """PERFPLAT_ALLOW_SAMPLE_DATA=true: the guard that keeps the embedded sample's figures from S3 and CKAN
-    is off, for a test that publishes the sample there. Only the tests that ask for it by name have it."""
+    is off, for a test that publishes the sample there, or mixes it with imported history in one series.
+    Only the tests that ask for it by name have it."""
     monkeypatch.setenv("PERFPLAT_ALLOW_SAMPLE_DATA", "true")
 
 

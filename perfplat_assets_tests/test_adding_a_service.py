@@ -88,11 +88,9 @@ def test_a_service_from_the_test_package_gets_its_own_pipeline_and_publication(t
     assert rows == [{"month": "2026-05", DATA_TYPE: "10.5"}]
     csvw = json.loads((folder / "data.csv-metadata.json").read_text(encoding="utf-8"))
     assert csvw["dc:title"] == "Renew a registration: monthly service performance data"
-    assert (
-        (folder / "notes.md")
-        .read_text(encoding="utf-8")
-        .startswith("# Renew a registration: monthly service performance data")
-    )
+    notes = (folder / "notes.md").read_text(encoding="utf-8")
+    assert notes.startswith("> **Synthetic figures: the figures for 2026-05 were computed")  # its sample's
+    assert "\n# Renew a registration: monthly service performance data\n" in notes
     assert "<title>Renew a registration: monthly service performance</title>" in (
         folder / "report.html"
     ).read_text(encoding="utf-8")

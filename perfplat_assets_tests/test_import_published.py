@@ -200,7 +200,9 @@ def test_a_file_that_is_not_a_published_series_is_refused(content, message, tmp_
     assert _store_rows() == []
 
 
-def test_perfplats_own_figures_take_precedence_and_differences_are_reported(opg_file, perfplat_env):
+def test_perfplats_own_figures_take_precedence_and_differences_are_reported(
+    opg_file, perfplat_env, sample_data_allowed
+):
     june = Month.parse("2026-06")
     assert materialize(
         assets, partition_key=june.key, resources=build_resources(), instance=DagsterInstance.ephemeral()

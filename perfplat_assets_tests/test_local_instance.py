@@ -24,6 +24,7 @@ from perfplat_sample.local_stack import group_alive
 # settings (`dg`), the workspace and the make targets. The code is the venv's.
 CHECKOUT_FILES = ("Makefile", "dagster.yaml", "pyproject.toml", "workspace.yaml")
 LAUNCHED_MONTH = "2025-05-01"
+MATERIALIZED_MONTH = "2025-06-01"
 RUNS = "{ runsOrError { ... on Runs { results { runId status tags { key value } } } } }"
 
 
@@ -51,7 +52,7 @@ def _runs_by_tag(runs: list[dict]) -> dict[str, dict]:
     return named
 
 
-def test_make_dev_the_demo_and_dg_launch_share_one_instance_and_one_store(tmp_path):
+def test_make_dev_the_demo_make_materialize_and_dg_launch_share_one_instance_and_one_store(tmp_path):
     checkout = (tmp_path / "perfplat").resolve()  # as the commands print it
     checkout.mkdir()
     for name in CHECKOUT_FILES:
@@ -62,6 +63,16 @@ def test_make_dev_the_demo_and_dg_launch_share_one_instance_and_one_store(tmp_pa
     home = checkout / ".perfplat" / "dagster_home"
     assert f"dagster runs:    {home}" in demo
     assert f"metrics store:   sqlite:///{checkout}/.perfplat/metrics.sqlite" in demo
+    # `make materialize` (`perfplat materialize`) for another month.
+    materialize = [
+        "make",
+        "-o",
+        "install",
+        "materialize",
+        f"VENV={BIN.parent}",
+        f"PARTITION={MATERIALIZED_MONTH}",
+    ]
+    assert "published Make an LPA 2025-06" in _run(materialize, checkout, env)
 
     ui_port, aws_port = free_port(), free_port()
     # `make dev` on ports of its own, from a shell where another project's DAGSTER_HOME is set: the make
@@ -105,8 +116,9 @@ def test_make_dev_the_demo_and_dg_launch_share_one_instance_and_one_store(tmp_pa
     assert dagster_pid and not group_alive(dagster_pid), "dagster dev's processes outlived make dev"
 
     # The UI showed both runs, each a success, and nothing else.
-    [demo_range] = [name for name in shown if name.startswith("range ")]
-    assert sorted(shown) == sorted([demo_range, LAUNCHED_MONTH])
+    materialized = f"range {MATERIALIZED_MONTH}"
+    [demo_range] = [name for name in shown if name.startswith("range ") and name != materialized]
+    assert sorted(shown) == sorted([demo_range, materialized, LAUNCHED_MONTH])
     assert {run["status"] for run in shown.values()} == {"SUCCESS"}
     demo_month = shown[demo_range]["tags"]["dagster/asset_partition_range_end"]
     assert demo_range == f"range {demo_month}", "the demo ran one month"
@@ -123,4 +135,4 @@ def test_make_dev_the_demo_and_dg_launch_share_one_instance_and_one_store(tmp_pa
     # One metrics store: the demo's month and the launched month side by side.
     with closing(sqlite3.connect(checkout / ".perfplat" / "metrics.sqlite")) as store:
         months = {row[0] for row in store.execute("SELECT month FROM make_an_lpa__user_satisfaction")}
-    assert months == {demo_month, LAUNCHED_MONTH}
+    assert months == {demo_month, LAUNCHED_MONTH, MATERIALIZED_MONTH}

@@ -105,7 +105,9 @@ def _missing_rights(setting: str, url: str | URL) -> list[MissingRight]:
     audit = _RIGHTS_AUDITS.get(setting)
     if audit is None:
         return []
-    engine = engine_for(url, setting)
+    # Bounded like the store's own calls: a database that stops answering after a refusal costs seconds.
+    bounded = Timeouts(connect_seconds=5, statement_seconds=15, lock_seconds=15)
+    engine = engine_for(url, setting, timeouts=bounded)
     try:
         with engine.connect() as connection:
             return audit(connection)

@@ -134,12 +134,18 @@ def import_history(
 
 
 def import_published_file(
-    path: str | Path, store: MetricsStore, methods: Methods = method_schedules
+    path: str | Path,
+    store: MetricsStore,
+    methods: Methods = method_schedules,
+    *,
+    allow_synthetic: bool = False,
 ) -> tuple[PublishedHistory, ImportReport]:
     """Read, check and load one published `data.json`, of whichever service its records say (each
     measure's values read under the service's schedule of methods, `methods`: the command line and the UI's
     job both pass `runs_methods` of the runs' resources; by default, the settings those are built from);
-    raises `HistoryRefused` or `StoreFailed`. The command line and the UI's job both import with this."""
+    raises `HistoryRefused` or `StoreFailed`. The command line and the UI's job both import with this. A
+    series holding the embedded sample's figures takes none, unless `allow_synthetic`
+    (PERFPLAT_ALLOW_SAMPLE_DATA, for a demonstration)."""
     file = Path(path).expanduser()
     try:
         content = read_bounded(file, MAX_IMPORT_BYTES, "a published data.json")
@@ -157,12 +163,13 @@ def import_published_file(
     history = read_published_history(content, str(file), last_closed_month(), methods)
     with in_store(store, "reading the series"):
         made_up = series_makeup(store, history.service.name).synthetic
-    if made_up:
+    if made_up and not allow_synthetic:
         raise HistoryRefused(
             f"{history.service}'s series in the metrics store ({store.describe()}) holds the embedded "
             f"sample's synthetic figures ({spans(made_up)}), which OPG's published history must not join: "
             "import into an empty store (the checkout's default: `make clean`), or point "
-            "PERFPLAT_METRICS_DB_URL at another. Nothing was imported"
+            "PERFPLAT_METRICS_DB_URL at another (PERFPLAT_ALLOW_SAMPLE_DATA=true lets them mix, for a "
+            "demonstration). Nothing was imported"
         )
     return history, import_history(store, history, str(file.resolve()), datetime.now(UTC))
 

@@ -35,12 +35,17 @@ def build_import_job(services: Sequence[Service], services_setting: str) -> JobD
         if any(measure.methods for measure in service_measures(service))
     }
 
-    @op(name="import_published_data_json", required_resource_keys={"metrics_store", *schedules})
+    @op(name="import_published_data_json", required_resource_keys={"metrics_store", "run_start", *schedules})
     def import_published_data_json(context: OpExecutionContext, config: ImportConfig) -> None:
         """Load the file's records into the metrics store as published history."""
         methods = runs_methods({key: getattr(context.resources, key) for key in schedules}, services_setting)
         try:
-            history, report = import_published_file(config.path, context.resources.metrics_store, methods)
+            history, report = import_published_file(
+                config.path,
+                context.resources.metrics_store,
+                methods,
+                allow_synthetic=context.resources.run_start.allow_sample_data,
+            )
         except (HistoryRefused, StoreFailed) as error:
             raise Failure(str(error)) from None
         lines = report_lines(history, report, config.path)

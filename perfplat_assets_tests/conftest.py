@@ -41,6 +41,21 @@ HOW_TO_GET_POSTGRES = (
 # world (its own temporary folder, Postgres database, DAGSTER_HOME, ports from the kernel, an emptied moto
 # server per worker), so any test may run beside any other. What is costly and shared stays on one worker:
 # the tests that use it form a group, so it is set up once, not once per worker.
+# The modules whose tests take longest, as `--durations` lists them (docs/PERFORMANCE.md), the one-worker
+# groups' among them: scheduled first.
+LONGEST_FIRST = frozenset(
+    {
+        "test_ui_backfill",
+        "test_report_browser",
+        "test_newcomer",
+        "test_deployment",
+        "test_publication_faults",
+        "test_local_stack",
+        "test_alerts_daemon",
+        "test_local_instance",
+        "test_completion_export",
+    }
+)
 SHARED_ON_ONE_WORKER = {
     "ckan_server": "ckan",  # one real CKAN for the run (ckan_site resets its dataset per test)
     "chromium": "chromium",  # one browser at a time, and axe-core's one-time npm install into ~/.cache
@@ -75,6 +90,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         groups = [group for fixture, group in SHARED_ON_ONE_WORKER.items() if fixture in fixtures]
         if groups:
             item.add_marker(pytest.mark.xdist_group(groups[0]))
+    # The longest first, whole modules at a time (a module's fixtures stay shared): started last, a one-worker
+    # group of a minute or two would leave the other workers idle at the end of the run.
+    items.sort(key=lambda item: item.module.__name__.rpartition(".")[2] not in LONGEST_FIRST)
 
 
 @pytest.fixture(autouse=True)

@@ -124,13 +124,18 @@ def assert_agree_or_incomplete(publish: Path, s3) -> str:
     return "agree"
 
 
-def assert_repaired_by_one_more_run(publish: Path, s3, month: Month, run=_run) -> None:
-    """One more run of `month` completes or redoes it; then the next month publishes (`run`: every asset,
-    or the publication alone when the months' measures are stored already)."""
+def assert_repaired_by_one_more_run(
+    publish: Path, s3, month: Month, run=_run, and_the_next_month: bool = True
+) -> None:
+    """One more run of `month` completes or redoes it; then (unless told not to, where a test has shown it
+    already) the next month publishes (`run`: every asset, or the publication alone when the months'
+    measures are stored already)."""
     again = run(month)
     assert again.success, failure_message(again)
     assert "applying" not in _journal_states()
     assert_agree(publish, s3)
+    if not and_the_next_month:
+        return
     following = run(month.next())
     assert following.success, failure_message(following)
     assert_agree(publish, s3)
@@ -217,7 +222,10 @@ def test_s3_failing_after_every_number_of_writes_never_half_publishes(
             assert "S3: may hold part of the new publication" in message
             assert "the next run completes it" in message
         points.append(allowed)
-        assert_repaired_by_one_more_run(publish, s3_bucket, JUNE, run=_publish)
+        # Repaired by one more run at every point; that the month after then publishes too, at the first.
+        assert_repaired_by_one_more_run(
+            publish, s3_bucket, JUNE, run=_publish, and_the_next_month=not points[:-1]
+        )
     # A fault before each of June's object writes (data.json, data.csv, its CSVW, notes.md, report.html,
     # the month file).
     assert points == list(range(6)), points

@@ -67,8 +67,12 @@ def main() -> int:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
             page = browser.new_page(viewport={"width": 1440, "height": 860})
-            page.goto(f"http://127.0.0.1:{port}/asset-groups", wait_until="networkidle")
-            page.wait_for_timeout(3000)  # the lineage graph lays itself out after the data arrives
+            page.goto(f"http://127.0.0.1:{port}/locations/perfplat/asset-groups/make_an_lpa/lineage")
+            skip = page.get_by_role("button", name="Skip")  # Dagster's first-visit invitation
+            skip.wait_for(timeout=30_000)
+            skip.click()
+            page.get_by_text("data_gov_uk_publication").first.wait_for(timeout=60_000)
+            page.wait_for_load_state("networkidle")
             page.screenshot(path=str(IMAGES / "ui.png"))
             report = work / "data" / "publish" / "make_a_lasting_power_of_attorney_service" / "report.html"
             page = browser.new_page(viewport={"width": 1100, "height": 1200})

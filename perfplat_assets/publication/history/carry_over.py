@@ -4,8 +4,8 @@ asset keys, once.
 perfplat published one service then, under keys without a service (`data_gov_uk_publication`); that
 service's assets are now `make_an_lpa/data_gov_uk_publication` and the rest. Each month materialised under
 an old key and not yet under the new one is recorded under the new one, as the old record was (an imported
-month stays one: `published_by_deadline` still tells them apart), so the deadline check and the UI's
-partitions see every month published before the upgrade.
+month stays one), so the UI's partitions show every month published before the upgrade. (The deadline check
+reads when a month was first published from the metrics store's journal, not from these records.)
 """
 
 from __future__ import annotations

@@ -62,48 +62,56 @@ def failure_reasons(events: Iterable[DagsterEvent]) -> list[str]:
     return list(dict.fromkeys(reasons))
 
 
+# By run, the reasons its steps failed for, as the filters of that run's console loggers saw them (Dagster
+# builds more than one for a run in this process): said once, with the run's failure.
+_REASONS: dict[str, list[str]] = {}
+
+
 class OnceEach(logging.Filter):
-    """Each of perfplat's failures once, in one line; Dagster's own lines as they are, but for the steps it
-    then leaves out and the run's failure, which would only repeat it."""
+    """Each of perfplat's reasons once, in the run's failure line: a step's failure is logged while Dagster
+    captures the step's output for its compute log, and a line written there may not reach the terminal
+    before the run ends, while the run's failure is written after. Steps that fail for it show Dagster's own
+    one line ("Execution of step … failed."), the steps then left out nothing; anything else as Dagster shows
+    it. `quiet` leaves perfplat's failures to the command, which says them itself."""
 
     def __init__(self, quiet: bool) -> None:
         super().__init__()
         self.quiet = quiet
-        self.said: set[str] = set()
 
     def filter(self, record: logging.LogRecord) -> bool:
         meta = getattr(record, LOG_RECORD_METADATA_ATTR, None)
         if not meta:
             return True
         event: DagsterEvent | None = meta.get("dagster_event")
+        run_id = meta.get("run_id") or ""
         if event is None:
-            # "Dependencies for step X failed: [...]. Not executing.": what follows from a failure said above.
-            return not (self.said and meta["orig_message"].startswith("Dependencies for step"))
+            # "Dependencies for step X failed: [...]. Not executing.": what follows from a known failure.
+            return not (_REASONS.get(run_id) and meta["orig_message"].startswith("Dependencies for step"))
         if self.quiet and interrupted(event):
             return False  # the command that started the run says it was interrupted, and what it left
         if event.event_type == DagsterEventType.STEP_FAILURE:
             reason = known_reason(event)
             if reason is None:
                 return True
-            if self.quiet or reason in self.said:
-                self.said.add(reason)
-                return False
-            self.said.add(reason)
-            record.msg, record.args = _line(meta, f"{meta['orig_message'].rstrip('.')}: {reason}"), ()
-            return True
-        if event.event_type == DagsterEventType.RUN_FAILURE and _run_failed_for_a_known_reason(event):
-            record.msg, record.args = _line(meta, meta["orig_message"]), ()  # its reason is said above
+            reasons = _REASONS.setdefault(run_id, [])
+            if reason not in reasons:
+                reasons.append(reason)
+            record.msg, record.args = _line(meta, meta["orig_message"]), ()
+            return not self.quiet
+        if event.event_type == DagsterEventType.RUN_FAILURE:
+            said = _REASONS.pop(run_id, None) or _first_reason(event)
+            if not said:
+                return True  # a failure perfplat does not know: Dagster's own words and traceback
+            record.msg, record.args = _line(meta, f"{meta['orig_message']} {' '.join(said)}"), ()
             return not self.quiet
         return not (self.quiet and event.event_type == DagsterEventType.STEP_UP_FOR_RETRY)
 
 
-def _run_failed_for_a_known_reason(event: DagsterEvent) -> bool:
-    data = event.event_specific_data
-    first = getattr(data, "first_step_failure_event", None)
-    if first is not None:
-        return known_reason(first) is not None
-    error = _innermost(getattr(data, "error", None))
-    return error is not None and error.cls_name in KNOWN
+def _first_reason(event: DagsterEvent) -> list[str]:
+    """The reason of the run's first failed step, where no filter of this process saw the step fail."""
+    first = getattr(event.event_specific_data, "first_step_failure_event", None)
+    reason = known_reason(first) if first is not None else None
+    return [reason] if reason else []
 
 
 def _line(meta: dict, message: str) -> str:

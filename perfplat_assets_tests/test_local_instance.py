@@ -7,17 +7,23 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import sqlite3
 import subprocess
 from contextlib import closing
 from pathlib import Path
 
-import pytest
 from dagster import DagsterInstance
 from dagster._core.instance.ref import InstanceRef
 
-from perfplat_assets_tests.support.services import BIN, ROOT, DagsterServices, answers, free_port, poll
+from perfplat_assets_tests.support.services import (
+    BIN,
+    ROOT,
+    DagsterServices,
+    answers,
+    free_port,
+    poll,
+    stop_with_ctrl_c,
+)
 from perfplat_sample.local_stack import group_alive
 
 # What decides the instance of a command run from the checkout: Dagster's configuration, the project's
@@ -105,14 +111,7 @@ def test_make_dev_the_demo_make_materialize_and_dg_launch_share_one_instance_and
         ui.poll("make dev's UI on UI_PORT", ui.serving, 120)
         shown = _runs_by_tag(ui.graphql(RUNS)["runsOrError"]["results"])
     finally:
-        os.killpg(dev.pid, signal.SIGINT)  # Ctrl-C, as a person stops `make dev`
-        try:
-            dev.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            os.killpg(dev.pid, signal.SIGKILL)
-            if dagster_pid:
-                os.killpg(dagster_pid, signal.SIGKILL)
-            pytest.fail(f"make dev did not stop on Ctrl-C:\n{log.read_text()[-4000:]}")
+        stop_with_ctrl_c(dev, log, dagster_pid, "make dev")
     assert dagster_pid and not group_alive(dagster_pid), "dagster dev's processes outlived make dev"
 
     # The UI showed both runs, each a success, and nothing else.

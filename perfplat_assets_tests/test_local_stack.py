@@ -4,14 +4,12 @@ dev` runs (a Dagster webserver and daemon), `queuecli ... send`, then the month'
 import json
 import os
 import re
-import signal
 import subprocess
 
-import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster._core.instance.ref import InstanceRef
 
-from perfplat_assets_tests.support.services import BIN, ROOT, answers, free_port, poll
+from perfplat_assets_tests.support.services import BIN, ROOT, answers, free_port, poll, stop_with_ctrl_c
 from perfplat_sample.local_stack import group_alive
 
 
@@ -96,13 +94,6 @@ def test_queuecli_send_materialises_the_month_through_make_dev(tmp_path):
 
         poll("the message to be acknowledged", acknowledged, 120, [log])
     finally:
-        os.killpg(stack.pid, signal.SIGINT)  # Ctrl-C, as a person stops `make dev`
-        try:
-            stack.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            os.killpg(stack.pid, signal.SIGKILL)
-            if dagster_pid:
-                os.killpg(dagster_pid, signal.SIGKILL)
-            pytest.fail(f"the stack did not stop on Ctrl-C:\n{log.read_text()[-4000:]}")
+        stop_with_ctrl_c(stack, log, dagster_pid, "the stack")
     assert "local stack stopped" in log.read_text()
     assert dagster_pid and not group_alive(dagster_pid), "dagster dev's processes outlived the stack"

@@ -62,6 +62,19 @@ def stop_group(process: subprocess.Popen, deadline_seconds: float = 60.0) -> Non
             continue
 
 
+def stop_with_ctrl_c(process: subprocess.Popen, log: Path, dagster_pid: int | None, what: str) -> None:
+    """Ctrl-C to the group of `make dev` (or the local stack), as a person stops it, and its end awaited;
+    past two minutes it and the `dagster dev` it started are killed and the test fails with the log."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        if dagster_pid:
+            os.killpg(dagster_pid, signal.SIGKILL)
+        pytest.fail(f"{what} did not stop on Ctrl-C:\n{log.read_text()[-4000:]}")
+
+
 def free_port() -> int:
     """A port the kernel just handed out on loopback, for a server that takes a number, not a socket."""
     with socket.socket() as probe:

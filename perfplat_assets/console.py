@@ -4,10 +4,10 @@ line, without a traceback (the traceback stays in the run's event log, for whoev
 perfplat raises `dagster.Failure` with a sentence that names the cause and what to do. Dagster's console
 logger prints that sentence with a stack trace for every step that fails for it (a publish directory that is
 a file fails each of a service's measures) and again in the run's failure: 159 lines for one sentence. This
-logger is Dagster's own colored console logger with a filter: a step's failure perfplat knows is shown once
-per run as one line, the run's failure without the error repeated, and any other failure (a bug) as Dagster
-shows it, traceback and all. `quiet=True` keeps perfplat's failures off the console altogether, for a
-command that says them itself as its last line (`failure_reasons`).
+logger is Dagster's own colored console logger with a filter (`OnceEach`): a step that fails for a reason
+perfplat knows shows Dagster's one line, the run's failure line says each such reason once, and any other
+failure (a bug) shows as Dagster shows it, traceback and all. `quiet=True` keeps perfplat's failures off the
+console altogether, for a command that says them itself as its last line (`failure_reasons`).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from dagster import DagsterInstance, DagsterRunStatus
+from dagster import DagsterInstance, DagsterRunStatus, JobDefinition
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from perfplat_assets.common.months import Month, last_closed_month
@@ -57,7 +57,7 @@ class Outcome:
 
 
 def run_months(
-    job: object, months: Sequence[Month], instance: DagsterInstance, store: MetricsStore
+    job: JobDefinition, months: Sequence[Month], instance: DagsterInstance, store: MetricsStore
 ) -> Outcome:
     """Every asset of `job` (the code location's asset job) for `months`, in one run in this process, with
     Dagster's console at WARNING and perfplat's failures left to the command to say (the `console` logger's
@@ -66,9 +66,7 @@ def run_months(
     tags = {ASSET_PARTITION_RANGE_START_TAG: months[0].key, ASSET_PARTITION_RANGE_END_TAG: months[-1].key}
     config = {"loggers": {"console": {"config": {"log_level": "WARNING", "quiet": True}}}}
     try:
-        result = job.execute_in_process(  # type: ignore[attr-defined]
-            run_config=config, instance=instance, tags=tags, raise_on_error=False
-        )
+        result = job.execute_in_process(run_config=config, instance=instance, tags=tags, raise_on_error=False)
     except KeyboardInterrupt:
         interrupted(store, since)
     run = instance.get_run_by_id(result.run_id)

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from perfplat_assets.common.months import Month
+from perfplat_assets_tests.support.run_results import failure_message, materialize_month
 from perfplat_assets_tests.support.services import (
     DAGSTER,
     MATERIALIZE_EVERY_ASSET,
@@ -27,6 +29,7 @@ from perfplat_assets_tests.support.services import (
 
 NO_PERMISSION_BYPASS = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]
 RUN = [*MATERIALIZE_EVERY_ASSET, "--partition", "2025-05-01"]
+MAY_2025 = Month.of(2025, 5)
 
 
 def _materialize(env: dict[str, str], *, without_root_bypass: bool = False) -> subprocess.CompletedProcess:
@@ -167,7 +170,7 @@ FOLDER = "make_a_lasting_power_of_attorney_service"
 
 @pytest.mark.parametrize("planted", [".versions", ".current", f"{FOLDER}/.versions", f"{FOLDER}/.current"])
 def test_a_run_meets_a_planted_link_with_a_refusal_and_leaves_the_outside_alone(
-    tmp_path, postgres_url, planted
+    tmp_path, perfplat_env, postgres_url, planted, monkeypatch
 ):
     """The cases as they were first seen: a `.versions` or `.current` link to a folder outside, which a
     run wrote through (and pruned) or published from; in the service's folder, and at the top, where the
@@ -180,13 +183,12 @@ def test_a_run_meets_a_planted_link_with_a_refusal_and_leaves_the_outside_alone(
     (publish / planted).parent.mkdir(parents=True)
     os.symlink(outside, publish / planted)
     before = {str(p.relative_to(outside)): p.read_bytes() for p in outside.rglob("*") if p.is_file()}
-    env = dagster_environment(
-        tmp_path, PERFPLAT_PUBLISH_DIR=str(publish), PERFPLAT_METRICS_DB_URL=postgres_url
-    )
-    result = _materialize(env)
-    assert result.returncode != 0
-    output = result.stdout + result.stderr
-    assert f"remove {planted}" in output and "Nothing was published" in output, output[-3000:]
+    monkeypatch.setenv("PERFPLAT_PUBLISH_DIR", str(publish))
+    monkeypatch.setenv("PERFPLAT_METRICS_DB_URL", postgres_url)
+    result = materialize_month(MAY_2025)  # in this process: the CLI's own output is test_one_line_failures'
+    assert not result.success
+    said = failure_message(result)
+    assert f"remove {planted}" in said and "Nothing was published" in said, said[-3000:]
     after = {str(p.relative_to(outside)): p.read_bytes() for p in outside.rglob("*") if p.is_file()}
     assert after == before
     assert sorted(str(p.relative_to(publish)) for p in publish.rglob("*")) == sorted(

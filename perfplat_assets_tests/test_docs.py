@@ -8,21 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from perfplat_assets_tests.support.services import ROOT
+from perfplat_assets_tests.support.services import ROOT, make
 
 
 def test_make_docs_builds_the_site_strictly(tmp_path):
-    venv = Path(sys.prefix)
-    # This environment is the tests' own, installed already: make is told not to install it again.
-    done = subprocess.run(
-        ["make", "--no-print-directory", "docs", f"VENV={venv}", "-o", f"{venv}/.installed-test"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-    )
+    done = make("docs", env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     assert "mkdocs build --strict" in done.stdout
     built = ROOT / "site"

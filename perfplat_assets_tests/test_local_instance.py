@@ -5,7 +5,6 @@ the others ran (issue 30: `dg launch`'s run once went to a throwaway instance `m
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sqlite3
 import subprocess
@@ -20,8 +19,8 @@ from perfplat_assets_tests.support.services import (
     ROOT,
     DagsterServices,
     answers,
+    dagster_dev_pid,
     free_port,
-    poll,
     stop_with_ctrl_c,
 )
 from perfplat_sample.local_stack import group_alive
@@ -98,9 +97,7 @@ def test_make_dev_the_demo_make_materialize_and_dg_launch_share_one_instance_and
         )
     dagster_pid = None
     try:
-        dagster_pid = int(
-            poll("dagster dev", lambda: re.findall(r"\(pid (\d+)\)", log.read_text()), 60, [log])[0]
-        )
+        dagster_pid = dagster_dev_pid(log)
         # While the UI starts, `dg launch` of one asset for another month. (The demo came first: two
         # processes creating a fresh SQLite instance at the same moment can leave it unreadable.)
         launch = [str(BIN / "dg"), "launch", "--assets", "make_an_lpa/user_satisfaction"]

@@ -3,13 +3,20 @@ dev` runs (a Dagster webserver and daemon), `queuecli ... send`, then the month'
 
 import json
 import os
-import re
 import subprocess
 
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster._core.instance.ref import InstanceRef
 
-from perfplat_assets_tests.support.services import BIN, ROOT, answers, free_port, poll, stop_with_ctrl_c
+from perfplat_assets_tests.support.services import (
+    BIN,
+    ROOT,
+    answers,
+    dagster_dev_pid,
+    free_port,
+    poll,
+    stop_with_ctrl_c,
+)
 from perfplat_sample.local_stack import group_alive
 
 
@@ -44,9 +51,7 @@ def test_queuecli_send_materialises_the_month_through_make_dev(tmp_path):
         )
     dagster_pid = None
     try:
-        dagster_pid = int(
-            poll("dagster dev", lambda: re.findall(r"\(pid (\d+)\)", log.read_text()), 60, [log])[0]
-        )
+        dagster_pid = dagster_dev_pid(log)
         poll("the webserver", lambda: answers(f"http://127.0.0.1:{ui_port}/server_info"), 120, [log])
 
         endpoint = f"http://127.0.0.1:{aws_port}"

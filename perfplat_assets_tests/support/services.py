@@ -4,6 +4,7 @@ polling with a deadline, process groups, and the real Dagster webserver and daem
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -73,6 +74,26 @@ def stop_with_ctrl_c(process: subprocess.Popen, log: Path, dagster_pid: int | No
         if dagster_pid:
             os.killpg(dagster_pid, signal.SIGKILL)
         pytest.fail(f"{what} did not stop on Ctrl-C:\n{log.read_text()[-4000:]}")
+
+
+def dagster_dev_pid(log: Path) -> int:
+    """The pid `dagster dev` prints as it starts ("(pid 1234)"), read from the log of what started it."""
+    return int(poll("dagster dev", lambda: re.findall(r"\(pid (\d+)\)", log.read_text()), 60, [log])[0])
+
+
+def make(target: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`make TARGET` in the checkout with the tests' own environment, installed already: make is told not
+    to install it again."""
+    venv = Path(sys.prefix)
+    return subprocess.run(
+        ["make", "--no-print-directory", target, f"VENV={venv}", "-o", f"{venv}/.installed-test"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
 
 
 def free_port() -> int:

@@ -148,16 +148,12 @@ class SlackChannel:
             raise self._answered(error.response) from None
         except (SlackClientError, OSError) as error:
             cause = unreachable_cause(error)
-            if cause is None and isinstance(error, TimeoutError):
-                raise ChannelUnavailable(
-                    f"Slack did not answer at {self.api_url} within {timeout / 2:.3g} s: it is slow or down, "
-                    "nothing in perfplat's settings causes this.",
-                    Kind.SERVICE_ERROR,
-                ) from None
-            raise ChannelUnavailable(
-                f"Slack could not be reached at {self.api_url} ({cause or type(error).__name__}): check "
-                "PERFPLAT_ALERT_SLACK_API_URL and the network or proxy.",
-                Kind.UNREACHABLE,
+            raise _unreached(
+                "Slack",
+                f"at {self.api_url}",
+                None if cause is None and isinstance(error, TimeoutError) else cause or type(error).__name__,
+                timeout,
+                "PERFPLAT_ALERT_SLACK_API_URL and the network or proxy",
             ) from None
 
     def _answered(self, response: Any) -> ChannelUnavailable:
@@ -254,16 +250,12 @@ class SnsChannel:
             ) from None
         except BotoCoreError as error:
             cause = unreachable_cause(error)
-            if cause is None and isinstance(error, ReadTimeoutError):
-                raise ChannelUnavailable(
-                    f"SNS did not answer for {self.topic_arn} within {timeout / 2:.3g} s: it is slow or "
-                    "down, nothing in perfplat's settings causes this.",
-                    Kind.SERVICE_ERROR,
-                ) from None
-            raise ChannelUnavailable(
-                f"SNS could not be reached for {self.topic_arn} ({cause or _said(error)}): check "
-                "AWS_ENDPOINT_URL_SNS, the region and the network or proxy.",
-                Kind.UNREACHABLE,
+            raise _unreached(
+                "SNS",
+                f"for {self.topic_arn}",
+                None if cause is None and isinstance(error, ReadTimeoutError) else cause or _said(error),
+                timeout,
+                "AWS_ENDPOINT_URL_SNS, the region and the network or proxy",
             ) from None
 
     def _answered(self, error: ClientError) -> ChannelUnavailable:
@@ -309,3 +301,17 @@ def _region_of(arn: str) -> str | None:
     """The region an ARN names (`arn:aws:sns:eu-west-1:...`)."""
     parts = arn.split(":")
     return parts[3] if len(parts) > 3 and parts[3] else None
+
+
+def _unreached(service: str, where: str, cause: str | None, timeout: float, check: str) -> ChannelUnavailable:
+    """A channel that did not answer within the attempt's read timeout (half its bound: the service is slow
+    or down; `cause` None) or could not be reached (`cause`: a setting, the network or a proxy)."""
+    if cause is None:
+        return ChannelUnavailable(
+            f"{service} did not answer {where} within {timeout / 2:.3g} s: it is slow or down, nothing in "
+            "perfplat's settings causes this.",
+            Kind.SERVICE_ERROR,
+        )
+    return ChannelUnavailable(
+        f"{service} could not be reached {where} ({cause}): check {check}.", Kind.UNREACHABLE
+    )

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, ConfigurableResource, Failure
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from perfplat_assets.asset_names import DATA_GOV_UK_PUBLICATION
 from perfplat_assets.common.errors import SourceUnavailable, clause
@@ -66,6 +66,8 @@ class RunStart(ConfigurableResource):
         description="Let the sample's figures and real ones share a series (PERFPLAT_ALLOW_SAMPLE_DATA).",
     )
 
+    _series_checked: set[tuple[str, str]] = PrivateAttr(default_factory=set)  # (run id, service)
+
     def check(self, context: AssetExecutionContext) -> None:
         problem = directory_problem(Path(self.data_dir).resolve()) if self.data_dir else None
         if problem:
@@ -73,7 +75,10 @@ class RunStart(ConfigurableResource):
                 f"{DATA_DIR_SETTING}: {clause(problem)}. Nothing was asked of any source; nothing was "
                 "published."
             )
-        self.refuse_mixed_series(context.asset_key.path[0])
+        service = context.asset_key.path[0]
+        if (context.run.run_id, service) not in self._series_checked:  # once a run, not by each of its steps
+            self.refuse_mixed_series(service)
+            self._series_checked.add((context.run.run_id, service))
         publication = AssetKey([*context.asset_key.path[:-1], DATA_GOV_UK_PUBLICATION])
         if publication not in context.job_def.asset_layer.selected_asset_keys:
             return  # the run does not publish
